@@ -1,0 +1,299 @@
+//! Building expressions node by node, with the local simplifications every
+//! derived expression needs (`0*a = 0`, `1*a = a`, literal folding) so that
+//! derivatives and antiderivatives do not balloon before the e-graph sees them.
+//!
+//! ```
+//! use foil_compiler::build::Builder;
+//! let mut b = Builder::new();
+//! let x = b.var("x");
+//! let one = b.num(1.0);
+//! let y = b.mul(one, x); // 1*x folds to x
+//! assert_eq!(b.finish_at(y).to_string(), "x");
+//! ```
+
+use crate::lang::{literal_value, num, var, Expr, Math};
+use egg::{Id, Language, RecExpr};
+use std::collections::HashMap;
+
+/// A hash-consing expression builder: equal subtrees share one id.
+#[derive(Default, Clone)]
+pub struct Builder {
+    nodes: RecExpr<Math>,
+    memo: HashMap<Math, Id>,
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a node as is (children must already be in this builder).
+    pub fn add(&mut self, node: Math) -> Id {
+        if let Some(&id) = self.memo.get(&node) {
+            return id;
+        }
+        let id = self.nodes.add(node.clone());
+        self.memo.insert(node, id);
+        id
+    }
+
+    /// The node at `id`.
+    pub fn node(&self, id: Id) -> &Math {
+        &self.nodes[id]
+    }
+
+    /// The literal value at `id`, if it is a literal.
+    pub fn value(&self, id: Id) -> Option<f64> {
+        literal_value(&self.nodes[id])
+    }
+
+    pub fn num(&mut self, v: f64) -> Id {
+        self.add(num(v))
+    }
+
+    pub fn var(&mut self, name: &str) -> Id {
+        self.add(var(name))
+    }
+
+    /// Copy the subtree `id` of `src` into this builder.
+    pub fn copy(&mut self, src: &Expr, id: Id) -> Id {
+        let mut map: HashMap<Id, Id> = HashMap::new();
+        self.copy_memo(src, id, &mut map)
+    }
+
+    fn copy_memo(&mut self, src: &Expr, id: Id, map: &mut HashMap<Id, Id>) -> Id {
+        if let Some(&m) = map.get(&id) {
+            return m;
+        }
+        let node = src[id].clone().map_children(|c| self.copy_memo(src, c, map));
+        let new = self.add(node);
+        map.insert(id, new);
+        new
+    }
+
+    /// Copy `src` with every variable replaced by the id `subst` gives for it
+    /// (variables it maps to `None` are kept).
+    pub fn substitute(&mut self, src: &Expr, id: Id, subst: &dyn Fn(&mut Builder, egg::Symbol) -> Option<Id>) -> Id {
+        let mut map: HashMap<Id, Id> = HashMap::new();
+        self.substitute_memo(src, id, subst, &mut map)
+    }
+
+    fn substitute_memo(
+        &mut self,
+        src: &Expr,
+        id: Id,
+        subst: &dyn Fn(&mut Builder, egg::Symbol) -> Option<Id>,
+        map: &mut HashMap<Id, Id>,
+    ) -> Id {
+        if let Some(&m) = map.get(&id) {
+            return m;
+        }
+        let new = match &src[id] {
+            Math::Var(s) => match subst(self, *s) {
+                Some(r) => r,
+                None => self.add(Math::Var(*s)),
+            },
+            node => {
+                let node = node.clone().map_children(|c| self.substitute_memo(src, c, subst, map));
+                self.rebuild(node)
+            }
+        };
+        map.insert(id, new);
+        new
+    }
+
+    /// Re-add a node through the smart constructors (so substitution folds).
+    pub fn rebuild(&mut self, node: Math) -> Id {
+        match node {
+            Math::Add([a, b]) => self.add_(a, b),
+            Math::Sub([a, b]) => self.sub(a, b),
+            Math::Mul([a, b]) => self.mul(a, b),
+            Math::Div([a, b]) => self.div(a, b),
+            Math::Pow([a, b]) => self.pow(a, b),
+            Math::Neg(a) => self.neg(a),
+            other => self.add(other),
+        }
+    }
+
+    pub fn add_(&mut self, a: Id, b: Id) -> Id {
+        match (self.value(a), self.value(b)) {
+            (Some(x), Some(y)) if (x + y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) => {
+                self.num(x + y)
+            }
+            (Some(x), _) if x == 0.0 => b,
+            (_, Some(y)) if y == 0.0 => a,
+            _ => {
+                if let Math::Neg(nb) = self.nodes[b] {
+                    return self.sub(a, nb);
+                }
+                self.add(Math::Add([a, b]))
+            }
+        }
+    }
+
+    pub fn sub(&mut self, a: Id, b: Id) -> Id {
+        if a == b {
+            return self.num(0.0);
+        }
+        match (self.value(a), self.value(b)) {
+            (Some(x), Some(y)) if (x - y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) => {
+                self.num(x - y)
+            }
+            (_, Some(y)) if y == 0.0 => a,
+            (Some(x), _) if x == 0.0 => self.neg(b),
+            _ => {
+                if let Math::Neg(nb) = self.nodes[b] {
+                    return self.add_(a, nb);
+                }
+                self.add(Math::Sub([a, b]))
+            }
+        }
+    }
+
+    pub fn mul(&mut self, a: Id, b: Id) -> Id {
+        match (self.value(a), self.value(b)) {
+            (Some(x), Some(y)) if (x * y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) => {
+                self.num(x * y)
+            }
+            (Some(x), _) | (_, Some(x)) if x == 0.0 => self.num(0.0),
+            (Some(x), _) if x == 1.0 => b,
+            (_, Some(y)) if y == 1.0 => a,
+            (Some(x), _) if x == -1.0 => self.neg(b),
+            (_, Some(y)) if y == -1.0 => self.neg(a),
+            _ => {
+                // Keep literals on the left: `2*x`, not `x*2`.
+                if self.value(b).is_some() && self.value(a).is_none() {
+                    return self.add(Math::Mul([b, a]));
+                }
+                match (self.nodes[a].clone(), self.nodes[b].clone()) {
+                    (Math::Neg(na), Math::Neg(nb)) => self.mul(na, nb),
+                    (Math::Neg(na), _) => {
+                        let m = self.mul(na, b);
+                        self.neg(m)
+                    }
+                    (_, Math::Neg(nb)) => {
+                        let m = self.mul(a, nb);
+                        self.neg(m)
+                    }
+                    _ => self.add(Math::Mul([a, b])),
+                }
+            }
+        }
+    }
+
+    pub fn div(&mut self, a: Id, b: Id) -> Id {
+        if a == b {
+            return self.num(1.0);
+        }
+        match (self.value(a), self.value(b)) {
+            (Some(x), Some(y))
+                if y != 0.0 && (x / y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) && is_short(x / y) =>
+            {
+                self.num(x / y)
+            }
+            (Some(x), _) if x == 0.0 => self.num(0.0),
+            (_, Some(y)) if y == 1.0 => a,
+            (_, Some(y)) if y == -1.0 => self.neg(a),
+            _ => match (self.nodes[a].clone(), self.nodes[b].clone()) {
+                (Math::Neg(na), Math::Neg(nb)) => self.div(na, nb),
+                (Math::Neg(na), _) => {
+                    let d = self.div(na, b);
+                    self.neg(d)
+                }
+                (_, Math::Neg(nb)) => {
+                    let d = self.div(a, nb);
+                    self.neg(d)
+                }
+                _ => self.add(Math::Div([a, b])),
+            },
+        }
+    }
+
+    pub fn pow(&mut self, a: Id, b: Id) -> Id {
+        match (self.value(a), self.value(b)) {
+            (Some(x), Some(y)) if x.powf(y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) && is_short(x.powf(y)) => {
+                self.num(x.powf(y))
+            }
+            (_, Some(y)) if y == 0.0 => self.num(1.0),
+            (_, Some(y)) if y == 1.0 => a,
+            _ => self.add(Math::Pow([a, b])),
+        }
+    }
+
+    pub fn powi(&mut self, a: Id, n: i32) -> Id {
+        let n = self.num(n as f64);
+        self.pow(a, n)
+    }
+
+    pub fn neg(&mut self, a: Id) -> Id {
+        match self.nodes[a].clone() {
+            Math::Neg(inner) => inner,
+            Math::Num(c) => self.num(-c.into_inner()),
+            Math::Sub([p, q]) => self.sub(q, p),
+            _ => self.add(Math::Neg(a)),
+        }
+    }
+
+    /// A unary function by node constructor, e.g. `b.call(Math::Exp, x)`.
+    pub fn call(&mut self, f: fn(Id) -> Math, a: Id) -> Id {
+        let node = f(a);
+        // Fold the few identities that keep derived forms readable.
+        match (&node, self.value(a)) {
+            (Math::Exp(_), Some(v)) if v == 0.0 => return self.num(1.0),
+            (Math::Log(_), Some(v)) if v == 1.0 => return self.num(0.0),
+            (Math::Sqrt(_), Some(v)) if v == 1.0 || v == 0.0 => return self.num(v),
+            (Math::Sinh(_) | Math::Tanh(_) | Math::Sin(_) | Math::Atan(_) | Math::Asinh(_) | Math::Erf(_) | Math::Erfi(_), Some(v))
+                if v == 0.0 =>
+            {
+                return self.num(0.0)
+            }
+            (Math::Cosh(_) | Math::Cos(_), Some(v)) if v == 0.0 => return self.num(1.0),
+            _ => {}
+        }
+        if let (Math::Log(_), Math::Exp(inner)) = (&node, &self.nodes[a]) {
+            return *inner;
+        }
+        self.add(node)
+    }
+
+    /// Sum of many terms (0 for none).
+    pub fn sum(&mut self, terms: impl IntoIterator<Item = Id>) -> Id {
+        let mut acc: Option<Id> = None;
+        for t in terms {
+            acc = Some(match acc {
+                None => t,
+                Some(s) => self.add_(s, t),
+            });
+        }
+        acc.unwrap_or_else(|| self.num(0.0))
+    }
+
+    /// Finish with the last-added node as the root.
+    pub fn finish(self) -> Expr {
+        let root = Id::from(self.nodes.as_ref().len() - 1);
+        self.finish_at(root)
+    }
+
+    /// Finish with `root` as the root, dropping nodes it does not reach.
+    pub fn finish_at(&self, root: Id) -> Expr {
+        let mut out = Builder::new();
+        out.copy(&self.nodes, root);
+        out.nodes
+    }
+
+    /// The raw nodes (for callers that index ids they hold).
+    pub fn nodes(&self) -> &Expr {
+        &self.nodes
+    }
+}
+
+/// Numbers fold; `pi` and `e` stay symbolic so printed results keep them.
+fn is_plain(node: &Math) -> bool {
+    matches!(node, Math::Num(_))
+}
+
+/// A value that prints short (so `1/3` stays a fraction rather than 0.333…).
+pub fn is_short(v: f64) -> bool {
+    let s = format!("{v}");
+    s.len() <= 8
+}

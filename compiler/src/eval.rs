@@ -1,0 +1,158 @@
+//! f64 evaluation of expressions: the numerical ground truth that verification,
+//! zero-finding and the tests use.
+//!
+//! ```
+//! use foil_compiler::{eval::eval1, lang::Expr};
+//! let e: Expr = "(+ (* 2 x) 1)".parse().unwrap();
+//! assert_eq!(eval1(&e, "x", 3.0), 7.0);
+//! ```
+
+use crate::lang::{Expr, Math};
+use egg::Symbol;
+
+/// Evaluate `expr` with variables bound by `env` (unbound variables are NaN).
+pub fn eval(expr: &Expr, env: &dyn Fn(Symbol) -> f64) -> f64 {
+    let nodes = expr.as_ref();
+    let mut vals: Vec<f64> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let v = |id: &egg::Id| vals[usize::from(*id)];
+        let r = match node {
+            Math::Num(c) => c.into_inner(),
+            Math::Pi => std::f64::consts::PI,
+            Math::Euler => std::f64::consts::E,
+            Math::Var(s) => env(*s),
+            Math::Add([a, b]) => v(a) + v(b),
+            Math::Sub([a, b]) => v(a) - v(b),
+            Math::Mul([a, b]) => v(a) * v(b),
+            Math::Div([a, b]) => v(a) / v(b),
+            Math::Pow([a, b]) => pow(v(a), v(b)),
+            Math::Neg(a) => -v(a),
+            Math::Exp(a) => v(a).exp(),
+            Math::Log(a) => v(a).ln(),
+            Math::Log1p(a) => v(a).ln_1p(),
+            Math::Expm1(a) => v(a).exp_m1(),
+            Math::Sqrt(a) => v(a).sqrt(),
+            Math::Abs(a) => v(a).abs(),
+            Math::Sign(a) => sign(v(a)),
+            Math::Sin(a) => v(a).sin(),
+            Math::Cos(a) => v(a).cos(),
+            Math::Atan(a) => v(a).atan(),
+            Math::Sinh(a) => v(a).sinh(),
+            Math::Cosh(a) => v(a).cosh(),
+            Math::Tanh(a) => v(a).tanh(),
+            Math::Asinh(a) => v(a).asinh(),
+            Math::Erf(a) => libm::erf(v(a)),
+            Math::Erfi(a) => erfi(v(a)),
+            Math::Min([a, b]) => v(a).min(v(b)),
+            Math::Max([a, b]) => v(a).max(v(b)),
+            Math::Where([c, a, b]) => {
+                if v(c) != 0.0 {
+                    v(a)
+                } else {
+                    v(b)
+                }
+            }
+            Math::Lt([a, b]) => (v(a) < v(b)) as u8 as f64,
+            Math::Le([a, b]) => (v(a) <= v(b)) as u8 as f64,
+            Math::Gt([a, b]) => (v(a) > v(b)) as u8 as f64,
+            Math::Ge([a, b]) => (v(a) >= v(b)) as u8 as f64,
+        };
+        vals.push(r);
+    }
+    *vals.last().unwrap_or(&f64::NAN)
+}
+
+/// Evaluate a function of one variable `name` at `x`.
+pub fn eval1(expr: &Expr, name: &str, x: f64) -> f64 {
+    let s = Symbol::from(name);
+    eval(expr, &|v| if v == s { x } else { f64::NAN })
+}
+
+/// Evaluate with variables bound by position in `names`.
+pub fn eval_n(expr: &Expr, names: &[Symbol], values: &[f64]) -> f64 {
+    eval(expr, &|v| names.iter().position(|n| *n == v).map_or(f64::NAN, |i| values[i]))
+}
+
+/// `sign` as SPEC defines it: -1, 0 or 1 (NaN propagates).
+pub fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        x
+    }
+}
+
+/// Real power with integer exponents allowed on negative bases.
+pub fn pow(a: f64, b: f64) -> f64 {
+    if b == b.round() && b.abs() < 1e9 {
+        a.powi(b as i32)
+    } else {
+        a.powf(b)
+    }
+}
+
+/// The imaginary error function erfi(x) = -i·erf(ix) = 2/√π ∫₀ˣ e^{t²} dt.
+///
+/// The Maclaurin series has only positive terms, so it sums without
+/// cancellation for every x; for |x| > 6 the asymptotic series is used.
+pub fn erfi(x: f64) -> f64 {
+    let ax = x.abs();
+    if ax > 26.7 {
+        return x.signum() * f64::INFINITY;
+    }
+    let r = if ax <= 6.0 {
+        let x2 = ax * ax;
+        let mut term = ax; // x^(2n+1)/n!
+        let mut sum = ax;
+        let mut n = 0.0;
+        loop {
+            n += 1.0;
+            term *= x2 / n;
+            let t = term / (2.0 * n + 1.0);
+            sum += t;
+            if t < sum * 1e-17 {
+                break;
+            }
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
+    } else {
+        // erfi(x) ~ e^{x²}/(x√π) · Σ (2k-1)!!/(2x²)^k
+        let inv = 1.0 / (2.0 * ax * ax);
+        let mut term = 1.0;
+        let mut sum = 1.0;
+        for k in 1..40 {
+            term *= (2 * k - 1) as f64 * inv;
+            sum += term;
+            if term < 1e-17 {
+                break;
+            }
+        }
+        (ax * ax).exp() / (ax * std::f64::consts::PI.sqrt()) * sum
+    };
+    x.signum() * r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erfi_matches_quadrature() {
+        // Independent check: Simpson's rule on 2/√π ∫ e^{t²} dt.
+        for &x in &[0.1, 0.5, 1.0, 2.0, 4.0, 5.9, 6.1, 8.0] {
+            let n = 20000;
+            let h = x / n as f64;
+            let f = |t: f64| (t * t).exp();
+            let mut s = f(0.0) + f(x);
+            for i in 1..n {
+                s += if i % 2 == 1 { 4.0 } else { 2.0 } * f(i as f64 * h);
+            }
+            let q = s * h / 3.0 * 2.0 / std::f64::consts::PI.sqrt();
+            let r = erfi(x);
+            assert!(((r - q) / q).abs() < 1e-10, "erfi({x}) = {r}, quadrature {q}");
+            assert_eq!(erfi(-x), -r);
+        }
+    }
+}

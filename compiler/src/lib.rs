@@ -1,0 +1,14 @@
+//! foil's symbolic compiler: parse an activation, differentiate it, derive its
+//! global adversarial (GA) or its HD-FGD split and split adversarial (SA),
+//! verify every result in f64, and extract the cheapest equivalent form.
+//!
+//! The compiler has no GPU dependency; `foil-macros` and `foil-runtime` consume it.
+
+pub mod build;
+pub mod eval;
+pub mod lang;
+pub mod activations;
+pub mod integrate;
+pub mod parse;
+pub mod print;
+pub mod simplify;
