@@ -1,1 +1,268 @@
-//! (in progress)
+//! Simplification and extraction on egg: rewrites kept as data, constant
+//! folding as an analysis, and a GPU cost model for extraction.
+//!
+//! ```
+//! use foil_compiler::simplify::{simplify, Limits};
+//! let e = "(- (* x (^ (cosh x) 2)) (* x (^ (sinh x) 2)))".parse().unwrap();
+//! let (s, _) = simplify(&e, &Limits::default());
+//! assert_eq!(s.to_string(), "x");
+//! ```
+
+use crate::eval::eval;
+use crate::lang::{literal_value, Constant, Expr, Math};
+use egg::{rewrite as rw, Analysis, CostFunction, DidMerge, Id, Language, RecExpr, Runner, StopReason};
+use std::time::Duration;
+
+pub type EGraph = egg::EGraph<Math, ConstantFold>;
+pub type Rewrite = egg::Rewrite<Math, ConstantFold>;
+
+/// Bounds on every e-graph run, so hostile input cannot exhaust memory or time.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub node_limit: usize,
+    pub iter_limit: usize,
+    pub time_limit: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { node_limit: 4_000, iter_limit: 6, time_limit: Duration::from_millis(40) }
+    }
+}
+
+/// What a run did, so callers can say when a limit cut it short.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct SimplifyReport {
+    pub stop_reason: String,
+    pub hit_limit: bool,
+    pub nodes: usize,
+    pub iterations: usize,
+}
+
+impl SimplifyReport {
+    pub fn merge(&mut self, other: &SimplifyReport) {
+        if other.hit_limit && !self.hit_limit {
+            self.stop_reason = other.stop_reason.clone();
+            self.hit_limit = true;
+        }
+        if self.stop_reason.is_empty() {
+            self.stop_reason = other.stop_reason.clone();
+        }
+        self.nodes = self.nodes.max(other.nodes);
+        self.iterations = self.iterations.max(other.iterations);
+    }
+}
+
+/// Constant folding: every variable-free e-class knows its value. Values that
+/// print short (`0.25`, `3`) are added as literals; others (`log(2)`,
+/// `sqrt(pi)`) keep their symbolic forms, which print exactly.
+#[derive(Default, Clone)]
+pub struct ConstantFold;
+
+impl Analysis<Math> for ConstantFold {
+    type Data = Option<Constant>;
+
+    fn make(egraph: &mut EGraph, enode: &Math, _id: Id) -> Self::Data {
+        if let Some(v) = literal_value(enode) {
+            return Constant::new(v).ok();
+        }
+        if matches!(enode, Math::Var(_)) {
+            return None;
+        }
+        // Evaluate this one node over its children's values.
+        let mut local = RecExpr::default();
+        let mut ok = true;
+        let node = enode.clone().map_children(|c| match egraph[c].data {
+            Some(v) => local.add(crate::lang::num(v.into_inner())),
+            None => {
+                ok = false;
+                c
+            }
+        });
+        if !ok {
+            return None;
+        }
+        local.add(node);
+        let v = eval(&local, &|_| f64::NAN);
+        if v.is_finite() {
+            Constant::new(v).ok()
+        } else {
+            None
+        }
+    }
+
+    fn merge(&mut self, to: &mut Self::Data, from: Self::Data) -> DidMerge {
+        // Equal classes may fold to values that differ in the last ulps
+        // (`log(2)` vs `0.6931…`): keep the first, never panic.
+        match (to.is_some(), from) {
+            (false, Some(v)) => {
+                *to = Some(v);
+                DidMerge(true, false)
+            }
+            (true, None) => DidMerge(false, true),
+            _ => DidMerge(false, false),
+        }
+    }
+
+    fn modify(egraph: &mut EGraph, id: Id) {
+        if let Some(c) = egraph[id].data {
+            let v = c.into_inner();
+            if crate::build::is_short(v) {
+                let lit = egraph.add(crate::lang::num(v));
+                egraph.union(id, lit);
+            }
+        }
+    }
+}
+
+fn is_const(v: &str) -> impl Fn(&mut EGraph, Id, &egg::Subst) -> bool {
+    let v: egg::Var = v.parse().unwrap();
+    move |g, _, s| g[s[v]].data.is_some()
+}
+
+fn is_nonzero_const(v: &str) -> impl Fn(&mut EGraph, Id, &egg::Subst) -> bool {
+    let v: egg::Var = v.parse().unwrap();
+    move |g, _, s| g[s[v]].data.is_some_and(|c| c.into_inner() != 0.0)
+}
+
+/// The simplification rules. Every rule is an identity on the reals wherever
+/// both sides are defined; the few with side conditions say why.
+pub fn rules() -> Vec<Rewrite> {
+    let mut rules = vec![
+        rw!("add-comm"; "(+ ?a ?b)" => "(+ ?b ?a)"),
+        rw!("mul-comm"; "(* ?a ?b)" => "(* ?b ?a)"),
+        rw!("add-assoc"; "(+ ?a (+ ?b ?c))" => "(+ (+ ?a ?b) ?c)"),
+        rw!("mul-assoc"; "(* ?a (* ?b ?c))" => "(* (* ?a ?b) ?c)"),
+        rw!("add-zero"; "(+ ?a 0)" => "?a"),
+        rw!("mul-one"; "(* ?a 1)" => "?a"),
+        rw!("mul-zero"; "(* ?a 0)" => "0"),
+        rw!("sub-self"; "(- ?a ?a)" => "0"),
+        rw!("sub-neg"; "(- ?a (neg ?b))" => "(+ ?a ?b)"),
+        rw!("add-neg"; "(+ ?a (neg ?b))" => "(- ?a ?b)"),
+        rw!("neg-neg"; "(neg (neg ?a))" => "?a"),
+        rw!("neg-as-mul"; "(neg ?a)" => "(* -1 ?a)"),
+        rw!("mul-minus-one"; "(* -1 ?a)" => "(neg ?a)"),
+        rw!("sub-add"; "(- (+ ?a ?b) ?b)" => "?a"),
+        rw!("add-sub"; "(+ (- ?a ?b) ?b)" => "?a"),
+        rw!("sub-to-add"; "(- ?a ?b)" => "(+ ?a (* -1 ?b))"),
+        rw!("add-to-sub"; "(+ ?a (* -1 ?b))" => "(- ?a ?b)"),
+        rw!("distribute"; "(* ?a (+ ?b ?c))" => "(+ (* ?a ?b) (* ?a ?c))"),
+        rw!("factor"; "(+ (* ?a ?b) (* ?a ?c))" => "(* ?a (+ ?b ?c))"),
+        rw!("factor-sub"; "(- (* ?a ?b) (* ?a ?c))" => "(* ?a (- ?b ?c))"),
+        rw!("collect"; "(+ ?a ?a)" => "(* 2 ?a)"),
+        rw!("pow-one"; "(^ ?a 1)" => "?a"),
+        rw!("div-one"; "(/ ?a 1)" => "?a"),
+        rw!("div-self"; "(/ ?a ?a)" => "1"),
+        rw!("mul-div"; "(* ?a (/ ?b ?c))" => "(/ (* ?a ?b) ?c)"),
+        rw!("div-mul"; "(/ (* ?a ?b) ?c)" => "(* ?a (/ ?b ?c))"),
+        rw!("div-div"; "(/ ?a (/ ?b ?c))" => "(/ (* ?a ?c) ?b)"),
+        rw!("recip-recip"; "(/ 1 (/ 1 ?a))" => "?a"),
+        rw!("div-const"; "(/ ?a ?c)" => "(* (/ 1 ?c) ?a)" if is_nonzero_const("?c")),
+        rw!("neg-div"; "(/ (neg ?a) ?b)" => "(neg (/ ?a ?b))"),
+        rw!("exp-neg"; "(exp (neg ?a))" => "(/ 1 (exp ?a))"),
+        rw!("log-exp"; "(log (exp ?a))" => "?a"),
+        // exp(log(a)) = a needs a > 0: only for the 1 + exp(..) shape softplus makes.
+        rw!("exp-log-pos"; "(exp (log (+ 1 (exp ?a))))" => "(+ 1 (exp ?a))"),
+        rw!("log-1p"; "(log (+ 1 ?a))" => "(log1p ?a)"),
+        rw!("pythag-hyp"; "(- (^ (cosh ?a) 2) (^ (sinh ?a) 2))" => "1"),
+        rw!("pythag-trig"; "(+ (^ (sin ?a) 2) (^ (cos ?a) 2))" => "1"),
+        rw!("sech2"; "(- 1 (^ (tanh ?a) 2))" => "(/ 1 (^ (cosh ?a) 2))"),
+        rw!("sinh-cosh"; "(* (sinh ?a) (cosh ?a))" => "(/ (sinh (* 2 ?a)) 2)"),
+        rw!("sinh-odd"; "(sinh (neg ?a))" => "(neg (sinh ?a))"),
+        rw!("cosh-even"; "(cosh (neg ?a))" => "(cosh ?a)"),
+        rw!("tanh-odd"; "(tanh (neg ?a))" => "(neg (tanh ?a))"),
+        rw!("exp-sum-sinh"; "(- (exp ?a) (exp (neg ?a)))" => "(* 2 (sinh ?a))"),
+        rw!("exp-sum-cosh"; "(+ (exp ?a) (exp (neg ?a)))" => "(* 2 (cosh ?a))"),
+        rw!("const-fold-mul"; "(* ?c (* ?d ?a))" => "(* (* ?c ?d) ?a)" if is_const("?c")),
+    ];
+    rules.extend(rw!("pow2-mul"; "(^ ?a 2)" <=> "(* ?a ?a)"));
+    rules
+}
+
+/// The GPU cost of one operation: transcendental functions cost several
+/// FMAs, division costs more than multiplication, literals and loads are cheap.
+pub fn op_cost(node: &Math) -> f64 {
+    match node {
+        Math::Num(_) | Math::Var(_) | Math::Pi | Math::Euler => 1.0,
+        Math::Add(_) | Math::Sub(_) | Math::Neg(_) | Math::Mul(_) => 1.0,
+        Math::Abs(_) | Math::Sign(_) | Math::Min(_) | Math::Max(_) => 1.0,
+        Math::Lt(_) | Math::Le(_) | Math::Gt(_) | Math::Ge(_) | Math::Where(_) => 1.0,
+        Math::Div(_) | Math::Sqrt(_) => 4.0,
+        Math::Pow(_) => 6.0,
+        Math::Exp(_) | Math::Log(_) | Math::Log1p(_) | Math::Expm1(_) => 8.0,
+        Math::Sin(_) | Math::Cos(_) => 8.0,
+        Math::Sinh(_) | Math::Cosh(_) | Math::Tanh(_) => 10.0,
+        Math::Atan(_) | Math::Asinh(_) => 12.0,
+        Math::Erf(_) => 16.0,
+        Math::Erfi(_) => 20.0,
+    }
+}
+
+/// [`op_cost`] summed over a tree; integer squares and cubes are priced as
+/// the multiplications they compile to.
+pub struct GpuCost;
+
+impl CostFunction<Math> for GpuCost {
+    type Cost = f64;
+    fn cost<C: FnMut(Id) -> f64>(&mut self, enode: &Math, mut costs: C) -> f64 {
+        enode.fold(op_cost(enode), |sum, c| sum + costs(c))
+    }
+}
+
+/// The GPU cost of an expression.
+pub fn gpu_cost(expr: &Expr) -> f64 {
+    let mut costs: Vec<f64> = Vec::with_capacity(expr.as_ref().len());
+    for node in expr.as_ref() {
+        let c = node.fold(op_cost(node), |s, c| s + costs[usize::from(c)]);
+        costs.push(c);
+    }
+    *costs.last().unwrap_or(&0.0)
+}
+
+/// Run the rules on `expr` within `limits` and extract the cheapest form.
+///
+/// The result is checked against the input at sample points; if a rule's side
+/// condition was too weak and the value changed, the input is returned
+/// unchanged (a wrong simplification is worse than none).
+pub fn simplify(expr: &Expr, limits: &Limits) -> (Expr, SimplifyReport) {
+    let runner = Runner::<Math, ConstantFold>::default()
+        .with_node_limit(limits.node_limit)
+        .with_iter_limit(limits.iter_limit)
+        .with_time_limit(limits.time_limit)
+        .with_expr(expr)
+        .run(&rules());
+    let stop = runner.stop_reason.clone().unwrap_or(StopReason::Saturated);
+    let report = SimplifyReport {
+        hit_limit: matches!(stop, StopReason::NodeLimit(_) | StopReason::TimeLimit(_)),
+        stop_reason: match &stop {
+            StopReason::Saturated => "saturated".into(),
+            StopReason::IterationLimit(n) => format!("iteration limit ({n})"),
+            StopReason::NodeLimit(n) => format!("e-graph node limit ({n} nodes)"),
+            StopReason::TimeLimit(t) => format!("e-graph time limit ({:.0} ms)", t * 1e3),
+            StopReason::Other(s) => s.clone(),
+        },
+        nodes: runner.egraph.total_number_of_nodes(),
+        iterations: runner.iterations.len(),
+    };
+    let extractor = egg::Extractor::new(&runner.egraph, GpuCost);
+    let (_, best) = extractor.find_best(runner.roots[0]);
+    let best = if gpu_cost(&best) <= gpu_cost(expr) && same_values(expr, &best) { best } else { expr.clone() };
+    (best, report)
+}
+
+/// Do two expressions agree (to 1e-9 relative) at points where the first is finite?
+pub fn same_values(a: &Expr, b: &Expr) -> bool {
+    let vars = crate::lang::variables(a);
+    for k in 0..24 {
+        // Deterministic, irregular points in [-6, 6] per variable.
+        let vals: Vec<f64> = (0..vars.len().max(1))
+            .map(|j| (((k * 7 + j * 13) as f64 * 0.618_033_988_75).fract() - 0.5) * 12.0)
+            .collect();
+        let va = crate::eval::eval_n(a, &vars, &vals);
+        let vb = crate::eval::eval_n(b, &vars, &vals);
+        if va.is_finite() && !(vb.is_finite() && (va - vb).abs() <= 1e-9 * va.abs().max(1.0)) {
+            return false;
+        }
+    }
+    true
+}
