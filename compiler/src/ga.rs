@@ -1,0 +1,232 @@
+//! Global adversarial (SPEC §2): g(x) = ∫ 1/f'(x) dx with g(anchor) = f(anchor),
+//! piece by piece for piecewise f, continuous at every break point, verified.
+//!
+//! ```
+//! use foil_compiler::{ga::{derive_global_adversarial, GaOptions}, eval::eval1};
+//! let f = "(atan x)".parse().unwrap();
+//! let ga = derive_global_adversarial(&f, &GaOptions::default()).unwrap();
+//! // g = x + x^3/3
+//! assert!((eval1(&ga.adversarial, "x", 2.0) - (2.0 + 8.0 / 3.0)).abs() < 1e-12);
+//! assert!(ga.verification.passed);
+//! ```
+
+use crate::build::Builder;
+use crate::diff::derivative;
+use crate::error::DeriveError;
+use crate::eval::eval1;
+use crate::lang::{is_constant, root, Expr, Math};
+use crate::piecewise::{break_points, intervals, specialize, Interval};
+use crate::simplify::{simplify, Limits, SimplifyReport};
+use crate::verify::{verify_adversarial, Verification};
+use egg::Symbol;
+
+pub const VAR: &str = "x";
+
+#[derive(Clone, Debug)]
+pub struct GaOptions {
+    /// The point where g meets f (SPEC §2 anchor; default 0). `None` keeps the
+    /// plain antiderivative (constant 0 on the piece holding 0), as SA terms do.
+    pub anchor: Option<f64>,
+    pub limits: Limits,
+}
+
+impl Default for GaOptions {
+    fn default() -> Self {
+        GaOptions { anchor: Some(0.0), limits: Limits::default() }
+    }
+}
+
+/// One smooth piece of g.
+#[derive(Clone, Debug)]
+pub struct GaPiece {
+    pub interval: Interval,
+    pub adversarial: Expr,
+}
+
+#[derive(Clone, Debug)]
+pub struct GaResult {
+    /// f, as parsed (named activations expanded).
+    pub input: Expr,
+    /// f', simplified.
+    pub derivative: Expr,
+    /// g, simplified (a `where` chain when f is piecewise).
+    pub adversarial: Expr,
+    /// g', simplified.
+    pub adversarial_derivative: Expr,
+    pub closed_form: bool,
+    pub anchor: Option<f64>,
+    pub break_points: Vec<f64>,
+    pub pieces: Vec<GaPiece>,
+    pub verification: Verification,
+    pub simplify: SimplifyReport,
+}
+
+/// The single variable of `f`, which must be `x`.
+pub fn require_x(f: &Expr) -> Result<(), DeriveError> {
+    let vars = crate::lang::variables(f);
+    if vars.len() == 1 && vars[0] == Symbol::from(VAR) {
+        return Ok(());
+    }
+    let found = if vars.is_empty() {
+        "no variable (a constant has no adversarial)".to_string()
+    } else {
+        vars.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+    };
+    Err(DeriveError::Variables { found })
+}
+
+/// Refuse functions that are not real on the whole line (`log(x)`, `sqrt(x)`),
+/// naming where: SPEC §5 asks for g real on the whole line.
+pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
+    let xs: Vec<f64> = (0..=2048).map(|i| -64.0 + i as f64 / 16.0).collect();
+    let bad = |x: f64| eval1(f, var, x).is_nan();
+    let Some(first) = xs.iter().position(|&x| bad(x)) else { return Ok(()) };
+    let last = xs.iter().rposition(|&x| bad(x)).unwrap();
+    let refine = |mut good: f64, mut nan: f64| {
+        for _ in 0..80 {
+            let m = 0.5 * (good + nan);
+            if bad(m) { nan = m } else { good = m }
+        }
+        crate::zeros::fmt9(0.5 * (good + nan)).parse::<f64>().unwrap_or(good)
+    };
+    let lo = if first == 0 { f64::NEG_INFINITY } else { refine(xs[first - 1], xs[first]) };
+    let hi = if last == xs.len() - 1 { f64::INFINITY } else { refine(xs[last + 1], xs[last]) };
+    let x = xs[first];
+    Err(DeriveError::Domain {
+        interval: Interval { lo, hi },
+        reason: format!("f({}) is not a real number; foil derives adversarials for activations defined on all of ℝ", crate::zeros::fmt9(x)),
+    })
+}
+
+/// Derive and verify the GA of `f` (a function of `x`).
+pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult, DeriveError> {
+    require_x(f)?;
+    check_domain(f, VAR)?;
+    let mut report = SimplifyReport::default();
+    let mut simp = |e: &Expr| {
+        let (s, r) = simplify(e, &opts.limits);
+        report.merge(&r);
+        s
+    };
+    let f_prime = derivative(f, VAR);
+    let breaks = break_points(f, VAR);
+    let pieces_at = intervals(&breaks);
+
+    // Per piece: the smooth f there and its derivative; refuse flat pieces.
+    let mut smooth = Vec::with_capacity(pieces_at.len());
+    let mut smooth_f = Vec::with_capacity(pieces_at.len());
+    for iv in &pieces_at {
+        let fi = specialize(f, VAR, iv.interior_point());
+        let dfi = simp(&derivative(&fi, VAR));
+        if is_constant(&dfi, root(&dfi)) && eval1(&dfi, VAR, 0.0) == 0.0 {
+            return Err(DeriveError::FlatDerivative { interval: *iv });
+        }
+        smooth.push(dfi);
+        smooth_f.push(fi);
+    }
+    let zeros = crate::zeros::find_zeros(&|x| eval1(&f_prime, VAR, x));
+    if !zeros.is_empty() {
+        return Err(DeriveError::DerivativeZeros { derivative: crate::print::to_spec(&simp(&f_prime)), zeros });
+    }
+
+    // Antiderivative of 1/f' on each piece.
+    let mut antiderivatives = Vec::with_capacity(smooth.len());
+    for (iv, dfi) in pieces_at.iter().zip(&smooth) {
+        let mut b = Builder::new();
+        let one = b.num(1.0);
+        let d = b.copy(dfi, root(dfi));
+        let q = b.div(one, d);
+        let integrand = b.finish_at(q);
+        let g = crate::integrate::antiderivative(&integrand, Symbol::from(VAR)).map_err(|_| {
+            DeriveError::NoClosedForm {
+                integrand: crate::print::to_spec(&integrand),
+                piece: (pieces_at.len() > 1).then_some(*iv),
+            }
+        })?;
+        antiderivatives.push(g);
+    }
+
+    // Constants: anchor the piece holding the anchor, then carry continuity outwards.
+    let at = opts.anchor.unwrap_or(0.0);
+    let k = pieces_at.iter().position(|iv| iv.contains(at) || iv.lo == at).unwrap_or(0);
+    let mut constants: Vec<Option<Expr>> = vec![None; pieces_at.len()];
+    constants[k] = Some(match opts.anchor {
+        Some(a) => simp(&constant_difference(&smooth_f[k], &antiderivatives[k], a)),
+        None => "0".parse().unwrap(),
+    });
+    for j in k + 1..pieces_at.len() {
+        let b = pieces_at[j].lo;
+        let prev = shifted(&antiderivatives[j - 1], constants[j - 1].as_ref().unwrap());
+        constants[j] = Some(simp(&constant_difference(&prev, &antiderivatives[j], b)));
+    }
+    for j in (0..k).rev() {
+        let b = pieces_at[j].hi;
+        let next = shifted(&antiderivatives[j + 1], constants[j + 1].as_ref().unwrap());
+        constants[j] = Some(simp(&constant_difference(&next, &antiderivatives[j], b)));
+    }
+    let pieces: Vec<GaPiece> = pieces_at
+        .iter()
+        .zip(antiderivatives.iter().zip(&constants))
+        .map(|(iv, (g, c))| GaPiece { interval: *iv, adversarial: simp(&shifted(g, c.as_ref().unwrap())) })
+        .collect();
+    let adversarial = assemble_pieces(&pieces);
+    let adversarial_derivative = simp(&derivative(&adversarial, VAR));
+    let verification = verify_adversarial(
+        &f_prime,
+        &adversarial,
+        &adversarial_derivative,
+        VAR,
+        &breaks,
+        opts.anchor.map(|a| (a, eval1(f, VAR, a))),
+    );
+    if !verification.passed {
+        return Err(DeriveError::Verification { reason: verification.failure.clone().unwrap_or_default() });
+    }
+    Ok(GaResult {
+        input: f.clone(),
+        derivative: simp(&f_prime),
+        adversarial,
+        adversarial_derivative,
+        closed_form: true,
+        anchor: opts.anchor,
+        break_points: breaks,
+        pieces,
+        verification,
+        simplify: report,
+    })
+}
+
+/// The constant `a(at) - g(at)` (with `a` = `target`), as an expression.
+fn constant_difference(target: &Expr, g: &Expr, at: f64) -> Expr {
+    let mut b = Builder::new();
+    let x = Symbol::from(VAR);
+    let at_id = b.num(at);
+    let t = b.substitute(target, root(target), &|_, s| (s == x).then_some(at_id));
+    let gv = b.substitute(g, root(g), &|_, s| (s == x).then_some(at_id));
+    let d = b.sub(t, gv);
+    b.finish_at(d)
+}
+
+/// `g + c`.
+fn shifted(g: &Expr, c: &Expr) -> Expr {
+    let mut b = Builder::new();
+    let gi = b.copy(g, root(g));
+    let ci = b.copy(c, root(c));
+    let s = b.add_(gi, ci);
+    b.finish_at(s)
+}
+
+/// `where(x < b1, g0, where(x < b2, g1, … gk))`.
+pub fn assemble_pieces(pieces: &[GaPiece]) -> Expr {
+    let mut b = Builder::new();
+    let last = pieces.last().expect("at least one piece");
+    let mut acc = b.copy(&last.adversarial, root(&last.adversarial));
+    for p in pieces.iter().rev().skip(1) {
+        let g = b.copy(&p.adversarial, root(&p.adversarial));
+        let x = b.var(VAR);
+        let hi = b.num(p.interval.hi);
+        let c = b.add(Math::Lt([x, hi]));
+        acc = b.add(Math::Where([c, g, acc]));
+    }
+    b.finish_at(acc)
+}

@@ -1,0 +1,153 @@
+//! Piecewise expressions: where their branches switch (break points) and the
+//! smooth expression each interval between break points reduces to.
+//!
+//! ```
+//! use foil_compiler::piecewise::{break_points, specialize};
+//! let f = "(/ x (+ 1 (abs x)))".parse().unwrap();
+//! assert_eq!(break_points(&f, "x"), vec![0.0]);
+//! assert_eq!(specialize(&f, "x", -1.0).to_string(), "(/ x (- 1 x))");
+//! ```
+
+use crate::build::Builder;
+use crate::eval::eval1;
+use crate::lang::{subtree, Expr, Math};
+use egg::Id;
+use std::collections::HashMap;
+
+/// Does the expression contain a piecewise construct that depends on `var`?
+pub fn is_piecewise(expr: &Expr) -> bool {
+    expr.as_ref().iter().any(|n| matches!(n, Math::Abs(_) | Math::Sign(_) | Math::Min(_) | Math::Max(_) | Math::Where(_)))
+}
+
+/// The switching functions: branch choices change where one of these changes sign.
+fn switch_functions(expr: &Expr) -> Vec<Expr> {
+    let mut out = Vec::new();
+    for node in expr.as_ref() {
+        let pair = match node {
+            Math::Abs(a) | Math::Sign(a) => {
+                out.push(subtree(expr, *a));
+                continue;
+            }
+            Math::Min([a, b]) | Math::Max([a, b]) => (*a, *b),
+            Math::Lt([a, b]) | Math::Le([a, b]) | Math::Gt([a, b]) | Math::Ge([a, b]) => (*a, *b),
+            _ => continue,
+        };
+        let mut bld = Builder::new();
+        let l = bld.copy(expr, pair.0);
+        let r = bld.copy(expr, pair.1);
+        let d = bld.sub(l, r);
+        out.push(bld.finish_at(d));
+    }
+    out
+}
+
+/// Where the branches of `expr` switch, ascending, snapped to short decimals
+/// when within 1e-12 of one (so a break at 0 prints as 0).
+pub fn break_points(expr: &Expr, var: &str) -> Vec<f64> {
+    let mut pts = Vec::new();
+    for s in switch_functions(expr) {
+        if crate::lang::is_constant(&s, crate::lang::root(&s)) {
+            continue;
+        }
+        let z = crate::zeros::find_zeros(&|x| eval1(&s, var, x));
+        pts.extend(z.zeros);
+    }
+    for p in pts.iter_mut() {
+        let r = (*p * 1e6).round() / 1e6;
+        if (r - *p).abs() <= 1e-12 * p.abs().max(1.0) {
+            *p = r;
+        }
+        if *p == 0.0 {
+            *p = 0.0; // no -0
+        }
+    }
+    pts.sort_by(|a, b| a.total_cmp(b));
+    pts.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+    pts
+}
+
+/// The smooth expression `expr` equals near `at` (strictly inside an interval
+/// between break points): each piecewise construct replaced by its active branch.
+pub fn specialize(expr: &Expr, var: &str, at: f64) -> Expr {
+    let mut b = Builder::new();
+    let mut memo = HashMap::new();
+    let root = spec(expr, crate::lang::root(expr), var, at, &mut b, &mut memo);
+    b.finish_at(root)
+}
+
+fn spec(expr: &Expr, id: Id, var: &str, at: f64, b: &mut Builder, memo: &mut HashMap<Id, Id>) -> Id {
+    if let Some(&r) = memo.get(&id) {
+        return r;
+    }
+    let value = |i: Id| eval1(&subtree(expr, i), var, at);
+    let r = match expr[id].clone() {
+        Math::Abs(a) => {
+            let s = spec(expr, a, var, at, b, memo);
+            if value(a) >= 0.0 { s } else { b.neg(s) }
+        }
+        Math::Sign(a) => {
+            let v = crate::eval::sign(value(a));
+            b.num(if v.is_nan() { 0.0 } else { v })
+        }
+        Math::Min([p, q]) => {
+            let pick = if value(p) <= value(q) { p } else { q };
+            spec(expr, pick, var, at, b, memo)
+        }
+        Math::Max([p, q]) => {
+            let pick = if value(p) >= value(q) { p } else { q };
+            spec(expr, pick, var, at, b, memo)
+        }
+        Math::Where([c, p, q]) => {
+            let pick = if value(c) != 0.0 { p } else { q };
+            spec(expr, pick, var, at, b, memo)
+        }
+        node => {
+            let node = egg::Language::map_children(node, |c| spec(expr, c, var, at, b, memo));
+            b.rebuild(node)
+        }
+    };
+    memo.insert(id, r);
+    r
+}
+
+/// An open interval `(lo, hi)` of the real line (infinite ends allowed).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Interval {
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Interval {
+    /// A point strictly inside, away from the ends.
+    pub fn interior_point(&self) -> f64 {
+        match (self.lo.is_finite(), self.hi.is_finite()) {
+            (true, true) => 0.5 * (self.lo + self.hi),
+            (true, false) => self.lo + 1.0,
+            (false, true) => self.hi - 1.0,
+            (false, false) => 0.0,
+        }
+    }
+
+    pub fn contains(&self, x: f64) -> bool {
+        x > self.lo && x < self.hi
+    }
+
+    /// SPEC-style text: `x < 0`, `0 < x < 1`, or `all x`.
+    pub fn describe(&self, var: &str) -> String {
+        use crate::zeros::fmt9;
+        match (self.lo.is_finite(), self.hi.is_finite()) {
+            (false, false) => format!("all {var}"),
+            (false, true) => format!("{var} < {}", fmt9(self.hi)),
+            (true, false) => format!("{var} > {}", fmt9(self.lo)),
+            (true, true) => format!("{} < {var} < {}", fmt9(self.lo), fmt9(self.hi)),
+        }
+    }
+}
+
+/// The intervals the break points cut the real line into.
+pub fn intervals(breaks: &[f64]) -> Vec<Interval> {
+    let mut ends = vec![f64::NEG_INFINITY];
+    ends.extend_from_slice(breaks);
+    ends.push(f64::INFINITY);
+    ends.windows(2).map(|w| Interval { lo: w[0], hi: w[1] }).collect()
+}

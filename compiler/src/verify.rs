@@ -1,0 +1,145 @@
+//! Verification per SPEC §5, in f64: a derived adversarial is accepted only
+//! when its derivative matches 1/f' at ≥ 64 points over [-8, 8] and around
+//! every break point, it meets the anchor, and it is real and finite.
+//!
+//! Two independent witnesses are checked: g' from symbolic differentiation of
+//! g (to 1e-9, the SPEC bound), and g' from an 8th-order finite difference of g
+//! (to 1e-6), which does not trust the differentiator.
+
+use crate::eval::eval1;
+use crate::lang::Expr;
+use serde::Serialize;
+
+/// SPEC §5 tolerance: |g' - 1/f'| ≤ REL_TOL · max(1, |1/f'|).
+pub const REL_TOL: f64 = 1e-9;
+/// Tolerance for the finite-difference witness (its own truncation error is ~1e-10).
+pub const NUMERIC_TOL: f64 = 1e-6;
+/// The verified range.
+pub const RANGE: (f64, f64) = (-8.0, 8.0);
+/// Evenly spread points over [`RANGE`].
+pub const GRID_POINTS: usize = 129;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SamplePoint {
+    pub x: f64,
+    /// 1/f'(x).
+    pub expected: f64,
+    /// g'(x) from the symbolic derivative of g.
+    pub actual: f64,
+    pub rel_error: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Verification {
+    pub passed: bool,
+    pub points: usize,
+    pub range: (f64, f64),
+    pub max_rel_error: f64,
+    /// Where the largest error occurred.
+    pub worst_x: f64,
+    pub numeric_max_rel_error: f64,
+    /// |g(anchor) - f(anchor)|, when an anchor applies.
+    pub anchor_error: Option<f64>,
+    /// Points where g is NaN (not real) or infinite although the maths is finite.
+    pub non_finite_at: Vec<f64>,
+    pub samples: Vec<SamplePoint>,
+    /// Why it failed, if it did.
+    pub failure: Option<String>,
+}
+
+/// The verification sample: an even grid plus points either side of each break.
+pub fn sample_points(breaks: &[f64]) -> Vec<f64> {
+    let (lo, hi) = RANGE;
+    let mut xs: Vec<f64> =
+        (0..GRID_POINTS).map(|i| lo + (hi - lo) * i as f64 / (GRID_POINTS - 1) as f64).collect();
+    for &b in breaks {
+        for d in [1e-6, 1e-3, 0.1] {
+            xs.push(b - d);
+            xs.push(b + d);
+        }
+    }
+    xs.retain(|x| !breaks.contains(x));
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs
+}
+
+/// An 8th-order central difference, independent of the symbolic differentiator.
+pub fn numeric_derivative(g: &Expr, var: &str, x: f64) -> f64 {
+    let h = 1e-3 * x.abs().max(1.0);
+    let c = [4.0 / 5.0, -1.0 / 5.0, 4.0 / 105.0, -1.0 / 280.0];
+    let mut s = 0.0;
+    for (k, ck) in c.iter().enumerate() {
+        let k = (k + 1) as f64;
+        s += ck * (eval1(g, var, x + k * h) - eval1(g, var, x - k * h));
+    }
+    s / h
+}
+
+/// Check `g' = 1/f'` (both given) and, with `anchor = Some((a, f))`, `g(a) = f`.
+pub fn verify_adversarial(
+    f_prime: &Expr,
+    g: &Expr,
+    g_prime: &Expr,
+    var: &str,
+    breaks: &[f64],
+    anchor: Option<(f64, f64)>,
+) -> Verification {
+    let xs = sample_points(breaks);
+    let mut samples = Vec::with_capacity(xs.len());
+    let (mut max_rel, mut worst_x, mut max_num) = (0.0f64, f64::NAN, 0.0f64);
+    let mut non_finite_at = Vec::new();
+    let mut failure = None;
+    for &x in &xs {
+        let expected = 1.0 / eval1(f_prime, var, x);
+        let actual = eval1(g_prime, var, x);
+        let scale = expected.abs().max(1.0);
+        let rel = if expected == actual { 0.0 } else { (actual - expected).abs() / scale };
+        let rel = if rel.is_nan() { f64::INFINITY } else { rel };
+        if rel > max_rel || worst_x.is_nan() {
+            max_rel = max_rel.max(rel);
+            if rel >= max_rel {
+                worst_x = x;
+            }
+        }
+        // The finite-difference stencil must not straddle a break point.
+        let h = 4e-3 * x.abs().max(1.0);
+        if !breaks.iter().any(|b| (x - b).abs() <= h) {
+            let n = numeric_derivative(g, var, x);
+            let nrel = (n - expected).abs() / scale;
+            max_num = max_num.max(if nrel.is_nan() { f64::INFINITY } else { nrel });
+        }
+        if !eval1(g, var, x).is_finite() {
+            non_finite_at.push(x);
+        }
+        samples.push(SamplePoint { x, expected, actual, rel_error: rel });
+    }
+    // Real on the whole line where the maths allows: NaN anywhere on a wide sweep fails.
+    for k in -40..=40 {
+        let x = k as f64 * 25.0;
+        if eval1(g, var, x).is_nan() && !eval1(f_prime, var, x).is_nan() {
+            non_finite_at.push(x);
+        }
+    }
+    let anchor_error = anchor.map(|(a, fa)| (eval1(g, var, a) - fa).abs());
+    if max_rel > REL_TOL {
+        failure = Some(format!("|g' - 1/f'| reaches {max_rel:.3e} (relative) at {var} = {worst_x}, above {REL_TOL:e}"));
+    } else if max_num > NUMERIC_TOL {
+        failure = Some(format!("finite-difference check of g' reaches {max_num:.3e}, above {NUMERIC_TOL:e}"));
+    } else if let Some(e) = anchor_error.filter(|e| !(*e <= 1e-12 * anchor.unwrap().1.abs().max(1.0))) {
+        failure = Some(format!("g(anchor) misses f(anchor) by {e:.3e}"));
+    } else if let Some(x) = non_finite_at.first() {
+        failure = Some(format!("g is not real and finite at {var} = {x}"));
+    }
+    Verification {
+        passed: failure.is_none(),
+        points: xs.len(),
+        range: RANGE,
+        max_rel_error: max_rel,
+        worst_x,
+        numeric_max_rel_error: max_num,
+        anchor_error,
+        non_finite_at,
+        samples,
+        failure,
+    }
+}
