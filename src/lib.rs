@@ -5,3 +5,5 @@
 
 pub use foil_compiler as compiler;
 pub use foil_runtime as runtime;
+pub mod cli;
+pub mod suite;

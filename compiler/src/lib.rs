@@ -15,6 +15,7 @@ pub mod simplify;
 pub mod diff;
 pub mod error;
 pub mod ga;
+pub mod hdfgd;
 pub mod piecewise;
 pub mod verify;
 pub mod zeros;

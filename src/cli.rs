@@ -1,0 +1,481 @@
+//! The `foil` command line: `derive`, `split`, `check`, `list`.
+//!
+//! Exit codes are stable: 0 success, 2 invalid expression or usage,
+//! 3 derivation refused by the maths, 1 internal error. With `--format json`
+//! every outcome, refusals and errors included, is one JSON object on stdout.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use foil_compiler::error::DeriveError;
+use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult};
+use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, SaResult, TermConstant};
+use foil_compiler::lang::Expr;
+use foil_compiler::print::{to_latex, to_spec};
+use foil_compiler::simplify::Limits;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// foil: compile neural-network activations into their adversarial functions.
+///
+/// EXPR is an activation in x, e.g. 'tanh(x)', 'x*sigmoid(x)', 'gelu(x)',
+/// 'where(x > 0, x, 0.01*x)'. Run `foil list` for the named activations.
+///
+/// Global adversarial (GA): g(x) = ∫ 1/f'(x) dx with g(0) = f(0); it exists
+/// when f' never vanishes. Split adversarial (SA): f is split into terms
+/// (HD-FGD), each term's reciprocal derivative is integrated, and the terms
+/// are recombined with f's own arithmetic. Every result is verified in f64
+/// before it is printed.
+///
+/// Exit codes: 0 success, 2 invalid expression, 3 refused by the maths
+/// (e.g. f' has zeros), 1 internal error.
+#[derive(Parser, Debug)]
+#[command(name = "foil", version, verbatim_doc_comment)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Derive the adversarial of EXPR (GA by default, SA with --mode sa).
+    Derive(DeriveArgs),
+    /// Show the HD-FGD split of EXPR: its terms and the lifted F(u1..un).
+    Split(SplitArgs),
+    /// Derive and print the verification report, with every sample point.
+    Check(DeriveArgs),
+    /// List the named activations and their definitions.
+    List(ListArgs),
+    /// Run the embedded activation suite (18 activations): GA and SA for each,
+    /// checked against what the table says foil must do, with timings.
+    Suite(SuiteArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SuiteArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// Global adversarial: one function g with g' = 1/f'.
+    Ga,
+    /// Split adversarial over the HD-FGD terms.
+    Sa,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Latex,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SplitGranularity {
+    /// Hyperbolic functions expanded to exponentials (tanh gives 4 terms).
+    Elementary,
+    /// Functions kept whole (tanh(x) is one term).
+    Functions,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DeriveArgs {
+    /// The activation, in x.
+    pub expr: String,
+    #[arg(long, value_enum, default_value = "ga")]
+    pub mode: Mode,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// GA: the point where g meets f (g(X) = f(X)).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub anchor: f64,
+    /// SA: anchor every term (ai(0) = ti(0)) instead of the plain antiderivative.
+    #[arg(long)]
+    pub anchor_terms: bool,
+    /// SA: split granularity.
+    #[arg(long, value_enum, default_value = "elementary")]
+    pub granularity: SplitGranularity,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SplitArgs {
+    pub expr: String,
+    #[arg(long, value_enum, default_value = "elementary")]
+    pub granularity: SplitGranularity,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// Bounds on the e-graph, so that no input runs away.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Maximum e-graph nodes per simplification.
+    #[arg(long, default_value_t = 4000)]
+    pub node_limit: usize,
+    /// Maximum milliseconds per simplification.
+    #[arg(long, default_value_t = 40)]
+    pub time_limit_ms: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits { node_limit: self.node_limit, time_limit: Duration::from_millis(self.time_limit_ms), ..Limits::default() }
+    }
+}
+
+/// What a command produced: text for a terminal, or a JSON value.
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    fn ok(stdout: String) -> Self {
+        Outcome { code: 0, stdout, stderr: String::new() }
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Derive(a) => derive(&a, false),
+        Command::Check(a) => derive(&a, true),
+        Command::Split(a) => split_command(&a),
+        Command::List(a) => list(&a),
+        Command::Suite(a) => suite(&a),
+    }
+}
+
+fn granularity(g: SplitGranularity) -> Granularity {
+    match g {
+        SplitGranularity::Elementary => Granularity::Elementary,
+        SplitGranularity::Functions => Granularity::Functions,
+    }
+}
+
+fn parse_expr(src: &str) -> Result<Expr, DeriveError> {
+    Ok(foil_compiler::parse::parse(src)?)
+}
+
+fn error_outcome(e: DeriveError, format: Format, src: &str) -> Outcome {
+    let code = e.exit_code();
+    match format {
+        Format::Json => Outcome { code, stdout: format!("{:#}\n", json!({ "input": src, "error": e.to_json() })), stderr: String::new() },
+        _ => {
+            let stderr = match e {
+                DeriveError::Parse(p) => format!("{:?}", miette::Report::new(p)),
+                other => format!("error[{}]: {other}\n", other.kind()),
+            };
+            Outcome { code, stdout: String::new(), stderr }
+        }
+    }
+}
+
+fn derive(a: &DeriveArgs, report: bool) -> Outcome {
+    let opts = GaOptions { anchor: Some(a.anchor), limits: a.limits.limits() };
+    let result = parse_expr(&a.expr).and_then(|f| match a.mode {
+        Mode::Ga => derive_global_adversarial(&f, &opts).map(Derived::Ga),
+        Mode::Sa => {
+            let c = if a.anchor_terms { TermConstant::Anchored } else { TermConstant::Plain };
+            derive_split_adversarial(&f, granularity(a.granularity), c, &opts).map(Derived::Sa)
+        }
+    });
+    match result {
+        Err(e) => error_outcome(e, a.format, &a.expr),
+        Ok(d) => match a.format {
+            Format::Json => {
+                let mut v = d.to_json();
+                if report {
+                    v["samples"] = d.samples_json();
+                }
+                Outcome::ok(format!("{v:#}\n"))
+            }
+            Format::Latex => Outcome::ok(d.to_latex()),
+            Format::Text => Outcome::ok(if report { d.report_text() } else { d.to_text() }),
+        },
+    }
+}
+
+/// A successful derivation of either mode.
+pub enum Derived {
+    Ga(GaResult),
+    Sa(SaResult),
+}
+
+fn verification_json(v: &foil_compiler::verify::Verification) -> Value {
+    json!({
+        "passed": v.passed,
+        "points": v.points,
+        "range": [v.range.0, v.range.1],
+        "max_rel_error": v.max_rel_error,
+        "numeric_max_rel_error": v.numeric_max_rel_error,
+        "anchor_error": v.anchor_error,
+    })
+}
+
+impl Derived {
+    /// The `foil derive --format json` contract.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Derived::Ga(g) => json!({
+                "input": to_spec(&g.input),
+                "mode": "ga",
+                "derivative": to_spec(&g.derivative),
+                "adversarial": to_spec(&g.adversarial),
+                "adversarial_derivative": to_spec(&g.adversarial_derivative),
+                "closed_form": g.closed_form,
+                "anchor": g.anchor,
+                "break_points": g.break_points,
+                "cost": foil_compiler::simplify::gpu_cost(&g.adversarial),
+                "verification": verification_json(&g.verification),
+                "egraph": g.simplify,
+            }),
+            Derived::Sa(s) => {
+                let terms: Vec<Value> = s
+                    .terms
+                    .iter()
+                    .map(|t| json!({
+                        "var": t.var,
+                        "term": to_spec(&t.term),
+                        "adversarial": to_spec(&t.adversarial),
+                        "verification": verification_json(&t.verification),
+                    }))
+                    .collect();
+                let partials: Vec<String> =
+                    s.terms.iter().map(|t| to_spec(&foil_compiler::diff::derivative(&s.adversarial, &t.var))).collect();
+                let worst = s.terms.iter().map(|t| t.verification.max_rel_error).fold(0.0, f64::max);
+                let points: usize = s.terms.iter().map(|t| t.verification.points).sum();
+                json!({
+                    "input": to_spec(&s.input),
+                    "mode": "sa",
+                    "derivative": to_spec(&s.derivative),
+                    "adversarial": to_spec(&s.adversarial),
+                    "adversarial_derivative": partials,
+                    "closed_form": true,
+                    "terms": terms,
+                    "split": to_spec(&s.split.lifted),
+                    "singular": s.singular(),
+                    "singularities": s.singularities,
+                    "verification": {
+                        "passed": true,
+                        "points": points,
+                        "max_rel_error": worst,
+                        "split_max_rel_error": s.split_max_rel_error,
+                    },
+                })
+            }
+        }
+    }
+
+    fn samples_json(&self) -> Value {
+        let samples = |v: &foil_compiler::verify::Verification| json!(v.samples);
+        match self {
+            Derived::Ga(g) => samples(&g.verification),
+            Derived::Sa(s) => json!(s.terms.iter().map(|t| json!({ "var": t.var, "samples": samples(&t.verification) })).collect::<Vec<_>>()),
+        }
+    }
+
+    fn to_latex(&self) -> String {
+        match self {
+            Derived::Ga(g) => format!("g(x) = {}\n", to_latex(&g.adversarial)),
+            Derived::Sa(s) => format!("\\mathrm{{SA}}({}) = {}\n", var_list(s), to_latex(&s.adversarial)),
+        }
+    }
+
+    fn to_text(&self) -> String {
+        match self {
+            Derived::Ga(g) => {
+                let v = &g.verification;
+                format!(
+                    "f(x)  = {}\nf'(x) = {}\ng(x)  = {}\ng'(x) = {}\nverified: {} points on [{}, {}], max relative |g' - 1/f'| = {:.1e}; g({}) = f({})\n",
+                    to_spec(&g.input),
+                    to_spec(&g.derivative),
+                    to_spec(&g.adversarial),
+                    to_spec(&g.adversarial_derivative),
+                    v.points,
+                    v.range.0,
+                    v.range.1,
+                    v.max_rel_error,
+                    fmt_num(g.anchor.unwrap_or(0.0)),
+                    fmt_num(g.anchor.unwrap_or(0.0)),
+                )
+            }
+            Derived::Sa(s) => {
+                let mut out = format!("f(x) = {}\nsplit into {} terms:\n", to_spec(&s.input), s.terms.len());
+                for t in &s.terms {
+                    out += &format!("  {:<4} {:<28} adversarial {}\n", t.var, to_spec(&t.term), to_spec(&t.adversarial));
+                }
+                out += &format!("F({})  = {}\n", var_list(s), to_spec(&s.split.lifted));
+                out += &format!("SA({}) = {}\n", var_list(s), to_spec(&s.adversarial));
+                if s.singular() {
+                    for sg in &s.singularities {
+                        out += &format!("singular: {}\n", sg.description);
+                    }
+                } else {
+                    out += "singular: no (no denominator reaches 0, no log/sqrt argument goes negative)\n";
+                }
+                let worst = s.terms.iter().map(|t| t.verification.max_rel_error).fold(0.0, f64::max);
+                out += &format!(
+                    "verified: every term's a' = 1/t' (max relative error {worst:.1e}); F(x,…,x) = f(x) (max relative error {:.1e})\n",
+                    s.split_max_rel_error
+                );
+                out
+            }
+        }
+    }
+
+    fn report_text(&self) -> String {
+        let table = |v: &foil_compiler::verify::Verification, var: &str| {
+            let mut out = format!("{:>12}  {:>24}  {:>24}  {:>10}\n", var, "1/f'", "g'", "rel.err");
+            for s in &v.samples {
+                out += &format!("{:>12.6}  {:>24.16e}  {:>24.16e}  {:>10.1e}\n", s.x, s.expected, s.actual, s.rel_error);
+            }
+            out += &format!(
+                "{} points, max relative error {:.2e} at {} (bound {:e}); finite-difference witness {:.2e}; {}\n",
+                v.points,
+                v.max_rel_error,
+                fmt_num(v.worst_x),
+                foil_compiler::verify::REL_TOL,
+                v.numeric_max_rel_error,
+                if v.passed { "PASSED" } else { "FAILED" }
+            );
+            out
+        };
+        match self {
+            Derived::Ga(g) => format!("{}\n{}", self.to_text(), table(&g.verification, "x")),
+            Derived::Sa(s) => {
+                let mut out = self.to_text();
+                for t in &s.terms {
+                    out += &format!("\nterm {} = {}\n{}", t.var, to_spec(&t.term), table(&t.verification, &t.var));
+                }
+                out
+            }
+        }
+    }
+}
+
+fn var_list(s: &SaResult) -> String {
+    s.terms.iter().map(|t| t.var.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn fmt_num(v: f64) -> String {
+    foil_compiler::zeros::fmt9(v)
+}
+
+fn split_command(a: &SplitArgs) -> Outcome {
+    let result = parse_expr(&a.expr).and_then(|f| {
+        let sp = split(&f, granularity(a.granularity))?;
+        let err = foil_compiler::hdfgd::split_error(&f, &sp);
+        Ok((f, sp, err))
+    });
+    match result {
+        Err(e) => error_outcome(e, a.format, &a.expr),
+        Ok((f, sp, err)) => match a.format {
+            Format::Json => Outcome::ok(format!(
+                "{:#}\n",
+                json!({
+                    "input": to_spec(&f),
+                    "terms": sp.terms.iter().map(|t| json!({ "var": t.var, "term": to_spec(&t.term) })).collect::<Vec<_>>(),
+                    "split": to_spec(&sp.lifted),
+                    "split_max_rel_error": err,
+                })
+            )),
+            Format::Latex => Outcome::ok(format!("F = {}\n", to_latex(&sp.lifted))),
+            Format::Text => {
+                let mut out = format!("f(x) = {}\n", to_spec(&f));
+                for t in &sp.terms {
+                    out += &format!("  {:<4} = {}\n", t.var, to_spec(&t.term));
+                }
+                let vars: Vec<&str> = sp.terms.iter().map(|t| t.var.as_str()).collect();
+                out += &format!("F({}) = {}\n", vars.join(", "), to_spec(&sp.lifted));
+                out += &format!("check: F(x, …, x) = f(x) to {err:.1e} (relative)\n");
+                Outcome::ok(out)
+            }
+        },
+    }
+}
+
+fn list(a: &ListArgs) -> Outcome {
+    let acts = foil_compiler::activations::named_activations();
+    match a.format {
+        Format::Json => Outcome::ok(format!(
+            "{:#}\n",
+            Value::Array(
+                acts.iter()
+                    .map(|n| json!({ "name": n.name, "signature": n.signature(), "definition": n.definition, "summary": n.summary }))
+                    .collect()
+            )
+        )),
+        _ => {
+            let mut out = String::new();
+            for n in acts {
+                out += &format!("{:<28} = {}\n{:<28}   {}\n", n.signature(), n.definition, "", n.summary);
+            }
+            Outcome::ok(out)
+        }
+    }
+}
+
+fn suite(a: &SuiteArgs) -> Outcome {
+    let rows = crate::suite::embedded_suite();
+    let outcomes: Vec<_> = rows.iter().map(crate::suite::run_row).collect();
+    let failures: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| {
+            [o.ga_as_expected(), o.sa_as_expected()]
+                .into_iter()
+                .filter_map(|r| r.err())
+                .map(move |e| format!("{}: {e}", o.row.name))
+        })
+        .collect();
+    let code = if failures.is_empty() { 0 } else { 1 };
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    let stdout = match a.format {
+        Format::Json => {
+            let rows: Vec<Value> = outcomes
+                .iter()
+                .map(|o| {
+                    json!({
+                        "name": o.row.name,
+                        "expression": o.row.expression,
+                        "ga": match &o.ga { Ok(g) => Derived::Ga(g.clone()).to_json(), Err(e) => json!({ "error": e.to_json() }) },
+                        "ga_ms": ms(o.ga_time),
+                        "sa": match &o.sa { Ok(s) => Derived::Sa(s.clone()).to_json(), Err(e) => json!({ "error": e.to_json() }) },
+                        "sa_ms": ms(o.sa_time),
+                        "as_expected": o.ga_as_expected().is_ok() && o.sa_as_expected().is_ok(),
+                    })
+                })
+                .collect();
+            format!("{:#}\n", json!({ "rows": rows, "failures": failures }))
+        }
+        _ => {
+            let mut out = String::from("| activation | GA | ms | SA | ms |\n|---|---|---|---|---|\n");
+            for o in &outcomes {
+                let ga = match &o.ga {
+                    Ok(g) => format!("`{}`", to_spec(&g.adversarial)),
+                    Err(e) => format!("refused ({}): {}", e.kind(), e.zeros().map(|z| z.describe("x")).unwrap_or_else(|| e.to_string())),
+                };
+                let sa = match &o.sa {
+                    Ok(s) => format!("{} terms{}", s.terms.len(), if s.singular() { ", singular" } else { "" }),
+                    Err(e) => format!("refused ({})", e.kind()),
+                };
+                out += &format!("| {} | {} | {:.1} | {} | {:.1} |\n", o.row.name, ga.replace('|', "\\|"), ms(o.ga_time), sa, ms(o.sa_time));
+            }
+            out += &format!("\n{}/{} activations as the suite expects\n", outcomes.len() - failures.len().min(outcomes.len()), outcomes.len());
+            for f in &failures {
+                out += &format!("NOT AS EXPECTED: {f}\n");
+            }
+            out
+        }
+    };
+    Outcome { code, stdout, stderr: String::new() }
+}
