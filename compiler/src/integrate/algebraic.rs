@@ -1,0 +1,332 @@
+//! The algebraic specialist: integrands in Q(x)[s], s = sqrt(q(x)) with one
+//! quadratic q. Elements are kept as `r1 + r2·s` (r1, r2 rational in x);
+//! a reciprocal uses the conjugate, (a + b s)⁻¹ = (a - b s)/(a² - b² q), which
+//! is what "rationalising 1/f'" means. With no square root at all this is the
+//! plain rational-function case.
+
+use super::{constant_value, emit, poly::{cancel_common, Poly}, rational, Outcome};
+use crate::build::Builder;
+use crate::lang::{Expr, Math};
+use egg::{Id, Symbol};
+
+/// A rational function `n/d`.
+#[derive(Clone, Debug)]
+struct Rat {
+    n: Poly,
+    d: Poly,
+}
+
+impl Rat {
+    fn poly(p: Poly) -> Rat {
+        Rat { n: p, d: Poly::constant(1.0) }
+    }
+    fn constant(c: f64) -> Rat {
+        Rat::poly(Poly::constant(c))
+    }
+    fn is_zero(&self) -> bool {
+        self.n.is_zero()
+    }
+    /// Monic denominator; exact polynomial quotients collapse (`q²/q = q`).
+    fn normalized(self) -> Option<Rat> {
+        if self.d.is_zero() {
+            return None;
+        }
+        if self.n.is_zero() {
+            return Some(Rat::constant(0.0));
+        }
+        let lead = self.d.lead();
+        let (n, d) = (self.n.scale(1.0 / lead), self.d.scale(1.0 / lead));
+        if d.deg() > 0 && !n.is_zero() {
+            let (q, r) = n.divrem(&d);
+            if r.is_zero() {
+                return Some(Rat::poly(q));
+            }
+        }
+        Some(Rat { n, d })
+    }
+    fn add(&self, o: &Rat) -> Option<Rat> {
+        if self.d == o.d {
+            return Rat { n: self.n.add(&o.n), d: self.d.clone() }.normalized();
+        }
+        Rat { n: self.n.mul(&o.d).add(&o.n.mul(&self.d)), d: self.d.mul(&o.d) }.normalized()
+    }
+    fn mul(&self, o: &Rat) -> Option<Rat> {
+        Rat { n: self.n.mul(&o.n), d: self.d.mul(&o.d) }.normalized()
+    }
+    fn scale(&self, k: f64) -> Rat {
+        Rat { n: self.n.scale(k), d: self.d.clone() }
+    }
+    fn recip(&self) -> Option<Rat> {
+        Rat { n: self.d.clone(), d: self.n.clone() }.normalized()
+    }
+    /// Common factors of n and d cancelled (keeps degrees, and root finding, small).
+    fn reduced(self) -> Rat {
+        if self.d.deg() < 1 || self.n.is_zero() {
+            return self;
+        }
+        let (n, d) = cancel_common(&self.n, &self.d);
+        Rat { n, d }.normalized().expect("a factor of d is never all of d's zero")
+    }
+    fn as_poly(&self) -> Option<&Poly> {
+        (self.d.deg() == 0).then_some(&self.n)
+    }
+}
+
+/// `r1 + r2·s`.
+#[derive(Clone, Debug)]
+struct Elem {
+    r1: Rat,
+    r2: Rat,
+}
+
+/// Conversion state: the one radicand, fixed by the first square root met.
+struct Ctx<'a> {
+    expr: &'a Expr,
+    var: Symbol,
+    q: Option<Poly>,
+}
+
+impl Elem {
+    fn rat(r: Rat) -> Elem {
+        Elem { r1: r, r2: Rat::constant(0.0) }
+    }
+    fn add(&self, o: &Elem) -> Option<Elem> {
+        Some(Elem { r1: self.r1.add(&o.r1)?, r2: self.r2.add(&o.r2)? })
+    }
+    fn neg(&self) -> Elem {
+        Elem { r1: self.r1.scale(-1.0), r2: self.r2.scale(-1.0) }
+    }
+    fn mul(&self, o: &Elem, q: &Option<Poly>) -> Option<Elem> {
+        let mut r1 = self.r1.mul(&o.r1)?;
+        if !self.r2.is_zero() && !o.r2.is_zero() {
+            r1 = r1.add(&self.r2.mul(&o.r2)?.mul(&Rat::poly(q.clone()?))?)?;
+        }
+        let r2 = self.r1.mul(&o.r2)?.add(&self.r2.mul(&o.r1)?)?;
+        Some(Elem { r1, r2 })
+    }
+    fn recip(&self, q: &Option<Poly>) -> Option<Elem> {
+        if self.r2.is_zero() {
+            return Some(Elem::rat(self.r1.recip()?));
+        }
+        let q = Rat::poly(q.clone()?);
+        let norm = self.r1.mul(&self.r1)?.add(&self.r2.mul(&self.r2)?.mul(&q)?.scale(-1.0))?;
+        let inv = norm.reduced().recip()?;
+        Some(Elem { r1: self.r1.mul(&inv)?, r2: self.r2.scale(-1.0).mul(&inv)? })
+    }
+    fn powi(&self, n: i32, q: &Option<Poly>) -> Option<Elem> {
+        let base = if n < 0 { self.recip(q)? } else { self.clone() };
+        (0..n.unsigned_abs()).try_fold(Elem::rat(Rat::constant(1.0)), |acc, _| acc.mul(&base, q))
+    }
+}
+
+impl Ctx<'_> {
+    fn convert(&mut self, id: Id) -> Option<Elem> {
+        if let Some(v) = constant_value(self.expr, id) {
+            return Some(Elem::rat(Rat::constant(v)));
+        }
+        Some(match self.expr[id].clone() {
+            Math::Var(s) if s == self.var => Elem::rat(Rat::poly(Poly::x())),
+            Math::Add([p, r]) => self.convert(p)?.add(&self.convert(r)?)?,
+            Math::Sub([p, r]) => self.convert(p)?.add(&self.convert(r)?.neg())?,
+            Math::Neg(p) => self.convert(p)?.neg(),
+            Math::Mul([p, r]) => {
+                let (a, c) = (self.convert(p)?, self.convert(r)?);
+                a.mul(&c, &self.q)?
+            }
+            Math::Div([p, r]) => {
+                let (a, c) = (self.convert(p)?, self.convert(r)?);
+                a.mul(&c.recip(&self.q)?, &self.q)?
+            }
+            Math::Sqrt(p) => self.sqrt_pow(p, 1)?,
+            Math::Pow([p, r]) => {
+                let n = constant_value(self.expr, r)?;
+                let twice = 2.0 * n;
+                if twice != twice.round() || twice.abs() > 32.0 {
+                    return None;
+                }
+                if n == n.round() {
+                    let base = self.convert(p)?;
+                    base.powi(n as i32, &self.q)?
+                } else {
+                    self.sqrt_pow(p, twice as i32)?
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// `radicand^(k/2)` for odd k: the radicand must be a positive multiple of q.
+    fn sqrt_pow(&mut self, radicand: Id, k: i32) -> Option<Elem> {
+        let r = self.convert(radicand)?;
+        if !r.r2.is_zero() {
+            return None;
+        }
+        let p = r.r1.as_poly()?.clone();
+        if p.is_zero() || p.deg() > 2 {
+            return None;
+        }
+        if p.deg() == 0 {
+            return Some(Elem::rat(Rat::constant(p.coef(0).powf(k as f64 / 2.0))));
+        }
+        let q = self.q.get_or_insert_with(|| p.clone()).clone();
+        // p = λ·q with λ > 0, so sqrt(p) = sqrt(λ)·s.
+        let lambda = p.lead() / q.lead();
+        if lambda <= 0.0 || p.deg() != q.deg() || !p.sub(&q.scale(lambda)).is_zero() {
+            return None;
+        }
+        let s = Elem { r1: Rat::constant(0.0), r2: Rat::constant(lambda.sqrt()) };
+        s.powi(k, &self.q)
+    }
+}
+
+/// The specialist's entry point.
+pub fn integrate(expr: &Expr, root: Id, var: Symbol, b: &mut Builder) -> Outcome {
+    let mut ctx = Ctx { expr, var, q: None };
+    let Some(e) = ctx.convert(root) else { return Outcome::NotMine };
+    let e = Elem { r1: e.r1.reduced(), r2: e.r2.reduced() };
+    let x = b.add(Math::Var(var));
+    let mut parts = Vec::new();
+    if !e.r1.is_zero() {
+        match rational::integrate(&e.r1.n, &e.r1.d, b, x, false) {
+            Some(p) => parts.push(p),
+            None => return Outcome::NotMine,
+        }
+    }
+    if !e.r2.is_zero() {
+        let q = ctx.q.expect("r2 ≠ 0 only after a square root");
+        match radical_part(&e.r2, &q, b, x) {
+            Some(p) => parts.push(p),
+            None => return Outcome::NoClosedForm,
+        }
+    }
+    Outcome::Found(b.sum(parts))
+}
+
+/// ∫ r2·sqrt(q): the polynomial part by undetermined coefficients, the odd
+/// part (q = a x² + c) by w = sqrt(q).
+fn radical_part(r2: &Rat, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
+    let qx = emit::poly_desc(b, &q.0, x);
+    let s = b.call(Math::Sqrt, qx);
+    if let Some(p) = r2.as_poly() {
+        return polynomial_times_root(&p.scale(1.0 / r2.d.coef(0)), q, b, x, s);
+    }
+    // Make the denominator even: n(x)d(-x) / (d(x)d(-x)).
+    let (n, d) = if r2.d.reflect() == r2.d { (r2.n.clone(), r2.d.clone()) } else { (r2.n.mul(&r2.d.reflect()), r2.d.mul(&r2.d.reflect())) };
+    let (n_even, n_odd) = n.even_odd();
+    let mut parts = Vec::new();
+    if !n_even.is_zero() {
+        let (poly, rem) = n_even.divrem(&d);
+        if !rem.is_zero() {
+            return None; // even non-polynomial part: needs Euler substitutions
+        }
+        parts.push(polynomial_times_root(&poly, q, b, x, s)?);
+    }
+    if !n_odd.is_zero() {
+        parts.push(odd_times_root(&n_odd, &d, q, b, s)?);
+    }
+    Some(b.sum(parts))
+}
+
+/// ∫ P·s = Q·s + λ∫dx/s, from P·q = Q'·q + Q·q'/2 + λ.
+fn polynomial_times_root(p: &Poly, q: &Poly, b: &mut Builder, x: Id, s: Id) -> Option<Id> {
+    if q.deg() != 2 {
+        // q linear: ∫P·sqrt(q) has the same shape; keep to the quadratic case.
+        return None;
+    }
+    let target = p.mul(q);
+    let m = p.deg() + 3; // unknowns: Q_0..Q_{n+1}, λ
+    let n_eq = target.deg() + 1;
+    let dq = q.derivative();
+    // Column j: the polynomial contributed by the unknown j.
+    let mut columns: Vec<Poly> = (0..m - 1)
+        .map(|j| {
+            let mut basis = vec![0.0; j + 1];
+            basis[j] = 1.0;
+            let e = Poly(basis);
+            e.derivative().mul(q).add(&e.mul(&dq).scale(0.5))
+        })
+        .collect();
+    columns.push(Poly::constant(1.0));
+    let a: Vec<Vec<f64>> = (0..n_eq).map(|row| columns.iter().map(|c| c.coef(row)).collect()).collect();
+    let rhs: Vec<f64> = (0..n_eq).map(|row| target.coef(row)).collect();
+    let sol = solve(a, rhs)?;
+    let (qcoef, lambda) = (&sol[..m - 1], sol[m - 1]);
+    let mut parts = Vec::new();
+    let qpoly = Poly(qcoef.to_vec()).trimmed();
+    if !qpoly.is_zero() {
+        let qe = emit::poly(b, &qpoly.0, x);
+        parts.push(b.mul(qe, s));
+    }
+    if lambda.abs() > 1e-12 * p.max_abs() {
+        let inv = inverse_root(q, b, x, s)?;
+        parts.push(emit::scaled(b, lambda, inv));
+    }
+    Some(b.sum(parts))
+}
+
+/// ∫ dx / sqrt(a x² + b x + c) for a > 0.
+fn inverse_root(q: &Poly, b: &mut Builder, x: Id, s: Id) -> Option<Id> {
+    let (c0, c1, c2) = (q.coef(0), q.coef(1), q.coef(2));
+    if c2 <= 0.0 {
+        return None;
+    }
+    let disc = 4.0 * c2 * c0 - c1 * c1;
+    let ra = c2.sqrt();
+    if disc > 0.0 {
+        let rd = disc.sqrt();
+        let arg = emit::poly_desc(b, &[c1 / rd, 2.0 * c2 / rd], x);
+        let f = b.call(Math::Asinh, arg);
+        Some(emit::scaled(b, 1.0 / ra, f))
+    } else if disc < 0.0 {
+        // log|2ax + b + 2√a·s| / √a.
+        let lin = emit::poly_desc(b, &[c1, 2.0 * c2], x);
+        let rs = emit::scaled(b, 2.0 * ra, s);
+        let sum = b.add_(lin, rs);
+        let abs = b.call(Math::Abs, sum);
+        let f = b.call(Math::Log, abs);
+        Some(emit::scaled(b, 1.0 / ra, f))
+    } else {
+        None
+    }
+}
+
+/// ∫ (n/d)·s for odd n, even d and q = a x² + c: with w = s, x dx = w dw/a,
+/// x² = (w² - c)/a this is ∫ (n/x)(x²)/d(x²) · w² /a dw, rational in w.
+fn odd_times_root(n: &Poly, d: &Poly, q: &Poly, b: &mut Builder, s: Id) -> Option<Id> {
+    if q.deg() != 2 || q.coef(1) != 0.0 {
+        return None;
+    }
+    let (a, c) = (q.coef(2), q.coef(0));
+    let halve = |p: &Poly, shift: usize| Poly(p.0.iter().skip(shift).step_by(2).copied().collect());
+    let x2 = Poly(vec![-c / a, 0.0, 1.0 / a]);
+    let num_w = halve(n, 1).compose(&x2).mul(&Poly(vec![0.0, 0.0, 1.0 / a]));
+    let den_w = halve(d, 0).compose(&x2);
+    rational::integrate(&num_w, &den_w, b, s, true)
+}
+
+/// Gaussian elimination with partial pivoting; least-squares is not needed
+/// because the system from undetermined coefficients is square.
+fn solve(mut a: Vec<Vec<f64>>, mut rhs: Vec<f64>) -> Option<Vec<f64>> {
+    let n = rhs.len();
+    if a.iter().any(|r| r.len() != n) {
+        return None;
+    }
+    for col in 0..n {
+        let piv = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[piv][col].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(col, piv);
+        rhs.swap(col, piv);
+        for row in 0..n {
+            if row != col {
+                let f = a[row][col] / a[col][col];
+                for k in col..n {
+                    a[row][k] -= f * a[col][k];
+                }
+                rhs[row] -= f * rhs[col];
+            }
+        }
+    }
+    Some((0..n).map(|i| rhs[i] / a[i][i]).collect())
+}
