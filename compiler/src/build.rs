@@ -32,7 +32,13 @@ impl Builder {
         if let Some(&id) = self.memo.get(&node) {
             return id;
         }
-        let id = self.nodes.add(node.clone());
+        // Not `RecExpr::add`: egg 0.11 returns `RecExpr::root()` from it, which
+        // walks every id, making each add O(n) and building quadratic in
+        // unoptimised builds. Moving the Vec out and back is O(1).
+        let id = Id::from(self.nodes.as_ref().len());
+        let mut nodes: Vec<Math> = std::mem::take(&mut self.nodes).into();
+        nodes.push(node.clone());
+        self.nodes = RecExpr::from(nodes);
         self.memo.insert(node, id);
         id
     }

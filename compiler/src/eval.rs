@@ -112,7 +112,8 @@ pub fn erfi(x: f64) -> f64 {
             term *= x2 / n;
             let t = term / (2.0 * n + 1.0);
             sum += t;
-            if t < sum * 1e-17 {
+            // `<=`: at x = 0 (or a subnormal x) every term and the sum are 0.
+            if t <= sum * 1e-17 {
                 break;
             }
         }
