@@ -2,8 +2,28 @@
 //! its HD-FGD split, verified in f64.
 //!
 //! This root crate re-exports the workspace crates and owns the `foil` binary.
+//! It also holds the traits that the `activation!` and `adversarial!` macros
+//! implement, since the code they generate names `::foil::...`.
+//!
+//! ```
+//! foil::activation!(Softsign = x / (1 + abs(x)));
+//! use foil::Activation;
+//! assert_eq!(Softsign::value(1.0f64), 0.5);
+//! assert_eq!(Softsign::derivative(1.0f32), 0.25);
+//! ```
+
+// Generated code names `::foil::Float`; this makes that path valid in this
+// crate too (unit tests, doc tests).
+extern crate self as foil;
 
 pub use foil_compiler as compiler;
 pub use foil_runtime as runtime;
 pub mod cli;
 pub mod suite;
+
+mod activation;
+mod float;
+
+pub use activation::{Activation, Adversarial};
+pub use float::Float;
+pub use foil_macros::{activation, adversarial};

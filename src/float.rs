@@ -1,0 +1,92 @@
+//! The scalar type generated activations are generic over.
+//!
+//! Only what emitted code calls: the macros emit `F::exp(t)`-style calls, so
+//! every `Math` node needs a method here and nothing else does.
+
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+pub trait Float: Copy + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self> {
+    /// Literals are emitted as f64 and rounded once to `Self`.
+    fn from_f64(v: f64) -> Self;
+    fn zero() -> Self;
+    fn one() -> Self;
+    fn exp(self) -> Self;
+    fn ln(self) -> Self;
+    fn ln_1p(self) -> Self;
+    fn exp_m1(self) -> Self;
+    fn sqrt(self) -> Self;
+    fn abs(self) -> Self;
+    /// SPEC `sign`: -1, 0 or 1 (std's `signum` is 1 at +0).
+    fn signum(self) -> Self;
+    fn sin(self) -> Self;
+    fn cos(self) -> Self;
+    fn atan(self) -> Self;
+    fn sinh(self) -> Self;
+    fn cosh(self) -> Self;
+    fn tanh(self) -> Self;
+    fn asinh(self) -> Self;
+    fn erf(self) -> Self;
+    fn erfi(self) -> Self;
+    fn powi(self, n: i32) -> Self;
+    fn powf(self, e: Self) -> Self;
+    fn min(self, other: Self) -> Self;
+    fn max(self, other: Self) -> Self;
+}
+
+macro_rules! impl_float {
+    ($t:ty, $erf:path, $erfi:expr) => {
+        impl Float for $t {
+            fn from_f64(v: f64) -> Self { v as $t }
+            fn zero() -> Self { 0.0 }
+            fn one() -> Self { 1.0 }
+            fn exp(self) -> Self { <$t>::exp(self) }
+            fn ln(self) -> Self { <$t>::ln(self) }
+            fn ln_1p(self) -> Self { <$t>::ln_1p(self) }
+            fn exp_m1(self) -> Self { <$t>::exp_m1(self) }
+            fn sqrt(self) -> Self { <$t>::sqrt(self) }
+            fn abs(self) -> Self { <$t>::abs(self) }
+            fn signum(self) -> Self {
+                if self > 0.0 { 1.0 } else if self < 0.0 { -1.0 } else { self }
+            }
+            fn sin(self) -> Self { <$t>::sin(self) }
+            fn cos(self) -> Self { <$t>::cos(self) }
+            fn atan(self) -> Self { <$t>::atan(self) }
+            fn sinh(self) -> Self { <$t>::sinh(self) }
+            fn cosh(self) -> Self { <$t>::cosh(self) }
+            fn tanh(self) -> Self { <$t>::tanh(self) }
+            fn asinh(self) -> Self { <$t>::asinh(self) }
+            fn erf(self) -> Self { $erf(self) }
+            fn erfi(self) -> Self { ($erfi)(self) }
+            fn powi(self, n: i32) -> Self { <$t>::powi(self, n) }
+            fn powf(self, e: Self) -> Self { <$t>::powf(self, e) }
+            fn min(self, other: Self) -> Self { <$t>::min(self, other) }
+            fn max(self, other: Self) -> Self { <$t>::max(self, other) }
+        }
+    };
+}
+
+impl_float!(f64, libm::erf, foil_compiler::eval::erfi);
+// erfi has no f32 implementation of its own: the f64 one, rounded once, is
+// exact to f32 precision.
+impl_float!(f32, libm::erff, |v: f32| foil_compiler::eval::erfi(v as f64) as f32);
+
+#[cfg(test)]
+mod tests {
+    use super::Float;
+
+    #[test]
+    fn sign_is_zero_at_zero() {
+        assert_eq!(Float::signum(0.0f32), 0.0);
+        assert_eq!(Float::signum(-2.0f64), -1.0);
+        assert!(Float::signum(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn erf_and_erfi_are_odd_and_agree_across_widths() {
+        for &x in &[0.25f64, 1.0, 2.5] {
+            assert!((Float::erf(x as f32) as f64 - Float::erf(x)).abs() < 1e-6);
+            assert!(((Float::erfi(x as f32) as f64 - Float::erfi(x)) / Float::erfi(x)).abs() < 1e-6);
+            assert_eq!(Float::erfi(-x), -Float::erfi(x));
+        }
+    }
+}

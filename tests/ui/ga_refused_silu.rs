@@ -1,0 +1,3 @@
+foil::adversarial!(S = x*sigmoid(x));
+
+fn main() {}

@@ -1,0 +1,3 @@
+foil::activation!(tanh(x));
+
+fn main() {}

@@ -1,0 +1,3 @@
+foil::activation!(Bad = tanh(x) + * 2);
+
+fn main() {}

@@ -1,0 +1,3 @@
+foil::activation!(Typo = x * sigmoid(x) + tahn(x));
+
+fn main() {}

@@ -1,0 +1,3 @@
+foil::activation!(Pair = 2 * min(x));
+
+fn main() {}
