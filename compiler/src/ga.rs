@@ -124,7 +124,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         smooth.push(dfi);
         smooth_f.push(fi);
     }
-    let zeros = crate::zeros::find_zeros(&|x| eval1(&f_prime, VAR, x));
+    let zeros = crate::zeros::find_zeros_with_breaks(&|x| eval1(&f_prime, VAR, x), &breaks);
     if !zeros.is_empty() {
         return Err(DeriveError::DerivativeZeros { derivative: crate::print::to_spec(&simp(&f_prime)), zeros });
     }

@@ -75,6 +75,12 @@ fn grid() -> Vec<f64> {
 /// the function's domain); exact zeros on a plateau (underflow at large |x|,
 /// where f only tends to 0) are not zeros.
 pub fn find_zeros(f: &dyn Fn(f64) -> f64) -> Zeros {
+    find_zeros_with_breaks(f, &[])
+}
+
+/// [`find_zeros`] for a piecewise function: a sign change at one of `breaks`
+/// (a jump through 0, as `sign(x)` makes) counts as a zero too.
+pub fn find_zeros_with_breaks(f: &dyn Fn(f64) -> f64, breaks: &[f64]) -> Zeros {
     let xs = grid();
     let ys: Vec<f64> = xs.iter().map(|&x| f(x)).collect();
     let mut zeros = Vec::new();
@@ -92,7 +98,10 @@ pub fn find_zeros(f: &dyn Fn(f64) -> f64) -> Zeros {
             continue;
         }
         if fa.signum() != fb.signum() && fb != 0.0 {
-            zeros.push(bisect(f, a, b, fa));
+            let z = bisect(f, a, b, fa);
+            if crosses_continuously(f, z) || breaks.iter().any(|&bp| (bp - z).abs() <= 1e-9 * bp.abs().max(1.0)) {
+                zeros.push(z);
+            }
         }
     }
     // Touching zeros: a local minimum of |f| between grid points that reaches ~0.
@@ -117,6 +126,15 @@ pub fn find_zeros(f: &dyn Fn(f64) -> f64) -> Zeros {
         zeros.retain(|z| z.abs() <= SCAN);
     }
     Zeros { zeros, periodic }
+}
+
+/// A genuine zero, not a jump: f shrinks towards z as a continuous function
+/// does. Rounding artefacts (a term that overflows to inf and flips the sign
+/// of a tiny f') and jump discontinuities fail this.
+fn crosses_continuously(f: &dyn Fn(f64) -> f64, z: f64) -> bool {
+    let h = 1e-4 * z.abs().max(1.0);
+    let (a, b, c) = (f(z - h), f(z + h), f(z));
+    a.is_finite() && b.is_finite() && c.is_finite() && a.signum() != b.signum() && a.abs().min(b.abs()) >= 100.0 * c.abs()
 }
 
 fn bisect(f: &dyn Fn(f64) -> f64, mut a: f64, mut b: f64, mut fa: f64) -> f64 {
