@@ -80,11 +80,8 @@ fn compile_errors() {
     t.compile_fail("tests/ui/*.rs");
 }
 
-/// `adversarial!` on SPEC §2's examples. Ignored until the integrator
-/// (branch `integrate`) is merged: without it every GA stops at "no closed
-/// form". Run with `cargo test --test macros -- --ignored`, then un-ignore.
+/// `adversarial!` on SPEC §2's examples, compiled and run as a user crate would.
 #[test]
-#[ignore = "needs foil_compiler::integrate (branch integrate)"]
 fn adversarial_global() {
     trybuild::TestCases::new().pass("tests/ui-pass/*.rs");
 }
