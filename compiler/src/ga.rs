@@ -117,16 +117,17 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     let mut smooth_f = Vec::with_capacity(pieces_at.len());
     for iv in &pieces_at {
         let fi = specialize(f, VAR, iv.interior_point());
-        let dfi = simp(&derivative(&fi, VAR));
-        if is_constant(&dfi, root(&dfi)) && eval1(&dfi, VAR, 0.0) == 0.0 {
+        let dfi = derivative(&fi, VAR);
+        if is_flat(&dfi, iv) {
             return Err(DeriveError::FlatDerivative { interval: *iv });
         }
         smooth.push(dfi);
         smooth_f.push(fi);
     }
     let zeros = crate::zeros::find_zeros_with_breaks(&|x| eval1(&f_prime, VAR, x), &breaks);
+    let f_prime_simplified = simp(&f_prime);
     if !zeros.is_empty() {
-        return Err(DeriveError::DerivativeZeros { derivative: crate::print::to_spec(&simp(&f_prime)), zeros });
+        return Err(DeriveError::DerivativeZeros { derivative: crate::print::to_spec(&f_prime_simplified), zeros });
     }
 
     // Antiderivative of 1/f' on each piece.
@@ -169,8 +170,13 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         .zip(antiderivatives.iter().zip(&constants))
         .map(|(iv, (g, c))| GaPiece { interval: *iv, adversarial: simp(&shifted(g, c.as_ref().unwrap())) })
         .collect();
+    // g' piece by piece: one small e-graph each instead of one over the whole `where` chain.
+    let derivative_pieces: Vec<GaPiece> = pieces
+        .iter()
+        .map(|p| GaPiece { interval: p.interval, adversarial: simp(&derivative(&p.adversarial, VAR)) })
+        .collect();
     let adversarial = assemble_pieces(&pieces);
-    let adversarial_derivative = simp(&derivative(&adversarial, VAR));
+    let adversarial_derivative = assemble_pieces(&derivative_pieces);
     let verification = verify_adversarial(
         &f_prime,
         &adversarial,
@@ -184,7 +190,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     }
     Ok(GaResult {
         input: f.clone(),
-        derivative: simp(&f_prime),
+        derivative: f_prime_simplified,
         adversarial,
         adversarial_derivative,
         closed_form: true,
@@ -205,6 +211,17 @@ fn constant_difference(target: &Expr, g: &Expr, at: f64) -> Expr {
     let gv = b.substitute(g, root(g), &|_, s| (s == x).then_some(at_id));
     let d = b.sub(t, gv);
     b.finish_at(d)
+}
+
+/// Is f' ≡ 0 on the piece (f constant there)? The builder folds the usual
+/// cases (`d/dx 0`) to the literal 0; otherwise f' must vanish at every probe.
+fn is_flat(df: &Expr, iv: &Interval) -> bool {
+    if is_constant(df, root(df)) {
+        return eval1(df, VAR, 0.0) == 0.0;
+    }
+    let c = iv.interior_point();
+    let width = if iv.lo.is_finite() && iv.hi.is_finite() { 0.45 * (iv.hi - iv.lo) } else { 8.0 };
+    (0..16).all(|k| eval1(df, VAR, c + width * (k as f64 / 7.5 - 1.0)) == 0.0)
 }
 
 /// `g + c`.

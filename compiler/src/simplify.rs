@@ -26,7 +26,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { node_limit: 4_000, iter_limit: 6, time_limit: Duration::from_millis(40) }
+        Limits { node_limit: 2_500, iter_limit: 4, time_limit: Duration::from_millis(40) }
     }
 }
 
@@ -53,9 +53,9 @@ impl SimplifyReport {
     }
 }
 
-/// Constant folding: every variable-free e-class knows its value. Values that
-/// print short (`0.25`, `3`) are added as literals; others (`log(2)`,
-/// `sqrt(pi)`) keep their symbolic forms, which print exactly.
+/// Constant folding: every variable-free e-class knows its value and holds it
+/// as a literal; the cost model decides whether the literal or a symbolic form
+/// (`log(2)`, `sqrt(pi)`) is printed.
 #[derive(Default, Clone)]
 pub struct ConstantFold;
 
@@ -107,10 +107,8 @@ impl Analysis<Math> for ConstantFold {
     fn modify(egraph: &mut EGraph, id: Id) {
         if let Some(c) = egraph[id].data {
             let v = c.into_inner();
-            if crate::build::is_short(v) {
-                let lit = egraph.add(crate::lang::num(v));
-                egraph.union(id, lit);
-            }
+            let lit = egraph.add(crate::lang::num(v));
+            egraph.union(id, lit);
         }
     }
 }
@@ -183,6 +181,10 @@ pub fn rules() -> Vec<Rewrite> {
 /// FMAs, division costs more than multiplication, literals and loads are cheap.
 pub fn op_cost(node: &Math) -> f64 {
     match node {
+        // Literals are free on a GPU; a long one (0.6931471805599453) is priced
+        // like a function call so that `log(2)` or `sqrt(3)/9` prints instead,
+        // while a constant needing several calls still folds to its value.
+        Math::Num(c) if !crate::build::is_short(c.into_inner()) => 16.0,
         Math::Num(_) | Math::Var(_) | Math::Pi | Math::Euler => 1.0,
         Math::Add(_) | Math::Sub(_) | Math::Neg(_) | Math::Mul(_) => 1.0,
         Math::Abs(_) | Math::Sign(_) | Math::Min(_) | Math::Max(_) => 1.0,
