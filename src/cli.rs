@@ -89,6 +89,11 @@ pub struct DeriveArgs {
     /// GA: the point where g meets f (g(X) = f(X)).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub anchor: f64,
+    /// GA where f' has zeros: use g' = f'/(f'^2 + EPS^2) instead of refusing.
+    /// The result is marked approximate; when it has no closed form it is a
+    /// piecewise polynomial on [-16, 16] with a stated error bound.
+    #[arg(long, value_name = "EPS", allow_negative_numbers = true)]
+    pub regularize: Option<f64>,
     /// SA: anchor every term (ai(0) = ti(0)) instead of the plain antiderivative.
     #[arg(long)]
     pub anchor_terms: bool,
@@ -181,7 +186,7 @@ fn error_outcome(e: DeriveError, format: Format, src: &str) -> Outcome {
 }
 
 fn derive(a: &DeriveArgs, report: bool) -> Outcome {
-    let opts = GaOptions { anchor: Some(a.anchor), limits: a.limits.limits() };
+    let opts = GaOptions { anchor: Some(a.anchor), regularize: a.regularize, limits: a.limits.limits() };
     let result = parse_expr(&a.expr).and_then(|f| match a.mode {
         Mode::Ga => derive_global_adversarial(&f, &opts).map(Derived::Ga),
         Mode::Sa => {
@@ -233,6 +238,15 @@ impl Derived {
                 "adversarial": to_spec(&g.adversarial),
                 "adversarial_derivative": to_spec(&g.adversarial_derivative),
                 "closed_form": g.closed_form,
+                "approximate": g.approximate,
+                "regularization": g.regularization.map(|eps| json!({
+                    "eps": eps,
+                    "adversarial_derivative_is": "f'/(f'^2 + eps^2)",
+                    "zeros_of_derivative": g.derivative_zeros.as_ref().map(|z| z.zeros.clone()),
+                    // |g' - 1/f'|/|1/f'| = eps²/(f'² + eps²) exactly; where |f'| ≥ 10·eps that is ≤ 1/101.
+                    "relative_deviation_where_abs_derivative_ge_10_eps": 1.0 / 101.0,
+                })),
+                "error_bound": g.error_bound,
                 "anchor": g.anchor,
                 "break_points": g.break_points,
                 "cost": foil_compiler::simplify::gpu_cost(&g.adversarial),
@@ -296,7 +310,7 @@ impl Derived {
             Derived::Ga(g) => {
                 let v = &g.verification;
                 format!(
-                    "f(x)  = {}\nf'(x) = {}\ng(x)  = {}\ng'(x) = {}\nverified: {} points on [{}, {}], max relative |g' - 1/f'| = {:.1e}; g({}) = f({})\n",
+                    "f(x)  = {}\nf'(x) = {}\ng(x)  = {}\ng'(x) = {}\nverified: {} points on [{}, {}], max relative |g' - {}| = {:.1e}; g({}) = f({})\n",
                     to_spec(&g.input),
                     to_spec(&g.derivative),
                     to_spec(&g.adversarial),
@@ -304,10 +318,18 @@ impl Derived {
                     v.points,
                     v.range.0,
                     v.range.1,
+                    if g.approximate { "f'/(f'^2 + eps^2)" } else { "1/f'" },
                     v.max_rel_error,
                     fmt_num(g.anchor.unwrap_or(0.0)),
                     fmt_num(g.anchor.unwrap_or(0.0)),
-                )
+                ) + &match g.regularization {
+                    None => String::new(),
+                    Some(eps) => format!(
+                        "APPROXIMATE: regularised with eps = {eps}: g' = f'/(f'^2 + eps^2), not 1/f' (f' vanishes at {}){}\n",
+                        g.derivative_zeros.as_ref().filter(|z| !z.is_empty()).map(|z| z.describe("x")).unwrap_or_else(|| "on a flat piece".into()),
+                        g.error_bound.map(|b| format!("; no closed form: g is a piecewise polynomial on [-16, 16], |g - exact| <= {b:.1e}")).unwrap_or_default()
+                    ),
+                }
             }
             Derived::Sa(s) => {
                 let mut out = format!("f(x) = {}\nsplit into {} terms:\n", to_spec(&s.input), s.terms.len());

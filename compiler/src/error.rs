@@ -29,6 +29,9 @@ pub enum DeriveError {
     #[error("the split term `{term}` has a derivative that vanishes at {}, so its adversarial ∫ 1/t' does not exist", zeros.describe("u"))]
     TermNotMonotone { term: String, zeros: Zeros },
 
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+
     #[error("verification failed: {reason}")]
     Verification { reason: String },
 
@@ -47,6 +50,7 @@ impl DeriveError {
             DeriveError::Domain { .. } => "domain",
             DeriveError::NoClosedForm { .. } => "no_closed_form",
             DeriveError::TermNotMonotone { .. } => "term_not_monotone",
+            DeriveError::InvalidOption(_) => "invalid_option",
             DeriveError::Verification { .. } => "verification_failed",
             DeriveError::Internal(_) => "internal",
         }
@@ -55,7 +59,7 @@ impl DeriveError {
     /// Process exit code: 2 invalid expression, 3 refused by the maths, 1 internal.
     pub fn exit_code(&self) -> i32 {
         match self {
-            DeriveError::Parse(_) | DeriveError::Variables { .. } => 2,
+            DeriveError::Parse(_) | DeriveError::Variables { .. } | DeriveError::InvalidOption(_) => 2,
             DeriveError::DerivativeZeros { .. }
             | DeriveError::FlatDerivative { .. }
             | DeriveError::Domain { .. }

@@ -27,12 +27,15 @@ pub struct GaOptions {
     /// The point where g meets f (SPEC §2 anchor; default 0). `None` keeps the
     /// plain antiderivative (constant 0 on the piece holding 0), as SA terms do.
     pub anchor: Option<f64>,
+    /// SPEC §2 regularisation: where f' has zeros, derive g with
+    /// g' = f'/(f'² + ε²) instead of refusing; the result is approximate.
+    pub regularize: Option<f64>,
     pub limits: Limits,
 }
 
 impl Default for GaOptions {
     fn default() -> Self {
-        GaOptions { anchor: Some(0.0), limits: Limits::default() }
+        GaOptions { anchor: Some(0.0), regularize: None, limits: Limits::default() }
     }
 }
 
@@ -54,6 +57,15 @@ pub struct GaResult {
     /// g', simplified.
     pub adversarial_derivative: Expr,
     pub closed_form: bool,
+    /// True for a regularised result: g' = f'/(f'² + ε²), not 1/f'.
+    pub approximate: bool,
+    /// ε, when regularised.
+    pub regularization: Option<f64>,
+    /// The zeros of f' a regularised result smooths over.
+    pub derivative_zeros: Option<crate::zeros::Zeros>,
+    /// For a numerically integrated g: bound on |g - ∫ f'/(f'²+ε²)| over
+    /// [-numeric::RANGE, numeric::RANGE].
+    pub error_bound: Option<f64>,
     pub anchor: Option<f64>,
     pub break_points: Vec<f64>,
     pub pieces: Vec<GaPiece>,
@@ -115,19 +127,30 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     // Per piece: the smooth f there and its derivative; refuse flat pieces.
     let mut smooth = Vec::with_capacity(pieces_at.len());
     let mut smooth_f = Vec::with_capacity(pieces_at.len());
+    let mut flat: Option<Interval> = None;
     for iv in &pieces_at {
         let fi = specialize(f, VAR, iv.interior_point());
         let dfi = derivative(&fi, VAR);
         if is_flat(&dfi, iv) {
-            return Err(DeriveError::FlatDerivative { interval: *iv });
+            flat = flat.or(Some(*iv));
         }
         smooth.push(dfi);
         smooth_f.push(fi);
     }
     let zeros = crate::zeros::find_zeros_with_breaks(&|x| eval1(&f_prime, VAR, x), &breaks);
     let f_prime_simplified = simp(&f_prime);
+    if let Some(interval) = flat {
+        // The regularisation policy covers flat pieces too (g is constant there).
+        return match opts.regularize {
+            None => Err(DeriveError::FlatDerivative { interval }),
+            Some(eps) => derive_regularized(f, &f_prime, f_prime_simplified, eps, zeros, &breaks, opts, report),
+        };
+    }
     if !zeros.is_empty() {
-        return Err(DeriveError::DerivativeZeros { derivative: crate::print::to_spec(&f_prime_simplified), zeros });
+        return match opts.regularize {
+            None => Err(DeriveError::DerivativeZeros { derivative: crate::print::to_spec(&f_prime_simplified), zeros }),
+            Some(eps) => derive_regularized(f, &f_prime, f_prime_simplified, eps, zeros, &breaks, opts, report),
+        };
     }
 
     // Antiderivative of 1/f' on each piece.
@@ -194,9 +217,94 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         adversarial,
         adversarial_derivative,
         closed_form: true,
+        approximate: false,
+        regularization: None,
+        derivative_zeros: None,
+        error_bound: None,
         anchor: opts.anchor,
         break_points: breaks,
         pieces,
+        verification,
+        simplify: report,
+    })
+}
+
+/// The SPEC §2 regularised GA: g' = f'/(f'² + ε²), integrated symbolically
+/// when possible, else numerically (a piecewise polynomial with a bound).
+#[allow(clippy::too_many_arguments)]
+fn derive_regularized(
+    f: &Expr,
+    f_prime: &Expr,
+    f_prime_simplified: Expr,
+    eps: f64,
+    zeros: crate::zeros::Zeros,
+    breaks: &[f64],
+    opts: &GaOptions,
+    mut report: SimplifyReport,
+) -> Result<GaResult, DeriveError> {
+    if !(eps > 0.0 && eps.is_finite()) {
+        return Err(DeriveError::InvalidOption(format!("--regularize takes a positive ε, got {eps}")));
+    }
+    let mut simp = |e: &Expr| {
+        let (s, r) = simplify(e, &opts.limits);
+        report.merge(&r);
+        s
+    };
+    let mut b = Builder::new();
+    let fp = b.copy(f_prime, root(f_prime));
+    let sq = b.powi(fp, 2);
+    let e2 = b.num(eps * eps);
+    let den = b.add_(sq, e2);
+    let h = b.div(fp, den);
+    // verify_adversarial checks g' against 1/(its first argument): hand it 1/h.
+    let recip = b.div(den, fp);
+    let (h, recip) = (b.finish_at(h), b.finish_at(recip));
+    let anchor = opts.anchor.unwrap_or(0.0);
+    let fa = eval1(f, VAR, anchor);
+    let symbolic = if breaks.is_empty() { crate::integrate::antiderivative(&h, Symbol::from(VAR)).ok() } else { None };
+    let (adversarial, adversarial_derivative, closed_form, error_bound, tolerance, grid) = match symbolic {
+        Some(g) => {
+            let c = simp(&constant_difference(f, &g, anchor));
+            let g = simp(&shifted(&g, &c));
+            let dg = simp(&derivative(&g, VAR));
+            (g, dg, true, None, crate::verify::REL_TOL, Vec::new())
+        }
+        None => {
+            let n = crate::numeric::numeric_antiderivative(&|x| eval1(&h, VAR, x), VAR, anchor, fa, breaks)
+                .map_err(|why| DeriveError::NoClosedForm { integrand: format!("{} ({why})", crate::print::to_spec(&h)), piece: None })?;
+            let dg = derivative(&n.expr, VAR);
+            let r = crate::numeric::RANGE as i64;
+            let mut grid: Vec<f64> = (1 - r..r).map(|k| k as f64).collect();
+            grid.extend_from_slice(breaks);
+            (n.expr, dg, false, Some(n.error_bound), (2.0 * n.derivative_error).max(crate::verify::REL_TOL), grid)
+        }
+    };
+    let verification = crate::verify::verify_adversarial_within(
+        &recip,
+        &adversarial,
+        &adversarial_derivative,
+        VAR,
+        &grid,
+        Some((anchor, fa)),
+        tolerance,
+        1e-4,
+    );
+    if !verification.passed {
+        return Err(DeriveError::Verification { reason: verification.failure.clone().unwrap_or_default() });
+    }
+    Ok(GaResult {
+        input: f.clone(),
+        derivative: f_prime_simplified,
+        pieces: vec![GaPiece { interval: Interval { lo: f64::NEG_INFINITY, hi: f64::INFINITY }, adversarial: adversarial.clone() }],
+        adversarial,
+        adversarial_derivative,
+        closed_form,
+        approximate: true,
+        regularization: Some(eps),
+        derivative_zeros: Some(zeros),
+        error_bound,
+        anchor: Some(anchor),
+        break_points: breaks.to_vec(),
         verification,
         simplify: report,
     })

@@ -8,6 +8,7 @@ pub mod build;
 pub mod emit;
 pub mod eval;
 pub mod lang;
+pub mod numeric;
 pub mod activations;
 pub mod integrate;
 pub mod parse;
