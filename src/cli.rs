@@ -91,7 +91,7 @@ pub struct DeriveArgs {
     pub anchor: f64,
     /// GA where f' has zeros: use g' = f'/(f'^2 + EPS^2) instead of refusing.
     /// The result is marked approximate; when it has no closed form it is a
-    /// piecewise polynomial on [-16, 16] with a stated error bound.
+    /// piecewise polynomial on [-R, R] (R ≤ 16) with a stated relative error bound.
     #[arg(long, value_name = "EPS", allow_negative_numbers = true)]
     pub regularize: Option<f64>,
     /// SA: anchor every term (ai(0) = ti(0)) instead of the plain antiderivative.
@@ -247,6 +247,7 @@ impl Derived {
                     "relative_deviation_where_abs_derivative_ge_10_eps": 1.0 / 101.0,
                 })),
                 "error_bound": g.error_bound,
+                "numeric_range": g.numeric_range,
                 "anchor": g.anchor,
                 "break_points": g.break_points,
                 "cost": foil_compiler::simplify::gpu_cost(&g.adversarial),
@@ -261,6 +262,8 @@ impl Derived {
                         "var": t.var,
                         "term": to_spec(&t.term),
                         "adversarial": to_spec(&t.adversarial),
+                        "closed_form": t.closed_form,
+                        "error_bound": t.error_bound,
                         "verification": verification_json(&t.verification),
                     }))
                     .collect();
@@ -274,7 +277,7 @@ impl Derived {
                     "derivative": to_spec(&s.derivative),
                     "adversarial": to_spec(&s.adversarial),
                     "adversarial_derivative": partials,
-                    "closed_form": true,
+                    "closed_form": s.closed_form(),
                     "terms": terms,
                     "split": to_spec(&s.split.lifted),
                     "singular": s.singular(),
@@ -327,7 +330,7 @@ impl Derived {
                     Some(eps) => format!(
                         "APPROXIMATE: regularised with eps = {eps}: g' = f'/(f'^2 + eps^2), not 1/f' (f' vanishes at {}){}\n",
                         g.derivative_zeros.as_ref().filter(|z| !z.is_empty()).map(|z| z.describe("x")).unwrap_or_else(|| "on a flat piece".into()),
-                        g.error_bound.map(|b| format!("; no closed form: g is a piecewise polynomial on [-16, 16], |g - exact| <= {b:.1e}")).unwrap_or_default()
+                        numeric_note(g)
                     ),
                 }
             }
@@ -382,6 +385,15 @@ impl Derived {
                 out
             }
         }
+    }
+}
+
+fn numeric_note(g: &GaResult) -> String {
+    match (g.error_bound, g.numeric_range) {
+        (Some(b), Some(r)) => format!(
+            "; no closed form: g is a piecewise polynomial on [-{r}, {r}] (linear outside), |g(x) - exact| <= {b:.1e} * integral of max(1, |g'|) from the anchor to x"
+        ),
+        _ => String::new(),
     }
 }
 

@@ -165,10 +165,13 @@ impl Cx<'_> {
                 self.chain(b, s, p)
             }
             Math::Tanh(p) => {
-                let t = self.e(b, id);
+                // 1/cosh² rather than 1 - tanh²: the latter cancels to exactly 0
+                // for |p| > 19 in f64, which would make 1/f' infinite there.
+                let ep = self.e(b, p);
+                let c = b.call(Math::Cosh, ep);
+                let sq = b.powi(c, 2);
                 let one = b.num(1.0);
-                let sq = b.powi(t, 2);
-                let sech2 = b.sub(one, sq);
+                let sech2 = b.div(one, sq);
                 self.chain(b, sech2, p)
             }
             Math::Asinh(p) => {

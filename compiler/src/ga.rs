@@ -63,9 +63,12 @@ pub struct GaResult {
     pub regularization: Option<f64>,
     /// The zeros of f' a regularised result smooths over.
     pub derivative_zeros: Option<crate::zeros::Zeros>,
-    /// For a numerically integrated g: bound on |g - ∫ f'/(f'²+ε²)| over
-    /// [-numeric::RANGE, numeric::RANGE].
+    /// For a numerically integrated g (closed_form = false): the relative
+    /// bound of [`crate::numeric::NumericAntiderivative::error_bound`].
     pub error_bound: Option<f64>,
+    /// For a numerically integrated g: R, where g is a piecewise polynomial on
+    /// [-R, R] and linear outside.
+    pub numeric_range: Option<f64>,
     pub anchor: Option<f64>,
     pub break_points: Vec<f64>,
     pub pieces: Vec<GaPiece>,
@@ -155,19 +158,24 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
 
     // Antiderivative of 1/f' on each piece.
     let mut antiderivatives = Vec::with_capacity(smooth.len());
-    for (iv, dfi) in pieces_at.iter().zip(&smooth) {
+    for dfi in &smooth {
         let mut b = Builder::new();
         let one = b.num(1.0);
         let d = b.copy(dfi, root(dfi));
         let q = b.div(one, d);
         let integrand = b.finish_at(q);
-        let g = crate::integrate::antiderivative(&integrand, Symbol::from(VAR)).map_err(|_| {
-            DeriveError::NoClosedForm {
-                integrand: crate::print::to_spec(&integrand),
-                piece: (pieces_at.len() > 1).then_some(*iv),
+        match crate::integrate::antiderivative(&integrand, Symbol::from(VAR)) {
+            Ok(g) => antiderivatives.push(g),
+            // No closed form: integrate 1/f' numerically (closed_form = false).
+            Err(_) => {
+                let mut b = Builder::new();
+                let one = b.num(1.0);
+                let d = b.copy(&f_prime, root(&f_prime));
+                let q = b.div(one, d);
+                let h = b.finish_at(q);
+                return derive_approximate(f, f_prime_simplified, &h, &f_prime, None, &breaks, opts, report);
             }
-        })?;
-        antiderivatives.push(g);
+        }
     }
 
     // Constants: anchor the piece holding the anchor, then carry continuity outwards.
@@ -221,6 +229,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         regularization: None,
         derivative_zeros: None,
         error_bound: None,
+        numeric_range: None,
         anchor: opts.anchor,
         break_points: breaks,
         pieces,
@@ -240,16 +249,11 @@ fn derive_regularized(
     zeros: crate::zeros::Zeros,
     breaks: &[f64],
     opts: &GaOptions,
-    mut report: SimplifyReport,
+    report: SimplifyReport,
 ) -> Result<GaResult, DeriveError> {
     if !(eps > 0.0 && eps.is_finite()) {
         return Err(DeriveError::InvalidOption(format!("--regularize takes a positive ε, got {eps}")));
     }
-    let mut simp = |e: &Expr| {
-        let (s, r) = simplify(e, &opts.limits);
-        report.merge(&r);
-        s
-    };
     let mut b = Builder::new();
     let fp = b.copy(f_prime, root(f_prime));
     let sq = b.powi(fp, 2);
@@ -259,24 +263,51 @@ fn derive_regularized(
     // verify_adversarial checks g' against 1/(its first argument): hand it 1/h.
     let recip = b.div(den, fp);
     let (h, recip) = (b.finish_at(h), b.finish_at(recip));
-    let anchor = opts.anchor.unwrap_or(0.0);
-    let fa = eval1(f, VAR, anchor);
     let symbolic = if breaks.is_empty() { crate::integrate::antiderivative(&h, Symbol::from(VAR)).ok() } else { None };
-    let (adversarial, adversarial_derivative, closed_form, error_bound, tolerance, grid) = match symbolic {
+    let mut g = derive_approximate(f, f_prime_simplified, &h, &recip, symbolic, breaks, opts, report)?;
+    g.regularization = Some(eps);
+    g.derivative_zeros = Some(zeros);
+    Ok(g)
+}
+
+/// g' = h (= 1/recip), from a symbolic antiderivative when there is one, else
+/// numerically; always verified, and marked approximate.
+#[allow(clippy::too_many_arguments)]
+fn derive_approximate(
+    f: &Expr,
+    f_prime_simplified: Expr,
+    h: &Expr,
+    recip: &Expr,
+    symbolic: Option<Expr>,
+    breaks: &[f64],
+    opts: &GaOptions,
+    mut report: SimplifyReport,
+) -> Result<GaResult, DeriveError> {
+    let mut simp = |e: &Expr| {
+        let (s, r) = simplify(e, &opts.limits);
+        report.merge(&r);
+        s
+    };
+    let h = h.clone();
+    let recip = recip.clone();
+    // Without an anchor (SA's plain terms) the numeric antiderivative is ∫₀ˣ.
+    let anchor = opts.anchor.unwrap_or(0.0);
+    let fa = if opts.anchor.is_some() { eval1(f, VAR, anchor) } else { 0.0 };
+    let (adversarial, adversarial_derivative, closed_form, error_bound, numeric_range, tolerance, grid) = match symbolic {
         Some(g) => {
-            let c = simp(&constant_difference(f, &g, anchor));
+            let c = if opts.anchor.is_some() { simp(&constant_difference(f, &g, anchor)) } else { "0".parse().unwrap() };
             let g = simp(&shifted(&g, &c));
             let dg = simp(&derivative(&g, VAR));
-            (g, dg, true, None, crate::verify::REL_TOL, Vec::new())
+            (g, dg, true, None, None, crate::verify::REL_TOL, Vec::new())
         }
         None => {
             let n = crate::numeric::numeric_antiderivative(&|x| eval1(&h, VAR, x), VAR, anchor, fa, breaks)
                 .map_err(|why| DeriveError::NoClosedForm { integrand: format!("{} ({why})", crate::print::to_spec(&h)), piece: None })?;
             let dg = derivative(&n.expr, VAR);
-            let r = crate::numeric::RANGE as i64;
+            let r = n.range.floor() as i64;
             let mut grid: Vec<f64> = (1 - r..r).map(|k| k as f64).collect();
             grid.extend_from_slice(breaks);
-            (n.expr, dg, false, Some(n.error_bound), (2.0 * n.derivative_error).max(crate::verify::REL_TOL), grid)
+            (n.expr, dg, false, Some(n.error_bound), Some(n.range), (2.0 * n.derivative_error).max(crate::verify::REL_TOL), grid)
         }
     };
     let verification = crate::verify::verify_adversarial_within(
@@ -285,7 +316,7 @@ fn derive_regularized(
         &adversarial_derivative,
         VAR,
         &grid,
-        Some((anchor, fa)),
+        opts.anchor.map(|_| (anchor, fa)),
         tolerance,
         1e-4,
     );
@@ -300,10 +331,11 @@ fn derive_regularized(
         adversarial_derivative,
         closed_form,
         approximate: true,
-        regularization: Some(eps),
-        derivative_zeros: Some(zeros),
+        regularization: None,
+        derivative_zeros: None,
         error_bound,
-        anchor: Some(anchor),
+        numeric_range,
+        anchor: opts.anchor,
         break_points: breaks.to_vec(),
         verification,
         simplify: report,

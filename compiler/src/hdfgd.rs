@@ -83,6 +83,10 @@ pub struct TermAdversarial {
     pub term: Expr,
     /// ai(ui).
     pub adversarial: Expr,
+    /// False when ai was integrated numerically (a piecewise polynomial).
+    pub closed_form: bool,
+    /// For a numeric ai: bound on its error over its range.
+    pub error_bound: Option<f64>,
     pub verification: Verification,
 }
 
@@ -102,6 +106,11 @@ pub struct SaResult {
 impl SaResult {
     pub fn singular(&self) -> bool {
         !self.singularities.is_empty()
+    }
+
+    /// Every term's adversarial in closed form?
+    pub fn closed_form(&self) -> bool {
+        self.terms.iter().all(|t| t.closed_form)
     }
 }
 
@@ -133,12 +142,24 @@ fn exp_of(b: &mut Builder, a: Id) -> Id {
     }
 }
 
+/// Expanding φ(a) into exp(±a) only helps when exp(a) is itself a good atom
+/// (a linear) or folds away (a = log(..), as in mish). Otherwise φ(a) stays
+/// whole: one term instead of four that are no easier to integrate.
+fn expands_to_atoms(expr: &Expr, a: Id) -> bool {
+    if matches!(expr[a], Math::Log(_)) {
+        return true;
+    }
+    let sub = crate::lang::subtree(expr, a);
+    let d = derivative(&sub, VAR);
+    is_constant(&d, root(&d))
+}
+
 fn expand(expr: &Expr, id: Id, b: &mut Builder, memo: &mut HashMap<Id, Id>) -> Id {
     if let Some(&r) = memo.get(&id) {
         return r;
     }
     let r = match expr[id].clone() {
-        Math::Tanh(a) | Math::Sinh(a) | Math::Cosh(a) => {
+        Math::Tanh(a) | Math::Sinh(a) | Math::Cosh(a) if expands_to_atoms(expr, a) => {
             let ea = expand(expr, a, b, memo);
             let p = exp_of(b, ea);
             let na = b.neg(ea);
@@ -269,6 +290,8 @@ pub fn derive_split_adversarial(
             var: t.var.clone(),
             term: t.term.clone(),
             adversarial: rename_x(&ga.adversarial, &t.var),
+            closed_form: ga.closed_form,
+            error_bound: ga.error_bound,
             verification: ga.verification,
         });
         adversarials_in_x.push(ga.adversarial);
