@@ -68,6 +68,8 @@ pub enum Format {
     Text,
     Json,
     Latex,
+    /// Scalar Rust, generic over `foil::Float` (what the macros emit).
+    Rust,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -205,7 +207,16 @@ fn derive(a: &DeriveArgs, report: bool) -> Outcome {
                 Outcome::ok(format!("{v:#}\n"))
             }
             Format::Latex => Outcome::ok(d.to_latex()),
-            Format::Text => Outcome::ok(if report { d.report_text() } else { d.to_text() }),
+            Format::Rust => Outcome::ok(d.to_rust()),
+            Format::Text => {
+                let mut out = if report { d.report_text() } else { d.to_text() };
+                if let Derived::Ga(g) = &d {
+                    if g.simplify.hit_limit {
+                        out += &format!("note: simplification stopped at the {}; the result is verified but may not be the cheapest form\n", g.simplify.stop_reason);
+                    }
+                }
+                Outcome::ok(out)
+            }
         },
     }
 }
@@ -298,6 +309,30 @@ impl Derived {
         match self {
             Derived::Ga(g) => samples(&g.verification),
             Derived::Sa(s) => json!(s.terms.iter().map(|t| json!({ "var": t.var, "samples": samples(&t.verification) })).collect::<Vec<_>>()),
+        }
+    }
+
+    fn to_rust(&self) -> String {
+        let (items, header) = match self {
+            Derived::Ga(g) => (
+                vec![
+                    foil_compiler::emit::rust_scalar_fn("adversarial", &g.adversarial, &["x"]),
+                    foil_compiler::emit::rust_scalar_fn("adversarial_derivative", &g.adversarial_derivative, &["x"]),
+                ],
+                format!("// GA of f(x) = {}\n// g(x) = {}\n", to_spec(&g.input), to_spec(&g.adversarial)),
+            ),
+            Derived::Sa(s) => {
+                let vars: Vec<&str> = s.terms.iter().map(|t| t.var.as_str()).collect();
+                (
+                    vec![foil_compiler::emit::rust_scalar_fn("split_adversarial", &s.adversarial, &vars)],
+                    format!("// SA of f(x) = {}\n// SA({}) = {}\n", to_spec(&s.input), vars.join(", "), to_spec(&s.adversarial)),
+                )
+            }
+        };
+        let tokens: proc_macro2::TokenStream = items.into_iter().collect();
+        match syn::parse2::<syn::File>(tokens.clone()) {
+            Ok(file) => header + &prettyplease::unparse(&file),
+            Err(_) => format!("{header}{tokens}\n"),
         }
     }
 
@@ -423,7 +458,7 @@ fn split_command(a: &SplitArgs) -> Outcome {
                     "split_max_rel_error": err,
                 })
             )),
-            Format::Latex => Outcome::ok(format!("F = {}\n", to_latex(&sp.lifted))),
+            Format::Latex | Format::Rust => Outcome::ok(format!("F = {}\n", to_latex(&sp.lifted))),
             Format::Text => {
                 let mut out = format!("f(x) = {}\n", to_spec(&f));
                 for t in &sp.terms {
