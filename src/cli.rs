@@ -82,7 +82,8 @@ pub enum SplitGranularity {
 
 #[derive(clap::Args, Debug)]
 pub struct DeriveArgs {
-    /// The activation, in x.
+    /// The activation, in x (a leading `-` is part of the expression).
+    #[arg(allow_hyphen_values = true)]
     pub expr: String,
     #[arg(long, value_enum, default_value = "ga")]
     pub mode: Mode,
@@ -108,6 +109,8 @@ pub struct DeriveArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct SplitArgs {
+    /// The activation, in x.
+    #[arg(allow_hyphen_values = true)]
     pub expr: String,
     #[arg(long, value_enum, default_value = "elementary")]
     pub granularity: SplitGranularity,

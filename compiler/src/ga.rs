@@ -140,7 +140,12 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         smooth.push(dfi);
         smooth_f.push(fi);
     }
-    let zeros = crate::zeros::find_zeros_with_breaks(&|x| eval1(&f_prime, VAR, x), &breaks);
+    let f_second = derivative(&f_prime, VAR);
+    let zeros = crate::zeros::find_zeros_refined(
+        &|x| eval1(&f_prime, VAR, x),
+        Some(&|x| eval1(&f_second, VAR, x)),
+        &breaks,
+    );
     let f_prime_simplified = simp(&f_prime);
     if let Some(interval) = flat {
         // The regularisation policy covers flat pieces too (g is constant there).

@@ -135,6 +135,9 @@ impl Interval {
     /// SPEC-style text: `x < 0`, `0 < x < 1`, or `all x`.
     pub fn describe(&self, var: &str) -> String {
         use crate::zeros::fmt9;
+        if self.lo == self.hi {
+            return format!("{var} = {}", fmt9(self.lo));
+        }
         match (self.lo.is_finite(), self.hi.is_finite()) {
             (false, false) => format!("all {var}"),
             (false, true) => format!("{var} < {}", fmt9(self.hi)),
