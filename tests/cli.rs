@@ -1,0 +1,442 @@
+//! The real `foil` binary: exit codes, the JSON contract, the subcommands and
+//! their help. Every run is bounded in time (< 10 s, in debug) to catch hangs.
+
+mod common;
+
+use common::*;
+use foil_compiler::parse::parse;
+use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BOUND: Duration = Duration::from_secs(10);
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// stdout as JSON (every `--format json` output must be valid JSON).
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not valid JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+fn foil(args: &[&str]) -> Run {
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_foil"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run foil with {} bytes of arguments: {e}", args.iter().map(|a| a.len()).sum::<usize>()));
+    let took = start.elapsed();
+    let shown: Vec<String> = args.iter().map(|a| if a.len() > 60 { format!("<{} bytes>", a.len()) } else { format!("{a:?}") }).collect();
+    assert!(took < BOUND, "foil {} took {took:?} (bound {BOUND:?})", shown.join(" "));
+    Run {
+        code: out.status.code().unwrap_or_else(|| panic!("foil {} was killed by a signal", shown.join(" "))),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn derive_json(expr: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["derive", expr, "--format", "json"];
+    args.extend_from_slice(extra);
+    let r = foil(&args);
+    let v = r.json();
+    (r.code, v)
+}
+
+/// A JSON string field that must exist.
+fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or_else(|| panic!("`{key}` missing or not a string in {v:#}"))
+}
+
+// ---- exit codes -------------------------------------------------------------
+
+#[test]
+fn derive_tanh_exits_0() {
+    let r = foil(&["derive", "tanh(x)"]);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    assert!(r.stdout.contains("g(x)"), "{}", r.stdout);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}
+
+fn deep_nesting() -> String {
+    format!("{}x{}", "(".repeat(10_000), ")".repeat(10_000))
+}
+
+/// A syntactically fine 1 MB expression (`x + x + … `): over foil's 1 MiB input bound.
+fn one_megabyte() -> String {
+    let mut e = String::with_capacity(1 << 20);
+    while e.len() < (1 << 20) + 16 {
+        e.push_str("x + ");
+    }
+    e.push('x');
+    e
+}
+
+/// (input, the parse error kind it must give)
+fn invalid_inputs() -> Vec<(String, &'static str)> {
+    vec![
+        ("".into(), "empty"),
+        ("(x".into(), "unbalanced_paren"),
+        ("tahn(x)".into(), "unknown_function"),
+        ("nan".into(), "invalid_number"),
+        ("1/0".into(), "non_finite_constant"),
+        (deep_nesting(), "too_deep"),
+        ("sin(x, 2)".into(), "wrong_arity"),
+    ]
+}
+
+#[test]
+fn invalid_expressions_exit_2_with_a_diagnostic() {
+    for (e, _) in invalid_inputs() {
+        let r = foil(&["derive", &e]);
+        assert_eq!(r.code, 2, "{:.60?}: stdout {} stderr {}", e, r.stdout, r.stderr);
+        assert!(!r.stderr.trim().is_empty(), "{e:.60?}: no diagnostic on stderr");
+        assert!(r.stdout.is_empty(), "{e:.60?}: stdout {}", r.stdout);
+    }
+}
+
+#[test]
+fn invalid_expressions_in_json_have_kind_message_and_span() {
+    for (e, kind) in invalid_inputs() {
+        let (code, v) = derive_json(&e, &[]);
+        assert_eq!(code, 2, "{e:.60?}: {v:#}");
+        let err = &v["error"];
+        assert_eq!(s(err, "kind"), kind, "{e:.60?}: {v:#}");
+        assert!(!s(err, "message").is_empty());
+        let (off, len) = (err["span"]["offset"].as_u64(), err["span"]["length"].as_u64());
+        let (off, len) = (off.unwrap_or_else(|| panic!("{e:.60?}: no span.offset: {v:#}")), len.expect("span.length"));
+        assert!(off + len <= e.len() as u64, "{e:.60?}: span {off}+{len} outside the input");
+    }
+}
+
+/// The OS caps one argument at 128 KiB (Linux MAX_ARG_STRLEN), so a 1 MB
+/// expression can only reach foil if it reads EXPR some other way. This test
+/// passes it as the argument, as a user would try first.
+#[test]
+fn a_one_megabyte_expression_exits_2() {
+    let e = one_megabyte();
+    let spawn = Command::new(env!("CARGO_BIN_EXE_foil"))
+        .args(["derive", &e, "--format", "json"])
+        .stdin(Stdio::null())
+        .output();
+    let out = match spawn {
+        Ok(o) => o,
+        Err(err) => panic!(
+            "cannot pass a {}-byte expression to foil: {err}. One argv string is limited to 128 KiB, and foil has no \
+             other way to read EXPR (stdin `-` or a file), so inputs this large cannot be given to the CLI at all",
+            e.len()
+        ),
+    };
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["error"]["kind"], "too_large", "{v:#}");
+}
+
+/// The largest expression the OS lets through argv (just under 128 KiB) is
+/// refused quickly and cleanly too (its `+` chain is deeper than foil allows).
+#[test]
+fn a_128k_expression_through_argv_exits_2() {
+    let mut e = one_megabyte();
+    e.truncate(120_000);
+    e.push('x');
+    let (code, v) = derive_json(&e, &[]);
+    assert_eq!(code, 2, "{:#}", v["error"]);
+    assert!(v["error"]["kind"].is_string());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(foil(&["derive"]).code, 2);
+    assert_eq!(foil(&["derive", "tanh(x)", "--mode", "banana"]).code, 2);
+    assert_eq!(foil(&["frobnicate"]).code, 2);
+}
+
+#[test]
+fn silu_ga_is_refused_with_exit_3_naming_the_zero() {
+    let r = foil(&["derive", "x*sigmoid(x)"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("-1.2784"), "the zero is not named: {}", r.stderr);
+    let (code, v) = derive_json("x*sigmoid(x)", &[]);
+    assert_eq!(code, 3);
+    let err = &v["error"];
+    assert_eq!(s(err, "kind"), "derivative_zeros");
+    assert!(!s(err, "message").is_empty());
+    let zeros: Vec<f64> = err["zeros"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no error.zeros array: {v:#}"))
+        .iter()
+        .map(|z| z.as_f64().expect("zeros are numbers"))
+        .collect();
+    assert!(zeros.iter().any(|z| (z + 1.2785).abs() < 1e-3), "{zeros:?}");
+    // Each is a zero of silu' = s(x)(1 + x(1 - s(x))), written by hand.
+    for z in zeros {
+        let d = sigmoid(z) * (1.0 + z * (1.0 - sigmoid(z)));
+        assert!(d.abs() < 1e-9, "silu'({z}) = {d}");
+    }
+}
+
+#[test]
+fn relu_ga_is_refused_with_exit_3_naming_the_flat_interval() {
+    let r = foil(&["derive", "relu(x)"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("x < 0"), "the flat interval is not named: {}", r.stderr);
+    let (code, v) = derive_json("relu(x)", &[]);
+    assert_eq!(code, 3);
+    assert_eq!(s(&v["error"], "kind"), "flat_derivative");
+    assert!(s(&v["error"], "message").contains("x < 0"), "{v:#}");
+    assert_eq!(v["error"]["interval"]["lo"], Value::Null, "{v:#}");
+    assert_eq!(v["error"]["interval"]["hi"].as_f64(), Some(0.0), "{v:#}");
+}
+
+#[test]
+fn log_ga_is_refused_with_exit_3_for_its_domain() {
+    let r = foil(&["derive", "log(x)"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let (code, v) = derive_json("log(x)", &[]);
+    assert_eq!(code, 3);
+    assert_eq!(s(&v["error"], "kind"), "domain");
+    assert!(!s(&v["error"], "message").is_empty());
+    assert!(v["error"]["interval"]["hi"].as_f64().is_some_and(|h| h <= 0.0), "{v:#}");
+}
+
+/// An option a refusal suggests must exist.
+#[test]
+fn refusal_messages_only_suggest_options_that_exist() {
+    let help = foil(&["derive", "--help"]).stdout;
+    for e in ["x*sigmoid(x)", "relu(x)", "log(x)", "sin(x)"] {
+        let (_, v) = derive_json(e, &[]);
+        let msg = s(&v["error"], "message").to_string();
+        for word in msg.split(|c: char| c.is_whitespace() || c == ',' || c == ')' || c == '(') {
+            if let Some(flag) = word.strip_prefix("--") {
+                let flag = flag.trim_end_matches(|c: char| !c.is_alphanumeric());
+                assert!(help.contains(&format!("--{flag}")), "`{e}`: the message suggests `--{flag}`, which `foil derive` does not have: {msg}");
+            }
+        }
+    }
+}
+
+// ---- the JSON contract ------------------------------------------------------
+
+#[test]
+fn ga_json_contract() {
+    let (code, v) = derive_json("tanh(x)", &[]);
+    assert_eq!(code, 0);
+    assert_eq!(s(&v, "input"), "tanh(x)");
+    assert_eq!(s(&v, "mode"), "ga");
+    assert_eq!(v["closed_form"], Value::Bool(true));
+    let read = |key: &str| parse(s(&v, key)).unwrap_or_else(|e| panic!("`{key}` = {} does not read back: {e}", s(&v, key)));
+    let (f, df, g, dg) = (read("input"), read("derivative"), read("adversarial"), read("adversarial_derivative"));
+    for x in spread(-8.0, 8.0, 65) {
+        let c = x.cosh();
+        assert!(close(ev1(&f, x), x.tanh(), 1e-12));
+        assert!(close(ev1(&df, x), 1.0 / (c * c), 1e-12), "derivative at {x}");
+        assert!(close(ev1(&g, x), x / 2.0 + (2.0 * x).sinh() / 4.0, 1e-12), "adversarial at {x}");
+        assert!(close(ev1(&dg, x), c * c, 1e-12), "adversarial_derivative at {x}");
+    }
+    let ver = &v["verification"];
+    assert!(ver["points"].as_u64().is_some_and(|p| p >= 64), "{ver:#}");
+    assert!(ver["max_rel_error"].as_f64().is_some_and(|e| e <= 1e-9), "{ver:#}");
+}
+
+#[test]
+fn sa_json_contract() {
+    let (code, v) = derive_json("tanh(x)", &["--mode", "sa"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(s(&v, "mode"), "sa");
+    let terms = v["terms"].as_array().unwrap_or_else(|| panic!("no terms: {v:#}"));
+    assert_eq!(terms.len(), 4);
+    for t in terms {
+        let var = s(t, "var");
+        let term = parse(s(t, "term")).expect("term reads back");
+        let adv = parse(s(t, "adversarial")).expect("adversarial reads back");
+        // a'(u) = 1/t'(u) by finite differences.
+        for u in spread(-4.0, 4.0, 16) {
+            let want = 1.0 / fd8(&|y| ev1(&term, y), u, H_F);
+            let got = fd8(&|y| ev(&adv, &|n| { assert_eq!(n, var); y }), u, H_G);
+            assert!(rel_close(got, want, 1e-6), "term {var}: a'({u}) = {got}, 1/t' = {want}");
+        }
+    }
+    let split = parse(s(&v, "split")).expect("split reads back");
+    let sa = parse(s(&v, "adversarial")).expect("adversarial reads back");
+    for x in spread(-8.0, 8.0, 33) {
+        assert!(close(ev_all(&split, x), x.tanh(), 1e-12));
+        assert!(close(ev_all(&sa, x), -x.tanh(), 1e-12));
+    }
+    assert_eq!(v["singular"], Value::Bool(false), "{v:#}");
+    assert_eq!(v["singularities"].as_array().map(Vec::len), Some(0), "{v:#}");
+
+    let (code, v) = derive_json("x*sigmoid(x)", &["--mode", "sa"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["singular"], Value::Bool(true), "{v:#}");
+    assert!(v["singularities"].as_array().is_some_and(|a| !a.is_empty()), "{v:#}");
+}
+
+// ---- subcommands -------------------------------------------------------------
+
+#[test]
+fn split_tanh_has_four_terms() {
+    let r = foil(&["split", "tanh(x)"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let term_lines = r.stdout.lines().filter(|l| l.trim_start().starts_with('u') && l.contains('=')).count();
+    assert_eq!(term_lines, 4, "{}", r.stdout);
+    let r = foil(&["split", "tanh(x)", "--format", "json"]);
+    let v = r.json();
+    assert_eq!(v["terms"].as_array().map(Vec::len), Some(4), "{v:#}");
+    let f = parse(s(&v, "split")).expect("split reads back");
+    for x in spread(-8.0, 8.0, 33) {
+        assert!(close(ev_all(&f, x), x.tanh(), 1e-12));
+    }
+}
+
+const NAMED: [&str; 15] = [
+    "sigmoid", "softplus", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "silu", "mish", "softsign", "hardtanh",
+    "isru", "bent_identity", "logcosh",
+];
+
+#[test]
+fn list_names_all_fifteen_activations() {
+    let r = foil(&["list"]);
+    assert_eq!(r.code, 0);
+    for n in NAMED {
+        assert!(r.stdout.lines().any(|l| l.starts_with(&format!("{n}("))), "`{n}` not listed:\n{}", r.stdout);
+    }
+    let v = foil(&["list", "--format", "json"]).json();
+    let names: Vec<&str> = v.as_array().expect("an array").iter().map(|a| s(a, "name")).collect();
+    assert_eq!(names.len(), 15, "{names:?}");
+    for n in NAMED {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    // Every one-parameter definition parses and, called by name, is that
+    // definition (definitions with parameters use their parameter names).
+    for a in v.as_array().unwrap().iter().filter(|a| s(a, "signature") == format!("{}(x)", s(a, "name"))) {
+        let def = parse(s(a, "definition")).unwrap_or_else(|e| panic!("{}: definition does not parse: {e}", s(a, "name")));
+        let called = parse(&format!("{}(x)", s(a, "name"))).unwrap();
+        for x in spread(-4.0, 4.0, 17) {
+            assert!(close(ev1(&def, x), ev1(&called, x), 1e-12), "{}", s(a, "name"));
+        }
+    }
+}
+
+#[test]
+fn check_atan_json_includes_the_sample_points() {
+    let r = foil(&["check", "atan(x)", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    let samples = v["samples"].as_array().unwrap_or_else(|| panic!("no samples: {v:#}"));
+    assert!(samples.len() >= 64, "{} samples", samples.len());
+    let xs: Vec<f64> = samples.iter().map(|p| p["x"].as_f64().expect("x")).collect();
+    assert!(xs.iter().any(|&x| x <= -7.9) && xs.iter().any(|&x| x >= 7.9), "samples do not span [-8, 8]");
+    for p in samples {
+        let x = p["x"].as_f64().unwrap();
+        let expected = p["expected"].as_f64().expect("expected");
+        let actual = p["actual"].as_f64().expect("actual");
+        assert!(close(expected, 1.0 + x * x, 1e-12), "1/f'({x}) reported as {expected}");
+        assert!(close(actual, 1.0 + x * x, 1e-9), "g'({x}) reported as {actual}");
+    }
+}
+
+/// Options (and positional arguments) of a `--help` page that have no
+/// description: only `[default: …]` / `[possible values: …]` under them.
+fn undocumented(help: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = help.lines().collect();
+    let mut section = "";
+    for (i, l) in lines.iter().enumerate() {
+        if !l.starts_with(' ') && l.ends_with(':') {
+            section = l;
+            continue;
+        }
+        if !(section == "Options:" || section == "Arguments:") {
+            continue;
+        }
+        let t = l.trim_start();
+        let indent = l.len() - t.len();
+        let is_item = indent <= 6 && (t.starts_with('-') || t.starts_with('<') || t.starts_with('['));
+        if !is_item {
+            continue;
+        }
+        // Description: text on the same line after the name, or the indented
+        // lines below it up to the next item.
+        let head = t.split("  ").skip(1).map(str::trim).find(|s| !s.is_empty()).map(str::to_string);
+        let mut body: Vec<&str> = Vec::new();
+        for m in &lines[i + 1..] {
+            let mt = m.trim_start();
+            if mt.is_empty() {
+                continue;
+            }
+            if m.len() - mt.len() <= 6 {
+                break;
+            }
+            body.push(mt);
+        }
+        let described = head.iter().map(String::as_str).chain(body.iter().copied()).any(|d| {
+            !(d.starts_with("[default") || d.starts_with("[possible values") || d.starts_with("[aliases"))
+        });
+        if !described {
+            out.push(t.split("  ").next().unwrap().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn every_subcommand_help_documents_its_options() {
+    let mut missing = Vec::new();
+    for sub in ["derive", "split", "check", "list", "suite"] {
+        let r = foil(&[sub, "--help"]);
+        assert_eq!(r.code, 0, "{sub} --help: {}", r.stderr);
+        assert!(r.stdout.contains("Usage: foil"), "{sub} --help:\n{}", r.stdout);
+        for item in undocumented(&r.stdout) {
+            missing.push(format!("foil {sub}: {item}"));
+        }
+    }
+    // The options the derive page must mention at all.
+    let derive = foil(&["derive", "--help"]).stdout;
+    for opt in ["--mode", "--format", "--anchor", "--granularity", "--node-limit", "--time-limit-ms"] {
+        assert!(derive.contains(opt), "derive --help does not mention {opt}");
+    }
+    assert!(missing.is_empty(), "options without a description in --help:\n{}", missing.join("\n"));
+}
+
+#[test]
+fn top_level_help_documents_exit_codes_and_subcommands() {
+    let r = foil(&["--help"]);
+    assert_eq!(r.code, 0);
+    for w in ["derive", "split", "check", "list", "suite", "Exit codes", "0", "2", "3"] {
+        assert!(r.stdout.contains(w), "`{w}` not in --help:\n{}", r.stdout);
+    }
+}
+
+#[test]
+fn every_json_output_is_valid_json() {
+    let runs: &[&[&str]] = &[
+        &["derive", "tanh(x)", "--format", "json"],
+        &["derive", "sigmoid(x)", "--format", "json"],
+        &["derive", "elu(x)", "--format", "json"],
+        &["derive", "gelu(x)", "--mode", "sa", "--format", "json"],
+        &["derive", "sin(x)", "--format", "json"],
+        &["derive", "x*y", "--format", "json"],
+        &["derive", "2+3", "--format", "json"],
+        &["derive", "(", "--format", "json"],
+        &["check", "tanh(x)", "--format", "json"],
+        &["check", "silu(x)", "--mode", "sa", "--format", "json"],
+        &["split", "mish(x)", "--format", "json"],
+        &["split", "tahn(x)", "--format", "json"],
+        &["list", "--format", "json"],
+    ];
+    for args in runs {
+        let r = foil(args);
+        let v = r.json();
+        assert!(v.is_object() || v.is_array(), "{args:?}: {v}");
+        if r.code != 0 {
+            assert!(v["error"]["kind"].is_string() && v["error"]["message"].is_string(), "{args:?}: {v:#}");
+        }
+    }
+}
