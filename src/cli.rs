@@ -51,6 +51,7 @@ pub enum Command {
 
 #[derive(clap::Args, Debug)]
 pub struct SuiteArgs {
+    /// Output: text for people, json for tools (errors included), latex, or rust.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
@@ -82,11 +83,14 @@ pub enum SplitGranularity {
 
 #[derive(clap::Args, Debug)]
 pub struct DeriveArgs {
-    /// The activation, in x (a leading `-` is part of the expression).
+    /// The activation, in x (a leading `-` is part of the expression); `-`
+    /// alone reads it from standard input (for expressions longer than a
+    /// command line allows).
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
     #[arg(long, value_enum, default_value = "ga")]
     pub mode: Mode,
+    /// Output: text for people, json for tools (errors included), latex, or rust.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// GA: the point where g meets f (g(X) = f(X)).
@@ -109,35 +113,42 @@ pub struct DeriveArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct SplitArgs {
-    /// The activation, in x.
+    /// The activation, in x; `-` reads it from standard input.
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
     #[arg(long, value_enum, default_value = "elementary")]
     pub granularity: SplitGranularity,
+    /// Output: text for people, json for tools (errors included), latex, or rust.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ListArgs {
+    /// Output: text for people, json for tools (errors included), latex, or rust.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
 
-/// Bounds on the e-graph, so that no input runs away.
+/// Bounds on the e-graph, so that no input runs away. The node and iteration
+/// limits decide the result (so it is the same on every machine); the time
+/// limit only guards against a hang.
 #[derive(clap::Args, Debug, Clone)]
 pub struct LimitArgs {
     /// Maximum e-graph nodes per simplification.
-    #[arg(long, default_value_t = 4000)]
+    #[arg(long, default_value_t = Limits::default().node_limit)]
     pub node_limit: usize,
+    /// Maximum rewrite iterations per simplification.
+    #[arg(long, default_value_t = Limits::default().iter_limit)]
+    pub iter_limit: usize,
     /// Maximum milliseconds per simplification.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = Limits::default().time_limit.as_millis() as u64)]
     pub time_limit_ms: u64,
 }
 
 impl LimitArgs {
     fn limits(&self) -> Limits {
-        Limits { node_limit: self.node_limit, time_limit: Duration::from_millis(self.time_limit_ms), ..Limits::default() }
+        Limits { node_limit: self.node_limit, iter_limit: self.iter_limit, time_limit: Duration::from_millis(self.time_limit_ms) }
     }
 }
 
@@ -176,6 +187,21 @@ fn parse_expr(src: &str) -> Result<Expr, DeriveError> {
     Ok(foil_compiler::parse::parse(src)?)
 }
 
+/// EXPR as given, or standard input for `-` (bounded: the parser refuses
+/// anything over 1 MiB anyway, so read at most one byte more than that).
+fn expression_text(arg: &str) -> Result<String, DeriveError> {
+    if arg != "-" {
+        return Ok(arg.to_string());
+    }
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(foil_compiler::parse::MAX_INPUT_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| DeriveError::InvalidOption(format!("cannot read the expression from standard input: {e}")))?;
+    String::from_utf8(buf).map_err(|_| DeriveError::InvalidOption("standard input is not UTF-8 text".into()))
+}
+
 fn error_outcome(e: DeriveError, format: Format, src: &str) -> Outcome {
     let code = e.exit_code();
     match format {
@@ -192,7 +218,11 @@ fn error_outcome(e: DeriveError, format: Format, src: &str) -> Outcome {
 
 fn derive(a: &DeriveArgs, report: bool) -> Outcome {
     let opts = GaOptions { anchor: Some(a.anchor), regularize: a.regularize, limits: a.limits.limits() };
-    let result = parse_expr(&a.expr).and_then(|f| match a.mode {
+    let text = match expression_text(&a.expr) {
+        Ok(t) => t,
+        Err(e) => return error_outcome(e, a.format, &a.expr),
+    };
+    let result = parse_expr(&text).and_then(|f| match a.mode {
         Mode::Ga => derive_global_adversarial(&f, &opts).map(Derived::Ga),
         Mode::Sa => {
             let c = if a.anchor_terms { TermConstant::Anchored } else { TermConstant::Plain };
@@ -200,7 +230,7 @@ fn derive(a: &DeriveArgs, report: bool) -> Outcome {
         }
     });
     match result {
-        Err(e) => error_outcome(e, a.format, &a.expr),
+        Err(e) => error_outcome(e, a.format, &text),
         Ok(d) => match a.format {
             Format::Json => {
                 let mut v = d.to_json();
@@ -444,13 +474,17 @@ fn fmt_num(v: f64) -> String {
 }
 
 fn split_command(a: &SplitArgs) -> Outcome {
-    let result = parse_expr(&a.expr).and_then(|f| {
+    let text = match expression_text(&a.expr) {
+        Ok(t) => t,
+        Err(e) => return error_outcome(e, a.format, &a.expr),
+    };
+    let result = parse_expr(&text).and_then(|f| {
         let sp = split(&f, granularity(a.granularity))?;
         let err = foil_compiler::hdfgd::split_error(&f, &sp);
         Ok((f, sp, err))
     });
     match result {
-        Err(e) => error_outcome(e, a.format, &a.expr),
+        Err(e) => error_outcome(e, a.format, &text),
         Ok((f, sp, err)) => match a.format {
             Format::Json => Outcome::ok(format!(
                 "{:#}\n",

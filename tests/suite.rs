@@ -39,7 +39,7 @@ fn sa(name: &str) -> Result<SaResult, DeriveError> {
 /// Limits under which the e-graph stops on its node or iteration limit, never
 /// on the clock, so that the printed form does not depend on machine speed.
 fn deterministic() -> GaOptions {
-    GaOptions { anchor: Some(0.0), limits: Limits { time_limit: Duration::from_secs(600), ..Limits::default() } }
+    GaOptions { anchor: Some(0.0), regularize: None, limits: Limits { time_limit: Duration::from_secs(600), ..Limits::default() } }
 }
 
 #[test]

@@ -94,7 +94,12 @@ pub fn require_x(f: &Expr) -> Result<(), DeriveError> {
 /// naming where: SPEC §5 asks for g real on the whole line.
 pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
     let xs: Vec<f64> = (0..=2048).map(|i| -64.0 + i as f64 / 16.0).collect();
-    let bad = |x: f64| eval1(f, var, x).is_nan();
+    // NaN (outside the domain), or an isolated infinity (a pole, as -2/x at 0);
+    // an infinity that runs on to the end of the range is overflow, not a gap.
+    let bad = |x: f64| {
+        let v = eval1(f, var, x);
+        v.is_nan() || (v.is_infinite() && eval1(f, var, x - 1e-3).is_finite() && eval1(f, var, x + 1e-3).is_finite())
+    };
     let Some(first) = xs.iter().position(|&x| bad(x)) else { return Ok(()) };
     let last = xs.iter().rposition(|&x| bad(x)).unwrap();
     let refine = |mut good: f64, mut nan: f64| {
@@ -109,7 +114,11 @@ pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
     let x = xs[first];
     Err(DeriveError::Domain {
         interval: Interval { lo, hi },
-        reason: format!("f({}) is not a real number; foil derives adversarials for activations defined on all of ℝ", crate::zeros::fmt9(x)),
+        reason: format!(
+            "f({}) is {}; foil derives adversarials for activations defined on all of ℝ",
+            crate::zeros::fmt9(x),
+            if eval1(f, var, x).is_nan() { "not a real number" } else { "infinite (a pole)" }
+        ),
     })
 }
 

@@ -185,18 +185,34 @@ pub fn numeric_antiderivative(
         let v = b.num(val);
         b.add_(v, m)
     };
-    let mut acc = linear(&mut b, range, hi_val, hi_slope);
-    for (p, offset) in pieces.iter().zip(&offsets).rev() {
-        let poly = polynomial(&mut b, x, p.centre, p.half, &p.integral, *offset);
-        let hi = b.num(p.centre + p.half);
-        let cond = b.add(Math::Lt([x, hi]));
-        acc = b.add(Math::Where([cond, poly, acc]));
-    }
+    // A balanced tree of `where`s: depth log2(pieces), not one level per piece,
+    // so recursive passes (printing, differentiation) stay shallow.
+    let polys: Vec<Id> =
+        pieces.iter().zip(&offsets).map(|(p, o)| polynomial(&mut b, x, p.centre, p.half, &p.integral, *o)).collect();
+    let starts: Vec<f64> = pieces.iter().map(|p| p.centre - p.half).collect();
+    let inner = balanced(&mut b, x, &polys, &starts);
+    let hi_tail = linear(&mut b, range, hi_val, hi_slope);
+    let hi = b.num(range);
+    let below_hi = b.add(Math::Lt([x, hi]));
+    let body = b.add(Math::Where([below_hi, inner, hi_tail]));
     let tail = linear(&mut b, -range, lo_val, lo_slope);
     let lo = b.num(-range);
     let cond = b.add(Math::Lt([x, lo]));
-    let root = b.add(Math::Where([cond, tail, acc]));
+    let root = b.add(Math::Where([cond, tail, body]));
     Ok(NumericAntiderivative { expr: b.finish_at(root), range, error_bound, derivative_error, pieces: pieces.len() })
+}
+
+/// `where(x < start[mid], left half, right half)`, recursively.
+fn balanced(b: &mut Builder, x: Id, polys: &[Id], starts: &[f64]) -> Id {
+    if polys.len() == 1 {
+        return polys[0];
+    }
+    let mid = polys.len() / 2;
+    let left = balanced(b, x, &polys[..mid], &starts[..mid]);
+    let right = balanced(b, x, &polys[mid..], &starts[mid..]);
+    let at = b.num(starts[mid]);
+    let cond = b.add(Math::Lt([x, at]));
+    b.add(Math::Where([cond, left, right]))
 }
 
 /// offset + Σ q_k t^k with t = (x - centre)/half, in Horner form.
