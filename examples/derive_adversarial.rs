@@ -30,7 +30,7 @@ fn main() {
     }
     match derive_split_adversarial(&f, Granularity::Elementary, TermConstant::Plain, &opts) {
         Ok(sa) => {
-            println!("SA  {} = {}", sa.terms.iter().map(|t| t.var.as_str()).collect::<Vec<_>>().join(", "), to_spec(&sa.adversarial));
+            println!("SA({}) = {}", sa.terms.iter().map(|t| t.var.as_str()).collect::<Vec<_>>().join(", "), to_spec(&sa.adversarial));
             for s in &sa.singularities {
                 println!("    singular: {}", s.description);
             }
