@@ -390,8 +390,7 @@ fn reaches_zero(e: &Expr, negative_too: bool) -> Option<Vec<(String, f64)>> {
     // Several variables: sample [-8, 8]^k deterministically; a sign change
     // between two samples brackets a zero on the segment joining them.
     let k = vars.len();
-    let mut pos: Option<Vec<f64>> = None;
-    let mut neg: Option<Vec<f64>> = None;
+    let (mut pos, mut neg): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (Vec::new(), Vec::new());
     for i in 0..4096usize {
         let p: Vec<f64> = (0..k)
             .map(|j| (((i * (2 * j + 3) + j * 7919) as f64 * 0.618_033_988_749_895).fract() - 0.5) * 16.0)
@@ -400,23 +399,34 @@ fn reaches_zero(e: &Expr, negative_too: bool) -> Option<Vec<(String, f64)>> {
         if v == 0.0 {
             return Some(names.iter().cloned().zip(p).collect());
         }
-        if v > 0.0 && pos.is_none() {
-            pos = Some(p);
-        } else if v < 0.0 && neg.is_none() {
-            neg = Some(p);
+        if v > 0.0 && pos.len() < 8 {
+            pos.push(p);
+        } else if v < 0.0 && neg.len() < 8 {
+            neg.push(p);
         }
-        if pos.is_some() && neg.is_some() {
+        if pos.len() == 8 && neg.len() == 8 {
             break;
         }
     }
-    let (mut a, mut b) = (pos?, neg?);
-    for _ in 0..100 {
-        let m: Vec<f64> = a.iter().zip(&b).map(|(x, y)| 0.5 * (x + y)).collect();
-        if eval_at(&m) > 0.0 {
-            a = m;
-        } else {
-            b = m;
+    // Bisect along segments joining a positive and a negative sample; a sign
+    // change through a pole (1/(1 - exp(-u)) at u = 0) is not a zero, so try
+    // another pair when the end point is not small.
+    for p in &pos {
+        for n in &neg {
+            let (mut a, mut b) = (p.clone(), n.clone());
+            let scale = eval_at(&a).abs().max(eval_at(&b).abs());
+            for _ in 0..100 {
+                let m: Vec<f64> = a.iter().zip(&b).map(|(x, y)| 0.5 * (x + y)).collect();
+                if eval_at(&m) > 0.0 {
+                    a = m;
+                } else {
+                    b = m;
+                }
+            }
+            if eval_at(&a).abs() <= 1e-9 * scale.max(1.0) {
+                return Some(names.iter().cloned().zip(a).collect());
+            }
         }
     }
-    Some(names.into_iter().zip(a).collect())
+    None
 }
