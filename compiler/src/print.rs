@@ -267,8 +267,9 @@ fn write(p: &P, out: &mut String) {
             let wrap_l = left_wrapped(*op, l);
             // Parenthesise a right operand of equal precedence (`a - (b - c)`,
             // `a/(b*c)`; also `a + (b + c)`, as floating point addition does
-            // not associate) and any right operand starting with a minus.
-            let wrap_r = prec(r) < p || (!right_assoc && prec(r) == p) || starts_with_minus(r);
+            // not associate) and any arithmetic right operand starting with a minus.
+            // After a comparison a leading minus reads unambiguously (`x < -16`).
+            let wrap_r = prec(r) < p || (!right_assoc && prec(r) == p) || (starts_with_minus(r) && p > 0);
             write_wrapped(l, wrap_l, out);
             out.push_str(op.symbol());
             write_wrapped(r, wrap_r, out);
