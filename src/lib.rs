@@ -21,7 +21,7 @@ pub use foil_runtime as runtime;
 pub mod cli;
 pub mod suite;
 
-pub use foil_runtime::kernels::{GpuActivation, GpuSplitActivation};
+pub use foil_runtime::kernels::{self, GpuActivation, GpuSplitActivation};
 pub use foil_runtime::{Activation, Adversarial, Float, RuntimeError, SplitActivation};
 pub use foil_macros::{activation, adversarial, hd_fgd};
 /// The cubecl the generated kernels are written against (`::foil::cubecl::...`),

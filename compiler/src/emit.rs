@@ -127,13 +127,15 @@ enum Op {
     Where(Id, Id, Id),
     /// log(1 + exp(a)) as max(a, 0) + log1p(exp(-|a|)).
     Softplus(Id),
+    /// 1 - exp(a) as -expm1(a).
+    NegExpm1(Id),
 }
 
 impl Op {
     fn operands(&self) -> Vec<Id> {
         match self {
             Op::Leaf => vec![],
-            Op::Neg(a) | Op::Call(_, a) | Op::Powi(a, _) | Op::Softplus(a) => vec![*a],
+            Op::Neg(a) | Op::Call(_, a) | Op::Powi(a, _) | Op::Softplus(a) | Op::NegExpm1(a) => vec![*a],
             Op::Bin(_, a, b) | Op::Call2(_, a, b) | Op::Cmp(_, a, b) => vec![*a, *b],
             Op::Mul(v) => v.clone(),
             Op::Where(c, a, b) => vec![*c, *a, *b],
@@ -150,8 +152,10 @@ fn lower(expr: &Expr) -> Vec<Op> {
         .map(|node| match *node {
             Math::Num(_) | Math::Pi | Math::Euler | Math::Var(_) => Op::Leaf,
             Math::Add([a, b]) => Op::Bin("+", a, b),
-            Math::Sub([a, b]) => match (&expr[a], lit(b)) {
-                (Math::Exp(inner), Some(1.0)) => Op::Call("exp_m1", *inner),
+            Math::Sub([a, b]) => match (&expr[a], lit(b), lit(a), &expr[b]) {
+                (Math::Exp(inner), Some(1.0), _, _) => Op::Call("exp_m1", *inner),
+                // 1 - exp(a) cancels near a = 0 (the poles of split adversarials).
+                (_, _, Some(1.0), Math::Exp(inner)) => Op::NegExpm1(*inner),
                 _ => Op::Bin("-", a, b),
             },
             Math::Mul([a, b]) => Op::Bin("*", a, b),
@@ -410,6 +414,10 @@ impl Emitter<'_> {
                     Target::Cube => quote! { select_many(#c, #a, #b) },
                 }
             }
+            Op::NegExpm1(a) => {
+                let e = self.call("exp_m1", n(a));
+                quote! { -#e }
+            }
             Op::Softplus(a) => {
                 let a = n(a);
                 match self.target {
@@ -468,6 +476,7 @@ mod tests {
         assert!(body("(log (+ 1 (exp x)))").contains("F :: ln_1p (F :: exp (- F :: abs (x)))"), "{}", body("(log (+ 1 (exp x)))"));
         assert!(body("(log (+ 1 (sin x)))").contains("F :: ln_1p (t"), "{}", body("(log (+ 1 (sin x)))"));
         assert!(body("(- (exp x) 1)").contains("F :: exp_m1 (x)"));
+        assert!(body("(- 1 (exp x))").contains("- F :: exp_m1 (x)"), "{}", body("(- 1 (exp x))"));
         assert!(body("(^ x 2)").contains("x * x"), "{}", body("(^ x 2)"));
         assert!(body("(^ x 3)").contains("x * x * x"));
         assert!(body("(^ x 5)").contains("F :: powi (x , 5)"));
