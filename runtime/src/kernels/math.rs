@@ -3,8 +3,9 @@
 //! these instead of the builtins, lane-wise over `Vector<F, N>`:
 //!
 //! - `log1p`, `expm1`: cubecl lowers them to `ln(1 + x)` / `exp(x) - 1`,
-//!   which lose every digit for tiny |x|; here the Goldberg and Kahan
-//!   corrections make them accurate to a few ulps.
+//!   which lose every digit for tiny |x|; here series near 0 (the GPU `exp`
+//!   and `log` are not accurate enough near 0 and 1 for the Kahan/Goldberg
+//!   corrections: lavapipe's exp(-1e-40) is 1 - 2⁻²⁴).
 //! - `tanh`, `sinh`, `cosh`: built on `expm1` and split exponentials, so they
 //!   are accurate near 0 and overflow only where the true value does.
 //! - `asinh`: no cancellation for negative x, no overflow of x² for large x.
@@ -36,24 +37,47 @@ pub fn sign<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     odd::<F, N>(x, splat::<F, N>(1.0))
 }
 
-/// ln(1 + x), accurate for tiny |x| (Goldberg: ln(u)·x/(u - 1), u = 1 + x).
+/// ln(1 + x), accurate for tiny |x|: 2·atanh(s) with s = x/(2 + x) as a
+/// series for |x| < 0.5 (|s| ≤ 1/3, 9 terms, truncation < 1e-9), `ln(1 + x)`
+/// above. (Goldberg's ln(u)·x/(u - 1) needs an ln that is accurate near 1,
+/// which GPU `log` is not.)
 #[cube]
 pub fn log1p<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
-    let u = x + one;
-    let d = u - one;
-    let lu = u.ln();
-    let corrected = select_many(d.equal(&Vector::<F, N>::zero()), x, lu * (x / d));
-    select_many(x.abs().less_than(&splat::<F, N>(0.5)), corrected, lu)
+    let s = x / (splat::<F, N>(2.0) + x);
+    let s2 = s * s;
+    let mut p = splat::<F, N>(1.0 / 17.0);
+    p = p * s2 + splat::<F, N>(1.0 / 15.0);
+    p = p * s2 + splat::<F, N>(1.0 / 13.0);
+    p = p * s2 + splat::<F, N>(1.0 / 11.0);
+    p = p * s2 + splat::<F, N>(1.0 / 9.0);
+    p = p * s2 + splat::<F, N>(1.0 / 7.0);
+    p = p * s2 + splat::<F, N>(1.0 / 5.0);
+    p = p * s2 + splat::<F, N>(1.0 / 3.0);
+    p = p * s2 + one;
+    let series = splat::<F, N>(2.0) * s * p;
+    select_many(x.abs().less_than(&splat::<F, N>(0.5)), series, (x + one).ln())
 }
 
-/// e^x - 1, accurate for tiny |x| (Kahan: (u - 1)·x/ln(u), u = e^x).
+/// e^x - 1, accurate for tiny |x|: the Taylor polynomial to x¹¹ for |x| < 0.5
+/// (truncation < 1e-10 relative), `exp(x) - 1` above. (Kahan's
+/// (u - 1)·x/ln(u) needs exp and ln accurate near 0 and 1, which GPU builtins are not.)
 #[cube]
 pub fn expm1<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
-    let u = x.exp();
-    let um1 = u - splat::<F, N>(1.0);
-    let corrected = select_many(um1.equal(&Vector::<F, N>::zero()), x, um1 * (x / u.ln()));
-    select_many(x.abs().less_than(&splat::<F, N>(0.5)), corrected, um1)
+    let one = splat::<F, N>(1.0);
+    let mut p = splat::<F, N>(1.0 / 39_916_800.0);
+    p = p * x + splat::<F, N>(1.0 / 3_628_800.0);
+    p = p * x + splat::<F, N>(1.0 / 362_880.0);
+    p = p * x + splat::<F, N>(1.0 / 40_320.0);
+    p = p * x + splat::<F, N>(1.0 / 5_040.0);
+    p = p * x + splat::<F, N>(1.0 / 720.0);
+    p = p * x + splat::<F, N>(1.0 / 120.0);
+    p = p * x + splat::<F, N>(1.0 / 24.0);
+    p = p * x + splat::<F, N>(1.0 / 6.0);
+    p = p * x + splat::<F, N>(0.5);
+    p = p * x + one;
+    let series = x * p;
+    select_many(x.abs().less_than(&splat::<F, N>(0.5)), series, x.exp() - one)
 }
 
 /// tanh(|x|) = -t/(2 + t) with t = expm1(-2|x|) ∈ (-1, 0]: no cancellation
