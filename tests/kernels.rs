@@ -7,7 +7,7 @@
 
 use foil::kernels::{Client, Launch};
 use foil::runtime::launch::{backward_on, forward_on, split_backward_on, split_forward_on};
-use foil::{adversarial, GpuActivation, GpuSplitActivation};
+use foil::{adversarial, hd_fgd, GpuActivation, GpuSplitActivation, SplitActivation};
 use foil_compiler::eval::eval_n;
 use foil_compiler::lang::Expr;
 use egg::Symbol;
@@ -32,6 +32,9 @@ adversarial!(SigmoidSa = sigmoid(x), mode = split);
 adversarial!(SiluSa = x * sigmoid(x), mode = split);
 adversarial!(GeluSa = gelu(x), mode = split);
 adversarial!(MishSa = mish(x), mode = split);
+
+// The lifted F of an HD-FGD split (4 inputs for tanh).
+hd_fgd!(TanhF = tanh(x));
 
 const POINTS: usize = 1 << 20;
 const TOL: f64 = 1e-5;
@@ -351,4 +354,17 @@ fn host_helpers_pick_a_dividing_vector_size() {
         }
     }
     assert!(Launch::new(6, 4).is_err());
+}
+
+/// hd_fgd!: the lifted F on the device; on the diagonal F(x, …, x) = tanh(x)
+/// and the partials sum to tanh'(x).
+#[test]
+fn hd_fgd_kernels_match_f64() {
+    assert_eq!(TanhF::TERMS, 4);
+    let mut g = [0.0f64; 4];
+    TanhF::gradient(&[0.3f64; 4], &mut g);
+    assert!((TanhF::value(&[0.3f64; 4]) - 0.3f64.tanh()).abs() < 1e-15);
+    assert!((g.iter().sum::<f64>() - (1.0 - 0.3f64.tanh().powi(2))).abs() < 1e-14);
+    let Some(client) = client() else { return };
+    report(vec![check_sa::<TanhF>(&client, POINTS, true, TOL)]);
 }

@@ -29,6 +29,26 @@ pub fn macro_limits() -> Limits {
     Limits { time_limit: std::time::Duration::from_secs(10), ..Limits::default() }
 }
 
+/// The most distinct operations one generated activation may hold (value and
+/// derivatives together). Beyond that rustc's debug info for the nested `let`
+/// scopes overflows its stack (measured: gelu_tanh's SA, whose terms are
+/// numeric piecewise polynomials, has about 8000 and crashes rustc 1.95).
+pub const MAX_OPERATIONS: usize = 2000;
+
+/// `Err(count)` when `exprs` together hold more than [`MAX_OPERATIONS`]
+/// distinct operations.
+pub fn check_size(exprs: &[&Expr]) -> Result<(), usize> {
+    let mut b = crate::build::Builder::new();
+    for e in exprs {
+        b.copy(e, crate::lang::root(e));
+    }
+    let n = b.nodes().as_ref().len();
+    if n > MAX_OPERATIONS {
+        return Err(n);
+    }
+    Ok(())
+}
+
 /// `AtanGa` → `atan_ga_kernels`.
 pub fn kernel_module_name(name: &str) -> String {
     let mut out = String::new();

@@ -24,7 +24,7 @@ pub fn activation(input: TokenStream) -> syn::Result<TokenStream> {
     let f = parse_source(&inv)?;
     require_x(&f).map_err(|e| derive_error(&inv, e))?;
     let (df, _) = simplify(&derivative(&f, "x"), &deterministic_limits());
-    Ok(activation_impl(&inv, &f, &df, None))
+    activation_impl(&inv, &f, &df, None)
 }
 
 /// `adversarial!(Name = f [, mode = global | split])`.
@@ -43,11 +43,11 @@ pub fn adversarial(input: TokenStream) -> syn::Result<TokenStream> {
         let sa = derive_split_adversarial(&f, Granularity::Elementary, TermConstant::Plain, &opts).map_err(|e| derive_error(&inv, e))?;
         let vars = sa.terms.iter().map(|t| t.var.clone()).collect();
         let sf = SplitFn::new(sa.adversarial, vars, &opts.limits);
-        return Ok(split_impl(&inv, &to_spec(&f), "Split adversarial", &sf));
+        return split_impl(&inv, &to_spec(&f), "Split adversarial", &sf);
     }
     let ga = derive_global_adversarial(&f, &opts).map_err(|e| derive_error(&inv, e))?;
     let source = to_spec(&ga.input);
-    Ok(activation_impl(&inv, &ga.adversarial, &ga.adversarial_derivative, Some(&source)))
+    activation_impl(&inv, &ga.adversarial, &ga.adversarial_derivative, Some(&source))
 }
 
 /// `hd_fgd!(Name = f)`: the lifted F(u1..un) of f's HD-FGD split.
@@ -58,14 +58,30 @@ pub fn hd_fgd(input: TokenStream) -> syn::Result<TokenStream> {
     let sp = split(&f, Granularity::Elementary).map_err(|e| derive_error(&inv, e))?;
     let vars = sp.terms.iter().map(|t| t.var.clone()).collect();
     let sf = SplitFn::new(sp.lifted, vars, &deterministic_limits());
-    Ok(split_impl(&inv, &to_spec(&f), "HD-FGD split F", &sf))
+    split_impl(&inv, &to_spec(&f), "HD-FGD split F", &sf)
 }
 
-fn split_impl(inv: &Invocation, source: &str, what: &str, sf: &SplitFn) -> TokenStream {
+fn split_impl(inv: &Invocation, source: &str, what: &str, sf: &SplitFn) -> syn::Result<TokenStream> {
+    let mut all = vec![&sf.expression];
+    all.extend(sf.partials.iter());
+    size_guard(inv, &all)?;
     let name = inv.name.to_string();
     let mut out = split_items(&name, source, what, sf);
     out.extend(split_kernels(&name, sf));
-    out
+    Ok(out)
+}
+
+/// Refuse what rustc cannot compile, with the reason, instead of crashing it.
+fn size_guard(inv: &Invocation, exprs: &[&Expr]) -> syn::Result<()> {
+    foil_compiler::codegen::check_size(exprs).map_err(|n| {
+        syn::Error::new_spanned(
+            &inv.expression_tokens,
+            format!(
+                "the derived function has {n} distinct operations, more than the {} foil emits as one kernel (rustc's debug info overflows on such code); help: use `foil derive --format rust` to inspect it, or pick a form with a closed-form adversarial",
+                foil_compiler::codegen::MAX_OPERATIONS
+            ),
+        )
+    })
 }
 
 fn parse_source(inv: &Invocation) -> syn::Result<Expr> {
@@ -94,11 +110,12 @@ fn derive_error(inv: &Invocation, e: DeriveError) -> syn::Error {
 }
 
 /// The scalar items and the kernels of a one-input activation.
-fn activation_impl(inv: &Invocation, value: &Expr, deriv: &Expr, source: Option<&str>) -> TokenStream {
+fn activation_impl(inv: &Invocation, value: &Expr, deriv: &Expr, source: Option<&str>) -> syn::Result<TokenStream> {
+    size_guard(inv, &[value, deriv])?;
     let name = inv.name.to_string();
     let mut out = activation_items(&name, value, deriv, source);
     out.extend(activation_kernels(&name, value, deriv));
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -113,7 +130,7 @@ mod tests {
         let inv = Invocation::parse(quote!(AtanGa = atan(x))).unwrap();
         let g: Expr = "(+ x (/ (^ x 3) 3))".parse().unwrap();
         let dg: Expr = "(+ 1 (^ x 2))".parse().unwrap();
-        let file: syn::File = syn::parse2(activation_impl(&inv, &g, &dg, Some("atan(x)"))).unwrap();
+        let file: syn::File = syn::parse2(activation_impl(&inv, &g, &dg, Some("atan(x)")).unwrap()).unwrap();
         let impls: Vec<String> = file
             .items
             .iter()
