@@ -44,6 +44,10 @@ pub enum Command {
     Check(DeriveArgs),
     /// List the named activations and their definitions.
     List(ListArgs),
+    /// Print the Rust items `activation!`/`adversarial!`/`hd_fgd!` generate for
+    /// EXPR: the scalar trait impls (`--target rust`) or the cubecl kernel
+    /// module and its launch impl (`--target cubecl`).
+    Emit(EmitArgs),
     /// Run the embedded activation suite (18 activations): GA and SA for each,
     /// checked against what the table says foil must do, with timings.
     Suite(SuiteArgs),
@@ -111,6 +115,40 @@ pub struct DeriveArgs {
     pub limits: LimitArgs,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EmitTarget {
+    /// The struct and its scalar `Activation`/`SplitActivation` impls.
+    Rust,
+    /// The `#[cube]` kernel module and its `GpuActivation`/`GpuSplitActivation` impl.
+    Cubecl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EmitMode {
+    /// `adversarial!(Name = EXPR)`: the global adversarial.
+    Ga,
+    /// `adversarial!(Name = EXPR, mode = split)`: the split adversarial.
+    Sa,
+    /// `activation!(Name = EXPR)`: EXPR itself.
+    Activation,
+    /// `hd_fgd!(Name = EXPR)`: the lifted F of the HD-FGD split.
+    HdFgd,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EmitArgs {
+    /// The activation, in x.
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    #[arg(long, value_enum, default_value = "rust")]
+    pub target: EmitTarget,
+    #[arg(long, value_enum, default_value = "ga")]
+    pub mode: EmitMode,
+    /// The type name given to the macro.
+    #[arg(long, default_value = "Act")]
+    pub name: String,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct SplitArgs {
     /// The activation, in x; `-` reads it from standard input.
@@ -173,6 +211,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Split(a) => split_command(&a),
         Command::List(a) => list(&a),
         Command::Suite(a) => suite(&a),
+        Command::Emit(a) => emit(&a),
     }
 }
 
@@ -528,6 +567,50 @@ fn list(a: &ListArgs) -> Outcome {
             }
             Outcome::ok(out)
         }
+    }
+}
+
+/// What the macros generate, derived with their limits, pretty-printed.
+fn emit(a: &EmitArgs) -> Outcome {
+    use foil_compiler::codegen::{activation_items, activation_kernels, macro_limits, split_items, split_kernels, SplitFn};
+    if syn::parse_str::<syn::Ident>(&a.name).is_err() {
+        return Outcome { code: 2, stdout: String::new(), stderr: format!("error: `{}` is not a Rust type name\n", a.name) };
+    }
+    let limits = macro_limits();
+    let opts = GaOptions { limits: limits.clone(), ..GaOptions::default() };
+    let rust = a.target == EmitTarget::Rust;
+    let name = a.name.as_str();
+    let tokens = parse_expr(&a.expr).and_then(|f| match a.mode {
+        EmitMode::Activation => {
+            foil_compiler::ga::require_x(&f)?;
+            let (df, _) = foil_compiler::simplify::simplify(&foil_compiler::diff::derivative(&f, "x"), &limits);
+            Ok(if rust { activation_items(name, &f, &df, None) } else { activation_kernels(name, &f, &df) })
+        }
+        EmitMode::Ga => {
+            let g = derive_global_adversarial(&f, &opts)?;
+            let (value, deriv) = (&g.adversarial, &g.adversarial_derivative);
+            Ok(if rust { activation_items(name, value, deriv, Some(&to_spec(&g.input))) } else { activation_kernels(name, value, deriv) })
+        }
+        EmitMode::Sa | EmitMode::HdFgd => {
+            let (expression, vars, what) = if a.mode == EmitMode::Sa {
+                let s = derive_split_adversarial(&f, Granularity::Elementary, TermConstant::Plain, &opts)?;
+                let vars = s.terms.iter().map(|t| t.var.clone()).collect();
+                (s.adversarial, vars, "Split adversarial")
+            } else {
+                let s = split(&f, Granularity::Elementary)?;
+                let vars = s.terms.iter().map(|t| t.var.clone()).collect();
+                (s.lifted, vars, "HD-FGD split F")
+            };
+            let sf = SplitFn::new(expression, vars, &limits);
+            Ok(if rust { split_items(name, &to_spec(&f), what, &sf) } else { split_kernels(name, &sf) })
+        }
+    });
+    match tokens {
+        Err(e) => error_outcome(e, Format::Text, &a.expr),
+        Ok(tokens) => match syn::parse2::<syn::File>(tokens.clone()) {
+            Ok(file) => Outcome::ok(prettyplease::unparse(&file)),
+            Err(_) => Outcome::ok(format!("{tokens}\n")),
+        },
     }
 }
 

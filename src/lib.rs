@@ -21,9 +21,9 @@ pub use foil_runtime as runtime;
 pub mod cli;
 pub mod suite;
 
-mod activation;
-mod float;
-
-pub use activation::{Activation, Adversarial};
-pub use float::Float;
-pub use foil_macros::{activation, adversarial};
+pub use foil_runtime::kernels::{self, GpuActivation, GpuSplitActivation};
+pub use foil_runtime::{Activation, Adversarial, Float, RuntimeError, SplitActivation};
+pub use foil_macros::{activation, adversarial, hd_fgd};
+/// The cubecl the generated kernels are written against (`::foil::cubecl::...`),
+/// so that a crate depending only on `foil` can hold generated activations.
+pub use foil_runtime::cubecl;

@@ -1,23 +1,44 @@
-//! Rust source for an [`Expr`]: a generic scalar function over `::foil::Float`.
+//! Source for an [`Expr`], in two targets that share one lowering:
+//!
+//! - scalar Rust, generic over `::foil::Float` ([`rust_scalar_fn`],
+//!   [`rust_scalar_body`], [`rust_scalar_multi`]);
+//! - cubecl `#[cube]` code over `Vector<F, N>` ([`cube_body`],
+//!   [`cube_multi`]): operators on vectors, `where` as a lane-wise
+//!   `select_many`, `min`/`max` as the prelude functions, and the functions
+//!   whose GPU builtins are inaccurate or unsafe in f32 (`log1p`, `expm1`,
+//!   `tanh`, `sinh`, `cosh`, `asinh`, `erf`, `erfi`, `sign`) as calls to the
+//!   `#[cube]` helpers in `::foil::kernels::math`.
 //!
 //! One `let` per distinct operation (SSA), so a subexpression shared in the
-//! e-graph is computed once; leaves (variables, literals) are inlined. The
-//! numerically safe form is chosen here rather than in the IR, because the
-//! printed form is picked for cost and readability, the emitted one for f32:
-//! `x^2`, `x^3` become multiplications, other integer powers `powi`,
-//! `log(1 + a)` becomes `ln_1p(a)` and `exp(a) - 1` becomes `exp_m1(a)`.
+//! e-graph is computed once, also across the several outputs of a gradient;
+//! leaves (variables, literals) are inlined. The numerically safe form is
+//! chosen here rather than in the IR, because the printed form is picked for
+//! cost and readability, the emitted one for f32: `x^2`, `x^3` become
+//! multiplications, `log(1 + a)` becomes `ln_1p(a)`, `exp(a) - 1` becomes
+//! `exp_m1(a)`, and `log(1 + exp(a))` becomes the softplus form
+//! `max(a, 0) + log1p(exp(-|a|))`, which never overflows.
 //!
 //! ```
 //! use foil_compiler::{emit::rust_scalar_fn, lang::Expr};
 //! let f: Expr = "(log (+ 1 (exp x)))".parse().unwrap();
 //! let src = rust_scalar_fn("softplus", &f, &["x"]).to_string();
-//! assert!(src.contains("ln_1p"));
+//! assert!(src.contains("ln_1p") && src.contains("max"));
 //! ```
 
-use crate::lang::{literal_value, root, subtree, Expr, Math};
+use crate::build::Builder;
+use crate::lang::{literal_value, root, Expr, Math};
 use egg::{Id, Language};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
+
+/// What the emitted code is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    /// Scalar Rust over `F: ::foil::Float`.
+    Rust,
+    /// cubecl `#[cube]` code over `Vector<F, N>` (`F: Float`, `N: Size`).
+    Cube,
+}
 
 /// `pub fn NAME<F: ::foil::Float>(x: F) -> F { ... }`, one parameter per name
 /// in `vars` (in that order).
@@ -35,12 +56,39 @@ pub fn rust_scalar_fn(name: &str, expr: &Expr, vars: &[&str]) -> TokenStream {
 /// supply their own signature (trait methods). Parameters named in `vars`
 /// must be in scope as values of a type `F: ::foil::Float`.
 pub fn rust_scalar_body(expr: &Expr, vars: &[&str]) -> TokenStream {
-    // Hash-cons first: a parsed or hand-built RecExpr may repeat a subtree.
-    let expr = &subtree(expr, root(expr));
-    let ops = lower(expr);
-    let top = root(expr);
-    let live = live_nodes(&ops, top);
-    let mut e = Emitter { expr, ops: &ops, out: TokenStream::new() };
+    let (stmts, results) = emit_ssa(&[expr], vars, Target::Rust);
+    let result = &results[0];
+    quote! { #stmts #result }
+}
+
+/// Several outputs over the same inputs (a gradient), sharing every common
+/// subexpression: the statements, then one value expression per output.
+pub fn rust_scalar_multi(exprs: &[&Expr], vars: &[&str]) -> (TokenStream, Vec<TokenStream>) {
+    emit_ssa(exprs, vars, Target::Rust)
+}
+
+/// The body of a `#[cube]` function of `vars: Vector<F, N>` returning
+/// `Vector<F, N>` (statements and tail expression).
+pub fn cube_body(expr: &Expr, vars: &[&str]) -> TokenStream {
+    let (stmts, results) = emit_ssa(&[expr], vars, Target::Cube);
+    let result = &results[0];
+    quote! { #stmts #result }
+}
+
+/// [`rust_scalar_multi`] for `#[cube]` code.
+pub fn cube_multi(exprs: &[&Expr], vars: &[&str]) -> (TokenStream, Vec<TokenStream>) {
+    emit_ssa(exprs, vars, Target::Cube)
+}
+
+fn emit_ssa(exprs: &[&Expr], vars: &[&str], target: Target) -> (TokenStream, Vec<TokenStream>) {
+    // Hash-cons into one node list: a parsed or hand-built RecExpr may repeat
+    // a subtree, and the outputs of a gradient share most of theirs.
+    let mut b = Builder::new();
+    let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
+    let expr = b.nodes().clone();
+    let ops = lower(&expr);
+    let live = live_nodes(&ops, &roots);
+    let mut e = Emitter { expr: &expr, ops: &ops, target, out: TokenStream::new() };
     for (i, op) in ops.iter().enumerate() {
         if live[i] && !matches!(op, Op::Leaf) {
             let t = temp(Id::from(i));
@@ -48,16 +96,18 @@ pub fn rust_scalar_body(expr: &Expr, vars: &[&str]) -> TokenStream {
             e.out.extend(quote! { let #t = #rhs; });
         }
     }
-    // Parameters the expression does not read would warn in user code.
-    for v in vars {
-        if !expr.as_ref().iter().any(|n| matches!(n, Math::Var(s) if s.as_str() == *v)) {
-            let v = Ident::new(v, Span::call_site());
-            e.out.extend(quote! { let _ = #v; });
+    if target == Target::Rust {
+        // Parameters the expression does not read would warn in user code
+        // (kernel modules allow `unused_variables` instead).
+        for v in vars {
+            if !expr.as_ref().iter().any(|n| matches!(n, Math::Var(s) if s.as_str() == *v)) {
+                let v = Ident::new(v, Span::call_site());
+                e.out.extend(quote! { let _ = #v; });
+            }
         }
     }
-    let result = e.number(top);
-    let out = e.out;
-    quote! { #out #result }
+    let results = roots.iter().map(|&r| e.number(r)).collect();
+    (e.out, results)
 }
 
 /// The operation emitted for one node, after the safe-form rewrites.
@@ -75,13 +125,17 @@ enum Op {
     Mul(Vec<Id>),
     Cmp(&'static str, Id, Id),
     Where(Id, Id, Id),
+    /// log(1 + exp(a)) as max(a, 0) + log1p(exp(-|a|)).
+    Softplus(Id),
+    /// 1 - exp(a) as -expm1(a).
+    NegExpm1(Id),
 }
 
 impl Op {
     fn operands(&self) -> Vec<Id> {
         match self {
             Op::Leaf => vec![],
-            Op::Neg(a) | Op::Call(_, a) | Op::Powi(a, _) => vec![*a],
+            Op::Neg(a) | Op::Call(_, a) | Op::Powi(a, _) | Op::Softplus(a) | Op::NegExpm1(a) => vec![*a],
             Op::Bin(_, a, b) | Op::Call2(_, a, b) | Op::Cmp(_, a, b) => vec![*a, *b],
             Op::Mul(v) => v.clone(),
             Op::Where(c, a, b) => vec![*c, *a, *b],
@@ -92,13 +146,16 @@ impl Op {
 /// One [`Op`] per node of `expr`, indices preserved.
 fn lower(expr: &Expr) -> Vec<Op> {
     let lit = |id: Id| literal_value(&expr[id]);
+    let log1p = |a: Id| log1p(expr, a);
     expr.as_ref()
         .iter()
         .map(|node| match *node {
             Math::Num(_) | Math::Pi | Math::Euler | Math::Var(_) => Op::Leaf,
             Math::Add([a, b]) => Op::Bin("+", a, b),
-            Math::Sub([a, b]) => match (&expr[a], lit(b)) {
-                (Math::Exp(inner), Some(1.0)) => Op::Call("exp_m1", *inner),
+            Math::Sub([a, b]) => match (&expr[a], lit(b), lit(a), &expr[b]) {
+                (Math::Exp(inner), Some(1.0), _, _) => Op::Call("exp_m1", *inner),
+                // 1 - exp(a) cancels near a = 0 (the poles of split adversarials).
+                (_, _, Some(1.0), Math::Exp(inner)) => Op::NegExpm1(*inner),
                 _ => Op::Bin("-", a, b),
             },
             Math::Mul([a, b]) => Op::Bin("*", a, b),
@@ -106,10 +163,11 @@ fn lower(expr: &Expr) -> Vec<Op> {
             Math::Neg(a) => Op::Neg(a),
             Math::Pow([a, b]) => power(a, b, lit(b)),
             Math::Log(a) => match expr[a] {
-                Math::Add([p, q]) if lit(p) == Some(1.0) => Op::Call("ln_1p", q),
-                Math::Add([p, q]) if lit(q) == Some(1.0) => Op::Call("ln_1p", p),
+                Math::Add([p, q]) if lit(p) == Some(1.0) => log1p(q),
+                Math::Add([p, q]) if lit(q) == Some(1.0) => log1p(p),
                 _ => Op::Call("ln", a),
             },
+            Math::Log1p(a) => log1p(a),
             Math::Min([a, b]) => Op::Call2("min", a, b),
             Math::Max([a, b]) => Op::Call2("max", a, b),
             Math::Lt([a, b]) => Op::Cmp("<", a, b),
@@ -120,6 +178,14 @@ fn lower(expr: &Expr) -> Vec<Op> {
             ref unary => Op::Call(float_method(unary), unary.children()[0]),
         })
         .collect()
+}
+
+/// log1p(a), or the softplus form when a = exp(b) (log1p(exp(b)) overflows for b > 88).
+fn log1p(expr: &Expr, a: Id) -> Op {
+    match expr[a] {
+        Math::Exp(b) => Op::Softplus(b),
+        _ => Op::Call("ln_1p", a),
+    }
 }
 
 fn power(a: Id, b: Id, exponent: Option<f64>) -> Op {
@@ -157,9 +223,11 @@ fn float_method(node: &Math) -> &'static str {
 
 /// Nodes the root reaches through the lowered operations (a rewrite such as
 /// `ln_1p` can make the `1 + a` node dead).
-fn live_nodes(ops: &[Op], top: Id) -> Vec<bool> {
+fn live_nodes(ops: &[Op], roots: &[Id]) -> Vec<bool> {
     let mut live = vec![false; ops.len()];
-    live[usize::from(top)] = true;
+    for r in roots {
+        live[usize::from(*r)] = true;
+    }
     for i in (0..ops.len()).rev() {
         if live[i] {
             for c in ops[i].operands() {
@@ -177,6 +245,7 @@ fn temp(id: Id) -> Ident {
 struct Emitter<'a> {
     expr: &'a Expr,
     ops: &'a [Op],
+    target: Target,
     out: TokenStream,
 }
 
@@ -185,24 +254,42 @@ impl Emitter<'_> {
         matches!(self.ops[usize::from(id)], Op::Cmp(..))
     }
 
-    /// A value of type `F` for node `id` (comparisons used as numbers are 0/1,
-    /// as in the f64 evaluator).
+    fn cube(&self) -> bool {
+        self.target == Target::Cube
+    }
+
+    /// A literal of the target's value type.
+    fn literal(&self, v: f64) -> TokenStream {
+        match self.target {
+            Target::Rust => float_literal(v),
+            Target::Cube => cube_literal(v),
+        }
+    }
+
+    /// A value of the target's value type for node `id` (comparisons used as
+    /// numbers are 0/1, as in the f64 evaluator).
     fn number(&self, id: Id) -> TokenStream {
         if self.is_bool(id) {
             let t = temp(id);
-            return quote! { (if #t { F::one() } else { F::zero() }) };
+            return match self.target {
+                Target::Rust => quote! { (if #t { F::one() } else { F::zero() }) },
+                Target::Cube => quote! { select_many(#t, Vector::<F, N>::new(F::new(1.0)), Vector::<F, N>::zero()) },
+            };
         }
         self.operand(id)
     }
 
-    /// A condition of type `bool` for node `id`.
+    /// A condition (`bool`, or `Vector<bool, N>` lane-wise) for node `id`.
     fn condition(&self, id: Id) -> TokenStream {
         if self.is_bool(id) {
             let t = temp(id);
             return quote! { #t };
         }
         let v = self.number(id);
-        quote! { (#v != F::zero()) }
+        match self.target {
+            Target::Rust => quote! { (#v != F::zero()) },
+            Target::Cube => quote! { #v.not_equal(&Vector::<F, N>::zero()) },
+        }
     }
 
     fn operand(&self, id: Id) -> TokenStream {
@@ -211,14 +298,36 @@ impl Emitter<'_> {
                 let v = Ident::new(s.as_str(), Span::call_site());
                 quote! { #v }
             }
-            Math::Pi => quote! { F::from_f64(::core::f64::consts::PI) },
-            Math::Euler => quote! { F::from_f64(::core::f64::consts::E) },
-            Math::Num(c) => float_literal(c.into_inner()),
+            Math::Pi => self.literal(std::f64::consts::PI),
+            Math::Euler => self.literal(std::f64::consts::E),
+            Math::Num(c) => self.literal(c.into_inner()),
             _ => {
                 let t = temp(id);
                 quote! { #t }
             }
         }
+    }
+
+    /// `name(a)` for a unary function of the target.
+    fn call(&self, f: &str, a: TokenStream) -> TokenStream {
+        if !self.cube() {
+            let f = Ident::new(f, Span::call_site());
+            return quote! { F::#f(#a) };
+        }
+        // Builtins that are exact enough on every backend are methods; the
+        // rest go through foil's helpers.
+        let helper = match f {
+            "ln_1p" => "log1p",
+            "exp_m1" => "expm1",
+            "signum" => "sign",
+            "tanh" | "sinh" | "cosh" | "asinh" | "erf" | "erfi" => f,
+            _ => {
+                let f = Ident::new(f, Span::call_site());
+                return quote! { #a.#f() };
+            }
+        };
+        let helper = Ident::new(helper, Span::call_site());
+        quote! { ::foil::kernels::math::#helper::<F, N>(#a) }
     }
 
     fn rhs(&self, op: &Op) -> TokenStream {
@@ -234,20 +343,43 @@ impl Emitter<'_> {
                 let a = n(a);
                 quote! { -#a }
             }
-            Op::Call(f, a) => {
-                let f = Ident::new(f, Span::call_site());
-                let a = n(a);
-                quote! { F::#f(#a) }
-            }
+            Op::Call(f, a) => self.call(f, n(a)),
             Op::Call2(f, a, b) => {
-                let f = Ident::new(f, Span::call_site());
                 let (a, b) = (n(a), n(b));
-                quote! { F::#f(#a, #b) }
+                match (self.target, *f) {
+                    (Target::Cube, "powf") => quote! { #a.powf(#b) },
+                    (Target::Cube, _) => {
+                        let f = Ident::new(f, Span::call_site());
+                        quote! { #f(#a, #b) }
+                    }
+                    (Target::Rust, _) => {
+                        let f = Ident::new(f, Span::call_site());
+                        quote! { F::#f(#a, #b) }
+                    }
+                }
             }
             Op::Powi(a, k) => {
                 let a = n(a);
-                let k = Literal::i32_unsuffixed(*k);
-                quote! { F::powi(#a, #k) }
+                match self.target {
+                    Target::Rust => {
+                        let k = Literal::i32_unsuffixed(*k);
+                        quote! { F::powi(#a, #k) }
+                    }
+                    // Small integer powers as products (no pow of a negative base).
+                    Target::Cube if k.unsigned_abs() <= 8 && *k != 0 => {
+                        let fs = (1..k.unsigned_abs()).map(|_| a.clone());
+                        let product = quote! { #a #(* #fs)* };
+                        if *k < 0 {
+                            quote! { Vector::<F, N>::new(F::new(1.0)) / (#product) }
+                        } else {
+                            product
+                        }
+                    }
+                    Target::Cube => {
+                        let k = cube_literal(*k as f64);
+                        quote! { #a.powf(#k) }
+                    }
+                }
             }
             Op::Mul(factors) => {
                 // `#(..)**` would read as a repetition without separator.
@@ -256,13 +388,44 @@ impl Emitter<'_> {
                 quote! { #first #(* #fs)* }
             }
             Op::Cmp(sym, a, b) => {
-                let sym: TokenStream = sym.parse().expect("comparison token");
                 let (a, b) = (n(a), n(b));
-                quote! { #a #sym #b }
+                match self.target {
+                    Target::Rust => {
+                        let sym: TokenStream = sym.parse().expect("comparison token");
+                        quote! { #a #sym #b }
+                    }
+                    Target::Cube => {
+                        let method = match *sym {
+                            "<" => "less_than",
+                            "<=" => "less_equal",
+                            ">" => "greater_than",
+                            _ => "greater_equal",
+                        };
+                        let method = Ident::new(method, Span::call_site());
+                        quote! { #a.#method(&#b) }
+                    }
+                }
             }
             Op::Where(c, a, b) => {
                 let (c, a, b) = (self.condition(*c), n(a), n(b));
-                quote! { if #c { #a } else { #b } }
+                match self.target {
+                    Target::Rust => quote! { if #c { #a } else { #b } },
+                    // Lane-wise; both sides are evaluated (their NaNs are not selected).
+                    Target::Cube => quote! { select_many(#c, #a, #b) },
+                }
+            }
+            Op::NegExpm1(a) => {
+                let e = self.call("exp_m1", n(a));
+                quote! { -#e }
+            }
+            Op::Softplus(a) => {
+                let a = n(a);
+                match self.target {
+                    Target::Rust => quote! { F::max(#a, F::zero()) + F::ln_1p(F::exp(-F::abs(#a))) },
+                    Target::Cube => {
+                        quote! { max(#a, Vector::<F, N>::zero()) + ::foil::kernels::math::log1p::<F, N>((-#a.abs()).exp()) }
+                    }
+                }
             }
         }
     }
@@ -282,6 +445,24 @@ fn float_literal(v: f64) -> TokenStream {
     }
 }
 
+/// `Vector::<F, N>::new(F::new(v))`: cubecl constants are f32 literals.
+fn cube_literal(v: f64) -> TokenStream {
+    let v = v as f32;
+    let lit = if v.is_finite() {
+        let l = Literal::f32_suffixed(v.abs());
+        if v.is_sign_negative() {
+            quote! { -#l }
+        } else {
+            quote! { #l }
+        }
+    } else if v > 0.0 {
+        quote! { f32::INFINITY }
+    } else {
+        quote! { f32::NEG_INFINITY }
+    };
+    quote! { Vector::<F, N>::new(F::new(#lit)) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,8 +473,10 @@ mod tests {
 
     #[test]
     fn safe_forms() {
-        assert!(body("(log (+ 1 (exp x)))").contains("F :: ln_1p (t"), "{}", body("(log (+ 1 (exp x)))"));
+        assert!(body("(log (+ 1 (exp x)))").contains("F :: ln_1p (F :: exp (- F :: abs (x)))"), "{}", body("(log (+ 1 (exp x)))"));
+        assert!(body("(log (+ 1 (sin x)))").contains("F :: ln_1p (t"), "{}", body("(log (+ 1 (sin x)))"));
         assert!(body("(- (exp x) 1)").contains("F :: exp_m1 (x)"));
+        assert!(body("(- 1 (exp x))").contains("- F :: exp_m1 (x)"), "{}", body("(- 1 (exp x))"));
         assert!(body("(^ x 2)").contains("x * x"), "{}", body("(^ x 2)"));
         assert!(body("(^ x 3)").contains("x * x * x"));
         assert!(body("(^ x 5)").contains("F :: powi (x , 5)"));
@@ -324,5 +507,30 @@ mod tests {
     fn unused_parameters_are_consumed() {
         let f = rust_scalar_fn("c", &"2".parse().unwrap(), &["x"]).to_string();
         assert!(f.contains("let _ = x"), "{f}");
+    }
+
+    fn cube(s: &str) -> String {
+        cube_body(&s.parse().unwrap(), &["x"]).to_string()
+    }
+
+    #[test]
+    fn cube_forms() {
+        let b = cube("(where (> x 0) x (* 0.1 x))");
+        assert!(b.contains("select_many") && b.contains("greater_than"), "{b}");
+        let b = cube("(+ (max x 0) (tanh x))");
+        assert!(b.contains("max (x") && b.contains(":: foil :: kernels :: math :: tanh"), "{b}");
+        let b = cube("(log (+ 1 (exp x)))");
+        assert!(b.contains("log1p") && !b.contains(". ln ()"), "{b}");
+        let b = cube("(^ x -2)");
+        assert!(b.contains("/ (x * x)"), "{b}");
+    }
+
+    #[test]
+    fn gradients_share_subexpressions() {
+        let a: Expr = "(* (exp u1) u2)".parse().unwrap();
+        let b: Expr = "(+ (exp u1) 1)".parse().unwrap();
+        let (stmts, results) = rust_scalar_multi(&[&a, &b], &["u1", "u2"]);
+        assert_eq!(results.len(), 2);
+        assert_eq!(stmts.to_string().matches("F :: exp").count(), 1, "{stmts}");
     }
 }

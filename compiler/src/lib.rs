@@ -5,6 +5,7 @@
 //! The compiler has no GPU dependency; `foil-macros` and `foil-runtime` consume it.
 
 pub mod build;
+pub mod codegen;
 pub mod emit;
 pub mod eval;
 pub mod lang;

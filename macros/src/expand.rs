@@ -5,19 +5,16 @@ use crate::invocation::Invocation;
 use crate::spec_text::error_between;
 use foil_compiler::diff::derivative;
 use foil_compiler::error::DeriveError;
+use foil_compiler::codegen::{activation_items, activation_kernels, split_items, split_kernels, SplitFn};
 use foil_compiler::ga::{derive_global_adversarial, require_x, GaOptions};
+use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, TermConstant};
 use foil_compiler::lang::Expr;
 use foil_compiler::print::to_spec;
 use foil_compiler::simplify::{simplify, Limits};
 use proc_macro2::TokenStream;
-use quote::quote;
-use std::time::Duration;
 
-/// The e-graph limits for macros: bounded by iterations and nodes only, never
-/// in practice by time, so that the same source always expands to the same
-/// code (a wall-clock cut-off would depend on machine load).
 fn deterministic_limits() -> Limits {
-    Limits { time_limit: Duration::from_secs(10), ..Limits::default() }
+    foil_compiler::codegen::macro_limits()
 }
 
 /// `activation!(Name = f)`.
@@ -27,27 +24,64 @@ pub fn activation(input: TokenStream) -> syn::Result<TokenStream> {
     let f = parse_source(&inv)?;
     require_x(&f).map_err(|e| derive_error(&inv, e))?;
     let (df, _) = simplify(&derivative(&f, "x"), &deterministic_limits());
-    Ok(activation_impl(&inv, &f, &df, None))
+    activation_impl(&inv, &f, &df, None)
 }
 
 /// `adversarial!(Name = f [, mode = global | split])`.
 pub fn adversarial(input: TokenStream) -> syn::Result<TokenStream> {
     let inv = Invocation::parse(input)?;
-    match inv.option("mode", &["mode"])? {
-        None => {}
-        Some(m) if m == "global" => {}
-        // SA is a function of n inputs, so it will implement a trait of its
-        // own; it waits for `foil_compiler::hdfgd`.
-        Some(m) if m == "split" => {
-            return Err(syn::Error::new(m.span(), "`mode = split` is not available yet in this build of foil (it needs the HD-FGD split, `foil_compiler::hdfgd`)"));
-        }
+    let split_mode = match inv.option("mode", &["mode"])? {
+        None => false,
+        Some(m) if m == "global" => false,
+        Some(m) if m == "split" => true,
         Some(m) => return Err(syn::Error::new(m.span(), format!("unknown mode `{m}`; expected `global` or `split`"))),
-    }
+    };
     let f = parse_source(&inv)?;
     let opts = GaOptions { limits: deterministic_limits(), ..GaOptions::default() };
+    if split_mode {
+        // SA is a function of n inputs: it implements `SplitActivation`.
+        let sa = derive_split_adversarial(&f, Granularity::Elementary, TermConstant::Plain, &opts).map_err(|e| derive_error(&inv, e))?;
+        let vars = sa.terms.iter().map(|t| t.var.clone()).collect();
+        let sf = SplitFn::new(sa.adversarial, vars, &opts.limits);
+        return split_impl(&inv, &to_spec(&f), "Split adversarial", &sf);
+    }
     let ga = derive_global_adversarial(&f, &opts).map_err(|e| derive_error(&inv, e))?;
     let source = to_spec(&ga.input);
-    Ok(activation_impl(&inv, &ga.adversarial, &ga.adversarial_derivative, Some(&source)))
+    activation_impl(&inv, &ga.adversarial, &ga.adversarial_derivative, Some(&source))
+}
+
+/// `hd_fgd!(Name = f)`: the lifted F(u1..un) of f's HD-FGD split.
+pub fn hd_fgd(input: TokenStream) -> syn::Result<TokenStream> {
+    let inv = Invocation::parse(input)?;
+    inv.option("", &[])?;
+    let f = parse_source(&inv)?;
+    let sp = split(&f, Granularity::Elementary).map_err(|e| derive_error(&inv, e))?;
+    let vars = sp.terms.iter().map(|t| t.var.clone()).collect();
+    let sf = SplitFn::new(sp.lifted, vars, &deterministic_limits());
+    split_impl(&inv, &to_spec(&f), "HD-FGD split F", &sf)
+}
+
+fn split_impl(inv: &Invocation, source: &str, what: &str, sf: &SplitFn) -> syn::Result<TokenStream> {
+    let mut all = vec![&sf.expression];
+    all.extend(sf.partials.iter());
+    size_guard(inv, &all)?;
+    let name = inv.name.to_string();
+    let mut out = split_items(&name, source, what, sf);
+    out.extend(split_kernels(&name, sf));
+    Ok(out)
+}
+
+/// Refuse what rustc cannot compile, with the reason, instead of crashing it.
+fn size_guard(inv: &Invocation, exprs: &[&Expr]) -> syn::Result<()> {
+    foil_compiler::codegen::check_size(exprs).map_err(|n| {
+        syn::Error::new_spanned(
+            &inv.expression_tokens,
+            format!(
+                "the derived function has {n} distinct operations, more than the {} foil emits as one kernel (rustc's debug info overflows on such code); help: use `foil derive --format rust` to inspect it, or pick a form with a closed-form adversarial",
+                foil_compiler::codegen::MAX_OPERATIONS
+            ),
+        )
+    })
 }
 
 fn parse_source(inv: &Invocation) -> syn::Result<Expr> {
@@ -75,49 +109,19 @@ fn derive_error(inv: &Invocation, e: DeriveError) -> syn::Error {
     syn::Error::new_spanned(&inv.expression_tokens, message)
 }
 
-/// `pub struct Name;` with `Activation` (value `value`, derivative `deriv`)
-/// and, given the source f, `Adversarial`.
-fn activation_impl(inv: &Invocation, value: &Expr, deriv: &Expr, source: Option<&str>) -> TokenStream {
-    let name = &inv.name;
-    let name_str = name.to_string();
-    let (expression, derivative) = (to_spec(value), to_spec(deriv));
-    let value_body = foil_compiler::emit::rust_scalar_body(value, &["x"]);
-    let deriv_body = foil_compiler::emit::rust_scalar_body(deriv, &["x"]);
-    let doc = match source {
-        Some(f) => format!("Global adversarial of `{f}`: `g(x) = {expression}`, `g'(x) = {derivative}`."),
-        None => format!("`f(x) = {expression}`, `f'(x) = {derivative}`."),
-    };
-    let adversarial = source.map(|f| {
-        quote! {
-            impl ::foil::Adversarial for #name {
-                const SOURCE: &'static str = #f;
-            }
-        }
-    });
-    quote! {
-        #[doc = #doc]
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-        pub struct #name;
-
-        impl ::foil::Activation for #name {
-            const NAME: &'static str = #name_str;
-            const EXPRESSION: &'static str = #expression;
-            const DERIVATIVE: &'static str = #derivative;
-            #[inline]
-            #[allow(clippy::all, unused_parens)]
-            fn value<F: ::foil::Float>(x: F) -> F { #value_body }
-            #[inline]
-            #[allow(clippy::all, unused_parens)]
-            fn derivative<F: ::foil::Float>(x: F) -> F { #deriv_body }
-        }
-
-        #adversarial
-    }
+/// The scalar items and the kernels of a one-input activation.
+fn activation_impl(inv: &Invocation, value: &Expr, deriv: &Expr, source: Option<&str>) -> syn::Result<TokenStream> {
+    size_guard(inv, &[value, deriv])?;
+    let name = inv.name.to_string();
+    let mut out = activation_items(&name, value, deriv, source);
+    out.extend(activation_kernels(&name, value, deriv));
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::quote;
 
     /// The `Adversarial` half cannot run end to end before the integrator
     /// lands, so its shape is checked here.
@@ -126,7 +130,7 @@ mod tests {
         let inv = Invocation::parse(quote!(AtanGa = atan(x))).unwrap();
         let g: Expr = "(+ x (/ (^ x 3) 3))".parse().unwrap();
         let dg: Expr = "(+ 1 (^ x 2))".parse().unwrap();
-        let file: syn::File = syn::parse2(activation_impl(&inv, &g, &dg, Some("atan(x)"))).unwrap();
+        let file: syn::File = syn::parse2(activation_impl(&inv, &g, &dg, Some("atan(x)")).unwrap()).unwrap();
         let impls: Vec<String> = file
             .items
             .iter()
@@ -135,13 +139,15 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(impls.len(), 2);
+        assert_eq!(impls.len(), 3);
         assert!(impls[1].contains(":: foil :: Adversarial") && impls[1].contains("\"atan(x)\""), "{}", impls[1]);
+        assert!(impls[2].contains(":: foil :: GpuActivation"), "{}", impls[2]);
     }
 
     #[test]
-    fn split_mode_is_reserved_not_ignored() {
-        let e = adversarial(quote!(S = x * sigmoid(x), mode = split)).unwrap_err();
-        assert!(e.to_string().contains("not available yet"), "{e}");
+    fn split_mode_emits_a_split_activation() {
+        let out = adversarial(quote!(S = x * sigmoid(x), mode = split)).unwrap().to_string();
+        assert!(out.contains(":: foil :: SplitActivation") && out.contains("const TERMS : usize = 2usize"), "{out}");
+        assert!(out.contains(":: foil :: GpuSplitActivation"), "{out}");
     }
 }

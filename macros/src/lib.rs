@@ -26,10 +26,20 @@ pub fn activation(input: TokenStream) -> TokenStream {
 /// `adversarial!(Name = f)`: the global adversarial g of f (SPEC §2) as a
 /// `foil::Activation` (value g, derivative g') that is also
 /// `foil::Adversarial` with `SOURCE` = f. Refused, at compile time, where f'
-/// vanishes. `mode = split` (split adversarial) is reserved.
+/// vanishes. `mode = split`: the split adversarial SA(u1..un), a
+/// `foil::SplitActivation`. Both also carry cubecl kernels (`foil::GpuActivation`,
+/// `foil::GpuSplitActivation`) in a generated module `name_kernels`.
 #[proc_macro]
 pub fn adversarial(input: TokenStream) -> TokenStream {
     guarded(input, expand::adversarial)
+}
+
+/// `hd_fgd!(Name = EXPRESSION)`: the HD-FGD split of EXPRESSION (SPEC §3),
+/// as `pub struct Name;` implementing `foil::SplitActivation` (the lifted
+/// F(u1..un) and its partials) and `foil::GpuSplitActivation` (kernels).
+#[proc_macro]
+pub fn hd_fgd(input: TokenStream) -> TokenStream {
+    guarded(input, expand::hd_fgd)
 }
 
 fn guarded(input: TokenStream, expand: fn(proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream>) -> TokenStream {

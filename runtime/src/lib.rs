@@ -1,9 +1,23 @@
 //! Runtime support for foil-compiled activation functions.
 //!
-//! For now this crate holds only the data layer ([`data`]): loaders for the
-//! small image datasets (MNIST, CIFAR-10/100) that examples and end-to-end
-//! tests train on. It is deliberately plain Rust with no tensor backend; the
-//! burn/cubecl integration that turns these buffers into tensors and runs
-//! compiled activations on them comes in a later step.
+//! - the traits the macros implement ([`Activation`], [`Adversarial`],
+//!   [`SplitActivation`], over the scalar [`Float`]) and their GPU side
+//!   ([`kernels`]: `GpuActivation`, `GpuSplitActivation`, cubecl math helpers);
+//! - host helpers that run those kernels ([`launch`]: `forward_host`, ...);
+//! - the data layer ([`data`]): loaders for the small image datasets (MNIST,
+//!   CIFAR-10/100) that examples and end-to-end tests train on.
 
 pub mod data;
+pub mod kernels;
+pub mod launch;
+
+mod activation;
+mod error;
+mod float;
+
+pub use activation::{Activation, Adversarial, SplitActivation};
+pub use error::RuntimeError;
+pub use float::Float;
+pub use launch::{backward_host, default_client, forward_host, split_backward_host, split_forward_host};
+/// The cubecl the generated kernels are written against.
+pub use cubecl;

@@ -1,0 +1,359 @@
+//! The items `activation!`, `adversarial!` and `hd_fgd!` generate, as token
+//! streams, so that the macros and `foil emit` print the same code.
+//!
+//! For a one-input activation `Name`:
+//! - scalar ([`activation_items`]): `pub struct Name;` implementing
+//!   `::foil::Activation` (and `::foil::Adversarial` for a GA);
+//! - kernels ([`activation_kernels`]): `pub mod name_kernels` with `#[cube]`
+//!   `value`/`derivative` over `Vector<F, N>` and the `#[cube(launch_unchecked)]`
+//!   kernels `forward` (y = f(x)) and `backward` (grad_in = grad_out · f'(x),
+//!   fused), plus `impl ::foil::GpuActivation for Name`.
+//!
+//! For an n-input split function (SA, or the lifted F of HD-FGD) the same
+//! pair: [`split_items`] (`::foil::SplitActivation`) and [`split_kernels`]
+//! (`forward` over n inputs, `backward` writing all n partials in one pass,
+//! `impl ::foil::GpuSplitActivation`).
+
+use crate::diff::derivative;
+use crate::emit::{cube_body, cube_multi, rust_scalar_body, rust_scalar_multi};
+use crate::lang::Expr;
+use crate::print::to_spec;
+use crate::simplify::{simplify, Limits};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// The e-graph limits of the macros (and of `foil emit`, which prints what
+/// they generate): bounded by iterations and nodes, never in practice by
+/// time, so that the same source always expands to the same code.
+pub fn macro_limits() -> Limits {
+    Limits { time_limit: std::time::Duration::from_secs(10), ..Limits::default() }
+}
+
+/// The most distinct operations one generated activation may hold (value and
+/// derivatives together). Beyond that rustc's debug info for the nested `let`
+/// scopes overflows its stack (measured: gelu_tanh's SA, whose terms are
+/// numeric piecewise polynomials, has about 8000 and crashes rustc 1.95).
+pub const MAX_OPERATIONS: usize = 2000;
+
+/// `Err(count)` when `exprs` together hold more than [`MAX_OPERATIONS`]
+/// distinct operations.
+pub fn check_size(exprs: &[&Expr]) -> Result<(), usize> {
+    let mut b = crate::build::Builder::new();
+    for e in exprs {
+        b.copy(e, crate::lang::root(e));
+    }
+    let n = b.nodes().as_ref().len();
+    if n > MAX_OPERATIONS {
+        return Err(n);
+    }
+    Ok(())
+}
+
+/// `AtanGa` → `atan_ga_kernels`.
+pub fn kernel_module_name(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out + "_kernels"
+}
+
+fn ident(s: &str) -> Ident {
+    Ident::new(s, Span::call_site())
+}
+
+/// `pub struct Name;` with `Activation` (value `value`, derivative `deriv`)
+/// and, given the source f, `Adversarial`.
+pub fn activation_items(name: &str, value: &Expr, deriv: &Expr, source: Option<&str>) -> TokenStream {
+    let name_id = ident(name);
+    let (expression, derivative) = (to_spec(value), to_spec(deriv));
+    let value_body = rust_scalar_body(value, &["x"]);
+    let deriv_body = rust_scalar_body(deriv, &["x"]);
+    let module = kernel_module_name(name);
+    let doc = match source {
+        Some(f) => format!("Global adversarial of `{f}`: `g(x) = {expression}`, `g'(x) = {derivative}`. Kernels: [`{module}`]."),
+        None => format!("`f(x) = {expression}`, `f'(x) = {derivative}`. Kernels: [`{module}`]."),
+    };
+    let adversarial = source.map(|f| {
+        quote! {
+            impl ::foil::Adversarial for #name_id {
+                const SOURCE: &'static str = #f;
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        pub struct #name_id;
+
+        impl ::foil::Activation for #name_id {
+            const NAME: &'static str = #name;
+            const EXPRESSION: &'static str = #expression;
+            const DERIVATIVE: &'static str = #derivative;
+            #[inline]
+            #[allow(clippy::all, unused_parens)]
+            fn value<F: ::foil::Float>(x: F) -> F { #value_body }
+            #[inline]
+            #[allow(clippy::all, unused_parens)]
+            fn derivative<F: ::foil::Float>(x: F) -> F { #deriv_body }
+        }
+
+        #adversarial
+    }
+}
+
+/// The kernel module and `GpuActivation` impl of a one-input activation.
+pub fn activation_kernels(name: &str, value: &Expr, deriv: &Expr) -> TokenStream {
+    let name_id = ident(name);
+    let module = ident(&kernel_module_name(name));
+    let doc = format!("cubecl kernels of [`{name}`]: `forward` (y = f(x)) and the fused `backward` (grad_in = grad_out · f'(x)).");
+    let value_body = cube_body(value, &["x"]);
+    let deriv_body = cube_body(deriv, &["x"]);
+    quote! {
+        #[doc = #doc]
+        #[allow(non_snake_case, unused_variables, unused_parens, clippy::all)]
+        pub mod #module {
+            use ::foil::cubecl;
+            use ::foil::cubecl::prelude::*;
+
+            /// f, lane-wise.
+            #[cube]
+            pub fn value<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> { #value_body }
+
+            /// f', lane-wise.
+            #[cube]
+            pub fn derivative<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> { #deriv_body }
+
+            #[cube(launch_unchecked)]
+            pub fn forward<F: Float, N: Size>(x: &[Vector<F, N>], y: &mut [Vector<F, N>]) {
+                if ABSOLUTE_POS < x.len() {
+                    y[ABSOLUTE_POS] = value::<F, N>(x[ABSOLUTE_POS]);
+                }
+            }
+
+            #[cube(launch_unchecked)]
+            pub fn backward<F: Float, N: Size>(x: &[Vector<F, N>], grad_out: &[Vector<F, N>], grad_in: &mut [Vector<F, N>]) {
+                if ABSOLUTE_POS < x.len() {
+                    grad_in[ABSOLUTE_POS] = grad_out[ABSOLUTE_POS] * derivative::<F, N>(x[ABSOLUTE_POS]);
+                }
+            }
+        }
+
+        impl ::foil::GpuActivation for #name_id {
+            fn launch_forward(
+                client: &::foil::kernels::Client,
+                x: &::foil::kernels::Handle,
+                y: &::foil::kernels::Handle,
+                launch: ::foil::kernels::Launch,
+            ) -> ::core::result::Result<(), ::foil::RuntimeError> {
+                if launch.len == 0 {
+                    return Ok(());
+                }
+                launch.check("x", x)?;
+                launch.check("y", y)?;
+                let (count, dim) = launch.geometry(client);
+                // SAFETY: both buffers hold `launch.len` f32 (checked above);
+                // the kernel guards its index.
+                unsafe {
+                    #module::forward::launch_unchecked::<f32>(client, count, dim, launch.vector_size, launch.arg(x), launch.arg(y))
+                };
+                Ok(())
+            }
+
+            fn launch_backward(
+                client: &::foil::kernels::Client,
+                x: &::foil::kernels::Handle,
+                grad_out: &::foil::kernels::Handle,
+                grad_in: &::foil::kernels::Handle,
+                launch: ::foil::kernels::Launch,
+            ) -> ::core::result::Result<(), ::foil::RuntimeError> {
+                if launch.len == 0 {
+                    return Ok(());
+                }
+                launch.check("x", x)?;
+                launch.check("grad_out", grad_out)?;
+                launch.check("grad_in", grad_in)?;
+                let (count, dim) = launch.geometry(client);
+                // SAFETY: as in `launch_forward`.
+                unsafe {
+                    #module::backward::launch_unchecked::<f32>(
+                        client, count, dim, launch.vector_size,
+                        launch.arg(x), launch.arg(grad_out), launch.arg(grad_in),
+                    )
+                };
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A split function ready for emission: F over `vars` and its partials.
+pub struct SplitFn {
+    pub expression: Expr,
+    pub vars: Vec<String>,
+    pub partials: Vec<Expr>,
+}
+
+impl SplitFn {
+    /// Differentiate `expression` in each of `vars` and simplify.
+    pub fn new(expression: Expr, vars: Vec<String>, limits: &Limits) -> Self {
+        let partials = vars.iter().map(|v| simplify(&derivative(&expression, v), limits).0).collect();
+        SplitFn { expression, vars, partials }
+    }
+}
+
+/// `pub struct Name;` implementing `::foil::SplitActivation`.
+pub fn split_items(name: &str, source: &str, what: &str, f: &SplitFn) -> TokenStream {
+    let name_id = ident(name);
+    let n = f.vars.len();
+    let vars: Vec<&str> = f.vars.iter().map(String::as_str).collect();
+    let var_ids: Vec<Ident> = vars.iter().map(|v| ident(v)).collect();
+    let idx = 0..n;
+    let expression = to_spec(&f.expression);
+    let partials: Vec<String> = f.partials.iter().map(to_spec).collect();
+    let value_body = rust_scalar_body(&f.expression, &vars);
+    let (grad_stmts, grad_results) = rust_scalar_multi(&f.partials.iter().collect::<Vec<_>>(), &vars);
+    let gidx = 0..n;
+    let doc = format!("{what} of `{source}` over {n} inputs: `{expression}`. Kernels: [`{}`].", kernel_module_name(name));
+    let load = quote! { #(let #var_ids = u[#idx];)* };
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        pub struct #name_id;
+
+        impl ::foil::SplitActivation for #name_id {
+            const NAME: &'static str = #name;
+            const EXPRESSION: &'static str = #expression;
+            const SOURCE: &'static str = #source;
+            const TERMS: usize = #n;
+            const PARTIALS: &'static [&'static str] = &[#(#partials),*];
+            #[inline]
+            #[allow(clippy::all, unused_parens)]
+            fn value<F: ::foil::Float>(u: &[F]) -> F {
+                assert_eq!(u.len(), #n, "{} takes {} inputs", #name, #n);
+                #load
+                #value_body
+            }
+            #[inline]
+            #[allow(clippy::all, unused_parens)]
+            fn gradient<F: ::foil::Float>(u: &[F], grad: &mut [F]) {
+                assert_eq!(u.len(), #n, "{} takes {} inputs", #name, #n);
+                assert_eq!(grad.len(), #n, "{} has {} partial derivatives", #name, #n);
+                #load
+                #grad_stmts
+                #(grad[#gidx] = #grad_results;)*
+            }
+        }
+    }
+}
+
+/// The kernel module and `GpuSplitActivation` impl of a split function.
+pub fn split_kernels(name: &str, f: &SplitFn) -> TokenStream {
+    let name_id = ident(name);
+    let module = ident(&kernel_module_name(name));
+    let n = f.vars.len();
+    let vars: Vec<&str> = f.vars.iter().map(String::as_str).collect();
+    let var_ids: Vec<Ident> = vars.iter().map(|v| ident(v)).collect();
+    let in_ids: Vec<Ident> = vars.iter().map(|v| format_ident!("in_{}", v)).collect();
+    let grad_ids: Vec<Ident> = vars.iter().map(|v| format_ident!("grad_{}", v)).collect();
+    let first_in = &in_ids[0];
+    let value_body = cube_body(&f.expression, &vars);
+    let (grad_stmts, grad_results) = cube_multi(&f.partials.iter().collect::<Vec<_>>(), &vars);
+    let doc = format!("cubecl kernels of [`{name}`]: `forward` over {n} inputs and the fused `backward` (every grad_out · ∂F/∂ui in one pass).");
+    let idx: Vec<usize> = (0..n).collect();
+    quote! {
+        #[doc = #doc]
+        #[allow(non_snake_case, unused_variables, unused_parens, clippy::all)]
+        pub mod #module {
+            use ::foil::cubecl;
+            use ::foil::cubecl::prelude::*;
+
+            /// F, lane-wise.
+            #[cube]
+            pub fn value<F: Float, N: Size>(#(#var_ids: Vector<F, N>),*) -> Vector<F, N> { #value_body }
+
+            #[cube(launch_unchecked)]
+            pub fn forward<F: Float, N: Size>(#(#in_ids: &[Vector<F, N>],)* y: &mut [Vector<F, N>]) {
+                if ABSOLUTE_POS < #first_in.len() {
+                    y[ABSOLUTE_POS] = value::<F, N>(#(#in_ids[ABSOLUTE_POS]),*);
+                }
+            }
+
+            #[cube(launch_unchecked)]
+            pub fn backward<F: Float, N: Size>(
+                #(#in_ids: &[Vector<F, N>],)*
+                grad_out: &[Vector<F, N>],
+                #(#grad_ids: &mut [Vector<F, N>]),*
+            ) {
+                if ABSOLUTE_POS < #first_in.len() {
+                    let g = grad_out[ABSOLUTE_POS];
+                    #(let #var_ids = #in_ids[ABSOLUTE_POS];)*
+                    #grad_stmts
+                    #(#grad_ids[ABSOLUTE_POS] = g * (#grad_results);)*
+                }
+            }
+        }
+
+        impl ::foil::GpuSplitActivation for #name_id {
+            fn launch_forward(
+                client: &::foil::kernels::Client,
+                inputs: &[::foil::kernels::Handle],
+                y: &::foil::kernels::Handle,
+                launch: ::foil::kernels::Launch,
+            ) -> ::core::result::Result<(), ::foil::RuntimeError> {
+                ::foil::kernels::check_terms(#n, "inputs", inputs.len())?;
+                if launch.len == 0 {
+                    return Ok(());
+                }
+                for h in inputs {
+                    launch.check("input", h)?;
+                }
+                launch.check("y", y)?;
+                let (count, dim) = launch.geometry(client);
+                // SAFETY: every buffer holds `launch.len` f32 (checked above);
+                // the kernel guards its index.
+                unsafe {
+                    #module::forward::launch_unchecked::<f32>(
+                        client, count, dim, launch.vector_size,
+                        #(launch.arg(&inputs[#idx]),)* launch.arg(y),
+                    )
+                };
+                Ok(())
+            }
+
+            fn launch_backward(
+                client: &::foil::kernels::Client,
+                inputs: &[::foil::kernels::Handle],
+                grad_out: &::foil::kernels::Handle,
+                grads: &[::foil::kernels::Handle],
+                launch: ::foil::kernels::Launch,
+            ) -> ::core::result::Result<(), ::foil::RuntimeError> {
+                ::foil::kernels::check_terms(#n, "inputs", inputs.len())?;
+                ::foil::kernels::check_terms(#n, "grads", grads.len())?;
+                if launch.len == 0 {
+                    return Ok(());
+                }
+                for h in inputs.iter().chain(grads) {
+                    launch.check("input or grad", h)?;
+                }
+                launch.check("grad_out", grad_out)?;
+                let (count, dim) = launch.geometry(client);
+                // SAFETY: as in `launch_forward`.
+                unsafe {
+                    #module::backward::launch_unchecked::<f32>(
+                        client, count, dim, launch.vector_size,
+                        #(launch.arg(&inputs[#idx]),)* launch.arg(grad_out), #(launch.arg(&grads[#idx])),*
+                    )
+                };
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! `#[cube]` helpers for the functions whose GPU builtins (or cubecl
+//! polyfills) are not accurate or not safe in f32. Generated kernels call
+//! these instead of the builtins, lane-wise over `Vector<F, N>`:
+//!
+//! - `log1p`, `expm1`: cubecl lowers them to `ln(1 + x)` / `exp(x) - 1`,
+//!   which lose every digit for tiny |x|; here series near 0 (the GPU `exp`
+//!   and `log` are not accurate enough near 0 and 1 for the Kahan/Goldberg
+//!   corrections: lavapipe's exp(-1e-40) is 1 - 2⁻²⁴).
+//! - `tanh`, `sinh`, `cosh`: built on `expm1` and split exponentials, so they
+//!   are accurate near 0 and overflow only where the true value does.
+//! - `asinh`: no cancellation for negative x, no overflow of x² for large x.
+//! - `erf`: the cubecl polyfill has an *absolute* error of 1.5e-7, which is a
+//!   large relative error near 0; a Maclaurin series covers |x| < 0.5.
+//! - `erfi`, `sign`: no builtin exists.
+//!
+//! Every helper keeps NaN as NaN and returns ±0 for ±0 where the function is odd.
+
+use cubecl::prelude::*;
+
+/// `v` as a vector of `F` with every lane equal.
+#[cube]
+fn splat<F: Float, N: Size>(#[comptime] v: f32) -> Vector<F, N> {
+    Vector::<F, N>::new(F::new(v))
+}
+
+/// `r` with the sign of `x` (`x` itself at ±0 and NaN), for odd functions
+/// computed on |x|.
+#[cube]
+fn odd<F: Float, N: Size>(x: Vector<F, N>, r: Vector<F, N>) -> Vector<F, N> {
+    let zero = Vector::<F, N>::zero();
+    select_many(x.less_than(&zero), -r, select_many(x.greater_than(&zero), r, x))
+}
+
+/// sign(x): -1, 0 or 1 (±0 and NaN pass through).
+#[cube]
+pub fn sign<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    odd::<F, N>(x, splat::<F, N>(1.0))
+}
+
+/// ln(1 + x), accurate for tiny |x|: 2·atanh(s) with s = x/(2 + x) as a
+/// series for |x| < 0.5 (|s| ≤ 1/3, 9 terms, truncation < 1e-9), `ln(1 + x)`
+/// above. (Goldberg's ln(u)·x/(u - 1) needs an ln that is accurate near 1,
+/// which GPU `log` is not.)
+#[cube]
+pub fn log1p<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let one = splat::<F, N>(1.0);
+    let s = x / (splat::<F, N>(2.0) + x);
+    let s2 = s * s;
+    let mut p = splat::<F, N>(1.0 / 17.0);
+    p = p * s2 + splat::<F, N>(1.0 / 15.0);
+    p = p * s2 + splat::<F, N>(1.0 / 13.0);
+    p = p * s2 + splat::<F, N>(1.0 / 11.0);
+    p = p * s2 + splat::<F, N>(1.0 / 9.0);
+    p = p * s2 + splat::<F, N>(1.0 / 7.0);
+    p = p * s2 + splat::<F, N>(1.0 / 5.0);
+    p = p * s2 + splat::<F, N>(1.0 / 3.0);
+    p = p * s2 + one;
+    let series = splat::<F, N>(2.0) * s * p;
+    select_many(x.abs().less_than(&splat::<F, N>(0.5)), series, (x + one).ln())
+}
+
+/// e^x - 1, accurate for tiny |x|: the Taylor polynomial to x¹¹ for |x| < 0.5
+/// (truncation < 1e-10 relative), `exp(x) - 1` above. (Kahan's
+/// (u - 1)·x/ln(u) needs exp and ln accurate near 0 and 1, which GPU builtins are not.)
+#[cube]
+pub fn expm1<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let one = splat::<F, N>(1.0);
+    let mut p = splat::<F, N>(1.0 / 39_916_800.0);
+    p = p * x + splat::<F, N>(1.0 / 3_628_800.0);
+    p = p * x + splat::<F, N>(1.0 / 362_880.0);
+    p = p * x + splat::<F, N>(1.0 / 40_320.0);
+    p = p * x + splat::<F, N>(1.0 / 5_040.0);
+    p = p * x + splat::<F, N>(1.0 / 720.0);
+    p = p * x + splat::<F, N>(1.0 / 120.0);
+    p = p * x + splat::<F, N>(1.0 / 24.0);
+    p = p * x + splat::<F, N>(1.0 / 6.0);
+    p = p * x + splat::<F, N>(0.5);
+    p = p * x + one;
+    let series = x * p;
+    select_many(x.abs().less_than(&splat::<F, N>(0.5)), series, x.exp() - one)
+}
+
+/// tanh(|x|) = -t/(2 + t) with t = expm1(-2|x|) ∈ (-1, 0]: no cancellation
+/// near 0, exactly ±1 for large |x|, never inf/inf.
+#[cube]
+pub fn tanh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let t = expm1::<F, N>(splat::<F, N>(-2.0) * x.abs());
+    odd::<F, N>(x, -t / (splat::<F, N>(2.0) + t))
+}
+
+/// e^(|x|/2)·e^(|x|/2)/2: finite up to |x| ≈ 89.4, where cosh and sinh
+/// themselves overflow (e^|x| alone overflows at 88.72).
+#[cube]
+fn half_exp<F: Float, N: Size>(a: Vector<F, N>) -> Vector<F, N> {
+    let h = (a * splat::<F, N>(0.5)).exp();
+    (splat::<F, N>(0.5) * h) * h
+}
+
+/// sinh: (e + e/(e + 1))/2 with e = expm1(|x|) below 9 (no cancellation
+/// near 0), e^|x|/2 above (e^-|x| is below f32 resolution there).
+#[cube]
+pub fn sinh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let a = x.abs();
+    let e = expm1::<F, N>(a);
+    let small = splat::<F, N>(0.5) * (e + e / (e + splat::<F, N>(1.0)));
+    let r = select_many(a.less_than(&splat::<F, N>(9.0)), small, half_exp::<F, N>(a));
+    odd::<F, N>(x, r)
+}
+
+/// cosh: (e^|x| + e^-|x|)/2 below 9, e^|x|/2 (split) above.
+#[cube]
+pub fn cosh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let a = x.abs();
+    let e = a.exp();
+    let small = splat::<F, N>(0.5) * (e + splat::<F, N>(1.0) / e);
+    select_many(a.less_than(&splat::<F, N>(9.0)), small, half_exp::<F, N>(a))
+}
+
+/// asinh(|x|) = log1p(a + a²/(1 + √(1 + a²))) below 1e4, ln(a) + ln 2 above.
+#[cube]
+pub fn asinh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let one = splat::<F, N>(1.0);
+    let a = x.abs();
+    let a2 = a * a;
+    let small = log1p::<F, N>(a + a2 / (one + (one + a2).sqrt()));
+    let large = a.ln() + splat::<F, N>(core::f32::consts::LN_2);
+    odd::<F, N>(x, select_many(a.less_than(&splat::<F, N>(1e4)), small, large))
+}
+
+/// erf: Maclaurin series to x¹¹ for |x| < 0.5 (relative error < 3e-8),
+/// Abramowitz–Stegun 7.1.26 above (absolute error 1.5e-7, relative ≤ 3e-7 there).
+#[cube]
+pub fn erf<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let one = splat::<F, N>(1.0);
+    let a = x.abs();
+    let a2 = a * a;
+    let series = a
+        * (splat::<F, N>(1.128_379_2)
+            + a2 * (splat::<F, N>(-0.376_126_4)
+                + a2 * (splat::<F, N>(0.112_837_92)
+                    + a2 * (splat::<F, N>(-0.026_866_17)
+                        + a2 * (splat::<F, N>(0.005_223_977_6) + a2 * splat::<F, N>(-0.000_854_832_7))))));
+    let t = one / (one + splat::<F, N>(0.327_591_1) * a);
+    let poly = t
+        * (splat::<F, N>(0.254_829_6)
+            + t * (splat::<F, N>(-0.284_496_74)
+                + t * (splat::<F, N>(1.421_413_7) + t * (splat::<F, N>(-1.453_152) + t * splat::<F, N>(1.061_405_4)))));
+    let tail = one - poly * (-a2).exp();
+    odd::<F, N>(x, select_many(a.less_than(&splat::<F, N>(0.5)), series, tail))
+}
+
+/// erfi(x) = 2/√π ∫₀ˣ e^{t²} dt: the Maclaurin series (positive terms, no
+/// cancellation) for |x| < 4.5, the asymptotic series e^{x²}/(x√π)·Σ(2k-1)!!/(2x²)^k
+/// above, with e^{x²} split so that it overflows only where erfi does (|x| ≈ 9.4).
+#[cube]
+pub fn erfi<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let one = splat::<F, N>(1.0);
+    let a = x.abs();
+    let a2 = a * a;
+    let mut term = a;
+    let mut sum = a;
+    let mut n = Vector::<F, N>::zero();
+    for _ in 0..60u32 {
+        n += one;
+        term = term * a2 / n;
+        sum += term / (n + n + one);
+    }
+    let series = sum * splat::<F, N>(1.128_379_2);
+    let inv = one / (a2 + a2);
+    let mut t = one;
+    let mut s = one;
+    let mut odd_k = splat::<F, N>(-1.0);
+    for _ in 0..16u32 {
+        odd_k += splat::<F, N>(2.0);
+        t = t * odd_k * inv;
+        s += t;
+    }
+    let h = (a2 * splat::<F, N>(0.5)).exp();
+    let asymptotic = (h / (a * splat::<F, N>(1.772_453_9))) * h * s;
+    odd::<F, N>(x, select_many(a.less_than(&splat::<F, N>(4.5)), series, asymptotic))
+}

@@ -1,0 +1,127 @@
+//! Host helpers: upload f32 slices, launch a generated activation's kernels on
+//! the default device, read the result back. Plus the adapter probe, which
+//! reports a missing adapter as an error instead of panicking.
+
+use crate::kernels::{Client, GpuActivation, GpuSplitActivation, Handle, Launch};
+use crate::RuntimeError;
+use cubecl::prelude::*;
+
+/// A client for the default device: wgpu when the `wgpu` feature is on (the
+/// default), else whatever cubecl runtime is linked. `Err(NoDevice)` when
+/// there is no adapter; never panics.
+pub fn default_client() -> Result<Client, RuntimeError> {
+    #[cfg(feature = "wgpu")]
+    let device = cubecl::Device::wgpu(cubecl::device::WgpuDeviceKind::DefaultDevice)
+        .map_err(|e| RuntimeError::NoDevice(format!("no wgpu adapter: {e}")))?;
+    #[cfg(not(feature = "wgpu"))]
+    let device = quiet(cubecl::Device::default)
+        .ok_or_else(|| RuntimeError::NoDevice("no cubecl device (is a runtime feature enabled?)".into()))?;
+    // Client creation can still panic (the device request fails).
+    quiet(move || device.client()).ok_or_else(|| RuntimeError::NoDevice("the device was found but its client could not be created".into()))
+}
+
+/// Run `f`, turning a panic into `None` without printing it.
+fn quiet<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(f);
+    std::panic::set_hook(prev);
+    r.ok()
+}
+
+fn upload(client: &Client, v: &[f32]) -> Handle {
+    client.create_from_slice(f32::as_bytes(v))
+}
+
+fn empty(client: &Client, len: usize) -> Handle {
+    client.empty(len * core::mem::size_of::<f32>())
+}
+
+fn read(client: &Client, h: Handle, len: usize) -> Result<Vec<f32>, RuntimeError> {
+    let bytes = client.read_one(h).map_err(|e| RuntimeError::Server(format!("{e:?}")))?;
+    let mut v = f32::from_bytes(&bytes).to_vec();
+    v.truncate(len);
+    Ok(v)
+}
+
+fn same_len(what: &'static str, want: usize, got: usize) -> Result<(), RuntimeError> {
+    if want != got {
+        return Err(RuntimeError::Length { what, expected: want, got });
+    }
+    Ok(())
+}
+
+/// f(x) on the default device.
+pub fn forward_host<A: GpuActivation>(x: &[f32]) -> Result<Vec<f32>, RuntimeError> {
+    let client = default_client()?;
+    forward_on::<A>(&client, x, Launch::for_client(&client, x.len()))
+}
+
+/// grad_out · f'(x) on the default device.
+pub fn backward_host<A: GpuActivation>(x: &[f32], grad_out: &[f32]) -> Result<Vec<f32>, RuntimeError> {
+    let client = default_client()?;
+    backward_on::<A>(&client, x, grad_out, Launch::for_client(&client, x.len()))
+}
+
+/// f(x) on `client` with an explicit launch (`launch.len == x.len()`).
+pub fn forward_on<A: GpuActivation>(client: &Client, x: &[f32], launch: Launch) -> Result<Vec<f32>, RuntimeError> {
+    same_len("x", launch.len, x.len())?;
+    if x.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (xh, yh) = (upload(client, x), empty(client, x.len()));
+    A::launch_forward(client, &xh, &yh, launch)?;
+    read(client, yh, x.len())
+}
+
+/// grad_out · f'(x) on `client` with an explicit launch.
+pub fn backward_on<A: GpuActivation>(client: &Client, x: &[f32], grad_out: &[f32], launch: Launch) -> Result<Vec<f32>, RuntimeError> {
+    same_len("x", launch.len, x.len())?;
+    same_len("grad_out", x.len(), grad_out.len())?;
+    if x.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (xh, gh, oh) = (upload(client, x), upload(client, grad_out), empty(client, x.len()));
+    A::launch_backward(client, &xh, &gh, &oh, launch)?;
+    read(client, oh, x.len())
+}
+
+/// F(u1..un) on the default device; `inputs.len() == A::TERMS`, all of one length.
+pub fn split_forward_host<A: GpuSplitActivation>(inputs: &[&[f32]]) -> Result<Vec<f32>, RuntimeError> {
+    let client = default_client()?;
+    let len = inputs.first().map_or(0, |u| u.len());
+    split_forward_on::<A>(&client, inputs, Launch::for_client(&client, len))
+}
+
+/// Every grad_out · ∂F/∂ui on the default device.
+pub fn split_backward_host<A: GpuSplitActivation>(inputs: &[&[f32]], grad_out: &[f32]) -> Result<Vec<Vec<f32>>, RuntimeError> {
+    let client = default_client()?;
+    split_backward_on::<A>(&client, inputs, grad_out, Launch::for_client(&client, grad_out.len()))
+}
+
+fn split_inputs(client: &Client, terms: usize, inputs: &[&[f32]], len: usize) -> Result<Vec<Handle>, RuntimeError> {
+    crate::kernels::check_terms(terms, "inputs", inputs.len())?;
+    inputs.iter().map(|u| same_len("input", len, u.len()).map(|_| upload(client, u))).collect()
+}
+
+pub fn split_forward_on<A: GpuSplitActivation>(client: &Client, inputs: &[&[f32]], launch: Launch) -> Result<Vec<f32>, RuntimeError> {
+    let hs = split_inputs(client, A::TERMS, inputs, launch.len)?;
+    if launch.len == 0 {
+        return Ok(Vec::new());
+    }
+    let yh = empty(client, launch.len);
+    A::launch_forward(client, &hs, &yh, launch)?;
+    read(client, yh, launch.len)
+}
+
+pub fn split_backward_on<A: GpuSplitActivation>(client: &Client, inputs: &[&[f32]], grad_out: &[f32], launch: Launch) -> Result<Vec<Vec<f32>>, RuntimeError> {
+    let hs = split_inputs(client, A::TERMS, inputs, launch.len)?;
+    same_len("grad_out", launch.len, grad_out.len())?;
+    if launch.len == 0 {
+        return Ok(vec![Vec::new(); A::TERMS]);
+    }
+    let gh = upload(client, grad_out);
+    let outs: Vec<Handle> = (0..A::TERMS).map(|_| empty(client, launch.len)).collect();
+    A::launch_backward(client, &hs, &gh, &outs, launch)?;
+    outs.into_iter().map(|h| read(client, h, launch.len)).collect()
+}

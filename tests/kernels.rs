@@ -1,0 +1,370 @@
+//! The generated cubecl kernels on wgpu against an f64 reference computed
+//! independently of the emitted code: `foil_compiler::eval` on the derived IR
+//! (`EXPRESSION`) and its symbolic derivative (`DERIVATIVE`, `PARTIALS`).
+//!
+//! Without an adapter every test prints `SKIP: no wgpu adapter` and passes,
+//! unless `FOIL_REQUIRE_GPU=1`, where it fails instead.
+
+use foil::kernels::{Client, Launch};
+use foil::runtime::launch::{backward_on, forward_on, split_backward_on, split_forward_on};
+use foil::{adversarial, hd_fgd, GpuActivation, GpuSplitActivation, SplitActivation};
+use foil_compiler::eval::eval_n;
+use foil_compiler::lang::Expr;
+use egg::Symbol;
+
+// Every suite activation with a GA.
+adversarial!(TanhGa = tanh(x));
+adversarial!(SigmoidGa = sigmoid(x));
+adversarial!(SoftplusGa = softplus(x));
+adversarial!(SoftsignGa = softsign(x));
+adversarial!(EluGa = elu(x, 1));
+adversarial!(LeakyReluGa = leaky_relu(x, 0.01));
+adversarial!(AtanGa = atan(x));
+adversarial!(AsinhGa = asinh(x));
+adversarial!(IsruGa = x / sqrt(1 + x ^ 2));
+adversarial!(BentIdentityGa = (sqrt(x ^ 2 + 1) - 1) / 2 + x);
+adversarial!(Sigmoid2xGa = sigmoid(2 * x));
+adversarial!(Expm1Ga = exp(x) - 1);
+
+// Every suite activation with an SA.
+adversarial!(TanhSa = tanh(x), mode = split);
+adversarial!(SigmoidSa = sigmoid(x), mode = split);
+adversarial!(SiluSa = x * sigmoid(x), mode = split);
+adversarial!(GeluSa = gelu(x), mode = split);
+adversarial!(MishSa = mish(x), mode = split);
+
+// The lifted F of an HD-FGD split (4 inputs for tanh).
+hd_fgd!(TanhF = tanh(x));
+
+const POINTS: usize = 1 << 20;
+const TOL: f64 = 1e-5;
+
+fn client() -> Option<Client> {
+    match foil::runtime::default_client() {
+        Ok(c) => Some(c),
+        Err(e) if std::env::var("FOIL_REQUIRE_GPU").as_deref() == Ok("1") => {
+            panic!("FOIL_REQUIRE_GPU=1 but no adapter: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIP: no wgpu adapter ({e})");
+            None
+        }
+    }
+}
+
+/// `n` points evenly over [-30, 30] (the grid includes 0 when n is odd; it is not).
+fn grid(n: usize) -> Vec<f32> {
+    (0..n).map(|i| (-30.0 + 60.0 * i as f64 / (n - 1) as f64) as f32).collect()
+}
+
+/// Deterministic pseudo-random points in [-30, 30] (xorshift).
+fn scattered(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (-30.0 + 60.0 * (s >> 11) as f64 / (1u64 << 53) as f64) as f32
+        })
+        .collect()
+}
+
+fn parse(src: &str) -> Expr {
+    foil_compiler::parse::parse(src).unwrap_or_else(|e| panic!("reference does not parse: {src}: {e:?}"))
+}
+
+/// Worst errors of one output against its f64 reference.
+#[derive(Default, Debug)]
+struct Errors {
+    /// max |got - want| / |want| (over finite, nonzero references).
+    rel: f64,
+    rel_at: f64,
+    /// max |got - want| / max(|want|, 1): the pass criterion.
+    mixed: f64,
+    mixed_at: f64,
+    /// Problems that fail outright: NaN where the reference is a number,
+    /// ±inf where the true value is below f32::MAX/1000.
+    bad: Vec<String>,
+    /// ±inf where the true value is finite but within a factor 1000 of
+    /// f32::MAX (an intermediate product overflowed first): counted, reported.
+    early_overflow: usize,
+}
+
+impl Errors {
+    fn add(&mut self, x: f64, got: f32, want: f64) {
+        let got = got as f64;
+        if want.is_nan() {
+            return; // outside the domain (e.g. a pole hit exactly)
+        }
+        if got.is_nan() {
+            self.bad.push(format!("NaN at {x} (want {want:e})"));
+            return;
+        }
+        let max = f32::MAX as f64;
+        if got.is_infinite() || want.abs() > max {
+            let ok = (want.abs() > max * (1.0 - 1e-5)) && (got.is_infinite() || got.abs() > max * (1.0 - 1e-5)) && got.signum() == want.signum();
+            if ok {
+            } else if got.is_infinite() && want.abs() > max / 1000.0 && got.signum() == want.signum() {
+                self.early_overflow += 1;
+            } else {
+                self.bad.push(format!("{got:e} at {x} (want {want:e})"));
+            }
+            return;
+        }
+        let err = (got - want).abs();
+        if want != 0.0 && err / want.abs() > self.rel {
+            self.rel = err / want.abs();
+            self.rel_at = x;
+        }
+        let mixed = err / want.abs().max(1.0);
+        if mixed > self.mixed {
+            self.mixed = mixed;
+            self.mixed_at = x;
+        }
+    }
+
+    fn line(&self, what: &str) -> String {
+        format!(
+            "{what:<28} rel {:.2e} (x={:.4})  mixed {:.2e} (x={:.4})  bad {}  early overflow {}",
+            self.rel,
+            self.rel_at,
+            self.mixed,
+            self.mixed_at,
+            self.bad.len(),
+            self.early_overflow
+        )
+    }
+
+    fn passed(&self) -> bool {
+        self.passed_with(TOL)
+    }
+
+    fn passed_with(&self, tol: f64) -> bool {
+        self.mixed <= tol && self.bad.is_empty()
+    }
+}
+
+/// Same bits (or both NaN).
+fn same(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
+}
+
+/// Evaluate `e` over `points` (one slice per variable) on both cores.
+fn reference(e: &Expr, names: &[Symbol], points: &[&[f32]]) -> Vec<f64> {
+    let n = points[0].len();
+    let half = n / 2;
+    let eval_range = |lo: usize, hi: usize| -> Vec<f64> {
+        let mut vals = vec![0.0; names.len()];
+        (lo..hi)
+            .map(|i| {
+                for (v, p) in vals.iter_mut().zip(points) {
+                    *v = p[i] as f64;
+                }
+                eval_n(e, names, &vals)
+            })
+            .collect()
+    };
+    std::thread::scope(|s| {
+        let h = s.spawn(|| eval_range(0, half));
+        let mut hi = eval_range(half, n);
+        let mut lo = h.join().unwrap();
+        lo.append(&mut hi);
+        lo
+    })
+}
+
+/// Forward and backward of a one-input activation; returns the report lines and
+/// whether it passed.
+fn check_ga<A: GpuActivation>(client: &Client, x: &[f32]) -> (String, bool) {
+    let n = x.len();
+    let names = [Symbol::from("x")];
+    let want_y = reference(&parse(A::EXPRESSION), &names, &[x]);
+    let want_d = reference(&parse(A::DERIVATIVE), &names, &[x]);
+    // grad_out varies in sign and magnitude; the backward result is compared to grad_out·g'.
+    let g: Vec<f32> = (0..n).map(|i| [1.0f32, -0.5, 2.0, 0.25][i % 4]).collect();
+    let y4 = forward_on::<A>(client, x, Launch::new(n, 4).unwrap()).unwrap();
+    let y1 = forward_on::<A>(client, x, Launch::new(n, 1).unwrap()).unwrap();
+    let d4 = backward_on::<A>(client, x, &g, Launch::new(n, 4).unwrap()).unwrap();
+    let d1 = backward_on::<A>(client, x, &g, Launch::new(n, 1).unwrap()).unwrap();
+    let (mut fe, mut be) = (Errors::default(), Errors::default());
+    for i in 0..n {
+        fe.add(x[i] as f64, y4[i], want_y[i]);
+        be.add(x[i] as f64, d4[i], g[i] as f64 * want_d[i]);
+    }
+    let agree = same(&y4, &y1) && same(&d4, &d1);
+    let ok = fe.passed() && be.passed() && agree;
+    let mut s = format!("{}\n  {}\n  {}\n  vec4 == vec1: {agree}", A::NAME, fe.line("forward"), be.line("backward"));
+    for b in fe.bad.iter().chain(&be.bad).take(5) {
+        s += &format!("\n  BAD {b}");
+    }
+    (s, ok)
+}
+
+/// A split function on the diagonal u1 = … = un = x (where HD-FGD evaluates
+/// it) when `diagonal`, else at independent random points (where an SA can be
+/// badly conditioned: differences of exponentials of unrelated inputs).
+fn check_sa<A: GpuSplitActivation>(client: &Client, n: usize, diagonal: bool, tol: f64) -> (String, bool) {
+    let names: Vec<Symbol> = (1..=A::TERMS).map(|i| Symbol::from(format!("u{i}").as_str())).collect();
+    let inputs: Vec<Vec<f32>> = (0..A::TERMS).map(|i| if diagonal { grid(n) } else { scattered(n, 17 + i as u64) }).collect();
+    let refs: Vec<&[f32]> = inputs.iter().map(|v| v.as_slice()).collect();
+    let g: Vec<f32> = (0..n).map(|i| [1.0f32, -0.5, 2.0, 0.25][i % 4]).collect();
+    let want_y = reference(&parse(A::EXPRESSION), &names, &refs);
+    let y4 = split_forward_on::<A>(client, &refs, Launch::new(n, 4).unwrap()).unwrap();
+    let y1 = split_forward_on::<A>(client, &refs, Launch::new(n, 1).unwrap()).unwrap();
+    let d4 = split_backward_on::<A>(client, &refs, &g, Launch::new(n, 4).unwrap()).unwrap();
+    let d1 = split_backward_on::<A>(client, &refs, &g, Launch::new(n, 1).unwrap()).unwrap();
+    let mut fe = Errors::default();
+    for i in 0..n {
+        fe.add(refs[0][i] as f64, y4[i], want_y[i]);
+    }
+    let mut agree = same(&y4, &y1);
+    let mut ok = fe.passed_with(tol);
+    let mut s = format!("{} ({} terms, {})\n  {}", A::NAME, A::TERMS, if diagonal { "diagonal" } else { "off-diagonal" }, fe.line("forward"));
+    for (k, partial) in A::PARTIALS.iter().enumerate() {
+        let want = reference(&parse(partial), &names, &refs);
+        let mut be = Errors::default();
+        for i in 0..n {
+            be.add(refs[k][i] as f64, d4[k][i], g[i] as f64 * want[i]);
+        }
+        agree &= same(&d4[k], &d1[k]);
+        ok &= be.passed_with(tol);
+        s += &format!("\n  {}", be.line(&format!("backward d/du{}", k + 1)));
+        for b in be.bad.iter().take(3) {
+            s += &format!("\n  BAD {b}");
+        }
+    }
+    s += &format!("\n  vec4 == vec1: {agree}");
+    (s, ok && agree)
+}
+
+fn report(results: Vec<(String, bool)>) {
+    let mut failed = Vec::new();
+    for (s, ok) in &results {
+        println!("{}{s}", if *ok { "" } else { "FAIL " });
+        if !ok {
+            failed.push(s.lines().next().unwrap_or("").to_string());
+        }
+    }
+    assert!(failed.is_empty(), "failed: {failed:?}");
+}
+
+#[test]
+fn global_adversarial_kernels_match_f64() {
+    let Some(client) = client() else { return };
+    let x = grid(POINTS);
+    report(vec![
+        check_ga::<TanhGa>(&client, &x),
+        check_ga::<SigmoidGa>(&client, &x),
+        check_ga::<SoftplusGa>(&client, &x),
+        check_ga::<SoftsignGa>(&client, &x),
+        check_ga::<EluGa>(&client, &x),
+        check_ga::<LeakyReluGa>(&client, &x),
+        check_ga::<AtanGa>(&client, &x),
+        check_ga::<AsinhGa>(&client, &x),
+        check_ga::<IsruGa>(&client, &x),
+        check_ga::<BentIdentityGa>(&client, &x),
+        check_ga::<Sigmoid2xGa>(&client, &x),
+        check_ga::<Expm1Ga>(&client, &x),
+    ]);
+}
+
+#[test]
+fn split_adversarial_kernels_match_f64() {
+    let Some(client) = client() else { return };
+    // Off the diagonal the SAs are ill-conditioned in f32 (e.g. e^u2 - e^-u1
+    // cancels when u2 ≈ -u1): measured and printed, not asserted.
+    for (s, _) in [
+        check_sa::<TanhSa>(&client, POINTS, false, TOL),
+        check_sa::<SigmoidSa>(&client, POINTS, false, TOL),
+        check_sa::<SiluSa>(&client, POINTS, false, TOL),
+        check_sa::<GeluSa>(&client, POINTS, false, TOL),
+        check_sa::<MishSa>(&client, POINTS, false, TOL),
+    ] {
+        println!("(informational) {s}");
+    }
+    report(vec![
+        check_sa::<TanhSa>(&client, POINTS, true, TOL),
+        check_sa::<SigmoidSa>(&client, POINTS, true, TOL),
+        check_sa::<SiluSa>(&client, POINTS, true, TOL),
+        // gelu's SA holds erfi(u/√2) and e^(u²/2): for |u| ≈ 13 the exponent
+        // u²/2 ≈ 90 carries a rounding error of ~90·6e-8, so f32 itself cannot
+        // do better than ~1e-5 there (measured 2.1e-5).
+        check_sa::<GeluSa>(&client, POINTS, true, 3e-5),
+        check_sa::<MishSa>(&client, POINTS, true, TOL),
+    ]);
+}
+
+/// ±0, subnormals, ±inf, NaN, ±88.72 and tiny values through a few kernels.
+#[test]
+fn f32_edge_cases() {
+    let Some(client) = client() else { return };
+    let x: Vec<f32> = vec![0.0, -0.0, 1e-40, -1e-40, f32::MIN_POSITIVE, 1e-7, -1e-7, 88.72, -88.72, f32::INFINITY, f32::NEG_INFINITY, f32::NAN];
+    let n = x.len();
+    let g = vec![1.0f32; n];
+    fn run<A: GpuActivation>(client: &Client, x: &[f32], g: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let l = Launch::new(x.len(), 4).unwrap();
+        (forward_on::<A>(client, x, l).unwrap(), backward_on::<A>(client, x, g, l).unwrap())
+    }
+    let mut problems = Vec::new();
+    macro_rules! edge {
+        ($($a:ty),*) => {$({
+            let (y, d) = run::<$a>(&client, &x, &g);
+            println!("{:<16} y  {:?}\n{:<16} dy {:?}", <$a as foil::Activation>::NAME, y, "", d);
+            // NaN in: the kernels do what the scalar Rust does (NaN out, except
+            // where a `where` selects a constant branch, as in ELU's g').
+            use foil::Activation as _;
+            let (cy, cd) = (<$a>::value(f32::NAN), <$a>::derivative(f32::NAN));
+            if y[n - 1].is_nan() != cy.is_nan() || d[n - 1].is_nan() != cd.is_nan() || !y[n - 1].is_nan() {
+                problems.push(format!("{}: NaN gives ({}, {}) on the device, ({cy}, {cd}) in Rust", <$a as foil::Activation>::NAME, y[n - 1], d[n - 1]));
+            }
+            for i in 0..9 {
+                let xv = x[i] as f64;
+                let e = parse(<$a as foil::Activation>::EXPRESSION);
+                let want = foil_compiler::eval::eval1(&e, "x", xv);
+                let mut err = Errors::default();
+                err.add(xv, y[i], want);
+                let de = parse(<$a as foil::Activation>::DERIVATIVE);
+                err.add(xv, d[i], foil_compiler::eval::eval1(&de, "x", xv));
+                if !err.passed() {
+                    problems.push(format!("{} at {xv:e}: {}", <$a as foil::Activation>::NAME, err.line("")));
+                }
+            }
+        })*};
+    }
+    edge!(TanhGa, SigmoidGa, SoftplusGa, AtanGa, AsinhGa, EluGa, Expm1Ga);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Lengths that 4 does not divide get the largest dividing vector size.
+#[test]
+fn host_helpers_pick_a_dividing_vector_size() {
+    if client().is_none() {
+        return;
+    }
+    for n in [1usize, 3, 6, 1003] {
+        let x = scattered(n, n as u64);
+        let y = foil::runtime::forward_host::<AtanGa>(&x).unwrap();
+        let d = foil::runtime::backward_host::<AtanGa>(&x, &vec![1.0; n]).unwrap();
+        for i in 0..n {
+            let v = x[i] as f64;
+            let (want_y, want_d) = (v + v * v * v / 3.0, 1.0 + v * v);
+            assert!(((y[i] as f64 - want_y) / want_y.abs().max(1.0)).abs() < TOL, "n={n} x={v}: {} want {want_y}", y[i]);
+            assert!(((d[i] as f64 - want_d) / want_d).abs() < TOL, "n={n} x={v}: {} want {want_d}", d[i]);
+        }
+    }
+    assert!(Launch::new(6, 4).is_err());
+}
+
+/// hd_fgd!: the lifted F on the device; on the diagonal F(x, …, x) = tanh(x)
+/// and the partials sum to tanh'(x).
+#[test]
+fn hd_fgd_kernels_match_f64() {
+    assert_eq!(TanhF::TERMS, 4);
+    let mut g = [0.0f64; 4];
+    TanhF::gradient(&[0.3f64; 4], &mut g);
+    assert!((TanhF::value(&[0.3f64; 4]) - 0.3f64.tanh()).abs() < 1e-15);
+    assert!((g.iter().sum::<f64>() - (1.0 - 0.3f64.tanh().powi(2))).abs() < 1e-14);
+    let Some(client) = client() else { return };
+    report(vec![check_sa::<TanhF>(&client, POINTS, true, TOL)]);
+}
