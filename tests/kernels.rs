@@ -333,6 +333,13 @@ fn f32_edge_cases() {
         })*};
     }
     edge!(TanhGa, SigmoidGa, SoftplusGa, AtanGa, AsinhGa, EluGa, Expm1Ga);
+    // Known limitation, printed not asserted: quotients of exponential sums in
+    // an SA are not normalised, so beyond |u| ≈ 88.7 they are inf/inf = NaN.
+    let u: Vec<f32> = vec![30.0, -30.0, 88.0, -88.0, 89.0, -89.0, 100.0, -100.0];
+    let l = Launch::new(u.len(), 4).unwrap();
+    let y = split_forward_on::<TanhSa>(&client, &[&u, &u, &u, &u], l).unwrap();
+    let y1 = split_forward_on::<SigmoidSa>(&client, &[&u], l).unwrap();
+    println!("(informational) u = {u:?}\n  TanhSa(u,u,u,u) = {y:?}\n  SigmoidSa(u) = {y1:?}");
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
