@@ -7,3 +7,5 @@
 //! compiled activations on them comes in a later step.
 
 pub mod data;
+pub mod burn;
+pub mod train;
