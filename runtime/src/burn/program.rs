@@ -199,10 +199,11 @@ impl Program {
         self.eval_chunk(&mut scratch, &cols, &mut outs);
     }
 
-    /// Evaluates a chunk column-wise: `vars[i][e]` is variable i of element e
-    /// (every column the same length ≤ CHUNK), `outs[k][e]` receives output k.
+    /// Evaluates a chunk column-wise: `vars[i][e]` is variable i of element e,
+    /// `outs[k][e]` receives output k; the chunk length is that of the output
+    /// columns (≤ CHUNK; every input column at least that long).
     pub fn eval_chunk(&self, s: &mut Scratch, vars: &[&[f32]], outs: &mut [&mut [f32]]) {
-        let n = vars.first().map_or(0, |v| v.len());
+        let n = outs.first().map_or(0, |o| o.len());
         debug_assert!(n <= CHUNK);
         debug_assert_eq!(vars.len(), self.arity);
         let regs = &mut s.regs;
@@ -426,7 +427,7 @@ mod tests {
 
     #[test]
     fn unknown_variables_are_reported() {
-        let e = foil_compiler::parse::parse("x + y").unwrap();
+        let e: Expr = "(+ x y)".parse().unwrap();
         assert!(matches!(Program::compile(&[&e], &["x"]), Err(CompileError::UnknownVariable(v, _)) if v == "y"));
     }
 }
