@@ -19,7 +19,9 @@ extern crate self as foil;
 pub use foil_compiler as compiler;
 pub use foil_runtime as runtime;
 pub mod cli;
+pub mod native;
 pub mod suite;
+pub mod train_cli;
 
 mod activation;
 mod float;
