@@ -279,6 +279,12 @@ pub fn train(a: &TrainArgs) -> Outcome {
             for m in &s.history {
                 out += &format!("| {} | {:.4} | {:.4} | {:.4} | {:.1} |\n", m.epoch, m.train_loss, m.test_loss, m.test_accuracy, m.seconds);
             }
+            if let Some(m) = s.history.iter().find(|m| !m.train_loss.is_finite()) {
+                out += &format!(
+                    "warning: training diverged (non-finite loss) in epoch {}: the rewritten activation overflowed; try a smaller --lr or another --mode\n",
+                    m.epoch
+                );
+            }
             out += &format!(
                 "final test accuracy {:.4}; wrote {}/metrics.csv, metrics.json, curves.png, grad_magnitudes.png, checkpoints\n",
                 s.final_accuracy(),

@@ -10,7 +10,7 @@ use foil_runtime::train::{train, Dataset, Quiet, TrainConfig};
 
 fn run(mode: Mode) -> f64 {
     let data = Dataset::mnist_embedded().unwrap();
-    let cfg = TrainConfig::new(ModelConfig::mlp("tanh(x)", mode, 2, 128), 2, 1);
+    let cfg = TrainConfig { batch_size: 32, ..TrainConfig::new(ModelConfig::mlp("tanh(x)", mode, 2, 256), 2, 1) };
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let s = train(&cfg, &data, dir.path(), false, &mut Quiet).unwrap();

@@ -2,7 +2,7 @@
 //! (an [`ActivationKernel`] and an axis), so one module type serves f, its GA
 //! g, the HD-FGD F and the SA alike.
 
-use ::burn::module::Module;
+use ::burn::module::{Module, Param};
 use ::burn::nn::{Linear, LinearConfig};
 use ::burn::tensor::{Device, Tensor};
 
@@ -31,7 +31,8 @@ impl Activation {
 /// `Linear → F`: for an n-input kernel (HD-FGD's F, or SA) ONE Linear into
 /// n·out features followed by the fused n-input op, which is SPEC §3's
 /// "n Linears → F" (input i's features are the i-th block of n). For n = 1
-/// it is the usual `Linear → f`.
+/// it is the usual `Linear → f`. The n blocks start equal (tied), so an
+/// HD-FGD layer starts as the baseline layer (F(u, …, u) = f(u)).
 #[derive(Module, Debug)]
 pub struct DenseAct {
     pub linear: Linear,
@@ -41,10 +42,17 @@ pub struct DenseAct {
 impl DenseAct {
     pub fn new(d_input: usize, d_output: usize, kernel: ActivationKernel, device: &Device) -> Self {
         let n = kernel.arity();
-        DenseAct {
-            linear: LinearConfig::new(d_input, n * d_output).init(device),
-            act: Activation::new(kernel, 1),
+        let mut linear = LinearConfig::new(d_input, n * d_output).init(device);
+        if n > 1 {
+            // Tied start: all n blocks equal, so F(u, …, u) = f(u) and the
+            // layer begins as the baseline `Linear → f`; training unties them.
+            let w = linear.weight.val().narrow(1, 0, d_output).repeat_dim(1, n).detach();
+            linear.weight = Param::from_tensor(w);
+            if let Some(b) = linear.bias.take() {
+                linear.bias = Some(Param::from_tensor(b.val().narrow(0, 0, d_output).repeat_dim(0, n).detach()));
+            }
         }
+        DenseAct { linear, act: Activation::new(kernel, 1) }
     }
 
     /// `[batch, d_input]` → `[batch, d_output]`.

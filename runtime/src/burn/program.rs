@@ -1,4 +1,4 @@
-//! A compiled f32 evaluator for foil IR: the host (Flex) implementation of
+//! A compiled evaluator for foil IR (f32 in and out, f64 registers): the host (Flex) implementation of
 //! an activation given as an expression.
 //!
 //! Several expressions over the same variables (f and its partials, say) are
@@ -16,7 +16,7 @@ pub const CHUNK: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Op {
-    Const(f32),
+    Const(f64),
     Var(usize),
     Add(u32, u32),
     Sub(u32, u32),
@@ -53,44 +53,44 @@ enum Op {
 
 /// Hashable key for hash-consing (f32 constants by bit pattern).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct Key(u8, u32, u32, u32);
+struct Key(u8, u64, u32, u32);
 
 impl Op {
     fn key(&self) -> Key {
         use Op::*;
         match *self {
             Const(c) => Key(0, c.to_bits(), 0, 0),
-            Var(i) => Key(1, i as u32, 0, 0),
-            Add(a, b) => Key(2, a, b, 0),
-            Sub(a, b) => Key(3, a, b, 0),
-            Mul(a, b) => Key(4, a, b, 0),
-            Div(a, b) => Key(5, a, b, 0),
-            Pow(a, b) => Key(6, a, b, 0),
-            Powi(a, n) => Key(7, a, n as u32, 0),
-            Neg(a) => Key(8, a, 0, 0),
-            Exp(a) => Key(9, a, 0, 0),
-            Log(a) => Key(10, a, 0, 0),
-            Log1p(a) => Key(11, a, 0, 0),
-            Expm1(a) => Key(12, a, 0, 0),
-            Sqrt(a) => Key(13, a, 0, 0),
-            Abs(a) => Key(14, a, 0, 0),
-            Sign(a) => Key(15, a, 0, 0),
-            Sin(a) => Key(16, a, 0, 0),
-            Cos(a) => Key(17, a, 0, 0),
-            Atan(a) => Key(18, a, 0, 0),
-            Sinh(a) => Key(19, a, 0, 0),
-            Cosh(a) => Key(20, a, 0, 0),
-            Tanh(a) => Key(21, a, 0, 0),
-            Asinh(a) => Key(22, a, 0, 0),
-            Erf(a) => Key(23, a, 0, 0),
-            Erfi(a) => Key(24, a, 0, 0),
-            Min(a, b) => Key(25, a, b, 0),
-            Max(a, b) => Key(26, a, b, 0),
-            Where(c, a, b) => Key(27, c, a, b),
-            Lt(a, b) => Key(28, a, b, 0),
-            Le(a, b) => Key(29, a, b, 0),
-            Gt(a, b) => Key(30, a, b, 0),
-            Ge(a, b) => Key(31, a, b, 0),
+            Var(i) => Key(1, i as u32 as u64, 0, 0),
+            Add(a, b) => Key(2, a as u64, b, 0),
+            Sub(a, b) => Key(3, a as u64, b, 0),
+            Mul(a, b) => Key(4, a as u64, b, 0),
+            Div(a, b) => Key(5, a as u64, b, 0),
+            Pow(a, b) => Key(6, a as u64, b, 0),
+            Powi(a, n) => Key(7, a as u64, n as u32, 0),
+            Neg(a) => Key(8, a as u64, 0, 0),
+            Exp(a) => Key(9, a as u64, 0, 0),
+            Log(a) => Key(10, a as u64, 0, 0),
+            Log1p(a) => Key(11, a as u64, 0, 0),
+            Expm1(a) => Key(12, a as u64, 0, 0),
+            Sqrt(a) => Key(13, a as u64, 0, 0),
+            Abs(a) => Key(14, a as u64, 0, 0),
+            Sign(a) => Key(15, a as u64, 0, 0),
+            Sin(a) => Key(16, a as u64, 0, 0),
+            Cos(a) => Key(17, a as u64, 0, 0),
+            Atan(a) => Key(18, a as u64, 0, 0),
+            Sinh(a) => Key(19, a as u64, 0, 0),
+            Cosh(a) => Key(20, a as u64, 0, 0),
+            Tanh(a) => Key(21, a as u64, 0, 0),
+            Asinh(a) => Key(22, a as u64, 0, 0),
+            Erf(a) => Key(23, a as u64, 0, 0),
+            Erfi(a) => Key(24, a as u64, 0, 0),
+            Min(a, b) => Key(25, a as u64, b, 0),
+            Max(a, b) => Key(26, a as u64, b, 0),
+            Where(c, a, b) => Key(27, c as u64, a, b),
+            Lt(a, b) => Key(28, a as u64, b, 0),
+            Le(a, b) => Key(29, a as u64, b, 0),
+            Gt(a, b) => Key(30, a as u64, b, 0),
+            Ge(a, b) => Key(31, a as u64, b, 0),
         }
     }
 }
@@ -122,9 +122,9 @@ impl Program {
             for node in nodes {
                 let r = |id: &egg::Id| regs[usize::from(*id)];
                 let op = match node {
-                    Math::Num(c) => Op::Const(c.into_inner() as f32),
-                    Math::Pi => Op::Const(std::f32::consts::PI),
-                    Math::Euler => Op::Const(std::f32::consts::E),
+                    Math::Num(c) => Op::Const(c.into_inner()),
+                    Math::Pi => Op::Const(std::f64::consts::PI),
+                    Math::Euler => Op::Const(std::f64::consts::E),
                     Math::Var(s) => match vars.iter().position(|v| *v == s.as_str()) {
                         Some(i) => Op::Var(i),
                         None => {
@@ -230,58 +230,64 @@ impl Program {
             }
             match *op {
                 Op::Const(c) => dst.fill(c),
-                Op::Var(v) => dst.copy_from_slice(&vars[v][..n]),
-                Op::Add(a, b) => bin!(a, b, |x: f32, y: f32| x + y),
-                Op::Sub(a, b) => bin!(a, b, |x: f32, y: f32| x - y),
-                Op::Mul(a, b) => bin!(a, b, |x: f32, y: f32| x * y),
-                Op::Div(a, b) => bin!(a, b, |x: f32, y: f32| x / y),
-                Op::Pow(a, b) => bin!(a, b, f32::powf),
-                Op::Powi(a, k) => un!(a, |x: f32| x.powi(k)),
-                Op::Neg(a) => un!(a, |x: f32| -x),
-                Op::Exp(a) => un!(a, f32::exp),
-                Op::Log(a) => un!(a, f32::ln),
-                Op::Log1p(a) => un!(a, f32::ln_1p),
-                Op::Expm1(a) => un!(a, f32::exp_m1),
-                Op::Sqrt(a) => un!(a, f32::sqrt),
-                Op::Abs(a) => un!(a, f32::abs),
-                Op::Sign(a) => un!(a, |x: f32| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { x }),
-                Op::Sin(a) => un!(a, f32::sin),
-                Op::Cos(a) => un!(a, f32::cos),
-                Op::Atan(a) => un!(a, f32::atan),
-                Op::Sinh(a) => un!(a, f32::sinh),
-                Op::Cosh(a) => un!(a, f32::cosh),
-                Op::Tanh(a) => un!(a, f32::tanh),
-                Op::Asinh(a) => un!(a, f32::asinh),
-                Op::Erf(a) => un!(a, libm::erff),
-                Op::Erfi(a) => un!(a, |x: f32| foil_compiler::eval::erfi(x as f64) as f32),
-                Op::Min(a, b) => bin!(a, b, f32::min),
-                Op::Max(a, b) => bin!(a, b, f32::max),
+                Op::Var(v) => {
+                    for (d, &x) in dst.iter_mut().zip(&vars[v][..n]) {
+                        *d = x as f64;
+                    }
+                }
+                Op::Add(a, b) => bin!(a, b, |x: f64, y: f64| x + y),
+                Op::Sub(a, b) => bin!(a, b, |x: f64, y: f64| x - y),
+                Op::Mul(a, b) => bin!(a, b, |x: f64, y: f64| x * y),
+                Op::Div(a, b) => bin!(a, b, |x: f64, y: f64| x / y),
+                Op::Pow(a, b) => bin!(a, b, f64::powf),
+                Op::Powi(a, k) => un!(a, |x: f64| x.powi(k)),
+                Op::Neg(a) => un!(a, |x: f64| -x),
+                Op::Exp(a) => un!(a, f64::exp),
+                Op::Log(a) => un!(a, f64::ln),
+                Op::Log1p(a) => un!(a, f64::ln_1p),
+                Op::Expm1(a) => un!(a, f64::exp_m1),
+                Op::Sqrt(a) => un!(a, f64::sqrt),
+                Op::Abs(a) => un!(a, f64::abs),
+                Op::Sign(a) => un!(a, |x: f64| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { x }),
+                Op::Sin(a) => un!(a, f64::sin),
+                Op::Cos(a) => un!(a, f64::cos),
+                Op::Atan(a) => un!(a, f64::atan),
+                Op::Sinh(a) => un!(a, f64::sinh),
+                Op::Cosh(a) => un!(a, f64::cosh),
+                Op::Tanh(a) => un!(a, f64::tanh),
+                Op::Asinh(a) => un!(a, f64::asinh),
+                Op::Erf(a) => un!(a, libm::erf),
+                Op::Erfi(a) => un!(a, foil_compiler::eval::erfi),
+                Op::Min(a, b) => bin!(a, b, f64::min),
+                Op::Max(a, b) => bin!(a, b, f64::max),
                 Op::Where(c, a, b) => {
                     let (c, a, b) = (g(c), g(a), g(b));
                     for e in 0..n {
                         dst[e] = if c[e] != 0.0 { a[e] } else { b[e] };
                     }
                 }
-                Op::Lt(a, b) => bin!(a, b, |x: f32, y: f32| (x < y) as u8 as f32),
-                Op::Le(a, b) => bin!(a, b, |x: f32, y: f32| (x <= y) as u8 as f32),
-                Op::Gt(a, b) => bin!(a, b, |x: f32, y: f32| (x > y) as u8 as f32),
-                Op::Ge(a, b) => bin!(a, b, |x: f32, y: f32| (x >= y) as u8 as f32),
+                Op::Lt(a, b) => bin!(a, b, |x: f64, y: f64| (x < y) as u8 as f64),
+                Op::Le(a, b) => bin!(a, b, |x: f64, y: f64| (x <= y) as u8 as f64),
+                Op::Gt(a, b) => bin!(a, b, |x: f64, y: f64| (x > y) as u8 as f64),
+                Op::Ge(a, b) => bin!(a, b, |x: f64, y: f64| (x >= y) as u8 as f64),
             }
         }
         for (k, &r) in self.outputs.iter().enumerate() {
-            outs[k][..n].copy_from_slice(&regs[r as usize][..n]);
+            for (o, &v) in outs[k][..n].iter_mut().zip(&regs[r as usize][..n]) {
+                *o = v as f32;
+            }
         }
     }
 }
 
 /// Register file for [`Program::eval_chunk`] (one per thread).
 pub struct Scratch {
-    regs: Vec<[f32; CHUNK]>,
+    regs: Vec<[f64; CHUNK]>,
 }
 
 impl Scratch {
     pub fn new(p: &Program) -> Self {
-        Scratch { regs: vec![[0.0; CHUNK]; p.ops.len()] }
+        Scratch { regs: vec![[0.0f64; CHUNK]; p.ops.len()] }
     }
 }
 
@@ -291,7 +297,7 @@ struct Builder {
 }
 
 impl Builder {
-    fn constant(&self, r: u32) -> Option<f32> {
+    fn constant(&self, r: u32) -> Option<f64> {
         match self.ops[r as usize] {
             Op::Const(c) => Some(c),
             _ => None,
@@ -377,7 +383,7 @@ impl Builder {
         let p = Program { ops: tmp.ops, outputs: vec![out], arity: 0 };
         let mut v = [0.0f32];
         p.eval(&[], &mut v);
-        Some(Op::Const(v[0]))
+        Some(Op::Const(v[0] as f64))
     }
 }
 

@@ -135,8 +135,14 @@ pub struct ConvAct {
 impl ConvAct {
     fn new(c_in: usize, c_out: usize, kernel: &ActivationKernel, device: &Device) -> Self {
         let n = kernel.arity();
+        let mut conv = Conv2dConfig::new([c_in, n * c_out], [3, 3]).with_padding(PaddingConfig2d::Same).with_bias(false).init(device);
+        if n > 1 {
+            // Tied start, as in `DenseAct`: the n channel blocks begin equal.
+            let w = conv.weight.val().narrow(0, 0, c_out).repeat_dim(0, n).detach();
+            conv.weight = Param::from_tensor(w);
+        }
         ConvAct {
-            conv: Conv2dConfig::new([c_in, n * c_out], [3, 3]).with_padding(PaddingConfig2d::Same).with_bias(false).init(device),
+            conv,
             norm: BatchNormConfig::new(n * c_out).init(device),
             act: Activation::new(kernel.clone(), 1),
         }
