@@ -130,7 +130,7 @@ pub struct PlotArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Plot over [-R, R].
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 2.0)]
     pub range: f64,
 }
 
