@@ -1,4 +1,5 @@
-//! The `foil` command line: `derive`, `split`, `check`, `list`.
+//! The `foil` command line: `derive`, `split`, `check`, `list`, `suite`,
+//! `train`, `compare`, `plot` (the last three in `train_cli.rs`).
 //!
 //! Exit codes are stable: 0 success, 2 invalid expression or usage,
 //! 3 derivation refused by the maths, 1 internal error. With `--format json`
@@ -51,6 +52,16 @@ pub enum Command {
     /// Run the embedded activation suite (18 activations): GA and SA for each,
     /// checked against what the table says foil must do, with timings.
     Suite(SuiteArgs),
+    /// Train a model (burn, flex backend) with f rewritten per --mode; writes
+    /// checkpoints, metrics.csv/json and PNG plots to --out.
+    #[cfg(feature = "train")]
+    Train(crate::train_cli::TrainArgs),
+    /// Train every mode over several seeds; print a markdown table and an overlay plot.
+    #[cfg(feature = "train")]
+    Compare(crate::train_cli::CompareArgs),
+    /// Plot f, its GA g, f' and g' into a PNG.
+    #[cfg(feature = "train")]
+    Plot(crate::train_cli::PlotArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -212,6 +223,12 @@ pub fn run(cli: Cli) -> Outcome {
         Command::List(a) => list(&a),
         Command::Suite(a) => suite(&a),
         Command::Emit(a) => emit(&a),
+        #[cfg(feature = "train")]
+        Command::Train(a) => crate::train_cli::train(&a),
+        #[cfg(feature = "train")]
+        Command::Compare(a) => crate::train_cli::compare(&a),
+        #[cfg(feature = "train")]
+        Command::Plot(a) => crate::train_cli::plot(&a),
     }
 }
 

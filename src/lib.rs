@@ -19,7 +19,11 @@ extern crate self as foil;
 pub use foil_compiler as compiler;
 pub use foil_runtime as runtime;
 pub mod cli;
+#[cfg(feature = "train")]
+pub mod native;
 pub mod suite;
+#[cfg(feature = "train")]
+pub mod train_cli;
 
 pub use foil_runtime::kernels::{self, GpuActivation, GpuSplitActivation};
 pub use foil_runtime::{Activation, Adversarial, Float, RuntimeError, SplitActivation};

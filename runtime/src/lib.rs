@@ -21,3 +21,10 @@ pub use float::Float;
 pub use launch::{backward_host, default_client, forward_host, split_backward_host, split_forward_host};
 /// The cubecl the generated kernels are written against.
 pub use cubecl;
+
+/// burn integration (fused ops, modules, §6 rewriting) — `train` feature.
+#[cfg(feature = "train")]
+pub mod burn;
+/// Training, checkpoints, metrics, plots — `train` feature.
+#[cfg(feature = "train")]
+pub mod train;

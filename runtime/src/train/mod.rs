@@ -1,0 +1,396 @@
+//! Training on burn's Flex backend: the loop behind `foil train` and
+//! `foil compare`.
+//!
+//! Deterministic for a given seed: the model is initialised from the seeded
+//! backend RNG and each epoch's batch order comes from (seed, epoch) alone, so
+//! a run resumed from the epoch-k checkpoint takes exactly the steps an
+//! uninterrupted run takes after epoch k.
+
+pub mod checkpoint;
+pub mod metrics;
+pub mod models;
+pub mod plot;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ::burn::module::{Module, ModuleVisitor, Param};
+use ::burn::optim::{AdamConfig, GradientsParams};
+use ::burn::tensor::{activation::log_softmax, Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::burn::RewriteError;
+use crate::data::{DataError, Mnist};
+use checkpoint::{Checkpoint, CheckpointError, CheckpointHeader};
+use metrics::{EpochMetrics, LayerGrad};
+use models::{Model, ModelConfig};
+
+/// Everything that determines a run's result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub model: ModelConfig,
+    pub epochs: usize,
+    pub seed: u64,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    /// Use only the first N training / test images (None: all).
+    pub train_limit: Option<usize>,
+    pub test_limit: Option<usize>,
+}
+
+impl TrainConfig {
+    pub fn new(model: ModelConfig, epochs: usize, seed: u64) -> Self {
+        TrainConfig { model, epochs, seed, batch_size: 64, learning_rate: 1e-3, train_limit: None, test_limit: None }
+    }
+
+    /// The settings that must match for `--resume` (everything but `epochs`).
+    fn same_run(&self, other: &TrainConfig) -> bool {
+        TrainConfig { epochs: 0, ..self.clone() } == TrainConfig { epochs: 0, ..other.clone() }
+    }
+}
+
+/// Images as `[n, channels, side, side]` f32 in [0, 1] plus labels.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub name: String,
+    pub channels: usize,
+    pub side: usize,
+    pub classes: usize,
+    pub train_images: Vec<f32>,
+    pub train_labels: Vec<u8>,
+    pub test_images: Vec<f32>,
+    pub test_labels: Vec<u8>,
+}
+
+impl Dataset {
+    fn from_mnist(name: String, m: Mnist) -> Self {
+        Dataset {
+            name,
+            channels: 1,
+            side: 28,
+            classes: 10,
+            train_images: m.train.images,
+            train_labels: m.train.labels,
+            test_images: m.test.images,
+            test_labels: m.test.labels,
+        }
+    }
+
+    /// The committed 8,000/2,000 MNIST subset.
+    pub fn mnist_embedded() -> Result<Self, DataError> {
+        Ok(Self::from_mnist("mnist (embedded 8k/2k)".into(), Mnist::embedded()?))
+    }
+
+    /// MNIST IDX files in `dir`, else CIFAR-10 binaries.
+    pub fn from_dir(dir: &Path) -> Result<Self, DataError> {
+        match Mnist::from_dir(dir) {
+            Ok(m) => Ok(Self::from_mnist(format!("mnist ({})", dir.display()), m)),
+            Err(mnist_err) => match crate::data::Cifar10::from_dir(dir) {
+                Ok(c) => Ok(Dataset {
+                    name: format!("cifar-10 ({})", dir.display()),
+                    channels: crate::data::cifar::CHANNELS,
+                    side: crate::data::cifar::SIDE,
+                    classes: 10,
+                    train_images: c.train.images,
+                    train_labels: c.train.labels,
+                    test_images: c.test.images,
+                    test_labels: c.test.labels,
+                }),
+                Err(_) => Err(mnist_err),
+            },
+        }
+    }
+
+    fn pixels(&self) -> usize {
+        self.channels * self.side * self.side
+    }
+
+    pub fn train_len(&self) -> usize {
+        self.train_labels.len()
+    }
+
+    pub fn test_len(&self) -> usize {
+        self.test_labels.len()
+    }
+
+    /// Keeps the first `train` / `test` images.
+    pub fn truncate(&mut self, train: Option<usize>, test: Option<usize>) {
+        let p = self.pixels();
+        if let Some(n) = train {
+            let n = n.min(self.train_len());
+            self.train_labels.truncate(n);
+            self.train_images.truncate(n * p);
+        }
+        if let Some(n) = test {
+            let n = n.min(self.test_len());
+            self.test_labels.truncate(n);
+            self.test_images.truncate(n * p);
+        }
+    }
+
+    fn batch(&self, images: &[f32], labels: &[u8], idx: &[usize], device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
+        let p = self.pixels();
+        let mut x = Vec::with_capacity(idx.len() * p);
+        let mut y = Vec::with_capacity(idx.len());
+        for &i in idx {
+            x.extend_from_slice(&images[i * p..(i + 1) * p]);
+            y.push(labels[i] as i64);
+        }
+        let b = idx.len();
+        (
+            Tensor::from_data(TensorData::new(x, [b, self.channels, self.side, self.side]), device),
+            Tensor::from_data(TensorData::new(y, [b]), device),
+        )
+    }
+}
+
+/// Progress callbacks (the CLI draws progress bars from these).
+pub trait Observer {
+    fn resumed(&mut self, _from_epoch: usize, _path: &Path) {}
+    fn epoch_start(&mut self, _epoch: usize, _epochs: usize, _batches: usize) {}
+    fn batch(&mut self, _done: usize, _loss: f64, _images_per_second: f64) {}
+    fn epoch_end(&mut self, _m: &EpochMetrics) {}
+}
+
+/// An observer that reports nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("output directory {path} is not usable: {reason}")]
+    OutDir { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Rewrite(#[from] RewriteError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error(
+        "cannot resume: {latest} is unusable ({reason}); it was left in place{}",
+        match previous { Some(p) => format!(". The previous good checkpoint {} is intact: move the damaged file away and run --resume again to continue from it", p.display()), None => String::new() }
+    )]
+    Resume { latest: PathBuf, reason: String, previous: Option<PathBuf> },
+    #[error("cannot resume from {path}: it belongs to a different run ({detail})")]
+    ConfigMismatch { path: PathBuf, detail: String },
+    #[error("model/optimizer state in {path} does not load: {detail}")]
+    Record { path: PathBuf, detail: String },
+    #[error("dataset: {0}")]
+    Data(#[from] DataError),
+    #[error("plot: {0}")]
+    Plot(String),
+}
+
+impl TrainError {
+    /// Exit codes: 2 usage/input, 3 refused by the maths, 1 everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            TrainError::Rewrite(e) => e.exit_code(),
+            TrainError::OutDir { .. } | TrainError::ConfigMismatch { .. } | TrainError::Data(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The outcome of a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub history: Vec<EpochMetrics>,
+    pub resumed_from: Option<usize>,
+    pub out_dir: PathBuf,
+}
+
+impl RunSummary {
+    pub fn final_accuracy(&self) -> f64 {
+        self.history.last().map_or(0.0, |m| m.test_accuracy)
+    }
+}
+
+/// Checks that `dir` can be created and written, before any training.
+pub fn check_out_dir(dir: &Path) -> Result<(), TrainError> {
+    let bad = |reason: String| TrainError::OutDir { path: dir.to_path_buf(), reason };
+    if dir.exists() && !dir.is_dir() {
+        return Err(bad("it exists and is not a directory".into()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| bad(format!("cannot create it: {e}")))?;
+    let probe = dir.join(format!(".foil-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"probe").map_err(|e| bad(format!("cannot write into it: {e}")))?;
+    std::fs::remove_file(&probe).map_err(|e| bad(format!("cannot remove a file in it: {e}")))?;
+    Ok(())
+}
+
+/// The training device: Flex with autodiff.
+pub fn flex_device() -> Device {
+    Device::flex().autodiff()
+}
+
+/// A tiny deterministic RNG (splitmix64) for batch order.
+struct SplitMix(u64);
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// Batch order of `epoch` (1-based): a permutation fixed by (seed, epoch).
+fn permutation(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    let mut rng = SplitMix(seed ^ (epoch as u64).wrapping_mul(0xd1b54a32d192ed03));
+    let mut p: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        p.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+    }
+    p
+}
+
+fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let b = targets.dims()[0];
+    let lp = log_softmax(logits, 1);
+    lp.gather(1, targets.reshape([b, 1])).mean().neg()
+}
+
+/// Collects per-layer weight gradients (rank ≥ 2 parameters) by module path.
+struct GradProbe<'a> {
+    grads: &'a GradientsParams,
+    path: Vec<String>,
+    out: Vec<LayerGrad>,
+}
+
+impl ModuleVisitor for GradProbe<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if D < 2 {
+            return;
+        }
+        if let Some(g) = self.grads.get::<D>(param.id) {
+            if let Ok(v) = g.into_data().try_into_vec_as::<f32>() {
+                let name = self.path.iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(".");
+                self.out.push(LayerGrad::from_values(name, &v));
+            }
+        }
+    }
+}
+
+/// Test loss and accuracy, in batches, without tracking gradients.
+pub fn evaluate(model: &Model, data: &Dataset, device: &Device) -> (f64, f64) {
+    let model = model.valid();
+    let n = data.test_len();
+    let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+    let idx: Vec<usize> = (0..n).collect();
+    let inner = device.clone().inner();
+    for chunk in idx.chunks(500) {
+        let (x, y) = data.batch(&data.test_images, &data.test_labels, chunk, &inner);
+        let logits = model.forward(x);
+        let loss: f32 = cross_entropy(logits.clone(), y.clone()).into_scalar();
+        loss_sum += loss as f64 * chunk.len() as f64;
+        let pred = logits.argmax(1).into_data().try_into_vec_as::<i64>().unwrap_or_default();
+        let truth = y.into_data().try_into_vec_as::<i64>().unwrap_or_default();
+        correct += pred.iter().zip(&truth).filter(|(a, b)| a == b).count();
+    }
+    (loss_sum / n.max(1) as f64, correct as f64 / n.max(1) as f64)
+}
+
+fn header_json(cfg: &TrainConfig, data: &Dataset) -> serde_json::Value {
+    serde_json::json!({ "config": cfg, "dataset": data.name, "device": "flex" })
+}
+
+/// Trains `cfg` on `data`, writing checkpoints, metrics and plots into `out`.
+/// With `resume`, continues from the newest checkpoint in `out` (an absent one
+/// starts from scratch; a damaged one is an error and is left in place).
+pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, obs: &mut dyn Observer) -> Result<RunSummary, TrainError> {
+    check_out_dir(out)?;
+    let device = flex_device();
+    device.seed(cfg.seed);
+    let mut model = cfg.model.init(&device)?;
+    let mut optim = AdamConfig::new().init();
+    let mut history: Vec<EpochMetrics> = Vec::new();
+    let mut resumed_from = None;
+
+    if resume {
+        let found = checkpoint::list(out);
+        if let Some((_, latest)) = found.first() {
+            let ck = Checkpoint::load(latest).map_err(|e| TrainError::Resume {
+                latest: latest.clone(),
+                reason: match e {
+                    CheckpointError::Corrupt { reason, .. } => format!("corrupt: {reason}"),
+                    other => other.to_string(),
+                },
+                previous: found.get(1).map(|p| p.1.clone()).filter(|p| Checkpoint::load(p).is_ok()),
+            })?;
+            if !ck.header.config.same_run(cfg) {
+                return Err(TrainError::ConfigMismatch {
+                    path: latest.clone(),
+                    detail: format!("checkpoint config {:?}, requested {:?}", ck.header.config, cfg),
+                });
+            }
+            let rec_err = |e: String| TrainError::Record { path: latest.clone(), detail: e };
+            let record = ::burn::store::ModuleRecord::from_bytes(::burn::tensor::Bytes::from_bytes_vec(ck.model)).map_err(|e| rec_err(e.to_string()))?;
+            model = model.try_load_record(record).map_err(|e| rec_err(e.to_string()))?;
+            optim = optim.from_bytes(::burn::tensor::Bytes::from_bytes_vec(ck.optimizer)).map_err(|e| rec_err(e.to_string()))?;
+            history = ck.header.history;
+            resumed_from = Some(ck.header.epoch);
+            obs.resumed(ck.header.epoch, latest);
+        }
+    }
+
+    let n = data.train_len();
+    let batches = n.div_ceil(cfg.batch_size);
+    let start = history.len() + 1;
+    for epoch in start..=cfg.epochs {
+        obs.epoch_start(epoch, cfg.epochs, batches);
+        let perm = permutation(n, cfg.seed, epoch);
+        let t0 = Instant::now();
+        let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+        let mut grads_sample = Vec::new();
+        for (bi, idx) in perm.chunks(cfg.batch_size).enumerate() {
+            let (x, y) = data.batch(&data.train_images, &data.train_labels, idx, &device);
+            let loss = cross_entropy(model.forward(x), y);
+            let loss_value: f32 = loss.clone().into_scalar();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            if bi + 1 == batches {
+                let mut probe = GradProbe { grads: &grads, path: Vec::new(), out: Vec::new() };
+                model.visit(&mut probe);
+                grads_sample = probe.out;
+            }
+            model = optim.step(cfg.learning_rate, model, grads);
+            loss_sum += loss_value as f64 * idx.len() as f64;
+            seen += idx.len();
+            obs.batch(bi + 1, loss_value as f64, seen as f64 / t0.elapsed().as_secs_f64().max(1e-9));
+        }
+        let seconds = t0.elapsed().as_secs_f64();
+        let (test_loss, test_accuracy) = evaluate(&model, data, &device);
+        let m = EpochMetrics {
+            epoch,
+            train_loss: loss_sum / seen.max(1) as f64,
+            test_loss,
+            test_accuracy,
+            seconds,
+            images_per_second: seen as f64 / seconds.max(1e-9),
+            grads: grads_sample,
+        };
+        history.push(m.clone());
+
+        let ck = Checkpoint {
+            header: CheckpointHeader { config: cfg.clone(), epoch, history: history.clone() },
+            model: model.clone().into_record().into_bytes().map_err(|e| TrainError::Record { path: out.into(), detail: e.to_string() })?.to_vec(),
+            optimizer: optim.into_bytes().map_err(|e| TrainError::Record { path: out.into(), detail: e.to_string() })?.to_vec(),
+        };
+        ck.save(&checkpoint::path_for(out, epoch))?;
+        metrics::write(out, &history, header_json(cfg, data))?;
+        obs.epoch_end(&m);
+    }
+
+    if !history.is_empty() {
+        metrics::write(out, &history, header_json(cfg, data))?;
+        let title = format!("{} {} on {}", cfg.model.act, cfg.model.mode, data.name);
+        plot::training_curves(&out.join("curves.png"), &title, &history).map_err(TrainError::Plot)?;
+        plot::gradient_magnitudes(&out.join("grad_magnitudes.png"), &history).map_err(TrainError::Plot)?;
+    }
+    Ok(RunSummary { history, resumed_from, out_dir: out.to_path_buf() })
+}

@@ -1,0 +1,418 @@
+//! `foil train`, `foil compare` and `foil plot`: the training commands, kept
+//! out of `cli.rs` so that file only routes to them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use foil_runtime::burn::{Mode, Rewriter};
+use foil_runtime::train::metrics::EpochMetrics;
+use foil_runtime::train::models::{ModelConfig, ModelKind};
+use foil_runtime::train::{self as rt, Dataset, Observer, TrainConfig, TrainError};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::Outcome;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrainMode {
+    /// f at every activation site.
+    Baseline,
+    /// Layers 0, 2, 4, … f; layers 1, 3, 5, … g (the GA of f).
+    Ga,
+    /// Every Linear → f becomes Linear(n·out) → F(u1..un).
+    Hdfgd,
+    /// HD-FGD layers alternating F and the split adversarial SA.
+    Sa,
+}
+
+impl From<TrainMode> for Mode {
+    fn from(m: TrainMode) -> Mode {
+        match m {
+            TrainMode::Baseline => Mode::Baseline,
+            TrainMode::Ga => Mode::Ga,
+            TrainMode::Hdfgd => Mode::Hdfgd,
+            TrainMode::Sa => Mode::Sa,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelArg {
+    Mlp,
+    Resnet,
+    Vit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceArg {
+    /// burn's pure-Rust CPU backend.
+    Flex,
+    /// A GPU through wgpu (not available in this build yet).
+    Wgpu,
+}
+
+/// Model and data options shared by `train` and `compare`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelArgs {
+    #[arg(long, value_enum, default_value = "mlp")]
+    pub model: ModelArg,
+    /// The activation f, in x (SPEC §1 syntax), e.g. 'tanh(x)'.
+    #[arg(long, allow_hyphen_values = true)]
+    pub act: String,
+    #[arg(long, default_value_t = 5)]
+    pub epochs: usize,
+    /// Hidden layers (MLP), residual blocks (ResNet) or transformer blocks (ViT).
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// Hidden width (MLP), channels (ResNet) or embedding size (ViT).
+    #[arg(long)]
+    pub width: Option<usize>,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// A directory with MNIST IDX files or CIFAR-10 binaries (default: the embedded 8k/2k MNIST subset).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Train on the first N training images only.
+    #[arg(long)]
+    pub train_limit: Option<usize>,
+    /// Evaluate on the first N test images only.
+    #[arg(long)]
+    pub test_limit: Option<usize>,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub device: DeviceArg,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub common: ModelArgs,
+    #[arg(long, value_enum, default_value = "baseline")]
+    pub mode: TrainMode,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output directory: checkpoints, metrics.csv, metrics.json, PNG plots.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue from the newest checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub common: ModelArgs,
+    /// Comma-separated modes.
+    #[arg(long, value_delimiter = ',', default_value = "baseline,ga,hdfgd,sa")]
+    pub modes: Vec<TrainMode>,
+    /// Seeds 0..N per mode.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// Accuracy for the "epochs to target" column.
+    #[arg(long, default_value_t = 0.9)]
+    pub target: f64,
+    /// Where runs and the overlay plot go.
+    #[arg(long, default_value = "foil-compare")]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlotArgs {
+    /// The activation, in x.
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Plot over [-R, R].
+    #[arg(long, default_value_t = 2.0)]
+    pub range: f64,
+}
+
+fn fail(code: i32, msg: String) -> Outcome {
+    Outcome { code, stdout: String::new(), stderr: format!("error: {msg}\n") }
+}
+
+fn defaults(kind: ModelKind) -> (usize, usize) {
+    match kind {
+        ModelKind::Mlp => (2, 128),
+        ModelKind::Resnet => (2, 16),
+        ModelKind::Vit => (2, 32),
+    }
+}
+
+fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> TrainConfig {
+    let kind = match c.model {
+        ModelArg::Mlp => ModelKind::Mlp,
+        ModelArg::Resnet => ModelKind::Resnet,
+        ModelArg::Vit => ModelKind::Vit,
+    };
+    let (d, w) = defaults(kind);
+    let model = ModelConfig {
+        kind,
+        act: c.act.clone(),
+        mode,
+        depth: c.depth.unwrap_or(d),
+        width: c.width.unwrap_or(w),
+        channels: data.channels,
+        side: data.side,
+        classes: data.classes,
+    };
+    TrainConfig {
+        batch_size: c.batch_size.max(1),
+        learning_rate: c.lr,
+        train_limit: c.train_limit,
+        test_limit: c.test_limit,
+        ..TrainConfig::new(model, c.epochs, seed)
+    }
+}
+
+fn load_data(c: &ModelArgs) -> Result<Dataset, Outcome> {
+    if c.device == DeviceArg::Wgpu {
+        return Err(fail(2, "--device wgpu is not available in this build; use --device flex".into()));
+    }
+    let mut d = match &c.data {
+        None => Dataset::mnist_embedded(),
+        Some(dir) => Dataset::from_dir(dir),
+    }
+    .map_err(|e| fail(2, format!("dataset: {e}")))?;
+    d.truncate(c.train_limit, c.test_limit);
+    Ok(d)
+}
+
+/// Validates the activation and mode before anything is written.
+fn check_rewrite(act: &str, mode: Mode) -> Result<(), Outcome> {
+    Rewriter::new(act)
+        .and_then(|mut r| r.plan(mode, 2).map(|_| ()))
+        .map_err(|e| fail(e.exit_code(), format!("--act '{act}' --mode {mode}: {e}")))
+}
+
+/// indicatif progress: one bar per epoch with loss and throughput.
+struct Bars {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    label: String,
+}
+
+impl Bars {
+    fn new(quiet: bool, label: String) -> Self {
+        Bars { bar: None, quiet, label }
+    }
+}
+
+impl Observer for Bars {
+    fn resumed(&mut self, from_epoch: usize, path: &Path) {
+        if !self.quiet {
+            eprintln!("{}resuming after epoch {from_epoch} from {}", self.label, path.display());
+        }
+    }
+    fn epoch_start(&mut self, epoch: usize, epochs: usize, batches: usize) {
+        if self.quiet {
+            return;
+        }
+        let bar = ProgressBar::new(batches as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("{}epoch {epoch}/{epochs}", self.label));
+        bar.enable_steady_tick(Duration::from_millis(250));
+        self.bar = Some(bar);
+    }
+    fn batch(&mut self, done: usize, loss: f64, ips: f64) {
+        if let Some(b) = &self.bar {
+            b.set_position(done as u64);
+            b.set_message(format!("loss {loss:.4}  {ips:.0} img/s"));
+        }
+    }
+    fn epoch_end(&mut self, m: &EpochMetrics) {
+        if let Some(b) = self.bar.take() {
+            b.finish_with_message(format!(
+                "train loss {:.4}  test loss {:.4}  test acc {:.4}  {:.1}s ({:.0} img/s)",
+                m.train_loss, m.test_loss, m.test_accuracy, m.seconds, m.images_per_second
+            ));
+        }
+    }
+}
+
+fn train_error(e: TrainError) -> Outcome {
+    fail(e.exit_code(), e.to_string())
+}
+
+pub fn train(a: &TrainArgs) -> Outcome {
+    let mode = Mode::from(a.mode);
+    if let Err(o) = check_rewrite(&a.common.act, mode) {
+        return o;
+    }
+    // Report an unusable --out before loading data or training.
+    if let Err(e) = rt::check_out_dir(&a.out) {
+        return train_error(e);
+    }
+    let data = match load_data(&a.common) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let cfg = config(&a.common, mode, a.seed, &data);
+    let mut bars = Bars::new(a.quiet, String::new());
+    match rt::train(&cfg, &data, &a.out, a.resume, &mut bars) {
+        Err(e) => train_error(e),
+        Ok(s) => {
+            let mut out = format!(
+                "trained {} ({} {}, depth {}, width {}) on {} for {} epochs, seed {}{}\n",
+                a.common.act,
+                format!("{:?}", cfg.model.kind).to_lowercase(),
+                mode,
+                cfg.model.depth,
+                cfg.model.width,
+                data.name,
+                cfg.epochs,
+                cfg.seed,
+                s.resumed_from.map(|e| format!(" (resumed after epoch {e})")).unwrap_or_default()
+            );
+            out += "| epoch | train loss | test loss | test acc | s |\n|---|---|---|---|---|\n";
+            for m in &s.history {
+                out += &format!("| {} | {:.4} | {:.4} | {:.4} | {:.1} |\n", m.epoch, m.train_loss, m.test_loss, m.test_accuracy, m.seconds);
+            }
+            if let Some(m) = s.history.iter().find(|m| !m.train_loss.is_finite()) {
+                out += &format!(
+                    "warning: training diverged (non-finite loss) in epoch {}: the rewritten activation overflowed; try a smaller --lr or another --mode\n",
+                    m.epoch
+                );
+            }
+            out += &format!(
+                "final test accuracy {:.4}; wrote {}/metrics.csv, metrics.json, curves.png, grad_magnitudes.png, checkpoints\n",
+                s.final_accuracy(),
+                a.out.display()
+            );
+            Outcome { code: 0, stdout: out, stderr: String::new() }
+        }
+    }
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = if v.len() > 1 { v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+    (m, var.sqrt())
+}
+
+pub fn compare(a: &CompareArgs) -> Outcome {
+    for &m in &a.modes {
+        if let Err(o) = check_rewrite(&a.common.act, m.into()) {
+            return o;
+        }
+    }
+    if let Err(e) = rt::check_out_dir(&a.out) {
+        return train_error(e);
+    }
+    let data = match load_data(&a.common) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let mut table = format!(
+        "{} on {}, {} epochs, {} seeds\n\n| mode | test accuracy (mean ± std) | epochs to {:.2} | s/epoch |\n|---|---|---|---|\n",
+        a.common.act, data.name, a.common.epochs, a.seeds, a.target
+    );
+    let mut curves = Vec::new();
+    for &m in &a.modes {
+        let mode = Mode::from(m);
+        let mut finals = Vec::new();
+        let mut to_target = Vec::new();
+        let mut secs = Vec::new();
+        let mut acc_by_epoch = vec![Vec::new(); a.common.epochs];
+        for seed in 0..a.seeds {
+            let cfg = config(&a.common, mode, seed, &data);
+            let dir = a.out.join(format!("{mode}-seed{seed}"));
+            let mut bars = Bars::new(a.quiet, format!("{mode} seed {seed} "));
+            let s = match rt::train(&cfg, &data, &dir, false, &mut bars) {
+                Ok(s) => s,
+                Err(e) => return train_error(e),
+            };
+            finals.push(s.final_accuracy());
+            if let Some(e) = s.history.iter().find(|h| h.test_accuracy >= a.target) {
+                to_target.push(e.epoch as f64);
+            }
+            for h in &s.history {
+                secs.push(h.seconds);
+                if let Some(v) = acc_by_epoch.get_mut(h.epoch - 1) {
+                    v.push(h.test_accuracy);
+                }
+            }
+        }
+        let (m_acc, s_acc) = mean_std(&finals);
+        let tt = if to_target.is_empty() {
+            "not reached".to_string()
+        } else {
+            let (m, _) = mean_std(&to_target);
+            format!("{m:.1} ({}/{} runs)", to_target.len(), a.seeds)
+        };
+        table += &format!("| {mode} | {m_acc:.4} ± {s_acc:.4} | {tt} | {:.2} |\n", mean_std(&secs).0);
+        let pts: Vec<(f64, f64)> = acc_by_epoch.iter().enumerate().filter(|(_, v)| !v.is_empty()).map(|(i, v)| ((i + 1) as f64, mean_std(v).0)).collect();
+        curves.push((mode.to_string(), pts));
+    }
+    let png = a.out.join("compare.png");
+    if let Err(e) = rt::plot::overlay(&png, vec![(format!("test accuracy: {}", a.common.act), "epoch".into(), "mean test accuracy".into(), curves)]) {
+        return fail(1, e);
+    }
+    table += &format!("\noverlay plot: {}\n", png.display());
+    Outcome { code: 0, stdout: table, stderr: String::new() }
+}
+
+pub fn plot(a: &PlotArgs) -> Outcome {
+    use foil_compiler::ga::{derive_global_adversarial, GaOptions};
+    let f = match foil_compiler::parse::parse(&a.expr) {
+        Ok(f) => f,
+        Err(e) => return Outcome { code: 2, stdout: String::new(), stderr: format!("{:?}", miette::Report::new(e)) },
+    };
+    if let Err(e) = foil_compiler::ga::require_x(&f) {
+        return fail(e.exit_code(), e.to_string());
+    }
+    let df = foil_compiler::diff::derivative(&f, "x");
+    let ga = derive_global_adversarial(&f, &GaOptions::default());
+    let r = a.range.abs().max(1e-3);
+    let xs: Vec<f64> = (0..=400).map(|i| -r + 2.0 * r * i as f64 / 400.0).collect();
+    let curve = |e: &foil_compiler::lang::Expr| xs.iter().map(|&x| (x, foil_compiler::eval::eval1(e, "x", x))).collect::<Vec<_>>();
+    let mut values = vec![("f".to_string(), curve(&f))];
+    let mut slopes = vec![("f'".to_string(), curve(&df))];
+    let note = match &ga {
+        Ok(g) => {
+            values.push(("g (GA)".into(), curve(&g.adversarial)));
+            slopes.push(("g'".into(), curve(&g.adversarial_derivative)));
+            None
+        }
+        Err(e) => Some(e),
+    };
+    let title = foil_compiler::print::to_spec(&f);
+    if let Err(e) = rt::plot::overlay(
+        &a.out,
+        vec![
+            (format!("{title} and its GA"), "x".into(), "value".into(), values),
+            ("derivatives".into(), "x".into(), "slope".into(), slopes),
+        ],
+    ) {
+        return fail(1, e);
+    }
+    match (note, ga.as_ref()) {
+        (Some(e), _) => Outcome {
+            code: e.exit_code(),
+            stdout: format!("wrote {} (f and f' only)\n", a.out.display()),
+            stderr: format!("error[{}]: no GA to plot: {e}\n", e.kind()),
+        },
+        (None, Ok(g)) => Outcome {
+            code: 0,
+            stdout: format!(
+                "f(x) = {title}\ng(x) = {}\nwrote {}\n",
+                foil_compiler::print::to_spec(&g.adversarial),
+                a.out.display()
+            ),
+            stderr: String::new(),
+        },
+        (None, Err(_)) => unreachable!(),
+    }
+}

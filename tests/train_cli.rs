@@ -1,0 +1,186 @@
+#![cfg(feature = "train")]
+//! `foil train` / `compare` / `plot` through the real binary: kill-and-resume
+//! determinism, damaged checkpoints, unusable --out, and the files a run writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn foil() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_foil"))
+}
+
+/// A short MLP run: 1,500 training images, 500 test images.
+fn train_args(out: &Path, epochs: usize, seed: u64) -> Vec<String> {
+    [
+        "train", "--model", "mlp", "--act", "tanh(x)", "--mode", "ga", "--epochs", &epochs.to_string(), "--seed",
+        &seed.to_string(), "--width", "64", "--train-limit", "1500", "--test-limit", "500", "--quiet", "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([out.display().to_string()])
+    .collect()
+}
+
+fn run(args: &[String]) -> Output {
+    foil().args(args).output().expect("foil runs")
+}
+
+fn csv_rows(dir: &Path) -> Vec<Vec<String>> {
+    let s = std::fs::read_to_string(dir.join("metrics.csv")).expect("metrics.csv");
+    let mut lines = s.lines();
+    assert_eq!(lines.next(), Some("epoch,train_loss,test_loss,test_accuracy,seconds"));
+    lines.map(|l| l.split(',').map(String::from).collect()).collect()
+}
+
+fn is_png(p: &Path) -> bool {
+    std::fs::read(p).map(|b| b.len() > 1000 && b.starts_with(b"\x89PNG\r\n\x1a\n")).unwrap_or(false)
+}
+
+fn ckpt(dir: &Path, epoch: usize) -> PathBuf {
+    dir.join(format!("checkpoint-epoch-{epoch:04}.bin"))
+}
+
+#[test]
+fn a_run_killed_after_epoch_1_and_resumed_ends_where_an_uninterrupted_run_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (full, killed) = (tmp.path().join("full"), tmp.path().join("killed"));
+
+    let o = run(&train_args(&full, 3, 42));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let full_rows = csv_rows(&full);
+    assert_eq!(full_rows.len(), 3);
+    for f in ["curves.png", "grad_magnitudes.png"] {
+        assert!(is_png(&full.join(f)), "{f} is not a PNG");
+    }
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(full.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(json["epochs"].as_array().unwrap().len(), 3);
+
+    // Start the same run, SIGKILL it as soon as the epoch-1 checkpoint exists.
+    let mut child = foil().args(train_args(&killed, 3, 42)).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let t = Instant::now();
+    while !ckpt(&killed, 1).exists() {
+        assert!(t.elapsed() < Duration::from_secs(300), "no epoch-1 checkpoint");
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!("training exited early: {st}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    assert!(!ckpt(&killed, 3).exists(), "the run finished before it could be killed");
+
+    let mut args = train_args(&killed, 3, 42);
+    args.push("--resume".into());
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("resumed after epoch"), "{}", String::from_utf8_lossy(&o.stdout));
+    let rows = csv_rows(&killed);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    // Same losses and accuracy per epoch (columns 1..=3); seconds may differ.
+    for (a, b) in rows.iter().zip(&full_rows) {
+        assert_eq!(a[..4], b[..4], "resumed run diverged: {rows:?} vs {full_rows:?}");
+    }
+}
+
+#[test]
+fn a_damaged_latest_checkpoint_is_a_clear_error_and_the_previous_one_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let o = run(&train_args(&dir, 2, 7));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let good = std::fs::read(ckpt(&dir, 1)).unwrap();
+    let latest = std::fs::read(ckpt(&dir, 2)).unwrap();
+
+    for damaged in [latest[..latest.len() / 2].to_vec(), {
+        let mut b = latest.clone();
+        let i = b.len() - 100;
+        b[i] ^= 0xff;
+        b
+    }] {
+        std::fs::write(ckpt(&dir, 2), &damaged).unwrap();
+        let mut args = train_args(&dir, 3, 7);
+        args.push("--resume".into());
+        let o = run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("checkpoint-epoch-0002.bin") && err.contains("corrupt"), "{err}");
+        assert!(err.contains("checkpoint-epoch-0001.bin"), "the previous good checkpoint is named: {err}");
+        assert_eq!(std::fs::read(ckpt(&dir, 1)).unwrap(), good, "previous checkpoint untouched");
+        assert_eq!(std::fs::read(ckpt(&dir, 2)).unwrap(), damaged, "damaged file left in place");
+        assert!(!ckpt(&dir, 3).exists());
+    }
+
+    // Moving the damaged file away resumes from epoch 1.
+    std::fs::rename(ckpt(&dir, 2), dir.join("damaged.bin")).unwrap();
+    let mut args = train_args(&dir, 2, 7);
+    args.push("--resume".into());
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("resumed after epoch 1"));
+    assert_eq!(csv_rows(&dir).len(), 2);
+}
+
+#[test]
+fn an_unusable_out_is_reported_before_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let t = Instant::now();
+    let o = run(&train_args(&file.join("sub"), 1, 0));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not usable"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&train_args(&file, 1, 0));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(t.elapsed() < Duration::from_secs(20), "reported before training");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let ro = tmp.path().join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+        // root ignores permissions; only assert when the directory is really read-only.
+        if std::fs::write(ro.join("probe"), "x").is_err() {
+            let o = run(&train_args(&ro, 1, 0));
+            assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+            assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write"));
+        } else {
+            eprintln!("note: running as root, a 0555 directory is writable; read-only case not exercised");
+        }
+    }
+}
+
+#[test]
+fn refused_modes_and_bad_expressions_exit_with_the_cli_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = train_args(&tmp.path().join("r"), 1, 0);
+    let i = args.iter().position(|a| a == "tanh(x)").unwrap();
+    args[i] = "x*sigmoid(x)".into(); // GA refused: f' has a zero
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    args[i] = "tanh(".into();
+    assert_eq!(run(&args).status.code(), Some(2));
+    assert!(!tmp.path().join("r").join("metrics.csv").exists());
+}
+
+#[test]
+fn plot_writes_a_png_and_compare_prints_a_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let png = tmp.path().join("tanh.png");
+    let o = foil().args(["plot", "tanh(x)", "--out"]).arg(&png).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(is_png(&png));
+
+    let out = tmp.path().join("cmp");
+    let o = foil()
+        .args(["compare", "--model", "mlp", "--act", "tanh(x)", "--modes", "baseline,ga", "--seeds", "2", "--epochs", "1"])
+        .args(["--width", "32", "--train-limit", "500", "--test-limit", "200", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(s.contains("| mode | test accuracy (mean ± std)") && s.contains("| baseline |") && s.contains("| ga |"), "{s}");
+    assert!(is_png(&out.join("compare.png")));
+}
