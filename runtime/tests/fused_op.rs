@@ -1,3 +1,4 @@
+#![cfg(feature = "train")]
 //! The fused activation op on Flex: forward equals the f64 reference, and the
 //! gradient autodiff takes through the op's hand-written backward equals f64
 //! central finite differences of the expression, for one-input kernels (f and

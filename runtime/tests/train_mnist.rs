@@ -1,3 +1,4 @@
+#![cfg(feature = "train")]
 //! Training on the embedded MNIST digits (Flex). Dependencies are built with
 //! opt-level 2 even in the dev profile (root Cargo.toml), so these run at a
 //! usable speed under a plain `cargo test`; each test prints its timings.
