@@ -172,6 +172,16 @@ fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> TrainConfig {
     }
 }
 
+/// Everything that can fail before training, in the order a user wants to
+/// hear it: the rewrite the maths refuses, an unusable --out, then the data.
+fn prepare(common: &ModelArgs, modes: &[Mode], out: &Path) -> Result<Dataset, Outcome> {
+    for &m in modes {
+        check_rewrite(&common.act, m)?;
+    }
+    rt::check_out_dir(out).map_err(train_error)?;
+    load_data(common)
+}
+
 fn load_data(c: &ModelArgs) -> Result<Dataset, Outcome> {
     if c.device == DeviceArg::Wgpu {
         return Err(fail(2, "--device wgpu is not available in this build; use --device flex".into()));
@@ -247,14 +257,7 @@ fn train_error(e: TrainError) -> Outcome {
 
 pub fn train(a: &TrainArgs) -> Outcome {
     let mode = Mode::from(a.mode);
-    if let Err(o) = check_rewrite(&a.common.act, mode) {
-        return o;
-    }
-    // Report an unusable --out before loading data or training.
-    if let Err(e) = rt::check_out_dir(&a.out) {
-        return train_error(e);
-    }
-    let data = match load_data(&a.common) {
+    let data = match prepare(&a.common, &[mode], &a.out) {
         Ok(d) => d,
         Err(o) => return o,
     };
@@ -303,15 +306,8 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
 }
 
 pub fn compare(a: &CompareArgs) -> Outcome {
-    for &m in &a.modes {
-        if let Err(o) = check_rewrite(&a.common.act, m.into()) {
-            return o;
-        }
-    }
-    if let Err(e) = rt::check_out_dir(&a.out) {
-        return train_error(e);
-    }
-    let data = match load_data(&a.common) {
+    let modes: Vec<Mode> = a.modes.iter().map(|&m| m.into()).collect();
+    let data = match prepare(&a.common, &modes, &a.out) {
         Ok(d) => d,
         Err(o) => return o,
     };

@@ -134,28 +134,23 @@ pub fn scaled(b: &mut Builder, c: f64, t: Id) -> Id {
 
 /// `Σ cᵢ uⁱ`, lowest degree first (`x + x^3/3`).
 pub fn poly(b: &mut Builder, coeffs: &[f64], u: Id) -> Id {
-    let coeffs = &significant(coeffs);
-    let terms: Vec<Id> = coeffs
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| **c != 0.0)
-        .map(|(i, &c)| {
-            let p = b.powi(u, i as i32);
-            scaled(b, c, p)
-        })
-        .collect();
-    b.sum(terms)
+    poly_ordered(b, coeffs, u, false)
 }
 
 /// `Σ cᵢ uⁱ`, highest degree first (`x^2 + 4/3`), as inside logs and roots.
 pub fn poly_desc(b: &mut Builder, coeffs: &[f64], u: Id) -> Id {
-    let coeffs = &significant(coeffs);
-    let terms: Vec<Id> = coeffs
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(_, c)| **c != 0.0)
-        .map(|(i, &c)| {
+    poly_ordered(b, coeffs, u, true)
+}
+
+fn poly_ordered(b: &mut Builder, coeffs: &[f64], u: Id, highest_first: bool) -> Id {
+    let coeffs = significant(coeffs);
+    let mut powers: Vec<(usize, f64)> = coeffs.iter().copied().enumerate().filter(|(_, c)| *c != 0.0).collect();
+    if highest_first {
+        powers.reverse();
+    }
+    let terms: Vec<Id> = powers
+        .into_iter()
+        .map(|(i, c)| {
             let p = b.powi(u, i as i32);
             scaled(b, c, p)
         })
