@@ -7,7 +7,7 @@ use std::time::Duration;
 use foil_runtime::burn::{Mode, Rewriter};
 use foil_runtime::train::metrics::EpochMetrics;
 use foil_runtime::train::models::{ModelConfig, ModelKind};
-use foil_runtime::train::{self as rt, Dataset, Observer, TrainConfig, TrainError};
+use foil_runtime::train::{self as rt, BackendKind, Dataset, Observer, Placement, TrainConfig, TrainError};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::Outcome;
@@ -44,10 +44,22 @@ pub enum ModelArg {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum DeviceArg {
-    /// burn's pure-Rust CPU backend.
+    /// burn's pure-Rust CPU backend (deterministic for a given seed).
     Flex,
-    /// A GPU through wgpu (not available in this build yet).
+    /// burn's CubeCL backend on a GPU through wgpu (Vulkan/Metal/DX12).
     Wgpu,
+    /// burn's CubeCL backend on CUDA (a build with `--features cuda`).
+    Cuda,
+}
+
+impl From<DeviceArg> for BackendKind {
+    fn from(d: DeviceArg) -> BackendKind {
+        match d {
+            DeviceArg::Flex => BackendKind::Flex,
+            DeviceArg::Wgpu => BackendKind::Wgpu,
+            DeviceArg::Cuda => BackendKind::Cuda,
+        }
+    }
 }
 
 /// Model and data options shared by `train` and `compare`.
@@ -55,8 +67,8 @@ pub enum DeviceArg {
 pub struct ModelArgs {
     #[arg(long, value_enum, default_value = "mlp")]
     pub model: ModelArg,
-    /// The activation f, in x (SPEC §1 syntax), e.g. 'tanh(x)'.
-    #[arg(long, allow_hyphen_values = true)]
+    /// The activation f, in x (SPEC §1 syntax), e.g. 'x*sigmoid(x)'.
+    #[arg(long, allow_hyphen_values = true, default_value = "tanh(x)")]
     pub act: String,
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
@@ -81,6 +93,16 @@ pub struct ModelArgs {
     pub test_limit: Option<usize>,
     #[arg(long, value_enum, default_value = "flex")]
     pub device: DeviceArg,
+    /// Data-parallel replicas: each batch is split across N devices (N threads
+    /// on flex, which has one device; round-robin over the adapters found on a GPU backend).
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub devices: usize,
+}
+
+impl ModelArgs {
+    fn placement(&self) -> Placement {
+        Placement::new(self.device.into(), self.devices)
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -173,19 +195,17 @@ fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> TrainConfig {
 }
 
 /// Everything that can fail before training, in the order a user wants to
-/// hear it: the rewrite the maths refuses, an unusable --out, then the data.
+/// hear it: the rewrite the maths refuses, an unusable --out, the device, then the data.
 fn prepare(common: &ModelArgs, modes: &[Mode], out: &Path) -> Result<Dataset, Outcome> {
     for &m in modes {
         check_rewrite(&common.act, m)?;
     }
     rt::check_out_dir(out).map_err(train_error)?;
+    common.placement().replica_devices().map_err(train_error)?;
     load_data(common)
 }
 
 fn load_data(c: &ModelArgs) -> Result<Dataset, Outcome> {
-    if c.device == DeviceArg::Wgpu {
-        return Err(fail(2, "--device wgpu is not available in this build; use --device flex".into()));
-    }
     let mut d = match &c.data {
         None => Dataset::mnist_embedded(),
         Some(dir) => Dataset::from_dir(dir),
@@ -263,11 +283,11 @@ pub fn train(a: &TrainArgs) -> Outcome {
     };
     let cfg = config(&a.common, mode, a.seed, &data);
     let mut bars = Bars::new(a.quiet, String::new());
-    match rt::train(&cfg, &data, &a.out, a.resume, &mut bars) {
+    match rt::train(&cfg, &data, &a.out, a.resume, &a.common.placement(), &mut bars) {
         Err(e) => train_error(e),
         Ok(s) => {
             let mut out = format!(
-                "trained {} ({} {}, depth {}, width {}) on {} for {} epochs, seed {}{}\n",
+                "trained {} ({} {}, depth {}, width {}) on {} for {} epochs, seed {}, {}{}\n",
                 a.common.act,
                 format!("{:?}", cfg.model.kind).to_lowercase(),
                 mode,
@@ -276,6 +296,7 @@ pub fn train(a: &TrainArgs) -> Outcome {
                 data.name,
                 cfg.epochs,
                 cfg.seed,
+                placement_text(&a.common.placement()),
                 s.resumed_from.map(|e| format!(" (resumed after epoch {e})")).unwrap_or_default()
             );
             out += "| epoch | train loss | test loss | test acc | s |\n|---|---|---|---|---|\n";
@@ -298,6 +319,13 @@ pub fn train(a: &TrainArgs) -> Outcome {
     }
 }
 
+fn placement_text(p: &Placement) -> String {
+    match p.devices {
+        1 => format!("on {}", p.backend),
+        n => format!("data-parallel over {n} {} replicas", p.backend),
+    }
+}
+
 fn mean_std(v: &[f64]) -> (f64, f64) {
     let n = v.len().max(1) as f64;
     let m = v.iter().sum::<f64>() / n;
@@ -312,8 +340,8 @@ pub fn compare(a: &CompareArgs) -> Outcome {
         Err(o) => return o,
     };
     let mut table = format!(
-        "{} on {}, {} epochs, {} seeds\n\n| mode | test accuracy (mean ± std) | epochs to {:.2} | s/epoch |\n|---|---|---|---|\n",
-        a.common.act, data.name, a.common.epochs, a.seeds, a.target
+        "{} on {}, {} epochs, {} seeds, {}\n\n| mode | test accuracy (mean ± std) | epochs to {:.2} | s/epoch |\n|---|---|---|---|\n",
+        a.common.act, data.name, a.common.epochs, a.seeds, placement_text(&a.common.placement()), a.target
     );
     let mut curves = Vec::new();
     for &m in &a.modes {
@@ -326,7 +354,7 @@ pub fn compare(a: &CompareArgs) -> Outcome {
             let cfg = config(&a.common, mode, seed, &data);
             let dir = a.out.join(format!("{mode}-seed{seed}"));
             let mut bars = Bars::new(a.quiet, format!("{mode} seed {seed} "));
-            let s = match rt::train(&cfg, &data, &dir, false, &mut bars) {
+            let s = match rt::train(&cfg, &data, &dir, false, &a.common.placement(), &mut bars) {
                 Ok(s) => s,
                 Err(e) => return train_error(e),
             };

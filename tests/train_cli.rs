@@ -134,21 +134,71 @@ fn an_unusable_out_is_reported_before_training() {
     assert_eq!(o.status.code(), Some(2));
     assert!(t.elapsed() < Duration::from_secs(20), "reported before training");
 
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let ro = tmp.path().join("ro");
-        std::fs::create_dir(&ro).unwrap();
-        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
-        // root ignores permissions; only assert when the directory is really read-only.
-        if std::fs::write(ro.join("probe"), "x").is_err() {
-            let o = run(&train_args(&ro, 1, 0));
-            assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
-            assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write"));
-        } else {
-            eprintln!("note: running as root, a 0555 directory is writable; read-only case not exercised");
+}
+
+/// A tmpfs mounted for one test (needs root, as CI has); unmounted on drop.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, options: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(at).ok()?;
+        let ok = Command::new("mount").args(["-t", "tmpfs", "-o", options, "tmpfs"]).arg(at).stderr(Stdio::null()).status();
+        match ok {
+            Ok(s) if s.success() => Some(Tmpfs(at.to_path_buf())),
+            _ => {
+                eprintln!("SKIP ============ cannot mount a tmpfs ({options}) here (not root?): case not exercised ============");
+                if std::env::var("FOIL_REQUIRE_GPU").as_deref() == Ok("1") {
+                    panic!("CI (FOIL_REQUIRE_GPU=1) runs as root and must exercise the full/read-only filesystem cases");
+                }
+                None
+            }
         }
     }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_or_read_only_filesystem_is_reported_before_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 256 KiB: the run's checkpoints (width 64: ~0.6 MiB each) cannot fit.
+    if let Some(full) = Tmpfs::mount(&tmp.path().join("full"), "size=256k") {
+        let t = Instant::now();
+        let o = run(&train_args(&full.0.join("run"), 2, 0));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("not enough free space") && err.contains("full/run"), "{err}");
+        assert!(!full.0.join("run").join("metrics.csv").exists(), "nothing trained");
+        assert!(t.elapsed() < Duration::from_secs(30), "reported before training");
+    }
+    if let Some(ro) = Tmpfs::mount(&tmp.path().join("ro"), "ro") {
+        let o = run(&train_args(&ro.0.join("run"), 1, 0));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("not usable") && err.contains("Read-only"), "{err}");
+    }
+}
+
+#[test]
+fn data_parallel_over_two_replicas_trains_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = train_args(&tmp.path().join("dp"), 1, 3);
+    args.extend(["--devices".into(), "2".into()]);
+    let o = run(&args);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("data-parallel over 2 flex replicas"), "{out}");
+    let rows = csv_rows(&tmp.path().join("dp"));
+    let acc: f64 = rows[0][3].parse().unwrap();
+    assert!(acc > 0.6, "2-replica run learns: {rows:?}");
+    *args.last_mut().unwrap() = "0".into();
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--devices"), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]

@@ -1,20 +1,19 @@
 #![cfg(feature = "train")]
-//! Training on the embedded MNIST digits (Flex). Dependencies are built with
-//! opt-level 2 even in the dev profile (root Cargo.toml), so these run at a
-//! usable speed under a plain `cargo test`; each test prints its timings.
+//! Training on the embedded MNIST digits (Flex, one device); each test prints
+//! its timings.
 
 use std::time::Instant;
 
 use foil_runtime::burn::Mode;
 use foil_runtime::train::models::{ModelConfig, ModelKind};
-use foil_runtime::train::{train, Dataset, Quiet, TrainConfig};
+use foil_runtime::train::{train, Dataset, Placement, Quiet, TrainConfig};
 
 fn run(mode: Mode) -> f64 {
     let data = Dataset::mnist_embedded().unwrap();
     let cfg = TrainConfig { batch_size: 32, ..TrainConfig::new(ModelConfig::mlp("tanh(x)", mode, 2, 256), 2, 1) };
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
-    let s = train(&cfg, &data, dir.path(), false, &mut Quiet).unwrap();
+    let s = train(&cfg, &data, dir.path(), false, &Placement::default(), &mut Quiet).unwrap();
     let acc = s.final_accuracy();
     eprintln!(
         "mlp tanh {mode}: test accuracy {:?} in {:.1}s (train s/epoch {:?})",
@@ -60,7 +59,7 @@ fn every_model_and_mode_trains_one_epoch_on_a_slice() {
         let cfg = TrainConfig { batch_size: 32, ..TrainConfig::new(model, 1, 3) };
         let dir = tempfile::tempdir().unwrap();
         let t = Instant::now();
-        let s = train(&cfg, &data, dir.path(), false, &mut Quiet).unwrap();
+        let s = train(&cfg, &data, dir.path(), false, &Placement::default(), &mut Quiet).unwrap();
         let m = &s.history[0];
         eprintln!("{kind:?} {mode}: loss {:.3} → test acc {:.3} in {:.1}s", m.train_loss, m.test_accuracy, t.elapsed().as_secs_f64());
         assert!(m.train_loss.is_finite() && m.test_loss.is_finite(), "{kind:?} {mode}: {m:?}");

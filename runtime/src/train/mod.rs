@@ -9,13 +9,14 @@
 pub mod checkpoint;
 pub mod metrics;
 pub mod models;
+pub mod placement;
 pub mod plot;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ::burn::module::{Module, ModuleVisitor, Param};
-use ::burn::optim::{AdamConfig, GradientsParams};
+use ::burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams};
 use ::burn::tensor::{activation::log_softmax, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,7 @@ use crate::data::{DataError, Mnist};
 use checkpoint::{Checkpoint, CheckpointError, CheckpointHeader};
 use metrics::{EpochMetrics, LayerGrad};
 use models::{Model, ModelConfig};
+pub use placement::{BackendKind, Placement};
 
 /// Everything that determines a run's result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -177,6 +179,8 @@ pub enum TrainError {
     Data(#[from] DataError),
     #[error("plot: {0}")]
     Plot(String),
+    #[error("--device {backend} is not available: {reason}")]
+    Device { backend: BackendKind, reason: String },
 }
 
 impl TrainError {
@@ -184,7 +188,7 @@ impl TrainError {
     pub fn exit_code(&self) -> i32 {
         match self {
             TrainError::Rewrite(e) => e.exit_code(),
-            TrainError::OutDir { .. } | TrainError::ConfigMismatch { .. } | TrainError::Data(_) => 2,
+            TrainError::OutDir { .. } | TrainError::ConfigMismatch { .. } | TrainError::Data(_) | TrainError::Device { .. } => 2,
             _ => 1,
         }
     }
@@ -217,9 +221,50 @@ pub fn check_out_dir(dir: &Path) -> Result<(), TrainError> {
     Ok(())
 }
 
-/// The training device: Flex with autodiff.
-pub fn flex_device() -> Device {
-    Device::flex().autodiff()
+/// Space for what a run will write: one checkpoint per remaining epoch
+/// (parameters and Adam's two moments, f32) plus metrics and plots. Checked
+/// against the free space of `dir`'s filesystem, and one checkpoint's worth is
+/// really written and removed, so a full disk or a quota is reported before
+/// the first step rather than at the end of an epoch.
+fn check_out_space(dir: &Path, params: usize, epochs_left: usize) -> Result<(), TrainError> {
+    const PLOTS_AND_METRICS: u64 = 2 << 20;
+    let checkpoint = (params as u64) * 4 * 3 + (64 << 10);
+    let need = checkpoint * epochs_left as u64 + PLOTS_AND_METRICS;
+    let bad = |reason: String| TrainError::OutDir { path: dir.to_path_buf(), reason };
+    let free = fs4::available_space(dir).map_err(|e| bad(format!("cannot query its free space: {e}")))?;
+    if free < need {
+        return Err(bad(format!(
+            "not enough free space: this run writes about {} ({epochs_left} checkpoints of {} plus metrics and plots), the filesystem has {} free",
+            human_bytes(need),
+            human_bytes(checkpoint),
+            human_bytes(free)
+        )));
+    }
+    let probe = dir.join(format!(".foil-space-probe-{}", std::process::id()));
+    let written = write_zeros(&probe, checkpoint);
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| bad(format!("cannot write a checkpoint-sized file ({}) into it: {e}", human_bytes(checkpoint))))
+}
+
+fn write_zeros(path: &Path, bytes: u64) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    let block = vec![0u8; 1 << 16];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        f.write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    f.sync_all()
+}
+
+fn human_bytes(b: u64) -> String {
+    match b {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b => format!("{:.0} KiB", b as f64 / 1024.0),
+    }
 }
 
 /// A tiny deterministic RNG (splitmix64) for batch order.
@@ -296,16 +341,64 @@ pub fn evaluate(model: &Model, data: &Dataset, device: &Device) -> (f64, f64) {
     (loss_sum / n.max(1) as f64, correct as f64 / n.max(1) as f64)
 }
 
-fn header_json(cfg: &TrainConfig, data: &Dataset) -> serde_json::Value {
-    serde_json::json!({ "config": cfg, "dataset": data.name, "device": "flex" })
+fn header_json(cfg: &TrainConfig, data: &Dataset, placement: &Placement) -> serde_json::Value {
+    serde_json::json!({ "config": cfg, "dataset": data.name, "device": placement.backend, "devices": placement.devices })
+}
+
+/// The loss of one batch and its gradients on `replicas[0]`, computed
+/// data-parallel over the replicas (see [`placement`]). One replica is the
+/// plain single-device step.
+fn batch_gradients(model: &Model, data: &Dataset, idx: &[usize], replicas: &[Device]) -> (f32, GradientsParams) {
+    let main = &replicas[0];
+    if replicas.len() == 1 {
+        let (x, y) = data.batch(&data.train_images, &data.train_labels, idx, main);
+        let loss = cross_entropy(model.forward(x), y);
+        let loss_value: f32 = loss.clone().into_scalar();
+        return (loss_value, GradientsParams::from_grads(loss.backward(), model));
+    }
+    let shard_len = idx.len().div_ceil(replicas.len());
+    let shards: Vec<(&[usize], &Device)> = idx.chunks(shard_len).zip(replicas).collect();
+    let parts: Vec<(f32, GradientsParams)> = std::thread::scope(|s| {
+        let handles: Vec<_> = shards
+            .iter()
+            .map(|&(shard, device)| {
+                let replica = model.clone().fork(device);
+                s.spawn(move || {
+                    let (x, y) = data.batch(&data.train_images, &data.train_labels, shard, device);
+                    let weight = shard.len() as f64 / idx.len() as f64;
+                    let loss = cross_entropy(replica.forward(x), y).mul_scalar(weight);
+                    let loss_value: f32 = loss.clone().into_scalar();
+                    let grads = GradientsParams::from_grads(loss.backward(), &replica);
+                    (loss_value, grads.to_device(main, &replica))
+                })
+            })
+            .collect();
+        // A panicking replica is a bug in a kernel: re-raise it on this thread.
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    let mut total = 0.0f32;
+    let mut acc = GradientsAccumulator::<Model>::new();
+    for (loss_value, grads) in parts {
+        total += loss_value;
+        acc.accumulate(model, grads);
+    }
+    (total, acc.grads())
 }
 
 /// Trains `cfg` on `data`, writing checkpoints, metrics and plots into `out`.
 /// With `resume`, continues from the newest checkpoint in `out` (an absent one
 /// starts from scratch; a damaged one is an error and is left in place).
-pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, obs: &mut dyn Observer) -> Result<RunSummary, TrainError> {
+pub fn train(
+    cfg: &TrainConfig,
+    data: &Dataset,
+    out: &Path,
+    resume: bool,
+    placement: &Placement,
+    obs: &mut dyn Observer,
+) -> Result<RunSummary, TrainError> {
     check_out_dir(out)?;
-    let device = flex_device();
+    let replicas = placement.replica_devices()?;
+    let device = replicas[0].clone();
     device.seed(cfg.seed);
     let mut model = cfg.model.init(&device)?;
     let mut optim = AdamConfig::new().init();
@@ -342,6 +435,7 @@ pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, obs: &
     let n = data.train_len();
     let batches = n.div_ceil(cfg.batch_size);
     let start = history.len() + 1;
+    check_out_space(out, model.num_params(), (cfg.epochs + 1).saturating_sub(start))?;
     for epoch in start..=cfg.epochs {
         obs.epoch_start(epoch, cfg.epochs, batches);
         let perm = permutation(n, cfg.seed, epoch);
@@ -349,10 +443,7 @@ pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, obs: &
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         let mut grads_sample = Vec::new();
         for (bi, idx) in perm.chunks(cfg.batch_size).enumerate() {
-            let (x, y) = data.batch(&data.train_images, &data.train_labels, idx, &device);
-            let loss = cross_entropy(model.forward(x), y);
-            let loss_value: f32 = loss.clone().into_scalar();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let (loss_value, grads) = batch_gradients(&model, data, idx, &replicas);
             if bi + 1 == batches {
                 let mut probe = GradProbe { grads: &grads, path: Vec::new(), out: Vec::new() };
                 model.visit(&mut probe);
@@ -382,15 +473,66 @@ pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, obs: &
             optimizer: optim.into_bytes().map_err(|e| TrainError::Record { path: out.into(), detail: e.to_string() })?.to_vec(),
         };
         ck.save(&checkpoint::path_for(out, epoch))?;
-        metrics::write(out, &history, header_json(cfg, data))?;
+        metrics::write(out, &history, header_json(cfg, data, placement))?;
         obs.epoch_end(&m);
     }
 
     if !history.is_empty() {
-        metrics::write(out, &history, header_json(cfg, data))?;
+        metrics::write(out, &history, header_json(cfg, data, placement))?;
         let title = format!("{} {} on {}", cfg.model.act, cfg.model.mode, data.name);
         plot::training_curves(&out.join("curves.png"), &title, &history).map_err(TrainError::Plot)?;
         plot::gradient_magnitudes(&out.join("grad_magnitudes.png"), &history).map_err(TrainError::Plot)?;
     }
     Ok(RunSummary { history, resumed_from, out_dir: out.to_path_buf() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::burn::Mode;
+
+    fn flat(model: &Model, grads: &GradientsParams) -> Vec<f32> {
+        struct Collect<'a>(&'a GradientsParams, Vec<f32>);
+        impl ModuleVisitor for Collect<'_> {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                let g = self.0.get::<D>(param.id).expect("every parameter has a gradient");
+                self.1.extend(g.into_data().try_into_vec_as::<f32>().unwrap());
+            }
+        }
+        let mut c = Collect(grads, Vec::new());
+        model.visit(&mut c);
+        c.1
+    }
+
+    /// Data-parallel gradients are the single-device gradients of the batch
+    /// mean, up to f32 summation order; the loss likewise. 3 replicas over 50
+    /// images also checks unequal shards (17, 17, 16).
+    #[test]
+    fn data_parallel_gradients_equal_the_single_device_gradients() {
+        let mut data = Dataset::mnist_embedded().unwrap();
+        data.truncate(Some(50), Some(1));
+        let idx: Vec<usize> = (0..50).collect();
+        let one = Placement::default().replica_devices().unwrap();
+        one[0].seed(5);
+        let model = ModelConfig::mlp("tanh(x)", Mode::Sa, 2, 24).init(&one[0]).unwrap();
+        let (loss1, g1) = batch_gradients(&model, &data, &idx, &one);
+        let g1 = flat(&model, &g1);
+        for n in [2, 3] {
+            let replicas = Placement::new(BackendKind::Flex, n).replica_devices().unwrap();
+            let (loss_n, gn) = batch_gradients(&model, &data, &idx, &replicas);
+            let gn = flat(&model, &gn);
+            assert!((loss1 - loss_n).abs() <= 1e-5 * loss1.abs(), "{n} replicas: loss {loss_n} vs {loss1}");
+            assert_eq!(g1.len(), gn.len());
+            let scale = g1.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let worst = g1.iter().zip(&gn).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(scale > 0.0 && worst <= 1e-5 * scale, "{n} replicas: max |Δgrad| {worst:e} vs max |grad| {scale:e}");
+        }
+    }
+
+    #[test]
+    fn zero_devices_is_an_error_not_a_panic() {
+        let e = Placement::new(BackendKind::Flex, 0).replica_devices().unwrap_err();
+        assert!(e.to_string().contains("at least 1"), "{e}");
+        assert_eq!(e.exit_code(), 2);
+    }
 }
