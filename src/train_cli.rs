@@ -80,8 +80,10 @@ pub struct ModelArgs {
     pub width: Option<usize>,
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
+    /// Adam's learning rate [default: 1e-3 for baseline and GA, 3e-4 for
+    /// HD-FGD and SA, whose split layers blow up at 1e-3].
+    #[arg(long)]
+    pub lr: Option<f64>,
     /// A directory with MNIST IDX files or CIFAR-10 binaries (default: the embedded 8k/2k MNIST subset).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -187,7 +189,7 @@ fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> TrainConfig {
     };
     TrainConfig {
         batch_size: c.batch_size.max(1),
-        learning_rate: c.lr,
+        learning_rate: c.lr.unwrap_or(rt::default_learning_rate(mode)),
         train_limit: c.train_limit,
         test_limit: c.test_limit,
         ..TrainConfig::new(model, c.epochs, seed)
@@ -303,11 +305,16 @@ pub fn train(a: &TrainArgs) -> Outcome {
             for m in &s.history {
                 out += &format!("| {} | {:.4} | {:.4} | {:.4} | {:.1} |\n", m.epoch, m.train_loss, m.test_loss, m.test_accuracy, m.seconds);
             }
-            if let Some(m) = s.history.iter().find(|m| !m.train_loss.is_finite()) {
-                out += &format!(
-                    "warning: training diverged (non-finite loss) in epoch {}: the rewritten activation overflowed; try a smaller --lr or another --mode\n",
-                    m.epoch
-                );
+            if let Some((epoch, batch)) = s.diverged {
+                return Outcome {
+                    code: 1,
+                    stdout: out,
+                    stderr: format!(
+                        "error: training diverged: the loss became non-finite in epoch {epoch}, batch {batch} (--lr {}); the run stopped there, keeping the {} completed epoch(s). Try a smaller --lr.\n",
+                        cfg.learning_rate,
+                        s.history.len()
+                    ),
+                };
             }
             out += &format!(
                 "final test accuracy {:.4}; wrote {}/metrics.csv, metrics.json, curves.png, grad_magnitudes.png, checkpoints\n",
@@ -350,6 +357,7 @@ pub fn compare(a: &CompareArgs) -> Outcome {
         let mut to_target = Vec::new();
         let mut secs = Vec::new();
         let mut acc_by_epoch = vec![Vec::new(); a.common.epochs];
+        let mut diverged = 0;
         for seed in 0..a.seeds {
             let cfg = config(&a.common, mode, seed, &data);
             let dir = a.out.join(format!("{mode}-seed{seed}"));
@@ -358,6 +366,8 @@ pub fn compare(a: &CompareArgs) -> Outcome {
                 Ok(s) => s,
                 Err(e) => return train_error(e),
             };
+            // A diverged run counts with the accuracy it had when it stopped.
+            diverged += s.diverged.is_some() as usize;
             finals.push(s.final_accuracy());
             if let Some(e) = s.history.iter().find(|h| h.test_accuracy >= a.target) {
                 to_target.push(e.epoch as f64);
@@ -376,7 +386,11 @@ pub fn compare(a: &CompareArgs) -> Outcome {
             let (m, _) = mean_std(&to_target);
             format!("{m:.1} ({}/{} runs)", to_target.len(), a.seeds)
         };
-        table += &format!("| {mode} | {m_acc:.4} ± {s_acc:.4} | {tt} | {:.2} |\n", mean_std(&secs).0);
+        let label = match diverged {
+            0 => mode.to_string(),
+            d => format!("{mode} ({d}/{} diverged)", a.seeds),
+        };
+        table += &format!("| {label} | {m_acc:.4} ± {s_acc:.4} | {tt} | {:.2} |\n", mean_std(&secs).0);
         let pts: Vec<(f64, f64)> = acc_by_epoch.iter().enumerate().filter(|(_, v)| !v.is_empty()).map(|(i, v)| ((i + 1) as f64, mean_std(v).0)).collect();
         curves.push((mode.to_string(), pts));
     }

@@ -234,3 +234,73 @@ fn plot_writes_a_png_and_compare_prints_a_table() {
     assert!(s.contains("| mode | test accuracy (mean ± std)") && s.contains("| baseline |") && s.contains("| ga |"), "{s}");
     assert!(is_png(&out.join("compare.png")));
 }
+
+#[test]
+fn a_diverging_run_stops_at_the_first_non_finite_loss_and_says_where() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("div");
+    let mut args = train_args(&dir, 2, 0);
+    let i = args.iter().position(|a| a == "ga").unwrap();
+    args[i] = "sa".into();
+    args.extend(["--lr".into(), "100".into()]);
+    let o = run(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("training diverged") && err.contains("epoch 1, batch"), "{err}");
+    assert!(!ckpt(&dir, 1).exists(), "no checkpoint of a NaN model");
+}
+
+/// CIFAR files in the real binary format: `label_bytes` label bytes (1 for
+/// CIFAR-10, coarse + fine for CIFAR-100) then 3072 pixels, R then G then B
+/// planes of 32×32. Pixels depend on the class so the data are learnable.
+fn cifar_records(count: usize, classes: usize, label_bytes: usize, seed: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(count * (label_bytes + 3072));
+    for i in 0..count {
+        let class = (i * 7 + seed as usize) % classes;
+        if label_bytes == 2 {
+            out.push((class / 5) as u8); // coarse
+        }
+        out.push(class as u8);
+        out.extend((0..3072).map(|p| ((p * (class + 1) + i) % 251) as u8));
+    }
+    out
+}
+
+#[test]
+fn resnet_and_vit_train_on_cifar_10_and_100_files_in_the_real_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c10 = tmp.path().join("cifar-10-batches-bin");
+    std::fs::create_dir(&c10).unwrap();
+    for (k, name) in ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"].iter().enumerate() {
+        std::fs::write(c10.join(name), cifar_records(16, 10, 1, k as u8)).unwrap();
+    }
+    std::fs::write(c10.join("test_batch.bin"), cifar_records(20, 10, 1, 9)).unwrap();
+    let c100 = tmp.path().join("c100");
+    std::fs::create_dir(&c100).unwrap();
+    std::fs::write(c100.join("train.bin"), cifar_records(60, 100, 2, 1)).unwrap();
+    std::fs::write(c100.join("test.bin"), cifar_records(20, 100, 2, 2)).unwrap();
+
+    for (model, data, name) in [("resnet", &c10, "cifar-10"), ("vit", &c10, "cifar-10"), ("resnet", &c100, "cifar-100")] {
+        let out = tmp.path().join(format!("{model}-{name}"));
+        let o = foil()
+            .args(["train", "--model", model, "--mode", "ga", "--epochs", "1", "--width", "8", "--depth", "1", "--quiet", "--data"])
+            .arg(data)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{model} on {name}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(stdout.contains(&format!("{name} (")), "{stdout}");
+        assert_eq!(csv_rows(&out).len(), 1);
+    }
+
+    // A truncated batch is named, with the problem, before anything trains.
+    let b3 = c10.join("data_batch_3.bin");
+    let bytes = std::fs::read(&b3).unwrap();
+    std::fs::write(&b3, &bytes[..bytes.len() - 100]).unwrap();
+    let o = foil().args(["train", "--model", "resnet", "--epochs", "1", "--quiet", "--data"]).arg(&c10).arg("--out").arg(tmp.path().join("bad")).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("data_batch_3.bin"), "{err}");
+}
