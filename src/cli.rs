@@ -1,5 +1,5 @@
 //! The `foil` command line: `derive`, `split`, `check`, `list`, `suite`,
-//! `train`, `compare`, `plot` (the last three in `train_cli.rs`).
+//! `emit`, `train`, `compare`, `plot` (in `train_cli.rs`) and `fetch` (`fetch.rs`).
 //!
 //! Exit codes are stable: 0 success, 2 invalid expression or usage,
 //! 3 derivation refused by the maths, 1 internal error. With `--format json`
@@ -62,6 +62,10 @@ pub enum Command {
     /// Plot f, its GA g, f' and g' into a PNG.
     #[cfg(feature = "train")]
     Plot(crate::train_cli::PlotArgs),
+    /// Put MNIST or CIFAR-10/100 into a directory for `--data`: downloaded, or
+    /// offline from a local copy (`--from`); checked by loading it.
+    #[cfg(feature = "train")]
+    Fetch(crate::fetch::FetchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -229,6 +233,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Compare(a) => crate::train_cli::compare(&a),
         #[cfg(feature = "train")]
         Command::Plot(a) => crate::train_cli::plot(&a),
+        #[cfg(feature = "train")]
+        Command::Fetch(a) => crate::fetch::fetch(&a),
     }
 }
 

@@ -20,6 +20,8 @@ pub use foil_compiler as compiler;
 pub use foil_runtime as runtime;
 pub mod cli;
 #[cfg(feature = "train")]
+pub mod fetch;
+#[cfg(feature = "train")]
 pub mod native;
 pub mod suite;
 #[cfg(feature = "train")]

@@ -304,3 +304,52 @@ fn resnet_and_vit_train_on_cifar_10_and_100_files_in_the_real_format() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("data_batch_3.bin"), "{err}");
 }
+
+#[test]
+fn fetch_works_offline_from_local_copies_and_fails_cleanly_without_a_network() {
+    let tmp = tempfile::tempdir().unwrap();
+    // CIFAR-10: a .tar.gz laid out like the real one (cifar-10-batches-bin/...).
+    let archive = tmp.path().join("cifar-10-binary.tar.gz");
+    {
+        let gz = flate2::write::GzEncoder::new(std::fs::File::create(&archive).unwrap(), flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        let mut add = |name: &str, bytes: Vec<u8>| {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(bytes.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, format!("cifar-10-batches-bin/{name}"), bytes.as_slice()).unwrap();
+        };
+        for k in 1..=5 {
+            add(&format!("data_batch_{k}.bin"), cifar_records(10, 10, 1, k));
+        }
+        add("test_batch.bin", cifar_records(10, 10, 1, 0));
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    let out = tmp.path().join("c10");
+    let o = foil().args(["fetch", "cifar10", "--from"]).arg(&archive).arg("--out").arg(&out).output().unwrap();
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(s.contains("cifar-10") && s.contains("50 training and 10 test images of 3×32×32, 10 classes"), "{s}");
+
+    // MNIST from a directory of IDX files (the committed subset).
+    let out = tmp.path().join("mnist");
+    let o = foil().args(["fetch", "mnist", "--from", concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist-10k"), "--out"]).arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("8000 training and 2000 test images"));
+
+    // Not an archive: exit 2, the file named.
+    let junk = tmp.path().join("junk.tar.gz");
+    std::fs::write(&junk, b"\x1f\x8bnot really gzip").unwrap();
+    let o = foil().args(["fetch", "cifar100", "--from"]).arg(&junk).arg("--out").arg(tmp.path().join("j")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("junk.tar.gz"));
+
+    // A download that cannot connect: exit 1, a message, no partial file.
+    let out = tmp.path().join("net");
+    let o = foil().args(["fetch", "cifar10", "--url", "http://127.0.0.1:9/cifar-10-binary.tar.gz", "--out"]).arg(&out).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("download of http://127.0.0.1:9/cifar-10-binary.tar.gz failed"), "{err}");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nothing left behind");
+}
