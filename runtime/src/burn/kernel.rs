@@ -22,7 +22,7 @@ use foil_compiler::diff::derivative;
 use foil_compiler::lang::Expr;
 use rayon::prelude::*;
 
-use super::program::{CompileError, Program, Scratch, CHUNK};
+use crate::program::{CompileError, Program, Scratch, CHUNK};
 
 /// A scalar activation with a native f32 implementation, for activations
 /// compiled into the binary (`foil::activation!`). The root crate bridges
