@@ -80,17 +80,39 @@ pub fn cube_multi(exprs: &[&Expr], vars: &[&str]) -> (TokenStream, Vec<TokenStre
     emit_ssa(exprs, vars, Target::Cube)
 }
 
-fn emit_ssa(exprs: &[&Expr], vars: &[&str], target: Target) -> (TokenStream, Vec<TokenStream>) {
-    // Hash-cons into one node list: a parsed or hand-built RecExpr may repeat
-    // a subtree, and the outputs of a gradient share most of theirs.
+/// Several expressions hash-consed into one node list and lowered to their
+/// numerically safe operations: what every emitter (the macros' code, and
+/// the runtime's register programs for run-time kernels) is generated from.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    /// The shared nodes; operands precede their users.
+    pub nodes: Expr,
+    /// One [`SafeOp`] per node of `nodes`, same index.
+    pub ops: Vec<SafeOp>,
+    /// The node of each input expression, in order.
+    pub roots: Vec<Id>,
+    /// Whether a root reaches the node through `ops` (a rewrite such as
+    /// `ln_1p` can make the `1 + a` node dead).
+    pub live: Vec<bool>,
+}
+
+/// Hash-cons `exprs` into one node list (a parsed or hand-built RecExpr may
+/// repeat a subtree, and the outputs of a gradient share most of theirs) and
+/// pick the safe f32 form of every node.
+pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
-    let expr = b.nodes().clone();
-    let ops = lower(&expr);
+    let nodes = b.nodes().clone();
+    let ops = lower(&nodes);
     let live = live_nodes(&ops, &roots);
+    Lowered { nodes, ops, roots, live }
+}
+
+fn emit_ssa(exprs: &[&Expr], vars: &[&str], target: Target) -> (TokenStream, Vec<TokenStream>) {
+    let Lowered { nodes: expr, ops, roots, live } = lower_exprs(exprs);
     let mut e = Emitter { expr: &expr, ops: &ops, target, out: TokenStream::new() };
     for (i, op) in ops.iter().enumerate() {
-        if live[i] && !matches!(op, Op::Leaf) {
+        if live[i] && !matches!(op, SafeOp::Leaf) {
             let t = temp(Id::from(i));
             let rhs = e.rhs(op);
             e.out.extend(quote! { let #t = #rhs; });
@@ -110,9 +132,11 @@ fn emit_ssa(exprs: &[&Expr], vars: &[&str], target: Target) -> (TokenStream, Vec
     (e.out, results)
 }
 
-/// The operation emitted for one node, after the safe-form rewrites.
+/// The operation emitted for one node, after the safe-form rewrites. Names
+/// of functions are those of `::foil::Float` (`ln_1p`, `exp_m1`, `signum`,
+/// `powf`, ...); operands are node ids of [`Lowered::nodes`].
 #[derive(Clone, Debug)]
-enum Op {
+pub enum SafeOp {
     /// Variable or literal: inlined where used.
     Leaf,
     Bin(&'static str, Id, Id),
@@ -131,70 +155,71 @@ enum Op {
     NegExpm1(Id),
 }
 
-impl Op {
-    fn operands(&self) -> Vec<Id> {
+impl SafeOp {
+    /// The nodes this operation reads.
+    pub fn operands(&self) -> Vec<Id> {
         match self {
-            Op::Leaf => vec![],
-            Op::Neg(a) | Op::Call(_, a) | Op::Powi(a, _) | Op::Softplus(a) | Op::NegExpm1(a) => vec![*a],
-            Op::Bin(_, a, b) | Op::Call2(_, a, b) | Op::Cmp(_, a, b) => vec![*a, *b],
-            Op::Mul(v) => v.clone(),
-            Op::Where(c, a, b) => vec![*c, *a, *b],
+            SafeOp::Leaf => vec![],
+            SafeOp::Neg(a) | SafeOp::Call(_, a) | SafeOp::Powi(a, _) | SafeOp::Softplus(a) | SafeOp::NegExpm1(a) => vec![*a],
+            SafeOp::Bin(_, a, b) | SafeOp::Call2(_, a, b) | SafeOp::Cmp(_, a, b) => vec![*a, *b],
+            SafeOp::Mul(v) => v.clone(),
+            SafeOp::Where(c, a, b) => vec![*c, *a, *b],
         }
     }
 }
 
-/// One [`Op`] per node of `expr`, indices preserved.
-fn lower(expr: &Expr) -> Vec<Op> {
+/// One [`SafeOp`] per node of `expr`, indices preserved.
+fn lower(expr: &Expr) -> Vec<SafeOp> {
     let lit = |id: Id| literal_value(&expr[id]);
     let log1p = |a: Id| log1p(expr, a);
     expr.as_ref()
         .iter()
         .map(|node| match *node {
-            Math::Num(_) | Math::Pi | Math::Euler | Math::Var(_) => Op::Leaf,
-            Math::Add([a, b]) => Op::Bin("+", a, b),
+            Math::Num(_) | Math::Pi | Math::Euler | Math::Var(_) => SafeOp::Leaf,
+            Math::Add([a, b]) => SafeOp::Bin("+", a, b),
             Math::Sub([a, b]) => match (&expr[a], lit(b), lit(a), &expr[b]) {
-                (Math::Exp(inner), Some(1.0), _, _) => Op::Call("exp_m1", *inner),
+                (Math::Exp(inner), Some(1.0), _, _) => SafeOp::Call("exp_m1", *inner),
                 // 1 - exp(a) cancels near a = 0 (the poles of split adversarials).
-                (_, _, Some(1.0), Math::Exp(inner)) => Op::NegExpm1(*inner),
-                _ => Op::Bin("-", a, b),
+                (_, _, Some(1.0), Math::Exp(inner)) => SafeOp::NegExpm1(*inner),
+                _ => SafeOp::Bin("-", a, b),
             },
-            Math::Mul([a, b]) => Op::Bin("*", a, b),
-            Math::Div([a, b]) => Op::Bin("/", a, b),
-            Math::Neg(a) => Op::Neg(a),
+            Math::Mul([a, b]) => SafeOp::Bin("*", a, b),
+            Math::Div([a, b]) => SafeOp::Bin("/", a, b),
+            Math::Neg(a) => SafeOp::Neg(a),
             Math::Pow([a, b]) => power(a, b, lit(b)),
             Math::Log(a) => match expr[a] {
                 Math::Add([p, q]) if lit(p) == Some(1.0) => log1p(q),
                 Math::Add([p, q]) if lit(q) == Some(1.0) => log1p(p),
-                _ => Op::Call("ln", a),
+                _ => SafeOp::Call("ln", a),
             },
             Math::Log1p(a) => log1p(a),
-            Math::Min([a, b]) => Op::Call2("min", a, b),
-            Math::Max([a, b]) => Op::Call2("max", a, b),
-            Math::Lt([a, b]) => Op::Cmp("<", a, b),
-            Math::Le([a, b]) => Op::Cmp("<=", a, b),
-            Math::Gt([a, b]) => Op::Cmp(">", a, b),
-            Math::Ge([a, b]) => Op::Cmp(">=", a, b),
-            Math::Where([c, a, b]) => Op::Where(c, a, b),
-            ref unary => Op::Call(float_method(unary), unary.children()[0]),
+            Math::Min([a, b]) => SafeOp::Call2("min", a, b),
+            Math::Max([a, b]) => SafeOp::Call2("max", a, b),
+            Math::Lt([a, b]) => SafeOp::Cmp("<", a, b),
+            Math::Le([a, b]) => SafeOp::Cmp("<=", a, b),
+            Math::Gt([a, b]) => SafeOp::Cmp(">", a, b),
+            Math::Ge([a, b]) => SafeOp::Cmp(">=", a, b),
+            Math::Where([c, a, b]) => SafeOp::Where(c, a, b),
+            ref unary => SafeOp::Call(float_method(unary), unary.children()[0]),
         })
         .collect()
 }
 
 /// log1p(a), or the softplus form when a = exp(b) (log1p(exp(b)) overflows for b > 88).
-fn log1p(expr: &Expr, a: Id) -> Op {
+fn log1p(expr: &Expr, a: Id) -> SafeOp {
     match expr[a] {
-        Math::Exp(b) => Op::Softplus(b),
-        _ => Op::Call("ln_1p", a),
+        Math::Exp(b) => SafeOp::Softplus(b),
+        _ => SafeOp::Call("ln_1p", a),
     }
 }
 
-fn power(a: Id, b: Id, exponent: Option<f64>) -> Op {
+fn power(a: Id, b: Id, exponent: Option<f64>) -> SafeOp {
     match exponent {
-        Some(2.0) => Op::Mul(vec![a, a]),
-        Some(3.0) => Op::Mul(vec![a, a, a]),
-        Some(0.5) => Op::Call("sqrt", a),
-        Some(n) if n == n.trunc() && n.abs() <= i32::MAX as f64 => Op::Powi(a, n as i32),
-        _ => Op::Call2("powf", a, b),
+        Some(2.0) => SafeOp::Mul(vec![a, a]),
+        Some(3.0) => SafeOp::Mul(vec![a, a, a]),
+        Some(0.5) => SafeOp::Call("sqrt", a),
+        Some(n) if n == n.trunc() && n.abs() <= i32::MAX as f64 => SafeOp::Powi(a, n as i32),
+        _ => SafeOp::Call2("powf", a, b),
     }
 }
 
@@ -223,7 +248,7 @@ fn float_method(node: &Math) -> &'static str {
 
 /// Nodes the root reaches through the lowered operations (a rewrite such as
 /// `ln_1p` can make the `1 + a` node dead).
-fn live_nodes(ops: &[Op], roots: &[Id]) -> Vec<bool> {
+fn live_nodes(ops: &[SafeOp], roots: &[Id]) -> Vec<bool> {
     let mut live = vec![false; ops.len()];
     for r in roots {
         live[usize::from(*r)] = true;
@@ -244,14 +269,14 @@ fn temp(id: Id) -> Ident {
 
 struct Emitter<'a> {
     expr: &'a Expr,
-    ops: &'a [Op],
+    ops: &'a [SafeOp],
     target: Target,
     out: TokenStream,
 }
 
 impl Emitter<'_> {
     fn is_bool(&self, id: Id) -> bool {
-        matches!(self.ops[usize::from(id)], Op::Cmp(..))
+        matches!(self.ops[usize::from(id)], SafeOp::Cmp(..))
     }
 
     fn cube(&self) -> bool {
@@ -330,21 +355,21 @@ impl Emitter<'_> {
         quote! { ::foil::kernels::math::#helper::<F, N>(#a) }
     }
 
-    fn rhs(&self, op: &Op) -> TokenStream {
+    fn rhs(&self, op: &SafeOp) -> TokenStream {
         let n = |id: &Id| self.number(*id);
         match op {
-            Op::Leaf => unreachable!("leaves are inlined"),
-            Op::Bin(sym, a, b) => {
+            SafeOp::Leaf => unreachable!("leaves are inlined"),
+            SafeOp::Bin(sym, a, b) => {
                 let sym: TokenStream = sym.parse().expect("operator token");
                 let (a, b) = (n(a), n(b));
                 quote! { #a #sym #b }
             }
-            Op::Neg(a) => {
+            SafeOp::Neg(a) => {
                 let a = n(a);
                 quote! { -#a }
             }
-            Op::Call(f, a) => self.call(f, n(a)),
-            Op::Call2(f, a, b) => {
+            SafeOp::Call(f, a) => self.call(f, n(a)),
+            SafeOp::Call2(f, a, b) => {
                 let (a, b) = (n(a), n(b));
                 match (self.target, *f) {
                     (Target::Cube, "powf") => quote! { #a.powf(#b) },
@@ -358,7 +383,7 @@ impl Emitter<'_> {
                     }
                 }
             }
-            Op::Powi(a, k) => {
+            SafeOp::Powi(a, k) => {
                 let a = n(a);
                 match self.target {
                     Target::Rust => {
@@ -381,13 +406,13 @@ impl Emitter<'_> {
                     }
                 }
             }
-            Op::Mul(factors) => {
+            SafeOp::Mul(factors) => {
                 // `#(..)**` would read as a repetition without separator.
                 let mut fs = factors.iter().map(n);
                 let first = fs.next().expect("a product has factors");
                 quote! { #first #(* #fs)* }
             }
-            Op::Cmp(sym, a, b) => {
+            SafeOp::Cmp(sym, a, b) => {
                 let (a, b) = (n(a), n(b));
                 match self.target {
                     Target::Rust => {
@@ -406,7 +431,7 @@ impl Emitter<'_> {
                     }
                 }
             }
-            Op::Where(c, a, b) => {
+            SafeOp::Where(c, a, b) => {
                 let (c, a, b) = (self.condition(*c), n(a), n(b));
                 match self.target {
                     Target::Rust => quote! { if #c { #a } else { #b } },
@@ -414,11 +439,11 @@ impl Emitter<'_> {
                     Target::Cube => quote! { select_many(#c, #a, #b) },
                 }
             }
-            Op::NegExpm1(a) => {
+            SafeOp::NegExpm1(a) => {
                 let e = self.call("exp_m1", n(a));
                 quote! { -#e }
             }
-            Op::Softplus(a) => {
+            SafeOp::Softplus(a) => {
                 let a = n(a);
                 match self.target {
                     Target::Rust => quote! { F::max(#a, F::zero()) + F::ln_1p(F::exp(-F::abs(#a))) },

@@ -17,4 +17,10 @@ pub enum RuntimeError {
     BufferTooSmall { what: &'static str, bytes: u64, need: u64 },
     #[error("device error: {0}")]
     Server(String),
+    /// A packed layout that does not fit the kernel or the kernels' indexing.
+    #[error("packed layout {0}")]
+    Layout(String),
+    /// foil IR that could not be compiled into a run-time kernel.
+    #[error("run-time kernel: {0}")]
+    Program(#[from] crate::program::CompileError),
 }

@@ -4,12 +4,15 @@
 //!   [`SplitActivation`], over the scalar [`Float`]) and their GPU side
 //!   ([`kernels`]: `GpuActivation`, `GpuSplitActivation`, cubecl math helpers);
 //! - host helpers that run those kernels ([`launch`]: `forward_host`, ...);
+//! - foil IR compiled at run time ([`program`]) into a host evaluator and into
+//!   GPU kernels specialised on it ([`kernels::jit`]);
 //! - the data layer ([`data`]): loaders for the small image datasets (MNIST,
 //!   CIFAR-10/100) that examples and end-to-end tests train on.
 
 pub mod data;
 pub mod kernels;
 pub mod launch;
+pub mod program;
 
 mod activation;
 mod error;
@@ -18,7 +21,9 @@ mod float;
 pub use activation::{Activation, Adversarial, SplitActivation};
 pub use error::RuntimeError;
 pub use float::Float;
-pub use launch::{backward_host, default_client, forward_host, split_backward_host, split_forward_host};
+pub use launch::{
+    backward_host, default_client, forward_host, jit_backward_host, jit_forward_host, split_backward_host, split_forward_host,
+};
 /// The cubecl the generated kernels are written against.
 pub use cubecl;
 

@@ -1,8 +1,10 @@
 #![cfg(feature = "train")]
-//! The fused activation op on Flex: forward equals the f64 reference, and the
-//! gradient autodiff takes through the op's hand-written backward equals f64
-//! central finite differences of the expression, for one-input kernels (f and
-//! its GA) and n-input kernels (HD-FGD's F, SA), in both packed layouts.
+//! The fused activation op on Flex and on wgpu (burn's CubeCL backend with
+//! its fusion, running the run-time generated kernels): forward equals the
+//! f64 reference, and the gradient autodiff takes through the op's
+//! hand-written backward equals f64 central finite differences of the
+//! expression, for one-input kernels (f and its GA) and n-input kernels
+//! (HD-FGD's F, SA), in both packed layouts; wgpu agrees with flex.
 
 use burn::tensor::{Device, Tensor, TensorData};
 use egg::Symbol;
@@ -19,10 +21,15 @@ fn reference(k: &ActivationKernel, x: &[f32], o: usize, q: usize, block: usize) 
     (0..n).map(|i| x[o * n * block + i * block + q] as f64).collect()
 }
 
-/// Checks forward and gradient of `sum(w * F(x))` for x of `dims`, axis `axis`.
-fn check(k: &ActivationKernel, dims: [usize; 3], axis: usize, scale: f32) {
+/// Checks forward and gradient of `sum(w * F(x))` for x of `dims`, axis
+/// `axis`, on flex; returns (F(x), ∂/∂x) for comparisons across devices.
+fn check(k: &ActivationKernel, dims: [usize; 3], axis: usize, scale: f32) -> (Vec<f32>, Vec<f32>) {
+    check_on(&Device::flex().autodiff(), k, dims, axis, scale)
+}
+
+fn check_on(device: &Device, k: &ActivationKernel, dims: [usize; 3], axis: usize, scale: f32) -> (Vec<f32>, Vec<f32>) {
     let n = k.arity();
-    let device = Device::flex().autodiff();
+    let device = device.clone();
     let len: usize = dims.iter().product();
     let xs = data(len, 17, scale);
     let x = Tensor::<3>::from_data(TensorData::new(xs.clone(), dims), &device).require_grad();
@@ -62,8 +69,48 @@ fn check(k: &ActivationKernel, dims: [usize; 3], axis: usize, scale: f32) {
             }
         }
     }
-    assert!(worst_f < 1e-5, "{k:?}: forward rel. error {worst_f:e}");
-    assert!(worst_g < 1e-4, "{k:?}: gradient rel. error {worst_g:e} against f64 finite differences");
+    assert!(worst_f < 1e-5, "{k:?} on {device:?}: forward rel. error {worst_f:e}");
+    assert!(worst_g < 1e-4, "{k:?} on {device:?}: gradient rel. error {worst_g:e} against f64 finite differences");
+    (yv, gx)
+}
+
+/// The wgpu device, or None with a loud SKIP (a failure under FOIL_REQUIRE_GPU=1).
+fn wgpu() -> Option<Device> {
+    match foil_runtime::default_client() {
+        Ok(_) => Some(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice).autodiff()),
+        Err(e) if std::env::var("FOIL_REQUIRE_GPU").as_deref() == Ok("1") => panic!("FOIL_REQUIRE_GPU=1 but no adapter: {e}"),
+        Err(e) => {
+            eprintln!("SKIP ============ no wgpu adapter ({e}): the CubeCL fused op is not exercised ============");
+            None
+        }
+    }
+}
+
+/// The same checks through burn's CubeCL backend (Fusion<CubeBackend> on
+/// wgpu: lavapipe in CI), and every value and gradient equal to flex's to
+/// 1e-5 relative (f32 vs the f64-register host evaluator).
+#[test]
+fn wgpu_gradients_match_finite_differences_and_agree_with_flex() {
+    let Some(gpu) = wgpu() else { return };
+    let mut r = Rewriter::new("tanh(x)").unwrap();
+    let mut g = Rewriter::new("gelu(x)").unwrap();
+    let sa_gelu = g.sa().unwrap();
+    let cases: Vec<(ActivationKernel, [usize; 3], usize, f32)> = vec![
+        (r.f().unwrap(), [4, 33, 5], 1, 3.0),
+        (r.g().unwrap(), [2, 7, 70], 2, 2.0),
+        (Rewriter::new("x*sigmoid(x)").unwrap().f().unwrap(), [3, 10, 9], 1, 4.0),
+        (r.big_f().unwrap(), [1, 6, 4 * 9], 2, 1.5),
+        (r.sa().unwrap(), [3, 4 * 5, 11], 1, 1.0),
+        (sa_gelu.clone(), [2, sa_gelu.arity() * 4, 3], 1, 1.0),
+    ];
+    for (k, dims, axis, scale) in &cases {
+        let (yf, gf) = check(k, *dims, *axis, *scale);
+        let (yw, gw) = check_on(&gpu, k, *dims, *axis, *scale);
+        let close = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(p, q)| ((p - q).abs() / p.abs().max(1.0)) as f64).fold(0.0, f64::max);
+        let (dy, dg) = (close(&yf, &yw), close(&gf, &gw));
+        eprintln!("{k:?} {dims:?}: wgpu vs flex: forward {dy:.1e}, gradient {dg:.1e}");
+        assert!(dy < 1e-5 && dg < 1e-5, "{k:?}: wgpu disagrees with flex (forward {dy:e}, gradient {dg:e})");
+    }
 }
 
 #[test]

@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+/// The GPU tests' helpers (these do use `foil_compiler::eval`, as their reference).
+pub mod gpu;
+
 use foil_compiler::lang::{Expr, Math};
 
 /// Evaluate `e` in f64 with `env` giving each variable's value. Written

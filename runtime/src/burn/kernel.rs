@@ -22,7 +22,7 @@ use foil_compiler::diff::derivative;
 use foil_compiler::lang::Expr;
 use rayon::prelude::*;
 
-use super::program::{CompileError, Program, Scratch, CHUNK};
+use crate::program::{CompileError, Program, Scratch, CHUNK};
 
 /// A scalar activation with a native f32 implementation, for activations
 /// compiled into the binary (`foil::activation!`). The root crate bridges
@@ -45,6 +45,9 @@ struct Inner {
     expr: Expr,
     partials: Vec<Expr>,
     eval: Eval,
+    /// The device kernels, generated from `expr`/`partials` on first use by a
+    /// CubeCL backend (cubecl caches the compiled shader per program).
+    jit: std::sync::OnceLock<Result<crate::kernels::jit::JitKernel, String>>,
 }
 
 enum Eval {
@@ -75,6 +78,7 @@ impl ActivationKernel {
             expr: expr.clone(),
             partials,
             eval: Eval::Program { forward, backward },
+            jit: Default::default(),
         })))
     }
 
@@ -94,7 +98,18 @@ impl ActivationKernel {
             partials: vec![derivative(&expr, "x")],
             expr,
             eval: Eval::Native { value: A::value_f32, derivative: A::derivative_f32 },
+            jit: Default::default(),
         }))
+    }
+
+    /// The run-time generated device kernels of F and its partials.
+    pub fn jit(&self) -> Result<&crate::kernels::jit::JitKernel, String> {
+        let vars: Vec<&str> = self.0.vars.iter().map(String::as_str).collect();
+        self.0
+            .jit
+            .get_or_init(|| crate::kernels::jit::JitKernel::compile(&self.0.expr, &self.0.partials, &vars).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| format!("{}: {e}", self.0.name))
     }
 
     pub fn name(&self) -> &str {

@@ -2,7 +2,7 @@
 //! hand-written backward, modules built on it, and network rewriting
 //! (SPEC §6).
 //!
-//! - [`program`]: foil IR compiled to a flat f32 register program (host).
+//! - [`program`]: re-export of [`crate::program`] (foil IR → register program).
 //! - [`kernel`]: [`ActivationKernel`], an n-input F with its partials.
 //! - [`ops`]: the backend extension (`Flex` + `Autodiff`; a Cube impl slots in).
 //! - [`modules`]: burn modules: an activation, the dense `Linear → F` layer.
@@ -11,7 +11,7 @@
 pub mod kernel;
 pub mod modules;
 pub mod ops;
-pub mod program;
+pub use crate::program;
 pub mod rewrite;
 
 pub use kernel::{ActivationKernel, ScalarActivation};

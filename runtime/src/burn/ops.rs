@@ -5,13 +5,12 @@
 //! - [`FoilActivationOps::foil_activation_backward`]: all n input gradients
 //!   `grad_out · ∂F/∂u_i` from the saved input, ONE pass.
 //!
-//! Implemented here for Flex (host loops over [`ActivationKernel`]) and for
-//! `Autodiff<B>` for any `B` implementing the trait (its backward calls
-//! `B::foil_activation_backward`). A CubeCL implementation is added with one
-//! more `impl FoilActivationOps for CubeBackend` and a `Cube: cfg(feature =
-//! "wgpu")` selector; callers ([`activation`]) do not change. The kernel's
-//! IR (`kernel.expr()`, `kernel.partials()`, `kernel.vars()`) and the layout
-//! described in [`super::kernel`] are the whole contract such an impl needs.
+//! Implemented for Flex (host loops over [`ActivationKernel`]), for burn's
+//! CubeCL backend (wgpu, cuda: the kernels generated at run time from the
+//! activation's IR, [`crate::kernels::jit`], one launch each way), for
+//! `Fusion<CubeBackend>` (burn's lazy fusion records the op as one opaque
+//! custom operation and runs the CubeCL impl), and for `Autodiff<B>` for any
+//! `B` implementing the trait (its backward calls `B::foil_activation_backward`).
 
 use burn::backend::{
     autodiff::{
@@ -28,19 +27,37 @@ use burn::tensor::Tensor;
 
 use super::kernel::{split_layout, ActivationKernel};
 
-#[backend_extension(Flex, Autodiff)]
+#[backend_extension(
+    Flex,
+    Autodiff,
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Fusion: cfg(any(feature = "wgpu", feature = "cuda"))
+)]
 pub trait FoilActivationOps: burn::backend::Backend {
     /// F over the n inputs packed along `axis` (see [`super::kernel`]): the
     /// output has `dims[axis] / n` along `axis`.
+    #[fusion(dtype = x, shape = packed_output_shape(x, kernel, axis))]
     fn foil_activation(x: FloatTensor<Self>, kernel: ActivationKernel, axis: usize) -> FloatTensor<Self>;
     /// The gradient with respect to the packed input (the layout of `x`):
     /// every input's partial times `grad_out`, in one pass.
+    #[fusion(dtype = x, shape = x)]
     fn foil_activation_backward(
         x: FloatTensor<Self>,
         grad_out: FloatTensor<Self>,
         kernel: ActivationKernel,
         axis: usize,
     ) -> FloatTensor<Self>;
+}
+
+/// The forward output's shape, which lazy backends (Fusion) need before the
+/// kernel runs. A layout the kernel cannot take keeps `x`'s shape here; the
+/// backend impl reports it when the op executes.
+pub fn packed_output_shape(x: &burn::tensor::Shape, kernel: &ActivationKernel, axis: &usize) -> burn::tensor::Shape {
+    let dims: Vec<usize> = x.iter().copied().collect();
+    match split_layout(&dims, *axis, kernel.arity()) {
+        Ok((_, out)) => burn::tensor::Shape::from(out),
+        Err(_) => x.clone(),
+    }
 }
 
 /// Applies `kernel` to `x` (n inputs packed along `axis`); differentiable on
@@ -104,6 +121,69 @@ mod flex_impl {
                 block,
             );
             gi
+        }
+    }
+}
+
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod cube_impl {
+    use super::*;
+    use crate::kernels::jit::PackedLayout;
+    use burn::tensor::DType;
+    use burn_cubecl::kernel::into_contiguous;
+    use burn_cubecl::tensor::CubeTensor;
+    use burn_cubecl::CubeBackend;
+
+    fn f32_contiguous(t: CubeTensor, what: &str) -> CubeTensor {
+        assert_eq!(t.dtype, DType::F32, "foil activation ({what}) on CubeCL supports f32 tensors only, got {:?}", t.dtype);
+        into_contiguous(t)
+    }
+
+    fn dims(t: &CubeTensor) -> Vec<usize> {
+        use burn::backend::TensorMetadata;
+        t.shape().iter().copied().collect()
+    }
+
+    /// The packed layout of `dims` split along `axis` into `n` inputs.
+    fn layout(dims: &[usize], axis: usize, n: usize) -> (PackedLayout, Vec<usize>) {
+        let (_, out_dims) = split_layout(dims, axis, n).unwrap_or_else(|e| panic!("{e}"));
+        let outer: usize = dims[..axis].iter().product();
+        let inner: usize = dims[axis + 1..].iter().product();
+        let layout = PackedLayout::new(outer, n, dims[axis] / n, inner).unwrap_or_else(|e| panic!("foil activation: {e}"));
+        (layout, out_dims)
+    }
+
+    fn empty(like: &CubeTensor, dims: Vec<usize>, len: usize) -> CubeTensor {
+        let handle = like.client.empty(len * core::mem::size_of::<f32>());
+        CubeTensor::new_contiguous(like.client.clone(), like.device.clone(), burn::tensor::Shape::from(dims), handle, DType::F32)
+    }
+
+    impl FoilActivationOps for CubeBackend {
+        fn foil_activation(x: CubeTensor, kernel: ActivationKernel, axis: usize) -> CubeTensor {
+            let x = f32_contiguous(x, "forward");
+            let (layout, out_dims) = layout(&dims(&x), axis, kernel.arity());
+            let y = empty(&x, out_dims, layout.output_len());
+            let jit = kernel.jit().unwrap_or_else(|e| panic!("foil activation: {e}"));
+            jit.launch_forward(&x.client, &x.handle, &y.handle, layout).unwrap_or_else(|e| panic!("foil activation {}: {e}", kernel.name()));
+            y
+        }
+
+        fn foil_activation_backward(
+            x: CubeTensor,
+            grad_out: CubeTensor,
+            kernel: ActivationKernel,
+            axis: usize,
+        ) -> CubeTensor {
+            let x = f32_contiguous(x, "backward");
+            let g = f32_contiguous(grad_out, "backward");
+            let x_dims = dims(&x);
+            let (layout, out_dims) = layout(&x_dims, axis, kernel.arity());
+            assert_eq!(dims(&g), out_dims, "foil activation backward: grad_out has the wrong shape");
+            let gx = empty(&x, x_dims, layout.input_len());
+            let jit = kernel.jit().unwrap_or_else(|e| panic!("foil activation: {e}"));
+            jit.launch_backward(&x.client, &x.handle, &g.handle, &gx.handle, layout)
+                .unwrap_or_else(|e| panic!("foil activation {} backward: {e}", kernel.name()));
+            gx
         }
     }
 }

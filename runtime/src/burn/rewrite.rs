@@ -19,7 +19,7 @@ use foil_compiler::lang::Expr;
 use foil_compiler::print::to_spec;
 
 use super::kernel::ActivationKernel;
-use super::program::CompileError;
+use crate::program::CompileError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

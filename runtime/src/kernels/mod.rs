@@ -6,7 +6,10 @@
 //! Kernels are element-wise over `Vector<f32, N>`; `launch.vector_size` (N)
 //! must divide `launch.len`. Backward kernels are fused: they read x (or
 //! u1..un) and grad_out and write grad_in (or every ∂/∂ui) in one pass.
+//!
+//! [`jit`] holds the kernels generated at run time from foil IR instead.
 
+pub mod jit;
 pub mod math;
 
 use crate::{Activation, RuntimeError, SplitActivation};

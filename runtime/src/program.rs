@@ -1,5 +1,7 @@
-//! A compiled evaluator for foil IR (f32 in and out, f64 registers): the host (Flex) implementation of
-//! an activation given as an expression.
+//! foil IR compiled to a flat register program: the description both the
+//! host evaluator here (f32 in and out, f64 registers; burn's Flex backend)
+//! and the run-time GPU kernels ([`crate::kernels::jit`], which unroll the
+//! instruction list at kernel-compile time) execute.
 //!
 //! Several expressions over the same variables (f and its partials, say) are
 //! compiled together into ONE flat register program: identical subtrees are
@@ -8,14 +10,20 @@
 //! cost is paid once per chunk rather than once per element.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
+use egg::Id;
+use foil_compiler::emit::{lower_exprs, SafeOp};
 use foil_compiler::lang::{Expr, Math};
 
 /// Elements evaluated together per instruction.
 pub const CHUNK: usize = 64;
 
+/// One instruction of a [`Program`]: the result goes to the next register,
+/// operands are earlier registers. Comparisons yield 0 or 1; `Where` selects
+/// on a nonzero condition.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Op {
+pub enum Op {
     Const(f64),
     Var(usize),
     Add(u32, u32),
@@ -108,25 +116,39 @@ pub struct Program {
 pub enum CompileError {
     #[error("the expression uses variable `{0}`, which is not one of the inputs {1:?}")]
     UnknownVariable(String, Vec<String>),
+    /// The safe-form lowering produced an operation programs do not know.
+    #[error("unsupported operation in a compiled program: {0}")]
+    Unsupported(String),
+    /// A kernel's partial derivatives do not match its inputs one to one.
+    #[error("{got} partial derivatives for {expected} inputs")]
+    PartialCount { expected: usize, got: usize },
 }
 
 impl Program {
     /// Compiles `exprs` (each a function of `vars`, by name) into one program
     /// whose outputs are the expressions' values, in order.
+    ///
+    /// The expressions first go through the emitters' safe-form lowering
+    /// ([`lower_exprs`]: `log(1 + a)` → `log1p(a)`, `exp(a) - 1` → `expm1(a)`,
+    /// the softplus form, small powers as products), so a program evaluates
+    /// the same operations as the code the macros emit.
     pub fn compile(exprs: &[&Expr], vars: &[&str]) -> Result<Program, CompileError> {
+        let lowered = lower_exprs(exprs);
         let mut b = Builder { ops: Vec::new(), memo: HashMap::new() };
-        let mut outputs = Vec::with_capacity(exprs.len());
-        for e in exprs {
-            let nodes = e.as_ref();
-            let mut regs: Vec<u32> = Vec::with_capacity(nodes.len());
-            for node in nodes {
-                let r = |id: &egg::Id| regs[usize::from(*id)];
-                let op = match node {
-                    Math::Num(c) => Op::Const(c.into_inner()),
-                    Math::Pi => Op::Const(std::f64::consts::PI),
-                    Math::Euler => Op::Const(std::f64::consts::E),
+        // Register of each live node (dead ones are never read).
+        let mut regs: Vec<u32> = vec![u32::MAX; lowered.ops.len()];
+        for (i, (node, op)) in lowered.nodes.as_ref().iter().zip(&lowered.ops).enumerate() {
+            if !lowered.live[i] {
+                continue;
+            }
+            let r = |id: Id| regs[usize::from(id)];
+            let reg = match op {
+                SafeOp::Leaf => match node {
+                    Math::Num(c) => b.push(Op::Const(c.into_inner())),
+                    Math::Pi => b.push(Op::Const(std::f64::consts::PI)),
+                    Math::Euler => b.push(Op::Const(std::f64::consts::E)),
                     Math::Var(s) => match vars.iter().position(|v| *v == s.as_str()) {
-                        Some(i) => Op::Var(i),
+                        Some(v) => b.push(Op::Var(v)),
                         None => {
                             return Err(CompileError::UnknownVariable(
                                 s.to_string(),
@@ -134,44 +156,121 @@ impl Program {
                             ))
                         }
                     },
-                    Math::Add([a, c]) => Op::Add(r(a), r(c)),
-                    Math::Sub([a, c]) => Op::Sub(r(a), r(c)),
-                    Math::Mul([a, c]) => Op::Mul(r(a), r(c)),
-                    Math::Div([a, c]) => Op::Div(r(a), r(c)),
-                    Math::Pow([a, c]) => match b.constant(r(c)) {
-                        Some(e) if e == e.round() && e.abs() < 64.0 => Op::Powi(r(a), e as i32),
-                        _ => Op::Pow(r(a), r(c)),
-                    },
-                    Math::Neg(a) => Op::Neg(r(a)),
-                    Math::Exp(a) => Op::Exp(r(a)),
-                    Math::Log(a) => Op::Log(r(a)),
-                    Math::Log1p(a) => Op::Log1p(r(a)),
-                    Math::Expm1(a) => Op::Expm1(r(a)),
-                    Math::Sqrt(a) => Op::Sqrt(r(a)),
-                    Math::Abs(a) => Op::Abs(r(a)),
-                    Math::Sign(a) => Op::Sign(r(a)),
-                    Math::Sin(a) => Op::Sin(r(a)),
-                    Math::Cos(a) => Op::Cos(r(a)),
-                    Math::Atan(a) => Op::Atan(r(a)),
-                    Math::Sinh(a) => Op::Sinh(r(a)),
-                    Math::Cosh(a) => Op::Cosh(r(a)),
-                    Math::Tanh(a) => Op::Tanh(r(a)),
-                    Math::Asinh(a) => Op::Asinh(r(a)),
-                    Math::Erf(a) => Op::Erf(r(a)),
-                    Math::Erfi(a) => Op::Erfi(r(a)),
-                    Math::Min([a, c]) => Op::Min(r(a), r(c)),
-                    Math::Max([a, c]) => Op::Max(r(a), r(c)),
-                    Math::Where([c, a, d]) => Op::Where(r(c), r(a), r(d)),
-                    Math::Lt([a, c]) => Op::Lt(r(a), r(c)),
-                    Math::Le([a, c]) => Op::Le(r(a), r(c)),
-                    Math::Gt([a, c]) => Op::Gt(r(a), r(c)),
-                    Math::Ge([a, c]) => Op::Ge(r(a), r(c)),
-                };
-                regs.push(b.push(op));
-            }
-            outputs.push(*regs.last().expect("an expression has a root"));
+                    other => return Err(CompileError::Unsupported(format!("{other:?} as a leaf"))),
+                },
+                SafeOp::Bin(sym, a, c) => {
+                    let (a, c) = (r(*a), r(*c));
+                    b.push(match *sym {
+                        "+" => Op::Add(a, c),
+                        "-" => Op::Sub(a, c),
+                        "*" => Op::Mul(a, c),
+                        "/" => Op::Div(a, c),
+                        other => return Err(CompileError::Unsupported(format!("operator `{other}`"))),
+                    })
+                }
+                SafeOp::Neg(a) => b.push(Op::Neg(r(*a))),
+                SafeOp::Call(f, a) => {
+                    let a = r(*a);
+                    b.push(match *f {
+                        "exp" => Op::Exp(a),
+                        "ln" => Op::Log(a),
+                        "ln_1p" => Op::Log1p(a),
+                        "exp_m1" => Op::Expm1(a),
+                        "sqrt" => Op::Sqrt(a),
+                        "abs" => Op::Abs(a),
+                        "signum" => Op::Sign(a),
+                        "sin" => Op::Sin(a),
+                        "cos" => Op::Cos(a),
+                        "atan" => Op::Atan(a),
+                        "sinh" => Op::Sinh(a),
+                        "cosh" => Op::Cosh(a),
+                        "tanh" => Op::Tanh(a),
+                        "asinh" => Op::Asinh(a),
+                        "erf" => Op::Erf(a),
+                        "erfi" => Op::Erfi(a),
+                        other => return Err(CompileError::Unsupported(format!("function `{other}`"))),
+                    })
+                }
+                SafeOp::Call2(f, a, c) => {
+                    let (a, c) = (r(*a), r(*c));
+                    b.push(match *f {
+                        "min" => Op::Min(a, c),
+                        "max" => Op::Max(a, c),
+                        "powf" => Op::Pow(a, c),
+                        other => return Err(CompileError::Unsupported(format!("function `{other}`"))),
+                    })
+                }
+                SafeOp::Powi(a, k) => b.push(Op::Powi(r(*a), *k)),
+                SafeOp::Mul(factors) => {
+                    let mut acc = r(factors[0]);
+                    for f in &factors[1..] {
+                        acc = b.push(Op::Mul(acc, r(*f)));
+                    }
+                    acc
+                }
+                SafeOp::Cmp(sym, a, c) => {
+                    let (a, c) = (r(*a), r(*c));
+                    b.push(match *sym {
+                        "<" => Op::Lt(a, c),
+                        "<=" => Op::Le(a, c),
+                        ">" => Op::Gt(a, c),
+                        ">=" => Op::Ge(a, c),
+                        other => return Err(CompileError::Unsupported(format!("comparison `{other}`"))),
+                    })
+                }
+                SafeOp::Where(c, a, d) => b.push(Op::Where(r(*c), r(*a), r(*d))),
+                // max(a, 0) + log1p(exp(-|a|)), as the emitters write it.
+                SafeOp::Softplus(a) => {
+                    let a = r(*a);
+                    let abs = b.push(Op::Abs(a));
+                    let neg = b.push(Op::Neg(abs));
+                    let exp = b.push(Op::Exp(neg));
+                    let tail = b.push(Op::Log1p(exp));
+                    let zero = b.push(Op::Const(0.0));
+                    let ramp = b.push(Op::Max(a, zero));
+                    b.push(Op::Add(ramp, tail))
+                }
+                SafeOp::NegExpm1(a) => {
+                    let e = b.push(Op::Expm1(r(*a)));
+                    b.push(Op::Neg(e))
+                }
+            };
+            regs[i] = reg;
         }
+        let outputs = lowered.roots.iter().map(|&r| regs[usize::from(r)]).collect();
         Ok(Program { ops: b.ops, outputs, arity: vars.len() })
+    }
+
+    /// The instructions, in order: instruction k writes register k and reads
+    /// only registers below k.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    /// The register holding each output, in output order.
+    pub fn output_registers(&self) -> &[u32] {
+        &self.outputs
+    }
+
+    /// A hash of the whole program (instructions by bit pattern, outputs,
+    /// arity): two programs that are [`Self::same_as`] each other have the same one.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.arity.hash(&mut h);
+        self.outputs.hash(&mut h);
+        for op in &self.ops {
+            op.key().hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// Whether both programs compute the same thing instruction by instruction
+    /// (constants compared by bit pattern, so a NaN constant equals itself).
+    pub fn same_as(&self, other: &Program) -> bool {
+        self.arity == other.arity
+            && self.outputs == other.outputs
+            && self.ops.len() == other.ops.len()
+            && self.ops.iter().zip(&other.ops).all(|(a, b)| a.key() == b.key())
     }
 
     pub fn arity(&self) -> usize {

@@ -1,0 +1,149 @@
+//! What the GPU tests (kernels.rs, jit.rs) share: the device probe with its
+//! loud SKIP, the point sets, the f64 reference (`foil_compiler::eval` on the
+//! IR, independent of any kernel) and the error metric.
+
+use egg::Symbol;
+use foil::kernels::Client;
+use foil_compiler::eval::eval_n;
+use foil_compiler::lang::Expr;
+
+/// Points per element-wise check.
+pub const POINTS: usize = 1 << 20;
+/// Pass bound of the metric |got - want| / max(|want|, 1).
+pub const TOL: f64 = 1e-5;
+
+pub fn client() -> Option<Client> {
+    match foil::runtime::default_client() {
+        Ok(c) => Some(c),
+        Err(e) if std::env::var("FOIL_REQUIRE_GPU").as_deref() == Ok("1") => {
+            panic!("FOIL_REQUIRE_GPU=1 but no adapter: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIP: no wgpu adapter ({e})");
+            None
+        }
+    }
+}
+
+/// `n` points evenly over [-30, 30] (the grid includes 0 when n is odd; it is not).
+pub fn grid(n: usize) -> Vec<f32> {
+    (0..n).map(|i| (-30.0 + 60.0 * i as f64 / (n - 1) as f64) as f32).collect()
+}
+
+/// Deterministic pseudo-random points in [-30, 30] (xorshift).
+pub fn scattered(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (-30.0 + 60.0 * (s >> 11) as f64 / (1u64 << 53) as f64) as f32
+        })
+        .collect()
+}
+
+pub fn parse(src: &str) -> Expr {
+    foil_compiler::parse::parse(src).unwrap_or_else(|e| panic!("reference does not parse: {src}: {e:?}"))
+}
+
+/// Worst errors of one output against its f64 reference.
+#[derive(Default, Debug)]
+pub struct Errors {
+    /// max |got - want| / |want| (over finite, nonzero references).
+    pub rel: f64,
+    pub rel_at: f64,
+    /// max |got - want| / max(|want|, 1): the pass criterion.
+    pub mixed: f64,
+    pub mixed_at: f64,
+    /// Problems that fail outright: NaN where the reference is a number,
+    /// ±inf where the true value is below f32::MAX/1000.
+    pub bad: Vec<String>,
+    /// ±inf where the true value is finite but within a factor 1000 of
+    /// f32::MAX (an intermediate product overflowed first): counted, reported.
+    pub early_overflow: usize,
+}
+
+impl Errors {
+    pub fn add(&mut self, x: f64, got: f32, want: f64) {
+        let got = got as f64;
+        if want.is_nan() {
+            return; // outside the domain (e.g. a pole hit exactly)
+        }
+        if got.is_nan() {
+            self.bad.push(format!("NaN at {x} (want {want:e})"));
+            return;
+        }
+        let max = f32::MAX as f64;
+        if got.is_infinite() || want.abs() > max {
+            let ok = (want.abs() > max * (1.0 - 1e-5)) && (got.is_infinite() || got.abs() > max * (1.0 - 1e-5)) && got.signum() == want.signum();
+            if ok {
+            } else if got.is_infinite() && want.abs() > max / 1000.0 && got.signum() == want.signum() {
+                self.early_overflow += 1;
+            } else {
+                self.bad.push(format!("{got:e} at {x} (want {want:e})"));
+            }
+            return;
+        }
+        let err = (got - want).abs();
+        if want != 0.0 && err / want.abs() > self.rel {
+            self.rel = err / want.abs();
+            self.rel_at = x;
+        }
+        let mixed = err / want.abs().max(1.0);
+        if mixed > self.mixed {
+            self.mixed = mixed;
+            self.mixed_at = x;
+        }
+    }
+
+    pub fn line(&self, what: &str) -> String {
+        format!(
+            "{what:<28} rel {:.2e} (x={:.4})  mixed {:.2e} (x={:.4})  bad {}  early overflow {}",
+            self.rel,
+            self.rel_at,
+            self.mixed,
+            self.mixed_at,
+            self.bad.len(),
+            self.early_overflow
+        )
+    }
+
+    pub fn passed(&self) -> bool {
+        self.passed_with(TOL)
+    }
+
+    pub fn passed_with(&self, tol: f64) -> bool {
+        self.mixed <= tol && self.bad.is_empty()
+    }
+}
+
+/// Same bits (or both NaN).
+pub fn same(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
+}
+
+/// Evaluate `e` over `points` (one slice per variable) on both cores.
+pub fn reference(e: &Expr, names: &[Symbol], points: &[&[f32]]) -> Vec<f64> {
+    let n = points[0].len();
+    let half = n / 2;
+    let eval_range = |lo: usize, hi: usize| -> Vec<f64> {
+        let mut vals = vec![0.0; names.len()];
+        (lo..hi)
+            .map(|i| {
+                for (v, p) in vals.iter_mut().zip(points) {
+                    *v = p[i] as f64;
+                }
+                eval_n(e, names, &vals)
+            })
+            .collect()
+    };
+    std::thread::scope(|s| {
+        let h = s.spawn(|| eval_range(0, half));
+        let mut hi = eval_range(half, n);
+        let mut lo = h.join().unwrap();
+        lo.append(&mut hi);
+        lo
+    })
+}
+

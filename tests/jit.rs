@@ -1,0 +1,338 @@
+//! Run-time (JIT) kernels: foil IR derived at run time → `JitKernel` → cubecl
+//! on wgpu, against the f64 reference (`foil_compiler::eval` on the same IR,
+//! independent of the kernel), for the suite's GA rows and the SA / HD-FGD F
+//! of tanh and gelu; the packed layout (n = 4, outer and inner > 1) against an
+//! index formula written here; vector widths 4 and 1; the macro kernel of
+//! tanh's GA; and the refusals (bad layouts, undersized buffers).
+//!
+//! Without an adapter the GPU tests print `SKIP: no wgpu adapter` and pass,
+//! unless `FOIL_REQUIRE_GPU=1`, where they fail instead.
+
+mod common;
+
+use common::gpu::{client, grid, reference, same, scattered, Errors, POINTS, TOL};
+use egg::Symbol;
+use foil::kernels::jit::{JitKernel, PackedLayout};
+use foil::kernels::Client;
+use foil::runtime::launch::{jit_backward_on, jit_forward_on};
+use foil::cubecl::prelude::CubeElement;
+use foil::{adversarial, hd_fgd, RuntimeError, SplitActivation};
+use foil_compiler::diff::derivative;
+use foil_compiler::ga::{derive_global_adversarial, GaOptions};
+use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, TermConstant};
+use foil_compiler::lang::Expr;
+
+adversarial!(TanhGa = tanh(x));
+hd_fgd!(TanhF = tanh(x));
+
+/// The macros' derivation options (deterministic limits), so a run-time
+/// derivation yields the IR the macro kernels are emitted from.
+fn options() -> GaOptions {
+    GaOptions { limits: foil_compiler::codegen::macro_limits(), ..GaOptions::default() }
+}
+
+/// F over `vars` with its partials (unsimplified, as `ActivationKernel` makes them).
+struct Function {
+    name: String,
+    expr: Expr,
+    vars: Vec<String>,
+    partials: Vec<Expr>,
+}
+
+impl Function {
+    fn new(name: &str, expr: Expr, vars: Vec<String>) -> Self {
+        let partials = vars.iter().map(|v| derivative(&expr, v)).collect();
+        Function { name: name.into(), expr, vars, partials }
+    }
+
+    fn kernel(&self) -> JitKernel {
+        let vars: Vec<&str> = self.vars.iter().map(String::as_str).collect();
+        JitKernel::compile(&self.expr, &self.partials, &vars).unwrap_or_else(|e| panic!("{}: {e}", self.name))
+    }
+
+    fn symbols(&self) -> Vec<Symbol> {
+        self.vars.iter().map(|v| Symbol::from(v.as_str())).collect()
+    }
+}
+
+/// The GA of every monotone suite row (the rows whose GA the table says exists).
+fn ga_rows() -> Vec<Function> {
+    foil::suite::embedded_suite()
+        .into_iter()
+        .filter(|r| !r.derivative_has_zeros)
+        .map(|r| {
+            let f = foil_compiler::parse::parse(&r.expression).unwrap();
+            let ga = derive_global_adversarial(&f, &options()).unwrap_or_else(|e| panic!("GA of {}: {e}", r.name));
+            Function::new(&format!("{} GA", r.name), ga.adversarial, vec!["x".into()])
+        })
+        .collect()
+}
+
+fn sa(name: &str, src: &str) -> Function {
+    let f = foil_compiler::parse::parse(src).unwrap();
+    let sa = derive_split_adversarial(&f, Granularity::Elementary, TermConstant::Plain, &options())
+        .unwrap_or_else(|e| panic!("SA of {name}: {e}"));
+    let vars = sa.terms.iter().map(|t| t.var.clone()).collect();
+    Function::new(&format!("{name} SA"), sa.adversarial, vars)
+}
+
+fn hd_fgd(name: &str, src: &str) -> Function {
+    let f = foil_compiler::parse::parse(src).unwrap();
+    let sp = split(&f, Granularity::Elementary).unwrap_or_else(|e| panic!("split of {name}: {e}"));
+    let vars = sp.terms.iter().map(|t| t.var.clone()).collect();
+    Function::new(&format!("{name} HD-FGD F"), sp.lifted, vars)
+}
+
+/// grad_out with varying sign and magnitude.
+fn grad_out(n: usize) -> Vec<f32> {
+    (0..n).map(|i| [1.0f32, -0.5, 2.0, 0.25][i % 4]).collect()
+}
+
+/// Forward and backward of `f` at `points[i][e]` (input i of element e), all
+/// inputs packed as `[1, n, len, 1]`, against the f64 reference. Returns the
+/// report and whether both stayed within `tol` with vector widths 4 and 1
+/// giving the same bits.
+fn check(client: &Client, f: &Function, points: &[Vec<f32>], tol: f64) -> (String, bool) {
+    let (n, len) = (points.len(), points[0].len());
+    let kernel = f.kernel();
+    let names = f.symbols();
+    let cols: Vec<&[f32]> = points.iter().map(Vec::as_slice).collect();
+    let x: Vec<f32> = points.concat();
+    let g = grad_out(len);
+    let layout = PackedLayout::new(1, n, len, 1).unwrap();
+    let (l4, l1) = (layout.with_vector_size(4).unwrap(), layout.with_vector_size(1).unwrap());
+    let y4 = jit_forward_on(client, &kernel, &x, l4).unwrap();
+    let y1 = jit_forward_on(client, &kernel, &x, l1).unwrap();
+    let d4 = jit_backward_on(client, &kernel, &x, &g, l4).unwrap();
+    let d1 = jit_backward_on(client, &kernel, &x, &g, l1).unwrap();
+    let mut fe = Errors::default();
+    let want_y = reference(&f.expr, &names, &cols);
+    for e in 0..len {
+        fe.add(cols[0][e] as f64, y4[e], want_y[e]);
+    }
+    let mut lines = vec![fe.line("forward")];
+    let mut ok = fe.passed_with(tol);
+    let mut bad: Vec<String> = fe.bad.iter().take(3).cloned().collect();
+    for (i, p) in f.partials.iter().enumerate() {
+        let want = reference(p, &names, &cols);
+        let mut be = Errors::default();
+        for e in 0..len {
+            be.add(cols[0][e] as f64, d4[i * len + e], g[e] as f64 * want[e]);
+        }
+        lines.push(be.line(&format!("backward ∂/∂{}", f.vars[i])));
+        ok &= be.passed_with(tol);
+        bad.extend(be.bad.iter().take(3).cloned());
+    }
+    let agree = same(&y4, &y1) && same(&d4, &d1);
+    let mut s = format!(
+        "{} ({} inputs, {} + {} instructions)\n  {}\n  vec4 == vec1: {agree}",
+        f.name,
+        n,
+        kernel.forward_program().len(),
+        kernel.backward_program().len(),
+        lines.join("\n  ")
+    );
+    for b in bad {
+        s += &format!("\n  BAD {b}");
+    }
+    (s, ok && agree)
+}
+
+fn report(results: Vec<(String, bool)>) {
+    let mut failed = Vec::new();
+    for (s, ok) in &results {
+        eprintln!("{s}{}", if *ok { "" } else { "\n  FAILED" });
+        if !ok {
+            failed.push(s.lines().next().unwrap_or_default().to_string());
+        }
+    }
+    assert!(failed.is_empty(), "over the bound: {failed:?}");
+}
+
+#[test]
+fn ga_rows_match_f64() {
+    let Some(client) = client() else { return };
+    let x = grid(POINTS);
+    let results = ga_rows().iter().map(|f| check(&client, f, &[x.clone()], TOL)).collect();
+    report(results);
+}
+
+#[test]
+fn split_functions_match_f64_on_the_diagonal() {
+    let Some(client) = client() else { return };
+    let x = grid(POINTS);
+    let mut results = Vec::new();
+    for (f, tol) in [
+        (sa("tanh", "tanh(x)"), TOL),
+        // e^(u²/2)-type terms: f32 rounding of u is amplified (as for the macro kernel of gelu's SA).
+        (sa("gelu", "gelu(x)"), 3e-5),
+        (hd_fgd("tanh", "tanh(x)"), TOL),
+        (hd_fgd("gelu", "gelu(x)"), TOL),
+    ] {
+        let n = f.vars.len();
+        results.push(check(&client, &f, &vec![x.clone(); n], tol));
+    }
+    report(results);
+}
+
+/// Independent inputs (every u_i its own random point): gelu's HD-FGD F is
+/// asserted. Reported only: tanh's F, whose f32 form loses up to ~6e-3 there
+/// (the macro kernel computes the same bits, see
+/// `jit_agrees_with_the_macro_kernel`), and the SAs (their terms are not
+/// meant to be combined far off the diagonal, where they overflow f32).
+#[test]
+fn split_functions_off_the_diagonal() {
+    let Some(client) = client() else { return };
+    let mut asserted = Vec::new();
+    let f = hd_fgd("gelu", "gelu(x)");
+    let pts: Vec<Vec<f32>> = (0..f.vars.len()).map(|i| scattered(POINTS, 11 + i as u64)).collect();
+    asserted.push(check(&client, &f, &pts, TOL));
+    for f in [hd_fgd("tanh", "tanh(x)"), sa("tanh", "tanh(x)"), sa("gelu", "gelu(x)")] {
+        let pts: Vec<Vec<f32>> = (0..f.vars.len()).map(|i| scattered(1 << 16, 11 + i as u64)).collect();
+        let (s, _) = check(&client, &f, &pts, TOL);
+        eprintln!("(reported only) {s}");
+    }
+    report(asserted);
+}
+
+/// n = 4 with outer and inner > 1: every output element against F of the
+/// inputs picked by the layout formula, written out here independently.
+#[test]
+fn packed_layout_indexes_every_block() {
+    let Some(client) = client() else { return };
+    let f = hd_fgd("tanh", "tanh(x)");
+    assert_eq!(f.vars.len(), 4);
+    let kernel = f.kernel();
+    let names = f.symbols();
+    // (outer, c, inner): a block of 35 (vector width 1 only) and one of 12 (width 4).
+    for (outer, c, inner, widths) in [(3usize, 5usize, 7usize, &[1usize][..]), (5, 6, 2, &[4, 2, 1][..])] {
+        let n = 4;
+        let layout = PackedLayout::new(outer, n, c, inner).unwrap();
+        let x = scattered(layout.input_len(), (outer * c * inner) as u64);
+        let g = scattered(layout.output_len(), 99);
+        let mut results: Vec<(Vec<f32>, Vec<f32>)> = Vec::new();
+        for &w in widths {
+            let l = layout.with_vector_size(w).unwrap();
+            results.push((jit_forward_on(&client, &kernel, &x, l).unwrap(), jit_backward_on(&client, &kernel, &x, &g, l).unwrap()));
+        }
+        for (y, gx) in &results[1..] {
+            assert!(same(y, &results[0].0) && same(gx, &results[0].1), "vector widths disagree");
+        }
+        let (y, gx) = &results[0];
+        let mut worst: f64 = 0.0;
+        for o in 0..outer {
+            for ch in 0..c {
+                for q in 0..inner {
+                    let at = |i: usize| ((o * n + i) * c + ch) * inner + q;
+                    let u: Vec<f32> = (0..n).map(|i| x[at(i)]).collect();
+                    let cols: Vec<&[f32]> = u.iter().map(std::slice::from_ref).collect();
+                    let out = (o * c + ch) * inner + q;
+                    let want = reference(&f.expr, &names, &cols)[0];
+                    let err = (y[out] as f64 - want).abs() / want.abs().max(1.0);
+                    assert!(err <= TOL, "y[{o},{ch},{q}] = {} want {want}", y[out]);
+                    worst = worst.max(err);
+                    for (i, p) in f.partials.iter().enumerate() {
+                        let want = g[out] as f64 * reference(p, &names, &cols)[0];
+                        let err = (gx[at(i)] as f64 - want).abs() / want.abs().max(1.0);
+                        assert!(err <= TOL, "grad_x[{o},{i}·{c}+{ch},{q}] = {} want {want}", gx[at(i)]);
+                        worst = worst.max(err);
+                    }
+                }
+            }
+        }
+        eprintln!("packed [outer {outer}, 4·{c}, inner {inner}] widths {widths:?}: worst {worst:.2e}");
+    }
+}
+
+/// Distance in units in the last place (0 for equal values or two NaNs).
+fn ulps(a: f32, b: f32) -> u64 {
+    if a == b || (a.is_nan() && b.is_nan()) {
+        return 0;
+    }
+    // f32 bit patterns on a monotone integer line: negatives mirrored below 0.
+    let key = |v: f32| {
+        let bits = v.to_bits() as i64;
+        if bits & 0x8000_0000 != 0 { -(bits & 0x7fff_ffff) } else { bits }
+    };
+    (key(a) - key(b)).unsigned_abs()
+}
+
+/// The JIT kernel of tanh's GA against the macro-emitted kernel of the same
+/// activation, derived with the same options, over 2^20 points.
+#[test]
+fn jit_agrees_with_the_macro_kernel() {
+    let Some(client) = client() else { return };
+    let f = foil_compiler::parse::parse("tanh(x)").unwrap();
+    let ga = derive_global_adversarial(&f, &options()).unwrap();
+    assert_eq!(foil_compiler::print::to_spec(&ga.adversarial), <TanhGa as foil::Activation>::EXPRESSION);
+    let jit = JitKernel::compile(&ga.adversarial, &[ga.adversarial_derivative.clone()], &["x"]).unwrap();
+    let x = grid(POINTS);
+    let g = grad_out(POINTS);
+    let launch = foil::kernels::Launch::new(POINTS, 4).unwrap();
+    let layout = PackedLayout::elementwise(POINTS).unwrap().with_vector_size(4).unwrap();
+    let y_macro = foil::runtime::launch::forward_on::<TanhGa>(&client, &x, launch).unwrap();
+    let d_macro = foil::runtime::launch::backward_on::<TanhGa>(&client, &x, &g, launch).unwrap();
+    let y_jit = jit_forward_on(&client, &jit, &x, layout).unwrap();
+    let d_jit = jit_backward_on(&client, &jit, &x, &g, layout).unwrap();
+    let worst = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(p, q)| ulps(*p, *q)).max().unwrap_or(0);
+    let (wy, wd) = (worst(&y_macro, &y_jit), worst(&d_macro, &d_jit));
+    eprintln!("tanh GA, JIT vs macro kernel: forward ≤ {wy} ulp, backward ≤ {wd} ulp");
+    assert!(wy <= 4 && wd <= 4, "forward {wy} ulp, backward {wd} ulp");
+
+    // tanh's HD-FGD F (4 inputs) against `hd_fgd!`, at independent inputs.
+    let sp = split(&f, Granularity::Elementary).unwrap();
+    assert_eq!(foil_compiler::print::to_spec(&sp.lifted), TanhF::EXPRESSION);
+    // The macro's partials: simplified with its limits (`SplitFn`).
+    let vars: Vec<String> = sp.terms.iter().map(|t| t.var.clone()).collect();
+    let sf = foil_compiler::codegen::SplitFn::new(sp.lifted, vars.clone(), &foil_compiler::codegen::macro_limits());
+    let names: Vec<&str> = vars.iter().map(String::as_str).collect();
+    let jit = JitKernel::compile(&sf.expression, &sf.partials, &names).unwrap();
+    let n = TanhF::TERMS;
+    let pts: Vec<Vec<f32>> = (0..n).map(|i| scattered(POINTS, 5 + i as u64)).collect();
+    let cols: Vec<&[f32]> = pts.iter().map(Vec::as_slice).collect();
+    let launch = foil::kernels::Launch::new(POINTS, 4).unwrap();
+    let layout = PackedLayout::new(1, n, POINTS, 1).unwrap().with_vector_size(4).unwrap();
+    let y_macro = foil::runtime::launch::split_forward_on::<TanhF>(&client, &cols, launch).unwrap();
+    let d_macro = foil::runtime::launch::split_backward_on::<TanhF>(&client, &cols, &g, launch).unwrap().concat();
+    let y_jit = jit_forward_on(&client, &jit, &pts.concat(), layout).unwrap();
+    let d_jit = jit_backward_on(&client, &jit, &pts.concat(), &g, layout).unwrap();
+    let (wy, wd) = (worst(&y_macro, &y_jit), worst(&d_macro, &d_jit));
+    eprintln!("tanh HD-FGD F, JIT vs macro kernel (independent inputs): forward ≤ {wy} ulp, backward ≤ {wd} ulp");
+    assert!(wy <= 4 && wd <= 4, "forward {wy} ulp, backward {wd} ulp");
+}
+
+#[test]
+fn bad_layouts_and_buffers_are_refused() {
+    // Host-side refusals need no device.
+    assert!(matches!(PackedLayout::new(2, 0, 3, 1), Err(RuntimeError::Layout(_))));
+    assert!(matches!(PackedLayout::new(1 << 20, 4, 1 << 10, 1 << 10), Err(RuntimeError::Layout(_))));
+    assert!(matches!(PackedLayout::new(1, 1, 6, 1).unwrap().with_vector_size(4), Err(RuntimeError::VectorSize { .. })));
+    assert!(matches!(PackedLayout::new(1, 1, 8, 1).unwrap().with_vector_size(3), Err(RuntimeError::VectorSize { .. })));
+    let tanh = foil_compiler::parse::parse("tanh(x)").unwrap();
+    assert!(matches!(JitKernel::compile(&tanh, &[], &["x"]), Err(RuntimeError::Program(_))));
+    let e = JitKernel::compile(&tanh, &[tanh.clone()], &["y"]).unwrap_err();
+    assert!(e.to_string().contains("`x`"), "{e}");
+
+    let Some(client) = client() else { return };
+    let f = hd_fgd("tanh", "tanh(x)");
+    let kernel = f.kernel();
+    let layout = PackedLayout::new(2, 4, 3, 2).unwrap();
+    let x = vec![0.5f32; layout.input_len()];
+    // The wrong number of inputs.
+    let e = jit_forward_on(&client, &kernel, &x[..12], PackedLayout::new(2, 1, 3, 2).unwrap()).unwrap_err();
+    assert!(matches!(e, RuntimeError::Layout(_)), "{e}");
+    // Host slices of the wrong length.
+    assert!(matches!(jit_forward_on(&client, &kernel, &x[1..], layout), Err(RuntimeError::Length { .. })));
+    // Undersized device buffers are refused before the launch.
+    let xh = client.create_from_slice(f32::as_bytes(&x[..layout.input_len() - 4]));
+    let yh = client.empty(layout.output_len() * 4);
+    let e = kernel.launch_forward(&client, &xh, &yh, layout).unwrap_err();
+    assert!(matches!(e, RuntimeError::BufferTooSmall { what: "x", .. }), "{e}");
+    let xh = client.create_from_slice(f32::as_bytes(&x));
+    let small = client.empty(layout.output_len() * 4 - 4);
+    let e = kernel.launch_forward(&client, &xh, &small, layout).unwrap_err();
+    assert!(matches!(e, RuntimeError::BufferTooSmall { what: "y", .. }), "{e}");
+    let go = client.empty(layout.output_len() * 4);
+    let e = kernel.launch_backward(&client, &xh, &go, &small, layout).unwrap_err();
+    assert!(matches!(e, RuntimeError::BufferTooSmall { what: "grad_x", .. }), "{e}");
+}
