@@ -101,7 +101,10 @@ fn check(client: &Client, f: &Function, points: &[Vec<f32>], tol: f64) -> (Strin
     let g = grad_out(len);
     let layout = PackedLayout::new(1, n, len, 1).unwrap();
     let (l4, l1) = (layout.with_vector_size(4).unwrap(), layout.with_vector_size(1).unwrap());
+    // The first launch of a program generates and compiles its kernel.
+    let t = std::time::Instant::now();
     let y4 = jit_forward_on(client, &kernel, &x, l4).unwrap();
+    let first = t.elapsed();
     let y1 = jit_forward_on(client, &kernel, &x, l1).unwrap();
     let d4 = jit_backward_on(client, &kernel, &x, &g, l4).unwrap();
     let d1 = jit_backward_on(client, &kernel, &x, &g, l1).unwrap();
@@ -125,7 +128,7 @@ fn check(client: &Client, f: &Function, points: &[Vec<f32>], tol: f64) -> (Strin
     }
     let agree = same(&y4, &y1) && same(&d4, &d1);
     let mut s = format!(
-        "{} ({} inputs, {} + {} instructions)\n  {}\n  vec4 == vec1: {agree}",
+        "{} ({} inputs, {} + {} instructions; first forward incl. kernel compile {first:.1?})\n  {}\n  vec4 == vec1: {agree}",
         f.name,
         n,
         kernel.forward_program().len(),
@@ -273,6 +276,20 @@ fn jit_agrees_with_the_macro_kernel() {
     let y_macro = foil::runtime::launch::forward_on::<TanhGa>(&client, &x, launch).unwrap();
     let d_macro = foil::runtime::launch::backward_on::<TanhGa>(&client, &x, &g, launch).unwrap();
     let y_jit = jit_forward_on(&client, &jit, &x, layout).unwrap();
+    // Steady state (kernels cached), upload + launch + read back, best of 5.
+    let best = |run: &dyn Fn()| {
+        (0..5)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                run();
+                t.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    let t_jit = best(&|| drop(jit_forward_on(&client, &jit, &x, layout).unwrap()));
+    let t_macro = best(&|| drop(foil::runtime::launch::forward_on::<TanhGa>(&client, &x, launch).unwrap()));
+    eprintln!("tanh GA forward over 2^20 values (best of 5): JIT {t_jit:.2?}, macro kernel {t_macro:.2?}");
     let d_jit = jit_backward_on(&client, &jit, &x, &g, layout).unwrap();
     let worst = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(p, q)| ulps(*p, *q)).max().unwrap_or(0);
     let (wy, wd) = (worst(&y_macro, &y_jit), worst(&d_macro, &d_jit));
@@ -306,6 +323,9 @@ fn bad_layouts_and_buffers_are_refused() {
     // Host-side refusals need no device.
     assert!(matches!(PackedLayout::new(2, 0, 3, 1), Err(RuntimeError::Layout(_))));
     assert!(matches!(PackedLayout::new(1 << 20, 4, 1 << 10, 1 << 10), Err(RuntimeError::Layout(_))));
+    assert!(matches!(PackedLayout::new(0, 1, usize::MAX, 2), Err(RuntimeError::Layout(_))));
+    // Empty tensors are fine (nothing is launched).
+    assert_eq!(PackedLayout::new(0, 4, 3, 2).unwrap().input_len(), 0);
     assert!(matches!(PackedLayout::new(1, 1, 6, 1).unwrap().with_vector_size(4), Err(RuntimeError::VectorSize { .. })));
     assert!(matches!(PackedLayout::new(1, 1, 8, 1).unwrap().with_vector_size(3), Err(RuntimeError::VectorSize { .. })));
     let tanh = foil_compiler::parse::parse("tanh(x)").unwrap();
@@ -321,6 +341,10 @@ fn bad_layouts_and_buffers_are_refused() {
     // The wrong number of inputs.
     let e = jit_forward_on(&client, &kernel, &x[..12], PackedLayout::new(2, 1, 3, 2).unwrap()).unwrap_err();
     assert!(matches!(e, RuntimeError::Layout(_)), "{e}");
+    // Empty: nothing launched, nothing returned.
+    let none = PackedLayout::new(0, 4, 3, 2).unwrap();
+    assert!(jit_forward_on(&client, &kernel, &[], none).unwrap().is_empty());
+    assert!(jit_backward_on(&client, &kernel, &[], &[], none).unwrap().is_empty());
     // Host slices of the wrong length.
     assert!(matches!(jit_forward_on(&client, &kernel, &x[1..], layout), Err(RuntimeError::Length { .. })));
     // Undersized device buffers are refused before the launch.
@@ -335,4 +359,19 @@ fn bad_layouts_and_buffers_are_refused() {
     let go = client.empty(layout.output_len() * 4);
     let e = kernel.launch_backward(&client, &xh, &go, &small, layout).unwrap_err();
     assert!(matches!(e, RuntimeError::BufferTooSmall { what: "grad_x", .. }), "{e}");
+}
+
+/// The comptime key: a program compiled twice from the same IR is the same
+/// key (one cubecl kernel), a different program is not.
+#[test]
+fn equal_programs_share_one_key() {
+    let f = hd_fgd("tanh", "tanh(x)");
+    let (a, b) = (f.kernel(), f.kernel());
+    assert_eq!(a.forward_program().fingerprint(), b.forward_program().fingerprint());
+    assert!(a.forward_program().same_as(b.forward_program()));
+    assert!(a.backward_program().same_as(b.backward_program()));
+    assert!(!a.forward_program().same_as(a.backward_program()));
+    let g = hd_fgd("gelu", "gelu(x)").kernel();
+    assert!(!a.forward_program().same_as(g.forward_program()));
+    assert_ne!(a.forward_program().fingerprint(), g.forward_program().fingerprint());
 }

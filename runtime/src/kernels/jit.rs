@@ -366,9 +366,11 @@ impl PackedLayout {
         if n == 0 {
             return bad("a kernel has at least one input".into());
         }
-        let total = outer.checked_mul(n).and_then(|v| v.checked_mul(c)).and_then(|v| v.checked_mul(inner));
-        match total {
-            Some(t) if t <= u32::MAX as usize => Ok(PackedLayout { outer, n, c, inner, vector_size: None }),
+        // The block on its own too: with outer = 0 the total is 0 whatever c·inner is.
+        let block = c.checked_mul(inner);
+        let total = block.and_then(|b| b.checked_mul(n)).and_then(|v| v.checked_mul(outer));
+        match (block, total) {
+            (Some(b), Some(t)) if b.max(t) <= u32::MAX as usize => Ok(PackedLayout { outer, n, c, inner, vector_size: None }),
             _ => bad(format!("more than {} values (32-bit indexing)", u32::MAX)),
         }
     }
