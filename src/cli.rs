@@ -245,8 +245,12 @@ fn granularity(g: SplitGranularity) -> Granularity {
     }
 }
 
+/// Parse EXPR as an activation: a constant (`2 + 3`) is refused here, with
+/// its span, rather than later as a function without variables.
 fn parse_expr(src: &str) -> Result<Expr, DeriveError> {
-    Ok(foil_compiler::parse::parse(src)?)
+    let e = foil_compiler::parse::parse(src)?;
+    foil_compiler::parse::require_variable(&e, src)?;
+    Ok(e)
 }
 
 /// EXPR as given, or standard input for `-` (bounded: the parser refuses

@@ -49,8 +49,9 @@ pub fn check_size(exprs: &[&Expr]) -> Result<(), usize> {
     Ok(())
 }
 
-/// `AtanGa` → `atan_ga_kernels`.
+/// `AtanGa` → `atan_ga_kernels`; a raw name `r#t` → `t_kernels`.
 pub fn kernel_module_name(name: &str) -> String {
+    let name = name.strip_prefix("r#").unwrap_or(name);
     let mut out = String::new();
     for (i, c) in name.chars().enumerate() {
         if c.is_uppercase() {
@@ -65,8 +66,14 @@ pub fn kernel_module_name(name: &str) -> String {
     out + "_kernels"
 }
 
+/// The user's type name as an identifier. A raw identifier (`r#t`, as
+/// `Ident::to_string` writes it) must be rebuilt as raw: `Ident::new` panics
+/// on the `r#` prefix (found by the `macro_input` fuzz target).
 fn ident(s: &str) -> Ident {
-    Ident::new(s, Span::call_site())
+    match s.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(s, Span::call_site()),
+    }
 }
 
 /// `pub struct Name;` with `Activation` (value `value`, derivative `deriv`)

@@ -17,11 +17,12 @@ pub enum DeriveError {
     #[error("no global adversarial: f' = {derivative} vanishes at {}; GA needs f' ≠ 0 everywhere (try --mode sa, or --regularize EPS)", zeros.describe("x"))]
     DerivativeZeros { derivative: String, zeros: Zeros },
 
-    #[error("no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist); try --mode sa or another activation", interval.describe("x"))]
+    #[error("no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist); try --regularize EPS (g' = f'/(f'^2 + EPS^2), approximate, constant there) or --mode sa", interval.describe("x"))]
     FlatDerivative { interval: Interval },
 
-    #[error("f is not real-valued for {}: {reason}", interval.describe("x"))]
-    Domain { interval: Interval, reason: String },
+    /// `closed`: whether each finite end of `interval` belongs to the set.
+    #[error("f is not real-valued for {}: {reason}", interval.describe_ends("x", *closed))]
+    Domain { interval: Interval, closed: (bool, bool), reason: String },
 
     #[error("no closed form found for ∫ {integrand} dx{}", piece.map(|p| format!(" on {}", p.describe("x"))).unwrap_or_default())]
     NoClosedForm { integrand: String, piece: Option<Interval> },
@@ -77,7 +78,7 @@ impl DeriveError {
         }
     }
 
-    /// The JSON object `{kind, message, zeros?, periodic?, interval?}`.
+    /// The JSON object `{kind, message, zeros?, periodic?, interval?, span?, help?}`.
     pub fn to_json(&self) -> serde_json::Value {
         let mut v = serde_json::json!({ "kind": self.kind(), "message": self.to_string() });
         if let Some(z) = self.zeros() {
@@ -87,11 +88,20 @@ impl DeriveError {
             }
         }
         match self {
-            DeriveError::FlatDerivative { interval } | DeriveError::Domain { interval, .. } => {
+            DeriveError::FlatDerivative { interval } => {
                 v["interval"] = interval_json(interval);
+            }
+            DeriveError::Domain { interval, closed, .. } => {
+                v["interval"] = interval_json(interval);
+                v["interval"]["lo_closed"] = serde_json::json!(closed.0 && interval.lo.is_finite());
+                v["interval"]["hi_closed"] = serde_json::json!(closed.1 && interval.hi.is_finite());
             }
             DeriveError::Parse(p) => {
                 v["span"] = serde_json::json!({ "offset": p.span.offset(), "length": p.span.len() });
+                // The suggestion (`did you mean `tanh`?`) is part of the answer for tools too.
+                if let Some(help) = &p.help {
+                    v["help"] = serde_json::json!(help);
+                }
             }
             _ => {}
         }

@@ -94,11 +94,13 @@ pub fn require_x(f: &Expr) -> Result<(), DeriveError> {
 /// naming where: SPEC §5 asks for g real on the whole line.
 pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
     let xs: Vec<f64> = (0..=2048).map(|i| -64.0 + i as f64 / 16.0).collect();
-    // NaN (outside the domain), or an isolated infinity (a pole, as -2/x at 0);
-    // an infinity that runs on to the end of the range is overflow, not a gap.
+    // NaN (outside the domain), or an infinity with no infinite neighbour: a
+    // pole (-2/x at 0) or the edge of the domain (log(x) at 0, NaN to its
+    // left). An infinity that runs on to the end of the range is overflow
+    // (exp(exp(x)) for x > 6.57), not a gap in the domain.
     let bad = |x: f64| {
         let v = eval1(f, var, x);
-        v.is_nan() || (v.is_infinite() && eval1(f, var, x - 1e-3).is_finite() && eval1(f, var, x + 1e-3).is_finite())
+        v.is_nan() || (v.is_infinite() && !eval1(f, var, x - 1e-3).is_infinite() && !eval1(f, var, x + 1e-3).is_infinite())
     };
     let Some(first) = xs.iter().position(|&x| bad(x)) else { return Ok(()) };
     let last = xs.iter().rposition(|&x| bad(x)).unwrap();
@@ -114,6 +116,7 @@ pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
     let x = xs[first];
     Err(DeriveError::Domain {
         interval: Interval { lo, hi },
+        closed: (lo.is_finite() && bad(lo), hi.is_finite() && bad(hi)),
         reason: format!(
             "f({}) is {}; foil derives adversarials for activations defined on all of ℝ",
             crate::zeros::fmt9(x),

@@ -22,3 +22,6 @@ pub mod hdfgd;
 pub mod piecewise;
 pub mod verify;
 pub mod zeros;
+/// Checks shared by the fuzz targets and the corpus replay test.
+#[doc(hidden)]
+pub mod fuzzing;

@@ -261,6 +261,19 @@ impl<'a> Parser<'a> {
             }
             self.bump();
             let rhs = self.unary()?;
+            // A constant divisor that is zero makes a function infinite or NaN
+            // everywhere (`x/0`); a constant quotient (`1/0`) is caught below
+            // as a non-finite constant.
+            if op == Tok::Slash && rhs.value == Some(0.0) && lhs.value.is_none() {
+                let span = lhs.span.start..rhs.span.end;
+                let text = shorten(self.text(&span));
+                return fail_help(
+                    K::DivisionByZero,
+                    span,
+                    format!("`{text}` divides by zero (the divisor is the constant 0)"),
+                    "the result would be infinite or NaN for every x",
+                );
+            }
             let id = if op == Tok::Star { self.b.mul(lhs.id, rhs.id) } else { self.b.div(lhs.id, rhs.id) };
             let mk = if op == Tok::Star { Math::Mul } else { Math::Div };
             lhs = self.finish_node(id, lhs.span.start..rhs.span.end, &[&lhs, &rhs], |c| mk([c[0], c[1]]))?;

@@ -134,15 +134,22 @@ impl Interval {
 
     /// SPEC-style text: `x < 0`, `0 < x < 1`, or `all x`.
     pub fn describe(&self, var: &str) -> String {
+        self.describe_ends(var, (false, false))
+    }
+
+    /// [`Interval::describe`], with `≤`/`≥` at a finite end that `closed`
+    /// says belongs to the set (`log(x)` is undefined for x ≤ 0, not x < 0).
+    pub fn describe_ends(&self, var: &str, closed: (bool, bool)) -> String {
         use crate::zeros::fmt9;
         if self.lo == self.hi {
             return format!("{var} = {}", fmt9(self.lo));
         }
+        let (lo_op, hi_op) = (if closed.0 { "≤" } else { "<" }, if closed.1 { "≤" } else { "<" });
         match (self.lo.is_finite(), self.hi.is_finite()) {
             (false, false) => format!("all {var}"),
-            (false, true) => format!("{var} < {}", fmt9(self.hi)),
-            (true, false) => format!("{var} > {}", fmt9(self.lo)),
-            (true, true) => format!("{} < {var} < {}", fmt9(self.lo), fmt9(self.hi)),
+            (false, true) => format!("{var} {hi_op} {}", fmt9(self.hi)),
+            (true, false) => format!("{var} {} {}", if closed.0 { "≥" } else { ">" }, fmt9(self.lo)),
+            (true, true) => format!("{} {lo_op} {var} {hi_op} {}", fmt9(self.lo), fmt9(self.hi)),
         }
     }
 }

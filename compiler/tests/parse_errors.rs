@@ -71,6 +71,9 @@ fn catalogue() {
     check("x*exp(1000)", K::NonFiniteConstant, 2, 9, "not finite");
     check("sqrt(-1) + x", K::NonFiniteConstant, 0, 8, "NaN");
     check("x + 1e308*10", K::NonFiniteConstant, 4, 8, "inf");
+    check("x/0", K::DivisionByZero, 0, 3, "`x/0` divides by zero");
+    check("2 + sin(x)/(1 - 1)", K::DivisionByZero, 4, 14, "divides by zero");
+    check("x/-0", K::DivisionByZero, 0, 4, "divides by zero");
     check("x²", K::NonAscii, 1, 2, "non-ASCII character `²`");
     check("tanh(x)·2", K::NonAscii, 7, 2, "non-ASCII");
     check("é", K::NonAscii, 0, 2, "non-ASCII");

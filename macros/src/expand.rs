@@ -144,6 +144,23 @@ mod tests {
         assert!(impls[2].contains(":: foil :: GpuActivation"), "{}", impls[2]);
     }
 
+    /// Fuzz find: a raw identifier as the type name made codegen panic
+    /// (`Ident::new("r#t")`); each macro must accept it.
+    #[test]
+    fn raw_identifier_names_expand() {
+        for out in [
+            activation(quote!(r#t = x^5 + x)),
+            adversarial(quote!(r#t = x^5 + x)),
+            adversarial(quote!(r#type = tanh(x), mode = split)),
+            hd_fgd(quote!(r#t = x * sigmoid(x))),
+        ] {
+            let out = out.unwrap();
+            let file: syn::File = syn::parse2(out.clone()).unwrap_or_else(|e| panic!("{e}: {out}"));
+            assert!(out.to_string().contains("_kernels"), "{out}");
+            assert!(!file.items.is_empty());
+        }
+    }
+
     #[test]
     fn split_mode_emits_a_split_activation() {
         let out = adversarial(quote!(S = x * sigmoid(x), mode = split)).unwrap().to_string();

@@ -10,6 +10,8 @@
 mod expand;
 mod invocation;
 mod spec_text;
+#[cfg(test)]
+mod fuzz_check;
 
 use proc_macro::TokenStream;
 

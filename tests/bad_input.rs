@@ -1,0 +1,204 @@
+//! The end-to-end catalogue of hostile input (issue 6), through the real
+//! `foil derive --format json`: for each input the exact error kind, the exact
+//! byte span where the error has one, the exit code, what the message must
+//! name, and a wall-time bound. None may panic (exit 101 or a signal) or hang.
+//!
+//! The parser's own finer-grained catalogue is `compiler/tests/parse_errors.rs`;
+//! this one checks what a user of the command line sees.
+
+mod common;
+
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Every case, in a debug build, on a shared machine.
+const BOUND: Duration = Duration::from_secs(5);
+
+struct Outcome {
+    code: i32,
+    json: Value,
+    took: Duration,
+}
+
+/// `foil derive <src> --format json [extra]`; expressions too long for one
+/// argv string (Linux caps it at 128 KiB) go through standard input (`-`).
+fn derive(src: &str, extra: &[&str]) -> Outcome {
+    let via_stdin = src.len() > 100_000;
+    let mut args = vec!["derive", if via_stdin { "-" } else { src }, "--format", "json"];
+    args.extend_from_slice(extra);
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_foil"))
+        .args(&args)
+        .stdin(if via_stdin { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn foil");
+    if via_stdin {
+        // foil stops reading past its input bound: a broken pipe is fine.
+        let _ = child.stdin.take().unwrap().write_all(src.as_bytes());
+    }
+    let out = child.wait_with_output().unwrap();
+    let took = start.elapsed();
+    let shown = shown(src);
+    let code = out.status.code().unwrap_or_else(|| panic!("foil derive {shown} was killed by a signal"));
+    assert_ne!(code, 101, "foil derive {shown} panicked: {}", String::from_utf8_lossy(&out.stderr));
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("foil derive {shown}: stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    Outcome { code, json, took }
+}
+
+fn shown(src: &str) -> String {
+    if src.len() > 60 {
+        format!("<{} bytes: {:?}…>", src.len(), &src[..40])
+    } else {
+        format!("{src:?}")
+    }
+}
+
+/// What a refused input must produce.
+struct Refusal<'a> {
+    kind: &'a str,
+    /// (byte offset, byte length) into the input, for parse errors.
+    span: Option<(u64, u64)>,
+    code: i32,
+    /// Fragments the message (and help) must contain.
+    says: &'a [&'a str],
+}
+
+#[track_caller]
+fn refused(src: &str, extra: &[&str], want: Refusal) -> Value {
+    let o = derive(src, extra);
+    let shown = shown(src);
+    assert!(o.took < BOUND, "foil derive {shown} took {:?} (bound {BOUND:?})", o.took);
+    let err = &o.json["error"];
+    assert_eq!(o.code, want.code, "foil derive {shown}: {err:#}");
+    assert_eq!(err["kind"], want.kind, "foil derive {shown}: {err:#}");
+    match want.span {
+        Some((offset, length)) => {
+            assert_eq!(err["span"]["offset"].as_u64(), Some(offset), "foil derive {shown}: span of {err:#}");
+            assert_eq!(err["span"]["length"].as_u64(), Some(length), "foil derive {shown}: span of {err:#}");
+        }
+        None => assert!(err.get("span").is_none(), "foil derive {shown}: unexpected span in {err:#}"),
+    }
+    let text = format!("{} {}", err["message"].as_str().unwrap_or_default(), err["help"].as_str().unwrap_or_default());
+    for fragment in want.says {
+        assert!(text.contains(fragment), "foil derive {shown}: {text:?} does not say {fragment:?}");
+    }
+    err.clone()
+}
+
+fn parse_error(kind: &str, offset: u64, length: u64, says: &'static [&'static str]) -> Refusal<'static> {
+    // Leaked only so the table reads as one line per case.
+    Refusal { kind: Box::leak(kind.to_string().into_boxed_str()), span: Some((offset, length)), code: 2, says }
+}
+
+#[test]
+fn malformed_expressions() {
+    refused("", &[], parse_error("empty", 0, 0, &["empty"]));
+    refused(" \t\n ", &[], parse_error("empty", 0, 4, &["empty"]));
+    refused("sin(x", &[], parse_error("unbalanced_paren", 3, 1, &["never closed"]));
+    refused("x + 1)", &[], parse_error("unbalanced_paren", 5, 1, &["no matching `(`"]));
+    refused("((x)", &[], parse_error("unbalanced_paren", 0, 1, &["never closed"]));
+    refused("x +", &[], parse_error("trailing_operator", 2, 1, &["expected an expression after `+`"]));
+    refused("tanh(x) *", &[], parse_error("trailing_operator", 8, 1, &["after `*`"]));
+    refused("x ^", &[], parse_error("trailing_operator", 2, 1, &["after `^`"]));
+    refused("tahn(x)", &[], parse_error("unknown_function", 0, 4, &["unknown function `tahn`", "did you mean `tanh`?"]));
+    refused("x * sigmod(x)", &[], parse_error("unknown_function", 4, 6, &["did you mean `sigmoid`?"]));
+    refused("sin(x, 2)", &[], parse_error("wrong_arity", 0, 9, &["`sin` takes 1 argument", "got 2"]));
+    refused("max(x)", &[], parse_error("wrong_arity", 0, 6, &["`max` takes 2 arguments"]));
+    refused("where(x, 1, 2)", &[], parse_error("where_without_comparison", 6, 1, &["must be a comparison"]));
+    refused("where(x + 1, x, 2)", &[], parse_error("where_without_comparison", 6, 5, &["must be a comparison"]));
+    refused("x * nan", &[], parse_error("invalid_number", 4, 3, &["not a finite number"]));
+    refused("inf + x", &[], parse_error("invalid_number", 0, 3, &["not a finite number"]));
+    refused("1e999 * x", &[], parse_error("invalid_number", 0, 5, &["too large"]));
+    refused("x + 1/0", &[], parse_error("non_finite_constant", 4, 3, &["`1/0` is not finite"]));
+    refused("x²", &[], parse_error("non_ascii", 1, 2, &["non-ASCII character `²`"]));
+    refused("tanh(χ)", &[], parse_error("non_ascii", 5, 2, &["non-ASCII character `χ`"]));
+    refused("ẋ + 1", &[], parse_error("non_ascii", 0, 3, &["non-ASCII"]));
+}
+
+#[test]
+fn expressions_without_x_are_refused_with_their_span() {
+    // x-free constants: parse fine, but an activation needs a variable.
+    refused(" 2 + 3 ", &[], parse_error("constant_expression", 1, 5, &["no variable"]));
+    refused("exp(1)*pi", &[], parse_error("constant_expression", 0, 9, &["no variable"]));
+    // Division of x by zero is not a constant: it is infinite everywhere.
+    refused("x/0", &[], parse_error("division_by_zero", 0, 3, &["`x/0` divides by zero"]));
+    refused("tanh(x) / (1 - 1)", &[], parse_error("division_by_zero", 0, 17, &["divides by zero"]));
+}
+
+#[test]
+fn hostile_sizes_fail_fast() {
+    // 10,000-deep nesting: refused at the 201st parenthesis, before the stack grows.
+    let deep = format!("{}x{}", "(".repeat(10_000), ")".repeat(10_000));
+    refused(&deep, &[], parse_error("too_deep", 200, 1, &["nested more than 200 levels deep"]));
+    let deep_calls = format!("{}x{}", "exp(".repeat(10_000), ")".repeat(10_000));
+    refused(&deep_calls, &[], parse_error("too_deep", 803, 1, &["nested more than 200 levels deep"]));
+    // A 20,000-term sum is a 20,000-deep tree for every later pass: refused,
+    // with the span covering the chain up to the term past the limit.
+    let sum = vec!["x"; 20_000].join(" + ");
+    // `x` is 1 deep, so 401 terms ("x + " × 400 + "x", 1601 bytes) pass the limit.
+    refused(&sum, &[], parse_error("too_deep", 0, 1601, &["more than 400 levels deep"]));
+    let distinct: Vec<String> = (1..=20_000).map(|k| format!("sin({k}*x)")).collect();
+    // sin(k*x) is 3 levels deep and each `+` adds one, so the 399th term
+    // makes the tree 401 deep: the span is the sum of the first 399 terms.
+    let first_399 = distinct[..399].join("+").len() as u64;
+    refused(&distinct.join("+"), &[], parse_error("too_deep", 0, first_399, &["more than 400 levels deep", "as deep as it is long"]));
+}
+
+#[test]
+fn functions_not_defined_on_all_of_r_are_refused_saying_where() {
+    // log(x): NaN for x < 0 and -inf at 0.
+    let e = refused("log(x)", &[], Refusal { kind: "domain", span: None, code: 3, says: &["x ≤ 0", "not a real number", "all of ℝ"] });
+    assert_eq!((e["interval"]["lo"].clone(), e["interval"]["hi"].as_f64()), (Value::Null, Some(0.0)), "{e:#}");
+    // sin(1/x): a pole of 1/x at 0.
+    let e = refused("sin(1/x)", &[], Refusal { kind: "domain", span: None, code: 3, says: &["x = 0", "all of ℝ"] });
+    assert_eq!((e["interval"]["lo"].as_f64(), e["interval"]["hi"].as_f64()), (Some(0.0), Some(0.0)), "{e:#}");
+    // x^x^x^x^x = x^(x^(x^(x^x))): x^y is not real for x < 0 and non-integer y.
+    let e = refused("x^x^x^x^x", &[], Refusal { kind: "domain", span: None, code: 3, says: &["not a real number", "all of ℝ"] });
+    assert_eq!(e["interval"]["lo"], Value::Null, "{e:#}");
+}
+
+#[test]
+fn relu_is_refused_as_flat_with_the_regularize_hint() {
+    let e = refused("relu(x)", &[], Refusal { kind: "flat_derivative", span: None, code: 3, says: &["x < 0", "--regularize"] });
+    assert_eq!((e["interval"]["lo"].clone(), e["interval"]["hi"].as_f64()), (Value::Null, Some(0.0)), "{e:#}");
+}
+
+/// exp(exp(exp(exp(x)))) is defined on all of ℝ and strictly increasing, so
+/// its GA exists; 1/f' has no elementary antiderivative, so foil answers with
+/// a numeric (piecewise-polynomial) g, marked approximate, with its range and
+/// error bound. f itself overflows f64 for x > ln(ln(ln(f64::MAX))) ≈ 0.637,
+/// where the true 1/f' is below the smallest f64 (g is flat there in f64).
+#[test]
+fn a_tower_of_exponentials_has_a_numeric_ga_that_is_right() {
+    let src = "exp(exp(exp(exp(x))))";
+    let o = derive(src, &[]);
+    assert!(o.took < BOUND, "took {:?}", o.took);
+    assert_eq!(o.code, 0, "{:#}", o.json);
+    let v = &o.json;
+    assert_eq!((v["closed_form"].as_bool(), v["approximate"].as_bool()), (Some(false), Some(true)), "it must say it is numeric");
+    assert_eq!(v["verification"]["passed"], true);
+    let bound = v["error_bound"].as_f64().expect("a numeric result states its error bound");
+    assert!(bound > 0.0 && bound < 1e-6, "{bound}");
+    let range = v["numeric_range"].as_f64().expect("and its range");
+    assert!(range >= 8.0, "{range}");
+    // Independently, in f64: g(0) = f(0) = e^(e^e), and g' = 1/f' where
+    // 1/f' = exp(-(x + e^x + e^(e^x) + e^(e^(e^x)))) (no overflow in this form).
+    let g = foil_compiler::parse::parse(v["adversarial"].as_str().unwrap()).expect("the printed g parses");
+    let at = |x: f64| common::ev(&g, &|_| x);
+    let f0 = std::f64::consts::E.powf(std::f64::consts::E).exp();
+    assert!((at(0.0) - f0).abs() <= 1e-9 * f0, "g(0) = {} but f(0) = {f0}", at(0.0));
+    let inv_df = |x: f64| (-(x + x.exp() + x.exp().exp() + x.exp().exp().exp())).exp();
+    for k in -32..=32 {
+        let x = k as f64 * 0.25 + 0.0625;
+        let h = 1e-4;
+        let dg = (at(x + h) - at(x - h)) / (2.0 * h);
+        let want = inv_df(x);
+        // Central differences of a function of size 4e6 lose ~1e-5 absolute.
+        assert!((dg - want).abs() <= 1e-6 * want.abs().max(1.0) + 1e-4, "at x = {x}: g' = {dg}, 1/f' = {want}");
+    }
+}
