@@ -154,6 +154,10 @@ fn functions_not_defined_on_all_of_r_are_refused_saying_where() {
     // log(x): NaN for x < 0 and -inf at 0.
     let e = refused("log(x)", &[], Refusal { kind: "domain", span: None, code: 3, says: &["x ≤ 0", "not a real number", "all of ℝ"] });
     assert_eq!((e["interval"]["lo"].clone(), e["interval"]["hi"].as_f64()), (Value::Null, Some(0.0)), "{e:#}");
+    assert_eq!(e["interval"]["hi_closed"], true, "log(0) = -inf: 0 is outside the domain: {e:#}");
+    // sqrt(x): sqrt(0) = 0 is real, so the refused set is open at 0.
+    let e = refused("sqrt(x)", &[], Refusal { kind: "domain", span: None, code: 3, says: &["x < 0", "all of ℝ"] });
+    assert_eq!(e["interval"]["hi_closed"], false, "{e:#}");
     // sin(1/x): a pole of 1/x at 0.
     let e = refused("sin(1/x)", &[], Refusal { kind: "domain", span: None, code: 3, says: &["x = 0", "all of ℝ"] });
     assert_eq!((e["interval"]["lo"].as_f64(), e["interval"]["hi"].as_f64()), (Some(0.0), Some(0.0)), "{e:#}");
