@@ -102,6 +102,7 @@ pub struct Lowered {
 pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
+    let roots = normalise_exp_quotients(&mut b, &roots);
     let nodes = b.nodes().clone();
     let ops = lower(&nodes);
     let live = live_nodes(&ops, &roots);
@@ -130,6 +131,250 @@ fn emit_ssa(exprs: &[&Expr], vars: &[&str], target: Target) -> (TokenStream, Vec
     }
     let results = roots.iter().map(|&r| e.number(r)).collect();
     (e.out, results)
+}
+
+/// Quotients whose denominator is a signed sum of exponentials, e.g. the SA of
+/// tanh `(e^u2 - e^-u1)/(-e^-u3 - e^u4)`, overflow to inf/inf = NaN once an
+/// exponent passes f32's ~88.7, although the quotient itself is moderate.
+/// Each such quotient is rewritten with numerator and denominator divided by
+/// `e^m`, `m` the largest exponent of the denominator (and 0 when a
+/// non-exponential term is present): every denominator term is then ≤ 1 in
+/// magnitude with one equal to ±1 (no overflow, and no spurious underflow to
+/// 0), and the numerator overflows only where the quotient does. `e^(a-m)`
+/// is also more accurate than `e^a / e^m`: `a - m` is exact when `a ≈ m`.
+///
+/// `1 - e^a` and `e^a - 1` alone are left to the `expm1` lowering, which is
+/// accurate near `a = 0` (the SA poles) and only overflows to ±inf, so the
+/// quotient goes to 0 without a NaN.
+fn normalise_exp_quotients(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    let mut pulled: std::collections::HashMap<Id, Id> = std::collections::HashMap::new();
+    let roots: Vec<Id> = roots.iter().map(|&r| pull_into_quotients(b, r, &mut pulled)).collect();
+    let mut done: std::collections::HashMap<Id, Id> = std::collections::HashMap::new();
+    roots.iter().map(|&r| normalise_node(b, r, &mut done)).collect()
+}
+
+/// `E · (p / q)` as `(E · p) / q` when `E` holds exponentials, so that the
+/// normalisation of the quotient also scales `E` (`e^89 · (u/(1 - e^89)^2)`
+/// would otherwise be inf · 0).
+fn pull_into_quotients(b: &mut Builder, id: Id, done: &mut std::collections::HashMap<Id, Id>) -> Id {
+    if let Some(&n) = done.get(&id) {
+        return n;
+    }
+    let node = b.node(id).clone().map_children(|c| pull_into_quotients(b, c, done));
+    let new = match node {
+        Math::Mul([p, q]) => match (b.node(p).clone(), b.node(q).clone()) {
+            (_, Math::Div([a, c])) if holds_exp(b, p) && b.value(a).is_none() => {
+                let num = b.add(Math::Mul([p, a]));
+                let num = pull_into_quotients(b, num, done);
+                b.add(Math::Div([num, c]))
+            }
+            (Math::Div([a, c]), _) if holds_exp(b, q) && b.value(a).is_none() => {
+                let num = b.add(Math::Mul([a, q]));
+                let num = pull_into_quotients(b, num, done);
+                b.add(Math::Div([num, c]))
+            }
+            _ => b.add(node),
+        },
+        node => b.add(node),
+    };
+    done.insert(id, new);
+    new
+}
+
+/// A sum of exponentials, or a product with such a factor.
+fn holds_exp(b: &Builder, id: Id) -> bool {
+    match *b.node(id) {
+        Math::Add(_) | Math::Sub(_) | Math::Neg(_) | Math::Exp(_) => true,
+        Math::Mul([p, q]) => holds_exp(b, p) || holds_exp(b, q),
+        Math::Div([p, _]) => holds_exp(b, p),
+        _ => false,
+    }
+}
+
+fn normalise_node(b: &mut Builder, id: Id, done: &mut std::collections::HashMap<Id, Id>) -> Id {
+    if let Some(&n) = done.get(&id) {
+        return n;
+    }
+    let node = b.node(id).clone().map_children(|c| normalise_node(b, c, done));
+    let new = match node {
+        Math::Div([num, den]) => normalised_quotient(b, num, den).unwrap_or_else(|| b.add(node)),
+        node => b.add(node),
+    };
+    done.insert(id, new);
+    new
+}
+
+/// The terms of a signed sum (through `+`, `-`, `neg` and literal factors):
+/// the exponents of its exponential terms, and whether any other term exists.
+/// With `products`, a product of two sums counts as its factors' terms (a
+/// numerator, whose factors [`Scaling`] scales separately).
+fn exp_terms(b: &Builder, id: Id, products: bool, exponents: &mut Vec<Id>, other: &mut bool) {
+    let sum_like = |id: Id| matches!(b.node(id), Math::Add(_) | Math::Sub(_) | Math::Neg(_) | Math::Exp(_));
+    match *b.node(id) {
+        Math::Add([p, q]) | Math::Sub([p, q]) => {
+            exp_terms(b, p, products, exponents, other);
+            exp_terms(b, q, products, exponents, other);
+        }
+        Math::Neg(p) => exp_terms(b, p, products, exponents, other),
+        Math::Mul([p, q]) if b.value(p).is_some() => exp_terms(b, q, products, exponents, other),
+        Math::Mul([p, q]) if b.value(q).is_some() => exp_terms(b, p, products, exponents, other),
+        Math::Mul([p, q]) if products && sum_like(p) && sum_like(q) => {
+            exp_terms(b, p, products, exponents, other);
+            exp_terms(b, q, products, exponents, other);
+        }
+        Math::Exp(e) => exponents.push(e),
+        _ => *other = true,
+    }
+}
+
+fn normalised_quotient(b: &mut Builder, num: Id, den: Id) -> Option<Id> {
+    // A power of a sum is divided through by e^(k·m): `(e^a + e^b)^2` in the
+    // partial derivatives of an SA.
+    let (sum, power) = match *b.node(den) {
+        Math::Pow([s, k]) => match b.value(k) {
+            Some(k) if k >= 1.0 && k <= 4.0 && k == k.trunc() => (s, k as u32),
+            _ => (den, 1),
+        },
+        _ => (den, 1),
+    };
+    let (mut exponents, mut other) = (Vec::new(), false);
+    exp_terms(b, sum, false, &mut exponents, &mut other);
+    if exponents.is_empty() {
+        return None;
+    }
+    let (mut num_exponents, mut num_other) = (Vec::new(), false);
+    exp_terms(b, num, true, &mut num_exponents, &mut num_other);
+    if let Some((a, sign)) = one_minus_exp(b, sum) {
+        if power == 1 && num_exponents.is_empty() {
+            return None;
+        }
+        // (1 - e^a)·e^-max(a, 0) is -expm1(a) for a ≤ 0 and expm1(-a) for
+        // a > 0: sign(a)·expm1(-|a|), accurate near the pole a = 0 too.
+        let zero = b.num(0.0);
+        let m = b.add(Math::Max([a, zero]));
+        let neg_m = b.add(Math::Neg(m));
+        let scale = b.add(Math::Exp(neg_m));
+        let abs = b.add(Math::Abs(a));
+        let neg_abs = b.add(Math::Neg(abs));
+        let small = b.add(Math::Expm1(neg_abs));
+        let sgn = b.add(Math::Sign(a));
+        let mut scaled_sum = b.add(Math::Mul([sgn, small]));
+        if sign < 0.0 {
+            scaled_sum = b.add(Math::Neg(scaled_sum));
+        }
+        let mut memo = std::collections::HashMap::new();
+        let num = Scaling { m, scale, memo: &mut memo }.scaled(b, num, power);
+        let den = if power == 1 {
+            scaled_sum
+        } else {
+            let k = b.num(power as f64);
+            b.add(Math::Pow([scaled_sum, k]))
+        };
+        return Some(b.add(Math::Div([num, den])));
+    }
+    if other || num_other {
+        exponents.push(b.num(0.0));
+    }
+    exponents.sort();
+    exponents.dedup();
+    let m = exponents[1..].iter().fold(exponents[0], |acc, &e| b.add(Math::Max([acc, e])));
+    let neg_m = b.add(Math::Neg(m));
+    let scale = b.add(Math::Exp(neg_m));
+    let mut memo = std::collections::HashMap::new();
+    let mut scaling = Scaling { m, scale, memo: &mut memo };
+    let num = scaling.scaled(b, num, power);
+    let sum = scaling.scaled(b, sum, 1);
+    let den = if power == 1 {
+        sum
+    } else {
+        let k = b.num(power as f64);
+        b.add(Math::Pow([sum, k]))
+    };
+    Some(b.add(Math::Div([num, den])))
+}
+
+/// `1 - e^a` as `(a, 1)`, `e^a - 1` as `(a, -1)`.
+fn one_minus_exp(b: &Builder, id: Id) -> Option<(Id, f64)> {
+    let Math::Sub([p, q]) = *b.node(id) else { return None };
+    match (b.value(p), b.node(q), b.node(p), b.value(q)) {
+        (Some(1.0), &Math::Exp(a), _, _) => Some((a, 1.0)),
+        (_, _, &Math::Exp(a), Some(1.0)) => Some((a, -1.0)),
+        _ => None,
+    }
+}
+
+/// Multiplication by `e^-(n·m)` pushed into sums, onto exponentials
+/// (`e^a · e^-m = e^(a-m)`) and spread over the factors of products, so that
+/// no intermediate overflows.
+struct Scaling<'a> {
+    m: Id,
+    /// The node `e^-m`.
+    scale: Id,
+    memo: &'a mut std::collections::HashMap<(Id, u32), Id>,
+}
+
+impl Scaling<'_> {
+    fn scaled(&mut self, b: &mut Builder, id: Id, n: u32) -> Id {
+        if n == 0 {
+            return id;
+        }
+        if let Some(&s) = self.memo.get(&(id, n)) {
+            return s;
+        }
+        let new = match *b.node(id) {
+            Math::Add([p, q]) => {
+                let (p, q) = (self.scaled(b, p, n), self.scaled(b, q, n));
+                b.add(Math::Add([p, q]))
+            }
+            Math::Sub([p, q]) => {
+                let (p, q) = (self.scaled(b, p, n), self.scaled(b, q, n));
+                b.add(Math::Sub([p, q]))
+            }
+            Math::Neg(p) => {
+                let p = self.scaled(b, p, n);
+                b.add(Math::Neg(p))
+            }
+            Math::Exp(e) => {
+                let shift = if n == 1 {
+                    self.m
+                } else {
+                    let k = b.num(n as f64);
+                    b.add(Math::Mul([k, self.m]))
+                };
+                let shifted = b.add(Math::Sub([e, shift]));
+                b.add(Math::Exp(shifted))
+            }
+            // Both factors hold exponentials: each takes its share.
+            Math::Mul([p, q]) if holds_exp(b, p) && holds_exp(b, q) => {
+                let (p, q) = (self.scaled(b, p, n.div_ceil(2)), self.scaled(b, q, n / 2));
+                b.add(Math::Mul([p, q]))
+            }
+            // Scale the factor that holds the exponentials.
+            Math::Mul([p, q]) if holds_exp(b, q) => {
+                let q = self.scaled(b, q, n);
+                b.add(Math::Mul([p, q]))
+            }
+            Math::Mul([p, q]) if holds_exp(b, p) => {
+                let p = self.scaled(b, p, n);
+                b.add(Math::Mul([p, q]))
+            }
+            Math::Div([p, q]) if holds_exp(b, p) => {
+                let p = self.scaled(b, p, n);
+                b.add(Math::Div([p, q]))
+            }
+            _ => {
+                let once = if b.value(id) == Some(1.0) { self.scale } else { b.add(Math::Mul([id, self.scale])) };
+                self.scaled_more(b, once, n - 1)
+            }
+        };
+        self.memo.insert((id, n), new);
+        new
+    }
+
+    /// `id · e^-(n·m)` by repeated multiplication (for factors without exponentials).
+    fn scaled_more(&mut self, b: &mut Builder, id: Id, n: u32) -> Id {
+        (0..n).fold(id, |acc, _| b.add(Math::Mul([acc, self.scale])))
+    }
 }
 
 /// The operation emitted for one node, after the safe-form rewrites. Names

@@ -177,5 +177,8 @@ pub fn erfi<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     }
     let h = (a2 * splat::<F, N>(0.5)).exp();
     let asymptotic = (h / (a * splat::<F, N>(1.772_453_9))) * h * s;
+    // Past a = 1e19, a² overflows and h = inf; h/(a·√π) would be inf/inf = NaN
+    // for a = inf, while erfi is +inf far before.
+    let asymptotic = select_many(a.greater_than(&splat::<F, N>(1.0e19)), h, asymptotic);
     odd::<F, N>(x, select_many(a.less_than(&splat::<F, N>(4.5)), series, asymptotic))
 }
