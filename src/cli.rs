@@ -1,5 +1,5 @@
 //! The `foil` command line: `derive`, `split`, `check`, `list`, `suite`,
-//! `train`, `compare`, `plot` (the last three in `train_cli.rs`).
+//! `train`, `compare`, `plot` (these three in `train_cli.rs`), `bench` (`bench/`).
 //!
 //! Exit codes are stable: 0 success, 2 invalid expression or usage,
 //! 3 derivation refused by the maths, 1 internal error. With `--format json`
@@ -62,6 +62,11 @@ pub enum Command {
     /// Plot f, its GA g, f' and g' into a PNG.
     #[cfg(feature = "train")]
     Plot(crate::train_cli::PlotArgs),
+    /// Benchmark foil against SymPy (derivation), burn's fused and unfused
+    /// tensor ops and a device memcpy (kernels), burn-flex (host), and the
+    /// training step per mode; one report with every ratio and its goal.
+    #[cfg(feature = "train")]
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -229,6 +234,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Compare(a) => crate::train_cli::compare(&a),
         #[cfg(feature = "train")]
         Command::Plot(a) => crate::train_cli::plot(&a),
+        #[cfg(feature = "train")]
+        Command::Bench(a) => crate::bench::run(&a),
     }
 }
 
