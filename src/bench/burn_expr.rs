@@ -18,6 +18,40 @@ enum Val<B: Backend> {
     T(FloatTensor<B>),
 }
 
+/// erfi from burn's ops: burn has no erfi, so a burn user composes it, here
+/// from the same series foil's kernel uses (`foil_runtime::kernels::math::erfi`):
+/// Maclaurin (60 terms) on min(|x|, 4.5), asymptotic (16 terms) on
+/// max(|x|, 4.5), blended by a 0/1 step (clamping keeps both branches finite,
+/// so the blend has no 0·∞), times sign(x).
+fn erfi<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
+    let f = Scalar::Float;
+    let a = B::float_abs(x.clone());
+    let small = B::float_clamp_max(a.clone(), f(4.5));
+    let s2 = B::float_mul(small.clone(), small.clone());
+    let (mut term, mut sum) = (small.clone(), small);
+    for n in 1..=60 {
+        term = B::float_mul_scalar(B::float_mul(term, s2.clone()), f(1.0 / n as f64));
+        sum = B::float_add(sum, B::float_mul_scalar(term.clone(), f(1.0 / (2 * n + 1) as f64)));
+    }
+    let series = B::float_mul_scalar(sum, f(std::f64::consts::FRAC_2_SQRT_PI));
+    let big = B::float_clamp_min(a.clone(), f(4.5));
+    let b2 = B::float_mul(big.clone(), big.clone());
+    let inv = B::float_recip(B::float_mul_scalar(b2.clone(), f(2.0)));
+    // 1 + the k = 1 term (inv).
+    let mut t = inv.clone();
+    let mut acc = B::float_add_scalar(inv.clone(), f(1.0));
+    for k in 2..=16 {
+        t = B::float_mul_scalar(B::float_mul(t, inv.clone()), f((2 * k - 1) as f64));
+        acc = B::float_add(acc, t.clone());
+    }
+    let h = B::float_exp(B::float_mul_scalar(b2, f(0.5)));
+    let asymptotic = B::float_mul(B::float_mul(B::float_div(h.clone(), B::float_mul_scalar(big, f(std::f64::consts::PI.sqrt()))), h), acc);
+    // step = 1 where |x| > 4.5, else 0.
+    let step = B::float_mul_scalar(B::float_add_scalar(B::float_sign(B::float_add_scalar(a, f(-4.5))), f(1.0)), f(0.5));
+    let blended = B::float_add(series.clone(), B::float_mul(step, B::float_sub(asymptotic, series)));
+    B::float_mul(B::float_sign(x), blended)
+}
+
 /// `expr` over `inputs` (variable name → tensor, all of one shape).
 /// Piecewise nodes and erfi have no burn counterpart used here: they are an
 /// error naming the node, never a panic.
@@ -60,6 +94,10 @@ pub fn eval<B: Backend>(expr: &Expr, inputs: &[(&str, FloatTensor<B>)]) -> Resul
             Math::Tanh(a) => unary::<B>(arg(a), f64::tanh, B::float_tanh),
             Math::Asinh(a) => unary::<B>(arg(a), f64::asinh, B::float_asinh),
             Math::Erf(a) => unary::<B>(arg(a), libm::erf, B::float_erf),
+            Math::Erfi(a) => match arg(a) {
+                Val::Num(_) => return Err("erfi of a constant is not folded in this benchmark".into()),
+                Val::T(t) => Val::T(erfi::<B>(t)),
+            },
             other => return Err(format!("`{other}` has no burn tensor op in this benchmark")),
         };
         vals.push(v);

@@ -203,6 +203,9 @@ fn text(r: &Value) -> String {
         if let Some(why) = s["skipped"].as_str() {
             out += &format!("skipped: {why}\n");
         }
+        for e in s["errors"].as_array().into_iter().flatten() {
+            out += &format!("ERROR: {}\n", e.as_str().unwrap_or(""));
+        }
         if let Some(note) = s["note"].as_str() {
             out += &format!("{note}\n");
         }
