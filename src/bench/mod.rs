@@ -44,6 +44,7 @@ pub struct BenchArgs {
     /// section runs (what the tests use in a debug build); figures are noisy.
     #[arg(long, conflicts_with = "quick")]
     pub smoke: bool,
+    /// Output: text for people (the goals table first), json for tools.
     #[arg(long, value_enum, default_value = "text")]
     pub format: BenchFormat,
     /// Where the kernel section runs.
