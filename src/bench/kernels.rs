@@ -189,9 +189,17 @@ pub fn run(plan: &Plan) -> Value {
         let mut errors = Vec::new();
         for &n in plan.sizes {
             for label in ["tanh-GA", "sigmoid-GA", "gelu-SA"] {
-                match device::case(label, &client, &device, n, plan, stated_peak()) {
-                    Ok(c) => cases.push(c),
-                    Err(e) => errors.push(format!("{label} at {n} elements: {e}")),
+                // An allocation the device cannot serve (64M elements, burn's
+                // autodiff keeping every intermediate of a long composition)
+                // panics inside the runtime: report it as this case's error.
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| device::case(label, &client, &device, n, plan, stated_peak())));
+                match run {
+                    Ok(Ok(c)) => cases.push(c),
+                    Ok(Err(e)) => errors.push(format!("{label} at {n} elements: {e}")),
+                    Err(p) => errors.push(format!(
+                        "{label} at {n} elements: the runtime panicked (out of device memory?): {}",
+                        p.downcast_ref::<String>().map(String::as_str).or(p.downcast_ref::<&str>().copied()).unwrap_or("no message")
+                    )),
                 }
             }
         }
