@@ -1,5 +1,6 @@
 //! The `foil` command line: `derive`, `split`, `check`, `list`, `suite`,
-//! `emit`, `train`, `compare`, `plot` (in `train_cli.rs`) and `fetch` (`fetch.rs`).
+//! `emit`, `train`, `compare`, `plot` (in `train_cli.rs`), `fetch` (`fetch.rs`)
+//! and `bench` (`bench/`).
 //!
 //! Exit codes are stable: 0 success, 2 invalid expression or usage,
 //! 3 derivation refused by the maths, 1 internal error. With `--format json`
@@ -66,6 +67,11 @@ pub enum Command {
     /// offline from a local copy (`--from`); checked by loading it.
     #[cfg(feature = "train")]
     Fetch(crate::fetch::FetchArgs),
+    /// Benchmark foil against SymPy (derivation), burn's fused and unfused
+    /// tensor ops and a device memcpy (kernels), burn-flex (host), and the
+    /// training step per mode; one report with every ratio and its goal.
+    #[cfg(feature = "train")]
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -235,6 +241,8 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Plot(a) => crate::train_cli::plot(&a),
         #[cfg(feature = "train")]
         Command::Fetch(a) => crate::fetch::fetch(&a),
+        #[cfg(feature = "train")]
+        Command::Bench(a) => crate::bench::run(&a),
     }
 }
 

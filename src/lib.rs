@@ -18,6 +18,8 @@ extern crate self as foil;
 
 pub use foil_compiler as compiler;
 pub use foil_runtime as runtime;
+#[cfg(feature = "train")]
+pub mod bench;
 pub mod cli;
 #[cfg(feature = "train")]
 pub mod fetch;
