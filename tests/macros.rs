@@ -1,6 +1,6 @@
 //! `activation!` end to end: the generated value and derivative, in f32 and
-//! f64, against references written by hand with std functions; and the
-//! compile errors, pinned with trybuild.
+//! f64, against references written by hand with std functions. The compile
+//! errors are pinned with trybuild in `macros/tests/ui.rs`.
 
 use foil::{activation, Activation};
 
@@ -74,14 +74,3 @@ fn names_and_texts() {
     assert!(!Tanh::EXPRESSION.is_empty() && !Tanh::DERIVATIVE.is_empty());
 }
 
-#[test]
-fn compile_errors() {
-    let t = trybuild::TestCases::new();
-    t.compile_fail("tests/ui/*.rs");
-}
-
-/// `adversarial!` on SPEC §2's examples, compiled and run as a user crate would.
-#[test]
-fn adversarial_global() {
-    trybuild::TestCases::new().pass("tests/ui-pass/*.rs");
-}

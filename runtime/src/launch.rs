@@ -8,17 +8,27 @@ use crate::RuntimeError;
 use cubecl::prelude::*;
 
 /// A client for the default device: wgpu when the `wgpu` feature is on (the
-/// default), else whatever cubecl runtime is linked. `Err(NoDevice)` when
-/// there is no adapter; never panics.
+/// default), else CUDA device 0 with the `cuda` feature. `Err(NoDevice)` when
+/// there is no adapter or no runtime compiled in; never panics.
 pub fn default_client() -> Result<Client, RuntimeError> {
-    #[cfg(feature = "wgpu")]
-    let device = cubecl::Device::wgpu(cubecl::device::WgpuDeviceKind::DefaultDevice)
-        .map_err(|e| RuntimeError::NoDevice(format!("no wgpu adapter: {e}")))?;
-    #[cfg(not(feature = "wgpu"))]
-    let device = quiet(cubecl::Device::default)
-        .ok_or_else(|| RuntimeError::NoDevice("no cubecl device (is a runtime feature enabled?)".into()))?;
+    let device = default_device()?;
     // Client creation can still panic (the device request fails).
     quiet(move || device.client()).ok_or_else(|| RuntimeError::NoDevice("the device was found but its client could not be created".into()))
+}
+
+#[cfg(feature = "wgpu")]
+fn default_device() -> Result<cubecl::Device, RuntimeError> {
+    cubecl::Device::wgpu(cubecl::device::WgpuDeviceKind::DefaultDevice).map_err(|e| RuntimeError::NoDevice(format!("no wgpu adapter: {e}")))
+}
+
+#[cfg(all(feature = "cuda", not(feature = "wgpu")))]
+fn default_device() -> Result<cubecl::Device, RuntimeError> {
+    cubecl::Device::cuda(0).map_err(|e| RuntimeError::NoDevice(format!("no CUDA device: {e}")))
+}
+
+#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+fn default_device() -> Result<cubecl::Device, RuntimeError> {
+    Err(RuntimeError::NoDevice("this build has no cubecl runtime (enable the `wgpu` or `cuda` feature)".into()))
 }
 
 /// Run `f`, turning a panic into `None` without printing it.
