@@ -2,25 +2,18 @@
 //! Adam update) per mode, for the MLP and the ViT of `foil train` (their
 //! default sizes), f = tanh(x), batch 64 from the embedded MNIST sample.
 //!
-//! Flex only: the fused foil op has no CubeCL implementation on this branch,
-//! so a wgpu run would not measure foil's kernels inside a model.
+//! On flex (the CPU backend `foil train` defaults to).
 
 use super::{goal, median_seconds, Plan};
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{activation::log_softmax, Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use foil_runtime::burn::Mode;
 use foil_runtime::train::models::{Model, ModelConfig, ModelKind};
-use foil_runtime::train::{BackendKind, Dataset, Placement};
+use foil_runtime::train::{cross_entropy, BackendKind, Dataset, Placement};
 use serde_json::{json, Value};
 
 const BATCH: usize = 64;
 const ACT: &str = "tanh(x)";
-
-/// The same loss as the trainer: mean negative log-likelihood.
-fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-    let b = targets.dims()[0];
-    log_softmax(logits, 1).gather(1, targets.reshape([b, 1])).mean().neg()
-}
 
 fn step_seconds(kind: ModelKind, (depth, width): (usize, usize), mode: Mode, data: &Dataset, device: &Device, plan: &Plan) -> Result<f64, String> {
     let cfg = ModelConfig { kind, act: ACT.into(), mode, depth, width, channels: data.channels, side: data.side, classes: data.classes };
@@ -47,7 +40,7 @@ fn step_seconds(kind: ModelKind, (depth, width): (usize, usize), mode: Mode, dat
 }
 
 pub fn run(plan: &Plan) -> Value {
-    let note = "flex only: the fused foil op has no CubeCL implementation on this branch";
+    let note = "on flex, the CPU backend `foil train` defaults to";
     let fail = |why: String| json!({ "skipped": why, "cases": [], "goals": [goal("ga_step_overhead", None, 0.03, false, note)] });
     let mut data = match Dataset::mnist_embedded() {
         Ok(d) => d,

@@ -324,7 +324,8 @@ fn permutation(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
     p
 }
 
-fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+/// The training loss: mean negative log-likelihood of `targets` under `logits`.
+pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     let b = targets.dims()[0];
     let lp = log_softmax(logits, 1);
     lp.gather(1, targets.reshape([b, 1])).mean().neg()
