@@ -23,6 +23,7 @@ use foil_compiler::diff::derivative;
 use foil_compiler::lang::Expr;
 use rayon::prelude::*;
 
+use crate::kernels::jit::JitKernel;
 use crate::program::{CompileError, Program, Scratch, CHUNK};
 
 /// A scalar activation with a native f32 implementation, for activations
@@ -48,7 +49,7 @@ struct Inner {
     eval: Eval,
     /// The device kernels, generated from `expr`/`partials` on first use by a
     /// CubeCL backend (cubecl caches the compiled shader per program).
-    jit: std::sync::OnceLock<Result<crate::kernels::jit::JitKernel, String>>,
+    jit: std::sync::OnceLock<Result<JitKernel, String>>,
 }
 
 enum Eval {
@@ -103,12 +104,19 @@ impl ActivationKernel {
         }))
     }
 
-    /// The run-time generated device kernels of F and its partials.
-    pub fn jit(&self) -> Result<&crate::kernels::jit::JitKernel, String> {
-        let vars: Vec<&str> = self.0.vars.iter().map(String::as_str).collect();
+    /// The run-time generated device kernels of F and its partials: from the
+    /// host programs when there are some (compiled once, run on both sides),
+    /// else compiled from the IR (macro activations run native code on the host).
+    pub fn jit(&self) -> Result<&JitKernel, String> {
         self.0
             .jit
-            .get_or_init(|| crate::kernels::jit::JitKernel::compile(&self.0.expr, &self.0.partials, &vars).map_err(|e| e.to_string()))
+            .get_or_init(|| match &self.0.eval {
+                Eval::Program { forward, backward } => Ok(JitKernel::from_programs(forward.clone(), backward.clone())),
+                Eval::Native { .. } => {
+                    let vars: Vec<&str> = self.0.vars.iter().map(String::as_str).collect();
+                    JitKernel::compile(&self.0.expr, &self.0.partials, &vars).map_err(|e| e.to_string())
+                }
+            })
             .as_ref()
             .map_err(|e| format!("{}: {e}", self.0.name))
     }

@@ -448,7 +448,13 @@ impl JitKernel {
         }
         let forward = Program::compile(&[expr], vars)?;
         let backward = Program::compile(&partials.iter().collect::<Vec<_>>(), vars)?;
-        Ok(JitKernel { forward: JitProgram::new(forward), backward: JitProgram::new(backward) })
+        Ok(Self::from_programs(forward, backward))
+    }
+
+    /// From already compiled programs: F (one output) and its partials (one
+    /// output per input), e.g. those the host evaluator runs.
+    pub(crate) fn from_programs(forward: Program, backward: Program) -> Self {
+        JitKernel { forward: JitProgram::new(forward), backward: JitProgram::new(backward) }
     }
 
     /// n, the number of inputs.

@@ -71,17 +71,6 @@ impl Placement {
         };
         Ok((0..self.devices).map(|i| physical[i % physical.len()].clone().autodiff()).collect())
     }
-
-    /// How many distinct physical devices the replicas run on.
-    pub fn physical_devices(&self) -> Result<usize, TrainError> {
-        let n = match self.backend {
-            BackendKind::Flex => Ok(1),
-            BackendKind::Wgpu => wgpu_devices().map(|d| d.len()),
-            BackendKind::Cuda => cuda_devices().map(|d| d.len()),
-        }
-        .map_err(|reason| TrainError::Device { backend: self.backend, reason })?;
-        Ok(n.min(self.devices))
-    }
 }
 
 #[cfg(feature = "wgpu")]
