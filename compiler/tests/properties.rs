@@ -13,6 +13,7 @@ use foil_compiler::lang::{Expr, Math};
 use foil_compiler::print::to_spec;
 use foil_compiler::simplify::{simplify, Limits};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -282,7 +283,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 160, max_shrink_iters: 100, ..ProptestConfig::default() })]
 
     /// (b) GA never panics, and whenever it answers, g' = 1/f' by finite
-    /// differences on [-4, 4] (1e-6 relative) and g(0) = f(0).
+    /// differences on [-4, 4] (1e-6 · max(1, |1/f'|), SPEC §5's scale) and
+    /// g(0) = f(0).
     #[test]
     fn ga_is_right_whenever_it_answers(t in tree()) {
         let f = build(&t);
@@ -294,8 +296,11 @@ proptest! {
             for x in points() {
                 let (Some(df), Some(dg)) = (trusted_derivative(&fv, x), trusted_derivative(&gv, x)) else { continue };
                 let want = 1.0 / df;
+                // SPEC §5's scale, max(1, |1/f'|): where 1/f' underflows
+                // (exp(-exp(x)) at x = 4 is 1e-28) an absolute error of
+                // 1e-14 is an accepted answer, not a wrong one.
                 prop_assert!(
-                    (dg - want).abs() <= 1e-6 * want.abs(),
+                    (dg - want).abs() <= 1e-6 * want.abs().max(1.0),
                     "at x = {}: g' = {} but 1/f' = {}: f = {}, g = {}", x, dg, want, to_spec(&f), to_spec(g)
                 );
             }
@@ -316,7 +321,7 @@ proptest! {
 
 /// Random trees per shard of (d). Four shards run as four tests, in
 /// parallel under the default test harness: 4 × 150 = 600 trees per CI run
-/// (a fresh random sample each run). Measured in debug on this 2-core machine
+/// (a fresh random sample each local run; CI fixes the seed). Measured in debug on this 2-core machine
 /// shared with a fuzzer: 4 × 300 took 217 s wall (107 s CPU, ~90 ms a tree),
 /// dominated by the few trees whose terms have no closed form (numeric
 /// antiderivatives: exp(tanh(x)) alone takes ~7 s). The fuzz run of the
@@ -331,15 +336,34 @@ fn derive_check(t: &T) {
     foil_compiler::fuzzing::check_derive_expr(&f, &to_spec(&f), &small_limits());
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: DERIVE_CASES_PER_SHARD, max_shrink_iters: 100, ..ProptestConfig::default() })]
+/// Shard `k`'s config. Under a fixed `PROPTEST_RNG_SEED` (`.ci/run` sets
+/// one, so CI is reproducible) each shard offsets it, so the four shards
+/// still draw four different samples instead of one sample four times.
+fn shard_config(k: u64) -> ProptestConfig {
+    let mut config = ProptestConfig { cases: DERIVE_CASES_PER_SHARD, max_shrink_iters: 100, ..ProptestConfig::default() };
+    if let RngSeed::Fixed(seed) = config.rng_seed {
+        config.rng_seed = RngSeed::Fixed(seed.wrapping_add(k));
+    }
+    config
+}
 
+proptest! {
+    #![proptest_config(shard_config(1))]
     #[test]
     fn derive_is_sound_shard_1(t in tree_of_depth(3, 8)) { derive_check(&t) }
+}
+proptest! {
+    #![proptest_config(shard_config(2))]
     #[test]
     fn derive_is_sound_shard_2(t in tree_of_depth(3, 8)) { derive_check(&t) }
+}
+proptest! {
+    #![proptest_config(shard_config(3))]
     #[test]
     fn derive_is_sound_shard_3(t in tree_of_depth(3, 8)) { derive_check(&t) }
+}
+proptest! {
+    #![proptest_config(shard_config(4))]
     #[test]
     fn derive_is_sound_shard_4(t in tree_of_depth(3, 8)) { derive_check(&t) }
 }
