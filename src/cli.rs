@@ -140,7 +140,9 @@ pub struct DeriveArgs {
 pub enum EmitTarget {
     /// The struct and its scalar `Activation`/`SplitActivation` impls.
     Rust,
-    /// The `#[cube]` kernel module and its `GpuActivation`/`GpuSplitActivation` impl.
+    /// The `#[cube]` device code: a one-input function's `CubeActivation` impl
+    /// (launched by the runtime's generic kernels), or a split function's
+    /// kernel module and `GpuSplitActivation` impl.
     Cubecl,
 }
 

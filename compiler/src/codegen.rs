@@ -4,10 +4,10 @@
 //! For a one-input activation `Name`:
 //! - scalar ([`activation_items`]): `pub struct Name;` implementing
 //!   `::foil::Activation` (and `::foil::Adversarial` for a GA);
-//! - kernels ([`activation_kernels`]): `pub mod name_kernels` with `#[cube]`
-//!   `value`/`derivative` over `Vector<F, N>` and the `#[cube(launch_unchecked)]`
-//!   kernels `forward` (y = f(x)) and `backward` (grad_in = grad_out · f'(x),
-//!   fused), plus `impl ::foil::GpuActivation for Name`.
+//! - kernels ([`activation_kernels`]): `#[cube] impl ::foil::kernels::CubeActivation
+//!   for Name`, its `value`/`derivative` over `Vector<F, N>`; the runtime's
+//!   generic kernels `forward` (y = f(x)) and `backward` (grad_in =
+//!   grad_out · f'(x), fused) launch it, and give `Name` `GpuActivation`.
 //!
 //! For an n-input split function (SA, or the lifted F of HD-FGD) the same
 //! pair: [`split_items`] (`::foil::SplitActivation`) and [`split_kernels`]
@@ -83,10 +83,9 @@ pub fn activation_items(name: &str, value: &Expr, deriv: &Expr, source: Option<&
     let (expression, derivative) = (to_spec(value), to_spec(deriv));
     let value_body = rust_scalar_body(value, &["x"]);
     let deriv_body = rust_scalar_body(deriv, &["x"]);
-    let module = kernel_module_name(name);
     let doc = match source {
-        Some(f) => format!("Global adversarial of `{f}`: `g(x) = {expression}`, `g'(x) = {derivative}`. Kernels: [`{module}`]."),
-        None => format!("`f(x) = {expression}`, `f'(x) = {derivative}`. Kernels: [`{module}`]."),
+        Some(f) => format!("Global adversarial of `{f}`: `g(x) = {expression}`, `g'(x) = {derivative}`. Device math: its `CubeActivation` impl."),
+        None => format!("`f(x) = {expression}`, `f'(x) = {derivative}`. Device math: its `CubeActivation` impl."),
     };
     let adversarial = source.map(|f| {
         quote! {
@@ -116,88 +115,40 @@ pub fn activation_items(name: &str, value: &Expr, deriv: &Expr, source: Option<&
     }
 }
 
-/// The kernel module and `GpuActivation` impl of a one-input activation.
+/// The `#[cube]` math of a one-input activation, `impl CubeActivation for
+/// Name`; the runtime's generic kernels launch it (`GpuActivation` follows).
+///
+/// Everything sits in an anonymous const, so nothing is added to the user's
+/// namespace, and cubecl's prelude is glob-imported only inside the inner
+/// module `__foil_cube_math`: imported beside `Name`, its traits (`Tanh`, `Exp`, …)
+/// would shadow a user's activation of the same name.
 pub fn activation_kernels(name: &str, value: &Expr, deriv: &Expr) -> TokenStream {
     let name_id = ident(name);
-    let module = ident(&kernel_module_name(name));
-    let doc = format!("cubecl kernels of [`{name}`]: `forward` (y = f(x)) and the fused `backward` (grad_in = grad_out · f'(x)).");
     let value_body = cube_body(value, &["x"]);
     let deriv_body = cube_body(deriv, &["x"]);
     quote! {
-        #[doc = #doc]
         #[allow(non_snake_case, unused_variables, unused_parens, clippy::all)]
-        pub mod #module {
+        const _: () = {
+            mod __foil_cube_math {
+                use ::foil::cubecl;
+                use ::foil::cubecl::prelude::*;
+
+                #[cube]
+                pub fn value<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> { #value_body }
+
+                #[cube]
+                pub fn derivative<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> { #deriv_body }
+            }
+
             use ::foil::cubecl;
-            use ::foil::cubecl::prelude::*;
+            use ::foil::cubecl::prelude::{Float as __Float, Size as __Size, Vector as __Vector};
 
-            /// f, lane-wise.
-            #[cube]
-            pub fn value<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> { #value_body }
-
-            /// f', lane-wise.
-            #[cube]
-            pub fn derivative<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> { #deriv_body }
-
-            #[cube(launch_unchecked)]
-            pub fn forward<F: Float, N: Size>(x: &[Vector<F, N>], y: &mut [Vector<F, N>]) {
-                if ABSOLUTE_POS < x.len() {
-                    y[ABSOLUTE_POS] = value::<F, N>(x[ABSOLUTE_POS]);
-                }
+            #[::foil::cubecl::cube]
+            impl ::foil::kernels::CubeActivation for #name_id {
+                fn value<F: __Float, N: __Size>(x: __Vector<F, N>) -> __Vector<F, N> { __foil_cube_math::value::<F, N>(x) }
+                fn derivative<F: __Float, N: __Size>(x: __Vector<F, N>) -> __Vector<F, N> { __foil_cube_math::derivative::<F, N>(x) }
             }
-
-            #[cube(launch_unchecked)]
-            pub fn backward<F: Float, N: Size>(x: &[Vector<F, N>], grad_out: &[Vector<F, N>], grad_in: &mut [Vector<F, N>]) {
-                if ABSOLUTE_POS < x.len() {
-                    grad_in[ABSOLUTE_POS] = grad_out[ABSOLUTE_POS] * derivative::<F, N>(x[ABSOLUTE_POS]);
-                }
-            }
-        }
-
-        impl ::foil::GpuActivation for #name_id {
-            fn launch_forward(
-                client: &::foil::kernels::Client,
-                x: &::foil::kernels::Handle,
-                y: &::foil::kernels::Handle,
-                launch: ::foil::kernels::Launch,
-            ) -> ::core::result::Result<(), ::foil::RuntimeError> {
-                if launch.len == 0 {
-                    return Ok(());
-                }
-                launch.check("x", x)?;
-                launch.check("y", y)?;
-                let (count, dim) = launch.geometry(client);
-                // SAFETY: both buffers hold `launch.len` f32 (checked above);
-                // the kernel guards its index.
-                unsafe {
-                    #module::forward::launch_unchecked::<f32>(client, count, dim, launch.vector_size, launch.arg(x), launch.arg(y))
-                };
-                Ok(())
-            }
-
-            fn launch_backward(
-                client: &::foil::kernels::Client,
-                x: &::foil::kernels::Handle,
-                grad_out: &::foil::kernels::Handle,
-                grad_in: &::foil::kernels::Handle,
-                launch: ::foil::kernels::Launch,
-            ) -> ::core::result::Result<(), ::foil::RuntimeError> {
-                if launch.len == 0 {
-                    return Ok(());
-                }
-                launch.check("x", x)?;
-                launch.check("grad_out", grad_out)?;
-                launch.check("grad_in", grad_in)?;
-                let (count, dim) = launch.geometry(client);
-                // SAFETY: as in `launch_forward`.
-                unsafe {
-                    #module::backward::launch_unchecked::<f32>(
-                        client, count, dim, launch.vector_size,
-                        launch.arg(x), launch.arg(grad_out), launch.arg(grad_in),
-                    )
-                };
-                Ok(())
-            }
-        }
+        };
     }
 }
 

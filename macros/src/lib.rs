@@ -29,8 +29,10 @@ pub fn activation(input: TokenStream) -> TokenStream {
 /// `foil::Activation` (value g, derivative g') that is also
 /// `foil::Adversarial` with `SOURCE` = f. Refused, at compile time, where f'
 /// vanishes. `mode = split`: the split adversarial SA(u1..un), a
-/// `foil::SplitActivation`. Both also carry cubecl kernels (`foil::GpuActivation`,
-/// `foil::GpuSplitActivation`) in a generated module `name_kernels`.
+/// `foil::SplitActivation`. Both also carry cubecl kernels: a one-input
+/// function implements `foil::CubeActivation` (its `#[cube]` math, launched by
+/// the runtime's generic kernels, hence `foil::GpuActivation`); a split one
+/// gets `foil::GpuSplitActivation` over kernels in a generated module `name_kernels`.
 #[proc_macro]
 pub fn adversarial(input: TokenStream) -> TokenStream {
     guarded(input, expand::adversarial)

@@ -1,7 +1,8 @@
-//! The GPU side of a generated activation: the traits whose launch functions
-//! the macros implement (each over `#[cube(launch_unchecked)]` kernels emitted
-//! into a module next to the activation), the launch geometry, and the
-//! `#[cube]` math helpers those kernels call ([`math`]).
+//! The GPU side of a generated activation: the traits the macros implement
+//! (a one-input activation's `#[cube]` math, [`CubeActivation`], launched by
+//! the generic [`forward`]/[`backward`] kernels; a split function's kernels,
+//! emitted into a module next to it), the launch geometry, and the `#[cube]`
+//! math helpers those kernels call ([`math`]).
 //!
 //! Kernels are element-wise over `Vector<f32, N>`; `launch.vector_size` (N)
 //! must divide `launch.len`. Backward kernels are fused: they read x (or
@@ -75,12 +76,86 @@ impl Launch {
     }
 }
 
+/// The lane-wise device math of a one-input activation: `#[cube]` functions
+/// over `Vector<F, N>` that kernels inline. `activation!` and `adversarial!`
+/// implement it with `#[cube] impl`; [`forward`] and [`backward`] are the
+/// element-wise kernels over any implementor.
+///
+/// The kernels are generic here rather than emitted per activation, so an
+/// activation costs its users' builds only its own math (the launch glue of
+/// two `#[cube(launch_unchecked)]` kernels was ~30 ms of rustc per macro
+/// invocation), and the launch code is compiled only for activations that
+/// are launched.
+#[cube]
+pub trait CubeActivation: Send + Sync + 'static {
+    /// f, lane-wise.
+    fn value<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N>;
+    /// f', lane-wise.
+    fn derivative<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N>;
+}
+
+/// `y = f(x)`, element-wise.
+#[cube(launch_unchecked)]
+pub fn forward<A: CubeActivation, F: Float, N: Size>(x: &[Vector<F, N>], y: &mut [Vector<F, N>]) {
+    if ABSOLUTE_POS < x.len() {
+        y[ABSOLUTE_POS] = A::value::<F, N>(x[ABSOLUTE_POS]);
+    }
+}
+
+/// `grad_in = grad_out · f'(x)`, element-wise, in one pass.
+#[cube(launch_unchecked)]
+pub fn backward<A: CubeActivation, F: Float, N: Size>(x: &[Vector<F, N>], grad_out: &[Vector<F, N>], grad_in: &mut [Vector<F, N>]) {
+    if ABSOLUTE_POS < x.len() {
+        grad_in[ABSOLUTE_POS] = grad_out[ABSOLUTE_POS] * A::derivative::<F, N>(x[ABSOLUTE_POS]);
+    }
+}
+
 /// An [`Activation`] with device kernels: `y = f(x)` and the fused
 /// `grad_in = grad_out · f'(x)`, on f32 buffers of at least `launch.len` values.
 /// The launches are queued on `client`; read the outputs back (or `sync`) to wait.
+///
+/// Every [`CubeActivation`] has it, through [`forward`] and [`backward`].
 pub trait GpuActivation: Activation {
     fn launch_forward(client: &Client, x: &Handle, y: &Handle, launch: Launch) -> Result<(), RuntimeError>;
     fn launch_backward(client: &Client, x: &Handle, grad_out: &Handle, grad_in: &Handle, launch: Launch) -> Result<(), RuntimeError>;
+}
+
+impl<A: Activation + CubeActivation> GpuActivation for A {
+    fn launch_forward(client: &Client, x: &Handle, y: &Handle, launch: Launch) -> Result<(), RuntimeError> {
+        if launch.len == 0 {
+            return Ok(());
+        }
+        launch.check("x", x)?;
+        launch.check("y", y)?;
+        let (count, dim) = launch.geometry(client);
+        // SAFETY: both buffers hold `launch.len` f32 (checked above); the
+        // kernel guards its index.
+        unsafe { forward::launch_unchecked::<A, f32>(client, count, dim, launch.vector_size, launch.arg(x), launch.arg(y)) };
+        Ok(())
+    }
+
+    fn launch_backward(client: &Client, x: &Handle, grad_out: &Handle, grad_in: &Handle, launch: Launch) -> Result<(), RuntimeError> {
+        if launch.len == 0 {
+            return Ok(());
+        }
+        launch.check("x", x)?;
+        launch.check("grad_out", grad_out)?;
+        launch.check("grad_in", grad_in)?;
+        let (count, dim) = launch.geometry(client);
+        // SAFETY: as in `launch_forward`.
+        unsafe {
+            backward::launch_unchecked::<A, f32>(
+                client,
+                count,
+                dim,
+                launch.vector_size,
+                launch.arg(x),
+                launch.arg(grad_out),
+                launch.arg(grad_in),
+            )
+        };
+        Ok(())
+    }
 }
 
 /// A [`SplitActivation`] with device kernels over its `TERMS` inputs: the
