@@ -140,9 +140,8 @@ pub struct DeriveArgs {
 pub enum EmitTarget {
     /// The struct and its scalar `Activation`/`SplitActivation` impls.
     Rust,
-    /// The `#[cube]` device code: a one-input function's `CubeActivation` impl
-    /// (launched by the runtime's generic kernels), or a split function's
-    /// kernel module and `GpuSplitActivation` impl.
+    /// The `#[cube]` device math: the `CubeActivation` (or, for n inputs,
+    /// `CubeSplitActivation`) impl that the runtime's generic kernels launch.
     Cubecl,
 }
 

@@ -29,7 +29,7 @@ pub mod suite;
 #[cfg(feature = "train")]
 pub mod train_cli;
 
-pub use foil_runtime::kernels::{self, CubeActivation, GpuActivation, GpuSplitActivation};
+pub use foil_runtime::kernels::{self, CubeActivation, CubeSplitActivation, GpuActivation, GpuSplitActivation};
 pub use foil_runtime::{Activation, Adversarial, Float, RuntimeError, SplitActivation};
 pub use foil_macros::{activation, adversarial, hd_fgd};
 /// The cubecl the generated kernels are written against (`::foil::cubecl::...`),

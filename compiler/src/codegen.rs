@@ -11,8 +11,9 @@
 //!
 //! For an n-input split function (SA, or the lifted F of HD-FGD) the same
 //! pair: [`split_items`] (`::foil::SplitActivation`) and [`split_kernels`]
-//! (`forward` over n inputs, `backward` writing all n partials in one pass,
-//! `impl ::foil::GpuSplitActivation`).
+//! (`#[cube] impl ::foil::kernels::CubeSplitActivation`: F, and every
+//! grad_out · ∂F/∂ui in one pass; the runtime's generic `split_forward` and
+//! `split_backward` launch it over n buffers and give `GpuSplitActivation`).
 
 use crate::diff::derivative;
 use crate::emit::{cube_body, cube_multi, rust_scalar_body, rust_scalar_multi};
@@ -20,7 +21,7 @@ use crate::lang::Expr;
 use crate::print::to_spec;
 use crate::simplify::{simplify, Limits};
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// The e-graph limits of the macros (and of `foil emit`, which prints what
 /// they generate): bounded by iterations and nodes, never in practice by
@@ -47,23 +48,6 @@ pub fn check_size(exprs: &[&Expr]) -> Result<(), usize> {
         return Err(n);
     }
     Ok(())
-}
-
-/// `AtanGa` → `atan_ga_kernels`; a raw name `r#t` → `t_kernels`.
-pub fn kernel_module_name(name: &str) -> String {
-    let name = name.strip_prefix("r#").unwrap_or(name);
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 && !out.ends_with('_') {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out + "_kernels"
 }
 
 /// The user's type name as an identifier. A raw identifier (`r#t`, as
@@ -179,7 +163,7 @@ pub fn split_items(name: &str, source: &str, what: &str, f: &SplitFn) -> TokenSt
     let value_body = rust_scalar_body(&f.expression, &vars);
     let (grad_stmts, grad_results) = rust_scalar_multi(&f.partials.iter().collect::<Vec<_>>(), &vars);
     let gidx = 0..n;
-    let doc = format!("{what} of `{source}` over {n} inputs: `{expression}`. Kernels: [`{}`].", kernel_module_name(name));
+    let doc = format!("{what} of `{source}` over {n} inputs: `{expression}`. Device math: its `CubeSplitActivation` impl.");
     let load = quote! { #(let #var_ids = u[#idx];)* };
     quote! {
         #[doc = #doc]
@@ -212,106 +196,49 @@ pub fn split_items(name: &str, source: &str, what: &str, f: &SplitFn) -> TokenSt
     }
 }
 
-/// The kernel module and `GpuSplitActivation` impl of a split function.
+/// The `#[cube]` math of a split function, `impl CubeSplitActivation for
+/// Name`: F and every grad_out · ∂F/∂ui in one pass; the runtime's generic
+/// kernels launch it (`GpuSplitActivation` follows). Laid out as in
+/// [`activation_kernels`], for the same reasons.
 pub fn split_kernels(name: &str, f: &SplitFn) -> TokenStream {
     let name_id = ident(name);
-    let module = ident(&kernel_module_name(name));
-    let n = f.vars.len();
     let vars: Vec<&str> = f.vars.iter().map(String::as_str).collect();
     let var_ids: Vec<Ident> = vars.iter().map(|v| ident(v)).collect();
-    let in_ids: Vec<Ident> = vars.iter().map(|v| format_ident!("in_{}", v)).collect();
-    let grad_ids: Vec<Ident> = vars.iter().map(|v| format_ident!("grad_{}", v)).collect();
-    let first_in = &in_ids[0];
     let value_body = cube_body(&f.expression, &vars);
     let (grad_stmts, grad_results) = cube_multi(&f.partials.iter().collect::<Vec<_>>(), &vars);
-    let doc = format!("cubecl kernels of [`{name}`]: `forward` over {n} inputs and the fused `backward` (every grad_out · ∂F/∂ui in one pass).");
-    let idx: Vec<usize> = (0..n).collect();
+    let idx: Vec<usize> = (0..vars.len()).collect();
     quote! {
-        #[doc = #doc]
         #[allow(non_snake_case, unused_variables, unused_parens, clippy::all)]
-        pub mod #module {
-            use ::foil::cubecl;
-            use ::foil::cubecl::prelude::*;
+        const _: () = {
+            mod __foil_cube_math {
+                use ::foil::cubecl;
+                use ::foil::cubecl::prelude::*;
 
-            /// F, lane-wise.
-            #[cube]
-            pub fn value<F: Float, N: Size>(#(#var_ids: Vector<F, N>),*) -> Vector<F, N> { #value_body }
+                #[cube]
+                pub fn value<F: Float, N: Size>(#(#var_ids: Vector<F, N>),*) -> Vector<F, N> { #value_body }
 
-            #[cube(launch_unchecked)]
-            pub fn forward<F: Float, N: Size>(#(#in_ids: &[Vector<F, N>],)* y: &mut [Vector<F, N>]) {
-                if ABSOLUTE_POS < #first_in.len() {
-                    y[ABSOLUTE_POS] = value::<F, N>(#(#in_ids[ABSOLUTE_POS]),*);
-                }
-            }
-
-            #[cube(launch_unchecked)]
-            pub fn backward<F: Float, N: Size>(
-                #(#in_ids: &[Vector<F, N>],)*
-                grad_out: &[Vector<F, N>],
-                #(#grad_ids: &mut [Vector<F, N>]),*
-            ) {
-                if ABSOLUTE_POS < #first_in.len() {
-                    let g = grad_out[ABSOLUTE_POS];
-                    #(let #var_ids = #in_ids[ABSOLUTE_POS];)*
+                #[cube]
+                pub fn gradient<F: Float, N: Size>(#(#var_ids: Vector<F, N>,)* grad_out: Vector<F, N>) -> Sequence<Vector<F, N>> {
                     #grad_stmts
-                    #(#grad_ids[ABSOLUTE_POS] = g * (#grad_results);)*
+                    let mut grads = Sequence::new();
+                    #(grads.push(grad_out * (#grad_results));)*
+                    grads
                 }
-            }
-        }
-
-        impl ::foil::GpuSplitActivation for #name_id {
-            fn launch_forward(
-                client: &::foil::kernels::Client,
-                inputs: &[::foil::kernels::Handle],
-                y: &::foil::kernels::Handle,
-                launch: ::foil::kernels::Launch,
-            ) -> ::core::result::Result<(), ::foil::RuntimeError> {
-                ::foil::kernels::check_terms(#n, "inputs", inputs.len())?;
-                if launch.len == 0 {
-                    return Ok(());
-                }
-                for h in inputs {
-                    launch.check("input", h)?;
-                }
-                launch.check("y", y)?;
-                let (count, dim) = launch.geometry(client);
-                // SAFETY: every buffer holds `launch.len` f32 (checked above);
-                // the kernel guards its index.
-                unsafe {
-                    #module::forward::launch_unchecked::<f32>(
-                        client, count, dim, launch.vector_size,
-                        #(launch.arg(&inputs[#idx]),)* launch.arg(y),
-                    )
-                };
-                Ok(())
             }
 
-            fn launch_backward(
-                client: &::foil::kernels::Client,
-                inputs: &[::foil::kernels::Handle],
-                grad_out: &::foil::kernels::Handle,
-                grads: &[::foil::kernels::Handle],
-                launch: ::foil::kernels::Launch,
-            ) -> ::core::result::Result<(), ::foil::RuntimeError> {
-                ::foil::kernels::check_terms(#n, "inputs", inputs.len())?;
-                ::foil::kernels::check_terms(#n, "grads", grads.len())?;
-                if launch.len == 0 {
-                    return Ok(());
+            use ::foil::cubecl;
+            use ::foil::cubecl::prelude::{Float as __Float, Sequence as __Sequence, Size as __Size, Vector as __Vector};
+            use ::foil::cubecl::frontend::DerefExpand as _;
+
+            #[::foil::cubecl::cube]
+            impl ::foil::kernels::CubeSplitActivation for #name_id {
+                fn value<F: __Float, N: __Size>(u: &__Sequence<__Vector<F, N>>) -> __Vector<F, N> {
+                    __foil_cube_math::value::<F, N>(#(*u.index(#idx)),*)
                 }
-                for h in inputs.iter().chain(grads) {
-                    launch.check("input or grad", h)?;
+                fn gradient<F: __Float, N: __Size>(u: &__Sequence<__Vector<F, N>>, grad_out: __Vector<F, N>) -> __Sequence<__Vector<F, N>> {
+                    __foil_cube_math::gradient::<F, N>(#(*u.index(#idx),)* grad_out)
                 }
-                launch.check("grad_out", grad_out)?;
-                let (count, dim) = launch.geometry(client);
-                // SAFETY: as in `launch_forward`.
-                unsafe {
-                    #module::backward::launch_unchecked::<f32>(
-                        client, count, dim, launch.vector_size,
-                        #(launch.arg(&inputs[#idx]),)* launch.arg(grad_out), #(launch.arg(&grads[#idx])),*
-                    )
-                };
-                Ok(())
             }
-        }
+        };
     }
 }

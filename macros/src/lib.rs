@@ -29,10 +29,10 @@ pub fn activation(input: TokenStream) -> TokenStream {
 /// `foil::Activation` (value g, derivative g') that is also
 /// `foil::Adversarial` with `SOURCE` = f. Refused, at compile time, where f'
 /// vanishes. `mode = split`: the split adversarial SA(u1..un), a
-/// `foil::SplitActivation`. Both also carry cubecl kernels: a one-input
-/// function implements `foil::CubeActivation` (its `#[cube]` math, launched by
-/// the runtime's generic kernels, hence `foil::GpuActivation`); a split one
-/// gets `foil::GpuSplitActivation` over kernels in a generated module `name_kernels`.
+/// `foil::SplitActivation`. Both also carry their `#[cube]` device math
+/// (`foil::CubeActivation`, or `foil::CubeSplitActivation` for n inputs),
+/// which the runtime's generic kernels launch (`foil::GpuActivation`,
+/// `foil::GpuSplitActivation`).
 #[proc_macro]
 pub fn adversarial(input: TokenStream) -> TokenStream {
     guarded(input, expand::adversarial)
@@ -40,7 +40,7 @@ pub fn adversarial(input: TokenStream) -> TokenStream {
 
 /// `hd_fgd!(Name = EXPRESSION)`: the HD-FGD split of EXPRESSION (SPEC §3),
 /// as `pub struct Name;` implementing `foil::SplitActivation` (the lifted
-/// F(u1..un) and its partials) and `foil::GpuSplitActivation` (kernels).
+/// F(u1..un) and its partials) and `foil::CubeSplitActivation` (its kernels' math).
 #[proc_macro]
 pub fn hd_fgd(input: TokenStream) -> TokenStream {
     guarded(input, expand::hd_fgd)

@@ -1,8 +1,8 @@
 //! The GPU side of a generated activation: the traits the macros implement
-//! (a one-input activation's `#[cube]` math, [`CubeActivation`], launched by
-//! the generic [`forward`]/[`backward`] kernels; a split function's kernels,
-//! emitted into a module next to it), the launch geometry, and the `#[cube]`
-//! math helpers those kernels call ([`math`]).
+//! with `#[cube]` math ([`CubeActivation`] for one input, [`CubeSplitActivation`]
+//! for n), the generic kernels that launch any implementor ([`forward`],
+//! [`backward`], [`split_forward`], [`split_backward`]), the launch geometry,
+//! and the `#[cube]` math helpers the generated code calls ([`math`]).
 //!
 //! Kernels are element-wise over `Vector<f32, N>`; `launch.vector_size` (N)
 //! must divide `launch.len`. Backward kernels are fused: they read x (or
@@ -158,8 +158,59 @@ impl<A: Activation + CubeActivation> GpuActivation for A {
     }
 }
 
+/// The lane-wise device math of a split function F(u1..un): `#[cube]`
+/// functions over the n inputs, in order, as a `Sequence` (its length is
+/// known when the kernel is compiled). `adversarial!(.., mode = split)` and
+/// `hd_fgd!` implement it; [`split_forward`] and [`split_backward`] are the
+/// kernels over any implementor (generic for the reason given at
+/// [`CubeActivation`]).
+#[cube]
+pub trait CubeSplitActivation: Send + Sync + 'static {
+    /// F(u1..un), lane-wise.
+    fn value<F: Float, N: Size>(u: &Sequence<Vector<F, N>>) -> Vector<F, N>;
+    /// grad_out · ∂F/∂ui for every i, lane-wise, over shared subexpressions.
+    fn gradient<F: Float, N: Size>(u: &Sequence<Vector<F, N>>, grad_out: Vector<F, N>) -> Sequence<Vector<F, N>>;
+}
+
+/// `y = F(u1..un)`, element-wise; `inputs` holds the n buffers in order.
+#[cube(launch_unchecked)]
+pub fn split_forward<A: CubeSplitActivation, F: Float, N: Size>(inputs: &Sequence<Box<[Vector<F, N>]>>, y: &mut [Vector<F, N>]) {
+    if ABSOLUTE_POS < y.len() {
+        let mut u = Sequence::new();
+        #[unroll]
+        for i in 0..inputs.len() {
+            u.push(inputs.index(i)[ABSOLUTE_POS]);
+        }
+        y[ABSOLUTE_POS] = A::value::<F, N>(&u);
+    }
+}
+
+/// `grads[i] = grad_out · ∂F/∂ui` for every i, element-wise, in one pass.
+#[cube(launch_unchecked)]
+pub fn split_backward<A: CubeSplitActivation, F: Float, N: Size>(
+    inputs: &Sequence<Box<[Vector<F, N>]>>,
+    grad_out: &[Vector<F, N>],
+    grads: &mut Sequence<Box<[Vector<F, N>]>>,
+) {
+    if ABSOLUTE_POS < grad_out.len() {
+        let mut u = Sequence::new();
+        #[unroll]
+        for i in 0..inputs.len() {
+            u.push(inputs.index(i)[ABSOLUTE_POS]);
+        }
+        let g = A::gradient::<F, N>(&u, grad_out[ABSOLUTE_POS]);
+        #[unroll]
+        for i in 0..inputs.len() {
+            grads.index_mut(i)[ABSOLUTE_POS] = *g.index(i);
+        }
+    }
+}
+
 /// A [`SplitActivation`] with device kernels over its `TERMS` inputs: the
 /// value, and every partial derivative times `grad_out` in one pass.
+///
+/// Every [`CubeSplitActivation`] has it, through [`split_forward`] and
+/// [`split_backward`].
 pub trait GpuSplitActivation: SplitActivation {
     /// `inputs.len() == TERMS`.
     fn launch_forward(client: &Client, inputs: &[Handle], y: &Handle, launch: Launch) -> Result<(), RuntimeError>;
@@ -173,4 +224,51 @@ pub fn check_terms(terms: usize, what: &'static str, got: usize) -> Result<(), R
         return Err(RuntimeError::Terms { what, expected: terms, got });
     }
     Ok(())
+}
+
+impl<A: SplitActivation + CubeSplitActivation> GpuSplitActivation for A {
+    fn launch_forward(client: &Client, inputs: &[Handle], y: &Handle, launch: Launch) -> Result<(), RuntimeError> {
+        check_terms(A::TERMS, "inputs", inputs.len())?;
+        if launch.len == 0 {
+            return Ok(());
+        }
+        for h in inputs {
+            launch.check("input", h)?;
+        }
+        launch.check("y", y)?;
+        let (count, dim) = launch.geometry(client);
+        let mut args = SequenceArg::new();
+        for h in inputs {
+            // SAFETY: checked above to hold `launch.len` f32.
+            args.push(unsafe { launch.arg(h) });
+        }
+        // SAFETY: every buffer holds `launch.len` f32 (checked above); the
+        // kernel guards its index.
+        unsafe { split_forward::launch_unchecked::<A, f32>(client, count, dim, launch.vector_size, args, launch.arg(y)) };
+        Ok(())
+    }
+
+    fn launch_backward(client: &Client, inputs: &[Handle], grad_out: &Handle, grads: &[Handle], launch: Launch) -> Result<(), RuntimeError> {
+        check_terms(A::TERMS, "inputs", inputs.len())?;
+        check_terms(A::TERMS, "grads", grads.len())?;
+        if launch.len == 0 {
+            return Ok(());
+        }
+        for h in inputs.iter().chain(grads) {
+            launch.check("input or grad", h)?;
+        }
+        launch.check("grad_out", grad_out)?;
+        let (count, dim) = launch.geometry(client);
+        let (mut ins, mut outs) = (SequenceArg::new(), SequenceArg::new());
+        // SAFETY (both loops): checked above to hold `launch.len` f32.
+        for h in inputs {
+            ins.push(unsafe { launch.arg(h) });
+        }
+        for h in grads {
+            outs.push(unsafe { launch.arg(h) });
+        }
+        // SAFETY: as in `launch_forward`.
+        unsafe { split_backward::launch_unchecked::<A, f32>(client, count, dim, launch.vector_size, ins, launch.arg(grad_out), outs) };
+        Ok(())
+    }
 }
