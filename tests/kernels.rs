@@ -30,6 +30,9 @@ adversarial!(SigmoidSa = sigmoid(x), mode = split);
 adversarial!(SiluSa = x * sigmoid(x), mode = split);
 adversarial!(GeluSa = gelu(x), mode = split);
 adversarial!(MishSa = mish(x), mode = split);
+// Its tanh(x + 0.044715x³) term has no closed form: a numeric piecewise
+// polynomial (6,933 operations with the partials).
+adversarial!(GeluTanhSa = gelu_tanh(x), mode = split);
 
 // The lifted F of an HD-FGD split (4 inputs for tanh).
 hd_fgd!(TanhF = tanh(x));
@@ -143,6 +146,7 @@ fn split_adversarial_kernels_match_f64() {
         check_sa::<SiluSa>(&client, POINTS, false, TOL),
         check_sa::<GeluSa>(&client, POINTS, false, TOL),
         check_sa::<MishSa>(&client, POINTS, false, TOL),
+        check_sa::<GeluTanhSa>(&client, POINTS, false, TOL),
     ] {
         println!("(informational) {s}");
     }
@@ -155,6 +159,7 @@ fn split_adversarial_kernels_match_f64() {
         // do better than ~1e-5 there (measured 2.1e-5).
         check_sa::<GeluSa>(&client, POINTS, true, 3e-5),
         check_sa::<MishSa>(&client, POINTS, true, TOL),
+        check_sa::<GeluTanhSa>(&client, POINTS, true, TOL),
     ]);
 }
 
@@ -288,6 +293,7 @@ fn split_kernels_at_extreme_inputs() {
     run::<SiluSa>(&client, &u, &g, finite, &mut problems);
     run::<GeluSa>(&client, &u, &g, finite, &mut problems);
     run::<MishSa>(&client, &u, &g, finite, &mut problems);
+    run::<GeluTanhSa>(&client, &u, &g, finite, &mut problems);
     run::<TanhF>(&client, &u, &g, finite, &mut problems);
     assert!(problems.is_empty(), "{problems:#?}");
 }

@@ -31,21 +31,44 @@ pub fn macro_limits() -> Limits {
 }
 
 /// The most distinct operations one generated activation may hold (value and
-/// derivatives together). Beyond that rustc's debug info for the nested `let`
-/// scopes overflows its stack (measured: gelu_tanh's SA, whose terms are
-/// numeric piecewise polynomials, has about 8000 and crashes rustc 1.95).
-pub const MAX_OPERATIONS: usize = 2000;
+/// derivatives together), a bound on build time: gelu_tanh's SA, whose term
+/// is a numeric piecewise polynomial, has 6,933 and `gelu_tanh(x) +
+/// gelu_tanh(x/2)`'s 11,126, which build in 8 s and 23 s (debug, this 2-core
+/// machine, derivation included).
+pub const MAX_OPERATIONS: usize = 12_000;
 
-/// `Err(count)` when `exprs` together hold more than [`MAX_OPERATIONS`]
-/// distinct operations.
-pub fn check_size(exprs: &[&Expr]) -> Result<(), usize> {
+/// The most named temporaries (`let`s) one generated function may hold:
+/// rustc's debug info for nested `let` scopes overflows its stack at about
+/// 8,000 (measured on rustc 1.95 before single-use values were written in
+/// place). The two functions above have 1,520 and 2,451.
+pub const MAX_TEMPORARIES: usize = 4_000;
+
+/// Why a derived function is too large to emit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooLarge {
+    pub operations: usize,
+    pub temporaries: usize,
+}
+
+/// `Err` when `exprs` (over `vars`) together hold more than
+/// [`MAX_OPERATIONS`] distinct operations, or their emitted code more than
+/// [`MAX_TEMPORARIES`] `let`s.
+pub fn check_size(exprs: &[&Expr], vars: &[&str]) -> Result<(), TooLarge> {
     let mut b = crate::build::Builder::new();
     for e in exprs {
         b.copy(e, crate::lang::root(e));
     }
-    let n = b.nodes().as_ref().len();
-    if n > MAX_OPERATIONS {
-        return Err(n);
+    let operations = b.nodes().as_ref().len();
+    // Counting the lets needs the emission; skip it when the count of
+    // operations already refuses (it bounds the lets from above).
+    let temporaries = if operations > MAX_OPERATIONS {
+        0
+    } else {
+        let (stmts, _) = rust_scalar_multi(exprs, vars);
+        stmts.into_iter().filter(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == "let")).count()
+    };
+    if operations > MAX_OPERATIONS || temporaries > MAX_TEMPORARIES {
+        return Err(TooLarge { operations, temporaries });
     }
     Ok(())
 }

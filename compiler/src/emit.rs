@@ -9,9 +9,10 @@
 //!   `tanh`, `sinh`, `cosh`, `asinh`, `erf`, `erfi`, `sign`) as calls to the
 //!   `#[cube]` helpers in `::foil::kernels::math`.
 //!
-//! One `let` per distinct operation (SSA), so a subexpression shared in the
-//! e-graph is computed once, also across the several outputs of a gradient;
-//! leaves (variables, literals) are inlined. The numerically safe form is
+//! A subexpression shared in the e-graph is computed once, in a `let`, also
+//! across the several outputs of a gradient; an operation read once is
+//! written where it is read (up to a nesting depth), and leaves (variables,
+//! literals) are inlined. The numerically safe form is
 //! chosen here rather than in the IR, because the printed form is picked for
 //! cost and readability, the emitted one for f32: `x^2`, `x^3` become
 //! multiplications, `log(1 + a)` becomes `ln_1p(a)`, `exp(a) - 1` becomes
@@ -109,14 +110,33 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     Lowered { nodes, ops, roots, live }
 }
 
+/// How deep single-use operations nest inside one emitted expression before
+/// the emitter names one with a `let`: readable, and far from rustc's limits
+/// (a 20,000-term sum is a chain of single uses).
+const INLINE_DEPTH: usize = 12;
+
 fn emit_ssa(exprs: &[&Expr], vars: &[&str], target: Target) -> (TokenStream, Vec<TokenStream>) {
     let Lowered { nodes: expr, ops, roots, live } = lower_exprs(exprs);
-    let mut e = Emitter { expr: &expr, ops: &ops, target, out: TokenStream::new() };
+    let uses = textual_uses(&ops, &live, &roots);
+    let mut e = Emitter { expr: &expr, ops: &ops, target, out: TokenStream::new(), inline: vec![None; ops.len()] };
+    let mut depth = vec![0usize; ops.len()];
     for (i, op) in ops.iter().enumerate() {
         if live[i] && !matches!(op, SafeOp::Leaf) {
-            let t = temp(Id::from(i));
             let rhs = e.rhs(op);
-            e.out.extend(quote! { let #t = #rhs; });
+            let d = 1 + op.operands().iter().map(|c| depth[usize::from(*c)]).max().unwrap_or(0);
+            // A value read once is written where it is read (an SSA chain
+            // of `let`s per operation is hard to read, and a long one
+            // overflows rustc's stack); shared values get a name.
+            if uses[i] == 1 && d <= INLINE_DEPTH {
+                // Calls bind tighter than anything they sit in; the rest
+                // keep their precedence with parentheses.
+                let call = matches!(op, SafeOp::Call(..) | SafeOp::Call2(..)) || (target == Target::Rust && matches!(op, SafeOp::Powi(..)));
+                e.inline[i] = Some(if call { rhs } else { quote! { (#rhs) } });
+                depth[i] = d;
+            } else {
+                let t = temp(Id::from(i));
+                e.out.extend(quote! { let #t = #rhs; });
+            }
         }
     }
     if target == Target::Rust {
@@ -491,6 +511,23 @@ fn float_method(node: &Math) -> &'static str {
     }
 }
 
+/// How many times each node's value is written out in the emitted code: once
+/// per operand slot of a live operation and per root; softplus and small
+/// powers write their operand more than once, so they count as two.
+fn textual_uses(ops: &[SafeOp], live: &[bool], roots: &[Id]) -> Vec<usize> {
+    let mut uses = vec![0usize; ops.len()];
+    for r in roots {
+        uses[usize::from(*r)] += 1;
+    }
+    for (op, _) in ops.iter().zip(live).filter(|(_, l)| **l) {
+        let weight = if matches!(op, SafeOp::Softplus(_) | SafeOp::Powi(..)) { 2 } else { 1 };
+        for c in op.operands() {
+            uses[usize::from(c)] += weight;
+        }
+    }
+    uses
+}
+
 /// Nodes the root reaches through the lowered operations (a rewrite such as
 /// `ln_1p` can make the `1 + a` node dead).
 fn live_nodes(ops: &[SafeOp], roots: &[Id]) -> Vec<bool> {
@@ -508,6 +545,16 @@ fn live_nodes(ops: &[SafeOp], roots: &[Id]) -> Vec<bool> {
     live
 }
 
+/// `inner` for a token stream that is one parenthesised group `(inner)`:
+/// an argument needs no parentheses of its own.
+fn unparenthesised(ts: TokenStream) -> TokenStream {
+    let mut it = ts.clone().into_iter();
+    match (it.next(), it.next()) {
+        (Some(proc_macro2::TokenTree::Group(g)), None) if g.delimiter() == proc_macro2::Delimiter::Parenthesis => g.stream(),
+        _ => ts,
+    }
+}
+
 fn temp(id: Id) -> Ident {
     format_ident!("t{}", usize::from(id))
 }
@@ -517,6 +564,8 @@ struct Emitter<'a> {
     ops: &'a [SafeOp],
     target: Target,
     out: TokenStream,
+    /// The parenthesised expression of each node written where it is used.
+    inline: Vec<Option<TokenStream>>,
 }
 
 impl Emitter<'_> {
@@ -540,7 +589,7 @@ impl Emitter<'_> {
     /// numbers are 0/1, as in the f64 evaluator).
     fn number(&self, id: Id) -> TokenStream {
         if self.is_bool(id) {
-            let t = temp(id);
+            let t = self.named(id);
             return match self.target {
                 Target::Rust => quote! { (if #t { F::one() } else { F::zero() }) },
                 Target::Cube => quote! { select_many(#t, Vector::<F, N>::new(F::new(1.0)), Vector::<F, N>::zero()) },
@@ -552,7 +601,7 @@ impl Emitter<'_> {
     /// A condition (`bool`, or `Vector<bool, N>` lane-wise) for node `id`.
     fn condition(&self, id: Id) -> TokenStream {
         if self.is_bool(id) {
-            let t = temp(id);
+            let t = self.named(id);
             return quote! { #t };
         }
         let v = self.number(id);
@@ -571,7 +620,15 @@ impl Emitter<'_> {
             Math::Pi => self.literal(std::f64::consts::PI),
             Math::Euler => self.literal(std::f64::consts::E),
             Math::Num(c) => self.literal(c.into_inner()),
-            _ => {
+            _ => self.named(id),
+        }
+    }
+
+    /// An operation's value: its expression when written in place, else its `let`.
+    fn named(&self, id: Id) -> TokenStream {
+        match &self.inline[usize::from(id)] {
+            Some(expr) => expr.clone(),
+            None => {
                 let t = temp(id);
                 quote! { #t }
             }
@@ -582,6 +639,7 @@ impl Emitter<'_> {
     fn call(&self, f: &str, a: TokenStream) -> TokenStream {
         if !self.cube() {
             let f = Ident::new(f, Span::call_site());
+            let a = unparenthesised(a);
             return quote! { F::#f(#a) };
         }
         // Builtins that are exact enough on every backend are methods; the
@@ -592,11 +650,13 @@ impl Emitter<'_> {
             "signum" => "sign",
             "tanh" | "sinh" | "cosh" | "asinh" | "erf" | "erfi" => f,
             _ => {
+                // A method's receiver keeps its parentheses: `(x * 2).exp()`.
                 let f = Ident::new(f, Span::call_site());
                 return quote! { #a.#f() };
             }
         };
         let helper = Ident::new(helper, Span::call_site());
+        let a = unparenthesised(a);
         quote! { ::foil::kernels::math::#helper::<F, N>(#a) }
     }
 
@@ -615,15 +675,15 @@ impl Emitter<'_> {
             }
             SafeOp::Call(f, a) => self.call(f, n(a)),
             SafeOp::Call2(f, a, b) => {
-                let (a, b) = (n(a), n(b));
+                let (a, b) = (n(a), unparenthesised(n(b)));
                 match (self.target, *f) {
                     (Target::Cube, "powf") => quote! { #a.powf(#b) },
                     (Target::Cube, _) => {
-                        let f = Ident::new(f, Span::call_site());
+                        let (f, a) = (Ident::new(f, Span::call_site()), unparenthesised(a));
                         quote! { #f(#a, #b) }
                     }
                     (Target::Rust, _) => {
-                        let f = Ident::new(f, Span::call_site());
+                        let (f, a) = (Ident::new(f, Span::call_site()), unparenthesised(a));
                         quote! { F::#f(#a, #b) }
                     }
                 }
@@ -744,7 +804,7 @@ mod tests {
     #[test]
     fn safe_forms() {
         assert!(body("(log (+ 1 (exp x)))").contains("F :: ln_1p (F :: exp (- F :: abs (x)))"), "{}", body("(log (+ 1 (exp x)))"));
-        assert!(body("(log (+ 1 (sin x)))").contains("F :: ln_1p (t"), "{}", body("(log (+ 1 (sin x)))"));
+        assert!(body("(log (+ 1 (sin x)))").contains("F :: ln_1p (F :: sin (x))"), "{}", body("(log (+ 1 (sin x)))"));
         assert!(body("(- (exp x) 1)").contains("F :: exp_m1 (x)"));
         assert!(body("(- 1 (exp x))").contains("- F :: exp_m1 (x)"), "{}", body("(- 1 (exp x))"));
         assert!(body("(^ x 2)").contains("x * x"), "{}", body("(^ x 2)"));
@@ -760,6 +820,21 @@ mod tests {
     }
 
     #[test]
+    fn values_read_once_are_written_in_place() {
+        let b = body("(+ (* 0.5 x) (* 0.25 (sinh (* 2 x))))");
+        assert!(!b.contains("let "), "{b}");
+        assert!(b.contains("F :: sinh (F :: from_f64 (2f64) * x)") || b.contains("F :: sinh (x * F :: from_f64 (2f64))"), "{b}");
+        // A long chain is cut into named pieces, never nested without bound.
+        let mut sum = String::from("x");
+        for k in 0..200 {
+            sum = format!("(+ {sum} (* {k} (sin x)))");
+        }
+        let b = body(&sum);
+        let lets = b.matches("let ").count();
+        assert!((200 / INLINE_DEPTH..=200).contains(&lets), "{lets} lets: {b}");
+    }
+
+    #[test]
     fn dead_nodes_after_rewrite_are_not_emitted() {
         let b = body("(log (+ 1 x))");
         assert!(!b.contains('+'), "{b}");
@@ -768,7 +843,10 @@ mod tests {
     #[test]
     fn comparisons_are_conditions_or_numbers() {
         let b = body("(where (> x 0) x (* 0.1 x))");
-        assert!(b.contains("if t"), "{b}");
+        assert!(b.contains("if (x > F :: from_f64 (0f64))"), "{b}");
+        // A comparison read twice is named, and read as a condition.
+        let b = body("(+ (where (> x 0) x 1) (> x 0))");
+        assert!(b.contains("let t") && b.contains("if t"), "{b}");
         let b = body("(* (> x 0) x)");
         assert!(b.contains("F :: one ()"), "{b}");
     }
@@ -793,6 +871,11 @@ mod tests {
         assert!(b.contains("log1p") && !b.contains(". ln ()"), "{b}");
         let b = cube("(^ x -2)");
         assert!(b.contains("/ (x * x)"), "{b}");
+        // An inlined operand keeps its parentheses as a method's receiver.
+        let b = cube("(exp (* 2 x))");
+        assert!(b.contains(") . exp ()"), "{b}");
+        let b = cube("(^ (+ x 1) 0.7)");
+        assert!(b.contains(") . powf ("), "{b}");
     }
 
     #[test]

@@ -64,7 +64,8 @@ pub fn hd_fgd(input: TokenStream) -> syn::Result<TokenStream> {
 fn split_impl(inv: &Invocation, source: &str, what: &str, sf: &SplitFn) -> syn::Result<TokenStream> {
     let mut all = vec![&sf.expression];
     all.extend(sf.partials.iter());
-    size_guard(inv, &all)?;
+    let vars: Vec<&str> = sf.vars.iter().map(String::as_str).collect();
+    size_guard(inv, &all, &vars)?;
     let name = inv.name.to_string();
     let mut out = split_items(&name, source, what, sf);
     out.extend(split_kernels(&name, sf));
@@ -72,14 +73,17 @@ fn split_impl(inv: &Invocation, source: &str, what: &str, sf: &SplitFn) -> syn::
 }
 
 /// Refuse what rustc cannot compile, with the reason, instead of crashing it.
-fn size_guard(inv: &Invocation, exprs: &[&Expr]) -> syn::Result<()> {
-    foil_compiler::codegen::check_size(exprs).map_err(|n| {
+fn size_guard(inv: &Invocation, exprs: &[&Expr], vars: &[&str]) -> syn::Result<()> {
+    use foil_compiler::codegen::{check_size, MAX_OPERATIONS, MAX_TEMPORARIES};
+    check_size(exprs, vars).map_err(|size| {
+        let why = if size.operations > MAX_OPERATIONS {
+            format!("{} distinct operations, more than the {MAX_OPERATIONS} foil emits as one function (its build time grows with them)", size.operations)
+        } else {
+            format!("{} named temporaries, more than the {MAX_TEMPORARIES} rustc compiles in one function (its debug info overflows)", size.temporaries)
+        };
         syn::Error::new_spanned(
             &inv.expression_tokens,
-            format!(
-                "the derived function has {n} distinct operations, more than the {} foil emits as one kernel (rustc's debug info overflows on such code); help: use `foil derive --format rust` to inspect it, or pick a form with a closed-form adversarial",
-                foil_compiler::codegen::MAX_OPERATIONS
-            ),
+            format!("the derived function has {why}; help: `foil emit` prints it, and the trainer's run-time kernels (`foil train --act`) take it; or pick a form with a closed-form adversarial"),
         )
     })
 }
@@ -111,7 +115,7 @@ fn derive_error(inv: &Invocation, e: DeriveError) -> syn::Error {
 
 /// The scalar items and the kernels of a one-input activation.
 fn activation_impl(inv: &Invocation, value: &Expr, deriv: &Expr, source: Option<&str>) -> syn::Result<TokenStream> {
-    size_guard(inv, &[value, deriv])?;
+    size_guard(inv, &[value, deriv], &["x"])?;
     let name = inv.name.to_string();
     let mut out = activation_items(&name, value, deriv, source);
     out.extend(activation_kernels(&name, value, deriv));
