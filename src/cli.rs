@@ -393,7 +393,7 @@ impl Derived {
                 json!({
                     "input": to_spec(&s.input),
                     "mode": "sa",
-                    "derivative": to_spec(&s.derivative),
+                    "derivative": to_spec(s.derivative()),
                     "adversarial": to_spec(&s.adversarial),
                     "adversarial_derivative": partials,
                     "closed_form": s.closed_form(),

@@ -19,7 +19,7 @@ use crate::diff::derivative;
 use crate::emit::{cube_body, cube_multi, rust_scalar_body, rust_scalar_multi};
 use crate::lang::Expr;
 use crate::print::to_spec;
-use crate::simplify::{simplify, Limits};
+use crate::simplify::{simplify_all, Limits};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
@@ -167,9 +167,11 @@ pub struct SplitFn {
 }
 
 impl SplitFn {
-    /// Differentiate `expression` in each of `vars` and simplify.
+    /// Differentiate `expression` in each of `vars` and simplify the
+    /// partials together (they share the quotient's denominator and more).
     pub fn new(expression: Expr, vars: Vec<String>, limits: &Limits) -> Self {
-        let partials = vars.iter().map(|v| simplify(&derivative(&expression, v), limits).0).collect();
+        let raw: Vec<Expr> = vars.iter().map(|v| derivative(&expression, v)).collect();
+        let (partials, _) = simplify_all(&raw.iter().collect::<Vec<_>>(), limits);
         SplitFn { expression, vars, partials }
     }
 }

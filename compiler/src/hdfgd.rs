@@ -93,7 +93,12 @@ pub struct TermAdversarial {
 #[derive(Clone, Debug)]
 pub struct SaResult {
     pub input: Expr,
-    pub derivative: Expr,
+    /// f', simplified when first asked for ([`SaResult::derivative`]): only
+    /// reports show it, and the macros, which run the engine unoptimised in
+    /// debug builds, never ask.
+    derivative: std::sync::OnceLock<Expr>,
+    /// The limits f' is simplified within.
+    limits: crate::simplify::Limits,
     pub split: Split,
     pub terms: Vec<TermAdversarial>,
     /// SA(u1..un).
@@ -104,6 +109,11 @@ pub struct SaResult {
 }
 
 impl SaResult {
+    /// f', simplified.
+    pub fn derivative(&self) -> &Expr {
+        self.derivative.get_or_init(|| crate::simplify::simplify(&derivative(&self.input, VAR), &self.limits).0)
+    }
+
     pub fn singular(&self) -> bool {
         !self.singularities.is_empty()
     }
@@ -305,10 +315,10 @@ pub fn derive_split_adversarial(
             reason: format!("F(x, …, x) differs from f(x) by {split_max_rel_error:.3e} (relative)"),
         });
     }
-    let (derivative, _) = crate::simplify::simplify(&derivative(f, VAR), &opts.limits);
     Ok(SaResult {
         input: f.clone(),
-        derivative,
+        derivative: std::sync::OnceLock::new(),
+        limits: opts.limits.clone(),
         split: sp,
         terms,
         adversarial,

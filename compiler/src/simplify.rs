@@ -125,9 +125,17 @@ fn is_nonzero_const(v: &str) -> impl Fn(&mut EGraph, Id, &egg::Subst) -> bool {
     move |g, _, s| g[s[v]].data.is_some_and(|c| c.into_inner() != 0.0)
 }
 
-/// The simplification rules. Every rule is an identity on the reals wherever
-/// both sides are defined; the few with side conditions say why.
-pub fn rules() -> Vec<Rewrite> {
+/// The simplification rules, built once per process: building them parses
+/// every pattern, which was a third of a derivation's time in a debug build
+/// (where the macros run the engine).
+pub fn rules() -> &'static [Rewrite] {
+    static RULES: std::sync::OnceLock<Vec<Rewrite>> = std::sync::OnceLock::new();
+    RULES.get_or_init(build_rules)
+}
+
+/// Every rule is an identity on the reals wherever both sides are defined;
+/// the few with side conditions say why.
+fn build_rules() -> Vec<Rewrite> {
     let mut rules = vec![
         rw!("add-comm"; "(+ ?a ?b)" => "(+ ?b ?a)"),
         rw!("mul-comm"; "(* ?a ?b)" => "(* ?b ?a)"),
@@ -229,12 +237,23 @@ pub fn gpu_cost(expr: &Expr) -> f64 {
 /// condition was too weak and the value changed, the input is returned
 /// unchanged (a wrong simplification is worse than none).
 pub fn simplify(expr: &Expr, limits: &Limits) -> (Expr, SimplifyReport) {
-    let runner = Runner::<Math, ConstantFold>::default()
-        .with_node_limit(limits.node_limit)
+    let (mut out, report) = simplify_all(&[expr], limits);
+    (out.remove(0), report)
+}
+
+/// [`simplify`] for several expressions in ONE e-graph (the partial
+/// derivatives of a split function share most of their subterms, which are
+/// then rewritten once). The node limit scales with the number of
+/// expressions, so each gets the room a run of its own would.
+pub fn simplify_all(exprs: &[&Expr], limits: &Limits) -> (Vec<Expr>, SimplifyReport) {
+    let mut runner = Runner::<Math, ConstantFold>::default()
+        .with_node_limit(limits.node_limit.saturating_mul(exprs.len().max(1)))
         .with_iter_limit(limits.iter_limit)
-        .with_time_limit(limits.time_limit)
-        .with_expr(expr)
-        .run(&rules());
+        .with_time_limit(limits.time_limit);
+    for e in exprs {
+        runner = runner.with_expr(e);
+    }
+    let runner = runner.run(rules());
     let stop = runner.stop_reason.clone().unwrap_or(StopReason::Saturated);
     let report = SimplifyReport {
         hit_limit: matches!(stop, StopReason::NodeLimit(_) | StopReason::TimeLimit(_)),
@@ -249,9 +268,19 @@ pub fn simplify(expr: &Expr, limits: &Limits) -> (Expr, SimplifyReport) {
         iterations: runner.iterations.len(),
     };
     let extractor = egg::Extractor::new(&runner.egraph, GpuCost);
-    let (_, best) = extractor.find_best(runner.roots[0]);
-    let best = if gpu_cost(&best) <= gpu_cost(expr) && same_values(expr, &best) { best } else { expr.clone() };
-    (best, report)
+    let out = exprs
+        .iter()
+        .zip(&runner.roots)
+        .map(|(expr, &root)| {
+            let (_, best) = extractor.find_best(root);
+            if gpu_cost(&best) <= gpu_cost(expr) && same_values(expr, &best) {
+                best
+            } else {
+                (*expr).clone()
+            }
+        })
+        .collect();
+    (out, report)
 }
 
 /// Do two expressions agree (to 1e-9 relative) at points where the first is finite?

@@ -25,8 +25,14 @@ const TIME_LIMIT: Duration = Duration::from_millis(50);
 const SEARCH_BUDGET: Duration = Duration::from_millis(1500);
 
 /// The identities the search may use: each rewrites toward a form that one
-/// specialist's canonical conversion handles.
-fn rules() -> Vec<Rewrite<Math, Analysis>> {
+/// specialist's canonical conversion handles. Built once per process, as
+/// [`crate::simplify::rules`].
+fn rules() -> &'static [Rewrite<Math, Analysis>] {
+    static RULES: std::sync::OnceLock<Vec<Rewrite<Math, Analysis>>> = std::sync::OnceLock::new();
+    RULES.get_or_init(build_rules)
+}
+
+fn build_rules() -> Vec<Rewrite<Math, Analysis>> {
     vec![
         rw!("recip-recip"; "(/ 1 (/ 1 ?a))" => "?a"),
         rw!("div-div"; "(/ ?a (/ ?b ?c))" => "(/ (* ?a ?c) ?b)"),
@@ -55,7 +61,7 @@ pub fn antiderivative(integrand: &Expr, var: Symbol, rejected: &mut Option<Expr>
         .with_iter_limit(ITER_LIMIT)
         .with_time_limit(TIME_LIMIT)
         .with_expr(integrand)
-        .run(&rules());
+        .run(rules());
     let root = runner.egraph.find(runner.roots[0]);
     let mut search = Search {
         egraph: &runner.egraph,
