@@ -12,8 +12,21 @@ use egg::Symbol;
 
 /// Evaluate `expr` with variables bound by `env` (unbound variables are NaN).
 pub fn eval(expr: &Expr, env: &dyn Fn(Symbol) -> f64) -> f64 {
+    thread_local! {
+        // One buffer per thread instead of an allocation per call.
+        static VALUES: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    VALUES.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut vals) => eval_into(expr, env, &mut vals),
+        // `env` itself evaluating an expression: a buffer of its own.
+        Err(_) => eval_into(expr, env, &mut Vec::new()),
+    })
+}
+
+fn eval_into(expr: &Expr, env: &dyn Fn(Symbol) -> f64, vals: &mut Vec<f64>) -> f64 {
     let nodes = expr.as_ref();
-    let mut vals: Vec<f64> = Vec::with_capacity(nodes.len());
+    vals.clear();
+    vals.reserve(nodes.len());
     for node in nodes {
         let v = |id: &egg::Id| vals[usize::from(*id)];
         let r = match node {
@@ -64,8 +77,28 @@ pub fn eval(expr: &Expr, env: &dyn Fn(Symbol) -> f64) -> f64 {
 
 /// Evaluate a function of one variable `name` at `x`.
 pub fn eval1(expr: &Expr, name: &str, x: f64) -> f64 {
-    let s = Symbol::from(name);
+    let s = symbol(name);
     eval(expr, &|v| if v == s { x } else { f64::NAN })
+}
+
+/// `Symbol::from(name)`, remembering the last name per thread: interning
+/// takes a global lock, and verification and zero-finding call [`eval1`]
+/// thousands of times with the same name (it was 8% of a derivation).
+fn symbol(name: &str) -> Symbol {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, Symbol)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((n, s)) if n == name => *s,
+            _ => {
+                let s = Symbol::from(name);
+                *last = Some((name.to_string(), s));
+                s
+            }
+        }
+    })
 }
 
 /// Evaluate with variables bound by position in `names`.

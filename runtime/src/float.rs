@@ -33,16 +33,20 @@ pub trait Float: Copy + PartialOrd + Add<Output = Self> + Sub<Output = Self> + M
     fn max(self, other: Self) -> Self;
 }
 
+mod fast;
+
 macro_rules! impl_float {
-    ($t:ty, $erf:path, $erfi:expr) => {
+    ($t:ty, $erf:path, $erfi:expr, exp: $exp:path, exp_m1: $exp_m1:path, sinh: $sinh:path, cosh: $cosh:path, tanh: $tanh:path) => {
         impl Float for $t {
             fn from_f64(v: f64) -> Self { v as $t }
             fn zero() -> Self { 0.0 }
             fn one() -> Self { 1.0 }
-            fn exp(self) -> Self { <$t>::exp(self) }
+            #[inline]
+            fn exp(self) -> Self { $exp(self) }
             fn ln(self) -> Self { <$t>::ln(self) }
             fn ln_1p(self) -> Self { <$t>::ln_1p(self) }
-            fn exp_m1(self) -> Self { <$t>::exp_m1(self) }
+            #[inline]
+            fn exp_m1(self) -> Self { $exp_m1(self) }
             fn sqrt(self) -> Self { <$t>::sqrt(self) }
             fn abs(self) -> Self { <$t>::abs(self) }
             fn signum(self) -> Self {
@@ -51,9 +55,12 @@ macro_rules! impl_float {
             fn sin(self) -> Self { <$t>::sin(self) }
             fn cos(self) -> Self { <$t>::cos(self) }
             fn atan(self) -> Self { <$t>::atan(self) }
-            fn sinh(self) -> Self { <$t>::sinh(self) }
-            fn cosh(self) -> Self { <$t>::cosh(self) }
-            fn tanh(self) -> Self { <$t>::tanh(self) }
+            #[inline]
+            fn sinh(self) -> Self { $sinh(self) }
+            #[inline]
+            fn cosh(self) -> Self { $cosh(self) }
+            #[inline]
+            fn tanh(self) -> Self { $tanh(self) }
             fn asinh(self) -> Self { <$t>::asinh(self) }
             fn erf(self) -> Self { $erf(self) }
             fn erfi(self) -> Self { ($erfi)(self) }
@@ -65,10 +72,13 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f64, libm::erf, foil_compiler::eval::erfi);
+impl_float!(f64, libm::erf, foil_compiler::eval::erfi,
+    exp: f64::exp, exp_m1: f64::exp_m1, sinh: f64::sinh, cosh: f64::cosh, tanh: f64::tanh);
 // erfi has no f32 implementation of its own: the f64 one, rounded once, is
-// exact to f32 precision.
-impl_float!(f32, libm::erff, |v: f32| foil_compiler::eval::erfi(v as f64) as f32);
+// exact to f32 precision. The exponential family is foil's own (`fast`): no
+// library calls, so loops over generated activations vectorise.
+impl_float!(f32, libm::erff, |v: f32| foil_compiler::eval::erfi(v as f64) as f32,
+    exp: fast::exp, exp_m1: fast::exp_m1, sinh: fast::sinh, cosh: fast::cosh, tanh: fast::tanh);
 
 #[cfg(test)]
 mod tests {

@@ -35,6 +35,21 @@ pub trait ScalarActivation: Send + Sync + 'static {
     const EXPRESSION: &'static str;
     fn value_f32(x: f32) -> f32;
     fn derivative_f32(x: f32) -> f32;
+
+    /// `y = f(x)` over a slice: one loop monomorphised for the activation,
+    /// so it vectorises where f does (foil's f32 exponentials do).
+    fn forward_slice(x: &[f32], y: &mut [f32]) {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y = Self::value_f32(x);
+        }
+    }
+
+    /// `grad_in = grad_out · f'(x)` over a slice, as [`Self::forward_slice`].
+    fn backward_slice(x: &[f32], grad_out: &[f32], grad_in: &mut [f32]) {
+        for ((gi, &x), &go) in grad_in.iter_mut().zip(x).zip(grad_out) {
+            *gi = go * Self::derivative_f32(x);
+        }
+    }
 }
 
 /// A cheaply clonable handle to a compiled activation.
@@ -55,7 +70,12 @@ struct Inner {
 enum Eval {
     /// Forward program (1 output) and backward program (n outputs: the partials).
     Program { forward: Program, backward: Program },
-    Native { value: fn(f32) -> f32, derivative: fn(f32) -> f32 },
+    Native {
+        value: fn(f32) -> f32,
+        derivative: fn(f32) -> f32,
+        forward: fn(&[f32], &mut [f32]),
+        backward: fn(&[f32], &[f32], &mut [f32]),
+    },
 }
 
 impl fmt::Debug for ActivationKernel {
@@ -99,7 +119,12 @@ impl ActivationKernel {
             vars: vec!["x".into()],
             partials: vec![derivative(&expr, "x")],
             expr,
-            eval: Eval::Native { value: A::value_f32, derivative: A::derivative_f32 },
+            eval: Eval::Native {
+                value: A::value_f32,
+                derivative: A::derivative_f32,
+                forward: A::forward_slice,
+                backward: A::backward_slice,
+            },
             jit: Default::default(),
         }))
     }
@@ -180,13 +205,7 @@ impl ActivationKernel {
         let n = self.arity();
         assert_eq!(x.len(), out.len() * n, "foil activation: input is not n × output");
         match &self.0.eval {
-            Eval::Native { value, .. } => {
-                out.par_chunks_mut(TASK).zip(x.par_chunks(TASK)).for_each(|(o, x)| {
-                    for (o, &x) in o.iter_mut().zip(x) {
-                        *o = value(x);
-                    }
-                })
-            }
+            Eval::Native { forward, .. } => out.par_chunks_mut(TASK).zip(x.par_chunks(TASK)).for_each(|(o, x)| forward(x, o)),
             Eval::Program { forward, .. } => {
                 if n == 1 {
                     out.par_chunks_mut(TASK).zip(x.par_chunks(TASK)).for_each_init(
@@ -210,15 +229,11 @@ impl ActivationKernel {
         assert_eq!(x.len(), grad_out.len() * n);
         assert_eq!(x.len(), grad_in.len());
         match &self.0.eval {
-            Eval::Native { derivative, .. } => grad_in
+            Eval::Native { backward, .. } => grad_in
                 .par_chunks_mut(TASK)
                 .zip(x.par_chunks(TASK))
                 .zip(grad_out.par_chunks(TASK))
-                .for_each(|((gi, x), go)| {
-                    for ((gi, &x), &go) in gi.iter_mut().zip(x).zip(go) {
-                        *gi = go * derivative(x);
-                    }
-                }),
+                .for_each(|((gi, x), go)| backward(x, go, gi)),
             Eval::Program { backward, .. } => {
                 if n == 1 {
                     grad_in.par_chunks_mut(TASK).zip(x.par_chunks(TASK)).zip(grad_out.par_chunks(TASK)).for_each_init(
