@@ -63,49 +63,53 @@ impl Builder {
 
     /// Copy the subtree `id` of `src` into this builder.
     pub fn copy(&mut self, src: &Expr, id: Id) -> Id {
-        let mut map: HashMap<Id, Id> = HashMap::new();
-        self.copy_memo(src, id, &mut map)
-    }
-
-    fn copy_memo(&mut self, src: &Expr, id: Id, map: &mut HashMap<Id, Id>) -> Id {
-        if let Some(&m) = map.get(&id) {
-            return m;
-        }
-        let node = src[id].clone().map_children(|c| self.copy_memo(src, c, map));
-        let new = self.add(node);
-        map.insert(id, new);
-        new
+        self.copy_with(src, id, &|_, _| None, false)
     }
 
     /// Copy `src` with every variable replaced by the id `subst` gives for it
     /// (variables it maps to `None` are kept).
+    ///
+    /// Iterative: derived expressions can be thousands of levels deep, and a
+    /// recursive copy overflowed the stack there.
     pub fn substitute(&mut self, src: &Expr, id: Id, subst: &dyn Fn(&mut Builder, egg::Symbol) -> Option<Id>) -> Id {
-        let mut map: HashMap<Id, Id> = HashMap::new();
-        self.substitute_memo(src, id, subst, &mut map)
+        self.copy_with(src, id, subst, true)
     }
 
-    fn substitute_memo(
-        &mut self,
-        src: &Expr,
-        id: Id,
-        subst: &dyn Fn(&mut Builder, egg::Symbol) -> Option<Id>,
-        map: &mut HashMap<Id, Id>,
-    ) -> Id {
-        if let Some(&m) = map.get(&id) {
-            return m;
-        }
-        let new = match &src[id] {
-            Math::Var(s) => match subst(self, *s) {
-                Some(r) => r,
-                None => self.add(Math::Var(*s)),
-            },
-            node => {
-                let node = node.clone().map_children(|c| self.substitute_memo(src, c, subst, map));
-                self.rebuild(node)
+    /// [`Self::copy`] (nodes as they are) or [`Self::substitute`] (operators
+    /// rebuilt, so the constants a substitution brings in fold).
+    fn copy_with(&mut self, src: &Expr, id: Id, subst: &dyn Fn(&mut Builder, egg::Symbol) -> Option<Id>, rebuild: bool) -> Id {
+        let nodes = src.as_ref();
+        let mut map: Vec<Option<Id>> = vec![None; usize::from(id) + 1];
+        // Depth-first, children left to right before their parent: the order
+        // a recursive copy adds nodes in, so copies compare equal as before.
+        let mut stack: Vec<(Id, bool)> = vec![(id, false)];
+        while let Some((at, children_done)) = stack.pop() {
+            let i = usize::from(at);
+            if map[i].is_some() {
+                continue;
             }
-        };
-        map.insert(id, new);
-        new
+            if !children_done {
+                stack.push((at, true));
+                stack.extend(nodes[i].children().iter().rev().map(|&c| (c, false)));
+                continue;
+            }
+            let new = match &nodes[i] {
+                Math::Var(s) => match subst(self, *s) {
+                    Some(r) => r,
+                    None => self.add(Math::Var(*s)),
+                },
+                node => {
+                    let node = node.clone().map_children(|c| map[usize::from(c)].expect("children are copied first"));
+                    if rebuild {
+                        self.rebuild(node)
+                    } else {
+                        self.add(node)
+                    }
+                }
+            };
+            map[i] = Some(new);
+        }
+        map[usize::from(id)].expect("the root is copied")
     }
 
     /// Re-add a node through the smart constructors (so substitution folds).

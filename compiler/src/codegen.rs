@@ -267,3 +267,36 @@ pub fn split_kernels(name: &str, f: &SplitFn) -> TokenStream {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::Builder;
+    use crate::lang::Math;
+
+    /// `t_{k+1} = t_k·t_k + t_k`: every value read three times, so each
+    /// needs a `let`; `n` steps hold about 2n operations.
+    fn shared_chain(n: usize) -> Expr {
+        let mut b = Builder::new();
+        let mut t = b.var("x");
+        for _ in 0..n {
+            let sq = b.add(Math::Mul([t, t]));
+            t = b.add(Math::Add([sq, t]));
+        }
+        b.finish_at(t)
+    }
+
+    #[test]
+    fn size_limits_count_operations_and_temporaries() {
+        let small = shared_chain(100);
+        assert_eq!(check_size(&[&small], &["x"]), Ok(()));
+        // Few enough operations, too many named temporaries.
+        let lets = shared_chain(MAX_TEMPORARIES + 10);
+        let e = check_size(&[&lets], &["x"]).unwrap_err();
+        assert!(e.operations <= MAX_OPERATIONS && e.temporaries > MAX_TEMPORARIES, "{e:?}");
+        // Too many operations: refused before anything is emitted.
+        let ops = shared_chain(MAX_OPERATIONS);
+        let e = check_size(&[&ops], &["x"]).unwrap_err();
+        assert!(e.operations > MAX_OPERATIONS && e.temporaries == 0, "{e:?}");
+    }
+}
