@@ -50,23 +50,17 @@ pub struct TooLarge {
     pub temporaries: usize,
 }
 
-/// `Err` when `exprs` (over `vars`) together hold more than
-/// [`MAX_OPERATIONS`] distinct operations, or their emitted code more than
-/// [`MAX_TEMPORARIES`] `let`s.
-pub fn check_size(exprs: &[&Expr], vars: &[&str]) -> Result<(), TooLarge> {
+/// `Err` when `exprs` together hold more than [`MAX_OPERATIONS`] distinct
+/// operations, or their emitted code more than [`MAX_TEMPORARIES`] `let`s.
+pub fn check_size(exprs: &[&Expr]) -> Result<(), TooLarge> {
     let mut b = crate::build::Builder::new();
     for e in exprs {
         b.copy(e, crate::lang::root(e));
     }
     let operations = b.nodes().as_ref().len();
-    // Counting the lets needs the emission; skip it when the count of
-    // operations already refuses (it bounds the lets from above).
-    let temporaries = if operations > MAX_OPERATIONS {
-        0
-    } else {
-        let (stmts, _) = rust_scalar_multi(exprs, vars);
-        stmts.into_iter().filter(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == "let")).count()
-    };
+    // The count of operations bounds the lets from above: skip the lowering
+    // when it already refuses.
+    let temporaries = if operations > MAX_OPERATIONS { 0 } else { crate::emit::temporaries(exprs) };
     if operations > MAX_OPERATIONS || temporaries > MAX_TEMPORARIES {
         return Err(TooLarge { operations, temporaries });
     }
@@ -124,37 +118,52 @@ pub fn activation_items(name: &str, value: &Expr, deriv: &Expr, source: Option<&
 
 /// The `#[cube]` math of a one-input activation, `impl CubeActivation for
 /// Name`; the runtime's generic kernels launch it (`GpuActivation` follows).
-///
-/// Everything sits in an anonymous const, so nothing is added to the user's
-/// namespace, and cubecl's prelude is glob-imported only inside the inner
-/// module `__foil_cube_math`: imported beside `Name`, its traits (`Tanh`, `Exp`, …)
-/// would shadow a user's activation of the same name.
 pub fn activation_kernels(name: &str, value: &Expr, deriv: &Expr) -> TokenStream {
     let name_id = ident(name);
     let value_body = cube_body(value, &["x"]);
     let deriv_body = cube_body(deriv, &["x"]);
-    quote! {
-        #[allow(non_snake_case, unused_variables, unused_parens, clippy::all)]
-        const _: () = {
-            mod __foil_cube_math {
-                use ::foil::cubecl;
-                use ::foil::cubecl::prelude::*;
+    device_math(
+        quote! {
+            #[cube]
+            pub fn value<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> { #value_body }
 
-                #[cube]
-                pub fn value<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> { #value_body }
-
-                #[cube]
-                pub fn derivative<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> { #deriv_body }
-            }
-
-            use ::foil::cubecl;
-            use ::foil::cubecl::prelude::{Float as __Float, Size as __Size, Vector as __Vector};
-
-            #[::foil::cubecl::cube]
+            #[cube]
+            pub fn derivative<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> { #deriv_body }
+        },
+        quote! {
             impl ::foil::kernels::CubeActivation for #name_id {
                 fn value<F: __Float, N: __Size>(x: __Vector<F, N>) -> __Vector<F, N> { __foil_cube_math::value::<F, N>(x) }
                 fn derivative<F: __Float, N: __Size>(x: __Vector<F, N>) -> __Vector<F, N> { __foil_cube_math::derivative::<F, N>(x) }
             }
+        },
+    )
+}
+
+/// The layout both kinds of device math share: `math` (`#[cube]` functions
+/// written against cubecl's prelude) in a module `__foil_cube_math`, and
+/// `cube_impl` (the trait impl, which calls them, with the prelude's types
+/// as `__Float`, `__Size`, `__Vector`, `__Sequence`) beside it.
+///
+/// Everything sits in an anonymous const, so nothing is added to the user's
+/// namespace, and the prelude is glob-imported only inside the inner module:
+/// imported beside `Name`, its traits (`Tanh`, `Exp`, …) would shadow a
+/// user's activation of the same name.
+fn device_math(math: TokenStream, cube_impl: TokenStream) -> TokenStream {
+    quote! {
+        #[allow(non_snake_case, unused_variables, unused_parens, unused_imports, clippy::all)]
+        const _: () = {
+            mod __foil_cube_math {
+                use ::foil::cubecl;
+                use ::foil::cubecl::prelude::*;
+                #math
+            }
+
+            use ::foil::cubecl;
+            use ::foil::cubecl::prelude::{Float as __Float, Sequence as __Sequence, Size as __Size, Vector as __Vector};
+            use ::foil::cubecl::frontend::DerefExpand as _;
+
+            #[::foil::cubecl::cube]
+            #cube_impl
         };
     }
 }
@@ -223,8 +232,7 @@ pub fn split_items(name: &str, source: &str, what: &str, f: &SplitFn) -> TokenSt
 
 /// The `#[cube]` math of a split function, `impl CubeSplitActivation for
 /// Name`: F and every grad_out · ∂F/∂ui in one pass; the runtime's generic
-/// kernels launch it (`GpuSplitActivation` follows). Laid out as in
-/// [`activation_kernels`], for the same reasons.
+/// kernels launch it (`GpuSplitActivation` follows).
 pub fn split_kernels(name: &str, f: &SplitFn) -> TokenStream {
     let name_id = ident(name);
     let vars: Vec<&str> = f.vars.iter().map(String::as_str).collect();
@@ -232,30 +240,20 @@ pub fn split_kernels(name: &str, f: &SplitFn) -> TokenStream {
     let value_body = cube_body(&f.expression, &vars);
     let (grad_stmts, grad_results) = cube_multi(&f.partials.iter().collect::<Vec<_>>(), &vars);
     let idx: Vec<usize> = (0..vars.len()).collect();
-    quote! {
-        #[allow(non_snake_case, unused_variables, unused_parens, clippy::all)]
-        const _: () = {
-            mod __foil_cube_math {
-                use ::foil::cubecl;
-                use ::foil::cubecl::prelude::*;
+    device_math(
+        quote! {
+            #[cube]
+            pub fn value<F: Float, N: Size>(#(#var_ids: Vector<F, N>),*) -> Vector<F, N> { #value_body }
 
-                #[cube]
-                pub fn value<F: Float, N: Size>(#(#var_ids: Vector<F, N>),*) -> Vector<F, N> { #value_body }
-
-                #[cube]
-                pub fn gradient<F: Float, N: Size>(#(#var_ids: Vector<F, N>,)* grad_out: Vector<F, N>) -> Sequence<Vector<F, N>> {
-                    #grad_stmts
-                    let mut grads = Sequence::new();
-                    #(grads.push(grad_out * (#grad_results));)*
-                    grads
-                }
+            #[cube]
+            pub fn gradient<F: Float, N: Size>(#(#var_ids: Vector<F, N>,)* grad_out: Vector<F, N>) -> Sequence<Vector<F, N>> {
+                #grad_stmts
+                let mut grads = Sequence::new();
+                #(grads.push(grad_out * (#grad_results));)*
+                grads
             }
-
-            use ::foil::cubecl;
-            use ::foil::cubecl::prelude::{Float as __Float, Sequence as __Sequence, Size as __Size, Vector as __Vector};
-            use ::foil::cubecl::frontend::DerefExpand as _;
-
-            #[::foil::cubecl::cube]
+        },
+        quote! {
             impl ::foil::kernels::CubeSplitActivation for #name_id {
                 fn value<F: __Float, N: __Size>(u: &__Sequence<__Vector<F, N>>) -> __Vector<F, N> {
                     __foil_cube_math::value::<F, N>(#(*u.index(#idx)),*)
@@ -264,8 +262,8 @@ pub fn split_kernels(name: &str, f: &SplitFn) -> TokenStream {
                     __foil_cube_math::gradient::<F, N>(#(*u.index(#idx),)* grad_out)
                 }
             }
-        };
-    }
+        },
+    )
 }
 
 #[cfg(test)]
@@ -289,14 +287,14 @@ mod tests {
     #[test]
     fn size_limits_count_operations_and_temporaries() {
         let small = shared_chain(100);
-        assert_eq!(check_size(&[&small], &["x"]), Ok(()));
+        assert_eq!(check_size(&[&small]), Ok(()));
         // Few enough operations, too many named temporaries.
         let lets = shared_chain(MAX_TEMPORARIES + 10);
-        let e = check_size(&[&lets], &["x"]).unwrap_err();
+        let e = check_size(&[&lets]).unwrap_err();
         assert!(e.operations <= MAX_OPERATIONS && e.temporaries > MAX_TEMPORARIES, "{e:?}");
         // Too many operations: refused before anything is emitted.
         let ops = shared_chain(MAX_OPERATIONS);
-        let e = check_size(&[&ops], &["x"]).unwrap_err();
+        let e = check_size(&[&ops]).unwrap_err();
         assert!(e.operations > MAX_OPERATIONS && e.temporaries == 0, "{e:?}");
     }
 }

@@ -117,25 +117,19 @@ const INLINE_DEPTH: usize = 12;
 
 fn emit_ssa(exprs: &[&Expr], vars: &[&str], target: Target) -> (TokenStream, Vec<TokenStream>) {
     let Lowered { nodes: expr, ops, roots, live } = lower_exprs(exprs);
-    let uses = textual_uses(&ops, &live, &roots);
+    let named = named_operations(&ops, &live, &roots);
     let mut e = Emitter { expr: &expr, ops: &ops, target, out: TokenStream::new(), inline: vec![None; ops.len()] };
-    let mut depth = vec![0usize; ops.len()];
     for (i, op) in ops.iter().enumerate() {
         if live[i] && !matches!(op, SafeOp::Leaf) {
             let rhs = e.rhs(op);
-            let d = 1 + op.operands().iter().map(|c| depth[usize::from(*c)]).max().unwrap_or(0);
-            // A value read once is written where it is read (an SSA chain
-            // of `let`s per operation is hard to read, and a long one
-            // overflows rustc's stack); shared values get a name.
-            if uses[i] == 1 && d <= INLINE_DEPTH {
+            if named[i] {
+                let t = temp(Id::from(i));
+                e.out.extend(quote! { let #t = #rhs; });
+            } else {
                 // Calls bind tighter than anything they sit in; the rest
                 // keep their precedence with parentheses.
                 let call = matches!(op, SafeOp::Call(..) | SafeOp::Call2(..)) || (target == Target::Rust && matches!(op, SafeOp::Powi(..)));
                 e.inline[i] = Some(if call { rhs } else { quote! { (#rhs) } });
-                depth[i] = d;
-            } else {
-                let t = temp(Id::from(i));
-                e.out.extend(quote! { let #t = #rhs; });
             }
         }
     }
@@ -509,6 +503,33 @@ fn float_method(node: &Math) -> &'static str {
         Math::Erfi(_) => "erfi",
         other => unreachable!("not a unary function: {other:?}"),
     }
+}
+
+/// How many `let`s the emitted code of `exprs` holds (the same for both
+/// targets), without emitting it: what the macros' size guard bounds.
+pub fn temporaries(exprs: &[&Expr]) -> usize {
+    let Lowered { ops, roots, live, .. } = lower_exprs(exprs);
+    named_operations(&ops, &live, &roots).iter().filter(|&&n| n).count()
+}
+
+/// Which live operations the emitted code names with a `let`. A value read
+/// once is written where it is read (an SSA chain of `let`s per operation is
+/// hard to read, and a long one overflows rustc's stack), unless that would
+/// nest deeper than [`INLINE_DEPTH`]; shared values get a name.
+fn named_operations(ops: &[SafeOp], live: &[bool], roots: &[Id]) -> Vec<bool> {
+    let uses = textual_uses(ops, live, roots);
+    let (mut named, mut depth) = (vec![false; ops.len()], vec![0usize; ops.len()]);
+    for (i, op) in ops.iter().enumerate() {
+        if live[i] && !matches!(op, SafeOp::Leaf) {
+            let d = 1 + op.operands().iter().map(|c| depth[usize::from(*c)]).max().unwrap_or(0);
+            if uses[i] == 1 && d <= INLINE_DEPTH {
+                depth[i] = d;
+            } else {
+                named[i] = true;
+            }
+        }
+    }
+    named
 }
 
 /// How many times each node's value is written out in the emitted code: once

@@ -347,23 +347,18 @@ fn shard_config(k: u64) -> ProptestConfig {
     config
 }
 
-proptest! {
-    #![proptest_config(shard_config(1))]
-    #[test]
-    fn derive_is_sound_shard_1(t in tree_of_depth(3, 8)) { derive_check(&t) }
+/// One shard of (d): a proptest of its own with [`shard_config`]`(k)`.
+macro_rules! derive_shard {
+    ($name:ident, $k:expr) => {
+        proptest! {
+            #![proptest_config(shard_config($k))]
+            #[test]
+            fn $name(t in tree_of_depth(3, 8)) { derive_check(&t) }
+        }
+    };
 }
-proptest! {
-    #![proptest_config(shard_config(2))]
-    #[test]
-    fn derive_is_sound_shard_2(t in tree_of_depth(3, 8)) { derive_check(&t) }
-}
-proptest! {
-    #![proptest_config(shard_config(3))]
-    #[test]
-    fn derive_is_sound_shard_3(t in tree_of_depth(3, 8)) { derive_check(&t) }
-}
-proptest! {
-    #![proptest_config(shard_config(4))]
-    #[test]
-    fn derive_is_sound_shard_4(t in tree_of_depth(3, 8)) { derive_check(&t) }
-}
+
+derive_shard!(derive_is_sound_shard_1, 1);
+derive_shard!(derive_is_sound_shard_2, 2);
+derive_shard!(derive_is_sound_shard_3, 3);
+derive_shard!(derive_is_sound_shard_4, 4);

@@ -64,8 +64,7 @@ pub fn hd_fgd(input: TokenStream) -> syn::Result<TokenStream> {
 fn split_impl(inv: &Invocation, source: &str, what: &str, sf: &SplitFn) -> syn::Result<TokenStream> {
     let mut all = vec![&sf.expression];
     all.extend(sf.partials.iter());
-    let vars: Vec<&str> = sf.vars.iter().map(String::as_str).collect();
-    size_guard(inv, &all, &vars)?;
+    size_guard(inv, &all)?;
     let name = inv.name.to_string();
     let mut out = split_items(&name, source, what, sf);
     out.extend(split_kernels(&name, sf));
@@ -73,9 +72,9 @@ fn split_impl(inv: &Invocation, source: &str, what: &str, sf: &SplitFn) -> syn::
 }
 
 /// Refuse what rustc cannot compile, with the reason, instead of crashing it.
-fn size_guard(inv: &Invocation, exprs: &[&Expr], vars: &[&str]) -> syn::Result<()> {
+fn size_guard(inv: &Invocation, exprs: &[&Expr]) -> syn::Result<()> {
     use foil_compiler::codegen::{check_size, MAX_OPERATIONS, MAX_TEMPORARIES};
-    check_size(exprs, vars).map_err(|size| {
+    check_size(exprs).map_err(|size| {
         let why = if size.operations > MAX_OPERATIONS {
             format!("{} distinct operations, more than the {MAX_OPERATIONS} foil emits as one function (its build time grows with them)", size.operations)
         } else {
@@ -115,7 +114,7 @@ fn derive_error(inv: &Invocation, e: DeriveError) -> syn::Error {
 
 /// The scalar items and the kernels of a one-input activation.
 fn activation_impl(inv: &Invocation, value: &Expr, deriv: &Expr, source: Option<&str>) -> syn::Result<TokenStream> {
-    size_guard(inv, &[value, deriv], &["x"])?;
+    size_guard(inv, &[value, deriv])?;
     let name = inv.name.to_string();
     let mut out = activation_items(&name, value, deriv, source);
     out.extend(activation_kernels(&name, value, deriv));
