@@ -5,16 +5,17 @@
 //! cargo run --example derive_adversarial -- 'softplus(x)'
 //! ```
 
-use foil::compiler::ga::{derive_global_adversarial, GaOptions};
-use foil::compiler::hdfgd::{derive_split_adversarial, Granularity, TermConstant};
-use foil::compiler::print::to_spec;
+use foil_compiler::ga::{derive_global_adversarial, GaOptions};
+use foil_compiler::hdfgd::{derive_split_adversarial, Granularity, TermConstant};
+use foil_compiler::print::to_spec;
 
 fn main() {
     let src = std::env::args().nth(1).unwrap_or_else(|| "tanh(x)".into());
-    let f = match foil::compiler::parse::parse(&src) {
+    let f = match foil_compiler::parse::parse(&src) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("{:?}", miette::Report::new(e));
+            let at = e.span.offset();
+            eprintln!("error at byte {at}: {e}{}", e.help.as_deref().map(|h| format!(" ({h})")).unwrap_or_default());
             std::process::exit(2);
         }
     };

@@ -18,13 +18,13 @@ case "$gpu" in
   *H200*) export FOIL_BENCH_PEAK_BYTES_PER_S=${FOIL_BENCH_PEAK_BYTES_PER_S:-4.8e12} ;;
 esac
 
-cargo build --release --features cuda --bin foil
-bin=${CARGO_TARGET_DIR:-target}/release/foil
+cargo build --release -p foil-bench --features cuda
+bin=${CARGO_TARGET_DIR:-target}/release/foil-bench
 
 slug=$(echo "$gpu" | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//')
 out=bench/results/$(date -u +%Y-%m-%d)-${slug}.json
 mkdir -p bench/results
-timeout "${TIMEOUT:-480}" "$bin" bench --device cuda --format json > "$out.tmp"
+timeout "${TIMEOUT:-480}" "$bin" --device cuda --format json > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "gpu-bench: $gpu -> $out"
 # The goals table, for a person reading the log.

@@ -30,11 +30,11 @@ version = "0.0.0"
 edition = "2021"
 publish = false
 [dependencies]
-foil = { path = "$root" }
+foil = { path = "$root/macros" }
 [workspace]
 TOML
 if [[ ${FOIL_MACRO_COST_OPTIMISED:-0} == 1 ]]; then
-  printf '%s\n' '[profile.dev.package.foil-compiler]' 'opt-level = 2' '[profile.dev.package.foil-macros]' 'opt-level = 2' \
+  printf '%s\n' '[profile.dev.package.foil-compiler]' 'opt-level = 2' '[profile.dev.package.foil-codegen]' 'opt-level = 2' \
     '[profile.dev.package.egg]' 'opt-level = 2' >> "$crate/Cargo.toml"
 fi
 cp "$root/Cargo.lock" "$crate/Cargo.lock"

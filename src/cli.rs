@@ -1,11 +1,12 @@
 //! The `foil` command line: `derive`, `split`, `check`, `list`, `suite`,
-//! `emit`, `train`, `compare`, `plot` (in `train_cli.rs`), `fetch` (`fetch.rs`)
-//! and `bench` (`bench/`).
+//! `emit`, and `train`, `compare`, `plot` (in `train_cli.rs`), `fetch`
+//! (`fetch.rs`). The benchmarks are `foil-bench`, outside this binary.
 //!
-//! Exit codes are stable: 0 success, 2 invalid expression or usage,
-//! 3 derivation refused by the maths, 1 internal error. With `--format json`
-//! every outcome, refusals and errors included, is one JSON object on stdout.
+//! Exit codes are decided in `outcome.rs`. With `--format json` every
+//! outcome, refusals and errors included, is one JSON object on stdout.
 
+use crate::choice::choice;
+use crate::outcome::{derive_message, Exit, Outcome};
 use clap::{Parser, Subcommand, ValueEnum};
 use foil_compiler::error::DeriveError;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult};
@@ -55,23 +56,14 @@ pub enum Command {
     Suite(SuiteArgs),
     /// Train a model (burn, flex backend) with f rewritten per --mode; writes
     /// checkpoints, metrics.csv/json and PNG plots to --out.
-    #[cfg(feature = "train")]
     Train(crate::train_cli::TrainArgs),
     /// Train every mode over several seeds; print a markdown table and an overlay plot.
-    #[cfg(feature = "train")]
     Compare(crate::train_cli::CompareArgs),
     /// Plot f, its GA g, f' and g' into a PNG.
-    #[cfg(feature = "train")]
     Plot(crate::train_cli::PlotArgs),
     /// Put MNIST or CIFAR-10/100 into a directory for `--data`: downloaded, or
     /// offline from a local copy (`--from`); checked by loading it.
-    #[cfg(feature = "train")]
     Fetch(crate::fetch::FetchArgs),
-    /// Benchmark foil against SymPy (derivation), burn's fused and unfused
-    /// tensor ops and a device memcpy (kernels), burn-flex (host), and the
-    /// training step per mode; one report with every ratio and its goal.
-    #[cfg(feature = "train")]
-    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -79,10 +71,14 @@ pub struct SuiteArgs {
     /// Output: text for people, json for tools (errors included), latex, or rust.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// A suite table to run instead of the embedded one (the columns are
+    /// described at the top of compiler/suite/activations.tsv).
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Mode {
+pub enum DeriveMode {
     /// Global adversarial: one function g with g' = 1/f'.
     Ga,
     /// Split adversarial over the HD-FGD terms.
@@ -98,23 +94,15 @@ pub enum Format {
     Rust,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum SplitGranularity {
-    /// Hyperbolic functions expanded to exponentials (tanh gives 4 terms).
-    Elementary,
-    /// Functions kept whole (tanh(x) is one term).
-    Functions,
-}
-
 #[derive(clap::Args, Debug)]
 pub struct DeriveArgs {
-    /// The activation, in x (a leading `-` is part of the expression); `-`
-    /// alone reads it from standard input (for expressions longer than a
-    /// command line allows).
+    /// The activation, in x, or the bare name of one (`tanh` is `tanh(x)`); a
+    /// leading `-` is part of the expression; `-` alone reads it from
+    /// standard input (for expressions longer than a command line allows).
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
     #[arg(long, value_enum, default_value = "ga")]
-    pub mode: Mode,
+    pub mode: DeriveMode,
     /// Output: text for people, json for tools (errors included), latex, or rust.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -130,8 +118,8 @@ pub struct DeriveArgs {
     #[arg(long)]
     pub anchor_terms: bool,
     /// SA: split granularity.
-    #[arg(long, value_enum, default_value = "elementary")]
-    pub granularity: SplitGranularity,
+    #[arg(long, value_parser = choice::<Granularity>(), default_value = "elementary")]
+    pub granularity: Granularity,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -176,8 +164,8 @@ pub struct SplitArgs {
     /// The activation, in x; `-` reads it from standard input.
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
-    #[arg(long, value_enum, default_value = "elementary")]
-    pub granularity: SplitGranularity,
+    #[arg(long, value_parser = choice::<Granularity>(), default_value = "elementary")]
+    pub granularity: Granularity,
     /// Output: text for people, json for tools (errors included), latex, or rust.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -212,19 +200,6 @@ impl LimitArgs {
     }
 }
 
-/// What a command produced: text for a terminal, or a JSON value.
-pub struct Outcome {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Outcome {
-    fn ok(stdout: String) -> Self {
-        Outcome { code: 0, stdout, stderr: String::new() }
-    }
-}
-
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Outcome {
     match cli.command {
@@ -234,30 +209,18 @@ pub fn run(cli: Cli) -> Outcome {
         Command::List(a) => list(&a),
         Command::Suite(a) => suite(&a),
         Command::Emit(a) => emit(&a),
-        #[cfg(feature = "train")]
         Command::Train(a) => crate::train_cli::train(&a),
-        #[cfg(feature = "train")]
         Command::Compare(a) => crate::train_cli::compare(&a),
-        #[cfg(feature = "train")]
         Command::Plot(a) => crate::train_cli::plot(&a),
-        #[cfg(feature = "train")]
         Command::Fetch(a) => crate::fetch::fetch(&a),
-        #[cfg(feature = "train")]
-        Command::Bench(a) => crate::bench::run(&a),
     }
 }
 
-fn granularity(g: SplitGranularity) -> Granularity {
-    match g {
-        SplitGranularity::Elementary => Granularity::Elementary,
-        SplitGranularity::Functions => Granularity::Functions,
-    }
-}
-
-/// Parse EXPR as an activation: a constant (`2 + 3`) is refused here, with
-/// its span, rather than later as a function without variables.
-fn parse_expr(src: &str) -> Result<Expr, DeriveError> {
-    let e = foil_compiler::parse::parse(src)?;
+/// Parse EXPR as an activation (an expression, or a bare name: `tanh`): a
+/// constant (`2 + 3`) is refused here, with its span, rather than later as a
+/// function without variables.
+pub fn parse_expr(src: &str) -> Result<Expr, DeriveError> {
+    let e = foil_compiler::parse::parse_activation(src)?;
     foil_compiler::parse::require_variable(&e, src)?;
     Ok(e)
 }
@@ -277,18 +240,53 @@ fn expression_text(arg: &str) -> Result<String, DeriveError> {
     String::from_utf8(buf).map_err(|_| DeriveError::InvalidOption("standard input is not UTF-8 text".into()))
 }
 
-fn error_outcome(e: DeriveError, format: Format, src: &str) -> Outcome {
-    let code = e.exit_code();
+pub fn error_outcome(e: DeriveError, format: Format, src: &str) -> Outcome {
+    let exit = Exit::of_derive(&e);
     match format {
-        Format::Json => Outcome { code, stdout: format!("{:#}\n", json!({ "input": src, "error": e.to_json() })), stderr: String::new() },
+        Format::Json => Outcome { exit, stdout: format!("{:#}\n", json!({ "input": src, "error": error_json(&e) })), stderr: String::new() },
         _ => {
             let stderr = match e {
-                DeriveError::Parse(p) => format!("{:?}", miette::Report::new(p)),
-                other => format!("error[{}]: {other}\n", other.kind()),
+                DeriveError::Parse(p) => crate::diagnostic::render(p),
+                other => format!("error[{}]: {}\n", other.kind(), derive_message(&other)),
             };
-            Outcome { code, stdout: String::new(), stderr }
+            Outcome { exit, stdout: String::new(), stderr }
         }
     }
+}
+
+/// The JSON object `{kind, message, zeros?, periodic?, interval?, span?, help?}`.
+pub fn error_json(e: &DeriveError) -> Value {
+    let mut v = json!({ "kind": e.kind(), "message": derive_message(e) });
+    if let Some(z) = e.zeros() {
+        v["zeros"] = json!(z.zeros);
+        if let Some((first, period)) = z.periodic {
+            v["periodic"] = json!({ "first": first, "period": period });
+        }
+    }
+    // Intervals in JSON use `null` for infinite ends.
+    let end = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
+    match e {
+        DeriveError::FlatDerivative { interval } => {
+            v["interval"] = json!({ "lo": end(interval.lo), "hi": end(interval.hi) });
+        }
+        DeriveError::Domain { interval, closed, .. } => {
+            v["interval"] = json!({
+                "lo": end(interval.lo),
+                "hi": end(interval.hi),
+                "lo_closed": closed.0 && interval.lo.is_finite(),
+                "hi_closed": closed.1 && interval.hi.is_finite(),
+            });
+        }
+        DeriveError::Parse(p) => {
+            v["span"] = json!({ "offset": p.span.offset(), "length": p.span.len() });
+            // The suggestion (`did you mean `tanh`?`) is part of the answer for tools too.
+            if let Some(help) = &p.help {
+                v["help"] = json!(help);
+            }
+        }
+        _ => {}
+    }
+    v
 }
 
 fn derive(a: &DeriveArgs, report: bool) -> Outcome {
@@ -298,10 +296,10 @@ fn derive(a: &DeriveArgs, report: bool) -> Outcome {
         Err(e) => return error_outcome(e, a.format, &a.expr),
     };
     let result = parse_expr(&text).and_then(|f| match a.mode {
-        Mode::Ga => derive_global_adversarial(&f, &opts).map(Derived::Ga),
-        Mode::Sa => {
+        DeriveMode::Ga => derive_global_adversarial(&f, &opts).map(Derived::Ga),
+        DeriveMode::Sa => {
             let c = if a.anchor_terms { TermConstant::Anchored } else { TermConstant::Plain };
-            derive_split_adversarial(&f, granularity(a.granularity), c, &opts).map(Derived::Sa)
+            derive_split_adversarial(&f, a.granularity, c, &opts).map(Derived::Sa)
         }
     });
     match result {
@@ -424,15 +422,15 @@ impl Derived {
         let (items, header) = match self {
             Derived::Ga(g) => (
                 vec![
-                    foil_compiler::emit::rust_scalar_fn("adversarial", &g.adversarial, &["x"]),
-                    foil_compiler::emit::rust_scalar_fn("adversarial_derivative", &g.adversarial_derivative, &["x"]),
+                    foil_codegen::expression::rust_scalar_fn("adversarial", &g.adversarial, &["x"]),
+                    foil_codegen::expression::rust_scalar_fn("adversarial_derivative", &g.adversarial_derivative, &["x"]),
                 ],
                 format!("// GA of f(x) = {}\n// g(x) = {}\n", to_spec(&g.input), to_spec(&g.adversarial)),
             ),
             Derived::Sa(s) => {
                 let vars: Vec<&str> = s.terms.iter().map(|t| t.var.as_str()).collect();
                 (
-                    vec![foil_compiler::emit::rust_scalar_fn("split_adversarial", &s.adversarial, &vars)],
+                    vec![foil_codegen::expression::rust_scalar_fn("split_adversarial", &s.adversarial, &vars)],
                     format!("// SA of f(x) = {}\n// SA({}) = {}\n", to_spec(&s.input), vars.join(", "), to_spec(&s.adversarial)),
                 )
             }
@@ -554,7 +552,7 @@ fn split_command(a: &SplitArgs) -> Outcome {
         Err(e) => return error_outcome(e, a.format, &a.expr),
     };
     let result = parse_expr(&text).and_then(|f| {
-        let sp = split(&f, granularity(a.granularity))?;
+        let sp = split(&f, a.granularity)?;
         let err = foil_compiler::hdfgd::split_error(&f, &sp);
         Ok((f, sp, err))
     });
@@ -608,9 +606,9 @@ fn list(a: &ListArgs) -> Outcome {
 
 /// What the macros generate, derived with their limits, pretty-printed.
 fn emit(a: &EmitArgs) -> Outcome {
-    use foil_compiler::codegen::{activation_items, activation_kernels, macro_limits, split_items, split_kernels, SplitFn};
+    use foil_codegen::items::{activation_items, activation_kernels, macro_limits, split_items, split_kernels, SplitFn};
     if syn::parse_str::<syn::Ident>(&a.name).is_err() {
-        return Outcome { code: 2, stdout: String::new(), stderr: format!("error: `{}` is not a Rust type name\n", a.name) };
+        return Outcome::fail(Exit::Invalid, format!("`{}` is not a Rust type name", a.name));
     }
     let limits = macro_limits();
     let opts = GaOptions { limits: limits.clone(), ..GaOptions::default() };
@@ -651,8 +649,15 @@ fn emit(a: &EmitArgs) -> Outcome {
 }
 
 fn suite(a: &SuiteArgs) -> Outcome {
-    let rows = crate::suite::embedded_suite();
-    let outcomes: Vec<_> = rows.iter().map(crate::suite::run_row).collect();
+    use foil_compiler::suite::{embedded_suite, parse_suite, run_row};
+    let rows = match &a.table {
+        None => embedded_suite(),
+        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| parse_suite(&t).map_err(|e| e.to_string())) {
+            Ok(rows) => rows,
+            Err(e) => return Outcome::fail(Exit::Invalid, format!("{}: {e}", path.display())),
+        },
+    };
+    let outcomes: Vec<_> = rows.iter().map(run_row).collect();
     let failures: Vec<String> = outcomes
         .iter()
         .flat_map(|o| {
@@ -662,7 +667,7 @@ fn suite(a: &SuiteArgs) -> Outcome {
                 .map(move |e| format!("{}: {e}", o.row.name))
         })
         .collect();
-    let code = if failures.is_empty() { 0 } else { 1 };
+    let exit = if failures.is_empty() { Exit::Success } else { Exit::Internal };
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     let stdout = match a.format {
         Format::Json => {
@@ -672,9 +677,9 @@ fn suite(a: &SuiteArgs) -> Outcome {
                     json!({
                         "name": o.row.name,
                         "expression": o.row.expression,
-                        "ga": match &o.ga { Ok(g) => Derived::Ga(g.clone()).to_json(), Err(e) => json!({ "error": e.to_json() }) },
+                        "ga": match &o.ga { Ok(g) => Derived::Ga(g.clone()).to_json(), Err(e) => json!({ "error": error_json(e) }) },
                         "ga_ms": ms(o.ga_time),
-                        "sa": match &o.sa { Ok(s) => Derived::Sa(s.clone()).to_json(), Err(e) => json!({ "error": e.to_json() }) },
+                        "sa": match &o.sa { Ok(s) => Derived::Sa(s.clone()).to_json(), Err(e) => json!({ "error": error_json(e) }) },
                         "sa_ms": ms(o.sa_time),
                         "as_expected": o.ga_as_expected().is_ok() && o.sa_as_expected().is_ok(),
                     })
@@ -703,5 +708,5 @@ fn suite(a: &SuiteArgs) -> Outcome {
             out
         }
     };
-    Outcome { code, stdout, stderr: String::new() }
+    Outcome { exit, stdout, stderr: String::new() }
 }

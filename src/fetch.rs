@@ -9,9 +9,9 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use foil_runtime::train::Dataset;
+use foil_train::Dataset;
 
-use crate::cli::Outcome;
+use crate::outcome::{Exit, Outcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum DatasetName {
@@ -53,37 +53,31 @@ impl DatasetName {
     }
 }
 
-fn fail(code: i32, msg: String) -> Outcome {
-    Outcome { code, stdout: String::new(), stderr: format!("error: {msg}\n") }
-}
-
 pub fn fetch(a: &FetchArgs) -> Outcome {
-    if let Err(e) = foil_runtime::train::check_out_dir(&a.out) {
-        return fail(2, e.to_string());
+    if let Err(e) = foil_train::check_out_dir(&a.out) {
+        return Outcome::fail(Exit::of_train(&e), e);
     }
     let placed = match (&a.from, a.dataset) {
-        (Some(src), DatasetName::Mnist) => copy_idx_files(src, &a.out).map_err(|e| (2, e)),
-        (Some(src), _) => unpack(src, &a.out).map_err(|e| (2, e)),
+        (Some(src), DatasetName::Mnist) => copy_idx_files(src, &a.out).map_err(|e| (Exit::Invalid, e)),
+        (Some(src), _) => unpack(src, &a.out).map_err(|e| (Exit::Invalid, e)),
         (None, DatasetName::Mnist) => {
             let base = a.url.clone().unwrap_or_else(|| a.dataset.home().to_string());
             let base = if base.ends_with('/') { base } else { format!("{base}/") };
-            MNIST_FILES.iter().try_for_each(|f| download(&format!("{base}{f}"), &a.out.join(f))).map_err(|e| (1, e))
+            MNIST_FILES.iter().try_for_each(|f| download(&format!("{base}{f}"), &a.out.join(f))).map_err(|e| (Exit::Internal, e))
         }
         (None, _) => {
             let url = a.url.clone().unwrap_or_else(|| a.dataset.home().to_string());
             let archive = a.out.join(".download.tar.gz");
-            let r = download(&url, &archive).map_err(|e| (1, e)).and_then(|_| unpack(&archive, &a.out).map_err(|e| (2, e)));
+            let r = download(&url, &archive).map_err(|e| (Exit::Internal, e)).and_then(|_| unpack(&archive, &a.out).map_err(|e| (Exit::Invalid, e)));
             let _ = std::fs::remove_file(&archive);
             r
         }
     };
-    if let Err((code, msg)) = placed {
-        return fail(code, msg);
+    if let Err((exit, msg)) = placed {
+        return Outcome::fail(exit, msg);
     }
     match Dataset::from_dir(&a.out) {
-        Ok(d) => Outcome {
-            code: 0,
-            stdout: format!(
+        Ok(d) => Outcome::ok(format!(
                 "{}: {} training and {} test images of {}×{}×{}, {} classes; train with --data {}\n",
                 d.name,
                 d.train_len(),
@@ -93,10 +87,8 @@ pub fn fetch(a: &FetchArgs) -> Outcome {
                 d.side,
                 d.classes,
                 a.out.display()
-            ),
-            stderr: String::new(),
-        },
-        Err(e) => fail(2, format!("the fetched files do not load as a dataset: {e}")),
+        )),
+        Err(e) => Outcome::fail(Exit::of_data(&e), format!("the fetched files do not load as a dataset: {e}")),
     }
 }
 

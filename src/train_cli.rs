@@ -4,70 +4,22 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use foil_runtime::burn::{Mode, Rewriter};
-use foil_runtime::train::metrics::EpochMetrics;
-use foil_runtime::train::models::{ModelConfig, ModelKind};
-use foil_runtime::train::{self as rt, BackendKind, Dataset, Observer, Placement, TrainConfig, TrainError};
+use foil_burn::{Mode, Rewriter};
+use foil_train::metrics::EpochMetrics;
+use foil_train::models::{ModelConfig, ModelKind};
+use foil_train::{self as rt, BackendKind, Dataset, Observer, Placement, TrainConfig, TrainError};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::Outcome;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TrainMode {
-    /// f at every activation site.
-    Baseline,
-    /// Layers 0, 2, 4, … f; layers 1, 3, 5, … g (the GA of f).
-    Ga,
-    /// Every Linear → f becomes Linear(n·out) → F(u1..un).
-    Hdfgd,
-    /// HD-FGD layers alternating F and the split adversarial SA.
-    Sa,
-}
-
-impl From<TrainMode> for Mode {
-    fn from(m: TrainMode) -> Mode {
-        match m {
-            TrainMode::Baseline => Mode::Baseline,
-            TrainMode::Ga => Mode::Ga,
-            TrainMode::Hdfgd => Mode::Hdfgd,
-            TrainMode::Sa => Mode::Sa,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ModelArg {
-    Mlp,
-    Resnet,
-    Vit,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum DeviceArg {
-    /// burn's pure-Rust CPU backend (deterministic for a given seed).
-    Flex,
-    /// burn's CubeCL backend on a GPU through wgpu (Vulkan/Metal/DX12).
-    Wgpu,
-    /// burn's CubeCL backend on CUDA (a build with `--features cuda`).
-    Cuda,
-}
-
-impl From<DeviceArg> for BackendKind {
-    fn from(d: DeviceArg) -> BackendKind {
-        match d {
-            DeviceArg::Flex => BackendKind::Flex,
-            DeviceArg::Wgpu => BackendKind::Wgpu,
-            DeviceArg::Cuda => BackendKind::Cuda,
-        }
-    }
-}
+use crate::choice::choice;
+use crate::outcome::{rewrite_message, train_message, Exit, Outcome};
 
 /// Model and data options shared by `train` and `compare`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelArgs {
-    #[arg(long, value_enum, default_value = "mlp")]
-    pub model: ModelArg,
-    /// The activation f, in x (SPEC §1 syntax), e.g. 'x*sigmoid(x)'.
+    #[arg(long, value_parser = choice::<ModelKind>(), default_value = "mlp")]
+    pub model: ModelKind,
+    /// The activation f, in x (SPEC §1 syntax), e.g. 'x*sigmoid(x)', or the
+    /// bare name of one ('tanh', 'gelu').
     #[arg(long, allow_hyphen_values = true, default_value = "tanh(x)")]
     pub act: String,
     #[arg(long, default_value_t = 5)]
@@ -93,8 +45,8 @@ pub struct ModelArgs {
     /// Evaluate on the first N test images only.
     #[arg(long)]
     pub test_limit: Option<usize>,
-    #[arg(long, value_enum, default_value = "flex")]
-    pub device: DeviceArg,
+    #[arg(long, value_parser = choice::<BackendKind>(), default_value = "flex")]
+    pub device: BackendKind,
     /// Data-parallel replicas: each batch is split across N devices (N threads
     /// on flex, which has one device; round-robin over the adapters found on a GPU backend).
     #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
@@ -103,7 +55,7 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     fn placement(&self) -> Placement {
-        Placement::new(self.device.into(), self.devices)
+        Placement::new(self.device, self.devices)
     }
 }
 
@@ -111,8 +63,8 @@ impl ModelArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     pub common: ModelArgs,
-    #[arg(long, value_enum, default_value = "baseline")]
-    pub mode: TrainMode,
+    #[arg(long, value_parser = choice::<Mode>(), default_value = "baseline")]
+    pub mode: Mode,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Output directory: checkpoints, metrics.csv, metrics.json, PNG plots.
@@ -131,8 +83,8 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub common: ModelArgs,
     /// Comma-separated modes.
-    #[arg(long, value_delimiter = ',', default_value = "baseline,ga,hdfgd,sa")]
-    pub modes: Vec<TrainMode>,
+    #[arg(long, value_delimiter = ',', value_parser = choice::<Mode>(), default_value = "baseline,ga,hdfgd,sa")]
+    pub modes: Vec<Mode>,
     /// Seeds 0..N per mode.
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
@@ -158,10 +110,6 @@ pub struct PlotArgs {
     pub range: f64,
 }
 
-fn fail(code: i32, msg: String) -> Outcome {
-    Outcome { code, stdout: String::new(), stderr: format!("error: {msg}\n") }
-}
-
 fn defaults(kind: ModelKind) -> (usize, usize) {
     match kind {
         ModelKind::Mlp => (2, 128),
@@ -171,11 +119,7 @@ fn defaults(kind: ModelKind) -> (usize, usize) {
 }
 
 fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> TrainConfig {
-    let kind = match c.model {
-        ModelArg::Mlp => ModelKind::Mlp,
-        ModelArg::Resnet => ModelKind::Resnet,
-        ModelArg::Vit => ModelKind::Vit,
-    };
+    let kind = c.model;
     let (d, w) = defaults(kind);
     let model = ModelConfig {
         kind,
@@ -212,7 +156,7 @@ fn load_data(c: &ModelArgs) -> Result<Dataset, Outcome> {
         None => Dataset::mnist_embedded(),
         Some(dir) => Dataset::from_dir(dir),
     }
-    .map_err(|e| fail(2, format!("dataset: {e}")))?;
+    .map_err(|e| Outcome::fail(Exit::of_data(&e), format!("dataset: {e}")))?;
     d.truncate(c.train_limit, c.test_limit);
     Ok(d)
 }
@@ -221,7 +165,7 @@ fn load_data(c: &ModelArgs) -> Result<Dataset, Outcome> {
 fn check_rewrite(act: &str, mode: Mode) -> Result<(), Outcome> {
     Rewriter::new(act)
         .and_then(|mut r| r.plan(mode, 2).map(|_| ()))
-        .map_err(|e| fail(e.exit_code(), format!("--act '{act}' --mode {mode}: {e}")))
+        .map_err(|e| Outcome::fail(Exit::of_rewrite(&e), format!("--act '{act}' --mode {mode}: {}", rewrite_message(&e))))
 }
 
 /// indicatif progress: one bar per epoch with loss and throughput.
@@ -274,11 +218,11 @@ impl Observer for Bars {
 }
 
 fn train_error(e: TrainError) -> Outcome {
-    fail(e.exit_code(), e.to_string())
+    Outcome::fail(Exit::of_train(&e), train_message(&e))
 }
 
 pub fn train(a: &TrainArgs) -> Outcome {
-    let mode = Mode::from(a.mode);
+    let mode = a.mode;
     let data = match prepare(&a.common, &[mode], &a.out) {
         Ok(d) => d,
         Err(o) => return o,
@@ -307,7 +251,7 @@ pub fn train(a: &TrainArgs) -> Outcome {
             }
             if let Some((epoch, batch)) = s.diverged {
                 return Outcome {
-                    code: 1,
+                    exit: Exit::Internal,
                     stdout: out,
                     stderr: format!(
                         "error: training diverged: the loss became non-finite in epoch {epoch}, batch {batch} (--lr {}); the run stopped there, keeping the {} completed epoch(s). Try a smaller --lr.\n",
@@ -321,7 +265,7 @@ pub fn train(a: &TrainArgs) -> Outcome {
                 s.final_accuracy(),
                 a.out.display()
             );
-            Outcome { code: 0, stdout: out, stderr: String::new() }
+            Outcome::ok(out)
         }
     }
 }
@@ -341,8 +285,8 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
 }
 
 pub fn compare(a: &CompareArgs) -> Outcome {
-    let modes: Vec<Mode> = a.modes.iter().map(|&m| m.into()).collect();
-    let data = match prepare(&a.common, &modes, &a.out) {
+    let modes = &a.modes;
+    let data = match prepare(&a.common, modes, &a.out) {
         Ok(d) => d,
         Err(o) => return o,
     };
@@ -351,8 +295,7 @@ pub fn compare(a: &CompareArgs) -> Outcome {
         a.common.act, data.name, a.common.epochs, a.seeds, placement_text(&a.common.placement()), a.target
     );
     let mut curves = Vec::new();
-    for &m in &a.modes {
-        let mode = Mode::from(m);
+    for &mode in &a.modes {
         let mut finals = Vec::new();
         let mut to_target = Vec::new();
         let mut secs = Vec::new();
@@ -396,21 +339,18 @@ pub fn compare(a: &CompareArgs) -> Outcome {
     }
     let png = a.out.join("compare.png");
     if let Err(e) = rt::plot::overlay(&png, vec![(format!("test accuracy: {}", a.common.act), "epoch".into(), "mean test accuracy".into(), curves)]) {
-        return fail(1, e);
+        return Outcome::fail(Exit::Internal, e);
     }
     table += &format!("\noverlay plot: {}\n", png.display());
-    Outcome { code: 0, stdout: table, stderr: String::new() }
+    Outcome::ok(table)
 }
 
 pub fn plot(a: &PlotArgs) -> Outcome {
     use foil_compiler::ga::{derive_global_adversarial, GaOptions};
-    let f = match foil_compiler::parse::parse(&a.expr) {
+    let f = match crate::cli::parse_expr(&a.expr).and_then(|f| foil_compiler::ga::require_x(&f).map(|_| f)) {
         Ok(f) => f,
-        Err(e) => return Outcome { code: 2, stdout: String::new(), stderr: format!("{:?}", miette::Report::new(e)) },
+        Err(e) => return crate::cli::error_outcome(e, crate::cli::Format::Text, &a.expr),
     };
-    if let Err(e) = foil_compiler::ga::require_x(&f) {
-        return fail(e.exit_code(), e.to_string());
-    }
     let df = foil_compiler::diff::derivative(&f, "x");
     let ga = derive_global_adversarial(&f, &GaOptions::default());
     let r = a.range.abs().max(1e-3);
@@ -434,23 +374,19 @@ pub fn plot(a: &PlotArgs) -> Outcome {
             ("derivatives".into(), "x".into(), "slope".into(), slopes),
         ],
     ) {
-        return fail(1, e);
+        return Outcome::fail(Exit::Internal, e);
     }
     match (note, ga.as_ref()) {
         (Some(e), _) => Outcome {
-            code: e.exit_code(),
+            exit: Exit::of_derive(e),
             stdout: format!("wrote {} (f and f' only)\n", a.out.display()),
-            stderr: format!("error[{}]: no GA to plot: {e}\n", e.kind()),
+            stderr: format!("error[{}]: no GA to plot: {}\n", e.kind(), crate::outcome::derive_message(e)),
         },
-        (None, Ok(g)) => Outcome {
-            code: 0,
-            stdout: format!(
-                "f(x) = {title}\ng(x) = {}\nwrote {}\n",
-                foil_compiler::print::to_spec(&g.adversarial),
-                a.out.display()
-            ),
-            stderr: String::new(),
-        },
+        (None, Ok(g)) => Outcome::ok(format!(
+            "f(x) = {title}\ng(x) = {}\nwrote {}\n",
+            foil_compiler::print::to_spec(&g.adversarial),
+            a.out.display()
+        )),
         (None, Err(_)) => unreachable!(),
     }
 }

@@ -1,4 +1,4 @@
-//! Golden derivations for the 18 rows of `suite/activations.tsv`.
+//! Golden derivations for the 18 rows of `compiler/suite/activations.tsv`.
 //!
 //! Every property is checked independently of foil's own verifier: f comes
 //! from hand-written f64 code (tests/common), derivatives from 8th-order
@@ -12,7 +12,8 @@ use common::*;
 use foil_compiler::error::DeriveError;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult};
 use foil_compiler::hdfgd::{derive_split_adversarial, Granularity, SaResult, TermConstant};
-use foil_compiler::lang::{Expr, Math};
+use foil_compiler::lang::{Expr, Func, Math};
+use foil_compiler::suite::{ExpectedZeros, GaExpectation, ZERO_TOLERANCE};
 use foil_compiler::parse::parse;
 use foil_compiler::print::to_spec;
 use foil_compiler::simplify::Limits;
@@ -52,7 +53,7 @@ fn the_table_has_the_rows_this_file_covers() {
     want.sort();
     assert_eq!(got, want);
     for r in rows() {
-        assert_eq!(r.has_zeros, NON_MONOTONE.contains(&r.name.as_str()), "{}: column 3", r.name);
+        assert_eq!(r.ga_refused(), NON_MONOTONE.contains(&r.name.as_str()), "{}: column `ga`", r.name);
         // The hand reference is the function foil parses from column 2.
         let (f, _) = reference(&r.name);
         let e = parse_row(&r);
@@ -66,7 +67,7 @@ fn the_table_has_the_rows_this_file_covers() {
 fn hyperbolic_square(e: &Expr, id: egg::Id) -> bool {
     match &e[id] {
         Math::Pow([b, k]) => {
-            matches!(e[*b], Math::Cosh(_) | Math::Sinh(_) | Math::Tanh(_)) && matches!(&e[*k], Math::Num(c) if c.into_inner() == 2.0)
+            matches!(e[*b], Math::Call(Func::Cosh, _) | Math::Call(Func::Sinh, _) | Math::Call(Func::Tanh, _)) && matches!(&e[*k], Math::Num(c) if c.into_inner() == 2.0)
         }
         Math::Mul([p, q]) => hyperbolic_square(e, *p) || hyperbolic_square(e, *q),
         Math::Div([p, _]) | Math::Neg(p) => hyperbolic_square(e, *p),
@@ -86,25 +87,17 @@ fn square_leftovers(printed: &str) -> Vec<String> {
             _ => false,
         };
         if hit {
-            found.push(to_spec(&foil_compiler::lang::subtree(&e, egg::Id::from(i))));
+            found.push(to_spec(&foil_compiler::build::subtree(&e, egg::Id::from(i))));
         }
     }
     found
-}
-
-/// The closed form column 4 gives (`closed form, x/2 + sinh(2*x)/4`), for the
-/// rows where it gives a formula rather than words.
-fn table_closed_form(row: &Row) -> Option<String> {
-    let rest = row.expectation.strip_prefix("closed form, ")?;
-    let words = ["piecewise", "elementary", "continuous"];
-    (!words.iter().any(|w| rest.contains(w))).then(|| rest.to_string())
 }
 
 /// GA of a monotone row: derived, closed form, verified by foil, and checked
 /// here independently.
 fn check_monotone(name: &str) {
     let r = row(name);
-    assert!(!r.has_zeros);
+    assert!(!r.ga_refused());
     let ga = ga_with(name, &GaOptions::default()).unwrap_or_else(|e| panic!("{name}: GA refused ({}): {e}", e.kind()));
     assert!(ga.closed_form, "{name}: not a closed form");
     assert!(ga.verification.passed, "{name}: foil's verification did not pass");
@@ -140,15 +133,13 @@ fn check_monotone(name: &str) {
         );
     }
     // The table's closed form, where it gives one, is the same function.
-    let table = table_closed_form(&r);
     if ["tanh", "sigmoid", "softplus", "atan", "expm1"].contains(&name) {
-        assert!(table.is_some(), "{name}: column 4 should give a closed form: {:?}", r.expectation);
+        assert!(r.ga_form.is_some(), "{name}: column `ga_form` should give a closed form");
     }
-    if let Some(text) = table {
-        let want = parse(&text).unwrap_or_else(|e| panic!("{name}: the table's closed form `{text}` does not parse: {e}"));
+    if let Some(want) = &r.ga_form {
         for x in spread(-8.0, 8.0, 161) {
-            let (a, b) = (g(x), ev1(&want, x));
-            assert!(close(a, b, 1e-12), "{name}: g({x}) = {a} but the table's `{text}` = {b}; g = {printed}");
+            let (a, b) = (g(x), ev1(want, x));
+            assert!(close(a, b, 1e-12), "{name}: g({x}) = {a} but the table's `{}` = {b}; g = {printed}", to_spec(want));
         }
     }
     // No `cosh(x)^2 - sinh(x)^2` left-overs in what is printed.
@@ -156,12 +147,12 @@ fn check_monotone(name: &str) {
     assert!(left.is_empty(), "{name}: printed g `{printed}` keeps differences of hyperbolic squares: {left:?}");
 }
 
-/// The zero column 3 names (`yes (x ~ -1.2785)`, `yes (x = 0)`), if any.
-fn table_zero(row: &Row) -> Option<f64> {
-    let col3 = SUITE_TSV.lines().find(|l| l.starts_with(&format!("{}\t", row.name))).unwrap().split('\t').nth(2).unwrap();
-    let i = col3.find("(x")?;
-    let rest = col3[i + 2..].trim_start_matches([' ', '~', '=']);
-    rest[..rest.find(')')?].trim().parse().ok()
+/// The isolated zeros column `zeros` names.
+fn table_zeros(row: &Row) -> Vec<f64> {
+    match &row.ga {
+        GaExpectation::Refused(ExpectedZeros::Points(z)) => z.clone(),
+        _ => Vec::new(),
+    }
 }
 
 /// A sign change of f' (by finite differences) in [-12, 12], bracketed on a 0.01 grid.
@@ -181,7 +172,7 @@ fn independent_sign_changes(f: &dyn Fn(f64) -> f64) -> Vec<(f64, f64)> {
 /// table's zero, and every zero named is real.
 fn check_refused(name: &str) {
     let r = row(name);
-    assert!(r.has_zeros);
+    assert!(r.ga_refused());
     let err = match ga_with(name, &GaOptions::default()) {
         Ok(g) => panic!("{name}: GA derived although f' has zeros: {}", to_spec(&g.adversarial)),
         Err(e) => e,
@@ -195,9 +186,9 @@ fn check_refused(name: &str) {
     let (f, _) = reference(name);
     let df = |x: f64| fd8(&f, x, H_F);
 
-    if let Some(z0) = table_zero(&r) {
+    for z0 in table_zeros(&r) {
         assert!(
-            zeros.zeros.iter().any(|z| (z - z0).abs() <= 1e-3),
+            zeros.zeros.iter().any(|z| (z - z0).abs() <= ZERO_TOLERANCE),
             "{name}: the table's zero {z0} is not among {:?}",
             zeros.zeros
         );

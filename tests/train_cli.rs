@@ -1,4 +1,4 @@
-#![cfg(feature = "train")]
+
 //! `foil train` / `compare` / `plot` through the real binary: kill-and-resume
 //! determinism, damaged checkpoints, unusable --out, and the files a run writes.
 

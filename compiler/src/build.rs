@@ -11,7 +11,7 @@
 //! assert_eq!(b.finish_at(y).to_string(), "x");
 //! ```
 
-use crate::lang::{literal_value, num, var, Expr, Math};
+use crate::lang::{literal_value, num, var, Expr, Func, Math};
 use egg::{Id, Language, RecExpr};
 use std::collections::HashMap;
 
@@ -244,26 +244,22 @@ impl Builder {
         }
     }
 
-    /// A unary function by node constructor, e.g. `b.call(Math::Exp, x)`.
-    pub fn call(&mut self, f: fn(Id) -> Math, a: Id) -> Id {
-        let node = f(a);
+    /// An elementary function of `a`, e.g. `b.call(Func::Exp, x)`.
+    pub fn call(&mut self, f: Func, a: Id) -> Id {
         // Fold the few identities that keep derived forms readable.
-        match (&node, self.value(a)) {
-            (Math::Exp(_), Some(v)) if v == 0.0 => return self.num(1.0),
-            (Math::Log(_), Some(v)) if v == 1.0 => return self.num(0.0),
-            (Math::Sqrt(_), Some(v)) if v == 1.0 || v == 0.0 => return self.num(v),
-            (Math::Sinh(_) | Math::Tanh(_) | Math::Sin(_) | Math::Atan(_) | Math::Asinh(_) | Math::Erf(_) | Math::Erfi(_), Some(v))
-                if v == 0.0 =>
-            {
-                return self.num(0.0)
+        if let Some(v) = self.value(a) {
+            match (f, v) {
+                (Func::Exp | Func::Cosh | Func::Cos, 0.0) => return self.num(1.0),
+                (Func::Log, 1.0) => return self.num(0.0),
+                (Func::Sqrt, 0.0 | 1.0) => return self.num(v),
+                (Func::Sinh | Func::Tanh | Func::Sin | Func::Atan | Func::Asinh | Func::Erf | Func::Erfi, 0.0) => return self.num(0.0),
+                _ => {}
             }
-            (Math::Cosh(_) | Math::Cos(_), Some(v)) if v == 0.0 => return self.num(1.0),
-            _ => {}
         }
-        if let (Math::Log(_), Math::Exp(inner)) = (&node, &self.nodes[a]) {
+        if let (Func::Log, Math::Call(Func::Exp, inner)) = (f, &self.nodes[a]) {
             return *inner;
         }
-        self.add(node)
+        self.add(Math::Call(f, a))
     }
 
     /// Sum of many terms (0 for none).
@@ -306,4 +302,11 @@ fn is_plain(node: &Math) -> bool {
 pub fn is_short(v: f64) -> bool {
     let s = format!("{v}");
     s.len() <= 8
+}
+
+/// Copy the subtree at `id` of `expr` into a fresh expression.
+pub fn subtree(expr: &Expr, id: Id) -> Expr {
+    let mut b = Builder::new();
+    b.copy(expr, id);
+    b.finish()
 }

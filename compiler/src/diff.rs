@@ -9,7 +9,7 @@
 //! ```
 
 use crate::build::Builder;
-use crate::lang::{Expr, Math};
+use crate::lang::{Expr, Cmp, Func, Math};
 use egg::{Id, Symbol};
 use std::collections::HashMap;
 
@@ -99,7 +99,7 @@ impl Cx<'_> {
                     b.mul(t, dp)
                 } else {
                     // p^q * (q' log p + q p'/p)
-                    let lp = b.call(Math::Log, ep);
+                    let lp = b.call(Func::Log, ep);
                     let a = b.mul(dq, lp);
                     let qdp = b.mul(eq, dp);
                     let c = b.div(qdp, ep);
@@ -107,97 +107,97 @@ impl Cx<'_> {
                     b.mul(pq, s)
                 }
             }
-            Math::Exp(p) | Math::Expm1(p) => {
+            Math::Call(Func::Exp, p) | Math::Call(Func::Expm1, p) => {
                 let ep = self.e(b, p);
-                let ex = b.call(Math::Exp, ep);
+                let ex = b.call(Func::Exp, ep);
                 self.chain(b, ex, p)
             }
-            Math::Log(p) => {
+            Math::Call(Func::Log, p) => {
                 let (ep, dp) = (self.e(b, p), self.d(b, p));
                 b.div(dp, ep)
             }
-            Math::Log1p(p) => {
+            Math::Call(Func::Log1p, p) => {
                 let (ep, dp) = (self.e(b, p), self.d(b, p));
                 let one = b.num(1.0);
                 let den = b.add_(one, ep);
                 b.div(dp, den)
             }
-            Math::Sqrt(p) => {
+            Math::Call(Func::Sqrt, p) => {
                 let dp = self.d(b, p);
                 let s = self.e(b, id);
                 let two = b.num(2.0);
                 let den = b.mul(two, s);
                 b.div(dp, den)
             }
-            Math::Abs(p) => {
+            Math::Call(Func::Abs, p) => {
                 let ep = self.e(b, p);
-                let sg = b.call(Math::Sign, ep);
+                let sg = b.call(Func::Sign, ep);
                 self.chain(b, sg, p)
             }
             // sign is locally constant; its jump is a break point handled by the piecewise logic.
-            Math::Sign(_) => b.num(0.0),
-            Math::Sin(p) => {
+            Math::Call(Func::Sign, _) => b.num(0.0),
+            Math::Call(Func::Sin, p) => {
                 let ep = self.e(b, p);
-                let c = b.call(Math::Cos, ep);
+                let c = b.call(Func::Cos, ep);
                 self.chain(b, c, p)
             }
-            Math::Cos(p) => {
+            Math::Call(Func::Cos, p) => {
                 let ep = self.e(b, p);
-                let s = b.call(Math::Sin, ep);
+                let s = b.call(Func::Sin, ep);
                 let ns = b.neg(s);
                 self.chain(b, ns, p)
             }
-            Math::Atan(p) => {
+            Math::Call(Func::Atan, p) => {
                 let (ep, dp) = (self.e(b, p), self.d(b, p));
                 let one = b.num(1.0);
                 let sq = b.powi(ep, 2);
                 let den = b.add_(one, sq);
                 b.div(dp, den)
             }
-            Math::Sinh(p) => {
+            Math::Call(Func::Sinh, p) => {
                 let ep = self.e(b, p);
-                let c = b.call(Math::Cosh, ep);
+                let c = b.call(Func::Cosh, ep);
                 self.chain(b, c, p)
             }
-            Math::Cosh(p) => {
+            Math::Call(Func::Cosh, p) => {
                 let ep = self.e(b, p);
-                let s = b.call(Math::Sinh, ep);
+                let s = b.call(Func::Sinh, ep);
                 self.chain(b, s, p)
             }
-            Math::Tanh(p) => {
+            Math::Call(Func::Tanh, p) => {
                 // 1/cosh² rather than 1 - tanh²: the latter cancels to exactly 0
                 // for |p| > 19 in f64, which would make 1/f' infinite there.
                 let ep = self.e(b, p);
-                let c = b.call(Math::Cosh, ep);
+                let c = b.call(Func::Cosh, ep);
                 let sq = b.powi(c, 2);
                 let one = b.num(1.0);
                 let sech2 = b.div(one, sq);
                 self.chain(b, sech2, p)
             }
-            Math::Asinh(p) => {
+            Math::Call(Func::Asinh, p) => {
                 let (ep, dp) = (self.e(b, p), self.d(b, p));
                 let one = b.num(1.0);
                 let sq = b.powi(ep, 2);
                 let s = b.add_(sq, one);
-                let r = b.call(Math::Sqrt, s);
+                let r = b.call(Func::Sqrt, s);
                 b.div(dp, r)
             }
-            Math::Erf(p) | Math::Erfi(p) => {
+            Math::Call(Func::Erf, p) | Math::Call(Func::Erfi, p) => {
                 // 2/sqrt(pi) * exp(∓p²)
                 let ep = self.e(b, p);
                 let sq = b.powi(ep, 2);
-                let arg = if matches!(node, Math::Erf(_)) { b.neg(sq) } else { sq };
-                let ex = b.call(Math::Exp, arg);
+                let arg = if matches!(node, Math::Call(Func::Erf, _)) { b.neg(sq) } else { sq };
+                let ex = b.call(Func::Exp, arg);
                 let two = b.num(2.0);
                 let pi = b.add(Math::Pi);
-                let rp = b.call(Math::Sqrt, pi);
+                let rp = b.call(Func::Sqrt, pi);
                 let k = b.div(two, rp);
                 let g = b.mul(k, ex);
                 self.chain(b, g, p)
             }
             Math::Min([p, q]) | Math::Max([p, q]) => {
                 let (ep, eq, dp, dq) = (self.e(b, p), self.e(b, q), self.d(b, p), self.d(b, q));
-                let cond = if matches!(node, Math::Min(_)) { Math::Le([ep, eq]) } else { Math::Ge([ep, eq]) };
+                let cond = if matches!(node, Math::Min(_)) { Math::Compare(Cmp::Le, [ep, eq]) } else { Math::Compare(Cmp::Ge, [ep, eq]) };
                 let c = b.add(cond);
                 self.select(b, c, dp, dq)
             }
@@ -207,7 +207,7 @@ impl Cx<'_> {
                 self.select(b, ec, dp, dq)
             }
             // Comparisons only appear as `where` conditions, which are not differentiated.
-            Math::Lt(_) | Math::Le(_) | Math::Gt(_) | Math::Ge(_) => b.num(0.0),
+            Math::Compare(Cmp::Lt, _) | Math::Compare(Cmp::Le, _) | Math::Compare(Cmp::Gt, _) | Math::Compare(Cmp::Ge, _) => b.num(0.0),
         }
     }
 

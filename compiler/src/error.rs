@@ -1,12 +1,13 @@
-//! Why a derivation did not succeed. Each error has a stable `kind` (for
-//! JSON) and an exit-code class: invalid input (2), refused by the maths (3),
-//! or internal (1).
+//! Why a derivation did not succeed, with a stable machine-readable
+//! [`DeriveError::kind`]. Messages state the mathematical fact; how to ask
+//! for something else (a CLI flag, a macro option) is worded by each front
+//! end, and so is the exit code.
 
 use crate::piecewise::Interval;
 use crate::zeros::Zeros;
 
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum DeriveError {
     #[error("{0}")]
     Parse(#[from] crate::parse::ParseError),
@@ -14,10 +15,10 @@ pub enum DeriveError {
     #[error("the expression must depend on exactly one variable `x`; it has {found}")]
     Variables { found: String },
 
-    #[error("no global adversarial: f' = {derivative} vanishes at {}; GA needs f' ≠ 0 everywhere (try --mode sa, or --regularize EPS)", zeros.describe("x"))]
+    #[error("no global adversarial: f' = {derivative} vanishes at {}; GA needs f' ≠ 0 everywhere", zeros.describe("x"))]
     DerivativeZeros { derivative: String, zeros: Zeros },
 
-    #[error("no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist); try --regularize EPS (g' = f'/(f'^2 + EPS^2), approximate, constant there) or --mode sa", interval.describe("x"))]
+    #[error("no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist)", interval.describe("x"))]
     FlatDerivative { interval: Interval },
 
     /// `closed`: whether each finite end of `interval` belongs to the set.
@@ -57,19 +58,6 @@ impl DeriveError {
         }
     }
 
-    /// Process exit code: 2 invalid expression, 3 refused by the maths, 1 internal.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            DeriveError::Parse(_) | DeriveError::Variables { .. } | DeriveError::InvalidOption(_) => 2,
-            DeriveError::DerivativeZeros { .. }
-            | DeriveError::FlatDerivative { .. }
-            | DeriveError::Domain { .. }
-            | DeriveError::NoClosedForm { .. }
-            | DeriveError::TermNotMonotone { .. } => 3,
-            DeriveError::Verification { .. } | DeriveError::Internal(_) => 1,
-        }
-    }
-
     /// The zeros that are the reason, if they are.
     pub fn zeros(&self) -> Option<&Zeros> {
         match self {
@@ -77,41 +65,4 @@ impl DeriveError {
             _ => None,
         }
     }
-
-    /// The JSON object `{kind, message, zeros?, periodic?, interval?, span?, help?}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut v = serde_json::json!({ "kind": self.kind(), "message": self.to_string() });
-        if let Some(z) = self.zeros() {
-            v["zeros"] = serde_json::json!(z.zeros);
-            if let Some((first, period)) = z.periodic {
-                v["periodic"] = serde_json::json!({ "first": first, "period": period });
-            }
-        }
-        match self {
-            DeriveError::FlatDerivative { interval } => {
-                v["interval"] = interval_json(interval);
-            }
-            DeriveError::Domain { interval, closed, .. } => {
-                v["interval"] = interval_json(interval);
-                v["interval"]["lo_closed"] = serde_json::json!(closed.0 && interval.lo.is_finite());
-                v["interval"]["hi_closed"] = serde_json::json!(closed.1 && interval.hi.is_finite());
-            }
-            DeriveError::Parse(p) => {
-                v["span"] = serde_json::json!({ "offset": p.span.offset(), "length": p.span.len() });
-                // The suggestion (`did you mean `tanh`?`) is part of the answer for tools too.
-                if let Some(help) = &p.help {
-                    v["help"] = serde_json::json!(help);
-                }
-            }
-            _ => {}
-        }
-        v
-    }
 }
-
-/// Intervals in JSON use `null` for infinite ends.
-pub fn interval_json(i: &Interval) -> serde_json::Value {
-    let end = |v: f64| if v.is_finite() { serde_json::json!(v) } else { serde_json::Value::Null };
-    serde_json::json!({ "lo": end(i.lo), "hi": end(i.hi) })
-}
-

@@ -7,7 +7,7 @@
 //! assert_eq!(eval1(&e, "x", 3.0), 7.0);
 //! ```
 
-use crate::lang::{Expr, Math};
+use crate::lang::{Expr, Func, Math};
 use egg::Symbol;
 
 /// Evaluate `expr` with variables bound by `env` (unbound variables are NaN).
@@ -40,22 +40,7 @@ fn eval_into(expr: &Expr, env: &dyn Fn(Symbol) -> f64, vals: &mut Vec<f64>) -> f
             Math::Div([a, b]) => v(a) / v(b),
             Math::Pow([a, b]) => pow(v(a), v(b)),
             Math::Neg(a) => -v(a),
-            Math::Exp(a) => v(a).exp(),
-            Math::Log(a) => v(a).ln(),
-            Math::Log1p(a) => v(a).ln_1p(),
-            Math::Expm1(a) => v(a).exp_m1(),
-            Math::Sqrt(a) => v(a).sqrt(),
-            Math::Abs(a) => v(a).abs(),
-            Math::Sign(a) => sign(v(a)),
-            Math::Sin(a) => v(a).sin(),
-            Math::Cos(a) => v(a).cos(),
-            Math::Atan(a) => v(a).atan(),
-            Math::Sinh(a) => v(a).sinh(),
-            Math::Cosh(a) => v(a).cosh(),
-            Math::Tanh(a) => v(a).tanh(),
-            Math::Asinh(a) => v(a).asinh(),
-            Math::Erf(a) => libm::erf(v(a)),
-            Math::Erfi(a) => erfi(v(a)),
+            Math::Call(f, a) => apply(*f, v(a)),
             Math::Min([a, b]) => v(a).min(v(b)),
             Math::Max([a, b]) => v(a).max(v(b)),
             Math::Where([c, a, b]) => {
@@ -65,14 +50,33 @@ fn eval_into(expr: &Expr, env: &dyn Fn(Symbol) -> f64, vals: &mut Vec<f64>) -> f
                     v(b)
                 }
             }
-            Math::Lt([a, b]) => (v(a) < v(b)) as u8 as f64,
-            Math::Le([a, b]) => (v(a) <= v(b)) as u8 as f64,
-            Math::Gt([a, b]) => (v(a) > v(b)) as u8 as f64,
-            Math::Ge([a, b]) => (v(a) >= v(b)) as u8 as f64,
+            Math::Compare(cmp, [a, b]) => cmp.holds(v(a), v(b)) as u8 as f64,
         };
         vals.push(r);
     }
     *vals.last().unwrap_or(&f64::NAN)
+}
+
+/// The f64 value of an elementary function.
+pub fn apply(f: Func, x: f64) -> f64 {
+    match f {
+        Func::Exp => x.exp(),
+        Func::Log => x.ln(),
+        Func::Log1p => x.ln_1p(),
+        Func::Expm1 => x.exp_m1(),
+        Func::Sqrt => x.sqrt(),
+        Func::Abs => x.abs(),
+        Func::Sign => sign(x),
+        Func::Sin => x.sin(),
+        Func::Cos => x.cos(),
+        Func::Atan => x.atan(),
+        Func::Sinh => x.sinh(),
+        Func::Cosh => x.cosh(),
+        Func::Tanh => x.tanh(),
+        Func::Asinh => x.asinh(),
+        Func::Erf => libm::erf(x),
+        Func::Erfi => erfi(x),
+    }
 }
 
 /// Evaluate a function of one variable `name` at `x`.

@@ -11,7 +11,7 @@ use crate::diff::derivative;
 use crate::eval::eval1;
 use crate::ga::{derive_global_adversarial, GaOptions, GaResult};
 use crate::hdfgd::{derive_split_adversarial, Granularity, SaResult, TermConstant};
-use crate::lang::Expr;
+use crate::lang::{Expr, Func};
 use crate::parse::{parse, ParseError};
 use crate::print::to_spec;
 use crate::simplify::Limits;
@@ -131,7 +131,7 @@ fn check_sa(sa: &SaResult, src: &str) {
 
 fn has_breaks(e: &Expr) -> bool {
     use crate::lang::Math;
-    e.as_ref().iter().any(|n| matches!(n, Math::Where(_) | Math::Abs(_) | Math::Min(_) | Math::Max(_)))
+    e.as_ref().iter().any(|n| matches!(n, Math::Where(_) | Math::Call(Func::Abs, _) | Math::Min(_) | Math::Max(_)))
 }
 
 /// A term is stored in `x`; its adversarial in its own variable `u_i`.

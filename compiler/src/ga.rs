@@ -14,7 +14,7 @@ use crate::build::Builder;
 use crate::diff::derivative;
 use crate::error::DeriveError;
 use crate::eval::eval1;
-use crate::lang::{is_constant, root, Expr, Math};
+use crate::lang::{is_constant, root, Expr, Cmp, Math};
 use crate::piecewise::{break_points, intervals, specialize, Interval};
 use crate::simplify::{simplify, Limits, SimplifyReport};
 use crate::verify::{verify_adversarial, Verification};
@@ -269,7 +269,7 @@ fn derive_regularized(
     report: SimplifyReport,
 ) -> Result<GaResult, DeriveError> {
     if !(eps > 0.0 && eps.is_finite()) {
-        return Err(DeriveError::InvalidOption(format!("--regularize takes a positive ε, got {eps}")));
+        return Err(DeriveError::InvalidOption(format!("the regularisation ε must be positive and finite, got {eps}")));
     }
     let mut b = Builder::new();
     let fp = b.copy(f_prime, root(f_prime));
@@ -399,7 +399,7 @@ pub fn assemble_pieces(pieces: &[GaPiece]) -> Expr {
         let g = b.copy(&p.adversarial, root(&p.adversarial));
         let x = b.var(VAR);
         let hi = b.num(p.interval.hi);
-        let c = b.add(Math::Lt([x, hi]));
+        let c = b.add(Math::Compare(Cmp::Lt, [x, hi]));
         acc = b.add(Math::Where([c, g, acc]));
     }
     b.finish_at(acc)

@@ -20,7 +20,7 @@ use crate::diff::derivative;
 use crate::error::DeriveError;
 use crate::eval::{eval1, eval_n};
 use crate::ga::{derive_global_adversarial, require_x, GaOptions, VAR};
-use crate::lang::{is_constant, root, Expr, Math};
+use crate::lang::{is_constant, root, Expr, Func, Math};
 use crate::verify::Verification;
 use egg::{Id, Symbol};
 use serde::Serialize;
@@ -34,6 +34,17 @@ pub enum Granularity {
     Elementary,
     /// Functions are kept whole: atoms are x and φ(ax+b) for any φ, tanh included.
     Functions,
+}
+
+impl Granularity {
+    pub const ALL: &'static [Granularity] = &[Granularity::Elementary, Granularity::Functions];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Elementary => "elementary",
+            Granularity::Functions => "functions",
+        }
+    }
 }
 
 /// How each term's antiderivative is fixed (SPEC §4 option).
@@ -140,15 +151,15 @@ fn expand_to_exponentials(expr: &Expr) -> Expr {
 
 fn exp_of(b: &mut Builder, a: Id) -> Id {
     match b.node(a).clone() {
-        Math::Log(inner) => inner,
+        Math::Call(Func::Log, inner) => inner,
         Math::Neg(n) => match b.node(n).clone() {
-            Math::Log(inner) => {
+            Math::Call(Func::Log, inner) => {
                 let one = b.num(1.0);
                 b.div(one, inner)
             }
-            _ => b.call(Math::Exp, a),
+            _ => b.call(Func::Exp, a),
         },
-        _ => b.call(Math::Exp, a),
+        _ => b.call(Func::Exp, a),
     }
 }
 
@@ -156,10 +167,10 @@ fn exp_of(b: &mut Builder, a: Id) -> Id {
 /// (a linear) or folds away (a = log(..), as in mish). Otherwise φ(a) stays
 /// whole: one term instead of four that are no easier to integrate.
 fn expands_to_atoms(expr: &Expr, a: Id) -> bool {
-    if matches!(expr[a], Math::Log(_)) {
+    if matches!(expr[a], Math::Call(Func::Log, _)) {
         return true;
     }
-    let sub = crate::lang::subtree(expr, a);
+    let sub = crate::build::subtree(expr, a);
     let d = derivative(&sub, VAR);
     is_constant(&d, root(&d))
 }
@@ -169,18 +180,18 @@ fn expand(expr: &Expr, id: Id, b: &mut Builder, memo: &mut HashMap<Id, Id>) -> I
         return r;
     }
     let r = match expr[id].clone() {
-        Math::Tanh(a) | Math::Sinh(a) | Math::Cosh(a) if expands_to_atoms(expr, a) => {
+        Math::Call(Func::Tanh, a) | Math::Call(Func::Sinh, a) | Math::Call(Func::Cosh, a) if expands_to_atoms(expr, a) => {
             let ea = expand(expr, a, b, memo);
             let p = exp_of(b, ea);
             let na = b.neg(ea);
             let m = exp_of(b, na);
             match expr[id] {
-                Math::Tanh(_) => {
+                Math::Call(Func::Tanh, _) => {
                     let n = b.sub(p, m);
                     let d = b.add_(p, m);
                     b.div(n, d)
                 }
-                Math::Sinh(_) => {
+                Math::Call(Func::Sinh, _) => {
                     let n = b.sub(p, m);
                     let two = b.num(2.0);
                     b.div(n, two)
@@ -192,7 +203,7 @@ fn expand(expr: &Expr, id: Id, b: &mut Builder, memo: &mut HashMap<Id, Id>) -> I
                 }
             }
         }
-        Math::Exp(a) => {
+        Math::Call(Func::Exp, a) => {
             let ea = expand(expr, a, b, memo);
             exp_of(b, ea)
         }
@@ -239,7 +250,7 @@ fn lift(expr: &Expr, id: Id, b: &mut Builder, terms: &mut Vec<Term>) -> Id {
     // nonlinear g, taken whole since C is arithmetic only (SPEC §3).
     if !is_arithmetic(expr, &node) {
         let placeholder = format!("t{}", terms.len() + 1);
-        terms.push(Term { var: lifted_var(terms.len()), term: crate::lang::subtree(expr, id) });
+        terms.push(Term { var: lifted_var(terms.len()), term: crate::build::subtree(expr, id) });
         return b.var(&placeholder);
     }
     let node = egg::Language::map_children(node, |c| lift(expr, c, b, terms));
@@ -356,11 +367,10 @@ pub fn find_singularities(sa: &Expr) -> Vec<Singularity> {
     for node in sa.as_ref() {
         let (kind, arg) = match node {
             Math::Div([_, d]) => ("denominator", *d),
-            Math::Log(a) => ("log", *a),
-            Math::Sqrt(a) => ("sqrt", *a),
+            Math::Call(f @ (Func::Log | Func::Sqrt), a) => (f.name(), *a),
             _ => continue,
         };
-        let e = crate::lang::subtree(sa, arg);
+        let e = crate::build::subtree(sa, arg);
         if is_constant(&e, root(&e)) {
             continue;
         }
@@ -370,9 +380,9 @@ pub fn find_singularities(sa: &Expr) -> Vec<Singularity> {
         }
         if let Some(at) = reaches_zero(&e, kind != "denominator") {
             let place = at.iter().map(|(v, x)| format!("{v} = {}", crate::zeros::fmt9(*x))).collect::<Vec<_>>().join(", ");
-            let what = match kind {
-                "denominator" => "the denominator reaches 0",
-                "log" => "the argument of log reaches 0 and goes negative",
+            let what = match node {
+                Math::Div(_) => "the denominator reaches 0",
+                Math::Call(Func::Log, _) => "the argument of log reaches 0 and goes negative",
                 _ => "the argument of sqrt goes negative",
             };
             out.push(Singularity { kind, description: format!("{what}: {text} = 0 at {place}"), expression: text, at });

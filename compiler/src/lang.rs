@@ -16,6 +16,115 @@ use ordered_float::NotNan;
 /// A finite f64 literal (egg needs `Ord + Hash`, hence `NotNan`).
 pub type Constant = NotNan<f64>;
 
+/// Declares [`Func`]: each elementary function of one argument is named here
+/// and nowhere else. The parser, printer, evaluator, differentiation, the
+/// safe-form lowering and every code generator dispatch on the variant, with
+/// exhaustive matches, so adding a function is this one line plus its maths
+/// (the compiler points at every match that lacks it).
+macro_rules! elementary_functions {
+    ($($variant:ident = $name:literal,)*) => {
+        /// The elementary functions of SPEC §1, the children of [`Math::Call`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Func {
+            $($variant,)*
+        }
+
+        impl Func {
+            /// Every function, in the order of SPEC §1.
+            pub const ALL: &'static [Func] = &[$(Func::$variant,)*];
+
+            /// The SPEC name (`"tanh"`).
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Func::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+elementary_functions! {
+    Exp = "exp",
+    Log = "log",
+    Log1p = "log1p",
+    Expm1 = "expm1",
+    Sqrt = "sqrt",
+    Abs = "abs",
+    Sign = "sign",
+    Sin = "sin",
+    Cos = "cos",
+    Atan = "atan",
+    Sinh = "sinh",
+    Cosh = "cosh",
+    Tanh = "tanh",
+    Asinh = "asinh",
+    Erf = "erf",
+    Erfi = "erfi",
+}
+
+impl std::str::FromStr for Func {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Func::ALL.iter().copied().find(|f| f.name() == s).ok_or(UnknownName)
+    }
+}
+
+impl std::fmt::Display for Func {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The comparisons a `where` condition is made of, the children of [`Math::Compare`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    pub const ALL: &'static [Cmp] = &[Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge];
+
+    /// The SPEC symbol (`"<="`).
+    pub const fn symbol(self) -> &'static str {
+        match self {
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+            Cmp::Gt => ">",
+            Cmp::Ge => ">=",
+        }
+    }
+
+    /// Whether `a cmp b` holds.
+    pub fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Cmp::Lt => a < b,
+            Cmp::Le => a <= b,
+            Cmp::Gt => a > b,
+            Cmp::Ge => a >= b,
+        }
+    }
+}
+
+impl std::str::FromStr for Cmp {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Cmp::ALL.iter().copied().find(|c| c.symbol() == s).ok_or(UnknownName)
+    }
+}
+
+impl std::fmt::Display for Cmp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+/// A name that is not a [`Func`] or [`Cmp`] (egg's `FromOp` then tries the next variant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownName;
+
 define_language! {
     /// Operators, functions, comparisons, constants and variables of SPEC §1.
     ///
@@ -29,34 +138,16 @@ define_language! {
         "^" = Pow([Id; 2]),
         "neg" = Neg(Id),
 
-        "exp" = Exp(Id),
-        "log" = Log(Id),
-        "log1p" = Log1p(Id),
-        "expm1" = Expm1(Id),
-        "sqrt" = Sqrt(Id),
-        "abs" = Abs(Id),
-        "sign" = Sign(Id),
-        "sin" = Sin(Id),
-        "cos" = Cos(Id),
-        "atan" = Atan(Id),
-        "sinh" = Sinh(Id),
-        "cosh" = Cosh(Id),
-        "tanh" = Tanh(Id),
-        "asinh" = Asinh(Id),
-        "erf" = Erf(Id),
-        "erfi" = Erfi(Id),
-
         "min" = Min([Id; 2]),
         "max" = Max([Id; 2]),
         // where(cond, then, else): the only piecewise primitive besides abs/sign/min/max.
         "where" = Where([Id; 3]),
-        "<" = Lt([Id; 2]),
-        "<=" = Le([Id; 2]),
-        ">" = Gt([Id; 2]),
-        ">=" = Ge([Id; 2]),
 
         "pi" = Pi,
         "e" = Euler,
+        // Before `Var`, which would take any name.
+        Call(Func, Id),
+        Compare(Cmp, [Id; 2]),
         Num(Constant),
         Var(Symbol),
     }
@@ -66,57 +157,14 @@ define_language! {
 /// last node is the root.
 pub type Expr = RecExpr<Math>;
 
-/// The unary elementary functions, by SPEC name, in one table so that the
-/// parser, printer, evaluator and emitters agree.
-pub const UNARY_FUNCTIONS: &[&str] = &[
-    "exp", "log", "log1p", "expm1", "sqrt", "abs", "sign", "sin", "cos", "atan", "sinh", "cosh",
-    "tanh", "asinh", "erf", "erfi",
-];
-
-/// Build a unary function node from its SPEC name.
-pub fn unary(name: &str, a: Id) -> Option<Math> {
-    Some(match name {
-        "exp" => Math::Exp(a),
-        "log" => Math::Log(a),
-        "log1p" => Math::Log1p(a),
-        "expm1" => Math::Expm1(a),
-        "sqrt" => Math::Sqrt(a),
-        "abs" => Math::Abs(a),
-        "sign" => Math::Sign(a),
-        "sin" => Math::Sin(a),
-        "cos" => Math::Cos(a),
-        "atan" => Math::Atan(a),
-        "sinh" => Math::Sinh(a),
-        "cosh" => Math::Cosh(a),
-        "tanh" => Math::Tanh(a),
-        "asinh" => Math::Asinh(a),
-        "erf" => Math::Erf(a),
-        "erfi" => Math::Erfi(a),
-        _ => return None,
-    })
-}
-
-/// The SPEC name of a unary function node (`None` for anything else).
-pub fn unary_name(node: &Math) -> Option<&'static str> {
-    Some(match node {
-        Math::Exp(_) => "exp",
-        Math::Log(_) => "log",
-        Math::Log1p(_) => "log1p",
-        Math::Expm1(_) => "expm1",
-        Math::Sqrt(_) => "sqrt",
-        Math::Abs(_) => "abs",
-        Math::Sign(_) => "sign",
-        Math::Sin(_) => "sin",
-        Math::Cos(_) => "cos",
-        Math::Atan(_) => "atan",
-        Math::Sinh(_) => "sinh",
-        Math::Cosh(_) => "cosh",
-        Math::Tanh(_) => "tanh",
-        Math::Asinh(_) => "asinh",
-        Math::Erf(_) => "erf",
-        Math::Erfi(_) => "erfi",
-        _ => return None,
-    })
+impl Math {
+    /// The functions of several arguments that are written as calls
+    /// (`min(a, b)`, `where(c, a, b)`), with their arity: the parser's and
+    /// printer's view of the non-elementary calls, named by the language.
+    pub fn calls() -> [(Math, usize); 3] {
+        let z = Id::from(0);
+        [(Math::Min([z; 2]), 2), (Math::Max([z; 2]), 2), (Math::Where([z; 3]), 3)]
+    }
 }
 
 /// The literal node for `v`. Non-finite values are a caller bug: callers check
@@ -168,9 +216,3 @@ pub fn root(expr: &Expr) -> Id {
     Id::from(expr.as_ref().len() - 1)
 }
 
-/// Copy the subtree at `id` of `expr` into a fresh expression.
-pub fn subtree(expr: &Expr, id: Id) -> Expr {
-    let mut b = crate::build::Builder::new();
-    b.copy(expr, id);
-    b.finish()
-}

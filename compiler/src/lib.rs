@@ -5,8 +5,7 @@
 //! The compiler has no GPU dependency; `foil-macros` and `foil-runtime` consume it.
 
 pub mod build;
-pub mod codegen;
-pub mod emit;
+pub mod lower;
 pub mod eval;
 pub mod lang;
 pub mod numeric;
@@ -15,6 +14,7 @@ pub mod integrate;
 pub mod parse;
 pub mod print;
 pub mod simplify;
+pub mod suite;
 pub mod diff;
 pub mod error;
 pub mod ga;

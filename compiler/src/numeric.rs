@@ -10,7 +10,7 @@
 //! the anchor it bounds |G - ∫h| by error_bound · ∫ max(1, |h|).
 
 use crate::build::Builder;
-use crate::lang::{Expr, Math};
+use crate::lang::{Expr, Cmp, Math};
 use egg::Id;
 
 /// Largest half-width of the approximated range.
@@ -193,11 +193,11 @@ pub fn numeric_antiderivative(
     let inner = balanced(&mut b, x, &polys, &starts);
     let hi_tail = linear(&mut b, range, hi_val, hi_slope);
     let hi = b.num(range);
-    let below_hi = b.add(Math::Lt([x, hi]));
+    let below_hi = b.add(Math::Compare(Cmp::Lt, [x, hi]));
     let body = b.add(Math::Where([below_hi, inner, hi_tail]));
     let tail = linear(&mut b, -range, lo_val, lo_slope);
     let lo = b.num(-range);
-    let cond = b.add(Math::Lt([x, lo]));
+    let cond = b.add(Math::Compare(Cmp::Lt, [x, lo]));
     let root = b.add(Math::Where([cond, tail, body]));
     Ok(NumericAntiderivative { expr: b.finish_at(root), range, error_bound, derivative_error, pieces: pieces.len() })
 }
@@ -211,7 +211,7 @@ fn balanced(b: &mut Builder, x: Id, polys: &[Id], starts: &[f64]) -> Id {
     let left = balanced(b, x, &polys[..mid], &starts[..mid]);
     let right = balanced(b, x, &polys[mid..], &starts[mid..]);
     let at = b.num(starts[mid]);
-    let cond = b.add(Math::Lt([x, at]));
+    let cond = b.add(Math::Compare(Cmp::Lt, [x, at]));
     b.add(Math::Where([cond, left, right]))
 }
 

@@ -19,13 +19,13 @@
 mod error;
 mod lex;
 
-pub use error::{ParseError, ParseErrorKind};
+pub use error::{ParseError, ParseErrorKind, Span};
 
 use crate::activations::{lookup, named_activations, NamedActivation};
 use crate::build::Builder;
 use crate::eval::eval;
-use crate::lang::{is_constant, root, Expr, Math, UNARY_FUNCTIONS};
-use egg::{Id, RecExpr, Symbol};
+use crate::lang::{is_constant, root, Cmp, Expr, Func, Math};
+use egg::{Id, Language, RecExpr, Symbol};
 use error::{did_you_mean, fail, fail_help, Fail, PResult, ParseErrorKind as K};
 use lex::{tokenize, Tok, Token};
 use std::ops::Range;
@@ -50,6 +50,27 @@ const BUILDER_NODE_LIMIT: usize = 4 * MAX_NODES;
 /// a constant whole expression (`2+3`) is not — see [`require_variable`].
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     parse_with(src, &Vars::Input).map_err(|f| f.with_source(src))
+}
+
+/// An activation as users name it: an expression in `x`, or the bare name
+/// of a function or named activation (`tanh`, `gelu`, `leaky_relu`), which
+/// means `name(x)` with the defaults of its other parameters, the way torch
+/// names activations. Anything else is [`parse`]d as it is, with its errors.
+///
+/// ```
+/// use foil_compiler::{parse::parse_activation, print::to_spec};
+/// assert_eq!(to_spec(&parse_activation("tanh").unwrap()), "tanh(x)");
+/// assert_eq!(to_spec(&parse_activation(" silu ").unwrap()), "silu(x)");
+/// assert_eq!(to_spec(&parse_activation("x*tanh(x)").unwrap()), "x*tanh(x)");
+/// assert!(parse_activation("tahn").is_err());
+/// ```
+pub fn parse_activation(src: &str) -> Result<Expr, ParseError> {
+    let name = src.trim();
+    let takes_x_alone = name.parse::<Func>().is_ok() || lookup(name).is_some_and(|a| a.arity().contains(&1));
+    if takes_x_alone {
+        return parse(&format!("{name}(x)"));
+    }
+    parse(src)
 }
 
 /// Reject an expression without any variable (`2+3`), for callers that need a
@@ -196,13 +217,6 @@ struct Parser<'a> {
     /// Tree depth of every builder node, by id, kept in step with the builder.
     tree_depth: Vec<usize>,
     vars: &'a Vars,
-}
-
-enum Comparison {
-    Lt,
-    Le,
-    Gt,
-    Ge,
 }
 
 impl<'a> Parser<'a> {
@@ -422,7 +436,8 @@ impl<'a> Parser<'a> {
                 )
             }
             _ => {
-                let help = match did_you_mean(name, function_names(self.vars)) {
+                let names = function_names(self.vars);
+                let help = match did_you_mean(name, names.iter().map(String::as_str)) {
                     Some(f) => format!("did you mean `{f}(...)`?"),
                     None => "the variable is `x` (or `u1`, `u2`, … after a split)".to_string(),
                 };
@@ -440,27 +455,30 @@ impl<'a> Parser<'a> {
             Vars::Input => lookup(name),
             Vars::Params(_) => None,
         };
-        let arity = match name {
-            _ if UNARY_FUNCTIONS.contains(&name) => 1..=1,
-            "min" | "max" => 2..=2,
-            "where" => 3..=3,
-            _ => match act {
-                Some(a) => a.arity(),
-                None => {
-                    let msg = format!("unknown function `{name}`");
-                    return match did_you_mean(name, function_names(self.vars)) {
-                        Some(f) => fail_help(K::UnknownFunction, name_span, msg, format!("did you mean `{f}`?")),
-                        None => fail_help(K::UnknownFunction, name_span, msg, "see SPEC §1 for the functions and named activations"),
-                    };
-                }
-            },
+        // What the name calls: an elementary function, a call of the language
+        // (`min`, `max`, `where`), or a named activation.
+        let func = name.parse::<Func>().ok();
+        let language_call = Math::calls().into_iter().find(|(node, _)| node.to_string() == name);
+        let arity = match (func, &language_call, act) {
+            (Some(_), _, _) => 1..=1,
+            (_, Some((_, n)), _) => *n..=*n,
+            (_, _, Some(a)) => a.arity(),
+            _ => {
+                let msg = format!("unknown function `{name}`");
+                let names = function_names(self.vars);
+                return match did_you_mean(name, names.iter().map(String::as_str)) {
+                    Some(f) => fail_help(K::UnknownFunction, name_span, msg, format!("did you mean `{f}`?")),
+                    None => fail_help(K::UnknownFunction, name_span, msg, "see SPEC §1 for the functions and named activations"),
+                };
+            }
         };
+        let is_where = matches!(language_call, Some((Math::Where(_), _)));
         let open = self.bump();
         self.enter(&open.span)?;
         let mut args = Vec::new();
         if self.peek().tok != Tok::RParen {
             loop {
-                let arg = if name == "where" && args.is_empty() { self.condition()? } else { self.sum()? };
+                let arg = if is_where && args.is_empty() { self.condition()? } else { self.sum()? };
                 args.push(arg);
                 if self.peek().tok != Tok::Comma {
                     break;
@@ -478,30 +496,32 @@ impl<'a> Parser<'a> {
                 (a, b) if a == b => format!("{a} arguments"),
                 (a, b) => format!("{a} to {b} arguments"),
             };
-            let usage = match (name, act) {
-                (_, Some(a)) => a.signature(),
-                ("min" | "max", _) => format!("{name}(a, b)"),
-                ("where", _) => "where(x > 0, a, b)".to_string(),
+            let usage = match (act, &language_call) {
+                (Some(a), _) => a.signature(),
+                (_, Some((Math::Where(_), _))) => format!("{name}(x > 0, a, b)"),
+                (_, Some(_)) => format!("{name}(a, b)"),
                 _ => format!("{name}(x)"),
             };
             return fail(K::WrongArity, span, format!("`{name}` takes {takes}: {usage} (got {})", args.len()));
         }
         let refs: Vec<&Sub> = args.iter().collect();
-        if let Some(f) = unary_constructor(name) {
+        if let Some(f) = func {
             let id = self.b.call(f, args[0].id);
-            return self.finish_node(id, span, &refs, |c| f(c[0]));
+            return self.finish_node(id, span, &refs, |c| Math::Call(f, c[0]));
         }
-        match name {
-            "min" | "max" => {
-                let mk = if name == "min" { Math::Min } else { Math::Max };
-                let id = self.b.add(mk([args[0].id, args[1].id]));
-                self.finish_node(id, span, &refs, |c| mk([c[0], c[1]]))
+        match language_call {
+            Some((node, _)) => {
+                let ids: Vec<Id> = args.iter().map(|a| a.id).collect();
+                let mut node = node;
+                node.children_mut().copy_from_slice(&ids);
+                let id = self.b.add(node.clone());
+                self.finish_node(id, span, &refs, |c| {
+                    let mut n = node.clone();
+                    n.children_mut().copy_from_slice(c);
+                    n
+                })
             }
-            "where" => {
-                let id = self.b.add(Math::Where([args[0].id, args[1].id, args[2].id]));
-                self.finish_node(id, span, &refs, |c| Math::Where([c[0], c[1], c[2]]))
-            }
-            _ => self.expand(act.expect("checked above"), span, &args),
+            None => self.expand(act.expect("checked above"), span, &args),
         }
     }
 
@@ -510,10 +530,10 @@ impl<'a> Parser<'a> {
         let lhs = self.sum()?;
         let op = self.peek().clone();
         let cmp = match op.tok {
-            Tok::Lt => Comparison::Lt,
-            Tok::Le => Comparison::Le,
-            Tok::Gt => Comparison::Gt,
-            Tok::Ge => Comparison::Ge,
+            Tok::Lt => Cmp::Lt,
+            Tok::Le => Cmp::Le,
+            Tok::Gt => Cmp::Gt,
+            Tok::Ge => Cmp::Ge,
             _ => {
                 return fail_help(
                     K::WhereWithoutComparison,
@@ -525,12 +545,7 @@ impl<'a> Parser<'a> {
         };
         self.bump();
         let rhs = self.sum()?;
-        let mk: fn([Id; 2]) -> Math = match cmp {
-            Comparison::Lt => Math::Lt,
-            Comparison::Le => Math::Le,
-            Comparison::Gt => Math::Gt,
-            Comparison::Ge => Math::Ge,
-        };
+        let mk = |c: [Id; 2]| Math::Compare(cmp, c);
         let id = self.b.add(mk([lhs.id, rhs.id]));
         self.finish_node(id, lhs.span.start..rhs.span.end, &[&lhs, &rhs], |c| mk([c[0], c[1]]))
     }
@@ -623,35 +638,19 @@ fn shorten(s: &str) -> String {
 }
 
 fn is_function(name: &str, vars: &Vars) -> bool {
-    function_names(vars).any(|f| f == name)
+    function_names(vars).iter().any(|f| f == name)
 }
 
-/// Every callable name, for lookup and for suggestions.
-fn function_names(vars: &Vars) -> impl Iterator<Item = &'static str> + '_ {
+/// Every callable name, for lookup and for suggestions: the elementary
+/// functions, the calls of the language and, in input, the named activations.
+fn function_names(vars: &Vars) -> Vec<String> {
     let acts = named_activations().iter().map(|a| a.name).filter(move |_| matches!(vars, Vars::Input));
-    UNARY_FUNCTIONS.iter().copied().chain(["min", "max", "where"]).chain(acts)
-}
-
-fn unary_constructor(name: &str) -> Option<fn(Id) -> Math> {
-    Some(match name {
-        "exp" => Math::Exp,
-        "log" => Math::Log,
-        "log1p" => Math::Log1p,
-        "expm1" => Math::Expm1,
-        "sqrt" => Math::Sqrt,
-        "abs" => Math::Abs,
-        "sign" => Math::Sign,
-        "sin" => Math::Sin,
-        "cos" => Math::Cos,
-        "atan" => Math::Atan,
-        "sinh" => Math::Sinh,
-        "cosh" => Math::Cosh,
-        "tanh" => Math::Tanh,
-        "asinh" => Math::Asinh,
-        "erf" => Math::Erf,
-        "erfi" => Math::Erfi,
-        _ => return None,
-    })
+    Func::ALL
+        .iter()
+        .map(|f| f.name().to_string())
+        .chain(Math::calls().iter().map(|(node, _)| node.to_string()))
+        .chain(acts.map(str::to_string))
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,13 +10,14 @@
 
 use crate::build::Builder;
 use crate::eval::eval1;
-use crate::lang::{subtree, Expr, Math};
+use crate::build::subtree;
+use crate::lang::{Cmp, Expr, Func, Math};
 use egg::Id;
 use std::collections::HashMap;
 
 /// Does the expression contain a piecewise construct that depends on `var`?
 pub fn is_piecewise(expr: &Expr) -> bool {
-    expr.as_ref().iter().any(|n| matches!(n, Math::Abs(_) | Math::Sign(_) | Math::Min(_) | Math::Max(_) | Math::Where(_)))
+    expr.as_ref().iter().any(|n| matches!(n, Math::Call(Func::Abs, _) | Math::Call(Func::Sign, _) | Math::Min(_) | Math::Max(_) | Math::Where(_)))
 }
 
 /// The switching functions: branch choices change where one of these changes sign.
@@ -24,12 +25,12 @@ fn switch_functions(expr: &Expr) -> Vec<Expr> {
     let mut out = Vec::new();
     for node in expr.as_ref() {
         let pair = match node {
-            Math::Abs(a) | Math::Sign(a) => {
+            Math::Call(Func::Abs, a) | Math::Call(Func::Sign, a) => {
                 out.push(subtree(expr, *a));
                 continue;
             }
             Math::Min([a, b]) | Math::Max([a, b]) => (*a, *b),
-            Math::Lt([a, b]) | Math::Le([a, b]) | Math::Gt([a, b]) | Math::Ge([a, b]) => (*a, *b),
+            Math::Compare(Cmp::Lt, [a, b]) | Math::Compare(Cmp::Le, [a, b]) | Math::Compare(Cmp::Gt, [a, b]) | Math::Compare(Cmp::Ge, [a, b]) => (*a, *b),
             _ => continue,
         };
         let mut bld = Builder::new();
@@ -81,11 +82,11 @@ fn spec(expr: &Expr, id: Id, var: &str, at: f64, b: &mut Builder, memo: &mut Has
     }
     let value = |i: Id| eval1(&subtree(expr, i), var, at);
     let r = match expr[id].clone() {
-        Math::Abs(a) => {
+        Math::Call(Func::Abs, a) => {
             let s = spec(expr, a, var, at, b, memo);
             if value(a) >= 0.0 { s } else { b.neg(s) }
         }
-        Math::Sign(a) => {
+        Math::Call(Func::Sign, a) => {
             let v = crate::eval::sign(value(a));
             b.num(if v.is_nan() { 0.0 } else { v })
         }

@@ -20,7 +20,7 @@ mod latex;
 
 pub use latex::to_latex;
 
-use crate::lang::{root, unary_name, Expr, Math};
+use crate::lang::{root, Cmp, Expr, Func, Math};
 use egg::Id;
 use std::collections::HashMap;
 
@@ -43,9 +43,28 @@ pub(crate) enum P {
     Var(String),
     Neg(Box<P>),
     Bin(Op, Box<P>, Box<P>),
-    /// A function, `min`/`max`, `where` (first argument a comparison) or a
-    /// named activation.
-    Call(&'static str, Vec<P>),
+    Call(Callee, Vec<P>),
+}
+
+/// What a call in the print tree calls.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Callee {
+    Func(Func),
+    /// `min`, `max` or `where` (first argument a comparison): the node, whose
+    /// children are not read.
+    Language(Math),
+    /// A named activation, folded back.
+    Activation(&'static str),
+}
+
+impl Callee {
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Callee::Func(f) => f.name().to_string(),
+            Callee::Language(node) => node.to_string(),
+            Callee::Activation(name) => name.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,31 +74,25 @@ pub(crate) enum Op {
     Mul,
     Div,
     Pow,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+    Cmp(Cmp),
 }
 
 impl Op {
-    fn symbol(self) -> &'static str {
+    fn symbol(self) -> String {
         match self {
-            Op::Add => " + ",
-            Op::Sub => " - ",
-            Op::Mul => "*",
-            Op::Div => "/",
-            Op::Pow => "^",
-            Op::Lt => " < ",
-            Op::Le => " <= ",
-            Op::Gt => " > ",
-            Op::Ge => " >= ",
+            Op::Add => " + ".into(),
+            Op::Sub => " - ".into(),
+            Op::Mul => "*".into(),
+            Op::Div => "/".into(),
+            Op::Pow => "^".into(),
+            Op::Cmp(c) => format!(" {} ", c.symbol()),
         }
     }
 
     /// Binding strength: comparisons < `+ -` < `* /` < unary minus < `^`.
     pub(crate) fn prec(self) -> u8 {
         match self {
-            Op::Lt | Op::Le | Op::Gt | Op::Ge => 0,
+            Op::Cmp(_) => 0,
             Op::Add | Op::Sub => 1,
             Op::Mul | Op::Div => 2,
             Op::Pow => 4,
@@ -160,10 +173,7 @@ impl Converter<'_> {
             Math::Mul([a, b]) => bin(self, Op::Mul, a, b),
             Math::Div([a, b]) => bin(self, Op::Div, a, b),
             Math::Pow([a, b]) => bin(self, Op::Pow, a, b),
-            Math::Lt([a, b]) => bin(self, Op::Lt, a, b),
-            Math::Le([a, b]) => bin(self, Op::Le, a, b),
-            Math::Gt([a, b]) => bin(self, Op::Gt, a, b),
-            Math::Ge([a, b]) => bin(self, Op::Ge, a, b),
+            Math::Compare(c, [a, b]) => bin(self, Op::Cmp(*c), a, b),
             Math::Neg(a) => match (self.convert(*a), &self.expr[*a]) {
                 // `-(a + -2)`: printing the sum as `a - 2` would read back as
                 // `2 - a` (the parser's normal form of a negated difference),
@@ -174,13 +184,10 @@ impl Converter<'_> {
                 },
                 (p, _) => negate(p),
             },
-            Math::Min([a, b]) => P::Call("min", vec![self.convert(*a), self.convert(*b)]),
-            Math::Max([a, b]) => P::Call("max", vec![self.convert(*a), self.convert(*b)]),
-            Math::Where([c, a, b]) => P::Call("where", vec![self.convert(*c), self.convert(*a), self.convert(*b)]),
-            node => {
-                let name = unary_name(node).unwrap_or("unknown");
-                let arg = egg::Language::children(node).first().map(|c| self.convert(*c)).unwrap_or(P::Num(f64::NAN));
-                P::Call(name, vec![arg])
+            Math::Call(f, a) => P::Call(Callee::Func(*f), vec![self.convert(*a)]),
+            node @ (Math::Min(_) | Math::Max(_) | Math::Where(_)) => {
+                let args = egg::Language::children(node).iter().map(|c| self.convert(*c)).collect();
+                P::Call(Callee::Language(node.clone()), args)
             }
         }
     }
@@ -271,11 +278,11 @@ fn write(p: &P, out: &mut String) {
             // After a comparison a leading minus reads unambiguously (`x < -16`).
             let wrap_r = prec(r) < p || (!right_assoc && prec(r) == p) || (starts_with_minus(r) && p > 0);
             write_wrapped(l, wrap_l, out);
-            out.push_str(op.symbol());
+            out.push_str(&op.symbol());
             write_wrapped(r, wrap_r, out);
         }
-        P::Call(name, args) => {
-            out.push_str(name);
+        P::Call(callee, args) => {
+            out.push_str(&callee.name());
             out.push('(');
             for (i, a) in args.iter().enumerate() {
                 if i > 0 {

@@ -9,7 +9,7 @@
 //! ```
 
 use crate::eval::eval;
-use crate::lang::{literal_value, Constant, Expr, Math};
+use crate::lang::{literal_value, Constant, Expr, Cmp, Func, Math};
 use egg::{rewrite as rw, Analysis, CostFunction, DidMerge, Id, Language, RecExpr, Runner, StopReason};
 use std::time::Duration;
 
@@ -197,16 +197,16 @@ pub fn op_cost(node: &Math) -> f64 {
         Math::Num(c) if !crate::build::is_short(c.into_inner()) => 16.0,
         Math::Num(_) | Math::Var(_) | Math::Pi | Math::Euler => 1.0,
         Math::Add(_) | Math::Sub(_) | Math::Neg(_) | Math::Mul(_) => 1.0,
-        Math::Abs(_) | Math::Sign(_) | Math::Min(_) | Math::Max(_) => 1.0,
-        Math::Lt(_) | Math::Le(_) | Math::Gt(_) | Math::Ge(_) | Math::Where(_) => 1.0,
-        Math::Div(_) | Math::Sqrt(_) => 4.0,
+        Math::Call(Func::Abs, _) | Math::Call(Func::Sign, _) | Math::Min(_) | Math::Max(_) => 1.0,
+        Math::Compare(Cmp::Lt, _) | Math::Compare(Cmp::Le, _) | Math::Compare(Cmp::Gt, _) | Math::Compare(Cmp::Ge, _) | Math::Where(_) => 1.0,
+        Math::Div(_) | Math::Call(Func::Sqrt, _) => 4.0,
         Math::Pow(_) => 6.0,
-        Math::Exp(_) | Math::Log(_) | Math::Log1p(_) | Math::Expm1(_) => 8.0,
-        Math::Sin(_) | Math::Cos(_) => 8.0,
-        Math::Sinh(_) | Math::Cosh(_) | Math::Tanh(_) => 10.0,
-        Math::Atan(_) | Math::Asinh(_) => 12.0,
-        Math::Erf(_) => 16.0,
-        Math::Erfi(_) => 20.0,
+        Math::Call(Func::Exp, _) | Math::Call(Func::Log, _) | Math::Call(Func::Log1p, _) | Math::Call(Func::Expm1, _) => 8.0,
+        Math::Call(Func::Sin, _) | Math::Call(Func::Cos, _) => 8.0,
+        Math::Call(Func::Sinh, _) | Math::Call(Func::Cosh, _) | Math::Call(Func::Tanh, _) => 10.0,
+        Math::Call(Func::Atan, _) | Math::Call(Func::Asinh, _) => 12.0,
+        Math::Call(Func::Erf, _) => 16.0,
+        Math::Call(Func::Erfi, _) => 20.0,
     }
 }
 

@@ -94,17 +94,6 @@ fn kinds_have_stable_names() {
     assert_eq!(err("1/0").kind.as_str(), "non_finite_constant");
 }
 
-#[test]
-fn errors_render_with_miette() {
-    let e = err("tahn(x)");
-    let report = miette::Report::new(e);
-    let mut out = String::new();
-    // The narratable handler needs no "fancy" feature; it shows the same
-    // message, help, label and source snippet.
-    miette::NarratableReportHandler::new().render_report(&mut out, report.as_ref()).unwrap();
-    assert!(out.contains("unknown function `tahn`") && out.contains("did you mean `tanh`?") && out.contains("tahn(x)"), "{out}");
-}
-
 /// Hostile input: must fail (or succeed) within a second, never overflow.
 #[track_caller]
 fn quick(src: &str) -> Result<(), ParseError> {

@@ -9,7 +9,7 @@ use egg::Id;
 use foil_compiler::build::Builder;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions};
 use foil_compiler::hdfgd::{derive_split_adversarial, Granularity, TermConstant};
-use foil_compiler::lang::{Expr, Math};
+use foil_compiler::lang::{Cmp, Expr, Func, Math};
 use foil_compiler::print::to_spec;
 use foil_compiler::simplify::{simplify, Limits};
 use proptest::prelude::*;
@@ -94,34 +94,34 @@ fn build_into(b: &mut Builder, t: &T) -> Id {
         }
         T::Exp(a) => {
             let a = build_into(b, a);
-            b.call(Math::Exp, a)
+            b.call(Func::Exp, a)
         }
         T::Log1p(a) => {
             let a = build_into(b, a);
-            b.call(Math::Log1p, a)
+            b.call(Func::Log1p, a)
         }
         T::SqrtSq(a, c) => {
             let a = build_into(b, a);
             let sq = b.powi(a, 2);
             let c = b.num(*c);
             let s = b.add_(sq, c);
-            b.call(Math::Sqrt, s)
+            b.call(Func::Sqrt, s)
         }
         T::Tanh(a) => {
             let a = build_into(b, a);
-            b.call(Math::Tanh, a)
+            b.call(Func::Tanh, a)
         }
         T::Sinh(a) => {
             let a = build_into(b, a);
-            b.call(Math::Sinh, a)
+            b.call(Func::Sinh, a)
         }
         T::Atan(a) => {
             let a = build_into(b, a);
-            b.call(Math::Atan, a)
+            b.call(Func::Atan, a)
         }
         T::Erf(a) => {
             let a = build_into(b, a);
-            b.call(Math::Erf, a)
+            b.call(Func::Erf, a)
         }
     }
 }
@@ -153,30 +153,30 @@ fn ev_with(e: &Expr, x: f64, perturb: &dyn Fn(usize) -> f64) -> f64 {
                 }
             }
             Math::Neg(p) => -a(p),
-            Math::Exp(p) => a(p).exp(),
-            Math::Log(p) => a(p).ln(),
-            Math::Log1p(p) => a(p).ln_1p(),
-            Math::Expm1(p) => a(p).exp_m1(),
-            Math::Sqrt(p) => a(p).sqrt(),
-            Math::Abs(p) => a(p).abs(),
-            Math::Sin(p) => a(p).sin(),
-            Math::Cos(p) => a(p).cos(),
-            Math::Atan(p) => a(p).atan(),
-            Math::Sinh(p) => a(p).sinh(),
-            Math::Cosh(p) => a(p).cosh(),
-            Math::Tanh(p) => a(p).tanh(),
-            Math::Asinh(p) => a(p).asinh(),
-            Math::Erf(p) => libm::erf(a(p)),
-            Math::Erfi(p) => erfi(a(p)),
+            Math::Call(Func::Exp, p) => a(p).exp(),
+            Math::Call(Func::Log, p) => a(p).ln(),
+            Math::Call(Func::Log1p, p) => a(p).ln_1p(),
+            Math::Call(Func::Expm1, p) => a(p).exp_m1(),
+            Math::Call(Func::Sqrt, p) => a(p).sqrt(),
+            Math::Call(Func::Abs, p) => a(p).abs(),
+            Math::Call(Func::Sin, p) => a(p).sin(),
+            Math::Call(Func::Cos, p) => a(p).cos(),
+            Math::Call(Func::Atan, p) => a(p).atan(),
+            Math::Call(Func::Sinh, p) => a(p).sinh(),
+            Math::Call(Func::Cosh, p) => a(p).cosh(),
+            Math::Call(Func::Tanh, p) => a(p).tanh(),
+            Math::Call(Func::Asinh, p) => a(p).asinh(),
+            Math::Call(Func::Erf, p) => libm::erf(a(p)),
+            Math::Call(Func::Erfi, p) => erfi(a(p)),
             Math::Pi => std::f64::consts::PI,
             Math::Euler => std::f64::consts::E,
             Math::Num(c) => c.into_inner(),
             Math::Var(_) => x,
             // Numeric (no closed form) results are piecewise polynomials.
-            Math::Lt([p, q]) => f64::from(a(p) < a(q)),
-            Math::Le([p, q]) => f64::from(a(p) <= a(q)),
-            Math::Gt([p, q]) => f64::from(a(p) > a(q)),
-            Math::Ge([p, q]) => f64::from(a(p) >= a(q)),
+            Math::Compare(Cmp::Lt, [p, q]) => f64::from(a(p) < a(q)),
+            Math::Compare(Cmp::Le, [p, q]) => f64::from(a(p) <= a(q)),
+            Math::Compare(Cmp::Gt, [p, q]) => f64::from(a(p) > a(q)),
+            Math::Compare(Cmp::Ge, [p, q]) => f64::from(a(p) >= a(q)),
             Math::Where([c, p, q]) => if a(c) != 0.0 { a(p) } else { a(q) },
             Math::Min([p, q]) => a(p).min(a(q)),
             Math::Max([p, q]) => a(p).max(a(q)),

@@ -20,7 +20,4 @@ pub enum RuntimeError {
     /// A packed layout that does not fit the kernel or the kernels' indexing.
     #[error("packed layout {0}")]
     Layout(String),
-    /// foil IR that could not be compiled into a run-time kernel.
-    #[error("run-time kernel: {0}")]
-    Program(#[from] crate::program::CompileError),
 }

@@ -34,6 +34,7 @@ pub trait Float: Copy + PartialOrd + Add<Output = Self> + Sub<Output = Self> + M
 }
 
 mod fast;
+mod special;
 
 macro_rules! impl_float {
     ($t:ty, $erf:path, $erfi:expr, exp: $exp:path, exp_m1: $exp_m1:path, sinh: $sinh:path, cosh: $cosh:path, tanh: $tanh:path) => {
@@ -72,12 +73,12 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f64, libm::erf, foil_compiler::eval::erfi,
+impl_float!(f64, libm::erf, special::erfi,
     exp: f64::exp, exp_m1: f64::exp_m1, sinh: f64::sinh, cosh: f64::cosh, tanh: f64::tanh);
 // erfi has no f32 implementation of its own: the f64 one, rounded once, is
 // exact to f32 precision. The exponential family is foil's own (`fast`): no
 // library calls, so loops over generated activations vectorise.
-impl_float!(f32, libm::erff, |v: f32| foil_compiler::eval::erfi(v as f64) as f32,
+impl_float!(f32, libm::erff, |v: f32| special::erfi(v as f64) as f32,
     exp: fast::exp, exp_m1: fast::exp_m1, sinh: fast::sinh, cosh: fast::cosh, tanh: fast::tanh);
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! the default device, read the result back. Plus the adapter probe, which
 //! reports a missing adapter as an error instead of panicking.
 
-use crate::kernels::jit::{JitKernel, PackedLayout};
 use crate::kernels::{Client, GpuActivation, GpuSplitActivation, Handle, Launch};
 use crate::RuntimeError;
 use cubecl::prelude::*;
@@ -40,22 +39,22 @@ fn quiet<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Option<T> {
     r.ok()
 }
 
-fn upload(client: &Client, v: &[f32]) -> Handle {
+pub fn upload(client: &Client, v: &[f32]) -> Handle {
     client.create_from_slice(f32::as_bytes(v))
 }
 
-fn empty(client: &Client, len: usize) -> Handle {
+pub fn empty(client: &Client, len: usize) -> Handle {
     client.empty(len * core::mem::size_of::<f32>())
 }
 
-fn read(client: &Client, h: Handle, len: usize) -> Result<Vec<f32>, RuntimeError> {
+pub fn read(client: &Client, h: Handle, len: usize) -> Result<Vec<f32>, RuntimeError> {
     let bytes = client.read_one(h).map_err(|e| RuntimeError::Server(format!("{e:?}")))?;
     let mut v = f32::from_bytes(&bytes).to_vec();
     v.truncate(len);
     Ok(v)
 }
 
-fn same_len(what: &'static str, want: usize, got: usize) -> Result<(), RuntimeError> {
+pub fn same_len(what: &'static str, want: usize, got: usize) -> Result<(), RuntimeError> {
     if want != got {
         return Err(RuntimeError::Length { what, expected: want, got });
     }
@@ -135,45 +134,4 @@ pub fn split_backward_on<A: GpuSplitActivation>(client: &Client, inputs: &[&[f32
     let outs: Vec<Handle> = (0..A::TERMS).map(|_| empty(client, launch.len)).collect();
     A::launch_backward(client, &hs, &gh, &outs, launch)?;
     outs.into_iter().map(|h| read(client, h, launch.len)).collect()
-}
-
-/// A run-time kernel's forward on the default device: `x` in the packed
-/// layout, the result `[outer, c, inner]` (see [`crate::kernels::jit`]).
-pub fn jit_forward_host(kernel: &JitKernel, x: &[f32], layout: PackedLayout) -> Result<Vec<f32>, RuntimeError> {
-    let client = default_client()?;
-    jit_forward_on(&client, kernel, x, layout)
-}
-
-/// A run-time kernel's fused backward on the default device: grad_x, in the
-/// layout of `x`.
-pub fn jit_backward_host(kernel: &JitKernel, x: &[f32], grad_out: &[f32], layout: PackedLayout) -> Result<Vec<f32>, RuntimeError> {
-    let client = default_client()?;
-    jit_backward_on(&client, kernel, x, grad_out, layout)
-}
-
-pub fn jit_forward_on(client: &Client, kernel: &JitKernel, x: &[f32], layout: PackedLayout) -> Result<Vec<f32>, RuntimeError> {
-    same_len("x", layout.input_len(), x.len())?;
-    if layout.output_len() == 0 {
-        return Ok(Vec::new());
-    }
-    let (xh, yh) = (upload(client, x), empty(client, layout.output_len()));
-    kernel.launch_forward(client, &xh, &yh, layout)?;
-    read(client, yh, layout.output_len())
-}
-
-pub fn jit_backward_on(
-    client: &Client,
-    kernel: &JitKernel,
-    x: &[f32],
-    grad_out: &[f32],
-    layout: PackedLayout,
-) -> Result<Vec<f32>, RuntimeError> {
-    same_len("x", layout.input_len(), x.len())?;
-    same_len("grad_out", layout.output_len(), grad_out.len())?;
-    if layout.output_len() == 0 {
-        return Ok(Vec::new());
-    }
-    let (xh, gh, oh) = (upload(client, x), upload(client, grad_out), empty(client, x.len()));
-    kernel.launch_backward(client, &xh, &gh, &oh, layout)?;
-    read(client, oh, x.len())
 }

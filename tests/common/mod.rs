@@ -8,7 +8,7 @@
 /// The GPU tests' helpers (these do use `foil_compiler::eval`, as their reference).
 pub mod gpu;
 
-use foil_compiler::lang::{Expr, Math};
+use foil_compiler::lang::{Cmp, Expr, Func, Math};
 
 /// Evaluate `e` in f64 with `env` giving each variable's value. Written
 /// independently of `foil_compiler::eval`, from the SPEC §1 meanings.
@@ -31,13 +31,13 @@ pub fn ev(e: &Expr, env: &dyn Fn(&str) -> f64) -> f64 {
                 }
             }
             Math::Neg(p) => -a(p),
-            Math::Exp(p) => a(p).exp(),
-            Math::Log(p) => a(p).ln(),
-            Math::Log1p(p) => a(p).ln_1p(),
-            Math::Expm1(p) => a(p).exp_m1(),
-            Math::Sqrt(p) => a(p).sqrt(),
-            Math::Abs(p) => a(p).abs(),
-            Math::Sign(p) => {
+            Math::Call(Func::Exp, p) => a(p).exp(),
+            Math::Call(Func::Log, p) => a(p).ln(),
+            Math::Call(Func::Log1p, p) => a(p).ln_1p(),
+            Math::Call(Func::Expm1, p) => a(p).exp_m1(),
+            Math::Call(Func::Sqrt, p) => a(p).sqrt(),
+            Math::Call(Func::Abs, p) => a(p).abs(),
+            Math::Call(Func::Sign, p) => {
                 let t = a(p);
                 if t > 0.0 {
                     1.0
@@ -49,15 +49,15 @@ pub fn ev(e: &Expr, env: &dyn Fn(&str) -> f64) -> f64 {
                     f64::NAN
                 }
             }
-            Math::Sin(p) => a(p).sin(),
-            Math::Cos(p) => a(p).cos(),
-            Math::Atan(p) => a(p).atan(),
-            Math::Sinh(p) => a(p).sinh(),
-            Math::Cosh(p) => a(p).cosh(),
-            Math::Tanh(p) => a(p).tanh(),
-            Math::Asinh(p) => a(p).asinh(),
-            Math::Erf(p) => libm::erf(a(p)),
-            Math::Erfi(p) => erfi(a(p)),
+            Math::Call(Func::Sin, p) => a(p).sin(),
+            Math::Call(Func::Cos, p) => a(p).cos(),
+            Math::Call(Func::Atan, p) => a(p).atan(),
+            Math::Call(Func::Sinh, p) => a(p).sinh(),
+            Math::Call(Func::Cosh, p) => a(p).cosh(),
+            Math::Call(Func::Tanh, p) => a(p).tanh(),
+            Math::Call(Func::Asinh, p) => a(p).asinh(),
+            Math::Call(Func::Erf, p) => libm::erf(a(p)),
+            Math::Call(Func::Erfi, p) => erfi(a(p)),
             Math::Min([p, q]) => a(p).min(a(q)),
             Math::Max([p, q]) => a(p).max(a(q)),
             Math::Where([c, t, f]) => {
@@ -67,10 +67,10 @@ pub fn ev(e: &Expr, env: &dyn Fn(&str) -> f64) -> f64 {
                     a(f)
                 }
             }
-            Math::Lt([p, q]) => (a(p) < a(q)) as i32 as f64,
-            Math::Le([p, q]) => (a(p) <= a(q)) as i32 as f64,
-            Math::Gt([p, q]) => (a(p) > a(q)) as i32 as f64,
-            Math::Ge([p, q]) => (a(p) >= a(q)) as i32 as f64,
+            Math::Compare(Cmp::Lt, [p, q]) => (a(p) < a(q)) as i32 as f64,
+            Math::Compare(Cmp::Le, [p, q]) => (a(p) <= a(q)) as i32 as f64,
+            Math::Compare(Cmp::Gt, [p, q]) => (a(p) > a(q)) as i32 as f64,
+            Math::Compare(Cmp::Ge, [p, q]) => (a(p) >= a(q)) as i32 as f64,
             Math::Pi => std::f64::consts::PI,
             Math::Euler => std::f64::consts::E,
             Math::Num(c) => c.into_inner(),
@@ -191,32 +191,11 @@ pub fn reference(name: &str) -> (fn(f64) -> f64, &'static [f64]) {
     (f, breaks)
 }
 
-/// A suite row, read from the TSV here (not through `foil::suite`).
-#[derive(Clone, Debug)]
-pub struct Row {
-    pub name: String,
-    pub expression: String,
-    pub has_zeros: bool,
-    pub expectation: String,
-}
-
-pub const SUITE_TSV: &str = include_str!("../../suite/activations.tsv");
+/// A suite row, read by the one reader of the table (`foil_compiler::suite`).
+pub use foil_compiler::suite::SuiteRow as Row;
 
 pub fn rows() -> Vec<Row> {
-    SUITE_TSV
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            assert_eq!(c.len(), 4, "suite row without 4 tab-separated columns: {l:?}");
-            Row {
-                name: c[0].trim().into(),
-                expression: c[1].trim().into(),
-                has_zeros: c[2].trim().starts_with("yes"),
-                expectation: c[3].trim().into(),
-            }
-        })
-        .collect()
+    foil_compiler::suite::embedded_suite()
 }
 
 pub fn row(name: &str) -> Row {

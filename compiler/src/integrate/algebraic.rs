@@ -4,9 +4,9 @@
 //! is what "rationalising 1/f'" means. With no square root at all this is the
 //! plain rational-function case.
 
-use super::{constant_value, emit, poly::{cancel_common, Poly}, rational, Outcome};
+use super::{constant_value, readable, poly::{cancel_common, Poly}, rational, Outcome};
 use crate::build::Builder;
-use crate::lang::{Expr, Math};
+use crate::lang::{Expr, Func, Math};
 use egg::{Id, Symbol};
 
 /// A rational function `n/d`.
@@ -137,7 +137,7 @@ impl Ctx<'_> {
                 let (a, c) = (self.convert(p)?, self.convert(r)?);
                 a.mul(&c.recip(&self.q)?, &self.q)?
             }
-            Math::Sqrt(p) => self.sqrt_pow(p, 1)?,
+            Math::Call(Func::Sqrt, p) => self.sqrt_pow(p, 1)?,
             Math::Pow([p, r]) => {
                 let n = constant_value(self.expr, r)?;
                 let twice = 2.0 * n;
@@ -205,8 +205,8 @@ pub fn integrate(expr: &Expr, root: Id, var: Symbol, b: &mut Builder) -> Outcome
 /// ∫ r2·sqrt(q): the polynomial part by undetermined coefficients, the odd
 /// part (q = a x² + c) by w = sqrt(q).
 fn radical_part(r2: &Rat, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
-    let qx = emit::poly_desc(b, &q.0, x);
-    let s = b.call(Math::Sqrt, qx);
+    let qx = readable::poly_desc(b, &q.0, x);
+    let s = b.call(Func::Sqrt, qx);
     if let Some(p) = r2.as_poly() {
         return polynomial_times_root(&p.scale(1.0 / r2.d.coef(0)), q, b, x, s);
     }
@@ -254,12 +254,12 @@ fn polynomial_times_root(p: &Poly, q: &Poly, b: &mut Builder, x: Id, s: Id) -> O
     let mut parts = Vec::new();
     let qpoly = Poly(qcoef.to_vec()).trimmed();
     if !qpoly.is_zero() {
-        let qe = emit::poly(b, &qpoly.0, x);
+        let qe = readable::poly(b, &qpoly.0, x);
         parts.push(b.mul(qe, s));
     }
     if lambda.abs() > 1e-12 * p.max_abs() {
         let inv = inverse_root(q, b, x, s)?;
-        parts.push(emit::scaled(b, lambda, inv));
+        parts.push(readable::scaled(b, lambda, inv));
     }
     Some(b.sum(parts))
 }
@@ -274,17 +274,17 @@ fn inverse_root(q: &Poly, b: &mut Builder, x: Id, s: Id) -> Option<Id> {
     let ra = c2.sqrt();
     if disc > 0.0 {
         let rd = disc.sqrt();
-        let arg = emit::poly_desc(b, &[c1 / rd, 2.0 * c2 / rd], x);
-        let f = b.call(Math::Asinh, arg);
-        Some(emit::scaled(b, 1.0 / ra, f))
+        let arg = readable::poly_desc(b, &[c1 / rd, 2.0 * c2 / rd], x);
+        let f = b.call(Func::Asinh, arg);
+        Some(readable::scaled(b, 1.0 / ra, f))
     } else if disc < 0.0 {
         // log|2ax + b + 2√a·s| / √a.
-        let lin = emit::poly_desc(b, &[c1, 2.0 * c2], x);
-        let rs = emit::scaled(b, 2.0 * ra, s);
+        let lin = readable::poly_desc(b, &[c1, 2.0 * c2], x);
+        let rs = readable::scaled(b, 2.0 * ra, s);
         let sum = b.add_(lin, rs);
-        let abs = b.call(Math::Abs, sum);
-        let f = b.call(Math::Log, abs);
-        Some(emit::scaled(b, 1.0 / ra, f))
+        let abs = b.call(Func::Abs, sum);
+        let f = b.call(Func::Log, abs);
+        Some(readable::scaled(b, 1.0 / ra, f))
     } else {
         None
     }

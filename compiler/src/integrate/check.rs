@@ -3,7 +3,8 @@
 //! integrand at 16 points of [-4, 4].
 
 use crate::eval::eval;
-use crate::lang::{subtree, Expr};
+use crate::build::subtree;
+use crate::lang::Expr;
 use egg::{Id, Symbol};
 
 const POINTS: usize = 16;

@@ -9,9 +9,9 @@
 //! Terms integrate by parts (or, Gaussian ones, to erf/erfi), and the result
 //! is turned back into real sinh/cosh/sin/cos form.
 
-use super::{constant_value, emit, rational, poly::Poly, Outcome};
+use super::{constant_value, readable, rational, poly::Poly, Outcome};
 use crate::build::Builder;
-use crate::lang::{Expr, Math};
+use crate::lang::{Expr, Func, Math};
 use egg::{Id, Symbol};
 use num_complex::Complex64 as C;
 
@@ -164,24 +164,24 @@ fn convert(expr: &Expr, id: Id, var: Symbol) -> Option<Frac> {
                 }
             }
         }
-        Math::Exp(p) => sub(*p)?.exp()?,
-        Math::Expm1(p) => sub(*p)?.exp()?.add(&Frac::of(Sum::constant(-one)))?,
-        Math::Sinh(p) | Math::Cosh(p) | Math::Tanh(p) => {
+        Math::Call(Func::Exp, p) => sub(*p)?.exp()?,
+        Math::Call(Func::Expm1, p) => sub(*p)?.exp()?.add(&Frac::of(Sum::constant(-one)))?,
+        Math::Call(Func::Sinh, p) | Math::Call(Func::Cosh, p) | Math::Call(Func::Tanh, p) => {
             let arg = sub(*p)?;
             let (e, ei) = (arg.exp()?, arg.neg().exp()?);
             let (plus, minus) = (e.add(&ei)?, e.add(&ei.neg())?);
             let half = Frac::of(Sum::constant(C::new(0.5, 0.0)));
             match &expr[id] {
-                Math::Sinh(_) => minus.mul(&half)?,
-                Math::Cosh(_) => plus.mul(&half)?,
+                Math::Call(Func::Sinh, _) => minus.mul(&half)?,
+                Math::Call(Func::Cosh, _) => plus.mul(&half)?,
                 _ => minus.mul(&plus.recip()?)?,
             }
         }
-        Math::Sin(p) | Math::Cos(p) => {
+        Math::Call(Func::Sin, p) | Math::Call(Func::Cos, p) => {
             let arg = sub(*p)?.mul(&Frac::of(Sum::constant(i)))?;
             let (e, ei) = (arg.exp()?, arg.neg().exp()?);
             match &expr[id] {
-                Math::Cos(_) => e.add(&ei)?.mul(&Frac::of(Sum::constant(C::new(0.5, 0.0))))?,
+                Math::Call(Func::Cos, _) => e.add(&ei)?.mul(&Frac::of(Sum::constant(C::new(0.5, 0.0))))?,
                 _ => e.add(&ei.neg())?.mul(&Frac::of(Sum::constant(-i * 0.5)))?,
             }
         }
@@ -289,9 +289,9 @@ impl Antiderivative {
         reals.sort_by_key(|t| (t.g != 0.0 || t.alpha != 0.0 || t.osc != Osc::None, t.k));
         let mut parts: Vec<Id> = reals.iter().map(|t| emit_term(b, x, t)).collect();
         if self.log_abs_x.norm() > 0.0 {
-            let ax = b.call(Math::Abs, x);
-            let l = b.call(Math::Log, ax);
-            parts.push(emit::scaled(b, self.log_abs_x.re, l));
+            let ax = b.call(Func::Abs, x);
+            let l = b.call(Func::Log, ax);
+            parts.push(readable::scaled(b, self.log_abs_x.re, l));
         }
         for &(coef, g, a) in &self.gaussians {
             parts.push(emit_gaussian(b, x, coef.re, g, a));
@@ -344,7 +344,7 @@ fn real_terms(s: &Sum) -> Option<Vec<RealTerm>> {
 fn simple_phase(phi: f64) -> (f64, i32) {
     let candidates: Vec<(f64, i32)> = (-4..=4).map(|m| (phi - m as f64 * std::f64::consts::FRAC_PI_2, m)).collect();
     let zero = candidates.iter().find(|(r, _)| r.abs() < 1e-11);
-    let simple = candidates.iter().find(|(r, _)| r.abs() <= std::f64::consts::PI && emit::as_fraction(*r, 12).is_some());
+    let simple = candidates.iter().find(|(r, _)| r.abs() <= std::f64::consts::PI && readable::as_fraction(*r, 12).is_some());
     let smallest = candidates.iter().min_by(|a, b| a.0.abs().total_cmp(&b.0.abs()));
     let (r, m) = *zero.or(simple).or(smallest).expect("nine candidates");
     (if zero.is_some() { 0.0 } else { r }, m)
@@ -379,26 +379,26 @@ fn emit_term(b: &mut Builder, x: Id, t: &RealTerm) -> Id {
     if t.k > 0 {
         factors.push(b.powi(x, t.k));
     }
-    let linear = |b: &mut Builder, s: f64| emit::scaled(b, s, x);
+    let linear = |b: &mut Builder, s: f64| readable::scaled(b, s, x);
     match t.osc {
         Osc::Cosh | Osc::Sinh => {
             let arg = linear(b, t.alpha);
-            factors.push(b.call(if t.osc == Osc::Cosh { Math::Cosh } else { Math::Sinh }, arg));
+            factors.push(b.call(if t.osc == Osc::Cosh { Func::Cosh } else { Func::Sinh }, arg));
         }
         _ => {
             if t.g != 0.0 || t.alpha != 0.0 {
-                let arg = emit::poly_desc(b, &[0.0, t.alpha, t.g], x);
-                factors.push(b.call(Math::Exp, arg));
+                let arg = readable::poly_desc(b, &[0.0, t.alpha, t.g], x);
+                factors.push(b.call(Func::Exp, arg));
             }
             if let Osc::Trig { beta, rho, sin } = t.osc {
                 let bx = linear(b, beta);
                 let arg = if rho == 0.0 {
                     bx
                 } else {
-                    let r = emit::constant(b, rho);
+                    let r = readable::constant(b, rho);
                     b.add_(bx, r)
                 };
-                factors.push(b.call(if sin { Math::Sin } else { Math::Cos }, arg));
+                factors.push(b.call(if sin { Func::Sin } else { Func::Cos }, arg));
             }
         }
     }
@@ -407,7 +407,7 @@ fn emit_term(b: &mut Builder, x: Id, t: &RealTerm) -> Id {
         let xk = b.powi(x, -t.k);
         prod = b.div(prod, xk);
     }
-    emit::scaled(b, t.coef, prod)
+    readable::scaled(b, t.coef, prod)
 }
 
 /// coef·∫exp(g x² + a x) dx by completing the square.
@@ -415,9 +415,9 @@ fn emit_gaussian(b: &mut Builder, x: Id, coef: f64, g: f64, a: f64) -> Id {
     let h = g.abs();
     let shift = a / (2.0 * g);
     let factor = coef * (-a * a / (4.0 * g)).exp() * std::f64::consts::PI.sqrt() / (2.0 * h.sqrt());
-    let arg = emit::poly_desc(b, &[h.sqrt() * shift, h.sqrt()], x);
-    let f = b.call(if g > 0.0 { Math::Erfi } else { Math::Erf }, arg);
-    emit::scaled(b, factor, f)
+    let arg = readable::poly_desc(b, &[h.sqrt() * shift, h.sqrt()], x);
+    let f = b.call(if g > 0.0 { Func::Erfi } else { Func::Erf }, arg);
+    readable::scaled(b, factor, f)
 }
 
 /// ∫R(e^{a₀x})dx = ∫R(u)/(a₀u) du when every term is `c·exp(n·a₀·x)`.
@@ -449,7 +449,7 @@ fn substitute_exponential(f: &Frac, b: &mut Builder, x: Id) -> Outcome {
     // N(u)·u^low / (D(u)·u^low) / (a₀u): the u^low factors cancel.
     let num = laurent(&f.n, &ns).scale(1.0 / a0);
     let den = laurent(&f.d, &ds).mul(&Poly(vec![0.0, 1.0]));
-    let arg = emit::scaled(b, a0, x);
-    let u = b.call(Math::Exp, arg);
+    let arg = readable::scaled(b, a0, x);
+    let u = b.call(Func::Exp, arg);
     rational::integrate(&num, &den, b, u, true).map_or(Outcome::NotMine, Outcome::Found)
 }

@@ -13,14 +13,14 @@
 
 mod algebraic;
 mod check;
-mod emit;
+mod readable;
 mod exppoly;
 mod poly;
 mod rational;
 mod search;
 
 use crate::build::Builder;
-use crate::lang::{Expr, Math};
+use crate::lang::{Expr, Func, Math};
 use egg::{Id, Symbol};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,18 +57,15 @@ pub fn antiderivative(integrand: &Expr, var: Symbol) -> Result<Expr, Integration
     let text = integrand.to_string();
     for node in integrand.as_ref() {
         let construct = match node {
-            Math::Where(_) => "where",
-            Math::Abs(_) => "abs",
-            Math::Sign(_) => "sign",
-            Math::Min(_) => "min",
-            Math::Max(_) => "max",
-            Math::Lt(_) | Math::Le(_) | Math::Gt(_) | Math::Ge(_) => "comparison",
+            Math::Where(_) | Math::Min(_) | Math::Max(_) => node.to_string(),
+            Math::Call(f @ (Func::Abs | Func::Sign), _) => f.name().to_string(),
+            Math::Compare(..) => "comparison".to_string(),
             Math::Var(s) if *s != var => {
                 return Err(IntegrationError::OtherVariable { variable: s.to_string(), integrand: text })
             }
             _ => continue,
         };
-        return Err(IntegrationError::Piecewise { construct: construct.into(), integrand: text });
+        return Err(IntegrationError::Piecewise { construct, integrand: text });
     }
     let root = crate::lang::root(integrand);
     let mut rejected: Option<Expr> = None;
@@ -111,6 +108,6 @@ pub(crate) fn constant_value(expr: &Expr, id: Id) -> Option<f64> {
     if let Some(v) = crate::lang::literal_value(&expr[id]) {
         return Some(v);
     }
-    let v = crate::eval::eval(&crate::lang::subtree(expr, id), &|_| f64::NAN);
+    let v = crate::eval::eval(&crate::build::subtree(expr, id), &|_| f64::NAN);
     v.is_finite().then_some(v)
 }

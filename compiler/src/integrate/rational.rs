@@ -2,10 +2,10 @@
 //! fractions over the numeric roots of D (complex roots in conjugate pairs,
 //! giving log and atan terms so the result stays real).
 
-use super::emit;
+use super::readable;
 use super::poly::{distinct_roots, taylor_at, Poly};
 use crate::build::Builder;
-use crate::lang::Math;
+use crate::lang::Func;
 use egg::Id;
 use num_complex::Complex64 as C;
 
@@ -28,7 +28,7 @@ pub fn integrate(num: &Poly, den: &Poly, b: &mut Builder, u: Id, u_positive: boo
         antideriv[i + 1] = c / (i + 1) as f64;
     }
     if quot.0.iter().any(|c| *c != 0.0) {
-        terms.push(emit::poly(b, &antideriv, u));
+        terms.push(readable::poly(b, &antideriv, u));
     }
     if !rem.is_zero() {
         terms.extend(proper_fraction(&rem, den, b, u, u_positive)?);
@@ -91,30 +91,30 @@ fn mul_linear(p: &[C], root: C) -> Vec<C> {
 
 /// ∫ a/(u - r)^power.
 fn real_root_term(b: &mut Builder, u: Id, r: f64, power: usize, a: f64, u_positive: bool) -> Id {
-    let lin = emit::poly_desc(b, &[-r, 1.0], u);
+    let lin = readable::poly_desc(b, &[-r, 1.0], u);
     if power == 1 {
-        let arg = if u_positive && r <= 0.0 { lin } else { b.call(Math::Abs, lin) };
-        let log = b.call(Math::Log, arg);
-        emit::scaled(b, a, log)
+        let arg = if u_positive && r <= 0.0 { lin } else { b.call(Func::Abs, lin) };
+        let log = b.call(Func::Log, arg);
+        readable::scaled(b, a, log)
     } else {
         let p = b.powi(lin, power as i32 - 1);
         let one = b.num(1.0);
         let inv = b.div(one, p);
-        emit::scaled(b, -a / (power as f64 - 1.0), inv)
+        readable::scaled(b, -a / (power as f64 - 1.0), inv)
     }
 }
 
 /// ∫ a/(u - r)^power + conj, r = α + iβ with β > 0.
 fn complex_pair_term(b: &mut Builder, u: Id, r: C, power: usize, a: C) -> Id {
     let (alpha, beta) = (r.re, r.im);
-    let quad = emit::poly_desc(b, &[alpha * alpha + beta * beta, -2.0 * alpha, 1.0], u);
+    let quad = readable::poly_desc(b, &[alpha * alpha + beta * beta, -2.0 * alpha, 1.0], u);
     if power == 1 {
         // 2·Re(a·log(u - r)) = Re(a)·log(quad) - 2·Im(a)·atan((u - α)/β) + const.
-        let log = b.call(Math::Log, quad);
-        let log_term = emit::scaled(b, a.re, log);
-        let arg = emit::poly_desc(b, &[-alpha / beta, 1.0 / beta], u);
-        let atan = b.call(Math::Atan, arg);
-        let atan_term = emit::scaled(b, -2.0 * a.im, atan);
+        let log = b.call(Func::Log, quad);
+        let log_term = readable::scaled(b, a.re, log);
+        let arg = readable::poly_desc(b, &[-alpha / beta, 1.0 / beta], u);
+        let atan = b.call(Func::Atan, arg);
+        let atan_term = readable::scaled(b, -2.0 * a.im, atan);
         let parts: Vec<Id> = [(a.re, log_term), (a.im, atan_term)]
             .into_iter()
             .filter(|(c, _)| c.abs() > DROP_TOL * a.norm())
@@ -129,7 +129,7 @@ fn complex_pair_term(b: &mut Builder, u: Id, r: C, power: usize, a: C) -> Id {
             num = mul_linear(&num, r.conj());
         }
         let coeffs: Vec<f64> = num.iter().map(|c| (-a * c * 2.0 / k as f64).re).collect();
-        let top = emit::poly_desc(b, &Poly(coeffs).trimmed().0, u);
+        let top = readable::poly_desc(b, &Poly(coeffs).trimmed().0, u);
         let bottom = b.powi(quad, k as i32);
         b.div(top, bottom)
     }

@@ -1,7 +1,7 @@
 //! Parse errors: a stable kind for machines (JSON), a message and help for
-//! people, and a byte span into the input that miette renders.
+//! people, and a byte span into the input (which the CLI renders with
+//! miette, and the macros map onto the user's tokens).
 
-use miette::{Diagnostic, SourceSpan};
 use std::ops::Range;
 
 /// What went wrong, with a stable snake_case name ([`ParseErrorKind::as_str`])
@@ -84,17 +84,46 @@ impl std::fmt::Display for ParseErrorKind {
 /// assert_eq!((err.span.offset(), err.span.len()), (0, 4));
 /// assert_eq!(err.help.as_deref(), Some("did you mean `tanh`?"));
 /// ```
-#[derive(Clone, thiserror::Error, Diagnostic)]
+#[derive(Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct ParseError {
     pub kind: ParseErrorKind,
     pub message: String,
-    #[help]
+    /// A suggestion (`did you mean `tanh`?`, a signature).
     pub help: Option<String>,
-    #[label("{}", kind.as_str())]
-    pub span: SourceSpan,
-    #[source_code]
+    /// Where in `src`.
+    pub span: Span,
+    /// The whole input.
     pub src: String,
+}
+
+/// A byte range of the input, on char boundaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    offset: usize,
+    len: usize,
+}
+
+impl Span {
+    pub fn new(offset: usize, len: usize) -> Self {
+        Span { offset, len }
+    }
+
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn range(&self) -> Range<usize> {
+        self.offset..self.offset + self.len
+    }
 }
 
 /// Debug output elides long sources (a rejected input may be a megabyte).
@@ -146,7 +175,7 @@ impl Fail {
             kind: self.kind,
             message: self.message,
             help: self.help,
-            span: (self.span.start, self.span.end - self.span.start).into(),
+            span: Span::new(self.span.start, self.span.end - self.span.start),
             src: src.to_string(),
         }
     }

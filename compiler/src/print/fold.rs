@@ -8,7 +8,7 @@
 //! `-(a - b)` → `b - a`), so a template `-x` also matches those forms, binding
 //! `x` to "the negation of" the subtree found.
 
-use super::{negate, Converter, Op, P};
+use super::{negate, Callee, Converter, Op, P};
 use crate::activations::NamedActivation;
 use crate::build::Builder;
 use crate::lang::{root, Expr, Math};
@@ -76,7 +76,7 @@ pub(super) fn fold(conv: &mut Converter, id: Id) -> Option<P> {
         while args.len() > 1 && matches!((args.last(), v.act.params[args.len() - 1].1), (Some(P::Num(a)), Some(d)) if *a == d) {
             args.pop();
         }
-        let named = P::Call(v.act.name, args);
+        let named = P::Call(Callee::Activation(v.act.name), args);
         let len = super::text(&named).len();
         if best.as_ref().is_none_or(|(l, _)| len < *l) {
             best = Some((len, named));

@@ -1,7 +1,7 @@
 //! LaTeX rendering of the print tree (folded activations included).
 
-use super::{number, prec, tree, Op, P};
-use crate::lang::Expr;
+use super::{number, prec, tree, Callee, Op, P};
+use crate::lang::{Cmp, Expr, Func, Math};
 
 /// `expr` as a LaTeX math-mode string.
 ///
@@ -59,25 +59,25 @@ fn write(p: &P, out: &mut String) {
                 // Juxtapose `2 x`; a dot where two numbers or a minus would meet.
                 Op::Mul if matches!(**l, P::Num(_)) && !wrap_r && !matches!(**r, P::Num(_)) => " ",
                 Op::Mul => r" \cdot ",
-                Op::Lt => " < ",
-                Op::Le => r" \le ",
-                Op::Gt => " > ",
-                Op::Ge => r" \ge ",
+                Op::Cmp(Cmp::Lt) => " < ",
+                Op::Cmp(Cmp::Le) => r" \le ",
+                Op::Cmp(Cmp::Gt) => " > ",
+                Op::Cmp(Cmp::Ge) => r" \ge ",
                 Op::Div | Op::Pow => unreachable!("handled above"),
             });
             wrapped(r, wrap_r, out);
         }
-        P::Call("sqrt", args) => {
+        P::Call(Callee::Func(Func::Sqrt), args) => {
             out.push_str(r"\sqrt{");
             write(&args[0], out);
             out.push('}');
         }
-        P::Call("abs", args) => {
+        P::Call(Callee::Func(Func::Abs), args) => {
             out.push_str(r"\left|");
             write(&args[0], out);
             out.push_str(r"\right|");
         }
-        P::Call("where", args) => {
+        P::Call(Callee::Language(Math::Where(_)), args) => {
             out.push_str(r"\begin{cases} ");
             write(&args[1], out);
             out.push_str(r" & \text{if } ");
@@ -123,10 +123,13 @@ fn wrapped(p: &P, wrap: bool, out: &mut String) {
     }
 }
 
-fn function_name(name: &str) -> String {
-    match name {
-        "exp" | "log" | "sin" | "cos" | "sinh" | "cosh" | "tanh" | "min" | "max" => format!(r"\{name}"),
-        "atan" => r"\arctan".to_string(),
+/// LaTeX's own operator where it has one (`\tanh`), else `\operatorname{..}`.
+fn function_name(callee: &Callee) -> String {
+    let name = callee.name();
+    match callee {
+        Callee::Func(Func::Exp | Func::Log | Func::Sin | Func::Cos | Func::Sinh | Func::Cosh | Func::Tanh)
+        | Callee::Language(Math::Min(_) | Math::Max(_)) => format!(r"\{name}"),
+        Callee::Func(Func::Atan) => r"\arctan".to_string(),
         _ => format!(r"\operatorname{{{}}}", name.replace('_', r"\_")),
     }
 }

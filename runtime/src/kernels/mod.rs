@@ -8,9 +8,9 @@
 //! must divide `launch.len`. Backward kernels are fused: they read x (or
 //! u1..un) and grad_out and write grad_in (or every ∂/∂ui) in one pass.
 //!
-//! [`jit`] holds the kernels generated at run time from foil IR instead.
+//! Kernels generated at run time from foil IR, rather than by the macros,
+//! live in `foil-burn` (`foil_burn::jit`) and call the same [`math`].
 
-pub mod jit;
 pub mod math;
 
 use crate::{Activation, RuntimeError, SplitActivation};

@@ -1,0 +1,84 @@
+//! Training: the time of one optimisation step (forward, loss, backward,
+//! Adam update) per mode, for the MLP and the ViT of `foil train` (their
+//! default sizes), f = tanh(x), batch 64 from the embedded MNIST sample.
+//!
+//! On flex (the CPU backend `foil train` defaults to).
+
+use super::{goal, median_seconds, Plan};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use foil_burn::Mode;
+use foil_train::models::{Model, ModelConfig, ModelKind};
+use foil_train::{cross_entropy, BackendKind, Dataset, Placement};
+use serde_json::{json, Value};
+
+const BATCH: usize = 64;
+const ACT: &str = "tanh(x)";
+
+fn step_seconds(kind: ModelKind, (depth, width): (usize, usize), mode: Mode, data: &Dataset, device: &Device, plan: &Plan) -> Result<f64, String> {
+    let cfg = ModelConfig { kind, act: ACT.into(), mode, depth, width, channels: data.channels, side: data.side, classes: data.classes };
+    device.seed(1);
+    let mut model: Option<Model> = Some(cfg.init(device).map_err(|e| e.to_string())?);
+    let mut optim = AdamConfig::new().init();
+    let p = data.channels * data.side * data.side;
+    let b = BATCH.min(data.train_len());
+    let labels: Vec<i64> = data.train_labels[..b].iter().map(|&l| l as i64).collect();
+    let x = Tensor::<4>::from_data(TensorData::new(data.train_images[..b * p].to_vec(), [b, data.channels, data.side, data.side]), device);
+    let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [b]), device);
+    median_seconds(plan.warmup.min(2), plan.train_steps, || {
+        let m = model.take().ok_or("the model was lost in a failed step")?;
+        let loss = cross_entropy(m.forward(x.clone()), y.clone());
+        // Reading the loss waits for the step's work, as the trainer does.
+        let value: f32 = loss.clone().into_scalar();
+        if !value.is_finite() {
+            return Err(format!("the loss is {value}"));
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &m);
+        model = Some(optim.step(1e-3, m, grads));
+        Ok::<_, String>(())
+    })
+}
+
+pub fn run(plan: &Plan) -> Value {
+    let note = "on flex, the CPU backend `foil train` defaults to";
+    let fail = |why: String| json!({ "skipped": why, "cases": [], "goals": [goal("ga_step_overhead", None, 0.03, false, note)] });
+    let mut data = match Dataset::mnist_embedded() {
+        Ok(d) => d,
+        Err(e) => return fail(format!("no training data: {e}")),
+    };
+    data.truncate(Some(BATCH), Some(1));
+    let device = match Placement::new(BackendKind::Flex, 1).replica_devices() {
+        Ok(d) => d[0].clone(),
+        Err(e) => return fail(e.to_string()),
+    };
+    let (mut cases, mut errors) = (Vec::new(), Vec::new());
+    let mut worst_overhead: Option<f64> = None;
+    // The sizes `foil train` uses by default for each model.
+    for (name, kind, size) in [("mlp", ModelKind::Mlp, (2, 128)), ("vit", ModelKind::Vit, (2, 32))] {
+        let mut ms = serde_json::Map::new();
+        for mode in Mode::ALL {
+            match step_seconds(kind, size, mode, &data, &device, plan) {
+                Ok(s) => {
+                    ms.insert(format!("{}_ms", mode.as_str()), json!(s * 1e3));
+                }
+                Err(e) => errors.push(format!("{name} {}: {e}", mode.as_str())),
+            }
+        }
+        let overhead = match (ms.get("ga_ms").and_then(Value::as_f64), ms.get("baseline_ms").and_then(Value::as_f64)) {
+            (Some(ga), Some(base)) => Some(ga / base - 1.0),
+            _ => None,
+        };
+        if let Some(o) = overhead {
+            worst_overhead = Some(worst_overhead.map_or(o, |w: f64| w.max(o)));
+        }
+        let mut case = json!({ "model": name, "backend": "flex", "batch": BATCH, "ga_overhead": overhead });
+        case.as_object_mut().expect("object").extend(ms);
+        cases.push(case);
+    }
+    json!({
+        "note": format!("{note}; f = {ACT}, batch {BATCH}, step = forward + loss + backward + Adam"),
+        "cases": cases,
+        "errors": errors,
+        "goals": [goal("ga_step_overhead", worst_overhead, 0.03, false, "worst model: GA step time / baseline step time - 1")],
+    })
+}

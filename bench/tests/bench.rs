@@ -1,0 +1,78 @@
+//! `foil-bench --smoke --format json` (the quick mode's sections at the
+//! smallest size, so that a debug build finishes): every headline ratio the
+//! issue names is present and numeric, every goal says whether it is met,
+//! and foil's gradients agree with burn's on every case. No timing is
+//! asserted: the machine decides those.
+//!
+//! Without a wgpu adapter the kernel section is skipped (and says why),
+//! unless `FOIL_REQUIRE_GPU=1`, where it must run.
+
+
+use serde_json::Value;
+use std::process::Command;
+
+fn sympy_importable() -> bool {
+    Command::new("python3").args(["-c", "import sympy"]).status().map(|s| s.success()).unwrap_or(false)
+}
+
+fn require_gpu() -> bool {
+    std::env::var("FOIL_REQUIRE_GPU").as_deref() == Ok("1")
+}
+
+#[test]
+fn bench_smoke_reports_every_ratio_with_its_goal() {
+    let out = Command::new(env!("CARGO_BIN_EXE_foil-bench")).args(["--smoke", "--format", "json"]).output().expect("foil runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"));
+    assert_eq!(r["mode"], "smoke");
+
+    let kernels_ran = r["kernels"]["skipped"].is_null();
+    if !kernels_ran {
+        assert!(!require_gpu(), "FOIL_REQUIRE_GPU=1 but the kernel section was skipped: {}", r["kernels"]["skipped"]);
+        eprintln!("SKIP: kernel section: {}", r["kernels"]["skipped"]);
+    }
+    let mut expected = vec!["flex_vs_burn_ops", "ga_step_overhead"];
+    if sympy_importable() {
+        expected.push("derive_vs_sympy");
+    } else {
+        assert!(r["derive"]["skipped"].as_str().is_some_and(|s| s.contains("SymPy")), "{}", r["derive"]);
+    }
+    if kernels_ran {
+        expected.extend(["kernel_vs_burn_fused", "kernel_vs_burn_unfused", "kernel_vs_memcpy"]);
+        assert!(r["kernels"]["device"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    for key in &expected {
+        let v = r[key].as_f64().unwrap_or_else(|| panic!("`{key}` is not a number: {}", r[key]));
+        assert!(v.is_finite(), "`{key}` = {v}");
+        let g = r["goals"].as_array().unwrap().iter().find(|g| g["key"] == *key).unwrap_or_else(|| panic!("no goal for `{key}`"));
+        assert!(g["met"].is_boolean() && g["goal"].is_number(), "{g}");
+    }
+    for key in ["kernel_vs_burn_fused", "kernel_vs_burn_unfused", "kernel_vs_memcpy"] {
+        assert!(r["goals"].as_array().unwrap().iter().any(|g| g["key"] == key), "the report hides `{key}`");
+    }
+    // The sections report no errors, and every case agrees with burn.
+    for section in ["kernels", "flex", "training"] {
+        let errs = r[section]["errors"].as_array().map(Vec::len).unwrap_or(0);
+        assert_eq!(errs, 0, "{section}: {}", r[section]["errors"]);
+    }
+    let want_cases = |s: &str| if s == "kernels" && !kernels_ran { 0 } else { 3 };
+    for section in ["kernels", "flex"] {
+        let cases = r[section]["cases"].as_array().unwrap();
+        assert_eq!(cases.len(), want_cases(section), "{section}");
+        for c in cases {
+            let d = c["max_rel_diff_vs_burn"].as_f64().unwrap();
+            assert!(d < 1e-3, "{section} {}: foil and burn gradients differ by {d:e}", c["activation"]);
+        }
+    }
+    // Every suite row is timed for foil; SymPy's rows come back one per row.
+    let rows = r["derive"]["cases"].as_array().unwrap();
+    assert_eq!(rows.len(), 18);
+    assert_eq!(rows.iter().filter(|c| c["in_headline"] == true).count(), 12);
+    // Training: both models, every mode.
+    for c in r["training"]["cases"].as_array().unwrap() {
+        for m in ["baseline_ms", "ga_ms", "hdfgd_ms", "sa_ms"] {
+            assert!(c[m].as_f64().is_some_and(|v| v > 0.0), "{}: {m} = {}", c["model"], c[m]);
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! foil IR compiled to a flat register program: the description both the
+//! host evaluator here (f32 in and out, f64 registers; burn's Flex backend)
+//! and the run-time GPU kernels ([`crate::jit`], which unroll the
+//! instruction list at kernel-compile time) execute.
+//!
+//! Several expressions over the same variables (f and its partials, say) are
+//! compiled together into ONE flat register program: identical subtrees are
+//! shared (hash-consed across all outputs), constants are folded, and the
+//! program runs column-wise over chunks of elements, so the per-node dispatch
+//! cost is paid once per chunk rather than once per element.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use egg::Id;
+use foil_compiler::eval::apply;
+use foil_compiler::lang::{Cmp, Expr, Func, Math};
+use foil_compiler::lower::{lower_exprs, SafeOp};
+
+/// Elements evaluated together per instruction.
+pub const CHUNK: usize = 64;
+
+/// One instruction of a [`Program`]: the result goes to the next register,
+/// operands are earlier registers. Comparisons yield 0 or 1; `Where` selects
+/// on a nonzero condition. Functions and comparisons are the compiler's own
+/// [`Func`] and [`Cmp`], so every consumer dispatches on one definition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    Const(f64),
+    Var(usize),
+    Add(u32, u32),
+    Sub(u32, u32),
+    Mul(u32, u32),
+    Div(u32, u32),
+    Pow(u32, u32),
+    /// Integer power, exponent known at compile time.
+    Powi(u32, i32),
+    Neg(u32),
+    Call(Func, u32),
+    Min(u32, u32),
+    Max(u32, u32),
+    Where(u32, u32, u32),
+    Compare(Cmp, u32, u32),
+}
+
+/// Hashable key for hash-consing (f64 constants by bit pattern).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Const(u64),
+    Var(usize),
+    Bin(u8, u32, u32),
+    Powi(u32, i32),
+    Neg(u32),
+    Call(Func, u32),
+    Where(u32, u32, u32),
+    Compare(Cmp, u32, u32),
+}
+
+impl Op {
+    fn key(&self) -> Key {
+        match *self {
+            Op::Const(c) => Key::Const(c.to_bits()),
+            Op::Var(i) => Key::Var(i),
+            Op::Add(a, b) => Key::Bin(0, a, b),
+            Op::Sub(a, b) => Key::Bin(1, a, b),
+            Op::Mul(a, b) => Key::Bin(2, a, b),
+            Op::Div(a, b) => Key::Bin(3, a, b),
+            Op::Pow(a, b) => Key::Bin(4, a, b),
+            Op::Min(a, b) => Key::Bin(5, a, b),
+            Op::Max(a, b) => Key::Bin(6, a, b),
+            Op::Powi(a, k) => Key::Powi(a, k),
+            Op::Neg(a) => Key::Neg(a),
+            Op::Call(f, a) => Key::Call(f, a),
+            Op::Where(c, a, b) => Key::Where(c, a, b),
+            Op::Compare(cmp, a, b) => Key::Compare(cmp, a, b),
+        }
+    }
+
+    /// The registers this instruction reads.
+    fn operands(&self) -> Vec<u32> {
+        match *self {
+            Op::Const(_) | Op::Var(_) => vec![],
+            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Pow(a, b) | Op::Min(a, b) | Op::Max(a, b) | Op::Compare(_, a, b) => {
+                vec![a, b]
+            }
+            Op::Powi(a, _) | Op::Neg(a) | Op::Call(_, a) => vec![a],
+            Op::Where(c, a, b) => vec![c, a, b],
+        }
+    }
+
+    /// This instruction with its operands renamed by `m`.
+    fn renamed(&self, m: impl Fn(u32) -> u32) -> Op {
+        match *self {
+            Op::Const(_) | Op::Var(_) => *self,
+            Op::Add(a, b) => Op::Add(m(a), m(b)),
+            Op::Sub(a, b) => Op::Sub(m(a), m(b)),
+            Op::Mul(a, b) => Op::Mul(m(a), m(b)),
+            Op::Div(a, b) => Op::Div(m(a), m(b)),
+            Op::Pow(a, b) => Op::Pow(m(a), m(b)),
+            Op::Min(a, b) => Op::Min(m(a), m(b)),
+            Op::Max(a, b) => Op::Max(m(a), m(b)),
+            Op::Compare(c, a, b) => Op::Compare(c, m(a), m(b)),
+            Op::Where(c, a, b) => Op::Where(m(c), m(a), m(b)),
+            Op::Powi(a, k) => Op::Powi(m(a), k),
+            Op::Neg(a) => Op::Neg(m(a)),
+            Op::Call(f, a) => Op::Call(f, m(a)),
+        }
+    }
+}
+
+/// A compiled multi-output program over `arity` variables.
+#[derive(Clone, Debug)]
+pub struct Program {
+    ops: Vec<Op>,
+    outputs: Vec<u32>,
+    arity: usize,
+}
+
+/// Why an expression could not be compiled.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CompileError {
+    #[error("the expression uses variable `{0}`, which is not one of the inputs {1:?}")]
+    UnknownVariable(String, Vec<String>),
+    /// A leaf that is neither a number nor a variable (a caller bug).
+    #[error("unsupported operation in a compiled program: {0}")]
+    Unsupported(String),
+    /// A kernel's partial derivatives do not match its inputs one to one.
+    #[error("{got} partial derivatives for {expected} inputs")]
+    PartialCount { expected: usize, got: usize },
+}
+
+impl Program {
+    /// Compiles `exprs` (each a function of `vars`, by name) into one program
+    /// whose outputs are the expressions' values, in order.
+    ///
+    /// The expressions first go through the emitters' safe-form lowering
+    /// ([`lower_exprs`]: `log(1 + a)` → `log1p(a)`, `exp(a) - 1` → `expm1(a)`,
+    /// the softplus form, small powers as products), so a program evaluates
+    /// the same operations as the code the macros emit.
+    pub fn compile(exprs: &[&Expr], vars: &[&str]) -> Result<Program, CompileError> {
+        let lowered = lower_exprs(exprs);
+        let mut b = Builder { ops: Vec::new(), memo: HashMap::new() };
+        // Register of each live node (dead ones are never read).
+        let mut regs: Vec<u32> = vec![u32::MAX; lowered.ops.len()];
+        for (i, (node, op)) in lowered.nodes.as_ref().iter().zip(&lowered.ops).enumerate() {
+            if !lowered.live[i] {
+                continue;
+            }
+            let r = |id: Id| regs[usize::from(id)];
+            let reg = match op {
+                SafeOp::Leaf => match node {
+                    Math::Num(c) => b.push(Op::Const(c.into_inner())),
+                    Math::Pi => b.push(Op::Const(std::f64::consts::PI)),
+                    Math::Euler => b.push(Op::Const(std::f64::consts::E)),
+                    Math::Var(s) => match vars.iter().position(|v| *v == s.as_str()) {
+                        Some(v) => b.push(Op::Var(v)),
+                        None => {
+                            return Err(CompileError::UnknownVariable(
+                                s.to_string(),
+                                vars.iter().map(|v| v.to_string()).collect(),
+                            ))
+                        }
+                    },
+                    other => return Err(CompileError::Unsupported(format!("{other:?} as a leaf"))),
+                },
+                SafeOp::Add(a, c) => b.push(Op::Add(r(*a), r(*c))),
+                SafeOp::Sub(a, c) => b.push(Op::Sub(r(*a), r(*c))),
+                SafeOp::Mul(a, c) => b.push(Op::Mul(r(*a), r(*c))),
+                SafeOp::Div(a, c) => b.push(Op::Div(r(*a), r(*c))),
+                SafeOp::Neg(a) => b.push(Op::Neg(r(*a))),
+                SafeOp::Call(f, a) => b.push(Op::Call(*f, r(*a))),
+                SafeOp::Min(a, c) => b.push(Op::Min(r(*a), r(*c))),
+                SafeOp::Max(a, c) => b.push(Op::Max(r(*a), r(*c))),
+                SafeOp::Powf(a, c) => b.push(Op::Pow(r(*a), r(*c))),
+                SafeOp::Powi(a, k) => b.push(Op::Powi(r(*a), *k)),
+                SafeOp::Product(factors) => {
+                    let mut acc = r(factors[0]);
+                    for f in &factors[1..] {
+                        acc = b.push(Op::Mul(acc, r(*f)));
+                    }
+                    acc
+                }
+                SafeOp::Compare(cmp, a, c) => b.push(Op::Compare(*cmp, r(*a), r(*c))),
+                SafeOp::Where(c, a, d) => b.push(Op::Where(r(*c), r(*a), r(*d))),
+                // max(a, 0) + log1p(exp(-|a|)), as the emitters write it.
+                SafeOp::Softplus(a) => {
+                    let a = r(*a);
+                    let abs = b.push(Op::Call(Func::Abs, a));
+                    let neg = b.push(Op::Neg(abs));
+                    let exp = b.push(Op::Call(Func::Exp, neg));
+                    let tail = b.push(Op::Call(Func::Log1p, exp));
+                    let zero = b.push(Op::Const(0.0));
+                    let ramp = b.push(Op::Max(a, zero));
+                    b.push(Op::Add(ramp, tail))
+                }
+                SafeOp::NegExpm1(a) => {
+                    let e = b.push(Op::Call(Func::Expm1, r(*a)));
+                    b.push(Op::Neg(e))
+                }
+            };
+            regs[i] = reg;
+        }
+        let outputs = lowered.roots.iter().map(|&r| regs[usize::from(r)]).collect();
+        Ok(Program { ops: b.ops, outputs, arity: vars.len() })
+    }
+
+    /// The instructions, in order: instruction k writes register k and reads
+    /// only registers below k.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    /// The register holding each output, in output order.
+    pub fn output_registers(&self) -> &[u32] {
+        &self.outputs
+    }
+
+    /// A hash of the whole program (instructions by bit pattern, outputs,
+    /// arity): two programs that are [`Self::same_as`] each other have the same one.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.arity.hash(&mut h);
+        self.outputs.hash(&mut h);
+        for op in &self.ops {
+            op.key().hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// Whether both programs compute the same thing instruction by instruction
+    /// (constants compared by bit pattern, so a NaN constant equals itself).
+    pub fn same_as(&self, other: &Program) -> bool {
+        self.arity == other.arity
+            && self.outputs == other.outputs
+            && self.ops.len() == other.ops.len()
+            && self.ops.iter().zip(&other.ops).all(|(a, b)| a.key() == b.key())
+    }
+
+    pub fn arity(&self) -> usize {
+        self.arity
+    }
+
+    pub fn outputs(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// Instructions after sharing and folding (a cost measure).
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Evaluates at one point: `out[k]` = output k at `vars`.
+    pub fn eval(&self, vars: &[f32], out: &mut [f32]) {
+        let mut scratch = Scratch::new(self);
+        let cols: Vec<&[f32]> = vars.iter().map(std::slice::from_ref).collect();
+        let mut outs: Vec<&mut [f32]> = out.iter_mut().map(std::slice::from_mut).collect();
+        self.eval_chunk(&mut scratch, &cols, &mut outs);
+    }
+
+    /// Evaluates a chunk column-wise: `vars[i][e]` is variable i of element e,
+    /// `outs[k][e]` receives output k; the chunk length is that of the output
+    /// columns (≤ CHUNK; every input column at least that long).
+    pub fn eval_chunk(&self, s: &mut Scratch, vars: &[&[f32]], outs: &mut [&mut [f32]]) {
+        let n = outs.first().map_or(0, |o| o.len());
+        debug_assert!(n <= CHUNK);
+        debug_assert_eq!(vars.len(), self.arity);
+        let regs = &mut s.regs;
+        for (i, op) in self.ops.iter().enumerate() {
+            // Split so that the destination is mutable while sources are read.
+            let (done, rest) = regs.split_at_mut(i);
+            let dst = &mut rest[0][..n];
+            let g = |r: u32| &done[r as usize][..n];
+            macro_rules! un {
+                ($a:expr, $f:expr) => {{
+                    let a = g($a);
+                    for e in 0..n {
+                        dst[e] = $f(a[e]);
+                    }
+                }};
+            }
+            macro_rules! bin {
+                ($a:expr, $b:expr, $f:expr) => {{
+                    let (a, b) = (g($a), g($b));
+                    for e in 0..n {
+                        dst[e] = $f(a[e], b[e]);
+                    }
+                }};
+            }
+            match *op {
+                Op::Const(c) => dst.fill(c),
+                Op::Var(v) => {
+                    for (d, &x) in dst.iter_mut().zip(&vars[v][..n]) {
+                        *d = x as f64;
+                    }
+                }
+                Op::Add(a, b) => bin!(a, b, |x: f64, y: f64| x + y),
+                Op::Sub(a, b) => bin!(a, b, |x: f64, y: f64| x - y),
+                Op::Mul(a, b) => bin!(a, b, |x: f64, y: f64| x * y),
+                Op::Div(a, b) => bin!(a, b, |x: f64, y: f64| x / y),
+                Op::Pow(a, b) => bin!(a, b, f64::powf),
+                Op::Powi(a, k) => un!(a, |x: f64| x.powi(k)),
+                Op::Neg(a) => un!(a, |x: f64| -x),
+                Op::Call(f, a) => un!(a, |x: f64| apply(f, x)),
+                Op::Min(a, b) => bin!(a, b, f64::min),
+                Op::Max(a, b) => bin!(a, b, f64::max),
+                Op::Where(c, a, b) => {
+                    let (c, a, b) = (g(c), g(a), g(b));
+                    for e in 0..n {
+                        dst[e] = if c[e] != 0.0 { a[e] } else { b[e] };
+                    }
+                }
+                Op::Compare(cmp, a, b) => bin!(a, b, |x: f64, y: f64| cmp.holds(x, y) as u8 as f64),
+            }
+        }
+        for (k, &r) in self.outputs.iter().enumerate() {
+            for (o, &v) in outs[k][..n].iter_mut().zip(&regs[r as usize][..n]) {
+                *o = v as f32;
+            }
+        }
+    }
+}
+
+/// Register file for [`Program::eval_chunk`] (one per thread).
+pub struct Scratch {
+    regs: Vec<[f64; CHUNK]>,
+}
+
+impl Scratch {
+    pub fn new(p: &Program) -> Self {
+        Scratch { regs: vec![[0.0f64; CHUNK]; p.ops.len()] }
+    }
+}
+
+struct Builder {
+    ops: Vec<Op>,
+    memo: HashMap<Key, u32>,
+}
+
+impl Builder {
+    fn constant(&self, r: u32) -> Option<f64> {
+        match self.ops[r as usize] {
+            Op::Const(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Appends `op` (folded when all its inputs are constants), sharing an
+    /// identical earlier instruction.
+    fn push(&mut self, op: Op) -> u32 {
+        let op = self.fold(op).unwrap_or(op);
+        let key = op.key();
+        if let Some(&r) = self.memo.get(&key) {
+            return r;
+        }
+        let r = self.ops.len() as u32;
+        self.ops.push(op);
+        self.memo.insert(key, r);
+        r
+    }
+
+    fn fold(&self, op: Op) -> Option<Op> {
+        if matches!(op, Op::Const(_) | Op::Var(_)) {
+            return None;
+        }
+        let args = op.operands();
+        if !args.iter().all(|&a| self.constant(a).is_some()) {
+            // `where` with a constant condition picks its branch.
+            if let Op::Where(c, a, b) = op {
+                if let Some(c) = self.constant(c) {
+                    return Some(self.ops[if c != 0.0 { a } else { b } as usize]);
+                }
+            }
+            return None;
+        }
+        // Evaluate the instruction on constant columns of length 1.
+        let mut tmp = Builder { ops: Vec::new(), memo: HashMap::new() };
+        let mut remap = HashMap::new();
+        for &a in &args {
+            remap.insert(a, tmp.ops.len() as u32);
+            tmp.ops.push(self.ops[a as usize]);
+        }
+        let m = |r: u32| remap[&r];
+        let local = op.renamed(m);
+        let out = tmp.ops.len() as u32;
+        tmp.ops.push(local);
+        let p = Program { ops: tmp.ops, outputs: vec![out], arity: 0 };
+        let mut v = [0.0f32];
+        p.eval(&[], &mut v);
+        Some(Op::Const(v[0] as f64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use foil_compiler::eval::eval_n;
+
+    fn check(src: &str, vars: &[&str], points: &[Vec<f64>]) {
+        let e = foil_compiler::parse::parse(src).unwrap();
+        let p = Program::compile(&[&e], vars).unwrap();
+        let syms: Vec<egg::Symbol> = vars.iter().map(|v| egg::Symbol::from(*v)).collect();
+        for pt in points {
+            let want = eval_n(&e, &syms, pt);
+            let mut got = [0.0f32];
+            let x32: Vec<f32> = pt.iter().map(|v| *v as f32).collect();
+            p.eval(&x32, &mut got);
+            assert!(
+                (got[0] as f64 - want).abs() <= 1e-5 * want.abs().max(1.0),
+                "{src} at {pt:?}: {} vs {want}",
+                got[0]
+            );
+        }
+    }
+
+    #[test]
+    fn matches_the_f64_reference() {
+        let pts: Vec<Vec<f64>> = [-3.5, -1.0, -0.25, 0.0, 0.5, 2.0, 4.0].iter().map(|&x| vec![x]).collect();
+        for src in ["tanh(x)", "x*sigmoid(x)", "gelu(x)", "where(x > 0, x, 0.01*x)", "x/2 + sinh(2*x)/4", "softplus(x)", "x^3 + 2^x", "atan(x) + erf(x) - abs(x)*sign(x)"] {
+            check(src, &["x"], &pts);
+        }
+        let pts2: Vec<Vec<f64>> = vec![vec![0.1, -0.3, 0.7, 1.2], vec![-1.0, 2.0, 0.0, -0.5]];
+        check("(exp(u1) - exp(-u2))/(exp(u3) + exp(-u4))", &["u1", "u2", "u3", "u4"], &pts2);
+    }
+
+    #[test]
+    fn shares_subexpressions_across_outputs_and_folds_constants() {
+        let f = foil_compiler::parse::parse("tanh(x) * (2 + 3)").unwrap();
+        let d = foil_compiler::parse::parse("tanh(x) + 1").unwrap();
+        let p = Program::compile(&[&f, &d], &["x"]).unwrap();
+        // x, tanh, 5, mul, 1, add: tanh shared, 2+3 folded (the literals 2 and 3 stay as dead constants).
+        assert!(p.len() <= 8, "{}", p.len());
+        let mut out = [0.0; 2];
+        p.eval(&[0.5], &mut out);
+        assert!((out[0] - 5.0 * 0.5f32.tanh()).abs() < 1e-6 && (out[1] - 0.5f32.tanh() - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn unknown_variables_are_reported() {
+        let e: Expr = "(+ x y)".parse().unwrap();
+        assert!(matches!(Program::compile(&[&e], &["x"]), Err(CompileError::UnknownVariable(v, _)) if v == "y"));
+    }
+}

@@ -1,0 +1,196 @@
+//! Network rewriting (SPEC §6): which kernel each activation site gets.
+//!
+//! - baseline: f at every site;
+//! - GA: sites 0, 2, 4, … keep f, sites 1, 3, 5, … use g (f's global adversarial);
+//! - HD-FGD: every `Linear → f` becomes the n-input `Linear(n·out) → F`;
+//! - SA: HD-FGD sites alternating F (even) and the recombined adversarial SA (odd).
+//!
+//! g, F and SA come from `foil_compiler` at run time, so any expression works,
+//! not only macro-defined activations. Each is derived and compiled once per
+//! [`Rewriter`] and shared by every site that uses it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use foil_compiler::error::DeriveError;
+use foil_compiler::ga::{derive_global_adversarial, GaOptions};
+use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, TermConstant};
+use foil_compiler::lang::Expr;
+use foil_compiler::print::to_spec;
+
+use crate::kernel::ActivationKernel;
+use crate::program::CompileError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Baseline,
+    Ga,
+    Hdfgd,
+    Sa,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 4] = [Mode::Baseline, Mode::Ga, Mode::Hdfgd, Mode::Sa];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Baseline => "baseline",
+            Mode::Ga => "ga",
+            Mode::Hdfgd => "hdfgd",
+            Mode::Sa => "sa",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s.trim())
+            .ok_or_else(|| format!("unknown mode `{s}` (expected baseline, ga, hdfgd or sa)"))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RewriteError {
+    #[error(transparent)]
+    Derive(#[from] DeriveError),
+    #[error("internal: derived expression does not compile: {0}")]
+    Compile(#[from] CompileError),
+}
+
+/// Derives, once, the kernels a mode needs for an activation f.
+pub struct Rewriter {
+    f_src: String,
+    f: Expr,
+    granularity: Granularity,
+    cache_f: Option<ActivationKernel>,
+    cache_g: Option<ActivationKernel>,
+    cache_split: Option<(ActivationKernel, Option<ActivationKernel>)>,
+}
+
+impl Rewriter {
+    /// Parses f (SPEC §1 syntax, in x).
+    pub fn new(f_src: &str) -> Result<Self, RewriteError> {
+        let f = foil_compiler::parse::parse(f_src).map_err(DeriveError::from)?;
+        foil_compiler::ga::require_x(&f)?;
+        Ok(Rewriter { f_src: f_src.to_string(), f, granularity: Granularity::Elementary, cache_f: None, cache_g: None, cache_split: None })
+    }
+
+    pub fn with_granularity(mut self, g: Granularity) -> Self {
+        self.granularity = g;
+        self
+    }
+
+    pub fn source(&self) -> &str {
+        &self.f_src
+    }
+
+    /// f as a one-input kernel.
+    pub fn f(&mut self) -> Result<ActivationKernel, RewriteError> {
+        if self.cache_f.is_none() {
+            self.cache_f = Some(ActivationKernel::unary(format!("f = {}", to_spec(&self.f)), &self.f)?);
+        }
+        Ok(self.cache_f.clone().unwrap())
+    }
+
+    /// g, the global adversarial of f (refused, with the reason, where f' has zeros).
+    pub fn g(&mut self) -> Result<ActivationKernel, RewriteError> {
+        if self.cache_g.is_none() {
+            let ga = derive_global_adversarial(&self.f, &GaOptions::default())?;
+            self.cache_g = Some(ActivationKernel::unary(format!("g = {}", to_spec(&ga.adversarial)), &ga.adversarial)?);
+        }
+        Ok(self.cache_g.clone().unwrap())
+    }
+
+    /// (F, SA) over the HD-FGD terms; SA only when `with_sa`.
+    fn split_kernels(&mut self, with_sa: bool) -> Result<(ActivationKernel, Option<ActivationKernel>), RewriteError> {
+        let have_sa = matches!(&self.cache_split, Some((_, Some(_))));
+        if self.cache_split.is_none() || (with_sa && !have_sa) {
+            let kernels = if with_sa {
+                let sa = derive_split_adversarial(&self.f, self.granularity, TermConstant::Plain, &GaOptions::default())?;
+                let vars: Vec<&str> = sa.terms.iter().map(|t| t.var.as_str()).collect();
+                let big_f = ActivationKernel::from_expr(format!("F = {}", to_spec(&sa.split.lifted)), &sa.split.lifted, &vars)?;
+                let k_sa = ActivationKernel::from_expr(format!("SA = {}", to_spec(&sa.adversarial)), &sa.adversarial, &vars)?;
+                (big_f, Some(k_sa))
+            } else {
+                let sp = split(&self.f, self.granularity)?;
+                let vars: Vec<&str> = sp.terms.iter().map(|t| t.var.as_str()).collect();
+                (ActivationKernel::from_expr(format!("F = {}", to_spec(&sp.lifted)), &sp.lifted, &vars)?, None)
+            };
+            self.cache_split = Some(kernels);
+        }
+        Ok(self.cache_split.clone().unwrap())
+    }
+
+    /// HD-FGD's F(u1..un).
+    pub fn big_f(&mut self) -> Result<ActivationKernel, RewriteError> {
+        Ok(self.split_kernels(false)?.0)
+    }
+
+    /// The split adversarial SA(u1..un).
+    pub fn sa(&mut self) -> Result<ActivationKernel, RewriteError> {
+        Ok(self.split_kernels(true)?.1.expect("derived with SA"))
+    }
+
+    /// The kernel for each of `sites` activation sites (in network order).
+    pub fn plan(&mut self, mode: Mode, sites: usize) -> Result<Vec<ActivationKernel>, RewriteError> {
+        (0..sites)
+            .map(|k| {
+                let odd = k % 2 == 1;
+                match mode {
+                    Mode::Baseline => self.f(),
+                    Mode::Ga if odd => self.g(),
+                    Mode::Ga => self.f(),
+                    Mode::Hdfgd => self.big_f(),
+                    Mode::Sa if odd => self.sa(),
+                    Mode::Sa => self.split_kernels(true).map(|k| k.0),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_assign_kernels_per_spec_6() {
+        let mut r = Rewriter::new("tanh(x)").unwrap();
+        let names = |v: Vec<ActivationKernel>| v.iter().map(|k| (k.name()[..1].to_string(), k.arity())).collect::<Vec<_>>();
+        assert_eq!(names(r.plan(Mode::Baseline, 3).unwrap()), [("f".into(), 1), ("f".into(), 1), ("f".into(), 1)]);
+        assert_eq!(names(r.plan(Mode::Ga, 3).unwrap()), [("f".into(), 1), ("g".into(), 1), ("f".into(), 1)]);
+        assert_eq!(names(r.plan(Mode::Hdfgd, 2).unwrap()), [("F".into(), 4), ("F".into(), 4)]);
+        assert_eq!(names(r.plan(Mode::Sa, 3).unwrap()), [("F".into(), 4), ("S".into(), 4), ("F".into(), 4)]);
+        // g(x) = x/2 + sinh(2x)/4 for tanh: g' = 1/f'.
+        let g = r.g().unwrap();
+        for x in [-1.5f32, 0.0, 0.7] {
+            assert!((g.value_at(&[x]) - (x / 2.0 + (2.0 * x).sinh() / 4.0)).abs() < 1e-5);
+            assert!((g.partials_at(&[x])[0] * (1.0 - x.tanh().powi(2)) - 1.0).abs() < 1e-4);
+        }
+        // F(x,…,x) = f(x); SA(x,…,x) = -tanh(x) for tanh (SPEC §4).
+        let (f4, sa) = (r.big_f().unwrap(), r.sa().unwrap());
+        for x in [-0.8f32, 0.3, 1.1] {
+            assert!((f4.value_at(&[x; 4]) - x.tanh()).abs() < 1e-5);
+            assert!((sa.value_at(&[x; 4]) + x.tanh()).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn ga_of_a_non_monotone_activation_is_refused_with_the_zero() {
+        let mut r = Rewriter::new("x*sigmoid(x)").unwrap();
+        assert!(r.plan(Mode::Baseline, 2).is_ok());
+        let e = r.plan(Mode::Ga, 2).unwrap_err();
+        assert!(matches!(e, RewriteError::Derive(DeriveError::DerivativeZeros { .. })), "{e}");
+        assert!(r.plan(Mode::Sa, 2).is_ok(), "SA exists where GA does not");
+    }
+}

@@ -1,0 +1,77 @@
+//! Library enums offered as command-line choices. Their values and names come
+//! from the libraries (`Mode::ALL`, `Mode::as_str`, ...), so the command line
+//! holds no mirror of them; only the help text of each value is worded here.
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use foil_burn::Mode;
+use foil_compiler::hdfgd::Granularity;
+use foil_train::models::ModelKind;
+use foil_train::BackendKind;
+
+pub trait Choice: Copy + Send + Sync + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+    fn help(self) -> &'static str;
+}
+
+/// The clap value parser of a [`Choice`]: `--help` lists its values.
+pub fn choice<T: Choice>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::ALL.iter().map(|v| PossibleValue::new(v.name()).help(v.help())))
+        .map(|s| *T::ALL.iter().find(|v| v.name() == s).expect("clap checked the value"))
+}
+
+impl Choice for Mode {
+    const ALL: &'static [Self] = &Mode::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn help(self) -> &'static str {
+        match self {
+            Mode::Baseline => "f at every activation site",
+            Mode::Ga => "layers 0, 2, 4, … f; layers 1, 3, 5, … g (the GA of f)",
+            Mode::Hdfgd => "every Linear → f becomes Linear(n·out) → F(u1..un)",
+            Mode::Sa => "HD-FGD layers alternating F and the split adversarial SA",
+        }
+    }
+}
+
+impl Choice for ModelKind {
+    const ALL: &'static [Self] = ModelKind::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn help(self) -> &'static str {
+        match self {
+            ModelKind::Mlp => "a multilayer perceptron",
+            ModelKind::Resnet => "a small ResNet (conv → BN → f)",
+            ModelKind::Vit => "a small vision transformer (its MLP's Linear → f is rewritten)",
+        }
+    }
+}
+
+impl Choice for BackendKind {
+    const ALL: &'static [Self] = BackendKind::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn help(self) -> &'static str {
+        match self {
+            BackendKind::Flex => "burn's pure-Rust CPU backend (deterministic for a given seed)",
+            BackendKind::Wgpu => "burn's CubeCL backend on a GPU through wgpu (Vulkan/Metal/DX12)",
+            BackendKind::Cuda => "burn's CubeCL backend on CUDA (a build with `--features cuda`)",
+        }
+    }
+}
+
+impl Choice for Granularity {
+    const ALL: &'static [Self] = Granularity::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn help(self) -> &'static str {
+        match self {
+            Granularity::Elementary => "hyperbolic functions expanded to exponentials (tanh gives 4 terms)",
+            Granularity::Functions => "functions kept whole (tanh(x) is one term)",
+        }
+    }
+}
