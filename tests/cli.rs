@@ -442,3 +442,55 @@ fn every_json_output_is_valid_json() {
         }
     }
 }
+
+// ---- the suite and bare names ------------------------------------------------
+
+/// `foil suite` goes red when the table names a zero foil does not find, or
+/// misses one it finds, and says which row; a table that does not read is an
+/// invalid input naming its line and column.
+#[test]
+fn suite_fails_on_a_wrong_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let right = table("right.tsv", "silu\tx*sigmoid(x)\trefused\t-1.278464543\t-\trequired\t\n");
+    let r = foil(&["suite", "--table", &right]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("1/1 activations as the suite expects"), "{}", r.stdout);
+
+    for (file, body) in [
+        ("wrong.tsv", "silu\tx*sigmoid(x)\trefused\t-1.2785\t-\trequired\t\n"),
+        ("extra.tsv", "silu\tx*sigmoid(x)\trefused\t-1.278464543, 0.5\t-\trequired\t\n"),
+        ("closed.tsv", "tanh\ttanh(x)\tclosed\t-\tx/2 + sinh(2*x)/3\t-\t\n"),
+    ] {
+        let r = foil(&["suite", "--table", &table(file, body)]);
+        assert_eq!(r.code, 1, "{file}: {}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("NOT AS EXPECTED"), "{file}: {}", r.stdout);
+        let j = foil(&["suite", "--table", &table(file, body), "--format", "json"]);
+        assert_eq!(j.code, 1);
+        assert_eq!(j.json()["failures"].as_array().map(Vec::len), Some(1), "{file}: {}", j.stdout);
+    }
+
+    let bad = table("bad.tsv", "# a comment\nsilu\tx*sigmoid(x)\tmaybe\t-\t-\t-\t\n");
+    let r = foil(&["suite", "--table", &bad]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("line 2") && r.stderr.contains("`ga`"), "{}", r.stderr);
+}
+
+/// A bare activation name means `name(x)`, the way torch names activations.
+#[test]
+fn bare_names_are_activations_of_x() {
+    for (bare, full) in [("tanh", "tanh(x)"), ("softplus", "softplus(x)"), ("leaky_relu", "leaky_relu(x)")] {
+        let (code, v) = derive_json(bare, &[]);
+        let (code_full, v_full) = derive_json(full, &[]);
+        assert_eq!((code, code_full), (0, 0), "{v:#}");
+        assert_eq!(v["adversarial"], v_full["adversarial"], "{bare}");
+    }
+    // Not a name of anything: still the parser's error, with its suggestion.
+    let (code, v) = derive_json("tahn", &[]);
+    assert_eq!(code, 2);
+    assert_eq!(v["error"]["kind"], "unknown_variable", "{v:#}");
+}

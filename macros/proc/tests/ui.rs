@@ -1,7 +1,7 @@
 //! The macros' diagnostics, pinned with trybuild (`tests/ui/*.stderr`), and
 //! `adversarial!` compiled and run by a crate that depends only on `foil`.
 //!
-//! They live here rather than in the root crate so that trybuild's own build
+//! They live here rather than in the facade `foil` so that trybuild's own build
 //! of `foil` has no default features: the generated code needs only cubecl's
 //! frontend, not a GPU runtime or burn (which would more than double the cost
 //! of this test on a cold cache).

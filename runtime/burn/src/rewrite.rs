@@ -80,7 +80,7 @@ pub struct Rewriter {
 impl Rewriter {
     /// Parses f (SPEC §1 syntax, in x).
     pub fn new(f_src: &str) -> Result<Self, RewriteError> {
-        let f = foil_compiler::parse::parse(f_src).map_err(DeriveError::from)?;
+        let f = foil_compiler::parse::parse_activation(f_src).map_err(DeriveError::from)?;
         foil_compiler::ga::require_x(&f)?;
         Ok(Rewriter { f_src: f_src.to_string(), f, granularity: Granularity::Elementary, cache_f: None, cache_g: None, cache_split: None })
     }
@@ -183,6 +183,18 @@ mod tests {
             assert!((f4.value_at(&[x; 4]) - x.tanh()).abs() < 1e-5);
             assert!((sa.value_at(&[x; 4]) + x.tanh()).abs() < 1e-5);
         }
+    }
+
+    /// `--act tanh` means tanh(x), the way torch names activations.
+    #[test]
+    fn a_bare_name_is_the_activation_of_x() {
+        let mut bare = Rewriter::new("gelu").unwrap();
+        let mut full = Rewriter::new("gelu(x)").unwrap();
+        let (b, f) = (bare.f().unwrap(), full.f().unwrap());
+        for x in [-2.0f32, -0.3, 0.0, 1.7] {
+            assert_eq!(b.value_at(&[x]), f.value_at(&[x]));
+        }
+        assert!(Rewriter::new("gelu_tahn").is_err());
     }
 
     #[test]
