@@ -32,15 +32,7 @@ pub fn grid(n: usize) -> Vec<f32> {
 
 /// Deterministic pseudo-random points in [-30, 30] (xorshift).
 pub fn scattered(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (-30.0 + 60.0 * (s >> 11) as f64 / (1u64 << 53) as f64) as f32
-        })
-        .collect()
+    foil_compiler::eval::scattered(n, seed, -30.0, 30.0)
 }
 
 pub fn parse(src: &str) -> Expr {
