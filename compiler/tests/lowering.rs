@@ -246,11 +246,18 @@ fn worst_errors(f: &SplitFn, n: usize, r: f64, exempt: Exemptions) -> Vec<Worst>
     for e in 0..n {
         let point: Vec<f64> = cols.iter().map(|c| c[e] as f64).collect();
         let got = run::<f32>(&lowered, &names, &point);
+        // The same lowering in f64: a second f64 reference through a form
+        // that does not cancel where the IR does.
+        let again = run::<f64>(&lowered, &names, &point);
         let ill = exempt.cancellation.is_some_and(|c| !(c(&point) <= exempt.max_cancellation));
         for (k, expr) in f.exprs.iter().enumerate() {
             let want = eval_n(expr, &names, &point);
             if !want.is_finite() || want.abs() > f32::MAX as f64 {
                 continue;
+            }
+            // f64 on the IR is a sound reference wherever the two agree.
+            if !ill && again[k].is_finite() {
+                assert!(error(again[k], want) <= 1e-9, "{}: output {k} at {point:?}: IR {want:e}, lowered form {:e} in f64", f.name, again[k]);
             }
             let (w, g) = (&mut worst[k], got[k] as f64);
             let err = if g.is_finite() { error(g, want) } else { f64::INFINITY };
