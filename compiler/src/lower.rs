@@ -539,20 +539,6 @@ fn exponent_difference(b: &mut Builder, c: Id, a: Id) -> Id {
     }
 }
 
-/// `a + c` for two exponents, `(x + y) - 2s` where they are `x - s` and
-/// `y - s`: two roundings instead of three, and the shift taken once.
-fn exponent_sum(b: &mut Builder, a: Id, c: Id) -> Id {
-    match (split_shift(b, a), split_shift(b, c)) {
-        ((x, Some(s)), (y, Some(t))) if s == t => {
-            let sum = b.add_(x, y);
-            let two = b.num(2.0);
-            let shift = b.mul(two, s);
-            b.sub(sum, shift)
-        }
-        _ => b.add_(a, c),
-    }
-}
-
 /// `p·q` with the exponentials of both merged, where one is a safe
 /// difference (or such a product) and the other one too or an exponential:
 /// `e^(E_p + E_q)·(s_p·s_q)`. `None` for any other product.
@@ -574,7 +560,10 @@ fn merged_product(b: &mut Builder, p: Id, q: Id, factors: &mut HashMap<Id, (Id, 
         // Two plain exponentials are left as they are (and shared).
         (None, None) => return None,
     };
-    let exponent = exponent_sum(b, e_p, e_q);
+    // (x - s) + (max(x', y') - s) as it stands: each part is a shifted
+    // exponent of moderate size, where (x + max) - 2s would be inf - inf for
+    // inputs near f32::MAX.
+    let exponent = b.add_(e_p, e_q);
     let big = b.add(Math::Call(Func::Exp, exponent));
     let product = b.add(Math::Mul([big, small]));
     factors.insert(product, (exponent, small));
