@@ -113,13 +113,35 @@ impl Certificate {
     pub fn describe(&self) -> String {
         let range = self.range.map(|r| describe_range(&r)).unwrap_or_else(|| "nowhere".into());
         match self.kind {
-            Kind::Exact => format!("exact: g'·f' - 1 rewrites to 0 ({}), so g' = 1/f' for all x", self.checked_short()),
-            Kind::Certified => format!(
-                "certified: {} <= {:.1e} on {range} (interval arithmetic, {} subintervals)",
-                self.checked,
-                self.bound.unwrap_or(f64::NAN),
-                self.subintervals
-            ),
+            Kind::Exact => {
+                let (identity, meaning) = if self.checked == CHECKED_REGULARISED {
+                    ("g' - f'/(f'^2 + eps^2)", "g' = f'/(f'^2 + eps^2)")
+                } else {
+                    ("g'·f' - 1", "g' = 1/f'")
+                };
+                format!("exact: {identity} = 0 identically ({}), so {meaning} for all x", self.checked_short())
+            }
+            Kind::Certified => {
+                let r = self.range.unwrap_or(self.required);
+                let ends: Vec<&str> = [(r.lo.is_finite(), &self.ends.0), (r.hi.is_finite(), &self.ends.1)]
+                    .into_iter()
+                    .filter(|(finite, _)| *finite)
+                    .map(|(_, why)| why.as_str())
+                    .collect();
+                let beyond = match ends[..] {
+                    [] => String::new(),
+                    [a] => format!("; beyond: {a}"),
+                    [a, b] if a == b => format!("; beyond: {a}"),
+                    [a, b] => format!("; below: {a}; above: {b}"),
+                    _ => unreachable!(),
+                };
+                format!(
+                    "certified: {} <= {:.1e} on {range} (interval arithmetic, {} subintervals){beyond}",
+                    self.checked,
+                    self.bound.unwrap_or(f64::NAN),
+                    self.subintervals
+                )
+            }
             Kind::Sampled => {
                 let missing: Vec<String> = self.uncertified.iter().take(4).map(describe_range).collect();
                 let more = if self.uncertified.len() > 4 { format!(" and {} more", self.uncertified.len() - 4) } else { String::new() };
@@ -136,8 +158,12 @@ impl Certificate {
         }
     }
 
-    fn checked_short(&self) -> &'static str {
-        if self.exact_pieces > 1 { "on every piece" } else { "symbolically" }
+    fn checked_short(&self) -> String {
+        if self.exact_pieces > 1 {
+            format!("proven symbolically on each of its {} pieces", self.exact_pieces)
+        } else {
+            "proven symbolically".into()
+        }
     }
 }
 
@@ -524,12 +550,13 @@ pub fn certify(
 
 /// Why the range ends at `r`.
 fn end_reason(r: f64) -> String {
-    if r.abs() >= F32_MAX {
-        "f32::MAX, the largest input an f32 kernel takes".into()
-    } else {
-        format!("|g| or |g'| leaves f32 at x = {}: the f32 kernels give ±inf beyond", describe_range(&Interval { lo: r, hi: r }).trim_matches(['[', ']']).split(',').next().unwrap_or("").trim())
-    }
+    if r.abs() >= F32_MAX { NO_F32_BEYOND.into() } else { LEAVES_F32.into() }
 }
+
+/// Why a range ends at ±f32::MAX.
+pub const NO_F32_BEYOND: &str = "no f32 input lies beyond (±f32::MAX)";
+/// Why a range ends where g leaves f32.
+pub const LEAVES_F32: &str = "|g| or |g'| leaves f32 there (the kernels give ±inf)";
 
 /// Do the assembled expressions meet the bound exactly at each break?
 fn breaks_hold(g_prime: &Expr, target: &Expr, breaks: &[f64], kind: Target, var: &str) -> bool {

@@ -162,12 +162,16 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     // Per piece: the smooth f there and its derivative; refuse flat pieces.
     let mut smooth = Vec::with_capacity(pieces_at.len());
     let mut smooth_f = Vec::with_capacity(pieces_at.len());
-    let mut flat: Option<Interval> = None;
+    let mut flat: Vec<Interval> = Vec::new();
     for iv in &pieces_at {
         let fi = specialize(f, VAR, iv.interior_point());
         let dfi = derivative(&fi, VAR);
         if is_flat(&dfi, iv) {
-            flat = flat.or(Some(*iv));
+            // Adjacent flat pieces are one flat interval.
+            match flat.last_mut() {
+                Some(last) if last.hi == iv.lo => last.hi = iv.hi,
+                _ => flat.push(*iv),
+            }
         }
         smooth.push(dfi);
         smooth_f.push(fi);
@@ -179,10 +183,13 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         &breaks,
     );
     let f_prime_simplified = simp(&f_prime);
-    if let Some(interval) = flat {
+    if let Some(&interval) = flat.first() {
         // The regularisation policy covers flat pieces too (g is constant there).
+        // A refusal names every flat interval, and every zero of f' elsewhere.
+        let mut elsewhere = zeros.clone();
+        elsewhere.zeros.retain(|z| !flat.iter().any(|iv| *z >= iv.lo && *z <= iv.hi));
         return match opts.regularize {
-            None => Err(DeriveError::FlatDerivative { interval }),
+            None => Err(DeriveError::FlatDerivative { interval, intervals: flat, zeros: elsewhere }),
             Some(eps) => derive_regularized(f, &f_prime, f_prime_simplified, eps, zeros, &breaks, opts, report),
         };
     }

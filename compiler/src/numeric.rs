@@ -262,13 +262,13 @@ pub fn numeric_antiderivative(
             pieces.truncate(j + 1);
             offsets.truncate(j + 1);
             hi = pieces[j].centre + pieces[j].half;
-            beyond.1 = format!("|g| leaves f32 at x = {hi:e}");
+            beyond.1 = crate::certify::LEAVES_F32.into();
         }
         if let Some(j) = (0..=at).rev().find(|&j| !(value_at(&pieces, &offsets, j, -1.0).abs() <= F32_MAX)) {
             pieces.drain(..j);
             offsets.drain(..j);
             lo = pieces[0].centre - pieces[0].half;
-            beyond.0 = format!("|g| leaves f32 at x = {lo:e}");
+            beyond.0 = crate::certify::LEAVES_F32.into();
         }
     }
     let last = pieces.len() - 1;
@@ -372,11 +372,11 @@ pub const PERIODIC: &str = "periodic: continued exactly, g(x + kP) = g(x) + k·�
 /// Why the range ends at `r`.
 fn reason(h: &dyn Fn(f64) -> f64, r: f64) -> String {
     if r.abs() >= F32_MAX {
-        "x = ±f32::MAX, the largest input an f32 kernel takes".into()
+        crate::certify::NO_F32_BEYOND.into()
     } else if h(r + r.signum() * r.abs().max(1.0) * 1e-12).is_nan() {
-        format!("1/f' is not a number in f64 beyond x = {r:e} (its expression overflows there): g is not computed beyond")
+        "g' is not computed: its expression is not a number in f64 there (it overflows)".into()
     } else {
-        format!("|g'| = |1/f'| leaves f32 at x = {r:e} (|1/f'| = {:.2e} there)", h(r).abs())
+        crate::certify::LEAVES_F32.into()
     }
 }
 
