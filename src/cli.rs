@@ -358,6 +358,8 @@ fn verification_json(v: &foil_compiler::verify::Verification, c: &Certificate) -
         "exact_pieces": c.exact_pieces,
         "uncertified": c.uncertified.iter().map(range).collect::<Vec<_>>(),
         "beyond": { "lo": c.ends.0, "hi": c.ends.1 },
+        // Break points where f' jumps: not claimed (f' has no value there).
+        "excluded_points": c.excluded,
         "statement": c.describe(),
     })
 }

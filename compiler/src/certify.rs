@@ -106,11 +106,23 @@ pub struct Certificate {
     pub uncertified: Vec<Interval>,
     /// Why the range ends where it does, per side (low, high).
     pub ends: (String, String),
+    /// Break points where f' jumps: f' does not exist there, so they are
+    /// not part of the claim.
+    pub excluded: Vec<f64>,
 }
 
 impl Certificate {
     /// One line for people: what is proven where.
     pub fn describe(&self) -> String {
+        let text = self.describe_claim();
+        if self.excluded.is_empty() {
+            return text;
+        }
+        let at: Vec<String> = self.excluded.iter().map(|b| crate::zeros::fmt9(*b)).collect();
+        format!("{text} except at x = {}, where f' jumps (it has no value there)", at.join(", "))
+    }
+
+    fn describe_claim(&self) -> String {
         let range = self.range.map(|r| describe_range(&r)).unwrap_or_else(|| "nowhere".into());
         match self.kind {
             Kind::Exact => {
@@ -481,7 +493,11 @@ pub fn certify(
         Span::Periodic { period } => (-0.5 * period, 0.5 * period, (PERIODIC_END.to_string(), PERIODIC_END.to_string())),
     };
     let required = Interval { lo: rlo, hi: rhi };
-    if !pieces.is_empty() && exact_pieces == pieces.len() && breaks_hold(g_prime, full_target, breaks, kind, var) {
+    // At a break where the target jumps (f' of |x| at 0), f' does not exist:
+    // that point is not claimed; at the others, the assembled expressions
+    // must meet the bound.
+    let (excluded, checked_breaks): (Vec<f64>, Vec<f64>) = breaks.iter().partition(|&&b| jumps_at(pieces, b, kind, var));
+    if !pieces.is_empty() && exact_pieces == pieces.len() && breaks_hold(g_prime, full_target, &checked_breaks, kind, var) {
         return Certificate {
             kind: Kind::Exact,
             checked: checked.into(),
@@ -492,6 +508,7 @@ pub fn certify(
             exact_pieces,
             uncertified: Vec::new(),
             ends: ("exact on all of ℝ".into(), "exact on all of ℝ".into()),
+            excluded,
         };
     }
     let mut out = Cover { bound: 0.0, cells: 0, failed: Vec::new(), infinite: (false, false) };
@@ -512,7 +529,7 @@ pub fn certify(
     // The break points themselves, with the assembled (one-sided) expressions.
     let full = Piece { lo: 0.0, hi: 0.0, g_prime: g_prime.clone(), target: full_target.clone() };
     let fm = Model::new(&full, kind, var);
-    for &b in breaks.iter().filter(|b| **b >= rlo && **b <= rhi) {
+    for &b in checked_breaks.iter().filter(|b| **b >= rlo && **b <= rhi) {
         match point_bound(&fm, b) {
             Some(v) if v <= TOL => out.bound = out.bound.max(v),
             _ => out.failed.push((b, b)),
@@ -545,7 +562,19 @@ pub fn certify(
         exact_pieces,
         uncertified,
         ends,
+        excluded,
     }
+}
+
+/// Does the target take different values on the two sides of break `b`?
+fn jumps_at(pieces: &[Piece], b: f64, kind: Target, var: &str) -> bool {
+    let side = |p: &Piece| {
+        let m = Model::new(p, kind, var);
+        eval_nodes(&m.h, &|s| if s == m.var { I::point(b) } else { I::NAI })[usize::from(m.t)]
+    };
+    let (Some(l), Some(r)) = (pieces.iter().find(|p| p.hi == b), pieces.iter().find(|p| p.lo == b)) else { return false };
+    let (a, c) = (side(l), side(r));
+    a.is_valid() && c.is_valid() && (a.hi < c.lo || c.hi < a.lo)
 }
 
 /// Why the range ends at `r`.

@@ -299,6 +299,20 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         &crate::certify::Span::Horizon,
         crate::certify::Budget::default(),
     );
+    if certificate.kind == crate::certify::Kind::Sampled {
+        // A closed form the certificate cannot prove (the integrator's own
+        // check samples 16 points and can miss a narrow feature): a numeric
+        // g that certifies is the better answer.
+        let mut b = Builder::new();
+        let one = b.num(1.0);
+        let d = b.copy(&f_prime, root(&f_prime));
+        let q = b.div(one, d);
+        let h = b.finish_at(q);
+        let numeric = derive_approximate(f, f_prime_simplified.clone(), &h, &f_prime, None, &breaks, opts, report.clone(), Target::Reciprocal);
+        if let Some(n) = numeric.ok().filter(|n| n.certificate.kind == crate::certify::Kind::Certified) {
+            return Ok(n);
+        }
+    }
     Ok(GaResult {
         input: f.clone(),
         derivative: f_prime_simplified,

@@ -210,7 +210,10 @@ pub fn numeric_antiderivative(
     ends.retain(|e| *e >= lo && *e <= hi);
     ends.sort_by(|a, b| a.total_cmp(b));
     ends.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
-    let must_split = |a: f64, b: f64| opts.refine.iter().any(|r| r.0 < b && r.1 > a);
+    // A cell the certificate could not prove holds a feature the error check
+    // missed: its pieces are cut to 1/64 of it, and the error check then
+    // resolves whatever is there.
+    let must_split = |a: f64, b: f64| opts.refine.iter().any(|r| r.0 < b && r.1 > a && b - a > (r.1 - r.0) / 64.0);
     let mut pieces: Vec<Piece> = Vec::new();
     let mut stack: Vec<(f64, f64)> = ends.windows(2).rev().map(|w| (w[0], w[1])).collect();
     while let Some((a, b)) = stack.pop() {
