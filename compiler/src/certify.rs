@@ -220,8 +220,12 @@ fn residual(g_prime: &Expr, target: &Expr, kind: Target) -> (Expr, Id, Id) {
 /// Is g′·q − 1 (or g′ − r) identically 0? Proven by its exact normal form
 /// ([`crate::canon`]), else by rewriting it to 0 in the e-graph.
 pub fn is_exact(g_prime: &Expr, target: &Expr, kind: Target, limits: &crate::simplify::Limits) -> bool {
-    let (h, _, _) = residual(g_prime, target, kind);
-    crate::canon::is_zero(&h) || crate::simplify::rewrites_to_zero(&h, limits)
+    is_exact_by_normal_form(g_prime, target, kind) || crate::simplify::rewrites_to_zero(&residual(g_prime, target, kind).0, limits)
+}
+
+/// [`is_exact`] by the normal form alone (cheap: no e-graph).
+pub fn is_exact_by_normal_form(g_prime: &Expr, target: &Expr, kind: Target) -> bool {
+    crate::canon::is_zero(&residual(g_prime, target, kind).0)
 }
 
 /// The residual of one piece, ready to evaluate.

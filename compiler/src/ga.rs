@@ -257,15 +257,17 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         .iter_mut()
         .zip(&smooth)
         .map(|(p, dfi)| {
-            if crate::certify::is_exact(&p.adversarial, dfi, Target::Reciprocal, &opts.limits) {
+            // The cheap normal form first, on the printed g' and on it with
+            // fractions restored; the e-graph last.
+            if crate::certify::is_exact_by_normal_form(&p.adversarial, dfi, Target::Reciprocal) {
                 return true;
             }
             let snapped = crate::canon::snap_fractions(&p.adversarial);
-            let proven = crate::certify::is_exact(&snapped, dfi, Target::Reciprocal, &opts.limits);
-            if proven {
+            if crate::certify::is_exact_by_normal_form(&snapped, dfi, Target::Reciprocal) {
                 p.adversarial = snapped;
+                return true;
             }
-            proven
+            crate::certify::is_exact(&p.adversarial, dfi, Target::Reciprocal, &opts.limits)
         })
         .collect();
     let adversarial = assemble_pieces(&pieces);
