@@ -517,7 +517,13 @@ impl Derived {
                     foil_codegen::expression::rust_scalar_fn("adversarial", &g.adversarial, &["x"]),
                     foil_codegen::expression::rust_scalar_fn("adversarial_derivative", &g.adversarial_derivative, &["x"]),
                 ],
-                format!("// GA of f(x) = {}\n// g(x) = {}\n", to_spec(&g.input), to_spec(&g.adversarial)),
+                format!(
+                    "// GA of f(x) = {}\n// g(x) = {}\n// {}\n{}",
+                    to_spec(&g.input),
+                    to_spec(&g.adversarial),
+                    g.certificate.describe(),
+                    g.numeric.as_ref().map(|n| format!("// {}\n", numeric_summary(n))).unwrap_or_default()
+                ),
             ),
             Derived::Sa(s) => {
                 let vars: Vec<&str> = s.terms.iter().map(|t| t.var.as_str()).collect();
@@ -597,7 +603,9 @@ impl Derived {
                     out += "singular: no (no denominator reaches 0, no log/sqrt argument goes negative)\n";
                 }
                 for t in &s.terms {
-                    out += &format!("{}: {}\n", t.var, t.certificate.describe().replace("g'", "a'").replace("f'", "t'"));
+                    // The certificate speaks of g and f; a term's are a and t.
+                    let said = t.certificate.describe().replace("g'", "a'").replace("|g|", "|a|").replace("f'", "t'");
+                    out += &format!("{}: {said}\n", t.var);
                 }
                 let worst = s.terms.iter().map(|t| t.verification.max_rel_error).fold(0.0, f64::max);
                 out += &format!(
