@@ -9,7 +9,8 @@ use crate::choice::choice;
 use crate::outcome::{derive_message, Exit, Outcome};
 use clap::{Parser, Subcommand, ValueEnum};
 use foil_compiler::error::DeriveError;
-use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult};
+use foil_compiler::certify::{Certificate, Kind};
+use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult, NumericSummary};
 use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, SaResult, TermConstant};
 use foil_compiler::lang::Expr;
 use foil_compiler::print::{to_latex, to_spec};
@@ -111,7 +112,8 @@ pub struct DeriveArgs {
     pub anchor: f64,
     /// GA where f' has zeros: use g' = f'/(f'^2 + EPS^2) instead of refusing.
     /// The result is marked approximate; when it has no closed form it is a
-    /// piecewise polynomial on [-R, R] (R ≤ 16) with a stated relative error bound.
+    /// piecewise polynomial with a stated relative error bound, reaching as
+    /// far as f32 kernels are fed (the output says how far, and what beyond).
     #[arg(long, value_name = "EPS", allow_negative_numbers = true)]
     pub regularize: Option<f64>,
     /// SA: anchor every term (ai(0) = ti(0)) instead of the plain antiderivative.
@@ -266,8 +268,9 @@ pub fn error_json(e: &DeriveError) -> Value {
     // Intervals in JSON use `null` for infinite ends.
     let end = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
     match e {
-        DeriveError::FlatDerivative { interval } => {
+        DeriveError::FlatDerivative { interval, intervals, .. } => {
             v["interval"] = json!({ "lo": end(interval.lo), "hi": end(interval.hi) });
+            v["intervals"] = json!(intervals.iter().map(|i| json!({ "lo": end(i.lo), "hi": end(i.hi) })).collect::<Vec<_>>());
         }
         DeriveError::Domain { interval, closed, .. } => {
             v["interval"] = json!({
@@ -333,7 +336,12 @@ pub enum Derived {
     Sa(SaResult),
 }
 
-fn verification_json(v: &foil_compiler::verify::Verification) -> Value {
+/// The f64 sample witness (the fields tools read since the first release)
+/// and, added to it, how the result is verified: `kind` exact, certified or
+/// sampled, with what was bounded, where, and what lies beyond.
+fn verification_json(v: &foil_compiler::verify::Verification, c: &Certificate) -> Value {
+    let end = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
+    let range = |r: &foil_compiler::piecewise::Interval| json!({ "lo": end(r.lo), "hi": end(r.hi) });
     json!({
         "passed": v.passed,
         "points": v.points,
@@ -341,7 +349,87 @@ fn verification_json(v: &foil_compiler::verify::Verification) -> Value {
         "max_rel_error": v.max_rel_error,
         "numeric_max_rel_error": v.numeric_max_rel_error,
         "anchor_error": v.anchor_error,
+        "kind": c.kind.as_str(),
+        "checked": c.checked,
+        "bound": c.bound,
+        "certified_range": c.range.as_ref().map(range),
+        "required_range": range(&c.required),
+        "subintervals": c.subintervals,
+        "exact_pieces": c.exact_pieces,
+        "uncertified": c.uncertified.iter().map(range).collect::<Vec<_>>(),
+        "beyond": { "lo": c.ends.0, "hi": c.ends.1 },
+        // Break points where f' jumps: not claimed (f' has no value there).
+        "excluded_points": c.excluded,
+        "statement": c.describe(),
     })
+}
+
+/// A numeric result's shape, for tools: pieces, degree, range, period, and
+/// what g is beyond the range.
+fn numeric_json(n: &Option<NumericSummary>) -> Value {
+    match n {
+        None => Value::Null,
+        Some(n) => json!({
+            "pieces": n.pieces,
+            "degree": n.degree,
+            "lo": n.lo,
+            "hi": n.hi,
+            "period": n.period,
+            "beyond": { "lo": n.beyond.0, "hi": n.beyond.1 },
+        }),
+    }
+}
+
+/// The weakest kind over several certificates (an SA is as verified as its
+/// least verified term).
+fn weakest(kinds: impl Iterator<Item = Kind>) -> Kind {
+    kinds.fold(Kind::Exact, |acc, k| match (acc, k) {
+        (Kind::Sampled, _) | (_, Kind::Sampled) => Kind::Sampled,
+        (Kind::Certified, _) | (_, Kind::Certified) => Kind::Certified,
+        _ => Kind::Exact,
+    })
+}
+
+/// Printed expressions longer than this are summarised in the text output.
+const TEXT_EXPRESSION_LIMIT: usize = 600;
+
+/// `text`, or a summary saying how to get it when it is too long to read.
+fn readable(text: String) -> String {
+    if text.len() <= TEXT_EXPRESSION_LIMIT {
+        text
+    } else {
+        format!("<{} characters: --format json or --format rust prints it>", text.len())
+    }
+}
+
+/// One line describing a numeric result's shape and what lies beyond it.
+fn numeric_summary(n: &NumericSummary) -> String {
+    match n.period {
+        Some(p) => format!(
+            "numeric: {} polynomial pieces of degree {} on one period [{}, {}], continued exactly beyond (g(x + kP) = g(x) + k·∫ 1/f' over a period, P = {})",
+            n.pieces,
+            n.degree,
+            fmt_num(n.lo),
+            fmt_num(n.hi),
+            fmt_num(p)
+        ),
+        None => format!(
+            "numeric: {} polynomial pieces of degree {} on [{}, {}]; below {}: {}; above {}: {}",
+            n.pieces,
+            n.degree,
+            short(n.lo),
+            short(n.hi),
+            short(n.lo),
+            n.beyond.0,
+            short(n.hi),
+            n.beyond.1
+        ),
+    }
+}
+
+/// A range end: 9 decimals, or 4 significant digits for huge ones.
+fn short(v: f64) -> String {
+    if v.abs() >= 1e6 { format!("{v:.3e}") } else { fmt_num(v) }
 }
 
 impl Derived {
@@ -365,10 +453,11 @@ impl Derived {
                 })),
                 "error_bound": g.error_bound,
                 "numeric_range": g.numeric_range,
+                "numeric": numeric_json(&g.numeric),
                 "anchor": g.anchor,
                 "break_points": g.break_points,
                 "cost": foil_compiler::simplify::gpu_cost(&g.adversarial),
-                "verification": verification_json(&g.verification),
+                "verification": verification_json(&g.verification, &g.certificate),
                 "egraph": g.simplify,
             }),
             Derived::Sa(s) => {
@@ -381,7 +470,8 @@ impl Derived {
                         "adversarial": to_spec(&t.adversarial),
                         "closed_form": t.closed_form,
                         "error_bound": t.error_bound,
-                        "verification": verification_json(&t.verification),
+                        "numeric": numeric_json(&t.numeric),
+                        "verification": verification_json(&t.verification, &t.certificate),
                     }))
                     .collect();
                 let partials: Vec<String> =
@@ -404,6 +494,8 @@ impl Derived {
                         "points": points,
                         "max_rel_error": worst,
                         "split_max_rel_error": s.split_max_rel_error,
+                        // The least verified term's kind; each term has its own.
+                        "kind": weakest(s.terms.iter().map(|t| t.certificate.kind)).as_str(),
                     },
                 })
             }
@@ -425,7 +517,13 @@ impl Derived {
                     foil_codegen::expression::rust_scalar_fn("adversarial", &g.adversarial, &["x"]),
                     foil_codegen::expression::rust_scalar_fn("adversarial_derivative", &g.adversarial_derivative, &["x"]),
                 ],
-                format!("// GA of f(x) = {}\n// g(x) = {}\n", to_spec(&g.input), to_spec(&g.adversarial)),
+                format!(
+                    "// GA of f(x) = {}\n// g(x) = {}\n// {}\n{}",
+                    to_spec(&g.input),
+                    to_spec(&g.adversarial),
+                    g.certificate.describe(),
+                    g.numeric.as_ref().map(|n| format!("// {}\n", numeric_summary(n))).unwrap_or_default()
+                ),
             ),
             Derived::Sa(s) => {
                 let vars: Vec<&str> = s.terms.iter().map(|t| t.var.as_str()).collect();
@@ -453,35 +551,50 @@ impl Derived {
         match self {
             Derived::Ga(g) => {
                 let v = &g.verification;
-                format!(
-                    "f(x)  = {}\nf'(x) = {}\ng(x)  = {}\ng'(x) = {}\nverified: {} points on [{}, {}], max relative |g' - {}| = {:.1e}; g({}) = f({})\n",
-                    to_spec(&g.input),
-                    to_spec(&g.derivative),
-                    to_spec(&g.adversarial),
-                    to_spec(&g.adversarial_derivative),
+                let anchor = fmt_num(g.anchor.unwrap_or(0.0));
+                // What the samples compare g' with: the regularised target
+                // only when a regularisation was asked for.
+                let sampled_against = if g.regularization.is_some() { "f'/(f'^2 + eps^2)" } else { "1/f'" };
+                let (g_text, dg_text) = match &g.numeric {
+                    Some(n) => (
+                        format!("{}; no closed form", numeric_summary(n)),
+                        "the derivative of those pieces (--format json or --format rust prints both)".to_string(),
+                    ),
+                    None => (readable(to_spec(&g.adversarial)), readable(to_spec(&g.adversarial_derivative))),
+                };
+                let mut out = format!(
+                    "f(x)  = {}\nf'(x) = {}\ng(x)  = {g_text}\ng'(x) = {dg_text}\n{}; g({anchor}) = f({anchor})\n",
+                    readable(to_spec(&g.input)),
+                    readable(to_spec(&g.derivative)),
+                    g.certificate.describe(),
+                );
+                out += &format!(
+                    "sampled: {} points on [{}, {}], max relative |g' - {sampled_against}| = {:.1e}\n",
                     v.points,
-                    v.range.0,
-                    v.range.1,
-                    if g.approximate { "f'/(f'^2 + eps^2)" } else { "1/f'" },
+                    fmt_num(v.samples.first().map_or(v.range.0, |p| p.x)),
+                    fmt_num(v.samples.last().map_or(v.range.1, |p| p.x)),
                     v.max_rel_error,
-                    fmt_num(g.anchor.unwrap_or(0.0)),
-                    fmt_num(g.anchor.unwrap_or(0.0)),
-                ) + &match g.regularization {
-                    None => String::new(),
-                    Some(eps) => format!(
+                );
+                if let Some(eps) = g.regularization {
+                    out += &format!(
                         "APPROXIMATE: regularised with eps = {eps}: g' = f'/(f'^2 + eps^2), not 1/f' (f' vanishes at {}){}\n",
                         g.derivative_zeros.as_ref().filter(|z| !z.is_empty()).map(|z| z.describe("x")).unwrap_or_else(|| "on a flat piece".into()),
                         numeric_note(g)
-                    ),
+                    );
                 }
+                out
             }
             Derived::Sa(s) => {
                 let mut out = format!("f(x) = {}\nsplit into {} terms:\n", to_spec(&s.input), s.terms.len());
                 for t in &s.terms {
-                    out += &format!("  {:<4} {:<28} adversarial {}\n", t.var, to_spec(&t.term), to_spec(&t.adversarial));
+                    let adversarial = match &t.numeric {
+                        Some(n) => numeric_summary(n),
+                        None => readable(to_spec(&t.adversarial)),
+                    };
+                    out += &format!("  {:<4} {:<28} adversarial {adversarial}\n", t.var, to_spec(&t.term));
                 }
-                out += &format!("F({})  = {}\n", var_list(s), to_spec(&s.split.lifted));
-                out += &format!("SA({}) = {}\n", var_list(s), to_spec(&s.adversarial));
+                out += &format!("F({})  = {}\n", var_list(s), readable(to_spec(&s.split.lifted)));
+                out += &format!("SA({}) = {}\n", var_list(s), readable(to_spec(&s.adversarial)));
                 if s.singular() {
                     for sg in &s.singularities {
                         out += &format!("singular: {}\n", sg.description);
@@ -489,9 +602,14 @@ impl Derived {
                 } else {
                     out += "singular: no (no denominator reaches 0, no log/sqrt argument goes negative)\n";
                 }
+                for t in &s.terms {
+                    // The certificate speaks of g and f; a term's are a and t.
+                    let said = t.certificate.describe().replace("g'", "a'").replace("|g|", "|a|").replace(" g linearly", " a linearly").replace("f'", "t'");
+                    out += &format!("{}: {said}\n", t.var);
+                }
                 let worst = s.terms.iter().map(|t| t.verification.max_rel_error).fold(0.0, f64::max);
                 out += &format!(
-                    "verified: every term's a' = 1/t' (max relative error {worst:.1e}); F(x,…,x) = f(x) (max relative error {:.1e})\n",
+                    "sampled: every term's a' = 1/t' (max relative error {worst:.1e}); F(x,…,x) = f(x) (max relative error {:.1e})\n",
                     s.split_max_rel_error
                 );
                 out
@@ -530,9 +648,9 @@ impl Derived {
 }
 
 fn numeric_note(g: &GaResult) -> String {
-    match (g.error_bound, g.numeric_range) {
-        (Some(b), Some(r)) => format!(
-            "; no closed form: g is a piecewise polynomial on [-{r}, {r}] (linear outside), |g(x) - exact| <= {b:.1e} * integral of max(1, |g'|) from the anchor to x"
+    match (g.error_bound, &g.numeric) {
+        (Some(b), Some(_)) => format!(
+            "; no closed form: |g(x) - exact| <= {b:.1e} * integral of max(1, |g'|) from the anchor to x"
         ),
         _ => String::new(),
     }

@@ -206,3 +206,18 @@ fn a_tower_of_exponentials_has_a_numeric_ga_that_is_right() {
         assert!((dg - want).abs() <= 1e-6 * want.abs().max(1.0) + 1e-4, "at x = {x}: g' = {dg}, 1/f' = {want}");
     }
 }
+
+/// relu6 and hardtanh are flat on both sides: both intervals are named.
+#[test]
+fn every_flat_interval_is_named() {
+    let e = refused("min(max(x, 0), 6)", &[], Refusal { kind: "flat_derivative", span: None, code: 3, says: &["x < 0", "x > 6"] });
+    let all: Vec<(Value, Value)> = e["intervals"].as_array().unwrap().iter().map(|i| (i["lo"].clone(), i["hi"].clone())).collect();
+    assert_eq!(all, [(Value::Null, 0.0.into()), (6.0.into(), Value::Null)], "{e:#}");
+    // The first one stays where tools read it.
+    assert_eq!((e["interval"]["lo"].clone(), e["interval"]["hi"].as_f64()), (Value::Null, Some(0.0)), "{e:#}");
+    let e = refused("hardtanh(x)", &[], Refusal { kind: "flat_derivative", span: None, code: 3, says: &["x < -1", "x > 1"] });
+    assert_eq!(e["intervals"].as_array().map(Vec::len), Some(2), "{e:#}");
+    // Flat on one side, zeros on the other: both named.
+    let e = refused("where(x < 0, 0, sin(x))", &[], Refusal { kind: "flat_derivative", span: None, code: 3, says: &["x < 0", "vanishes at"] });
+    assert!(e["zeros"].as_array().is_some_and(|z| !z.is_empty()), "{e:#}");
+}

@@ -494,3 +494,119 @@ fn bare_names_are_activations_of_x() {
     assert_eq!(code, 2);
     assert_eq!(v["error"]["kind"], "unknown_variable", "{v:#}");
 }
+
+// ---- how a result is verified (issue 12) -----------------------------------
+
+/// `verification.kind` says exact / certified / sampled, with the bound, the
+/// range it holds on and what lies beyond; a numeric result has a summary.
+#[test]
+fn ga_json_says_how_each_result_is_verified() {
+    let (code, v) = derive_json("tanh(x)", &[]);
+    assert_eq!(code, 0);
+    let ver = &v["verification"];
+    assert_eq!(s(ver, "kind"), "exact", "{ver:#}");
+    assert_eq!(ver["bound"].as_f64(), Some(0.0), "{ver:#}");
+    assert_eq!((ver["certified_range"]["lo"].clone(), ver["certified_range"]["hi"].clone()), (Value::Null, Value::Null), "exact: all x: {ver:#}");
+    assert_eq!(v["numeric"], Value::Null);
+
+    // No closed form: certified up to where g leaves f32 (1/f' = cosh²x·e^(-tanh x)).
+    let (code, v) = derive_json("exp(tanh(x))", &[]);
+    assert_eq!(code, 0, "{v:#}");
+    let ver = &v["verification"];
+    assert_eq!(s(ver, "kind"), "certified", "{ver:#}");
+    let bound = ver["bound"].as_f64().expect("a certified bound");
+    assert!(bound > 0.0 && bound <= 1e-9, "{ver:#}");
+    let (lo, hi) = (ver["certified_range"]["lo"].as_f64().unwrap(), ver["certified_range"]["hi"].as_f64().unwrap());
+    // cosh(x)²·e^(∓1)/4 passes f32::MAX near |x| = 45: not certified beyond (README: Verification).
+    assert!(lo < -44.0 && lo > -46.0 && hi > 44.0 && hi < 46.0, "{ver:#}");
+    assert!(ver["uncertified"].as_array().is_some_and(Vec::is_empty), "{ver:#}");
+    assert!(s(&ver["beyond"], "hi").contains("leaves f32"), "{ver:#}");
+    let n = &v["numeric"];
+    assert!(n["pieces"].as_u64().is_some_and(|p| p > 1) && n["degree"].as_u64() == Some(15), "{n:#}");
+    assert_eq!((n["lo"].as_f64(), n["hi"].as_f64()), (Some(lo), Some(hi)), "{v:#}");
+    // The claim, checked independently at points all over its range.
+    let dg = parse(s(&v, "adversarial_derivative")).unwrap();
+    for k in 0..=400 {
+        let x = lo + (hi - lo) * (k as f64 + 0.37) / 401.0;
+        let want = x.cosh().powi(2) * (-x.tanh()).exp();
+        let got = ev1(&dg, x);
+        assert!((got - want).abs() <= 2.0 * bound * want.abs().max(1.0), "g'({x}) = {got}, 1/f' = {want}, bound {bound:e}");
+    }
+
+    // Periodic f' = 1 + sin(x)cos(x): one period proves every period.
+    let (code, v) = derive_json("x + 0.5*sin(x)^2", &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(s(&v["verification"], "kind"), "certified", "{v:#}");
+    assert_eq!(v["verification"]["certified_range"]["lo"], Value::Null, "{v:#}");
+    assert!((v["numeric"]["period"].as_f64().unwrap() - std::f64::consts::TAU).abs() < 1e-12, "{v:#}");
+    let dg = parse(s(&v, "adversarial_derivative")).unwrap();
+    let bound = v["verification"]["bound"].as_f64().unwrap();
+    for x in [-1e4 + 0.3, -20.0, -3.0, 0.5, 7.9, 21.0, 1e3 + 0.1, 1e5 + 0.7f64] {
+        let want = 1.0 / (1.0 + x.sin() * x.cos());
+        // Far out, the argument reduction of sin/cos in f64 (both here and in
+        // the printed g') loses ~1e-16·|x| absolute.
+        let slack = 2.0 * bound + 4e-16 * x.abs();
+        assert!((ev1(&dg, x) - want).abs() <= slack * want.abs().max(1.0), "g'({x}) = {}, 1/f' = {want}", ev1(&dg, x));
+    }
+}
+
+/// Every term of an SA carries its own certificate.
+#[test]
+fn sa_terms_say_how_they_are_verified() {
+    let (code, v) = derive_json("gelu_tanh(x)", &["--mode", "sa"]);
+    assert_eq!(code, 0, "{v:#}");
+    let kinds: Vec<&str> = v["terms"].as_array().unwrap().iter().map(|t| s(&t["verification"], "kind")).collect();
+    assert_eq!(kinds, ["exact", "certified"], "{v:#}");
+    assert_eq!(s(&v["verification"], "kind"), "certified", "the weakest term's kind: {v:#}");
+    assert!(v["terms"][1]["numeric"]["pieces"].as_u64().is_some(), "{v:#}");
+}
+
+/// A regularised GA is certified against its own target, and says so.
+#[test]
+fn regularised_ga_names_what_is_checked() {
+    let (code, v) = derive_json("gelu(x)", &["--regularize", "0.01"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(s(&v["verification"], "checked").contains("f'/(f'^2 + eps^2)"), "{v:#}");
+    // Without --regularize, a numeric GA's samples compare with 1/f'.
+    let r = foil(&["derive", "x + 0.5*sin(x)^2"]);
+    assert!(r.stdout.contains("|g' - 1/f'|") && !r.stdout.contains("eps"), "{}", r.stdout);
+}
+
+fn golden_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/derive")
+}
+
+/// The text of `foil derive` for a result of each kind and a refusal, pinned
+/// in `tests/golden/derive/` (`FOIL_BLESS=1 cargo test --test cli golden`
+/// rewrites them; review the diff).
+#[test]
+fn derive_text_matches_the_golden_files() {
+    let cases: &[(&str, &[&str])] = &[
+        ("tanh", &["derive", "tanh(x)"]),
+        ("softsign", &["derive", "softsign(x)"]),
+        ("periodic", &["derive", "x + 0.5*sin(x)^2"]),
+        ("exp_tanh", &["derive", "exp(tanh(x))"]),
+        ("silu_regularised", &["derive", "x*sigmoid(x)", "--regularize", "0.1"]),
+        ("gelu_tanh_sa", &["derive", "gelu_tanh(x)", "--mode", "sa"]),
+        ("relu6_refused", &["derive", "min(max(x, 0), 6)"]),
+        ("hardtanh_refused", &["derive", "hardtanh(x)"]),
+    ];
+    let bless = std::env::var("FOIL_BLESS").as_deref() == Ok("1");
+    let mut differ = Vec::new();
+    for (name, args) in cases {
+        let r = foil(args);
+        let actual = format!("$ foil {}\n{}{}", args.join(" "), r.stdout, r.stderr);
+        let path = golden_dir().join(format!("{name}.txt"));
+        if bless {
+            std::fs::create_dir_all(golden_dir()).unwrap();
+            std::fs::write(&path, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}; `FOIL_BLESS=1 cargo test --test cli golden` writes it", path.display()));
+        if expected != actual {
+            differ.push(format!("{}:\n--- expected\n{expected}--- actual\n{actual}", path.display()));
+        }
+    }
+    assert!(differ.is_empty(), "text output differs from the golden files:\n{}", differ.join("\n"));
+}

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::gpu::{box_points, client, grid, mish_sa_ill_conditioned, reference, subnormal_exponential, same, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
+use common::gpu::{box_points, client, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, reference, subnormal_exponential, same, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
 use egg::Symbol;
 use foil_burn::jit::{JitKernel, PackedLayout};
 use foil::kernels::Client;
@@ -226,6 +226,7 @@ fn split_functions_off_the_diagonal() {
                 let (skip, allowed): (&dyn Fn(&[f64]) -> bool, usize) = match f.name.as_str() {
                     "mish SA" => (&mish_sa_ill_conditioned, SPLIT_POINTS / 1000),
                     "mish HD-FGD F" => (&subnormal_exponential, 0),
+                    "gelu_tanh SA" => (&gelu_tanh_term_beyond_range, 0),
                     _ => (&|_| false, 0),
                 };
                 // erfi(u2/√2): see tests/kernels.rs.

@@ -18,8 +18,10 @@ pub enum DeriveError {
     #[error("no global adversarial: f' = {derivative} vanishes at {}; GA needs f' ≠ 0 everywhere", zeros.describe("x"))]
     DerivativeZeros { derivative: String, zeros: Zeros },
 
-    #[error("no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist)", interval.describe("x"))]
-    FlatDerivative { interval: Interval },
+    /// `interval` is the first of `intervals`, every interval where f' ≡ 0;
+    /// `zeros` the zeros of f' outside them.
+    #[error("no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist){}", describe_all(intervals), if zeros.is_empty() { String::new() } else { format!("; f' also vanishes at {}", zeros.describe("x")) })]
+    FlatDerivative { interval: Interval, intervals: Vec<Interval>, zeros: Zeros },
 
     /// `closed`: whether each finite end of `interval` belongs to the set.
     #[error("f is not real-valued for {}: {reason}", interval.describe_ends("x", *closed))]
@@ -58,11 +60,21 @@ impl DeriveError {
         }
     }
 
-    /// The zeros that are the reason, if they are.
+    /// The zeros that are the reason, if they are (or part of it).
     pub fn zeros(&self) -> Option<&Zeros> {
         match self {
             DeriveError::DerivativeZeros { zeros, .. } | DeriveError::TermNotMonotone { zeros, .. } => Some(zeros),
+            DeriveError::FlatDerivative { zeros, .. } if !zeros.is_empty() => Some(zeros),
             _ => None,
         }
+    }
+}
+
+/// `x < -1 and x > 1`: every interval, in order.
+fn describe_all(intervals: &[Interval]) -> String {
+    match intervals {
+        [] => String::new(),
+        [one] => one.describe("x"),
+        [init @ .., last] => format!("{} and {}", init.iter().map(|i| i.describe("x")).collect::<Vec<_>>().join(", "), last.describe("x")),
     }
 }

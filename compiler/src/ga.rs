@@ -17,6 +17,7 @@ use crate::eval::eval1;
 use crate::lang::{is_constant, root, Expr, Cmp, Math};
 use crate::piecewise::{break_points, intervals, specialize, Interval};
 use crate::simplify::{simplify, Limits, SimplifyReport};
+use crate::certify::{Certificate, Target};
 use crate::verify::{verify_adversarial, Verification};
 use egg::Symbol;
 
@@ -67,13 +68,32 @@ pub struct GaResult {
     /// bound of [`crate::numeric::NumericAntiderivative::error_bound`].
     pub error_bound: Option<f64>,
     /// For a numerically integrated g: R, where g is a piecewise polynomial on
-    /// [-R, R] and linear outside.
+    /// at least [-R, R] (see `numeric` for the exact range and beyond).
     pub numeric_range: Option<f64>,
+    /// For a numerically integrated g: its pieces, range and continuation.
+    pub numeric: Option<NumericSummary>,
     pub anchor: Option<f64>,
     pub break_points: Vec<f64>,
     pub pieces: Vec<GaPiece>,
+    /// The f64 sample check (SPEC §5 "sampled"), always run as a witness.
     pub verification: Verification,
+    /// How the result is verified: exact, certified on a range, or sampled only.
+    pub certificate: Certificate,
     pub simplify: SimplifyReport,
+}
+
+/// What a numeric g is made of, for a summary instead of its expression.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NumericSummary {
+    pub pieces: usize,
+    /// Degree of each piece's polynomial.
+    pub degree: usize,
+    /// The polynomial range (one period, when periodic).
+    pub lo: f64,
+    pub hi: f64,
+    pub period: Option<f64>,
+    /// What g is beyond `lo` and beyond `hi`.
+    pub beyond: (String, String),
 }
 
 /// The single variable of `f`, which must be `x`.
@@ -142,12 +162,16 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     // Per piece: the smooth f there and its derivative; refuse flat pieces.
     let mut smooth = Vec::with_capacity(pieces_at.len());
     let mut smooth_f = Vec::with_capacity(pieces_at.len());
-    let mut flat: Option<Interval> = None;
+    let mut flat: Vec<Interval> = Vec::new();
     for iv in &pieces_at {
         let fi = specialize(f, VAR, iv.interior_point());
         let dfi = derivative(&fi, VAR);
         if is_flat(&dfi, iv) {
-            flat = flat.or(Some(*iv));
+            // Adjacent flat pieces are one flat interval.
+            match flat.last_mut() {
+                Some(last) if last.hi == iv.lo => last.hi = iv.hi,
+                _ => flat.push(*iv),
+            }
         }
         smooth.push(dfi);
         smooth_f.push(fi);
@@ -159,10 +183,13 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         &breaks,
     );
     let f_prime_simplified = simp(&f_prime);
-    if let Some(interval) = flat {
+    if let Some(&interval) = flat.first() {
         // The regularisation policy covers flat pieces too (g is constant there).
+        // A refusal names every flat interval, and every zero of f' elsewhere.
+        let mut elsewhere = zeros.clone();
+        elsewhere.zeros.retain(|z| !flat.iter().any(|iv| *z >= iv.lo && *z <= iv.hi));
         return match opts.regularize {
-            None => Err(DeriveError::FlatDerivative { interval }),
+            None => Err(DeriveError::FlatDerivative { interval, intervals: flat, zeros: elsewhere }),
             Some(eps) => derive_regularized(f, &f_prime, f_prime_simplified, eps, zeros, &breaks, opts, report),
         };
     }
@@ -190,7 +217,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
                 let d = b.copy(&f_prime, root(&f_prime));
                 let q = b.div(one, d);
                 let h = b.finish_at(q);
-                return derive_approximate(f, f_prime_simplified, &h, &f_prime, None, &breaks, opts, report);
+                return derive_approximate(f, f_prime_simplified, &h, &f_prime, None, &breaks, opts, report, Target::Reciprocal);
             }
         }
     }
@@ -223,6 +250,26 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         .iter()
         .map(|p| GaPiece { interval: p.interval, adversarial: simp(&derivative(&p.adversarial, VAR)) })
         .collect();
+    // Exact where provable; a g' whose constants f64 folding rounded (4/3 as
+    // 1.333333333333333) is proven with the fractions restored, and printed so.
+    let mut derivative_pieces = derivative_pieces;
+    let exact: Vec<bool> = derivative_pieces
+        .iter_mut()
+        .zip(&smooth)
+        .map(|(p, dfi)| {
+            // The cheap normal form first, on the printed g' and on it with
+            // fractions restored; the e-graph last.
+            if crate::certify::is_exact_by_normal_form(&p.adversarial, dfi, Target::Reciprocal) {
+                return true;
+            }
+            let snapped = crate::canon::snap_fractions(&p.adversarial);
+            if crate::certify::is_exact_by_normal_form(&snapped, dfi, Target::Reciprocal) {
+                p.adversarial = snapped;
+                return true;
+            }
+            crate::certify::is_exact(&p.adversarial, dfi, Target::Reciprocal, &opts.limits)
+        })
+        .collect();
     let adversarial = assemble_pieces(&pieces);
     let adversarial_derivative = assemble_pieces(&derivative_pieces);
     let verification = verify_adversarial(
@@ -236,17 +283,51 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     if !verification.passed {
         return Err(DeriveError::Verification { reason: verification.failure.clone().unwrap_or_default() });
     }
+    let cert_pieces: Vec<crate::certify::Piece> = derivative_pieces
+        .iter()
+        .zip(&smooth)
+        .map(|(p, dfi)| crate::certify::Piece { lo: p.interval.lo, hi: p.interval.hi, g_prime: p.adversarial.clone(), target: dfi.clone() })
+        .collect();
+    let certificate = crate::certify::certify(
+        &adversarial,
+        &adversarial_derivative,
+        &f_prime,
+        &cert_pieces,
+        &exact,
+        &breaks,
+        Target::Reciprocal,
+        crate::certify::CHECKED_RECIPROCAL,
+        VAR,
+        &crate::certify::Span::Horizon,
+        crate::certify::Budget::default(),
+    );
+    if certificate.kind == crate::certify::Kind::Sampled {
+        // A closed form the certificate cannot prove (the integrator's own
+        // check samples 16 points and can miss a narrow feature): a numeric
+        // g that certifies is the better answer.
+        let mut b = Builder::new();
+        let one = b.num(1.0);
+        let d = b.copy(&f_prime, root(&f_prime));
+        let q = b.div(one, d);
+        let h = b.finish_at(q);
+        let numeric = derive_approximate(f, f_prime_simplified.clone(), &h, &f_prime, None, &breaks, opts, report.clone(), Target::Reciprocal);
+        if let Some(n) = numeric.ok().filter(|n| n.certificate.kind == crate::certify::Kind::Certified) {
+            return Ok(n);
+        }
+    }
     Ok(GaResult {
         input: f.clone(),
         derivative: f_prime_simplified,
         adversarial,
         adversarial_derivative,
+        certificate,
         closed_form: true,
         approximate: false,
         regularization: None,
         derivative_zeros: None,
         error_bound: None,
         numeric_range: None,
+        numeric: None,
         anchor: opts.anchor,
         break_points: breaks,
         pieces,
@@ -281,7 +362,7 @@ fn derive_regularized(
     let recip = b.div(den, fp);
     let (h, recip) = (b.finish_at(h), b.finish_at(recip));
     let symbolic = if breaks.is_empty() { crate::integrate::antiderivative(&h, Symbol::from(VAR)).ok() } else { None };
-    let mut g = derive_approximate(f, f_prime_simplified, &h, &recip, symbolic, breaks, opts, report)?;
+    let mut g = derive_approximate(f, f_prime_simplified, &h, &recip, symbolic, breaks, opts, report, Target::Direct)?;
     g.regularization = Some(eps);
     g.derivative_zeros = Some(zeros);
     Ok(g)
@@ -299,6 +380,7 @@ fn derive_approximate(
     breaks: &[f64],
     opts: &GaOptions,
     mut report: SimplifyReport,
+    target: Target,
 ) -> Result<GaResult, DeriveError> {
     let mut simp = |e: &Expr| {
         let (s, r) = simplify(e, &opts.limits);
@@ -310,23 +392,46 @@ fn derive_approximate(
     // Without an anchor (SA's plain terms) the numeric antiderivative is ∫₀ˣ.
     let anchor = opts.anchor.unwrap_or(0.0);
     let fa = if opts.anchor.is_some() { eval1(f, VAR, anchor) } else { 0.0 };
-    let (adversarial, adversarial_derivative, closed_form, error_bound, numeric_range, tolerance, grid) = match symbolic {
+    // What g' must match: 1/f' (a numeric GA) or the regularised integrand h itself.
+    let (target_expr, checked) = match target {
+        Target::Reciprocal => (&recip, crate::certify::CHECKED_RECIPROCAL),
+        Target::Direct => (&h, crate::certify::CHECKED_REGULARISED),
+    };
+    let (adversarial, adversarial_derivative, closed_form, numeric, tolerance, grid, certificate) = match symbolic {
         Some(g) => {
             let c = if opts.anchor.is_some() { simp(&constant_difference(f, &g, anchor)) } else { "0".parse().unwrap() };
             let g = simp(&shifted(&g, &c));
             let dg = simp(&derivative(&g, VAR));
-            (g, dg, true, None, None, crate::verify::REL_TOL, Vec::new())
+            let cert = certify_pieces(&g, &dg, target_expr, target, checked, breaks, true, &opts.limits, &crate::certify::Span::Horizon);
+            (g, dg, true, None, crate::verify::REL_TOL, Vec::new(), cert)
         }
         None => {
-            let n = crate::numeric::numeric_antiderivative(&|x| eval1(&h, VAR, x), VAR, anchor, fa, breaks)
-                .map_err(|why| DeriveError::NoClosedForm { integrand: format!("{} ({why})", crate::print::to_spec(&h)), piece: None })?;
-            let dg = derivative(&n.expr, VAR);
-            let r = n.range.floor() as i64;
-            let mut grid: Vec<f64> = (1 - r..r).map(|k| k as f64).collect();
-            grid.extend_from_slice(breaks);
-            (n.expr, dg, false, Some(n.error_bound), Some(n.range), (2.0 * n.derivative_error).max(crate::verify::REL_TOL), grid)
+            let mut nopts = crate::numeric::NumericOptions { breaks: breaks.to_vec(), frequency: frequency(&h), refine: Vec::new() };
+            // Fit, certify, and refit where the certificate found the fit
+            // wanting (a feature narrower than the fit's own error check saw).
+            let mut round = 0;
+            loop {
+                let n = crate::numeric::numeric_antiderivative(&|x| eval1(&h, VAR, x), VAR, anchor, fa, &nopts)
+                    .map_err(|why| DeriveError::NoClosedForm { integrand: format!("{} ({why})", crate::print::to_spec(&h)), piece: None })?;
+                let dg = n.derivative.clone().unwrap_or_else(|| derivative(&n.expr, VAR));
+                let cert = certify_numeric(&n, &dg, target_expr, target, checked, breaks);
+                round += 1;
+                // Only narrow failures are features a finer fit can resolve;
+                // a wide one (a tail the expressions overflow on) is not.
+                let refine: Vec<(f64, f64)> = cert.uncertified.iter().filter(|u| u.hi - u.lo <= 1.0).take(64).map(|u| (u.lo, u.hi)).collect();
+                if refine.is_empty() || round == REFITS {
+                    // The f64 witness samples where the polynomials are (beyond, g is out of f32).
+                    let r = n.range.min(64.0).floor() as i64;
+                    let mut grid: Vec<f64> = (1 - r..r).map(|k| k as f64).collect();
+                    grid.extend_from_slice(breaks);
+                    let tol = (2.0 * n.derivative_error).max(crate::verify::REL_TOL);
+                    break (n.expr.clone(), dg, false, Some(n), tol, grid, cert);
+                }
+                nopts.refine = refine;
+            }
         }
     };
+    let (error_bound, numeric_range) = (numeric.as_ref().map(|n| n.error_bound), numeric.as_ref().map(|n| n.range));
     let verification = crate::verify::verify_adversarial_within(
         &recip,
         &adversarial,
@@ -336,6 +441,7 @@ fn derive_approximate(
         opts.anchor.map(|_| (anchor, fa)),
         tolerance,
         1e-4,
+        numeric.as_ref().map_or((f64::NEG_INFINITY, f64::INFINITY), |n| if n.period.is_some() { (f64::NEG_INFINITY, f64::INFINITY) } else { (n.lo, n.hi) }),
     );
     if !verification.passed {
         return Err(DeriveError::Verification { reason: verification.failure.clone().unwrap_or_default() });
@@ -343,6 +449,7 @@ fn derive_approximate(
     Ok(GaResult {
         input: f.clone(),
         derivative: f_prime_simplified,
+        certificate,
         pieces: vec![GaPiece { interval: Interval { lo: f64::NEG_INFINITY, hi: f64::INFINITY }, adversarial: adversarial.clone() }],
         adversarial,
         adversarial_derivative,
@@ -352,11 +459,117 @@ fn derive_approximate(
         derivative_zeros: None,
         error_bound,
         numeric_range,
+        numeric: numeric.map(|n| NumericSummary { pieces: n.pieces, degree: n.degree, lo: n.lo, hi: n.hi, period: n.period, beyond: n.beyond }),
         anchor: opts.anchor,
         break_points: breaks.to_vec(),
         verification,
         simplify: report,
     })
+}
+
+/// Certify g' (assembled, a `where` chain when piecewise) against its
+/// target on each cell between consecutive `cells` boundaries (the pieces of
+/// a numeric g, the break points of f): the smooth branch each cell reduces
+/// to. A closed-form result is tried for exactness first.
+#[allow(clippy::too_many_arguments)]
+fn certify_pieces(
+    g: &Expr,
+    g_prime: &Expr,
+    target: &Expr,
+    kind: Target,
+    checked: &str,
+    cells: &[f64],
+    closed_form: bool,
+    limits: &crate::simplify::Limits,
+    span: &crate::certify::Span,
+) -> Certificate {
+    let mut ends = vec![f64::NEG_INFINITY];
+    ends.extend_from_slice(cells);
+    ends.push(f64::INFINITY);
+    let target_piecewise = crate::piecewise::is_piecewise(target);
+    let pieces: Vec<crate::certify::Piece> = ends
+        .windows(2)
+        .map(|w| {
+            let mid = Interval { lo: w[0], hi: w[1] }.interior_point();
+            crate::certify::Piece {
+                lo: w[0],
+                hi: w[1],
+                g_prime: specialize(g_prime, VAR, mid),
+                target: if target_piecewise { specialize(target, VAR, mid) } else { target.clone() },
+            }
+        })
+        .collect();
+    let exact: Vec<bool> =
+        pieces.iter().map(|p| closed_form && crate::certify::is_exact(&p.g_prime, &p.target, kind, limits)).collect();
+    crate::certify::certify(g, g_prime, target, &pieces, &exact, cells, kind, checked, VAR, span, crate::certify::Budget::default())
+}
+
+/// Fits and certificates per numeric GA: a refit only where the previous
+/// certificate failed, so the rounds are cheap.
+const REFITS: usize = 3;
+
+/// A numeric g's certificate: on its polynomial range (what lies beyond is
+/// out of f32, or no f32 input), piece by piece; for a periodic g on one
+/// period, which proves every period.
+fn certify_numeric(n: &crate::numeric::NumericAntiderivative, dg: &Expr, target: &Expr, kind: Target, checked: &str, breaks: &[f64]) -> Certificate {
+    let mut cells = n.boundaries.clone();
+    cells.extend(breaks.iter().copied().filter(|b| *b > n.lo && *b < n.hi));
+    cells.sort_by(|a, b| a.total_cmp(b));
+    cells.dedup();
+    let limits = crate::simplify::Limits::default();
+    match (&n.base_period, n.period) {
+        (Some(base), Some(period)) => {
+            certify_pieces(&n.expr, base, target, kind, checked, &cells, false, &limits, &crate::certify::Span::Periodic { period })
+        }
+        _ => {
+            let span = crate::certify::Span::Given { lo: n.lo, hi: n.hi, ends: n.beyond.clone() };
+            certify_pieces(&n.expr, dg, target, kind, checked, &cells, false, &limits, &span)
+        }
+    }
+}
+
+/// `Some(a)` when h is periodic with period 2π/a because every occurrence
+/// of x is inside sin or cos of a·k·x + b for integers k (h is then a
+/// function of sin(ax) and cos(ax) only): the exact periodicity a numeric
+/// g can be continued with.
+pub fn frequency(h: &Expr) -> Option<f64> {
+    use crate::lang::{Func, Math};
+    let nodes = h.as_ref();
+    // Rates of the trig arguments, and whether each x is under one.
+    let mut rates: Vec<f64> = Vec::new();
+    let mut covered = vec![false; nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        if let Math::Call(Func::Sin | Func::Cos, a) = node {
+            let arg = crate::build::subtree(h, *a);
+            let d = derivative(&arg, VAR);
+            if !is_constant(&d, root(&d)) {
+                return None;
+            }
+            let rate = eval1(&d, VAR, 0.0).abs();
+            if !(rate > 0.0 && rate.is_finite()) {
+                continue;
+            }
+            rates.push(rate);
+            mark_subtree(nodes, *a, &mut covered);
+            covered[i] = true;
+        }
+    }
+    let uncovered_x = nodes.iter().enumerate().any(|(i, n)| matches!(n, Math::Var(_)) && !covered[i]);
+    if rates.is_empty() || uncovered_x {
+        return None;
+    }
+    let a = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let whole = |r: f64| ((r / a) - (r / a).round()).abs() <= 1e-12 * (r / a).max(1.0);
+    rates.iter().all(|r| whole(*r)).then_some(a)
+}
+
+fn mark_subtree(nodes: &[crate::lang::Math], id: egg::Id, covered: &mut [bool]) {
+    use egg::Language;
+    let i = usize::from(id);
+    covered[i] = true;
+    for &c in nodes[i].children() {
+        mark_subtree(nodes, c, covered);
+    }
 }
 
 /// The constant `a(at) - g(at)` (with `a` = `target`), as an expression.

@@ -99,6 +99,10 @@ pub struct TermAdversarial {
     /// For a numeric ai: bound on its error over its range.
     pub error_bound: Option<f64>,
     pub verification: Verification,
+    /// How ai' = 1/ti' is verified: exact, certified on a range, or sampled.
+    pub certificate: crate::certify::Certificate,
+    /// For a numeric ai: its pieces, range and continuation.
+    pub numeric: Option<crate::ga::NumericSummary>,
 }
 
 #[derive(Clone, Debug)]
@@ -314,6 +318,8 @@ pub fn derive_split_adversarial(
             closed_form: ga.closed_form,
             error_bound: ga.error_bound,
             verification: ga.verification,
+            certificate: ga.certificate,
+            numeric: ga.numeric,
         });
         adversarials_in_x.push(ga.adversarial);
     }

@@ -5,8 +5,12 @@
 //! The compiler has no GPU dependency; `foil-macros` and `foil-runtime` consume it.
 
 pub mod build;
+pub mod canon;
+pub mod certify;
 pub mod lower;
 pub mod eval;
+pub mod interval;
+pub mod taylor;
 pub mod lang;
 pub mod numeric;
 pub mod activations;

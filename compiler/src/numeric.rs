@@ -1,8 +1,12 @@
 //! Numerical antiderivatives, for integrands with no closed form (the
 //! regularised GA of SPEC §2). The result is still an expression in SPEC
-//! syntax: a piecewise polynomial over [-R, R] (one Chebyshev interpolant of
-//! the integrand per unit interval, integrated exactly), continued linearly
-//! outside, so every tool that reads foil's output can evaluate it.
+//! syntax: a piecewise polynomial (one Chebyshev interpolant of the integrand
+//! per cell, integrated exactly), so every tool that reads foil's output can
+//! evaluate it.
+//!
+//! The range reaches as far as f32 kernels are fed (where |g'| or |g|
+//! leaves f32, else ±f32::MAX); beyond it the JSON and the text say what g
+//! is. A periodic integrand is fitted on one period and continued exactly.
 //!
 //! The error bound is a posteriori and relative: the interpolation error of
 //! each piece, relative to max(1, |h|), is measured on a grid 8× denser than
@@ -13,20 +17,31 @@ use crate::build::Builder;
 use crate::lang::{Expr, Cmp, Math};
 use egg::Id;
 
-/// Largest half-width of the approximated range.
-pub const RANGE: f64 = 16.0;
-/// Integrand magnitude beyond which the range stops: the antiderivative would
-/// leave f32 (3.4e38) there, so no kernel needs it.
-const F32_HORIZON: f64 = 1e37;
-const DEGREE: usize = 14;
-const WIDTH: f64 = 1.0;
+/// The largest f32: the polynomial range ends where |g'| or |g| exceeds
+/// it, beyond which the f32 kernels return ±inf for a value out of f32.
+const F32_MAX: f64 = f32::MAX as f64;
+/// Degree of the interpolants of h (their integrals have degree + 1).
+pub const DEGREE: usize = 14;
 
 #[derive(Clone, Debug)]
 pub struct NumericAntiderivative {
     /// G in SPEC syntax (a `where` chain of polynomials).
     pub expr: Expr,
-    /// The half-width R of the approximated range [-R, R] (≤ [`RANGE`]).
+    /// G', when it is not simply d/dx of `expr` (a periodic continuation).
+    pub derivative: Option<Expr>,
+    /// R: the polynomials cover at least [-R, R] (= min(-lo, hi)).
     pub range: f64,
+    /// The polynomial range [lo, hi] (one period, for a periodic h).
+    pub lo: f64,
+    pub hi: f64,
+    /// The period P of a periodic h.
+    pub period: Option<f64>,
+    /// For a periodic h: G' on [-P/2, P/2] in x.
+    pub base_period: Option<Expr>,
+    /// What g is beyond lo and beyond hi, in words.
+    pub beyond: (String, String),
+    /// Coefficients per interpolant of h (the degree of G's pieces).
+    pub degree: usize,
     /// Relative bound: |G(x) - ∫ₐˣ h| ≤ error_bound · ∫ₐˣ max(1, |h|) on
     /// [-R, R] (a = the anchor).
     pub error_bound: f64,
@@ -34,6 +49,8 @@ pub struct NumericAntiderivative {
     pub derivative_error: f64,
     /// How many polynomial pieces.
     pub pieces: usize,
+    /// Where the pieces meet, ascending, the range's ends included.
+    pub boundaries: Vec<f64>,
 }
 
 /// Chebyshev nodes on [-1, 1].
@@ -114,42 +131,98 @@ fn fit_piece(h: &dyn Fn(f64) -> f64, lo: f64, hi: f64, ts: &[f64]) -> Result<Pie
     Ok(Piece { centre, half, integral, max_rel_error })
 }
 
-/// Approximate G with G' = h and G(anchor) = value. Pieces start one unit
-/// wide and are halved (down to 1/256) until the integrand's interpolation
-/// error is below 1e-11 relative.
-/// `breaks` (where h may jump) become piece boundaries.
+/// How far the polynomial pieces reach, and how the result continues.
+#[derive(Clone, Debug, Default)]
+pub struct NumericOptions {
+    /// Where h may jump: piece boundaries.
+    pub breaks: Vec<f64>,
+    /// `Some(a)`: h has period P = 2π/a; G is fitted on [-P/2, P/2] and
+    /// continued exactly: g(x) = G(r) + (x - r)·∫_period h / P, r = x - kP.
+    pub frequency: Option<f64>,
+    /// Cells that a certificate could not prove: pieces there are split
+    /// down to the smallest width.
+    pub refine: Vec<(f64, f64)>,
+}
+
+/// The point, going from 0 towards `dir` (±1), where |h| first exceeds f32
+/// (or is not a number): there g' = h leaves f32 and the kernels stop
+/// mattering. `dir·F32_MAX` when it never does.
+pub fn integrand_horizon(h: &dyn Fn(f64) -> f64, dir: f64) -> f64 {
+    let leaves = |x: f64| !(h(x).abs() <= F32_MAX);
+    let mut prev = 0.0;
+    let mut t: f64 = 0.0;
+    loop {
+        t = if t < 64.0 { t + 1.0 / 16.0 } else { (t * 2f64.powf(1.0 / 16.0)).min(F32_MAX) };
+        if leaves(dir * t) {
+            let (mut a, mut b) = (prev, t);
+            for _ in 0..80 {
+                let m = 0.5 * (a + b);
+                if leaves(dir * m) { b = m } else { a = m }
+            }
+            return dir * a;
+        }
+        prev = t;
+        if t >= F32_MAX {
+            return dir * F32_MAX;
+        }
+    }
+}
+
+/// Approximate G with G' = h and G(anchor) = value: Chebyshev interpolants
+/// of h on cells of width 1 over [-16, 16] and octaves [2^k, 2^(k+1)]
+/// beyond, each halved until the interpolation error is below 1e-11
+/// relative, integrated exactly. The range reaches as far as the f32
+/// kernels are fed: to where |h| or |G| leaves f32, or to ±f32::MAX
+/// ([`NumericAntiderivative::beyond`] says which); a periodic h is fitted on
+/// one period and continued exactly.
 pub fn numeric_antiderivative(
     h: &dyn Fn(f64) -> f64,
     var: &str,
     anchor: f64,
     value: f64,
-    breaks: &[f64],
+    opts: &NumericOptions,
 ) -> Result<NumericAntiderivative, String> {
-    // Stop where |h| passes the f32 horizon (exploding integrands, e.g. 1/t' for tanh(x + x^3)).
-    let mut range = RANGE;
-    for k in 1..=(2.0 * RANGE) as usize {
-        let u = 0.5 * k as f64;
-        if !(h(u).abs() <= F32_HORIZON && h(-u).abs() <= F32_HORIZON) {
-            range = 0.5 * (k - 1) as f64;
-            break;
-        }
-    }
-    if anchor.abs() >= range {
-        return Err(format!("the integrand leaves f32 range before reaching the anchor (|x| < {range})"));
+    let period = opts.frequency.map(|a| 2.0 * std::f64::consts::PI / a.abs());
+    let (mut lo, mut hi) = match period {
+        Some(p) => (-0.5 * p, 0.5 * p),
+        None => (integrand_horizon(h, -1.0), integrand_horizon(h, 1.0)),
+    };
+    let mut beyond = match period {
+        Some(_) => (PERIODIC.to_string(), PERIODIC.to_string()),
+        None => (reason(h, lo), reason(h, hi)),
+    };
+    if period.is_none() && !(anchor > lo && anchor < hi) {
+        return Err(format!("the integrand leaves f32 range before reaching the anchor (it does beyond x = {lo:e}, {hi:e})"));
     }
     let ts = nodes(DEGREE + 1);
-    let mut pieces: Vec<Piece> = Vec::new();
-    let mut ends: Vec<f64> = (0..=(2.0 * range / WIDTH) as usize).map(|i| -range + i as f64 * WIDTH).collect();
-    ends.extend(breaks.iter().copied().filter(|b| b.abs() < range));
+    let mut ends: Vec<f64> = vec![lo, hi];
+    match period {
+        Some(p) => ends.extend((1..8).map(|k| lo + p * k as f64 / 8.0)),
+        None => {
+            ends.extend((-16..=16).map(|k| k as f64));
+            for k in 5..=128 {
+                ends.push(2f64.powi(k));
+                ends.push(-(2f64.powi(k)));
+            }
+        }
+    }
+    ends.extend(opts.breaks.iter().copied());
+    ends.retain(|e| *e >= lo && *e <= hi);
     ends.sort_by(|a, b| a.total_cmp(b));
     ends.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+    // A cell the certificate could not prove holds a feature the error check
+    // missed: its pieces are cut to 1/64 of it, and the error check then
+    // resolves whatever is there.
+    let must_split = |a: f64, b: f64| opts.refine.iter().any(|r| r.0 < b && r.1 > a && b - a > (r.1 - r.0) / 64.0);
+    let mut pieces: Vec<Piece> = Vec::new();
     let mut stack: Vec<(f64, f64)> = ends.windows(2).rev().map(|w| (w[0], w[1])).collect();
-    while let Some((lo, hi)) = stack.pop() {
-        let piece = fit_piece(h, lo, hi, &ts)?;
-        if piece.max_rel_error > 1e-11 && hi - lo > WIDTH / 256.0 {
-            let mid = 0.5 * (lo + hi);
-            stack.push((mid, hi));
-            stack.push((lo, mid));
+    while let Some((a, b)) = stack.pop() {
+        let piece = fit_piece(h, a, b, &ts)?;
+        let min_width = (2f64.powi(-16)).max(a.abs().max(b.abs()) * 2f64.powi(-30));
+        if (piece.max_rel_error > 1e-11 || must_split(a, b)) && b - a > min_width {
+            let mid = 0.5 * (a + b);
+            stack.push((mid, b));
+            stack.push((a, mid));
         } else {
             pieces.push(piece);
         }
@@ -158,48 +231,162 @@ pub fn numeric_antiderivative(
     // Each piece's integral is off by at most its interpolation error times its
     // width; doubled for the gaps between the measured points.
     let error_bound = 2.0 * derivative_error;
-    // Constants outward from the anchor piece, so values near the anchor do
-    // not inherit the rounding of huge values far away (1/t' can reach 1e37).
-    let at = pieces.iter().position(|p| anchor <= p.centre + p.half).unwrap_or(pieces.len() - 1);
+    // Constants outward from the anchor piece (for a periodic h, from the
+    // piece holding 0; the continuation is anchored below), so values near
+    // the anchor do not inherit the rounding of huge values far away.
+    let base = if period.is_some() { 0.0 } else { anchor };
+    let at = pieces.iter().position(|p| base <= p.centre + p.half).unwrap_or(pieces.len() - 1);
     let mut offsets = vec![0.0; pieces.len()];
-    offsets[at] = value - horner(&pieces[at].integral, (anchor - pieces[at].centre) / pieces[at].half);
+    offsets[at] = -horner(&pieces[at].integral, (base - pieces[at].centre) / pieces[at].half);
     for i in at + 1..pieces.len() {
         offsets[i] = offsets[i - 1] + horner(&pieces[i - 1].integral, 1.0) - horner(&pieces[i].integral, -1.0);
     }
     for i in (0..at).rev() {
         offsets[i] = offsets[i + 1] + horner(&pieces[i + 1].integral, -1.0) - horner(&pieces[i].integral, 1.0);
     }
-    // Linear continuation outside, with the integrand's end values as slopes.
+    let value_at = |pieces: &[Piece], offsets: &[f64], i: usize, t: f64| offsets[i] + horner(&pieces[i].integral, t);
+    let shift = match period {
+        // g(anchor) = value: G(r(anchor)) + (anchor - r(anchor))·I/P + shift.
+        Some(p) => {
+            let total = value_at(&pieces, &offsets, pieces.len() - 1, 1.0) - value_at(&pieces, &offsets, 0, -1.0);
+            let r = anchor - p * (anchor / p).round();
+            let i = pieces.iter().position(|q| r <= q.centre + q.half).unwrap_or(pieces.len() - 1);
+            value - value_at(&pieces, &offsets, i, (r - pieces[i].centre) / pieces[i].half) - (anchor - r) * total / p
+        }
+        None => value,
+    };
+    for o in offsets.iter_mut() {
+        *o += shift;
+    }
+    // Where |G| itself leaves f32 (h small but the integral large): the
+    // range ends with the first piece whose end is out of f32.
+    if period.is_none() {
+        if let Some(j) = (at..pieces.len()).find(|&j| !(value_at(&pieces, &offsets, j, 1.0).abs() <= F32_MAX)) {
+            pieces.truncate(j + 1);
+            offsets.truncate(j + 1);
+            hi = pieces[j].centre + pieces[j].half;
+            beyond.1 = crate::certify::NUMERIC_TAIL.into();
+        }
+        if let Some(j) = (0..=at).rev().find(|&j| !(value_at(&pieces, &offsets, j, -1.0).abs() <= F32_MAX)) {
+            pieces.drain(..j);
+            offsets.drain(..j);
+            lo = pieces[0].centre - pieces[0].half;
+            beyond.0 = crate::certify::NUMERIC_TAIL.into();
+        }
+    }
     let last = pieces.len() - 1;
-    let lo_val = offsets[0] + horner(&pieces[0].integral, -1.0);
-    let hi_val = offsets[last] + horner(&pieces[last].integral, 1.0);
-    let (lo_slope, hi_slope) = (h(-range), h(range));
+    let (lo_val, hi_val) = (offsets[0] + horner(&pieces[0].integral, -1.0), offsets[last] + horner(&pieces[last].integral, 1.0));
+    let total = hi_val - lo_val;
+    if ![lo_val, hi_val, h(lo), h(hi), total].iter().all(|v| v.is_finite()) {
+        return Err(format!("the integrand or its integral is not finite at the ends of its range [{lo:e}, {hi:e}]"));
+    }
 
     let mut b = Builder::new();
     let x = b.var(var);
-    let linear = |b: &mut Builder, at: f64, val: f64, slope: f64| {
-        let a = b.num(at);
-        let d = b.sub(x, a);
-        let s = b.num(slope);
-        let m = b.mul(s, d);
-        let v = b.num(val);
-        b.add_(v, m)
-    };
-    // A balanced tree of `where`s: depth log2(pieces), not one level per piece,
-    // so recursive passes (printing, differentiation) stay shallow.
-    let polys: Vec<Id> =
-        pieces.iter().zip(&offsets).map(|(p, o)| polynomial(&mut b, x, p.centre, p.half, &p.integral, *o)).collect();
     let starts: Vec<f64> = pieces.iter().map(|p| p.centre - p.half).collect();
-    let inner = balanced(&mut b, x, &polys, &starts);
-    let hi_tail = linear(&mut b, range, hi_val, hi_slope);
-    let hi = b.num(range);
-    let below_hi = b.add(Math::Compare(Cmp::Lt, [x, hi]));
-    let body = b.add(Math::Where([below_hi, inner, hi_tail]));
-    let tail = linear(&mut b, -range, lo_val, lo_slope);
-    let lo = b.num(-range);
-    let cond = b.add(Math::Compare(Cmp::Lt, [x, lo]));
-    let root = b.add(Math::Where([cond, tail, body]));
-    Ok(NumericAntiderivative { expr: b.finish_at(root), range, error_bound, derivative_error, pieces: pieces.len() })
+    let (root, derivative) = match period {
+        None => {
+            let linear = |b: &mut Builder, at: f64, val: f64, slope: f64| {
+                let a = b.num(at);
+                let d = b.sub(x, a);
+                let s = b.num(slope);
+                let m = b.mul(s, d);
+                let v = b.num(val);
+                b.add_(v, m)
+            };
+            // A balanced tree of `where`s: depth log2(pieces), not one level per piece,
+            // so recursive passes (printing, differentiation) stay shallow.
+            let polys: Vec<Id> =
+                pieces.iter().zip(&offsets).map(|(p, o)| polynomial(&mut b, x, p.centre, p.half, &p.integral, *o)).collect();
+            let inner = balanced(&mut b, x, &polys, &starts);
+            // Beyond the range (where g or g' is out of f32, or x is): linear,
+            // with the integrand's end values as slopes.
+            let hi_tail = linear(&mut b, hi, hi_val, h(hi));
+            let hi_id = b.num(hi);
+            let below_hi = b.add(Math::Compare(Cmp::Lt, [x, hi_id]));
+            let body = b.add(Math::Where([below_hi, inner, hi_tail]));
+            let tail = linear(&mut b, lo, lo_val, h(lo));
+            let lo_id = b.num(lo);
+            let cond = b.add(Math::Compare(Cmp::Lt, [x, lo_id]));
+            (b.add(Math::Where([cond, tail, body])), None)
+        }
+        Some(p) => {
+            // r = x - kP in [-P/2, P/2] as (P/π)·atan(tan(πx/P)), in SPEC
+            // functions: sin/cos (an infinite quotient where cos is 0 gives
+            // atan = ±π/2, the end of the period, in IEEE arithmetic).
+            let a = 2.0 * std::f64::consts::PI / p;
+            let half_a = b.num(0.5 * a);
+            let s = b.mul(half_a, x);
+            let (sn, cs) = (b.call(crate::lang::Func::Sin, s), b.call(crate::lang::Func::Cos, s));
+            let q = b.div(sn, cs);
+            let at = b.call(crate::lang::Func::Atan, q);
+            let two_over_a = b.num(2.0 / a);
+            let r = b.mul(two_over_a, at);
+            let polys: Vec<Id> =
+                pieces.iter().zip(&offsets).map(|(pc, o)| polynomial(&mut b, r, pc.centre, pc.half, &pc.integral, *o)).collect();
+            let g_of_r = balanced(&mut b, r, &polys, &starts);
+            // (x - r)·I/P, with I/P = (total·a/2)/π.
+            let k = b.sub(x, r);
+            let c = b.num(0.5 * total * a);
+            let pi = b.add(Math::Pi);
+            let slope = b.div(c, pi);
+            let lin = b.mul(k, slope);
+            let g = b.add_(g_of_r, lin);
+            // g' = G'(r): written directly, not by differentiating through
+            // atan(sin/cos), whose derivative is 0/0 where cos vanishes.
+            let dpolys: Vec<Id> = pieces.iter().map(|pc| polynomial_derivative(&mut b, r, pc.centre, pc.half, &pc.integral)).collect();
+            let dg = balanced(&mut b, r, &dpolys, &starts);
+            (g, Some(dg))
+        }
+    };
+    let expr = b.finish_at(root);
+    let derivative = derivative.map(|d| b.finish_at(d));
+    // For a periodic G, the same pieces in x on one period: what the
+    // certificate proves (g'(x) = G'(x - kP) and h(x) = h(x - kP)).
+    let base_period = period.map(|_| {
+        let mut b = Builder::new();
+        let x = b.var(var);
+        let dpolys: Vec<Id> = pieces.iter().map(|pc| polynomial_derivative(&mut b, x, pc.centre, pc.half, &pc.integral)).collect();
+        let root = balanced(&mut b, x, &dpolys, &starts);
+        b.finish_at(root)
+    });
+    let mut boundaries = starts;
+    boundaries.push(hi);
+    Ok(NumericAntiderivative {
+        expr,
+        derivative,
+        range: (-lo).min(hi),
+        lo,
+        hi,
+        period,
+        base_period,
+        beyond,
+        error_bound,
+        derivative_error,
+        pieces: pieces.len(),
+        degree: DEGREE + 1,
+        boundaries,
+    })
+}
+
+/// What a periodic result does beyond its period.
+pub const PERIODIC: &str = "periodic: continued exactly, g(x + kP) = g(x) + k·∫ over one period of 1/f'";
+
+/// Why the range ends at `r`.
+fn reason(h: &dyn Fn(f64) -> f64, r: f64) -> String {
+    if r.abs() >= F32_MAX {
+        crate::certify::NO_F32_BEYOND.into()
+    } else if h(r + r.signum() * r.abs().max(1.0) * 1e-12).is_nan() {
+        "g' is not computed: its expression is not a number in f64 there (it overflows)".into()
+    } else {
+        crate::certify::NUMERIC_TAIL.into()
+    }
+}
+
+/// d/dx of offset + Σ q_k t^k, t = (x - centre)/half: Σ k·q_k·t^(k-1) / half.
+fn polynomial_derivative(b: &mut Builder, x: Id, centre: f64, half: f64, q: &[f64]) -> Id {
+    let d: Vec<f64> = q.iter().enumerate().skip(1).map(|(k, qk)| k as f64 * qk / half).collect();
+    polynomial(b, x, centre, half, &d, 0.0)
 }
 
 /// `where(x < start[mid], left half, right half)`, recursively.
@@ -239,9 +426,9 @@ mod tests {
     fn approximates_a_smooth_antiderivative_within_its_bound() {
         // ∫ 1/(1+x²) = atan(x); anchor at 0.
         let h = |x: f64| 1.0 / (1.0 + x * x);
-        let g = numeric_antiderivative(&h, "x", 0.0, 0.0, &[]).unwrap();
-        for k in 0..=3200 {
-            let x = -16.0 + k as f64 * 0.01;
+        let g = numeric_antiderivative(&h, "x", 0.0, 0.0, &NumericOptions::default()).unwrap();
+        for k in 0..=6400 {
+            let x = -32.0 + k as f64 * 0.01;
             // ∫₀ˣ max(1, h) = |x| here.
             let err = (eval1(&g.expr, "x", x) - x.atan()).abs();
             assert!(err <= g.error_bound * x.abs() + 1e-15, "at {x}: {err:e} above the bound");

@@ -299,3 +299,44 @@ pub fn same_values(a: &Expr, b: &Expr) -> bool {
     }
     true
 }
+
+/// Identities used only to prove g'·f' − 1 = 0 (SPEC §5 "exact"), not for
+/// printing: they expand (double angles, reciprocals) where extraction
+/// wants the compact forms.
+fn identity_rules() -> &'static [Rewrite] {
+    static RULES: std::sync::OnceLock<Vec<Rewrite>> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        let mut r = build_rules();
+        r.extend([
+            rw!("cosh-double"; "(cosh (* 2 ?a))" => "(- (* 2 (^ (cosh ?a) 2)) 1)"),
+            rw!("sinh-double"; "(sinh (* 2 ?a))" => "(* 2 (* (sinh ?a) (cosh ?a)))"),
+            // a·(1/a) = 1 and (b/a)·a = b where the left side is defined (a ≠ 0).
+            rw!("mul-recip"; "(* ?a (/ 1 ?a))" => "1"),
+            rw!("div-mul-cancel"; "(* (/ ?b ?a) ?a)" => "?b"),
+            rw!("mul-div-cancel"; "(/ (* ?a ?b) ?a)" => "?b"),
+            rw!("div-to-mul"; "(/ ?a ?b)" => "(* ?a (/ 1 ?b))"),
+        ]);
+        r
+    })
+}
+
+/// Does `expr` rewrite to the literal 0 within `limits`? Every rule is an
+/// identity wherever both sides are defined, so a `true` proves `expr` ≡ 0
+/// wherever it is defined.
+pub fn rewrites_to_zero(expr: &Expr, limits: &Limits) -> bool {
+    let runner = Runner::<Math, ConstantFold>::default()
+        .with_node_limit(limits.node_limit)
+        .with_iter_limit(limits.iter_limit.max(6))
+        .with_time_limit(limits.time_limit)
+        .with_expr(expr)
+        .with_hook(|r| {
+            // Stop as soon as the root holds 0.
+            if r.egraph[r.roots[0]].data.is_some_and(|c| c.into_inner() == 0.0) {
+                Err("proved".into())
+            } else {
+                Ok(())
+            }
+        })
+        .run(identity_rules());
+    runner.egraph[runner.roots[0]].data.is_some_and(|c| c.into_inner() == 0.0)
+}

@@ -38,9 +38,8 @@ impl Zeros {
         if let Some((first, period)) = self.periodic {
             return format!("{var} = {} + k*{} for every integer k", fmt9(first), fmt9(period));
         }
-        let shown: Vec<String> = self.zeros.iter().take(8).map(|z| format!("{var} ≈ {}", fmt9(*z))).collect();
-        let more = if self.zeros.len() > 8 { format!(" (and {} more)", self.zeros.len() - 8) } else { String::new() };
-        format!("{}{more}", shown.join(", "))
+        // Every zero: a refusal names them all.
+        self.zeros.iter().map(|z| format!("{var} ≈ {}", fmt9(*z))).collect::<Vec<_>>().join(", ")
     }
 }
 

@@ -103,9 +103,9 @@ fn derive_error(inv: &Invocation, e: DeriveError) -> syn::Error {
             "no global adversarial: f' = {derivative} vanishes at {}, so 1/f' has a pole there; help: use `mode = split`",
             zeros.describe("x")
         ),
-        DeriveError::FlatDerivative { interval } => format!(
+        DeriveError::FlatDerivative { intervals, .. } => format!(
             "no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist); help: use `mode = split` or another activation",
-            interval.describe("x")
+            intervals.iter().map(|i| i.describe("x")).collect::<Vec<_>>().join(" and ")
         ),
         other => other.to_string(),
     };

@@ -1,0 +1,666 @@
+//! SPEC §5 certificates: a derived g′ is **exact** when g′·f′ − 1 rewrites
+//! to 0, else **certified** when |g′ − 1/f′| ≤ 1e-9·max(1, |1/f′|) is proven
+//! on every point of a range by outward-rounded interval arithmetic
+//! ([`crate::interval`]), else only **sampled** ([`crate::verify`]).
+//!
+//! **What is bounded.** With h = g′·f′ − 1, the SPEC error is
+//! |g′ − 1/f′| / max(1, |1/f′|) = |h| / max(1, |f′|), so a bound on |h|
+//! (divided by the least max(1, |f′|) on the subinterval) bounds it. h
+//! cancels (g′ and 1/f′ agree to 15 digits), which plain interval evaluation
+//! cannot see through; its Taylor model can ([`crate::taylor`]): on each
+//! subinterval X with centre c, h(X) ⊆ Σ_{k<N} h_k(c)(X − c)^k +
+//! H_N(X)(X − c)^N. The cover starts from unit cells near 0 and octaves
+//! [2^k, 2^(k+1)] beyond 4, and bisects a cell until its bound is ≤ 1e-9 or
+//! it is too small to split (then the cell is reported as uncertified).
+//! Where g′ and 1/f′ both tend to 0 (f′ → ∞), |g′ − 1/f′| ≤ |g′| + |1/f′|
+//! bounds the error on a whole tail [A, ∞) from plain interval evaluation:
+//! there the certificate covers the whole line on that side.
+//!
+//! **The range.** The f32 kernels are fed x up to where |g| or |g′| leaves
+//! f32 (beyond, they return ±inf for a value that is indeed out of f32) and
+//! never beyond ±f32::MAX; that is the range to cover, per side
+//! ([`horizon`]). A tail proven to infinity extends it to the whole line.
+//!
+//! **Piecewise results** are certified piece by piece (the smooth
+//! expression each piece reduces to, on the closed piece), and at each break
+//! point itself with the assembled expressions (one-sided values there).
+//! Break points of f are located numerically (to 1e-13; [`crate::piecewise`]).
+
+use crate::interval::{eval_nodes, I};
+use crate::lang::{Expr, Math};
+use egg::Language;
+use crate::piecewise::Interval;
+use crate::taylor::eval_series;
+use egg::{Id, Symbol};
+use serde::Serialize;
+
+/// The bound every certified subinterval must reach (SPEC §5).
+pub const TOL: f64 = crate::verify::REL_TOL;
+/// The largest f32, as f64: the kernels' horizon.
+pub const F32_MAX: f64 = f32::MAX as f64;
+/// What a plain GA's certificate bounds (SPEC §5).
+pub const CHECKED_RECIPROCAL: &str = "|g' - 1/f'| / max(1, |1/f'|)";
+/// What a regularised GA's certificate bounds: g' against its own target.
+pub const CHECKED_REGULARISED: &str = "|g' - f'/(f'^2 + eps^2)| / max(1, |f'/(f'^2 + eps^2)|)";
+
+/// Taylor order of the models.
+pub const ORDER: usize = 16;
+
+/// How a result was verified (SPEC §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// The identity holds symbolically.
+    Exact,
+    /// Proven by interval arithmetic on the stated range.
+    Certified,
+    /// Only checked at sample points (last resort).
+    Sampled,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Exact => "exact",
+            Kind::Certified => "certified",
+            Kind::Sampled => "sampled",
+        }
+    }
+}
+
+/// What g′ is meant to equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// g′ = 1/q (q = f′): the bound is on |g′ − 1/q| / max(1, |1/q|).
+    Reciprocal,
+    /// g′ = r (the regularised 1/f′): on |g′ − r| / max(1, |r|).
+    Direct,
+}
+
+/// One smooth piece to certify: on [lo, hi], g′ against `target`.
+#[derive(Clone, Debug)]
+pub struct Piece {
+    pub lo: f64,
+    pub hi: f64,
+    pub g_prime: Expr,
+    pub target: Expr,
+}
+
+/// The certificate of one derived g′.
+#[derive(Clone, Debug, Serialize)]
+pub struct Certificate {
+    pub kind: Kind,
+    /// The quantity bounded, in words.
+    pub checked: String,
+    /// Where the bound is proven (infinite ends: up to ±∞); `None` when nowhere.
+    pub range: Option<Interval>,
+    /// Where it had to be proven: up to where |g| or |g′| leaves f32.
+    pub required: Interval,
+    /// The proven bound on the checked quantity over `range` (0 for exact).
+    pub bound: Option<f64>,
+    /// Subintervals of the cover.
+    pub subintervals: usize,
+    /// Pieces proven exact by rewriting.
+    pub exact_pieces: usize,
+    /// Where the 1e-9 bound could not be proven.
+    pub uncertified: Vec<Interval>,
+    /// Why the range ends where it does, per side (low, high).
+    pub ends: (String, String),
+    /// Break points where f' jumps: f' does not exist there, so they are
+    /// not part of the claim.
+    pub excluded: Vec<f64>,
+}
+
+impl Certificate {
+    /// One line for people: what is proven where.
+    pub fn describe(&self) -> String {
+        let text = self.describe_claim();
+        if self.excluded.is_empty() {
+            return text;
+        }
+        let at: Vec<String> = self.excluded.iter().map(|b| crate::zeros::fmt9(*b)).collect();
+        format!("{text} except at x = {}, where f' jumps (it has no value there)", at.join(", "))
+    }
+
+    fn describe_claim(&self) -> String {
+        let range = self.range.map(|r| describe_range(&r)).unwrap_or_else(|| "nowhere".into());
+        match self.kind {
+            Kind::Exact => {
+                let (identity, meaning) = if self.checked == CHECKED_REGULARISED {
+                    ("g' - f'/(f'^2 + eps^2)", "g' = f'/(f'^2 + eps^2)")
+                } else {
+                    ("g'·f' - 1", "g' = 1/f'")
+                };
+                format!("exact: {identity} = 0 identically ({}), so {meaning} for all x", self.checked_short())
+            }
+            Kind::Certified => {
+                let r = self.range.unwrap_or(self.required);
+                let ends: Vec<&str> = [(r.lo.is_finite(), &self.ends.0), (r.hi.is_finite(), &self.ends.1)]
+                    .into_iter()
+                    .filter(|(finite, _)| *finite)
+                    .map(|(_, why)| why.as_str())
+                    .collect();
+                let beyond = match ends[..] {
+                    [] => String::new(),
+                    [a] => format!("; beyond: {a}"),
+                    [a, b] if a == b => format!("; beyond: {a}"),
+                    [a, b] => format!("; below: {a}; above: {b}"),
+                    _ => unreachable!(),
+                };
+                format!(
+                    "certified: {} <= {:.1e} on {range} (interval arithmetic, {} subintervals){beyond}",
+                    self.checked,
+                    self.bound.unwrap_or(f64::NAN),
+                    self.subintervals
+                )
+            }
+            Kind::Sampled => {
+                let missing: Vec<String> = self.uncertified.iter().take(4).map(describe_range).collect();
+                let more = if self.uncertified.len() > 4 { format!(" and {} more", self.uncertified.len() - 4) } else { String::new() };
+                format!(
+                    "SAMPLED ONLY: the 1e-9 bound on {} could not be proven on {}{more}{}",
+                    self.checked,
+                    missing.join(", "),
+                    match self.range {
+                        Some(r) => format!("; it is proven on {} (bound {:.1e})", describe_range(&r), self.bound.unwrap_or(f64::NAN)),
+                        None => String::new(),
+                    }
+                )
+            }
+        }
+    }
+
+    fn checked_short(&self) -> String {
+        if self.exact_pieces > 1 {
+            format!("proven symbolically on each of its {} pieces", self.exact_pieces)
+        } else {
+            "proven symbolically".into()
+        }
+    }
+}
+
+/// `[-4.5, 8]`, `(-inf, 3]`, `all x`.
+pub fn describe_range(r: &Interval) -> String {
+    let end = |v: f64| {
+        if v.is_infinite() {
+            if v < 0.0 { "-inf".to_string() } else { "inf".to_string() }
+        } else {
+            format!("{v:.4e}").replace("e0", "").parse::<f64>().map(crate::zeros::fmt9).unwrap_or_else(|_| format!("{v:.4e}"))
+        }
+    };
+    let short = |v: f64| if v.abs() >= 1e6 && v.is_finite() { format!("{v:.3e}") } else { end(v) };
+    match (r.lo.is_finite(), r.hi.is_finite()) {
+        (false, false) => "all x".into(),
+        (false, true) => format!("(-inf, {}]", short(r.hi)),
+        (true, false) => format!("[{}, inf)", short(r.lo)),
+        (true, true) => format!("[{}, {}]", short(r.lo), short(r.hi)),
+    }
+}
+
+/// `g′·q − 1` (reciprocal) or `g′ − r` (direct), with the ids of g′ and of
+/// the target inside it. The two are laid side by side as they are (no
+/// folding), so that both ids stay valid in the result.
+fn residual(g_prime: &Expr, target: &Expr, kind: Target) -> (Expr, Id, Id) {
+    let mut nodes: Vec<Math> = g_prime.as_ref().to_vec();
+    let shift = nodes.len();
+    nodes.extend(target.as_ref().iter().map(|n| n.clone().map_children(|c| Id::from(usize::from(c) + shift))));
+    let (g, t) = (Id::from(shift - 1), Id::from(nodes.len() - 1));
+    match kind {
+        Target::Reciprocal => {
+            nodes.push(Math::Mul([g, t]));
+            nodes.push(crate::lang::num(1.0));
+            let n = nodes.len();
+            nodes.push(Math::Sub([Id::from(n - 2), Id::from(n - 1)]));
+        }
+        Target::Direct => nodes.push(Math::Sub([g, t])),
+    }
+    (Expr::from(nodes), g, t)
+}
+
+/// Is g′·q − 1 (or g′ − r) identically 0? Proven by its exact normal form
+/// ([`crate::canon`]), else by rewriting it to 0 in the e-graph.
+pub fn is_exact(g_prime: &Expr, target: &Expr, kind: Target, limits: &crate::simplify::Limits) -> bool {
+    is_exact_by_normal_form(g_prime, target, kind) || crate::simplify::rewrites_to_zero(&residual(g_prime, target, kind).0, limits)
+}
+
+/// [`is_exact`] by the normal form alone (cheap: no e-graph).
+pub fn is_exact_by_normal_form(g_prime: &Expr, target: &Expr, kind: Target) -> bool {
+    crate::canon::is_zero(&residual(g_prime, target, kind).0)
+}
+
+/// The residual of one piece, ready to evaluate.
+struct Model {
+    h: Expr,
+    g: Id,
+    t: Id,
+    kind: Target,
+    var: Symbol,
+}
+
+impl Model {
+    fn new(p: &Piece, kind: Target, var: &str) -> Model {
+        let (h, g, t) = residual(&p.g_prime, &p.target, kind);
+        Model { h, g, t, kind, var: Symbol::from(var) }
+    }
+
+    /// The SPEC scale's denominator, max(1, least |target| on X) for the
+    /// reciprocal form, max(1, least |r|) for the direct one.
+    fn scale(&self, t: &I) -> f64 {
+        t.mig().max(1.0)
+    }
+
+    /// The bound from the Taylor model on the finite cell [lo, hi], with
+    /// the error bound at its centre (no bound on the cell can be below it);
+    /// `Err(())` when the 1e-9 bound is provably broken at the centre, or
+    /// the centre cannot be evaluated (splitting cannot help there).
+    fn taylor_bound(&self, lo: f64, hi: f64) -> Result<(Option<f64>, f64), ()> {
+        let c = lo + 0.5 * (hi - lo);
+        // Not even a point of the cell evaluates (f64 overflow, 0/0 in this
+        // form of the expressions): no split will, so the cell stays unproven.
+        let Some(pt) = eval_series(&self.h, self.var, I::point(c), ORDER) else { return Err(()) };
+        let (hp, tc) = (pt.last().unwrap(), pt[usize::from(self.t)][0]);
+        if !hp[0].is_valid() || !hp[0].mag().is_finite() || hp[0].mig() > TOL * self.scale(&tc).next_up() * 1.0000001 {
+            return Err(());
+        }
+        // The centre's own enclosure too wide to meet the bound (evaluation
+        // near overflow): smaller cells have such centres too.
+        let at_centre = bound_of(&hp[0], self.scale(&tc)).filter(|v| *v <= TOL).ok_or(())?;
+        let Some(over) = eval_series(&self.h, self.var, I::new(lo, hi), ORDER) else { return Ok((None, at_centre)) };
+        let ho = over.last().unwrap();
+        let tt = I::new((lo - c).next_down(), (hi - c).next_up());
+        let mut enc = ho[ORDER].mul(&tt.powi(ORDER as i64));
+        for (k, hk) in hp.iter().enumerate().take(ORDER) {
+            enc = enc.add(&hk.mul(&tt.powi(k as i64)));
+        }
+        // Both are enclosures of h on the cell: keep the tighter.
+        let enc = if enc.is_valid() { enc.meet(&ho[0]) } else { ho[0] };
+        let t0 = over[usize::from(self.t)][0];
+        Ok((bound_of(&enc, self.scale(&t0)), at_centre))
+    }
+
+    /// |g′| + |1/q| (or |g′| + |r|) from plain interval evaluation: valid
+    /// on any cell, infinite ones included; small only where both vanish.
+    fn trivial_bound(&self, lo: f64, hi: f64) -> Option<f64> {
+        let x = I::new(lo, hi);
+        let v = eval_nodes(&self.h, &|s| if s == self.var { x } else { I::NAI });
+        let (g, t) = (v[usize::from(self.g)], v[usize::from(self.t)]);
+        let other = match self.kind {
+            Target::Reciprocal => {
+                if !(t.mig() >= 1.0) {
+                    return None;
+                }
+                t.recip()
+            }
+            Target::Direct => t,
+        };
+        let sum = I::point(g.mag()).add(&I::point(other.mag()));
+        bound_of(&sum, self.scale(&t))
+    }
+}
+
+/// sup|enc| / scale, rounded up; `None` when not a finite bound.
+fn bound_of(enc: &I, scale: f64) -> Option<f64> {
+    if !enc.is_valid() {
+        return None;
+    }
+    let b = I::point(enc.mag()).div(&I::point(scale)).hi;
+    b.is_finite().then_some(b)
+}
+
+/// Where, going from 0 towards `dir` (±1), |g| or |g′| first leaves f32
+/// (or is not a number): the end of what the kernels are fed. Found on a
+/// geometric scan to 2^128 ≈ f32::MAX, refined by bisection; `dir·F32_MAX`
+/// when they never do.
+pub fn horizon(g: &Expr, g_prime: &Expr, var: &str, dir: f64) -> f64 {
+    let leaves = |x: f64| {
+        let (a, b) = (crate::eval::eval1(g, var, x), crate::eval::eval1(g_prime, var, x));
+        !(a.abs() <= F32_MAX && b.abs() <= F32_MAX)
+    };
+    let mut prev = 0.0;
+    for k in -8..=256 {
+        let t = (2f64.powf(k as f64 / 2.0)).min(F32_MAX);
+        if leaves(dir * t) {
+            let (mut a, mut b) = (prev, t);
+            for _ in 0..60 {
+                let m = if a > 0.0 && b / a > 2.0 { (a * b).sqrt() } else { 0.5 * (a + b) };
+                if leaves(dir * m) { b = m } else { a = m }
+            }
+            return dir * a;
+        }
+        prev = t;
+        if t == F32_MAX {
+            break;
+        }
+    }
+    dir * F32_MAX
+}
+
+/// Extra splits a cell may spend to tighten a bound that already holds.
+const TIGHTEN: u32 = 3;
+
+/// What range a certificate must cover.
+#[derive(Clone, Debug)]
+pub enum Span {
+    /// Up to where |g| or |g'| leaves f32 ([`horizon`]), else ±f32::MAX.
+    Horizon,
+    /// A range known by construction (a numeric g's polynomial range), with
+    /// what happens beyond each end.
+    Given { lo: f64, hi: f64, ends: (String, String) },
+    /// One period [-P/2, P/2] of a periodic result: proven there, it holds
+    /// on the whole line.
+    Periodic { period: f64 },
+}
+
+const PERIODIC_END: &str = "all x by periodicity: f' has period P and g'(x) = G'(x - kP), proven on [-P/2, P/2]";
+
+/// Limits on the cover, so that every certification ends.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Most cells evaluated.
+    pub cells: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { cells: 40_000 }
+    }
+}
+
+/// The outcome of covering the pieces.
+struct Cover {
+    bound: f64,
+    cells: usize,
+    failed: Vec<(f64, f64)>,
+    /// Tails proven to infinity, (low side, high side).
+    infinite: (bool, bool),
+}
+
+/// Initial cell ends inside (lo, hi): halves on [-4, 4], octaves beyond.
+fn initial_ends(lo: f64, hi: f64) -> Vec<f64> {
+    let mut ends = vec![lo, hi];
+    ends.extend((-8..=8).map(|k| k as f64 * 0.5));
+    for k in 3..=128 {
+        let t = 2f64.powi(k);
+        ends.push(t);
+        ends.push(-t);
+    }
+    ends.retain(|&e| e >= lo && e <= hi);
+    ends.sort_by(|a, b| a.total_cmp(b));
+    ends.dedup();
+    ends
+}
+
+/// Cover [lo, hi] (finite) of one piece; try tails to infinity where the
+/// piece and the range allow.
+fn cover_piece(m: &Model, lo: f64, hi: f64, tail_lo: bool, tail_hi: bool, budget: &mut usize, out: &mut Cover) {
+    let (mut lo, mut hi) = (lo, hi);
+    // Tails [A, ∞): where g′ and 1/f′ both vanish, one plain evaluation proves it.
+    if tail_hi {
+        for a in [16.0, 256.0, 65536.0, 4294967296.0, 1.8446744073709552e19] {
+            if a > lo && a < hi && m.trivial_bound(a, f64::INFINITY).is_some_and(|b| b <= TOL) {
+                out.bound = out.bound.max(m.trivial_bound(a, f64::INFINITY).unwrap());
+                out.infinite.1 = true;
+                hi = a;
+                break;
+            }
+        }
+    }
+    if tail_lo {
+        for a in [16.0, 256.0, 65536.0, 4294967296.0, 1.8446744073709552e19] {
+            if -a < hi && -a > lo && m.trivial_bound(f64::NEG_INFINITY, -a).is_some_and(|b| b <= TOL) {
+                out.bound = out.bound.max(m.trivial_bound(f64::NEG_INFINITY, -a).unwrap());
+                out.infinite.0 = true;
+                lo = -a;
+                break;
+            }
+        }
+    }
+    let ends = initial_ends(lo, hi);
+    // (cell, how many more splits to spend on tightening a bound that
+    // already meets 1e-9 but is far above the error at the cell's centre).
+    let mut stack: Vec<(f64, f64, u32)> = ends.windows(2).rev().map(|w| (w[0], w[1], TIGHTEN)).collect();
+    while let Some((a, b, tighten)) = stack.pop() {
+        if *budget == 0 {
+            out.failed.push((a, b));
+            continue;
+        }
+        *budget -= 1;
+        out.cells += 1;
+        let Ok((taylor, at_centre)) = m.taylor_bound(a, b) else {
+            // A counterexample at the centre, or a centre that cannot be
+            // evaluated: no split can prove this cell. A vanishing tail may
+            // still be proven by plain evaluation.
+            if let Some(v) = m.trivial_bound(a, b).filter(|v| *v <= TOL) {
+                out.bound = out.bound.max(v);
+                continue;
+            }
+            out.failed.push((a, b));
+            continue;
+        };
+        let found = taylor.filter(|v| *v <= TOL).or_else(|| m.trivial_bound(a, b).filter(|v| *v <= TOL));
+        // Worth tightening: the bound is 100× the centre's error and above 1e-13.
+        let loose = found.is_some_and(|v| v > (100.0 * at_centre).max(1e-13));
+        match found {
+            Some(v) if !(loose && tighten > 0) => out.bound = out.bound.max(v),
+            _ => {
+                let tighten = if found.is_some() { tighten - 1 } else { tighten };
+                let mid = if a > 0.0 && b / a > 4.0 {
+                    (a * b).sqrt()
+                } else if b < 0.0 && a / b > 4.0 {
+                    -(a * b).sqrt()
+                } else {
+                    a + 0.5 * (b - a)
+                };
+                // Too small to split further: this cell stays unproven.
+                if !(mid > a && mid < b) || b - a <= 1e-12 * a.abs().max(b.abs()).max(1.0) {
+                    match found {
+                        Some(v) => out.bound = out.bound.max(v),
+                        None => out.failed.push((a, b)),
+                    }
+                } else {
+                    stack.push((mid, b, tighten));
+                    stack.push((a, mid, tighten));
+                }
+            }
+        }
+    }
+}
+
+/// Certify g′ against its target on every piece (exact pieces skipped) and
+/// at every break point, over the range the kernels are fed.
+///
+/// `g` and `g_prime` are the assembled results (for the horizon and the
+/// break points), `full_target` the assembled target; `pieces` their smooth
+/// pieces, in order, with `exact[i]` when piece i rewrote to 0.
+#[allow(clippy::too_many_arguments)]
+pub fn certify(
+    g: &Expr,
+    g_prime: &Expr,
+    full_target: &Expr,
+    pieces: &[Piece],
+    exact: &[bool],
+    breaks: &[f64],
+    kind: Target,
+    checked: &str,
+    var: &str,
+    span: &Span,
+    budget: Budget,
+) -> Certificate {
+    let exact_pieces = exact.iter().filter(|e| **e).count();
+    let whole = Interval { lo: f64::NEG_INFINITY, hi: f64::INFINITY };
+    let (rlo, rhi, ends) = match span {
+        Span::Horizon => {
+            let (rlo, rhi) = (horizon(g, g_prime, var, -1.0), horizon(g, g_prime, var, 1.0));
+            (rlo, rhi, (end_reason(rlo), end_reason(rhi)))
+        }
+        Span::Given { lo, hi, ends } => (*lo, *hi, ends.clone()),
+        Span::Periodic { period } => (-0.5 * period, 0.5 * period, (PERIODIC_END.to_string(), PERIODIC_END.to_string())),
+    };
+    let required = Interval { lo: rlo, hi: rhi };
+    // At a break where the target jumps (f' of |x| at 0), f' does not exist:
+    // that point is not claimed; at the others, the assembled expressions
+    // must meet the bound.
+    let (excluded, checked_breaks): (Vec<f64>, Vec<f64>) = breaks.iter().partition(|&&b| jumps_at(pieces, b, kind, var));
+    if !pieces.is_empty() && exact_pieces == pieces.len() && breaks_hold(g_prime, full_target, &checked_breaks, kind, var) {
+        return Certificate {
+            kind: Kind::Exact,
+            checked: checked.into(),
+            range: Some(whole),
+            required,
+            bound: Some(0.0),
+            subintervals: 0,
+            exact_pieces,
+            uncertified: Vec::new(),
+            ends: ("exact on all of ℝ".into(), "exact on all of ℝ".into()),
+            excluded,
+        };
+    }
+    let mut out = Cover { bound: 0.0, cells: 0, failed: Vec::new(), infinite: (false, false) };
+    let mut left = budget.cells;
+    for (p, &is_exact) in pieces.iter().zip(exact) {
+        let (lo, hi) = (p.lo.max(rlo), p.hi.min(rhi));
+        if is_exact || lo > hi {
+            continue;
+        }
+        let m = Model::new(p, kind, var);
+        // Tails only where g stays inside f32 up to f32::MAX on that side.
+        let (tail_lo, tail_hi) = (p.lo == f64::NEG_INFINITY && rlo == -F32_MAX, p.hi == f64::INFINITY && rhi == F32_MAX);
+        if lo == hi {
+            continue;
+        }
+        cover_piece(&m, lo, hi, tail_lo, tail_hi, &mut left, &mut out);
+    }
+    // The break points themselves, with the assembled (one-sided) expressions.
+    let full = Piece { lo: 0.0, hi: 0.0, g_prime: g_prime.clone(), target: full_target.clone() };
+    let fm = Model::new(&full, kind, var);
+    for &b in checked_breaks.iter().filter(|b| **b >= rlo && **b <= rhi) {
+        match point_bound(&fm, b) {
+            Some(v) if v <= TOL => out.bound = out.bound.max(v),
+            _ => out.failed.push((b, b)),
+        }
+    }
+    // One period proven is every period proven: f' repeats, and g' is G' of x - kP.
+    let periodic = matches!(span, Span::Periodic { .. });
+    let lo_end = if out.infinite.0 || periodic { f64::NEG_INFINITY } else { rlo };
+    let hi_end = if out.infinite.1 || periodic { f64::INFINITY } else { rhi };
+    let uncertified = merge(out.failed);
+    // The proven range: the failure-free stretch around 0.
+    let range = {
+        let lo = uncertified.iter().filter(|f| f.hi < 0.0).map(|f| f.hi).fold(lo_end, f64::max);
+        let hi = uncertified.iter().filter(|f| f.lo > 0.0).map(|f| f.lo).fold(hi_end, f64::min);
+        let holds_zero = !uncertified.iter().any(|f| f.lo <= 0.0 && f.hi >= 0.0);
+        (holds_zero && lo < hi).then_some(Interval { lo, hi })
+    };
+    let kind_got = if uncertified.is_empty() { Kind::Certified } else { Kind::Sampled };
+    let ends = (
+        if out.infinite.0 { "proven to -inf: g' and 1/f' both vanish there".into() } else { ends.0 },
+        if out.infinite.1 { "proven to +inf: g' and 1/f' both vanish there".into() } else { ends.1 },
+    );
+    Certificate {
+        kind: kind_got,
+        checked: checked.into(),
+        range,
+        required: Interval { lo: lo_end, hi: hi_end },
+        bound: range.map(|_| out.bound),
+        subintervals: out.cells,
+        exact_pieces,
+        uncertified,
+        ends,
+        excluded,
+    }
+}
+
+/// Does the target take different values on the two sides of break `b`?
+fn jumps_at(pieces: &[Piece], b: f64, kind: Target, var: &str) -> bool {
+    let side = |p: &Piece| {
+        let m = Model::new(p, kind, var);
+        eval_nodes(&m.h, &|s| if s == m.var { I::point(b) } else { I::NAI })[usize::from(m.t)]
+    };
+    let (Some(l), Some(r)) = (pieces.iter().find(|p| p.hi == b), pieces.iter().find(|p| p.lo == b)) else { return false };
+    let (a, c) = (side(l), side(r));
+    a.is_valid() && c.is_valid() && (a.hi < c.lo || c.hi < a.lo)
+}
+
+/// Why the range ends at `r`.
+fn end_reason(r: f64) -> String {
+    if r.abs() >= F32_MAX { NO_F32_BEYOND.into() } else { LEAVES_F32.into() }
+}
+
+/// Why a range ends at ±f32::MAX.
+pub const NO_F32_BEYOND: &str = "no f32 input lies beyond (±f32::MAX)";
+/// Why a range ends where g leaves f32. What the kernels compute beyond is
+/// not claimed: a closed form overflows to ±inf with the true value, a
+/// numeric g continues linearly ([`NUMERIC_TAIL`]).
+pub const LEAVES_F32: &str = "|g| or |g'| leaves f32 there (not certified beyond)";
+/// What a numeric g does beyond its range where g or g' leaves f32.
+pub const NUMERIC_TAIL: &str = "|g| or |g'| leaves f32 there; beyond, the kernels continue g linearly with its end slope (not certified)";
+
+/// Do the assembled expressions meet the bound exactly at each break?
+fn breaks_hold(g_prime: &Expr, target: &Expr, breaks: &[f64], kind: Target, var: &str) -> bool {
+    let m = Model::new(&Piece { lo: 0.0, hi: 0.0, g_prime: g_prime.clone(), target: target.clone() }, kind, var);
+    breaks.iter().all(|&b| point_bound(&m, b).is_some_and(|v| v <= TOL))
+}
+
+fn point_bound(m: &Model, x: f64) -> Option<f64> {
+    let v = eval_nodes(&m.h, &|s| if s == m.var { I::point(x) } else { I::NAI });
+    bound_of(v.last()?, m.scale(&v[usize::from(m.t)]))
+}
+
+/// Adjacent or overlapping cells merged.
+fn merge(mut cells: Vec<(f64, f64)>) -> Vec<Interval> {
+    cells.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<Interval> = Vec::new();
+    for (a, b) in cells {
+        match out.last_mut() {
+            Some(l) if a <= l.hi => l.hi = l.hi.max(b),
+            _ => out.push(Interval { lo: a, hi: b }),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn piece(g: &str, t: &str) -> Piece {
+        Piece { lo: f64::NEG_INFINITY, hi: f64::INFINITY, g_prime: g.parse().unwrap(), target: t.parse().unwrap() }
+    }
+
+    fn run(g: &str, gp: &str, t: &str) -> Certificate {
+        let p = piece(gp, t);
+        certify(&g.parse().unwrap(), &p.g_prime, &p.target, &[p.clone()], &[false], &[], Target::Reciprocal, "|g' - 1/f'|", "x", &Span::Horizon, Budget::default())
+    }
+
+    #[test]
+    fn certifies_a_right_result_to_its_horizon() {
+        // tanh: g = x/2 + sinh(2x)/4, g' = 1/2 + cosh(2x)/2, f' = 1/cosh²x.
+        let c = run("(+ (* 0.5 x) (* 0.25 (sinh (* 2 x))))", "(+ 0.5 (* 0.5 (cosh (* 2 x))))", "(/ 1 (^ (cosh x) 2))");
+        assert_eq!(c.kind, Kind::Certified, "{c:#?}");
+        let r = c.range.unwrap();
+        // g' = (1 + cosh(2x))/2 leaves f32 first, where cosh(2x) ≈ 2·f32::MAX.
+        let at = 0.5 * (2.0 * F32_MAX).acosh(); // ≈ 45.05
+        assert!((r.hi - at).abs() < 1e-6 && (r.lo + at).abs() < 1e-6, "{r:?}");
+        assert!(c.bound.unwrap() < 1e-11, "{c:#?}");
+    }
+
+    #[test]
+    fn finds_a_wrong_coefficient_that_samples_would_not() {
+        // g' off by 1e-6·exp(-((x - 0.3)/1e-3)²): a bump of width 1e-3 that
+        // no sample of a 1/8 grid comes near.
+        let c = run("x", "(+ 1 (* 1e-6 (exp (neg (^ (/ (- x 0.3) 0.001) 2)))))", "1");
+        assert_eq!(c.kind, Kind::Sampled, "{c:#?}");
+        assert!(c.uncertified.iter().any(|u| u.lo <= 0.3 && u.hi >= 0.3), "{:?}", c.uncertified);
+        assert!(c.uncertified.iter().all(|u| u.hi - u.lo < 0.1), "{:?}", c.uncertified);
+    }
+
+    #[test]
+    fn proves_vanishing_tails_to_infinity() {
+        // f = exp(x) - 1: g' = exp(-x), 1/f' = exp(-x): both vanish as x → ∞.
+        let c = run("(- 1 (exp (neg x)))", "(exp (neg x))", "(exp x)");
+        assert_eq!(c.kind, Kind::Certified, "{c:#?}");
+        let r = c.range.unwrap();
+        assert_eq!(r.hi, f64::INFINITY, "{c:#?}");
+        assert!((r.lo + 88.7).abs() < 0.1, "{r:?}");
+    }
+}
