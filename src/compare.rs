@@ -186,7 +186,10 @@ fn table(a: &CompareArgs, all: &[ModeRuns], classes: usize) -> String {
         };
         let (first, _) = m.grads();
         let ratio: Vec<f64> = first.iter().filter(|g| g.len() >= 2).map(|g| g[0] - g[g.len() - 1]).collect();
-        let ratio = if ratio.is_empty() { "—".to_string() } else { format!("{:.3}", 10f64.powf(mean_std(&ratio).0)) };
+        let ratio = match ratio.is_empty() {
+            true => "—".to_string(),
+            false => fmt_sig(10f64.powf(mean_std(&ratio).0)),
+        };
         let label = if diverged > 0 { format!("{} ({diverged}/{n} diverged)", m.mode) } else { m.mode.to_string() };
         let _ = writeln!(
             s,
@@ -196,6 +199,16 @@ fn table(a: &CompareArgs, all: &[ModeRuns], classes: usize) -> String {
         );
     }
     s
+}
+
+/// Three decimals, or three significant digits in scientific notation
+/// outside [0.01, 1000) (vanishing gradient ratios of deep nets).
+fn fmt_sig(v: f64) -> String {
+    if (0.01..1000.0).contains(&v) {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.2e}")
+    }
 }
 
 fn fmt_p(p: f64) -> String {

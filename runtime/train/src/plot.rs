@@ -138,8 +138,14 @@ where
     }
     let mut chart = b.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
     let mut mesh = chart.configure_mesh();
+    // Epochs and layer numbers: one tick per whole number, no 1.2, 1.4, ….
+    let whole_x = p.series.iter().flat_map(|s| &s.points).all(|q| q.0.fract() == 0.0) && x1 - x0 <= 30.0;
+    let int_label = |x: &f64| format!("{x:.0}");
     if text {
         mesh.x_desc(&p.x_desc).y_desc(&p.y_desc);
+        if whole_x {
+            mesh.x_labels((x1 - x0) as usize + 1).x_label_formatter(&int_label);
+        }
     } else {
         mesh.x_labels(0).y_labels(0);
     }
