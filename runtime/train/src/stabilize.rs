@@ -1,7 +1,8 @@
 //! What keeps HD-FGD and SA split layers from diverging (SPEC §6): one
 //! switchable option, with the paper's plain form still selectable.
 //!
-//! Why they diverge in the plain form (measured, `bench/experiments/`): at
+//! Why they diverge in the plain form (measured; figures in README.md,
+//! Training → Stability, and `bench/results/main-job-plain/`): at
 //! the tied start the two denominator blocks of tanh's
 //! F = (e^u1 − e^−u2)/(e^u3 + e^−u4) get gradients of opposite sign, Adam
 //! moves them apart at its full step size from the first batch, and F,
