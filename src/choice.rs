@@ -6,7 +6,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use foil_burn::Mode;
 use foil_compiler::hdfgd::Granularity;
 use foil_train::models::ModelKind;
-use foil_train::BackendKind;
+use foil_train::{BackendKind, Stabilizer};
 
 pub trait Choice: Copy + Send + Sync + 'static {
     const ALL: &'static [Self];
@@ -72,6 +72,29 @@ impl Choice for Granularity {
         match self {
             Granularity::Elementary => "hyperbolic functions expanded to exponentials (tanh gives 4 terms)",
             Granularity::Functions => "functions kept whole (tanh(x) is one term)",
+        }
+    }
+}
+
+impl Choice for Stabilizer {
+    const ALL: &'static [Self] = Stabilizer::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn help(self) -> &'static str {
+        match self {
+            Stabilizer::Plain => "the paper's form: Linear(n·out) → F(u1..un), F unchanged; Adam at 3e-4 (it diverges in some seeds)",
+            Stabilizer::Clip => "F unchanged; burn's gradient clipping, norm V per parameter tensor [V = 1]; Adam at 3e-4",
+            Stabilizer::Offsets => {
+                "changes F's inputs: Linear((n+1)·out) gives a shared z and offsets vi, F sees ui = z + V·vi [V = 0.1]; starts as Linear → f"
+            }
+            Stabilizer::LayerNorm => {
+                "changes F's inputs: F(LayerNorm(W·h + b)), a LayerNorm over the n·out pre-activations (ResNet: unchanged, BN already normalises)"
+            }
+            Stabilizer::Centered => {
+                "changes F: F(ū + c(u1 − ū), …), c(d) = d/sqrt(1 + (d/V)²), ū the inputs' mean: |ui − ū| < V, so |F| < e^(2V) for tanh [V = 1]; F(u, …, u) = f(u)"
+            }
+            Stabilizer::SplitLr => "F unchanged; Adam step V for the split layers only, 1e-3 elsewhere [V = 1e-4]",
         }
     }
 }

@@ -58,8 +58,10 @@ pub enum Command {
     /// Train a model (burn, flex backend) with f rewritten per --mode; writes
     /// checkpoints, metrics.csv/json and PNG plots to --out.
     Train(crate::train_cli::TrainArgs),
-    /// Train every mode over several seeds; print a markdown table and an overlay plot.
-    Compare(crate::train_cli::CompareArgs),
+    /// Train every mode over several seeds; print a markdown table with the
+    /// statistics (mean ± std, 95 % CI, Welch p against baseline, epochs and
+    /// seconds to a target) and plot accuracy and per-layer gradients.
+    Compare(crate::compare::CompareArgs),
     /// Plot f, its GA g, f' and g' into a PNG.
     Plot(crate::train_cli::PlotArgs),
     /// Put MNIST or CIFAR-10/100 into a directory for `--data`: downloaded, or
@@ -212,7 +214,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Suite(a) => suite(&a),
         Command::Emit(a) => emit(&a),
         Command::Train(a) => crate::train_cli::train(&a),
-        Command::Compare(a) => crate::train_cli::compare(&a),
+        Command::Compare(a) => crate::compare::compare(&a),
         Command::Plot(a) => crate::train_cli::plot(&a),
         Command::Fetch(a) => crate::fetch::fetch(&a),
     }

@@ -3,6 +3,7 @@
 
 mod choice;
 mod cli;
+mod compare;
 mod diagnostic;
 mod fetch;
 mod outcome;

@@ -1,13 +1,15 @@
-//! `foil train`, `foil compare` and `foil plot`: the training commands, kept
-//! out of `cli.rs` so that file only routes to them.
+//! `foil train` and `foil plot`, and what `foil compare` (`compare.rs`)
+//! shares with them: the training commands, kept out of `cli.rs` so that
+//! file only routes to them.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use foil_burn::{Mode, Rewriter};
+use foil_burn::{Mode, Rewriter, SplitParam};
 use foil_train::metrics::EpochMetrics;
 use foil_train::models::{ModelConfig, ModelKind};
-use foil_train::{self as rt, BackendKind, Dataset, Observer, Placement, TrainConfig, TrainError};
+use foil_train::plot::{Panel, Series};
+use foil_train::{self as rt, BackendKind, DataSource, Dataset, Observer, Placement, Stabilizer, TrainConfig, TrainError};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::choice::choice;
@@ -32,13 +34,17 @@ pub struct ModelArgs {
     pub width: Option<usize>,
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
-    /// Adam's learning rate [default: 1e-3 for baseline and GA, 3e-4 for
-    /// HD-FGD and SA, whose split layers blow up at 1e-3].
+    /// Adam's learning rate [default: 1e-3; 3e-4 for HD-FGD and SA with
+    /// --stabilize plain or clip, whose split layers blow up at 1e-3].
     #[arg(long)]
     pub lr: Option<f64>,
-    /// A directory with MNIST IDX files or CIFAR-10 binaries (default: the embedded 8k/2k MNIST subset).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
+    /// `mnist-embedded` (the default: the committed 8k/2k MNIST subset),
+    /// `fashion-mnist` (60k/10k, from the Debian package
+    /// dataset-fashion-mnist in /usr/share/datasets/fashion-mnist/), or a
+    /// directory with MNIST IDX files or CIFAR-10/100 binaries (a directory
+    /// named like a dataset: `./fashion-mnist`).
+    #[arg(long, value_name = "NAME|DIR")]
+    pub data: Option<DataSource>,
     /// Train on the first N training images only.
     #[arg(long)]
     pub train_limit: Option<usize>,
@@ -47,6 +53,16 @@ pub struct ModelArgs {
     pub test_limit: Option<usize>,
     #[arg(long, value_parser = choice::<BackendKind>(), default_value = "flex")]
     pub device: BackendKind,
+    /// What keeps HD-FGD and SA split layers from diverging (SPEC §6; baseline
+    /// and GA runs ignore it). Only `plain` and `clip` compute the paper's F
+    /// unchanged; the others change what a split layer computes, as each
+    /// value says.
+    #[arg(long, value_parser = choice::<Stabilizer>(), default_value = Stabilizer::DEFAULT.as_str())]
+    pub stabilize: Stabilizer,
+    /// The --stabilize option's parameter V [clip 1, offsets 0.1, centered 1,
+    /// split-lr 1e-4; plain and layernorm take none].
+    #[arg(long, value_name = "V")]
+    pub stabilize_value: Option<f64>,
     /// Data-parallel replicas: each batch is split across N devices (N threads
     /// on flex, which has one device; round-robin over the adapters found on a GPU backend).
     #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
@@ -54,7 +70,7 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    fn placement(&self) -> Placement {
+    pub(crate) fn placement(&self) -> Placement {
         Placement::new(self.device, self.devices)
     }
 }
@@ -79,26 +95,6 @@ pub struct TrainArgs {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct CompareArgs {
-    #[command(flatten)]
-    pub common: ModelArgs,
-    /// Comma-separated modes.
-    #[arg(long, value_delimiter = ',', value_parser = choice::<Mode>(), default_value = "baseline,ga,hdfgd,sa")]
-    pub modes: Vec<Mode>,
-    /// Seeds 0..N per mode.
-    #[arg(long, default_value_t = 3)]
-    pub seeds: u64,
-    /// Accuracy for the "epochs to target" column.
-    #[arg(long, default_value_t = 0.9)]
-    pub target: f64,
-    /// Where runs and the overlay plot go.
-    #[arg(long, default_value = "foil-compare")]
-    pub out: PathBuf,
-    #[arg(long)]
-    pub quiet: bool,
-}
-
-#[derive(clap::Args, Debug)]
 pub struct PlotArgs {
     /// The activation, in x.
     #[arg(allow_hyphen_values = true)]
@@ -118,7 +114,8 @@ fn defaults(kind: ModelKind) -> (usize, usize) {
     }
 }
 
-fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> TrainConfig {
+/// The run `c` asks for; an invalid --stabilize-value is an error.
+pub(crate) fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> Result<TrainConfig, Outcome> {
     let kind = c.model;
     let (d, w) = defaults(kind);
     let model = ModelConfig {
@@ -130,35 +127,48 @@ fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> TrainConfig {
         channels: data.channels,
         side: data.side,
         classes: data.classes,
+        split: SplitParam::Plain,
     };
-    TrainConfig {
+    let mut cfg = TrainConfig {
         batch_size: c.batch_size.max(1),
-        learning_rate: c.lr.unwrap_or(rt::default_learning_rate(mode)),
         train_limit: c.train_limit,
         test_limit: c.test_limit,
         ..TrainConfig::new(model, c.epochs, seed)
+    };
+    c.stabilize.apply(c.stabilize_value, &mut cfg).map_err(|e| Outcome::fail(Exit::Invalid, e))?;
+    if let Some(lr) = c.lr {
+        cfg.learning_rate = lr;
     }
+    Ok(cfg)
 }
 
 /// Everything that can fail before training, in the order a user wants to
-/// hear it: the rewrite the maths refuses, an unusable --out, the device, then the data.
-fn prepare(common: &ModelArgs, modes: &[Mode], out: &Path) -> Result<Dataset, Outcome> {
+/// hear it: the rewrite the maths refuses, an unusable --out, the device,
+/// the data, then the options that need the data's shape.
+pub(crate) fn prepare(common: &ModelArgs, modes: &[Mode], out: &Path) -> Result<Dataset, Outcome> {
     for &m in modes {
         check_rewrite(&common.act, m)?;
     }
     rt::check_out_dir(out).map_err(train_error)?;
     common.placement().replica_devices().map_err(train_error)?;
-    load_data(common)
+    let data = load_data(common)?;
+    for &m in modes {
+        config(common, m, 0, &data)?;
+    }
+    Ok(data)
 }
 
 fn load_data(c: &ModelArgs) -> Result<Dataset, Outcome> {
-    let mut d = match &c.data {
-        None => Dataset::mnist_embedded(),
-        Some(dir) => Dataset::from_dir(dir),
-    }
-    .map_err(|e| Outcome::fail(Exit::of_data(&e), format!("dataset: {e}")))?;
+    let mut d = Dataset::load(c.data.as_ref().unwrap_or(&DataSource::Embedded))
+        .map_err(|e| Outcome::fail(Exit::of_data(&e), format!("dataset: {e}")))?;
     d.truncate(c.train_limit, c.test_limit);
     Ok(d)
+}
+
+/// `layernorm` for HD-FGD and SA runs; nothing for baseline and GA, which
+/// have no split layers.
+pub(crate) fn stabilizer_text(c: &ModelArgs, mode: Mode) -> Option<String> {
+    matches!(mode, Mode::Hdfgd | Mode::Sa).then(|| c.stabilize.label(c.stabilize_value))
 }
 
 /// Validates the activation and mode before anything is written.
@@ -169,14 +179,14 @@ fn check_rewrite(act: &str, mode: Mode) -> Result<(), Outcome> {
 }
 
 /// indicatif progress: one bar per epoch with loss and throughput.
-struct Bars {
+pub(crate) struct Bars {
     bar: Option<ProgressBar>,
     quiet: bool,
     label: String,
 }
 
 impl Bars {
-    fn new(quiet: bool, label: String) -> Self {
+    pub(crate) fn new(quiet: bool, label: String) -> Self {
         Bars { bar: None, quiet, label }
     }
 }
@@ -217,7 +227,7 @@ impl Observer for Bars {
     }
 }
 
-fn train_error(e: TrainError) -> Outcome {
+pub(crate) fn train_error(e: TrainError) -> Outcome {
     Outcome::fail(Exit::of_train(&e), train_message(&e))
 }
 
@@ -227,21 +237,26 @@ pub fn train(a: &TrainArgs) -> Outcome {
         Ok(d) => d,
         Err(o) => return o,
     };
-    let cfg = config(&a.common, mode, a.seed, &data);
+    let cfg = match config(&a.common, mode, a.seed, &data) {
+        Ok(c) => c,
+        Err(o) => return o,
+    };
     let mut bars = Bars::new(a.quiet, String::new());
     match rt::train(&cfg, &data, &a.out, a.resume, &a.common.placement(), &mut bars) {
         Err(e) => train_error(e),
         Ok(s) => {
             let mut out = format!(
-                "trained {} ({} {}, depth {}, width {}) on {} for {} epochs, seed {}, {}{}\n",
+                "trained {} ({} {}{}, depth {}, width {}) on {} for {} epochs, seed {}, lr {}, {}{}\n",
                 a.common.act,
-                format!("{:?}", cfg.model.kind).to_lowercase(),
+                cfg.model.kind,
                 mode,
+                stabilizer_text(&a.common, mode).map(|s| format!(" --stabilize {s}")).unwrap_or_default(),
                 cfg.model.depth,
                 cfg.model.width,
                 data.name,
                 cfg.epochs,
                 cfg.seed,
+                cfg.learning_rate,
                 placement_text(&a.common.placement()),
                 s.resumed_from.map(|e| format!(" (resumed after epoch {e})")).unwrap_or_default()
             );
@@ -254,95 +269,37 @@ pub fn train(a: &TrainArgs) -> Outcome {
                     exit: Exit::Internal,
                     stdout: out,
                     stderr: format!(
-                        "error: training diverged: the loss became non-finite in epoch {epoch}, batch {batch} (--lr {}); the run stopped there, keeping the {} completed epoch(s). Try a smaller --lr.\n",
+                        "error: training diverged: the loss became non-finite in epoch {epoch}, batch {batch} (--lr {}); the run stopped there, keeping the {} completed epoch(s). Try a smaller --lr{}.\n",
                         cfg.learning_rate,
-                        s.history.len()
+                        s.history.len(),
+                        if stabilizer_text(&a.common, mode).is_some() { " or another --stabilize" } else { "" }
                     ),
                 };
             }
+            let warning = match s.blew_up(data.classes) {
+                Some((epoch, loss)) => format!(
+                    "warning: the run blew up: epoch {epoch}'s mean train loss {loss:.4e} is above {:.2} (1.1 × ln {}, worse than chance){}\n",
+                    rt::blow_up_loss(data.classes),
+                    data.classes,
+                    if stabilizer_text(&a.common, mode).is_some() { "; see --stabilize" } else { "; try a smaller --lr" }
+                ),
+                None => String::new(),
+            };
             out += &format!(
                 "final test accuracy {:.4}; wrote {}/metrics.csv, metrics.json, curves.png, grad_magnitudes.png, checkpoints\n",
                 s.final_accuracy(),
                 a.out.display()
             );
-            Outcome::ok(out)
+            Outcome { stderr: warning, ..Outcome::ok(out) }
         }
     }
 }
 
-fn placement_text(p: &Placement) -> String {
+pub(crate) fn placement_text(p: &Placement) -> String {
     match p.devices {
         1 => format!("on {}", p.backend),
         n => format!("data-parallel over {n} {} replicas", p.backend),
     }
-}
-
-fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = if v.len() > 1 { v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
-    (m, var.sqrt())
-}
-
-pub fn compare(a: &CompareArgs) -> Outcome {
-    let modes = &a.modes;
-    let data = match prepare(&a.common, modes, &a.out) {
-        Ok(d) => d,
-        Err(o) => return o,
-    };
-    let mut table = format!(
-        "{} on {}, {} epochs, {} seeds, {}\n\n| mode | test accuracy (mean ± std) | epochs to {:.2} | s/epoch |\n|---|---|---|---|\n",
-        a.common.act, data.name, a.common.epochs, a.seeds, placement_text(&a.common.placement()), a.target
-    );
-    let mut curves = Vec::new();
-    for &mode in &a.modes {
-        let mut finals = Vec::new();
-        let mut to_target = Vec::new();
-        let mut secs = Vec::new();
-        let mut acc_by_epoch = vec![Vec::new(); a.common.epochs];
-        let mut diverged = 0;
-        for seed in 0..a.seeds {
-            let cfg = config(&a.common, mode, seed, &data);
-            let dir = a.out.join(format!("{mode}-seed{seed}"));
-            let mut bars = Bars::new(a.quiet, format!("{mode} seed {seed} "));
-            let s = match rt::train(&cfg, &data, &dir, false, &a.common.placement(), &mut bars) {
-                Ok(s) => s,
-                Err(e) => return train_error(e),
-            };
-            // A diverged run counts with the accuracy it had when it stopped.
-            diverged += s.diverged.is_some() as usize;
-            finals.push(s.final_accuracy());
-            if let Some(e) = s.history.iter().find(|h| h.test_accuracy >= a.target) {
-                to_target.push(e.epoch as f64);
-            }
-            for h in &s.history {
-                secs.push(h.seconds);
-                if let Some(v) = acc_by_epoch.get_mut(h.epoch - 1) {
-                    v.push(h.test_accuracy);
-                }
-            }
-        }
-        let (m_acc, s_acc) = mean_std(&finals);
-        let tt = if to_target.is_empty() {
-            "not reached".to_string()
-        } else {
-            let (m, _) = mean_std(&to_target);
-            format!("{m:.1} ({}/{} runs)", to_target.len(), a.seeds)
-        };
-        let label = match diverged {
-            0 => mode.to_string(),
-            d => format!("{mode} ({d}/{} diverged)", a.seeds),
-        };
-        table += &format!("| {label} | {m_acc:.4} ± {s_acc:.4} | {tt} | {:.2} |\n", mean_std(&secs).0);
-        let pts: Vec<(f64, f64)> = acc_by_epoch.iter().enumerate().filter(|(_, v)| !v.is_empty()).map(|(i, v)| ((i + 1) as f64, mean_std(v).0)).collect();
-        curves.push((mode.to_string(), pts));
-    }
-    let png = a.out.join("compare.png");
-    if let Err(e) = rt::plot::overlay(&png, vec![(format!("test accuracy: {}", a.common.act), "epoch".into(), "mean test accuracy".into(), curves)]) {
-        return Outcome::fail(Exit::Internal, e);
-    }
-    table += &format!("\noverlay plot: {}\n", png.display());
-    Outcome::ok(table)
 }
 
 pub fn plot(a: &PlotArgs) -> Outcome {
@@ -356,12 +313,12 @@ pub fn plot(a: &PlotArgs) -> Outcome {
     let r = a.range.abs().max(1e-3);
     let xs: Vec<f64> = (0..=400).map(|i| -r + 2.0 * r * i as f64 / 400.0).collect();
     let curve = |e: &foil_compiler::lang::Expr| xs.iter().map(|&x| (x, foil_compiler::eval::eval1(e, "x", x))).collect::<Vec<_>>();
-    let mut values = vec![("f".to_string(), curve(&f))];
-    let mut slopes = vec![("f'".to_string(), curve(&df))];
+    let mut values = vec![Series::line("f", curve(&f))];
+    let mut slopes = vec![Series::line("f'", curve(&df))];
     let note = match &ga {
         Ok(g) => {
-            values.push(("g (GA)".into(), curve(&g.adversarial)));
-            slopes.push(("g'".into(), curve(&g.adversarial_derivative)));
+            values.push(Series::line("g (GA)", curve(&g.adversarial)));
+            slopes.push(Series::line("g'", curve(&g.adversarial_derivative)));
             None
         }
         Err(e) => Some(e),
@@ -369,10 +326,7 @@ pub fn plot(a: &PlotArgs) -> Outcome {
     let title = foil_compiler::print::to_spec(&f);
     if let Err(e) = rt::plot::overlay(
         &a.out,
-        vec![
-            (format!("{title} and its GA"), "x".into(), "value".into(), values),
-            ("derivatives".into(), "x".into(), "slope".into(), slopes),
-        ],
+        &[Panel::new(format!("{title} and its GA"), "x", "value", values), Panel::new("derivatives", "x", "slope", slopes)],
     ) {
         return Outcome::fail(Exit::Internal, e);
     }

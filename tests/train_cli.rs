@@ -224,15 +224,41 @@ fn plot_writes_a_png_and_compare_prints_a_table() {
 
     let out = tmp.path().join("cmp");
     let o = foil()
-        .args(["compare", "--model", "mlp", "--act", "tanh(x)", "--modes", "baseline,ga", "--seeds", "2", "--epochs", "1"])
-        .args(["--width", "32", "--train-limit", "500", "--test-limit", "200", "--quiet", "--out"])
+        .args(["compare", "--model", "mlp", "--act", "tanh(x)", "--modes", "baseline,ga,hdfgd", "--seeds", "2", "--epochs", "1"])
+        .args(["--depth", "3", "--width", "16", "--train-limit", "300", "--test-limit", "100", "--quiet", "--out"])
         .arg(&out)
         .output()
         .unwrap();
     let s = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(s.contains("| mode | test accuracy (mean ± std)") && s.contains("| baseline |") && s.contains("| ga |"), "{s}");
-    assert!(is_png(&out.join("compare.png")));
+    assert!(s.contains("| mode | test accuracy (mean ± std) | 95 % CI | Δ vs baseline (Welch p) | diverged |"), "{s}");
+    assert!(s.contains("| baseline |") && s.contains("| ga |") && s.contains("| hdfgd |") && s.contains("(p = "), "{s}");
+    assert!(s.contains("mlp depth 3 width 16") && s.contains("seeds 0..1") && s.contains("--stabilize layernorm"), "{s}");
+    for png in ["compare.png", "grad_layers.png"] {
+        assert!(is_png(&out.join(png)), "{png}");
+    }
+    // One summary row per mode; per-layer gradients of the 3 hidden layers and the head.
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 4, "{summary}");
+    assert!(summary.starts_with("mode,seeds,acc_mean,acc_std,acc_ci95_low,acc_ci95_high,welch_t,welch_df,welch_p,"), "{summary}");
+    let grads = std::fs::read_to_string(out.join("grads.csv")).unwrap();
+    assert!(grads.lines().any(|l| l.starts_with("hdfgd,1,step1,4,")), "{grads}");
+}
+
+/// `--stabilize` says which options change what a split layer computes,
+/// and the paper's plain form stays selectable.
+#[test]
+fn help_documents_the_stabiliser_and_the_data_sets() {
+    let o = foil().args(["train", "--help"]).output().unwrap();
+    let h = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    for needle in ["--stabilize", "[default: layernorm]", "plain", "the paper's form", "changes F", "fashion-mnist", "dataset-fashion-mnist"] {
+        assert!(h.contains(needle), "`{needle}` missing from foil train --help:\n{h}");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let o = foil().args(["train", "--stabilize", "layernorm", "--stabilize-value", "2", "--epochs", "1", "--out"]).arg(tmp.path().join("r")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("takes no value"));
 }
 
 #[test]

@@ -9,14 +9,16 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use foil_burn::Mode;
 use foil_train::models::{Model, ModelConfig, ModelKind};
-use foil_train::{cross_entropy, BackendKind, Dataset, Placement};
+use foil_train::{cross_entropy, BackendKind, Dataset, Placement, Stabilizer};
 use serde_json::{json, Value};
 
 const BATCH: usize = 64;
 const ACT: &str = "tanh(x)";
 
 fn step_seconds(kind: ModelKind, (depth, width): (usize, usize), mode: Mode, data: &Dataset, device: &Device, plan: &Plan) -> Result<f64, String> {
-    let cfg = ModelConfig { kind, act: ACT.into(), mode, depth, width, channels: data.channels, side: data.side, classes: data.classes };
+    // Split layers in the form `foil train` runs by default.
+    let split = Stabilizer::DEFAULT.split_param(mode, None);
+    let cfg = ModelConfig { kind, act: ACT.into(), mode, depth, width, channels: data.channels, side: data.side, classes: data.classes, split };
     device.seed(1);
     let mut model: Option<Model> = Some(cfg.init(device).map_err(|e| e.to_string())?);
     let mut optim = AdamConfig::new().init();

@@ -19,8 +19,9 @@
 use std::fmt;
 use std::sync::Arc;
 
+use foil_compiler::build::Builder;
 use foil_compiler::diff::derivative;
-use foil_compiler::lang::Expr;
+use foil_compiler::lang::{root, Expr, Func};
 use rayon::prelude::*;
 
 use foil_runtime::Activation;
@@ -83,6 +84,11 @@ impl ActivationKernel {
     /// compiled, with f, into shared-register programs.
     pub fn from_expr(name: impl Into<String>, expr: &Expr, vars: &[&str]) -> Result<Self, CompileError> {
         let partials: Vec<Expr> = vars.iter().map(|v| derivative(expr, v)).collect();
+        Self::from_parts(name, expr, partials, vars)
+    }
+
+    /// F and its partials ∂F/∂vars[i], both given (the caller vouches for them).
+    fn from_parts(name: impl Into<String>, expr: &Expr, partials: Vec<Expr>, vars: &[&str]) -> Result<Self, CompileError> {
         let forward = Program::compile(&[expr], vars)?;
         let backward = Program::compile(&partials.iter().collect::<Vec<_>>(), vars)?;
         Ok(ActivationKernel(Arc::new(Inner {
@@ -93,6 +99,93 @@ impl ActivationKernel {
             eval: Eval::Program { forward, backward },
             jit: Default::default(),
         })))
+    }
+
+    /// The shared-map-plus-offsets form of an n-input kernel (a stability
+    /// option, SPEC §6): `G(z, v1..vn) = F(z + s·v1, …, z + s·vn)`, n + 1
+    /// inputs packed `[z, v1, …, vn]`; its partials are derived symbolically,
+    /// as for F. With all vi = 0 it is F(z, …, z) = f(z), and the offsets move
+    /// the n inputs apart `s` times slower than free blocks would.
+    pub fn with_shared_offsets(&self, scale: f32) -> Result<Self, CompileError> {
+        let vars: Vec<String> = std::iter::once("z".to_string()).chain((1..=self.arity()).map(|i| format!("v{i}"))).collect();
+        let mut b = Builder::new();
+        let (z, s) = (b.var("z"), b.num(scale as f64));
+        let inputs: Vec<egg::Id> = vars[1..]
+            .iter()
+            .map(|v| {
+                let v = b.var(v);
+                let t = b.mul(s, v);
+                b.add_(z, t)
+            })
+            .collect();
+        let g = self.substitute_inputs(&mut b, self.expr(), &inputs);
+        let vs: Vec<&str> = vars.iter().map(String::as_str).collect();
+        Self::from_expr(format!("{} [ui = z + {scale}·vi]", self.name()), &b.finish_at(g), &vs)
+    }
+
+    /// The centred bounded form of an n-input kernel (a stability option,
+    /// SPEC §6): `G(u1..un) = F(ū + c(u1 − ū), …, ū + c(un − ū))` with ū the
+    /// mean of the n inputs and `c(d) = d/sqrt(1 + (d/delta)²)`: an input keeps
+    /// its deviation from the mean while it is small (c(d) ≈ d) and never
+    /// strays more than delta from it, so |ui − uj| < 2·delta and F's
+    /// exponentials cannot outgrow e^(2·delta). Same n inputs (no extra
+    /// matmul); with tied inputs it is F(u, …, u) = f(u).
+    ///
+    /// Its partials are written through F's own, evaluated once at
+    /// vi = ū + c(di): ∂G/∂uj = c′(dj)·Fj + (1/n)·Σi (1 − c′(di))·Fi with
+    /// c′(d) = (1 + (d/delta)²)^(−3/2), n partials of F instead of the n²
+    /// terms differentiating G as a whole gives.
+    pub fn with_centered_bound(&self, delta: f32) -> Result<Self, CompileError> {
+        let vars = self.vars().to_vec();
+        let n = vars.len();
+        let mut b = Builder::new();
+        let us: Vec<egg::Id> = vars.iter().map(|v| b.var(v)).collect();
+        let sum = b.sum(us.clone());
+        let inv_n = b.num(1.0 / n as f64);
+        let mean = b.mul(inv_n, sum);
+        let (inv_delta, one) = (b.num(1.0 / delta as f64), b.num(1.0));
+        let (mut inputs, mut slopes) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for &u in &us {
+            let d = b.sub(u, mean);
+            let r = b.mul(d, inv_delta);
+            let r2 = b.mul(r, r);
+            let s = b.add_(one, r2);
+            let sq = b.call(Func::Sqrt, s);
+            let c = b.div(d, sq);
+            inputs.push(b.add_(mean, c));
+            let s32 = b.mul(s, sq);
+            slopes.push(b.div(one, s32));
+        }
+        let g = self.substitute_inputs(&mut b, self.expr(), &inputs);
+        let fi: Vec<egg::Id> = self.partials().iter().map(|p| self.substitute_inputs(&mut b, p, &inputs)).collect();
+        let shared_terms: Vec<egg::Id> = fi
+            .iter()
+            .zip(&slopes)
+            .map(|(&f, &c)| {
+                let w = b.sub(one, c);
+                b.mul(w, f)
+            })
+            .collect();
+        let shared_sum = b.sum(shared_terms);
+        let shared = b.mul(inv_n, shared_sum);
+        let partials: Vec<Expr> = fi
+            .iter()
+            .zip(&slopes)
+            .map(|(&f, &c)| {
+                let own = b.mul(c, f);
+                let p = b.add_(own, shared);
+                b.finish_at(p)
+            })
+            .collect();
+        let vs: Vec<&str> = vars.iter().map(String::as_str).collect();
+        Self::from_parts(format!("{} [centred, |ui − mean| < {delta}]", self.name()), &b.finish_at(g), partials, &vs)
+    }
+
+    /// `expr` (in this kernel's inputs) with input i replaced by `inputs[i]`, in `b`.
+    fn substitute_inputs(&self, b: &mut Builder, expr: &Expr, inputs: &[egg::Id]) -> egg::Id {
+        let vars = self.vars();
+        let subst = |_: &mut Builder, s: egg::Symbol| vars.iter().position(|v| v.as_str() == s.as_str()).map(|i| inputs[i]);
+        b.substitute(expr, root(expr), &subst)
     }
 
     /// A one-input activation f(x) given as foil IR.

@@ -24,6 +24,6 @@ pub mod program;
 pub mod rewrite;
 
 pub use kernel::ActivationKernel;
-pub use modules::{ActivationLayer, DenseAct};
+pub use modules::{ActivationLayer, DenseAct, SplitParam};
 pub use ops::{activation, activation_backward, FoilActivationOps};
 pub use rewrite::{Mode, RewriteError, Rewriter};

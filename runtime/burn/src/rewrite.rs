@@ -185,6 +185,57 @@ mod tests {
         }
     }
 
+    /// The split layers' stability forms (SPEC §6): with tied inputs (zero
+    /// offsets) they are F(u, …, u) = f(u) and SA(u, …, u) = −f(u), the
+    /// paper's tied start; their symbolic partials match central
+    /// differences at untied points; the centred form keeps |F| and |SA|
+    /// under e^(2·delta) however far the inputs drift, where the plain F
+    /// follows e^(ui − uj).
+    #[test]
+    fn stability_forms_start_tied_have_exact_partials_and_the_centred_form_bounds_f() {
+        use crate::modules::SplitParam;
+        let mut r = Rewriter::new("tanh(x)").unwrap();
+        let (f4, sa) = (r.big_f().unwrap(), r.sa().unwrap());
+        let delta = 1.0f32;
+        for split in [SplitParam::Offsets { scale: 0.1 }, SplitParam::Centered { delta }] {
+            let (g, gsa) = (split.kernel(&f4).unwrap(), split.kernel(&sa).unwrap());
+            let n = g.arity();
+            assert_eq!((n, gsa.arity()), if matches!(split, SplitParam::Offsets { .. }) { (5, 5) } else { (4, 4) });
+            for z in [-2.5f32, -0.4, 0.0, 0.9, 3.0] {
+                // Tied: offsets [z, 0, 0, 0, 0]; centred [z, z, z, z].
+                let tied: Vec<f32> = (0..n).map(|i| if n == 5 && i > 0 { 0.0 } else { z }).collect();
+                assert!((g.value_at(&tied) - z.tanh()).abs() < 1e-5, "{split:?}: G(tied {z}) = {} ≠ tanh", g.value_at(&tied));
+                assert!((gsa.value_at(&tied) + z.tanh()).abs() < 1e-5, "{split:?}: SA(tied {z}) ≠ -tanh");
+                // Untied: offsets [z, 0.3, -0.7, 1.1, -0.2]; centred z + each of those.
+                let spread = [0.3f32, -0.7, 1.1, -0.2];
+                let p: Vec<f32> = if n == 5 { std::iter::once(z).chain(spread).collect() } else { spread.iter().map(|d| z + d).collect() };
+                for k in [&g, &gsa] {
+                    let d = k.partials_at(&p);
+                    for i in 0..n {
+                        let (mut a, mut b) = (p.clone(), p.clone());
+                        a[i] += 1e-2;
+                        b[i] -= 1e-2;
+                        let fd = (k.value_at(&a) - k.value_at(&b)) / 2e-2;
+                        assert!((d[i] - fd).abs() <= 2e-3 * (1.0 + fd.abs()), "{split:?} {}: d/du{i} {} vs {fd} at {p:?}", k.name(), d[i]);
+                    }
+                }
+            }
+        }
+        // Inputs driven far apart: the plain F reaches e^(u1 − u3); the centred form stays under e^(2·delta).
+        let (g, gsa) = (SplitParam::Centered { delta }.kernel(&f4).unwrap(), SplitParam::Centered { delta }.kernel(&sa).unwrap());
+        let bound = (2.0 * delta).exp() * (1.0 + 1e-5);
+        for m in [-6.0f32, -1.0, 0.0, 2.0, 6.0] {
+            for v in [[40.0f32, -40.0, -40.0, 40.0], [-40.0, 40.0, 40.0, -40.0], [40.0, 40.0, -40.0, -40.0], [3.0, -1.0, 0.5, -2.0]] {
+                let u = v.map(|e| m + e);
+                for k in [&g, &gsa] {
+                    let y = k.value_at(&u);
+                    assert!(y.is_finite() && y.abs() <= bound, "centred {}({u:?}) = {y}", k.name());
+                }
+            }
+        }
+        assert!(f4.value_at(&[10.0, 0.0, -10.0, 10.0]) > 1e8, "plain F is unbounded: e^u1 / (e^u3 + e^-u4) = e^20 / 2");
+    }
+
     /// `--act tanh` means tanh(x), the way torch names activations.
     #[test]
     fn a_bare_name_is_the_activation_of_x() {

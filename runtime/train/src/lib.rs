@@ -13,6 +13,8 @@ pub mod metrics;
 pub mod models;
 pub mod placement;
 pub mod plot;
+pub mod stabilize;
+pub mod stats;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,12 +24,13 @@ use ::burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams};
 use ::burn::tensor::{activation::log_softmax, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use foil_burn::{Mode, RewriteError};
+use foil_burn::RewriteError;
 use crate::data::{DataError, Mnist};
 use checkpoint::{Checkpoint, CheckpointError, CheckpointHeader};
 use metrics::{EpochMetrics, LayerGrad};
 use models::{Model, ModelConfig};
 pub use placement::{BackendKind, Placement};
+pub use stabilize::{default_learning_rate, Stabilizer};
 
 /// Everything that determines a run's result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,12 +43,23 @@ pub struct TrainConfig {
     /// Use only the first N training / test images (None: all).
     pub train_limit: Option<usize>,
     pub test_limit: Option<usize>,
+    /// Stability option (SPEC §6, [`Stabilizer::Clip`]): burn's
+    /// `GradientClipping::Norm(c)` on every parameter tensor before Adam.
+    #[serde(default)]
+    pub grad_clip: Option<f32>,
+    /// Stability option (SPEC §6, [`Stabilizer::SplitLr`]): Adam's step size
+    /// for the split layers' parameters, when it differs from `learning_rate`.
+    #[serde(default)]
+    pub split_lr: Option<f64>,
 }
 
 impl TrainConfig {
+    /// Batch 64, Adam at [`default_learning_rate`], no clipping.
     pub fn new(model: ModelConfig, epochs: usize, seed: u64) -> Self {
-        let learning_rate = default_learning_rate(model.mode);
-        TrainConfig { model, epochs, seed, batch_size: 64, learning_rate, train_limit: None, test_limit: None }
+        let mut cfg =
+            TrainConfig { model, epochs, seed, batch_size: 64, learning_rate: 0.0, train_limit: None, test_limit: None, grad_clip: None, split_lr: None };
+        cfg.learning_rate = default_learning_rate(&cfg);
+        cfg
     }
 
     /// The settings that must match for `--resume` (everything but `epochs`).
@@ -54,16 +68,31 @@ impl TrainConfig {
     }
 }
 
-/// Adam's step size when none is given: 1e-3 for one-input activations;
-/// 3e-4 for the split layers (HD-FGD, SA), whose output grows like
-/// e^(ui − uj) once their tied-at-start inputs drift apart, so a 1e-3 step
-/// lets a few batches blow the logits up (measured on the embedded MNIST,
-/// MLP width 128: HD-FGD's first-epoch train loss 600 at 1e-3 vs 0.97 at
-/// 3e-4; SA non-finite at 1e-3).
-pub fn default_learning_rate(mode: Mode) -> f64 {
-    match mode {
-        Mode::Baseline | Mode::Ga => 1e-3,
-        Mode::Hdfgd | Mode::Sa => 3e-4,
+/// Where the Debian package `dataset-fashion-mnist` puts Fashion-MNIST's IDX files.
+pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
+/// The Debian package with Fashion-MNIST.
+pub const FASHION_MNIST_PACKAGE: &str = "dataset-fashion-mnist";
+
+/// A dataset by name (`mnist-embedded`, `fashion-mnist`) or a directory of
+/// MNIST IDX or CIFAR binary files (anything else; write `./fashion-mnist`
+/// for a directory of that name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataSource {
+    /// The committed 8,000/2,000 MNIST subset.
+    Embedded,
+    /// [`Dataset::fashion_mnist`].
+    FashionMnist,
+    Dir(PathBuf),
+}
+
+impl std::str::FromStr for DataSource {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "mnist-embedded" => DataSource::Embedded,
+            "fashion-mnist" => DataSource::FashionMnist,
+            dir => DataSource::Dir(PathBuf::from(dir)),
+        })
     }
 }
 
@@ -97,6 +126,34 @@ impl Dataset {
     /// The committed 8,000/2,000 MNIST subset.
     pub fn mnist_embedded() -> Result<Self, DataError> {
         Ok(Self::from_mnist("mnist (embedded 8k/2k)".into(), Mnist::embedded()?))
+    }
+
+    /// Fashion-MNIST (60,000 + 10,000 images, 10 classes) from the Debian
+    /// package `dataset-fashion-mnist` ([`FASHION_MNIST_DIR`]).
+    pub fn fashion_mnist() -> Result<Self, DataError> {
+        Self::fashion_mnist_in(Path::new(FASHION_MNIST_DIR))
+    }
+
+    /// Fashion-MNIST's IDX files in `dir`; when they are not there, the error
+    /// names the package that installs them.
+    pub fn fashion_mnist_in(dir: &Path) -> Result<Self, DataError> {
+        match Mnist::from_dir(dir) {
+            Ok(m) => Ok(Self::from_mnist(format!("fashion-mnist ({})", dir.display()), m)),
+            Err(DataError::MissingFiles { dir, mut missing }) => {
+                missing.retain(|m| !m.starts_with("(or "));
+                Err(DataError::NotInstalled { dataset: "Fashion-MNIST", dir, package: FASHION_MNIST_PACKAGE, missing })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// What `--data` names.
+    pub fn load(source: &DataSource) -> Result<Self, DataError> {
+        match source {
+            DataSource::Embedded => Self::mnist_embedded(),
+            DataSource::FashionMnist => Self::fashion_mnist(),
+            DataSource::Dir(dir) => Self::from_dir(dir),
+        }
     }
 
     /// MNIST IDX files in `dir`, else CIFAR-10 binaries, else CIFAR-100
@@ -234,6 +291,27 @@ impl RunSummary {
     pub fn final_accuracy(&self) -> f64 {
         self.history.last().map_or(0.0, |m| m.test_accuracy)
     }
+
+    /// The first epoch whose mean train loss exceeded [`blow_up_loss`]
+    /// (`classes`), and that loss.
+    pub fn blew_up(&self, classes: usize) -> Option<(usize, f64)> {
+        let limit = blow_up_loss(classes);
+        self.history.iter().find(|m| !(m.train_loss <= limit)).map(|m| (m.epoch, m.train_loss))
+    }
+
+    /// Diverged: the loss became non-finite (the run stopped) or blew up
+    /// ([`RunSummary::blew_up`]).
+    pub fn is_diverged(&self, classes: usize) -> bool {
+        self.diverged.is_some() || self.blew_up(classes).is_some()
+    }
+}
+
+/// A mean train loss above this has blown up: ln(classes) is the loss of
+/// predicting every class equally likely, so a run above it by 10 % is not
+/// merely failing to learn (a run stuck at chance sits at ln(classes)) but
+/// worse than knowing nothing. 2.53 for 10 classes.
+pub fn blow_up_loss(classes: usize) -> f64 {
+    1.1 * (classes.max(2) as f64).ln()
 }
 
 /// Checks that `dir` can be created and written, before any training.
@@ -414,6 +492,18 @@ fn batch_gradients(model: &Model, data: &Dataset, idx: &[usize], replicas: &[Dev
     (total, acc.grads())
 }
 
+/// Adam's step size per parameter: `learning_rate`, and `split_lr` for the
+/// split layers' parameters when it is set.
+fn learning_rates(cfg: &TrainConfig, model: &Model) -> ::burn::optim::lr_scheduler::module_lr_scheduler::ModuleLearningRate {
+    use ::burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+    match cfg.split_lr {
+        None => cfg.learning_rate.into(),
+        Some(split_lr) => ModuleLrScheduler::new(cfg.learning_rate)
+            .with_group(::burn::module::ParamGroup::from_ids(model.split_param_ids()), split_lr)
+            .step(),
+    }
+}
+
 /// Trains `cfg` on `data`, writing checkpoints, metrics and plots into `out`.
 /// With `resume`, continues from the newest checkpoint in `out` (an absent one
 /// starts from scratch; a damaged one is an error and is left in place).
@@ -430,7 +520,8 @@ pub fn train(
     let device = replicas[0].clone();
     device.seed(cfg.seed);
     let mut model = cfg.model.init(&device)?;
-    let mut optim = AdamConfig::new().init();
+    let clip = cfg.grad_clip.map(::burn::grad_clipping::GradientClippingConfig::Norm);
+    let mut optim = AdamConfig::new().with_grad_clipping(clip).init();
     let mut history: Vec<EpochMetrics> = Vec::new();
     let mut resumed_from = None;
 
@@ -461,6 +552,7 @@ pub fn train(
         }
     }
 
+    let lr = learning_rates(cfg, &model);
     let n = data.train_len();
     let batches = n.div_ceil(cfg.batch_size);
     let start = history.len() + 1;
@@ -471,7 +563,7 @@ pub fn train(
         let perm = permutation(n, cfg.seed, epoch);
         let t0 = Instant::now();
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
-        let mut grads_sample = Vec::new();
+        let (mut grads_first, mut grads_sample) = (Vec::new(), Vec::new());
         for (bi, idx) in perm.chunks(cfg.batch_size).enumerate() {
             let (loss_value, grads) = batch_gradients(&model, data, idx, &replicas);
             if !loss_value.is_finite() {
@@ -480,12 +572,15 @@ pub fn train(
                 diverged = Some((epoch, bi + 1));
                 break 'epochs;
             }
-            if bi + 1 == batches {
+            if bi == 0 || bi + 1 == batches {
                 let mut probe = GradProbe { grads: &grads, path: Vec::new(), out: Vec::new() };
                 model.visit(&mut probe);
+                if bi == 0 {
+                    grads_first = probe.out.clone();
+                }
                 grads_sample = probe.out;
             }
-            model = optim.step(cfg.learning_rate, model, grads);
+            model = optim.step(lr.clone(), model, grads);
             loss_sum += loss_value as f64 * idx.len() as f64;
             seen += idx.len();
             obs.batch(bi + 1, loss_value as f64, seen as f64 / t0.elapsed().as_secs_f64().max(1e-9));
@@ -500,6 +595,7 @@ pub fn train(
             seconds,
             images_per_second: seen as f64 / seconds.max(1e-9),
             grads: grads_sample,
+            grads_first,
         };
         history.push(m.clone());
 

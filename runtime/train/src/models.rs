@@ -18,8 +18,10 @@ use ::burn::nn::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig, Linear,
 use ::burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use foil_burn::{ActivationKernel, DenseAct, Mode, RewriteError, Rewriter};
+use foil_burn::{ActivationKernel, DenseAct, Mode, RewriteError, Rewriter, SplitParam};
 use foil_burn::modules::ActivationLayer;
+
+use crate::stabilize::Stabilizer;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,11 +74,17 @@ pub struct ModelConfig {
     pub channels: usize,
     pub side: usize,
     pub classes: usize,
+    /// How split layers (HD-FGD, SA) are parameterised (SPEC §6 stability
+    /// option); absent in older checkpoints, which are the plain form.
+    #[serde(default)]
+    pub split: SplitParam,
 }
 
 impl ModelConfig {
+    /// An MLP on 28×28 grey images, split layers in the default stabiliser's form.
     pub fn mlp(act: &str, mode: Mode, depth: usize, width: usize) -> Self {
-        ModelConfig { kind: ModelKind::Mlp, act: act.into(), mode, depth, width, channels: 1, side: 28, classes: 10 }
+        let split = Stabilizer::DEFAULT.split_param(mode, None);
+        ModelConfig { kind: ModelKind::Mlp, act: act.into(), mode, depth, width, channels: 1, side: 28, classes: 10, split }
     }
 
     /// Number of activation sites (what rewriting assigns kernels to).
@@ -90,7 +98,11 @@ impl ModelConfig {
     }
 
     pub fn init(&self, device: &Device) -> Result<Model, RewriteError> {
-        let kernels = Rewriter::new(&self.act)?.plan(self.mode, self.sites())?;
+        let kernels = Rewriter::new(&self.act)?
+            .plan(self.mode, self.sites())?
+            .iter()
+            .map(|k| self.split.kernel(k))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(match self.kind {
             ModelKind::Mlp => Model::Mlp(Mlp::new(self, &kernels, device)),
             ModelKind::Resnet => Model::Resnet(ResNet::new(self, &kernels, device)),
@@ -107,6 +119,30 @@ pub enum Model {
 }
 
 impl Model {
+    /// The parameters of the split layers (those with an n-input kernel, n > 1).
+    pub fn split_param_ids(&self) -> Vec<::burn::module::ParamId> {
+        use ::burn::module::ModuleVisitor;
+        struct Ids(Vec<::burn::module::ParamId>);
+        impl ModuleVisitor for Ids {
+            fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
+                self.0.push(p.id);
+            }
+        }
+        let mut ids = Ids(Vec::new());
+        match self {
+            Model::Mlp(m) => m.hidden.iter().filter(|l| l.act.kernel.arity() > 1).for_each(|l| l.visit(&mut ids)),
+            Model::Resnet(m) => std::iter::once(&m.stem)
+                .chain(m.blocks.iter().flat_map(|b| [&b.a, &b.b]))
+                .filter(|l| l.act.kernel.arity() > 1)
+                .for_each(|l| {
+                    l.conv.visit(&mut ids);
+                    l.norm.visit(&mut ids);
+                }),
+            Model::Vit(m) => m.blocks.iter().filter(|b| b.fc1.act.kernel.arity() > 1).for_each(|b| b.fc1.visit(&mut ids)),
+        }
+        ids.0
+    }
+
     /// `[batch, channels, side, side]` → logits `[batch, classes]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         match self {
@@ -129,7 +165,7 @@ impl Mlp {
         let hidden = kernels
             .iter()
             .enumerate()
-            .map(|(i, k)| DenseAct::new(if i == 0 { d_in } else { c.width }, c.width, k.clone(), device))
+            .map(|(i, k)| DenseAct::with_split(if i == 0 { d_in } else { c.width }, c.width, k.clone(), c.split, device))
             .collect();
         let head = LinearConfig::new(if kernels.is_empty() { d_in } else { c.width }, c.classes).init(device);
         Mlp { hidden, head }
@@ -150,13 +186,15 @@ pub struct ConvAct {
 }
 
 impl ConvAct {
-    fn new(c_in: usize, c_out: usize, kernel: &ActivationKernel, device: &Device) -> Self {
+    /// `split`: [`SplitParam::LayerNorm`] is the plain form here (the BN
+    /// before the split already normalises).
+    fn new(c_in: usize, c_out: usize, kernel: &ActivationKernel, split: SplitParam, device: &Device) -> Self {
         let n = kernel.arity();
         let mut conv = Conv2dConfig::new([c_in, n * c_out], [3, 3]).with_padding(PaddingConfig2d::Same).with_bias(false).init(device);
         if n > 1 {
-            // Tied start, as in `DenseAct`: the n channel blocks begin equal.
-            let w = conv.weight.val().narrow(0, 0, c_out).repeat_dim(0, n).detach();
-            conv.weight = Param::from_tensor(w);
+            // Tied start, as in `DenseAct`: the n channel blocks begin equal
+            // (with offsets: the offset blocks begin at zero).
+            conv.weight = Param::from_tensor(split.tied_start(conv.weight.val(), 0, c_out, n));
         }
         ConvAct {
             conv,
@@ -190,9 +228,9 @@ pub struct ResNet {
 impl ResNet {
     pub fn new(c: &ModelConfig, kernels: &[ActivationKernel], device: &Device) -> Self {
         let w = c.width;
-        let stem = ConvAct::new(c.channels, w, &kernels[0], device);
+        let stem = ConvAct::new(c.channels, w, &kernels[0], c.split, device);
         let blocks = (0..c.depth)
-            .map(|i| ResBlock { a: ConvAct::new(w, w, &kernels[1 + 2 * i], device), b: ConvAct::new(w, w, &kernels[2 + 2 * i], device) })
+            .map(|i| ResBlock { a: ConvAct::new(w, w, &kernels[1 + 2 * i], c.split, device), b: ConvAct::new(w, w, &kernels[2 + 2 * i], c.split, device) })
             .collect();
         ResNet { stem, blocks, pool: AdaptiveAvgPool2dConfig::new([1, 1]).init(), head: LinearConfig::new(w, c.classes).init(device) }
     }
@@ -244,7 +282,7 @@ impl Vit {
                 norm1: LayerNormConfig::new(d).init(device),
                 attn: MultiHeadAttentionConfig::new(d, heads).with_dropout(0.0).init(device),
                 norm2: LayerNormConfig::new(d).init(device),
-                fc1: DenseAct::new(d, 2 * d, k.clone(), device),
+                fc1: DenseAct::with_split(d, 2 * d, k.clone(), c.split, device),
                 fc2: LinearConfig::new(2 * d, d).init(device),
             })
             .collect();

@@ -640,3 +640,58 @@ fn cifar_label_range_and_missing_files() {
         Err(DataError::MissingFiles { .. })
     ));
 }
+
+// ------------------------------------------------------ Fashion-MNIST
+
+/// The real Fashion-MNIST from the Debian package `dataset-fashion-mnist`:
+/// 60,000 + 10,000 images of 28×28, 6,000 / 1,000 per class, the known
+/// first labels (ankle boots) and pixel sum. Absent package: a loud SKIP,
+/// or a failure under CI (`.ci/run` installs it).
+#[test]
+fn fashion_mnist_from_the_debian_package_is_the_real_data_set() {
+    use foil_train::Dataset;
+    let d = match Dataset::fashion_mnist() {
+        Ok(d) => d,
+        Err(e @ DataError::NotInstalled { .. }) => {
+            let ci = matches!(std::env::var("CI").as_deref(), Ok(v) if !v.is_empty() && v != "false" && v != "0");
+            assert!(!ci, "under CI the package must be installed (.ci/run installs it): {e}");
+            eprintln!("SKIP ============ Fashion-MNIST is not installed, the loader is not exercised on the real files: {e} ============");
+            return;
+        }
+        Err(e) => panic!("the installed Fashion-MNIST does not load: {e}"),
+    };
+    assert!(d.name.starts_with("fashion-mnist (") && d.name.contains(foil_train::FASHION_MNIST_DIR), "{}", d.name);
+    assert_eq!((d.channels, d.side, d.classes), (1, 28, 10));
+    assert_eq!((d.train_len(), d.test_len()), (60_000, 10_000));
+    assert_eq!((d.train_images.len(), d.test_images.len()), (60_000 * PIXELS, 10_000 * PIXELS));
+    let counts = |labels: &[u8]| labels.iter().fold([0usize; 10], |mut c, &l| {
+        c[l as usize] += 1;
+        c
+    });
+    assert_eq!(counts(&d.train_labels), [6000; 10]);
+    assert_eq!(counts(&d.test_labels), [1000; 10]);
+    // The published files' first labels, and the training pixels' sum
+    // (numpy over the gzipped IDX: 3,431,114,169 of 255 each).
+    assert_eq!(d.train_labels[..5], [9, 0, 0, 3, 0]);
+    assert_eq!(d.test_labels[..5], [9, 2, 1, 1, 6]);
+    let sum: f64 = d.train_images.iter().map(|&p| (p as f64 * 255.0).round()).sum();
+    assert_eq!(sum, 3_431_114_169.0);
+}
+
+/// Where the package is missing, the error names it and how to install it.
+#[test]
+fn fashion_mnist_missing_names_the_package_and_the_install_command() {
+    let tmp = TempDir::new().unwrap();
+    let e = foil_train::Dataset::fashion_mnist_in(tmp.path()).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, DataError::NotInstalled { .. }), "{e:?}");
+    for needle in ["Fashion-MNIST is not installed", "dataset-fashion-mnist", "sudo apt-get install dataset-fashion-mnist", "train-images-idx3-ubyte"] {
+        assert!(msg.contains(needle), "`{needle}` missing from: {msg}");
+    }
+    assert!(msg.contains(&tmp.path().display().to_string()), "{msg}");
+    // Present but damaged files are the loader's usual errors, naming the file.
+    write_standard(tmp.path(), 4, 2);
+    std::fs::write(tmp.path().join("t10k-labels-idx1-ubyte"), b"junk").unwrap();
+    let e = foil_train::Dataset::fashion_mnist_in(tmp.path()).unwrap_err();
+    assert!(!matches!(e, DataError::NotInstalled { .. }) && e.to_string().contains("t10k-labels-idx1-ubyte"), "{e}");
+}

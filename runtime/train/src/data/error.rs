@@ -86,6 +86,14 @@ pub enum DataError {
 
     #[error("{}: missing dataset files: {}", dir.display(), missing.join(", "))]
     MissingFiles { dir: PathBuf, missing: Vec<String> },
+
+    /// A dataset that comes as a system package, not installed.
+    #[error(
+        "{dataset} is not installed: {} holds no {}. It is the Debian package {package}: `sudo apt-get install {package}`",
+        dir.display(),
+        missing.join(", ")
+    )]
+    NotInstalled { dataset: &'static str, dir: PathBuf, package: &'static str, missing: Vec<String> },
 }
 
 /// IDX type codes, so an "unsupported dtype" message says what the file holds.

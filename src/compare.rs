@@ -1,0 +1,314 @@
+//! `foil compare`: every mode over several seeds, side by side, with the
+//! statistics a claim needs (mean ± std, 95 % confidence interval, Welch's
+//! t-test against baseline, epochs and seconds to a target accuracy,
+//! divergences) and the per-layer gradient norms behind the mechanism.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use foil_burn::Mode;
+use foil_train::metrics::LayerGrad;
+use foil_train::plot::{Panel, Series};
+use foil_train::stats::{ci95_half_width, mean_std, welch};
+use foil_train::{self as rt, RunSummary};
+
+use crate::choice::choice;
+use crate::outcome::{Exit, Outcome};
+use crate::train_cli::{config, placement_text, prepare, stabilizer_text, train_error, Bars, ModelArgs};
+
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub common: ModelArgs,
+    /// Comma-separated modes; with baseline among them, each other mode is
+    /// tested against it (Welch's t-test on the final test accuracies).
+    #[arg(long, value_delimiter = ',', value_parser = choice::<Mode>(), default_value = "baseline,ga,hdfgd,sa")]
+    pub modes: Vec<Mode>,
+    /// Seeds 0..N per mode (at least 2 for a standard deviation and a confidence interval).
+    #[arg(long, default_value_t = 5, value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=1000))]
+    pub seeds: u64,
+    /// Accuracy for the "epochs to" and "seconds to" columns.
+    #[arg(long, default_value_t = 0.9)]
+    pub target: f64,
+    /// Where runs, plots and the CSV summaries go.
+    #[arg(long, default_value = "foil-compare")]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// One mode's runs, one per seed.
+struct ModeRuns {
+    mode: Mode,
+    runs: Vec<RunSummary>,
+}
+
+/// Per-layer values (one per seed) → (mean, std) per layer.
+fn per_layer(seeds: &[Vec<f64>]) -> Vec<(f64, f64)> {
+    let layers = seeds.iter().map(Vec::len).max().unwrap_or(0);
+    (0..layers).map(|l| mean_std(&seeds.iter().filter_map(|s| s.get(l).copied()).collect::<Vec<_>>())).collect()
+}
+
+fn log10_rms(grads: &[LayerGrad]) -> Vec<f64> {
+    grads.iter().map(|g| g.rms().max(1e-30).log10()).collect()
+}
+
+impl ModeRuns {
+    fn finals(&self) -> Vec<f64> {
+        self.runs.iter().map(RunSummary::final_accuracy).collect()
+    }
+
+    /// (epoch, cumulative training seconds) of the first epoch at `target`, per run that got there.
+    fn to_target(&self, target: f64) -> Vec<(f64, f64)> {
+        self.runs
+            .iter()
+            .filter_map(|r| {
+                let e = r.history.iter().position(|h| h.test_accuracy >= target)?;
+                Some(((e + 1) as f64, r.history[..=e].iter().map(|h| h.seconds).sum()))
+            })
+            .collect()
+    }
+
+    fn seconds_per_epoch(&self) -> f64 {
+        mean_std(&self.runs.iter().flat_map(|r| r.history.iter().map(|h| h.seconds)).collect::<Vec<_>>()).0
+    }
+
+    /// log10 RMS gradient per layer: at step 1 (epoch 1's first batch) and on the last batch.
+    fn grads(&self) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let first = self.runs.iter().filter_map(|r| r.history.first()).map(|h| log10_rms(&h.grads_first)).collect();
+        let last = self.runs.iter().filter_map(|r| r.history.last()).map(|h| log10_rms(&h.grads)).collect();
+        (first, last)
+    }
+
+    /// Per epoch, the values of `f` over the runs that reached it.
+    fn by_epoch(&self, epochs: usize, f: fn(&rt::metrics::EpochMetrics) -> f64) -> Vec<(f64, f64, f64)> {
+        (1..=epochs)
+            .filter_map(|e| {
+                let v: Vec<f64> = self.runs.iter().filter_map(|r| r.history.get(e - 1)).map(f).filter(|v| v.is_finite()).collect();
+                let (m, s) = mean_std(&v);
+                (!v.is_empty()).then_some((e as f64, m, s))
+            })
+            .collect()
+    }
+}
+
+fn fmt_mean_std(v: &[f64], digits: usize) -> String {
+    let (m, s) = mean_std(v);
+    format!("{m:.digits$} ± {s:.digits$}")
+}
+
+pub fn compare(a: &CompareArgs) -> Outcome {
+    let data = match prepare(&a.common, &a.modes, &a.out) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let mut all: Vec<ModeRuns> = Vec::new();
+    let mut shape = None;
+    for &mode in &a.modes {
+        let mut runs = Vec::new();
+        for seed in 0..a.seeds {
+            let cfg = match config(&a.common, mode, seed, &data) {
+                Ok(c) => c,
+                Err(o) => return o,
+            };
+            shape.get_or_insert((cfg.model.kind, cfg.model.depth, cfg.model.width));
+            let dir = a.out.join(format!("{mode}-seed{seed}"));
+            let mut bars = Bars::new(a.quiet, format!("{mode} seed {seed} "));
+            match rt::train(&cfg, &data, &dir, false, &a.common.placement(), &mut bars) {
+                Ok(s) => runs.push(s),
+                Err(e) => return train_error(e),
+            }
+        }
+        all.push(ModeRuns { mode, runs });
+    }
+    let (kind, depth, width) = shape.unwrap_or((a.common.model, 0, 0));
+    let split_modes = a.modes.iter().any(|&m| stabilizer_text(&a.common, m).is_some());
+    let mut out = format!(
+        "{} on {}, {kind} depth {depth} width {width}, {} epochs, seeds 0..{}, {}{}\n\n",
+        a.common.act,
+        data.name,
+        a.common.epochs,
+        a.seeds.saturating_sub(1),
+        placement_text(&a.common.placement()),
+        if split_modes { format!("; HD-FGD/SA with --stabilize {}", a.common.stabilize.label(a.common.stabilize_value)) } else { String::new() }
+    );
+    out += &table(a, &all, data.classes);
+    let limit = rt::blow_up_loss(data.classes);
+    let _ = writeln!(
+        out,
+        "\ndiverged: the loss became non-finite (the run stopped; it counts with its last test accuracy) or an epoch's mean train loss \
+         exceeded {limit:.2} = 1.1 × ln {} (worse than chance). 95 % CI: Student's t over the seeds. p: Welch's t-test against baseline \
+         on the final test accuracies. Gradient ratio: RMS of ∂L/∂W of the first weight layer ÷ the last, at step 1 (geometric mean over seeds).",
+        data.classes
+    );
+    let written = write_csvs(&a.out, &all, a.target, data.classes)
+        .and_then(|_| accuracy_plot(&a.out.join("compare.png"), &all, a.common.epochs, &a.common.act))
+        .and_then(|_| gradient_plot(&a.out.join("grad_layers.png"), &all));
+    if let Err(e) = written {
+        return Outcome::fail(Exit::Internal, e);
+    }
+    let _ = writeln!(
+        out,
+        "\nwrote {0}/compare.png (test accuracy and train loss, mean ± std), {0}/grad_layers.png (per-layer gradient norms per mode), \
+         {0}/summary.csv, runs.csv, grads.csv, and each run's directory",
+        a.out.display()
+    );
+    Outcome::ok(out)
+}
+
+fn table(a: &CompareArgs, all: &[ModeRuns], classes: usize) -> String {
+    let t = a.target;
+    let mut s = format!(
+        "| mode | test accuracy (mean ± std) | 95 % CI | Δ vs baseline (Welch p) | diverged | epochs to {t:.2} | seconds to {t:.2} | s/epoch | gradient ratio first ÷ last layer |\n\
+         |---|---|---|---|---|---|---|---|---|\n"
+    );
+    let baseline = all.iter().find(|m| m.mode == Mode::Baseline).map(ModeRuns::finals);
+    for m in all {
+        let finals = m.finals();
+        let n = m.runs.len();
+        let (mean, _) = mean_std(&finals);
+        let h = ci95_half_width(&finals);
+        let ci = if h.is_nan() { "—".to_string() } else { format!("[{:.4}, {:.4}]", mean - h, mean + h) };
+        let vs = match (&baseline, m.mode) {
+            (Some(b), mode) if mode != Mode::Baseline => match welch(&finals, b) {
+                Some(w) => format!("{:+.4} (p = {})", mean - mean_std(b).0, fmt_p(w.p)),
+                None => format!("{:+.4}", mean - mean_std(b).0),
+            },
+            _ => "—".to_string(),
+        };
+        let diverged = m.runs.iter().filter(|r| r.is_diverged(classes)).count();
+        let reached = m.to_target(t);
+        let (epochs, secs): (Vec<f64>, Vec<f64>) = reached.iter().copied().unzip();
+        let (to_e, to_s) = if reached.is_empty() {
+            ("not reached".to_string(), "—".to_string())
+        } else {
+            (format!("{} ({}/{n})", fmt_mean_std(&epochs, 1), reached.len()), fmt_mean_std(&secs, 1))
+        };
+        let (first, _) = m.grads();
+        let ratio: Vec<f64> = first.iter().filter(|g| g.len() >= 2).map(|g| g[0] - g[g.len() - 1]).collect();
+        let ratio = match ratio.is_empty() {
+            true => "—".to_string(),
+            false => fmt_sig(10f64.powf(mean_std(&ratio).0)),
+        };
+        let label = if diverged > 0 { format!("{} ({diverged}/{n} diverged)", m.mode) } else { m.mode.to_string() };
+        let _ = writeln!(
+            s,
+            "| {label} | {} | {ci} | {vs} | {diverged}/{n} | {to_e} | {to_s} | {:.2} | {ratio} |",
+            fmt_mean_std(&finals, 4),
+            m.seconds_per_epoch()
+        );
+    }
+    s
+}
+
+/// Three decimals, or three significant digits in scientific notation
+/// outside [0.01, 1000) (vanishing gradient ratios of deep nets).
+fn fmt_sig(v: f64) -> String {
+    if (0.01..1000.0).contains(&v) {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
+fn fmt_p(p: f64) -> String {
+    if p < 1e-3 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// `summary.csv` (one row per mode), `runs.csv` (one row per run and epoch),
+/// `grads.csv` (per run, the per-layer gradient norms at step 1 and on the last batch).
+fn write_csvs(out: &Path, all: &[ModeRuns], target: f64, classes: usize) -> Result<(), String> {
+    let mut summary = String::from(
+        "mode,seeds,acc_mean,acc_std,acc_ci95_low,acc_ci95_high,welch_t,welch_df,welch_p,diverged,max_train_loss,reached_target,epochs_to_target_mean,epochs_to_target_std,seconds_to_target_mean,seconds_to_target_std,seconds_per_epoch,target\n",
+    );
+    let mut runs = String::from("mode,seed,epoch,train_loss,test_loss,test_accuracy,seconds,stopped_non_finite\n");
+    let mut grads = String::from("mode,seed,when,layer_index,layer,l2,rms,weights\n");
+    let baseline = all.iter().find(|m| m.mode == Mode::Baseline).map(ModeRuns::finals);
+    for m in all {
+        let finals = m.finals();
+        let (mean, std) = mean_std(&finals);
+        let h = ci95_half_width(&finals);
+        let w = baseline.as_ref().filter(|_| m.mode != Mode::Baseline).and_then(|b| welch(&finals, b));
+        let reached = m.to_target(target);
+        let (epochs, secs): (Vec<f64>, Vec<f64>) = reached.iter().copied().unzip();
+        let (em, es) = mean_std(&epochs);
+        let (sm, ss) = mean_std(&secs);
+        let max_loss = m.runs.iter().flat_map(|r| r.history.iter().map(|h| h.train_loss)).fold(f64::NAN, f64::max);
+        let wt = |f: fn(&foil_train::stats::Welch) -> f64| w.as_ref().map(f).map(|v| v.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            summary,
+            "{},{},{mean},{std},{},{},{},{},{},{},{max_loss},{},{em},{es},{sm},{ss},{},{target}",
+            m.mode,
+            m.runs.len(),
+            mean - h,
+            mean + h,
+            wt(|w| w.t),
+            wt(|w| w.df),
+            wt(|w| w.p),
+            m.runs.iter().filter(|r| r.is_diverged(classes)).count(),
+            reached.len(),
+            m.seconds_per_epoch()
+        );
+        for (seed, r) in m.runs.iter().enumerate() {
+            for h in &r.history {
+                let _ = writeln!(runs, "{},{seed},{},{},{},{},{},{}", m.mode, h.epoch, h.train_loss, h.test_loss, h.test_accuracy, h.seconds, r.diverged.is_some());
+            }
+            let samples = [("step1", r.history.first().map(|h| &h.grads_first)), ("last", r.history.last().map(|h| &h.grads))];
+            for (when, g) in samples.iter().filter_map(|(w, g)| g.map(|g| (w, g))) {
+                for (i, l) in g.iter().enumerate() {
+                    let _ = writeln!(grads, "{},{seed},{when},{},{},{},{},{}", m.mode, i + 1, l.layer, l.l2, l.rms(), l.len);
+                }
+            }
+        }
+    }
+    for (name, text) in [("summary.csv", summary), ("runs.csv", runs), ("grads.csv", grads)] {
+        std::fs::write(out.join(name), text).map_err(|e| format!("cannot write {}: {e}", out.join(name).display()))?;
+    }
+    Ok(())
+}
+
+fn band_series(label: String, pts: &[(f64, f64, f64)]) -> Series {
+    Series { label, points: pts.iter().map(|p| (p.0, p.1)).collect(), band: pts.iter().map(|p| (p.0, p.1 - p.2, p.1 + p.2)).collect() }
+}
+
+/// `compare.png`: test accuracy and log10 train loss per epoch, mean ± std over the seeds.
+fn accuracy_plot(path: &Path, all: &[ModeRuns], epochs: usize, act: &str) -> Result<(), String> {
+    let acc = all.iter().map(|m| band_series(m.mode.to_string(), &m.by_epoch(epochs, |h| h.test_accuracy))).collect();
+    let loss = all.iter().map(|m| band_series(m.mode.to_string(), &m.by_epoch(epochs, |h| h.train_loss.max(1e-30).log10()))).collect();
+    rt::plot::overlay(
+        path,
+        &[
+            Panel::new(format!("test accuracy: {act}"), "epoch", "test accuracy (mean ± std)", acc),
+            Panel::new("train loss", "epoch", "log10 train loss (mean ± std)", loss),
+        ],
+    )
+}
+
+/// `grad_layers.png`: one panel per mode, log10 RMS ∂L/∂W per weight layer
+/// (input side first) at step 1 and on the last batch, mean ± std over the
+/// seeds, all panels on one y scale.
+fn gradient_plot(path: &Path, all: &[ModeRuns]) -> Result<(), String> {
+    let mut panels: Vec<Panel> = all
+        .iter()
+        .map(|m| {
+            let (first, last) = m.grads();
+            let series = [("step 1", first), ("last batch", last)]
+                .into_iter()
+                .map(|(label, g)| {
+                    let pts: Vec<(f64, f64, f64)> = per_layer(&g).into_iter().enumerate().map(|(i, (mu, sd))| ((i + 1) as f64, mu, sd)).collect();
+                    band_series(label.to_string(), &pts)
+                })
+                .collect();
+            Panel::new(format!("{}: gradient per layer", m.mode), "weight layer (input side first)", "log10 RMS dL/dW", series)
+        })
+        .collect();
+    let (lo, hi) = panels.iter().map(Panel::bounds).fold((f64::MAX, f64::MIN), |(lo, hi), (_, (a, b))| (lo.min(a), hi.max(b)));
+    if lo < hi {
+        panels.iter_mut().for_each(|p| p.y_range = Some((lo, hi)));
+    }
+    rt::plot::grid(path, &panels, 2, (700, 420))
+}
