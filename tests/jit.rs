@@ -168,8 +168,9 @@ fn split_functions_match_f64_on_the_diagonal() {
     let mut results = Vec::new();
     for (f, tol) in [
         (sa("tanh", "tanh(x)"), TOL),
-        // e^(u²/2)-type terms: f32 rounding of u is amplified (as for the macro kernel of gelu's SA).
-        (sa("gelu", "gelu(x)"), 3e-5),
+        // e^(u²/2)-type terms: f32 rounding of u is amplified (as for the
+        // macro kernel of gelu's SA; measured 1.39e-5 at u = -13.50).
+        (sa("gelu", "gelu(x)"), 2e-5),
         (hd_fgd("tanh", "tanh(x)"), TOL),
         (hd_fgd("gelu", "gelu(x)"), TOL),
     ] {
