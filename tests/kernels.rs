@@ -34,15 +34,20 @@ adversarial!(MishSa = mish(x), mode = split);
 // polynomial (6,933 operations with the partials).
 adversarial!(GeluTanhSa = gelu_tanh(x), mode = split);
 
-// The lifted F of an HD-FGD split (4 inputs for tanh).
+// The lifted F of an HD-FGD split of every suite row with an SA (4 inputs for tanh).
 hd_fgd!(TanhF = tanh(x));
+hd_fgd!(SigmoidF = sigmoid(x));
+hd_fgd!(SiluF = x * sigmoid(x));
+hd_fgd!(GeluF = gelu(x));
+hd_fgd!(GeluTanhF = gelu_tanh(x));
+hd_fgd!(MishF = mish(x));
 
 // erfi and erf on their own: the `#[cube]` helpers every kernel with them calls.
 foil::activation!(ErfiFn = erfi(x));
 foil::activation!(ErfFn = erf(x));
 
 mod common;
-use common::gpu::{client, grid, parse, reference, same, scattered, Errors, POINTS, TOL};
+use common::gpu::{box_points, client, grid, mish_sa_ill_conditioned, parse, subnormal_exponential, reference, same, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
 
 /// Forward and backward of a one-input activation; returns the report lines and
 /// whether it passed.
@@ -72,40 +77,89 @@ fn check_ga<A: GpuActivation>(client: &Client, x: &[f32]) -> (String, bool) {
 }
 
 /// A split function on the diagonal u1 = … = un = x (where HD-FGD evaluates
-/// it) when `diagonal`, else at independent random points (where an SA can be
-/// badly conditioned: differences of exponentials of unrelated inputs).
-fn check_sa<A: GpuSplitActivation>(client: &Client, n: usize, diagonal: bool, tol: f64) -> (String, bool) {
+/// it).
+fn check_sa<A: GpuSplitActivation>(client: &Client, n: usize, tol: f64) -> (String, bool) {
+    check_split::<A>(client, "diagonal", &vec![grid(n); A::TERMS], tol, &|_| false, 0)
+}
+
+/// A split function at `cols` (column i: input u_i), forward and every
+/// partial on the device (vector widths 4 and 1 giving the same bits), and
+/// the scalar Rust `value`/`gradient` at f32, against f64 on the IR. Points
+/// `skip` names are left out (counted); up to `allowed_bad` results may be
+/// non-finite where the f64 value fits (an intermediate overflow; counted).
+fn check_split<A: GpuSplitActivation>(client: &Client, label: &str, cols: &[Vec<f32>], tol: f64, skip: &dyn Fn(&[f64]) -> bool, allowed_bad: usize) -> (String, bool) {
+    let n = cols[0].len();
     let names: Vec<Symbol> = (1..=A::TERMS).map(|i| Symbol::from(format!("u{i}").as_str())).collect();
-    let inputs: Vec<Vec<f32>> = (0..A::TERMS).map(|i| if diagonal { grid(n) } else { scattered(n, 17 + i as u64) }).collect();
-    let refs: Vec<&[f32]> = inputs.iter().map(|v| v.as_slice()).collect();
+    let refs: Vec<&[f32]> = cols.iter().map(|v| v.as_slice()).collect();
     let g: Vec<f32> = (0..n).map(|i| [1.0f32, -0.5, 2.0, 0.25][i % 4]).collect();
-    let want_y = reference(&parse(A::EXPRESSION), &names, &refs);
     let y4 = split_forward_on::<A>(client, &refs, Launch::new(n, 4).unwrap()).unwrap();
     let y1 = split_forward_on::<A>(client, &refs, Launch::new(n, 1).unwrap()).unwrap();
     let d4 = split_backward_on::<A>(client, &refs, &g, Launch::new(n, 4).unwrap()).unwrap();
     let d1 = split_backward_on::<A>(client, &refs, &g, Launch::new(n, 1).unwrap()).unwrap();
-    let mut fe = Errors::default();
-    for i in 0..n {
-        fe.add(refs[0][i] as f64, y4[i], want_y[i]);
-    }
-    let mut agree = same(&y4, &y1);
-    let mut ok = fe.passed_with(tol);
-    let mut s = format!("{} ({} terms, {})\n  {}", A::NAME, A::TERMS, if diagonal { "diagonal" } else { "off-diagonal" }, fe.line("forward"));
-    for (k, partial) in A::PARTIALS.iter().enumerate() {
-        let want = reference(&parse(partial), &names, &refs);
-        let mut be = Errors::default();
-        for i in 0..n {
-            be.add(refs[k][i] as f64, d4[k][i], g[i] as f64 * want[i]);
+    let points: Vec<Vec<f32>> = (0..n).map(|i| refs.iter().map(|c| c[i]).collect()).collect();
+    let skipped: Vec<bool> = points.iter().map(|u| skip(&u.iter().map(|&v| v as f64).collect::<Vec<_>>())).collect();
+    let mut wants = vec![reference(&parse(A::EXPRESSION), &names, &refs)];
+    wants.extend(A::PARTIALS.iter().map(|p| reference(&parse(p), &names, &refs)));
+    let (mut device, mut scalar) = (vec![Errors::default(); A::TERMS + 1], vec![Errors::default(); A::TERMS + 1]);
+    let mut grad = vec![0.0f32; A::TERMS];
+    for (i, u) in points.iter().enumerate().filter(|(i, _)| !skipped[*i]) {
+        device[0].add_point(u, y4[i], wants[0][i]);
+        scalar[0].add_point(u, A::value(u), wants[0][i]);
+        A::gradient(u, &mut grad);
+        for k in 0..A::TERMS {
+            device[k + 1].add_point(u, d4[k][i], g[i] as f64 * wants[k + 1][i]);
+            scalar[k + 1].add_point(u, grad[k], wants[k + 1][i]);
         }
-        agree &= same(&d4[k], &d1[k]);
-        ok &= be.passed_with(tol);
-        s += &format!("\n  {}", be.line(&format!("backward d/du{}", k + 1)));
-        for b in be.bad.iter().take(3) {
+    }
+    let agree = same(&y4, &y1) && (0..A::TERMS).all(|k| same(&d4[k], &d1[k]));
+    let left_out = skipped.iter().filter(|s| **s).count();
+    let mut s = format!("{} ({} terms, {label}, {n} points, {left_out} ill-conditioned left out)", A::NAME, A::TERMS);
+    let mut ok = agree;
+    for (k, (dev, host)) in device.iter().zip(&scalar).enumerate() {
+        let what = if k == 0 { "forward".to_string() } else { format!("backward d/du{k}") };
+        s += &format!("\n  {}\n  {}", dev.line(&what), host.line(&format!("scalar Rust {what}")));
+        ok &= dev.mixed <= tol && host.mixed <= tol && dev.bad.len() <= allowed_bad && host.bad.len() <= allowed_bad;
+        for b in dev.bad.iter().chain(&host.bad).take(3) {
             s += &format!("\n  BAD {b}");
         }
     }
     s += &format!("\n  vec4 == vec1: {agree}");
-    (s, ok && agree)
+    (s, ok)
+}
+
+/// Every split function at 2^18 independent points over [-r, r]^n.
+fn off_diagonal(client: &Client, r: f64) -> Vec<(String, bool)> {
+    let label = format!("independent over [-{r}, {r}]");
+    macro_rules! check {
+        ($a:ty, $skip:expr, $bad:expr) => {
+            check!($a, $skip, $bad, SPLIT_TOL)
+        };
+        ($a:ty, $skip:expr, $bad:expr, $tol:expr) => {{
+            let cols = box_points(<$a>::TERMS, SPLIT_POINTS, r, 17);
+            check_split::<$a>(client, &label, &cols, $tol, $skip, $bad)
+        }};
+    }
+    fn no_skip(_: &[f64]) -> bool {
+        false
+    }
+    vec![
+        check!(TanhSa, &no_skip, 0),
+        check!(SigmoidSa, &no_skip, 0),
+        check!(SiluSa, &no_skip, 0),
+        // erfi(u2/√2) ~ e^(u2²/2): the rounding of u2/√2 alone moves it by
+        // u2²·2^-24 ≈ 1e-5 at |u2| ≈ 13; within SPLIT_TOL since the rational erfi.
+        check!(GeluSa, &no_skip, 0),
+        check!(GeluTanhSa, &no_skip, 0),
+        // Near its singular surfaces (see `mish_sa_ill_conditioned`); over
+        // [-88, 88] a nested quotient of ∂/∂u5 can overflow first (≤ 0.1%).
+        check!(MishSa, &mish_sa_ill_conditioned, SPLIT_POINTS / 1000),
+        check!(TanhF, &no_skip, 0),
+        check!(SigmoidF, &no_skip, 0),
+        check!(SiluF, &no_skip, 0),
+        check!(GeluF, &no_skip, 0),
+        check!(GeluTanhF, &no_skip, 0),
+        check!(MishF, &subnormal_exponential, 0),
+    ]
 }
 
 fn report(results: Vec<(String, bool)>) {
@@ -142,29 +196,17 @@ fn global_adversarial_kernels_match_f64() {
 #[test]
 fn split_adversarial_kernels_match_f64() {
     let Some(client) = client() else { return };
-    // Off the diagonal the SAs are ill-conditioned in f32 (e.g. e^u2 - e^-u1
-    // cancels when u2 ≈ -u1): measured and printed, not asserted.
-    for (s, _) in [
-        check_sa::<TanhSa>(&client, POINTS, false, TOL),
-        check_sa::<SigmoidSa>(&client, POINTS, false, TOL),
-        check_sa::<SiluSa>(&client, POINTS, false, TOL),
-        check_sa::<GeluSa>(&client, POINTS, false, TOL),
-        check_sa::<MishSa>(&client, POINTS, false, TOL),
-        check_sa::<GeluTanhSa>(&client, POINTS, false, TOL),
-    ] {
-        println!("(informational) {s}");
-    }
     report(vec![
-        check_sa::<TanhSa>(&client, POINTS, true, TOL),
-        check_sa::<SigmoidSa>(&client, POINTS, true, TOL),
-        check_sa::<SiluSa>(&client, POINTS, true, TOL),
+        check_sa::<TanhSa>(&client, POINTS, TOL),
+        check_sa::<SigmoidSa>(&client, POINTS, TOL),
+        check_sa::<SiluSa>(&client, POINTS, TOL),
         // gelu's SA holds erfi(u/√2) and e^(u²/2): for |u| ≈ 13 the exponent
         // u²/2 ≈ 90 carries a rounding error of ~90·6e-8, so f32 itself cannot
         // do better than ~1e-5 there (measured 1.39e-5 at u = -13.50 on
         // lavapipe with the rational erfi; 2.1e-5 with the series it replaced).
-        check_sa::<GeluSa>(&client, POINTS, true, 2e-5),
-        check_sa::<MishSa>(&client, POINTS, true, TOL),
-        check_sa::<GeluTanhSa>(&client, POINTS, true, TOL),
+        check_sa::<GeluSa>(&client, POINTS, 2e-5),
+        check_sa::<MishSa>(&client, POINTS, TOL),
+        check_sa::<GeluTanhSa>(&client, POINTS, TOL),
     ]);
 }
 
@@ -181,6 +223,18 @@ fn erfi_and_erf_helpers_match_f64() {
     x.extend((lo..hi).step_by(8).map(f32::from_bits));
     x.truncate(x.len() / 4 * 4);
     report(vec![check_ga::<ErfiFn>(&client, &x), check_ga::<ErfFn>(&client, &x)]);
+}
+
+/// Issue 14: every suite SA and HD-FGD F with all its partials at
+/// independent inputs (where training takes them once the tied blocks
+/// drift), over [-30, 30] and over [-88, 88] wherever the f64 value fits in
+/// f32, device kernels and scalar Rust, within 2e-5 on SPEC §5's scale.
+#[test]
+fn split_kernels_off_the_diagonal() {
+    let Some(client) = client() else { return };
+    let mut results = off_diagonal(&client, 30.0);
+    results.extend(off_diagonal(&client, 88.0));
+    report(results);
 }
 
 /// ±0, subnormals, ±inf, NaN, ±88.72, ±89, ±1e4, ±f32::MAX and tiny values
@@ -348,5 +402,5 @@ fn hd_fgd_kernels_match_f64() {
     assert!((TanhF::value(&[0.3f64; 4]) - 0.3f64.tanh()).abs() < 1e-15);
     assert!((g.iter().sum::<f64>() - (1.0 - 0.3f64.tanh().powi(2))).abs() < 1e-14);
     let Some(client) = client() else { return };
-    report(vec![check_sa::<TanhF>(&client, POINTS, true, TOL)]);
+    report(vec![check_sa::<TanhF>(&client, POINTS, TOL)]);
 }

@@ -150,15 +150,7 @@ pub(crate) mod acts {
 
 /// Deterministic inputs in [-4, 4] (xorshift), distinct per input index.
 pub fn inputs(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (-4.0 + 8.0 * (s >> 11) as f64 / (1u64 << 53) as f64) as f32
-        })
-        .collect()
+    foil_compiler::eval::scattered(n, seed, -4.0, 4.0)
 }
 
 

@@ -110,6 +110,21 @@ pub fn eval_n(expr: &Expr, names: &[Symbol], values: &[f64]) -> f64 {
     eval(expr, &|v| names.iter().position(|n| *n == v).map_or(f64::NAN, |i| values[i]))
 }
 
+/// `n` deterministic pseudo-random points, uniform over [lo, hi], as f32
+/// (xorshift64 from `seed`): where the tests and the benchmark evaluate, the
+/// same points for the same seed in every crate.
+pub fn scattered(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (lo + (hi - lo) * (s >> 11) as f64 / (1u64 << 53) as f64) as f32
+        })
+        .collect()
+}
+
 /// `sign` as SPEC defines it: -1, 0 or 1 (NaN propagates).
 pub fn sign(x: f64) -> f64 {
     if x > 0.0 {

@@ -8,8 +8,11 @@
 //! form is picked for cost and readability, the emitted one for f32: `x^2`,
 //! `x^3` become products, `log(1 + a)` becomes `log1p(a)`, `exp(a) - 1`
 //! becomes `expm1(a)`, `log(1 + exp(a))` becomes the softplus form
-//! `max(a, 0) + log1p(exp(-|a|))`, which never overflows, and quotients of
-//! exponential sums are divided through by their largest exponential.
+//! `max(a, 0) + log1p(exp(-|a|))`, which never overflows, quotients of
+//! exponential sums are divided through by their largest exponential, and a
+//! difference of exponentials `e^a - e^c` becomes
+//! `e^max(a, c)·sign(c - a)·expm1(-|c - a|)`, which keeps the digits the two
+//! terms share (see [`cancellation_safe_differences`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
@@ -23,6 +26,7 @@
 use crate::build::Builder;
 use crate::lang::{literal_value, root, Cmp, Expr, Func, Math};
 use egg::{Id, Language};
+use std::collections::HashMap;
 
 /// Several expressions hash-consed into one node list and lowered to their
 /// numerically safe operations: what every emitter (the macros' code, and
@@ -46,11 +50,75 @@ pub struct Lowered {
 pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
+    let roots = complementary_fractions(&mut b, &roots);
     let roots = normalise_exp_quotients(&mut b, &roots);
+    let roots = cancellation_safe_differences(&mut b, &roots);
     let nodes = b.nodes().clone();
-    let ops = lower(&nodes);
-    let live = live_nodes(&ops, &roots);
+    let mut ops = lower(&nodes);
+    let mut live = live_nodes(&ops, &roots);
+    if reuse_exponentials(&nodes, &mut ops, &live) {
+        live = live_nodes(&ops, &roots);
+    }
     Lowered { nodes, ops, roots, live }
+}
+
+/// `c - c/(1 + t)` with `t = ±e^a` cancels where `1/(1 + t)` is close to 1
+/// (t → 0): in mish's SA, `1 - 1/(1 - e^-u3)` is `-e^-u3/(1 - e^-u3)`, but
+/// written so it is 0 in f32 for u3 > 17, and the numerator
+/// `1 - e^-u2 - 1/(1 - e^-u3)` loses all of `e^-u2`'s digits. Such a pair of
+/// terms of a signed sum becomes `c/(1 + 1/t)`, `1/t = ±e^-a`: one quotient,
+/// nothing subtracted (`1 - σ(-x)` is `σ(x)`).
+fn complementary_fractions(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| match node {
+        Math::Add(_) | Math::Sub(_) => {
+            let id = b.add(node);
+            complemented_sum(b, id)
+        }
+        node => b.add(node),
+    })
+}
+
+/// The sum at `id` with each pair `c - c/(1 + t)` rewritten; `id` itself
+/// when there is none.
+fn complemented_sum(b: &mut Builder, id: Id) -> Id {
+    let mut terms = Vec::new();
+    signed_terms(b, id, &mut terms);
+    let signed = |v: f64, negative: bool| if negative { -v } else { v };
+    let mut out: Vec<Option<(Id, bool)>> = terms.iter().map(|&t| Some(t)).collect();
+    let mut changed = false;
+    for i in 0..terms.len() {
+        let (t, negative) = terms[i];
+        let Math::Div([p, x]) = *b.node(t) else { continue };
+        let (Some(c), Some((a, plus))) = (b.value(p), one_plus_exp(b, x)) else { continue };
+        let c = signed(c, negative);
+        // A literal term v with v = -c: v + c/(1 + t) = v·(1 - 1/(1 + t)).
+        let partner = (0..terms.len()).find(|&j| out[j].is_some() && j != i && b.value(terms[j].0).map(|v| signed(v, terms[j].1)) == Some(-c));
+        let Some(j) = partner else { continue };
+        let neg_a = b.neg(a);
+        let e = b.add(Math::Call(Func::Exp, neg_a));
+        let one = b.num(1.0);
+        let den = b.add(if plus { Math::Add([one, e]) } else { Math::Sub([one, e]) });
+        let v = b.num(-c);
+        out[i] = Some((b.add(Math::Div([v, den])), false));
+        out[j] = None;
+        changed = true;
+    }
+    if !changed {
+        return id;
+    }
+    signed_sum(b, out.into_iter().flatten())
+}
+
+/// `1 + e^a` as `(a, true)`, `1 - e^a` as `(a, false)`.
+fn one_plus_exp(b: &Builder, x: Id) -> Option<(Id, bool)> {
+    let mut terms = Vec::new();
+    signed_terms(b, x, &mut terms);
+    let [(p, p_negative), (q, q_negative)] = terms[..] else { return None };
+    let ((one, one_negative), (e, e_negative)) = if b.value(p).is_some() { ((p, p_negative), (q, q_negative)) } else { ((q, q_negative), (p, p_negative)) };
+    match (b.value(one), one_negative, b.node(e)) {
+        (Some(1.0), false, &Math::Call(Func::Exp, a)) => Some((a, !e_negative)),
+        _ => None,
+    }
 }
 
 /// Quotients whose denominator is a signed sum of exponentials, e.g. the SA of
@@ -80,7 +148,7 @@ fn normalise_exp_quotients(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 /// Iterative: derived expressions can be thousands of levels deep (a
 /// recursive walk overflowed the stack of a macro expansion there).
 fn rebuild_bottom_up(b: &mut Builder, roots: &[Id], mut rebuild: impl FnMut(&mut Builder, Math) -> Id) -> Vec<Id> {
-    let mut new: std::collections::HashMap<Id, Id> = std::collections::HashMap::new();
+    let mut new: HashMap<Id, Id> = HashMap::new();
     let mut stack: Vec<(Id, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
     while let Some((id, children_done)) = stack.pop() {
         if new.contains_key(&id) {
@@ -173,25 +241,22 @@ fn normalised_quotient(b: &mut Builder, num: Id, den: Id) -> Option<Id> {
     }
     let (mut num_exponents, mut num_other) = (Vec::new(), false);
     exp_terms(b, num, true, &mut num_exponents, &mut num_other);
-    if let Some((a, sign)) = one_minus_exp(b, sum) {
-        if power == 1 && num_exponents.is_empty() {
+    if let Some((a, c)) = two_exp_difference(b, sum) {
+        // `1 - e^a` over a numerator without exponentials is left to the
+        // `expm1` lowering (it only overflows to ±inf, and the quotient to 0).
+        let one_minus_exp = b.value(a) == Some(0.0) || b.value(c) == Some(0.0);
+        if power == 1 && num_exponents.is_empty() && one_minus_exp {
             return None;
         }
-        // (1 - e^a)·e^-max(a, 0) is -expm1(a) for a ≤ 0 and expm1(-a) for
-        // a > 0: sign(a)·expm1(-|a|), accurate near the pole a = 0 too.
-        let zero = b.num(0.0);
-        let m = b.add(Math::Max([a, zero]));
+        // (e^a - e^c)·e^-max(a, c) is sign(c - a)·expm1(-|c - a|): exactly 0
+        // where a = c and accurate near it (the SA poles, `1 - e^u` at u = 0),
+        // with c - a formed from the exponents themselves.
+        let d = exponent_difference(b, c, a);
+        let m = b.add(Math::Max([a, c]));
         let neg_m = b.add(Math::Neg(m));
         let scale = b.add(Math::Call(Func::Exp, neg_m));
-        let abs = b.add(Math::Call(Func::Abs, a));
-        let neg_abs = b.add(Math::Neg(abs));
-        let small = b.add(Math::Call(Func::Expm1, neg_abs));
-        let sgn = b.add(Math::Call(Func::Sign, a));
-        let mut scaled_sum = b.add(Math::Mul([sgn, small]));
-        if sign < 0.0 {
-            scaled_sum = b.add(Math::Neg(scaled_sum));
-        }
-        let mut memo = std::collections::HashMap::new();
+        let scaled_sum = signed_expm1(b, d);
+        let mut memo = HashMap::new();
         let num = Scaling { m, scale, memo: &mut memo }.scaled(b, num, power);
         let den = if power == 1 {
             scaled_sum
@@ -209,7 +274,7 @@ fn normalised_quotient(b: &mut Builder, num: Id, den: Id) -> Option<Id> {
     let m = exponents[1..].iter().fold(exponents[0], |acc, &e| b.add(Math::Max([acc, e])));
     let neg_m = b.add(Math::Neg(m));
     let scale = b.add(Math::Call(Func::Exp, neg_m));
-    let mut memo = std::collections::HashMap::new();
+    let mut memo = HashMap::new();
     let mut scaling = Scaling { m, scale, memo: &mut memo };
     let num = scaling.scaled(b, num, power);
     let sum = scaling.scaled(b, sum, 1);
@@ -222,14 +287,26 @@ fn normalised_quotient(b: &mut Builder, num: Id, den: Id) -> Option<Id> {
     Some(b.add(Math::Div([num, den])))
 }
 
-/// `1 - e^a` as `(a, 1)`, `e^a - 1` as `(a, -1)`.
-fn one_minus_exp(b: &Builder, id: Id) -> Option<(Id, f64)> {
-    let Math::Sub([p, q]) = *b.node(id) else { return None };
-    match (b.value(p), b.node(q), b.node(p), b.value(q)) {
-        (Some(1.0), &Math::Call(Func::Exp, a), _, _) => Some((a, 1.0)),
-        (_, _, &Math::Call(Func::Exp, a), Some(1.0)) => Some((a, -1.0)),
-        _ => None,
+/// A sum of exactly two terms of opposite sign, each an exponential or the
+/// literal 1 (`e^0`), as `(a, c)` for `e^a - e^c`: `1 - e^u` is `(0, u)`,
+/// `-e^u3 + e^u4` is `(u4, u3)`.
+fn two_exp_difference(b: &mut Builder, id: Id) -> Option<(Id, Id)> {
+    let mut terms = Vec::new();
+    signed_terms(b, id, &mut terms);
+    let [(p, p_negative), (q, q_negative)] = terms[..] else { return None };
+    if p_negative == q_negative {
+        return None;
     }
+    let mut exponent = |t: Id| match *b.node(t) {
+        Math::Call(Func::Exp, a) => Some(a),
+        _ if b.value(t) == Some(1.0) => Some(b.num(0.0)),
+        _ => None,
+    };
+    let (a, c) = (exponent(p)?, exponent(q)?);
+    if a == c {
+        return None;
+    }
+    Some(if p_negative { (c, a) } else { (a, c) })
 }
 
 /// Multiplication by `e^-(n·m)` pushed into sums, onto exponentials
@@ -239,7 +316,7 @@ struct Scaling<'a> {
     m: Id,
     /// The node `e^-m`.
     scale: Id,
-    memo: &'a mut std::collections::HashMap<(Id, u32), Id>,
+    memo: &'a mut HashMap<(Id, u32), Id>,
 }
 
 impl Scaling<'_> {
@@ -304,6 +381,281 @@ impl Scaling<'_> {
     fn scaled_more(&mut self, b: &mut Builder, id: Id, n: u32) -> Id {
         (0..n).fold(id, |acc, _| b.add(Math::Mul([acc, self.scale])))
     }
+}
+
+/// How many `+`, `-` and `neg` nodes [`signed_terms`] opens: a longer sum
+/// keeps its deeper parts as whole terms (each was paired on its own, bottom
+/// up), so that pairing stays linear in the size of the expression.
+const MAX_SUM_NODES: usize = 64;
+
+/// The terms of the signed sum at `id`, through `+`, `-` and `neg`, each with
+/// whether it is subtracted, left to right.
+fn signed_terms(b: &Builder, id: Id, out: &mut Vec<(Id, bool)>) {
+    let mut stack = vec![(id, false)];
+    let mut opened = 0;
+    while let Some((t, negative)) = stack.pop() {
+        let node = b.node(t);
+        if opened == MAX_SUM_NODES && matches!(node, Math::Add(_) | Math::Sub(_) | Math::Neg(_)) {
+            out.push((t, negative));
+            continue;
+        }
+        match *node {
+            Math::Add([p, q]) => stack.extend([(q, negative), (p, negative)]),
+            Math::Sub([p, q]) => stack.extend([(q, !negative), (p, negative)]),
+            Math::Neg(p) => stack.push((p, !negative)),
+            _ => {
+                out.push((t, negative));
+                continue;
+            }
+        }
+        opened += 1;
+    }
+}
+
+/// `t1 ± t2 ± …` from terms with whether each is subtracted (at least one).
+fn signed_sum(b: &mut Builder, terms: impl IntoIterator<Item = (Id, bool)>) -> Id {
+    let mut terms = terms.into_iter();
+    let (first, negative) = terms.next().expect("a sum has a term");
+    let mut acc = if negative { b.add(Math::Neg(first)) } else { first };
+    for (t, negative) in terms {
+        acc = b.add(if negative { Math::Sub([acc, t]) } else { Math::Add([acc, t]) });
+    }
+    acc
+}
+
+/// Differences of exponentials without cancellation.
+///
+/// `e^a - e^c` computed as written loses the digits the two terms share: each
+/// f32 exponential carries a relative error of about |a|·2^-24, and the
+/// difference magnifies it by e^a/|e^a - e^c| (660-fold in tanh's SA at
+/// u ≈ (-21.39, 21.39, …), where `e^u2 - e^-u1` cancels to 1.5e-3 of its
+/// terms). Instead
+///
+/// ```text
+/// e^a - e^c = e^max(a, c) · sign(c - a)·expm1(-|c - a|)
+/// ```
+///
+/// where `c - a` is one rounding of the exponents themselves (after the
+/// quotient normalisation both carry the same shift `m`: `(x - m) - (y - m)`
+/// is formed as `x - y`, so the shift cancels exactly), and `expm1(-|d|)` is
+/// accurate to a few ulp for every d: the result keeps the relative accuracy
+/// of its factors, and is exactly 0 where a = c.
+///
+/// - In a signed sum (through `+`, `-`, `neg`) each positive exponential is
+///   paired with a negative one; the other terms are kept as they are.
+/// - A product of such a difference with an exponential or another
+///   difference, `e^b·(e^a - e^c)`, has its exponentials merged,
+///   `e^(b + max(a, c))·sign·expm1`: in the partials of a split function one
+///   factor can overflow f32 (e^92) where the product fits (e^61).
+/// - `log(e^a - e^c)` (or of such a product) becomes
+///   `max(a, c) + log(sign(c - a)·expm1(-|c - a|))`: no overflow of
+///   `e^max(a, c)`, and NaN where e^a < e^c, as before.
+fn cancellation_safe_differences(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    // Every node built as `e^E·s`: its exponent E and its factor s.
+    let mut factors: HashMap<Id, (Id, Id)> = HashMap::new();
+    rebuild_bottom_up(b, roots, |b, node| match node {
+        Math::Add(_) | Math::Sub(_) => {
+            let id = b.add(node);
+            paired_sum(b, id, &mut factors)
+        }
+        Math::Mul([p, q]) => merged_product(b, p, q, &mut factors).unwrap_or_else(|| exponential_first(b, p, q)),
+        Math::Call(Func::Log, x) => match factors.get(&x) {
+            Some(&(m, small)) => {
+                let log = b.add(Math::Call(Func::Log, small));
+                b.add(Math::Add([m, log]))
+            }
+            None => b.add(node),
+        },
+        node => b.add(node),
+    })
+}
+
+/// The sum at `id` with each positive exponential term paired with a
+/// negative one into a safe difference; `id` itself when there is no pair.
+fn paired_sum(b: &mut Builder, id: Id, factors: &mut HashMap<Id, (Id, Id)>) -> Id {
+    let mut terms = Vec::new();
+    signed_terms(b, id, &mut terms);
+    let is_exp = |b: &Builder, t: Id| matches!(b.node(t), Math::Call(Func::Exp, _));
+    let positive: Vec<usize> = (0..terms.len()).filter(|&i| !terms[i].1 && is_exp(b, terms[i].0)).collect();
+    let negative: Vec<usize> = (0..terms.len()).filter(|&i| terms[i].1 && is_exp(b, terms[i].0)).collect();
+    if positive.is_empty() || negative.is_empty() {
+        return id;
+    }
+    let mut paired = vec![false; terms.len()];
+    let mut out: Vec<(Id, bool)> = Vec::with_capacity(terms.len());
+    for (&p, &q) in positive.iter().zip(&negative) {
+        paired[p] = true;
+        paired[q] = true;
+        // The same difference read either way round (`e^a - e^c` in one
+        // partial, `e^c - e^a` in another) is built once.
+        let (e_p, e_q) = (terms[p].0, terms[q].0);
+        out.push(if e_p < e_q { (exp_difference(b, e_p, e_q, factors), false) } else { (exp_difference(b, e_q, e_p, factors), true) });
+    }
+    out.extend(terms.iter().enumerate().filter(|(i, _)| !paired[*i]).map(|(_, &t)| t));
+    signed_sum(b, out)
+}
+
+/// `e^a - e^c` for the exponential nodes `p = e^a`, `q = e^c`, in the safe
+/// form of [`cancellation_safe_differences`].
+fn exp_difference(b: &mut Builder, p: Id, q: Id, factors: &mut HashMap<Id, (Id, Id)>) -> Id {
+    let (&Math::Call(Func::Exp, a), &Math::Call(Func::Exp, c)) = (b.node(p), b.node(q)) else {
+        unreachable!("paired terms are exponentials")
+    };
+    let ((x, s), (y, t)) = (split_shift(b, a), split_shift(b, c));
+    let (d, m) = match (s, t) {
+        // (y - s) - (x - s) as y - x; max(x - s, y - s) as max(x, y) - s
+        // (the same number: rounding is monotone).
+        (Some(s), Some(t)) if s == t => {
+            let d = b.sub(y, x);
+            let mx = b.add(Math::Max([x, y]));
+            (d, b.add(Math::Sub([mx, s])))
+        }
+        _ => (b.sub(c, a), b.add(Math::Max([a, c]))),
+    };
+    let big = b.add(Math::Call(Func::Exp, m));
+    let small = signed_expm1(b, d);
+    let diff = b.add(Math::Mul([big, small]));
+    factors.insert(diff, (m, small));
+    diff
+}
+
+/// An exponent as `x - s`: `(x, Some(s))` for `x - s`, `(0, Some(s))` for
+/// `-s`, `(e, None)` otherwise.
+fn split_shift(b: &mut Builder, e: Id) -> (Id, Option<Id>) {
+    match *b.node(e) {
+        Math::Sub([x, s]) => (x, Some(s)),
+        Math::Neg(s) => (b.num(0.0), Some(s)),
+        _ => (e, None),
+    }
+}
+
+/// `c - a` for two exponents, `x - y` where they are `x - s` and `y - s`
+/// with the same shift `s`: the shift cancels exactly instead of adding two
+/// roundings of its size.
+fn exponent_difference(b: &mut Builder, c: Id, a: Id) -> Id {
+    match (split_shift(b, c), split_shift(b, a)) {
+        ((x, Some(s)), (y, Some(t))) if s == t => b.sub(x, y),
+        _ => b.sub(c, a),
+    }
+}
+
+/// `p·q` with the exponentials of both merged, where one is a safe
+/// difference (or such a product) and the other one too or an exponential:
+/// `e^(E_p + E_q)·(s_p·s_q)`. `None` for any other product.
+fn merged_product(b: &mut Builder, p: Id, q: Id, factors: &mut HashMap<Id, (Id, Id)>) -> Option<Id> {
+    let strip = |b: &Builder, id: Id| match *b.node(id) {
+        Math::Neg(inner) => (inner, true),
+        _ => (id, false),
+    };
+    let ((p, p_negative), (q, q_negative)) = (strip(b, p), strip(b, q));
+    let factor = |b: &Builder, id: Id| match (factors.get(&id), b.node(id)) {
+        (Some(&(e, s)), _) => Some((e, Some(s))),
+        (None, &Math::Call(Func::Exp, e)) => Some((e, None)),
+        _ => None,
+    };
+    let ((e_p, s_p), (e_q, s_q)) = (factor(b, p)?, factor(b, q)?);
+    let small = match (s_p, s_q) {
+        (Some(s_p), Some(s_q)) => b.add(Math::Mul([s_p, s_q])),
+        (Some(s), None) | (None, Some(s)) => s,
+        // Two plain exponentials are left as they are (and shared).
+        (None, None) => return None,
+    };
+    // (x - s) + (max(x', y') - s) as it stands: each part is a shifted
+    // exponent of moderate size, where (x + max) - 2s would be inf - inf for
+    // inputs near f32::MAX.
+    let exponent = b.add_(e_p, e_q);
+    let big = b.add(Math::Call(Func::Exp, exponent));
+    let product = b.add(Math::Mul([big, small]));
+    factors.insert(product, (exponent, small));
+    Some(if p_negative != q_negative { b.add(Math::Neg(product)) } else { product })
+}
+
+/// `e^a·(s·r)`, `s` a sum holding exponentials and `r` a factor without, as
+/// `(e^a·r)·s`: `s·r` alone can overflow where the product does not (mish's
+/// SA: `e^-u4·(N·u1)` with N ≈ -e^87, u1 ≈ 8, e^-u4 ≈ 1e-26).
+fn exponential_first(b: &mut Builder, p: Id, q: Id) -> Id {
+    let is_exp = |b: &Builder, id: Id| matches!(b.node(id), Math::Call(Func::Exp, _));
+    let (e, rest) = match (is_exp(b, p), is_exp(b, q)) {
+        (true, false) => (p, q),
+        (false, true) => (q, p),
+        _ => return b.add(Math::Mul([p, q])),
+    };
+    let Math::Mul([x, y]) = *b.node(rest) else { return b.add(Math::Mul([p, q])) };
+    let (x_exp, y_exp) = (reaches_exp(b, x), reaches_exp(b, y));
+    let (sum, r) = match (x_exp && !y_exp, y_exp && !x_exp) {
+        (true, _) => (x, y),
+        (_, true) => (y, x),
+        _ => return b.add(Math::Mul([p, q])),
+    };
+    let er = b.add(Math::Mul([e, r]));
+    b.add(Math::Mul([er, sum]))
+}
+
+/// Whether an exponential is among the first [`MAX_SUM_NODES`] nodes below
+/// `id` (a bounded look: past it, assume one is).
+fn reaches_exp(b: &Builder, id: Id) -> bool {
+    let mut stack = vec![id];
+    let mut seen = 0;
+    while let Some(t) = stack.pop() {
+        seen += 1;
+        match b.node(t) {
+            Math::Call(Func::Exp, _) => return true,
+            _ if seen > MAX_SUM_NODES => return true,
+            node => stack.extend(node.children()),
+        }
+    }
+    false
+}
+
+/// `sign(d)·expm1(-|d|)`: `(e^a - e^c)/e^max(a, c)` for `d = c - a`, in
+/// (-1, 1), 0 only at d = 0, with the relative accuracy of `expm1`.
+fn signed_expm1(b: &mut Builder, d: Id) -> Id {
+    let abs = b.add(Math::Call(Func::Abs, d));
+    let neg_abs = b.add(Math::Neg(abs));
+    let small = b.add(Math::Call(Func::Expm1, neg_abs));
+    let sgn = b.add(Math::Call(Func::Sign, d));
+    b.add(Math::Mul([sgn, small]))
+}
+
+/// `e^max(a, c)` as `max(e^a, e^c)` (equal, exp being increasing; and
+/// `e^(max(x, y) - s)` as `max(e^(x - s), e^(y - s))`) where both
+/// exponentials are computed anyway, as in the partials of a split function:
+/// one exponential fewer. Returns whether an operation changed.
+fn reuse_exponentials(nodes: &Expr, ops: &mut [SafeOp], live: &[bool]) -> bool {
+    let index: HashMap<&Math, Id> = nodes.as_ref().iter().enumerate().map(|(i, n)| (n, Id::from(i))).collect();
+    // The live exponential of each exponent node.
+    let exp_of = |e: Option<Id>| {
+        let e = e?;
+        let id = *index.get(&Math::Call(Func::Exp, e))?;
+        live[usize::from(id)].then_some(id)
+    };
+    let mut changed = false;
+    for (i, node) in nodes.as_ref().iter().enumerate() {
+        let Math::Call(Func::Exp, m) = *node else { continue };
+        if !live[i] {
+            continue;
+        }
+        let (a, c) = match nodes[m] {
+            Math::Max([a, c]) => (Some(a), Some(c)),
+            Math::Sub([mx, s]) => match nodes[mx] {
+                Math::Max([x, y]) => {
+                    // x - s, where x = 0 was -s.
+                    let shifted = |x: Id| match nodes[x] {
+                        Math::Num(v) if v.into_inner() == 0.0 => index.get(&Math::Neg(s)).copied(),
+                        _ => index.get(&Math::Sub([x, s])).copied(),
+                    };
+                    (shifted(x), shifted(y))
+                }
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if let (Some(e_a), Some(e_c)) = (exp_of(a), exp_of(c)) {
+            ops[i] = SafeOp::Max(e_a, e_c);
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// The operation that computes one node, after the safe-form rewrites;

@@ -11,6 +11,38 @@ use foil_compiler::lang::Expr;
 pub const POINTS: usize = 1 << 20;
 /// Pass bound of the metric |got - want| / max(|want|, 1).
 pub const TOL: f64 = 1e-5;
+/// The bound for split functions at independent inputs (issue 14): their
+/// exponents are sums of inputs, each rounding carrying up to |u|·2^-24.
+pub const SPLIT_TOL: f64 = 2e-5;
+/// Points per function and range at independent inputs.
+pub const SPLIT_POINTS: usize = 1 << 18;
+
+/// `terms` columns of independent points in [-r, r], distinct per column.
+pub fn box_points(terms: usize, n: usize, r: f64, seed: u64) -> Vec<Vec<f32>> {
+    (0..terms).map(|i| foil_compiler::eval::scattered(n, seed + i as u64, -r, r)).collect()
+}
+
+/// Mish's SA, `u1·N/D`, N = 1 - e^-u2 - 1/(1 - e^-u3), D = 1 + 1/(1 - e^-u5)
+/// - e^-u4, is singular on surfaces inside the box (D = 0: poles, N = 0:
+/// zeros); near them N or D cancels to a small fraction of its terms, and any
+/// f32 evaluation carries the terms' rounding times that ratio (on the
+/// device, whose expm1 is good to a few 1e-7, 65-fold gave 2.7e-5). Points
+/// where the ratio exceeds 20 are left out (the lowering's own test,
+/// compiler/tests/lowering.rs, says more), and those of [`subnormal_exponential`].
+pub fn mish_sa_ill_conditioned(u: &[f64]) -> bool {
+    let ratio = |t: &[f64]| t.iter().map(|v| v.abs()).sum::<f64>() / t.iter().sum::<f64>().abs();
+    let (n, d) = ([1.0 / (1.0 - u[2].exp()), -(-u[1]).exp()], [1.0, 1.0 / (1.0 - (-u[4]).exp()), -(-u[3]).exp()]);
+    !(ratio(&n) <= 20.0 && ratio(&d) <= 20.0) || subnormal_exponential(u)
+}
+
+/// An input with |u| > 80, where e^-|u| (< 1.8e-35) and its products with
+/// moderate factors reach f32's subnormal range (below 1.2e-38): the device
+/// (lavapipe) flushes subnormals to 0, and mish's SA and F multiply such a
+/// factor by a large one (e^-87.9·e^85.5 in ∂F/∂u4), so the device gives 0
+/// where the scalar Rust keeps the subnormal (measured: error 1.0 and 0.43).
+pub fn subnormal_exponential(u: &[f64]) -> bool {
+    u.iter().any(|v| v.abs() > 80.0)
+}
 
 pub fn client() -> Option<Client> {
     match foil::runtime::default_client() {
@@ -32,15 +64,7 @@ pub fn grid(n: usize) -> Vec<f32> {
 
 /// Deterministic pseudo-random points in [-30, 30] (xorshift).
 pub fn scattered(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (-30.0 + 60.0 * (s >> 11) as f64 / (1u64 << 53) as f64) as f32
-        })
-        .collect()
+    foil_compiler::eval::scattered(n, seed, -30.0, 30.0)
 }
 
 pub fn parse(src: &str) -> Expr {
@@ -48,7 +72,7 @@ pub fn parse(src: &str) -> Expr {
 }
 
 /// Worst errors of one output against its f64 reference.
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub struct Errors {
     /// max |got - want| / |want| (over finite, nonzero references).
     pub rel: f64,
@@ -56,6 +80,8 @@ pub struct Errors {
     /// max |got - want| / max(|want|, 1): the pass criterion.
     pub mixed: f64,
     pub mixed_at: f64,
+    /// The whole point of the worst mixed error, for several inputs.
+    pub mixed_point: Vec<f32>,
     /// Problems that fail outright: NaN where the reference is a number,
     /// ±inf where the true value is below f32::MAX/1000.
     pub bad: Vec<String>,
@@ -97,13 +123,22 @@ impl Errors {
         }
     }
 
+    /// [`Self::add`] at a point of several inputs (the worst is reported whole).
+    pub fn add_point(&mut self, u: &[f32], got: f32, want: f64) {
+        let before = self.mixed;
+        self.add(u[0] as f64, got, want);
+        if self.mixed > before {
+            self.mixed_point = u.to_vec();
+        }
+    }
+
     pub fn line(&self, what: &str) -> String {
+        let at = if self.mixed_point.is_empty() { format!("x={:.4}", self.mixed_at) } else { format!("u={:?}", self.mixed_point) };
         format!(
-            "{what:<28} rel {:.2e} (x={:.4})  mixed {:.2e} (x={:.4})  bad {}  early overflow {}",
+            "{what:<28} rel {:.2e} (x={:.4})  mixed {:.2e} ({at})  bad {}  early overflow {}",
             self.rel,
             self.rel_at,
             self.mixed,
-            self.mixed_at,
             self.bad.len(),
             self.early_overflow
         )
