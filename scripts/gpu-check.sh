@@ -69,7 +69,8 @@ build_into() {
 }
 
 # --prepare: the binaries, stripped, in one tarball that the GPU machine
-# unpacks (about 60 MB: within what a device run carries).
+# unpacks (foil-bench alone is ~21 MB compressed; check the total fits what a
+# device run may carry).
 if [ "$mode" = prepare ]; then
   command -v cargo >/dev/null || { say "cargo not found: --prepare builds here"; exit 2; }
   mkdir -p "$art/bin"
