@@ -196,8 +196,9 @@ fn split_functions_match_f64_on_the_diagonal() {
     let mut results = Vec::new();
     for (f, tol) in [
         (sa("tanh", "tanh(x)"), TOL),
-        // e^(u²/2)-type terms: f32 rounding of u is amplified (as for the macro kernel of gelu's SA).
-        (sa("gelu", "gelu(x)"), 3e-5),
+        // e^(u²/2)-type terms: f32 rounding of u is amplified (as for the
+        // macro kernel of gelu's SA; measured 1.39e-5 at u = -13.50).
+        (sa("gelu", "gelu(x)"), 2e-5),
         (hd_fgd("tanh", "tanh(x)"), TOL),
         (hd_fgd("gelu", "gelu(x)"), TOL),
     ] {
@@ -229,9 +230,7 @@ fn split_functions_off_the_diagonal() {
                     "gelu_tanh SA" => (&gelu_tanh_term_beyond_range, 0),
                     _ => (&|_| false, 0),
                 };
-                // erfi(u2/√2): see tests/kernels.rs.
-                let tol = if f.name == "gelu SA" { 3e-5 } else { SPLIT_TOL };
-                let (s, ok) = check_with(&client, &f, &pts, tol, skip, allowed, 16);
+                let (s, ok) = check_with(&client, &f, &pts, SPLIT_TOL, skip, allowed, 16);
                 results.push((format!("[-{r}, {r}] {s}"), ok));
             }
         }

@@ -19,37 +19,40 @@ enum Val<B: Backend> {
 }
 
 /// erfi from burn's ops: burn has no erfi, so a burn user composes it, here
-/// from the same series foil's kernel uses (`foil::kernels::math::erfi`):
-/// Maclaurin (60 terms) on min(|x|, 4.5), asymptotic (16 terms) on
-/// max(|x|, 4.5), blended by a 0/1 step (clamping keeps both branches finite,
-/// so the blend has no 0·∞), times sign(x).
+/// from the same algorithm and constants as foil's kernel
+/// (`foil::kernels::math::erfi`, `foil::runtime::erfi_rational`):
+/// a = min(|x|, 10), t = a², erfi = sign(x)·a·G(t)·(1 + lo)·e^t with G = P/Q by
+/// Estrin's scheme, lo = a² − t exactly (a on a 2⁻⁸ grid), and e^t taken as
+/// e^(t − s)·e^s past s (branch-free: the step [t > s] is clamp(ceil(t − s), 0, 1)).
 fn erfi<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
-    let f = Scalar::Float;
-    let a = B::float_abs(x.clone());
-    let small = B::float_clamp_max(a.clone(), f(4.5));
-    let s2 = B::float_mul(small.clone(), small.clone());
-    let (mut term, mut sum) = (small.clone(), small);
-    for n in 1..=60 {
-        term = B::float_mul_scalar(B::float_mul(term, s2.clone()), f(1.0 / n as f64));
-        sum = B::float_add(sum, B::float_mul_scalar(term.clone(), f(1.0 / (2 * n + 1) as f64)));
-    }
-    let series = B::float_mul_scalar(sum, f(std::f64::consts::FRAC_2_SQRT_PI));
-    let big = B::float_clamp_min(a.clone(), f(4.5));
-    let b2 = B::float_mul(big.clone(), big.clone());
-    let inv = B::float_recip(B::float_mul_scalar(b2.clone(), f(2.0)));
-    // 1 + the k = 1 term (inv).
-    let mut t = inv.clone();
-    let mut acc = B::float_add_scalar(inv.clone(), f(1.0));
-    for k in 2..=16 {
-        t = B::float_mul_scalar(B::float_mul(t, inv.clone()), f((2 * k - 1) as f64));
-        acc = B::float_add(acc, t.clone());
-    }
-    let h = B::float_exp(B::float_mul_scalar(b2, f(0.5)));
-    let asymptotic = B::float_mul(B::float_mul(B::float_div(h.clone(), B::float_mul_scalar(big, f(std::f64::consts::PI.sqrt()))), h), acc);
-    // step = 1 where |x| > 4.5, else 0.
-    let step = B::float_mul_scalar(B::float_add_scalar(B::float_sign(B::float_add_scalar(a, f(-4.5))), f(1.0)), f(0.5));
-    let blended = B::float_add(series.clone(), B::float_mul(step, B::float_sub(asymptotic, series)));
-    B::float_mul(B::float_sign(x), blended)
+    use foil::runtime::erfi_rational::{CLAMP, EXP_SCALE, EXP_SHIFT, GRID_STEPS, P, Q};
+    let f = |v: f32| Scalar::Float(v as f64);
+    let mul = |a: &FloatTensor<B>, b: &FloatTensor<B>| B::float_mul(a.clone(), b.clone());
+    // c0 + c1·t, as a burn user writes it with scalar ops.
+    let linear = |c0: f32, c1: f32, t: &FloatTensor<B>| B::float_add_scalar(B::float_mul_scalar(t.clone(), f(c1)), f(c0));
+    let a = B::float_clamp_max(B::float_abs(x.clone()), f(CLAMP));
+    let t = mul(&a, &a);
+    let t2 = mul(&t, &t);
+    let t4 = mul(&t2, &t2);
+    let half = |c: &[f32], t: &FloatTensor<B>, t2: &FloatTensor<B>| B::float_add(linear(c[0], c[1], t), mul(t2, &linear(c[2], c[3], t)));
+    let p = B::float_add(half(&P[..4], &t, &t2), mul(&t4, &half(&P[4..], &t, &t2)));
+    // Q is monic: its t⁸ term is t4·t4.
+    let q_hi = B::float_add(half(&Q[4..8], &t, &t2), t4.clone());
+    let q = B::float_add(half(&Q[..4], &t, &t2), mul(&t4, &q_hi));
+    let g = B::float_div(p, q);
+    let xh = B::float_mul_scalar(B::float_floor(B::float_mul_scalar(a.clone(), f(GRID_STEPS))), f(1.0 / GRID_STEPS));
+    let lo = B::float_add(
+        B::float_sub(mul(&xh, &xh), t.clone()),
+        B::float_mul(B::float_add(a.clone(), xh.clone()), B::float_sub(a.clone(), xh)),
+    );
+    let r = mul(&a, &g);
+    let r = B::float_add(r.clone(), mul(&r, &lo));
+    let big = B::float_clamp(B::float_ceil(B::float_add_scalar(t.clone(), f(-EXP_SHIFT))), f(0.0), f(1.0));
+    let e = B::float_exp(B::float_sub(t, B::float_mul_scalar(big.clone(), f(EXP_SHIFT))));
+    // 1 or EXP_SCALE (EXP_SCALE − 1 rounds to EXP_SCALE, and 1 + EXP_SCALE too).
+    let scale = B::float_add_scalar(B::float_mul_scalar(big, f(EXP_SCALE - 1.0)), f(1.0));
+    let y = B::float_mul(B::float_mul(e, r), scale);
+    B::float_mul(B::float_sign(x), y)
 }
 
 /// `expr` over `inputs` (variable name → tensor, all of one shape).

@@ -1,30 +1,39 @@
-//! Element-wise kernels, forward + backward: foil's fused cubecl kernels vs
-//! burn computing the same expression with its own tensor ops under autodiff,
-//! fused (`Fusion<CubeBackend>`, burn's default on CubeCL: the bar) and
-//! unfused (`CubeBackend`), vs a device copy of the same bytes.
+//! Element-wise kernels, forward + backward, in two parts.
 //!
-//! One timed step is forward then backward, then a device sync. foil's
-//! backward is seeded with grad_out = 1, which is what burn's `backward`
-//! seeds the output with, so both compute the same values; foil still reads
-//! grad_out from memory (its kernel's contract), burn does not (its seed is
-//! a constant), and the byte count below is foil's.
+//! **Against burn** (`cases`): tanh-GA, sigmoid-GA and gelu-SA, foil's fused
+//! cubecl kernels vs burn computing the same expression with its own tensor
+//! ops under autodiff, fused (`Fusion<CubeBackend>`, burn's default on
+//! CubeCL: the bar) and unfused (`CubeBackend`). One timed step is forward
+//! then backward, then a device sync. foil's backward is seeded with
+//! grad_out = 1, which is what burn's `backward` seeds the output with, so
+//! both compute the same values; foil still reads grad_out from memory (its
+//! kernel's contract), burn does not (its seed is a constant).
 //!
-//! memcpy: an identity kernel (`activation!(DeviceCopy = x)`) over a buffer
-//! whose read + write bytes equal foil's read + write bytes for the step.
+//! **Against memcpy** (`sweep`): every suite kernel, forward + backward, vs an
+//! identity kernel (`activation!(DeviceCopy = x)`) over a buffer whose read +
+//! write bytes equal the kernel's read + write bytes for the step: the GA of
+//! every row that has one, the SA and the HD-FGD F (with all partials) of
+//! every row whose SA the suite requires, each as the macros generate it
+//! (`macro`) and as the trainer generates it at run time from the same
+//! derivation (`jit`: `foil_burn::Rewriter` → `JitKernel`, packed layout
+//! `[rows, n·1024, 1]`, which also runs f itself). The two are timed in
+//! alternation, so that both see the same machine load, and the ratio is the
+//! median of the per-repetition ratios.
 
 use super::{goal, BenchDevice, Plan};
 use serde_json::{json, Value};
 
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 mod device {
-    use super::super::acts::{DeviceCopy, GeluSa, SigmoidGa, TanhGa};
+    use super::super::acts::{self, DeviceCopy, GeluSa, SigmoidGa, TanhGa};
     use super::super::burn_expr::time_forward_backward;
-    use super::super::{inputs, median_seconds, Plan};
-    use foil::{Activation, GpuActivation, GpuSplitActivation, SplitActivation};
+    use super::super::{inputs, median_ratio, median_seconds, Plan};
     use burn_cubecl::{Cube, CubeBackend};
-    use foil_compiler::lang::Expr;
     use foil::cubecl::{self, prelude::*};
     use foil::kernels::{Client, Handle, Launch};
+    use foil::{Activation, GpuActivation, GpuSplitActivation, SplitActivation};
+    use foil_burn::jit::{JitKernel, PackedLayout};
+    use foil_compiler::lang::Expr;
     use serde_json::{json, Value};
 
     pub fn open(which: super::BenchDevice) -> Result<(Client, cubecl::Device, String), String> {
@@ -51,61 +60,146 @@ mod device {
         client.create_from_slice(f32::as_bytes(v))
     }
 
+    /// An output buffer filled with NaN: a launch that did not run (a buffer
+    /// larger than the device binds, which lavapipe skips without an error)
+    /// leaves it NaN, and the sweep checks for that.
+    fn unwritten(client: &Client, len: usize) -> Handle {
+        upload(client, &vec![f32::NAN; len])
+    }
+
+    /// The most bytes one buffer of the sweep's memcpy and run-time steps
+    /// holds: they split into several launches past it. 64 MiB is what the
+    /// macro kernels bind per buffer at 16M elements; lavapipe leaves a
+    /// 160 MiB binding unwritten.
+    const MAX_BUFFER_BYTES: usize = 64 << 20;
+
     fn read(client: &Client, h: Handle) -> Result<Vec<f32>, String> {
         let bytes = client.read_one(h).map_err(|e| format!("read back failed: {e:?}"))?;
         Ok(f32::from_bytes(&bytes).to_vec())
     }
 
-    /// What a case measured on the foil side: time, bytes moved, and the
-    /// input gradients (for the agreement check against burn).
-    pub struct FoilRun {
-        pub seconds: f64,
+    /// One device step with its buffers in place: `run` queues the launches
+    /// and waits for them; `outputs` reads the gradients back.
+    pub struct Step {
+        /// Bytes the step reads and writes.
         pub bytes: usize,
-        pub grads: Vec<Vec<f32>>,
+        run: Box<dyn FnMut() -> Result<(), String>>,
+        outputs: Box<dyn Fn() -> Result<Vec<Vec<f32>>, String>>,
     }
 
-    pub fn foil_ga<A: GpuActivation>(client: &Client, x: &[f32], plan: &Plan) -> Result<FoilRun, String> {
+    impl Step {
+        pub fn run(&mut self) -> Result<(), String> {
+            (self.run)()
+        }
+
+        pub fn outputs(&self) -> Result<Vec<Vec<f32>>, String> {
+            (self.outputs)()
+        }
+    }
+
+    /// Forward then fused backward of a one-input macro kernel over `x`, grad_out = 1.
+    pub fn foil_ga<A: GpuActivation>(client: &Client, x: &[f32]) -> Step {
         let n = x.len();
         let launch = Launch::for_client(client, n);
         let (xh, gh) = (upload(client, x), upload(client, &vec![1.0f32; n]));
-        let (yh, gih) = (client.empty(n * 4), client.empty(n * 4));
-        let seconds = median_seconds(plan.warmup, plan.reps, || {
-            A::launch_forward(client, &xh, &yh, launch).map_err(|e| e.to_string())?;
-            A::launch_backward(client, &xh, &gh, &gih, launch).map_err(|e| e.to_string())?;
-            sync(client)
-        })?;
-        // forward: x in, y out; backward: x and grad_out in, grad_in out.
-        Ok(FoilRun { seconds, bytes: 5 * n * 4, grads: vec![read(client, gih)?] })
+        let (yh, gih) = (client.empty(n * 4), unwritten(client, n));
+        let (c, gi) = (client.clone(), gih.clone());
+        let c2 = client.clone();
+        Step {
+            // forward: x in, y out; backward: x and grad_out in, grad_in out.
+            bytes: 5 * n * 4,
+            run: Box::new(move || {
+                A::launch_forward(&c, &xh, &yh, launch).map_err(|e| e.to_string())?;
+                A::launch_backward(&c, &xh, &gh, &gih, launch).map_err(|e| e.to_string())?;
+                sync(&c)
+            }),
+            outputs: Box::new(move || Ok(vec![read(&c2, gi.clone())?])),
+        }
     }
 
-    pub fn foil_sa<A: GpuSplitActivation>(client: &Client, us: &[Vec<f32>], plan: &Plan) -> Result<FoilRun, String> {
+    /// The same for an n-input macro kernel (n = `us.len()`).
+    pub fn foil_sa<A: GpuSplitActivation>(client: &Client, us: &[Vec<f32>]) -> Step {
         let n = us[0].len();
         let t = A::TERMS;
         let launch = Launch::for_client(client, n);
         let uh: Vec<Handle> = us.iter().map(|u| upload(client, u)).collect();
         let gh = upload(client, &vec![1.0f32; n]);
         let yh = client.empty(n * 4);
-        let gih: Vec<Handle> = (0..t).map(|_| client.empty(n * 4)).collect();
-        let seconds = median_seconds(plan.warmup, plan.reps, || {
-            A::launch_forward(client, &uh, &yh, launch).map_err(|e| e.to_string())?;
-            A::launch_backward(client, &uh, &gh, &gih, launch).map_err(|e| e.to_string())?;
-            sync(client)
-        })?;
-        // forward: t in, 1 out; backward: t + 1 in, t out.
-        let grads = gih.into_iter().map(|h| read(client, h)).collect::<Result<_, _>>()?;
-        Ok(FoilRun { seconds, bytes: (3 * t + 2) * n * 4, grads })
+        let gih: Vec<Handle> = (0..t).map(|_| unwritten(client, n)).collect();
+        let (c, gi) = (client.clone(), gih.clone());
+        let c2 = client.clone();
+        Step {
+            // forward: t in, 1 out; backward: t + 1 in, t out.
+            bytes: (3 * t + 2) * n * 4,
+            run: Box::new(move || {
+                A::launch_forward(&c, &uh, &yh, launch).map_err(|e| e.to_string())?;
+                A::launch_backward(&c, &uh, &gh, &gih, launch).map_err(|e| e.to_string())?;
+                sync(&c)
+            }),
+            outputs: Box::new(move || gi.iter().map(|h| read(&c2, h.clone())).collect()),
+        }
     }
 
-    /// The identity kernel over `bytes / 8` f32 (read + write = `bytes`).
-    pub fn memcpy(client: &Client, bytes: usize, plan: &Plan) -> Result<f64, String> {
-        let m = (bytes / 8) / 4 * 4;
-        let launch = Launch::for_client(client, m);
-        let src = upload(client, &vec![0.5f32; m]);
-        let dst = client.empty(m * 4);
-        median_seconds(plan.warmup, plan.reps, || {
-            DeviceCopy::launch_forward(client, &src, &dst, launch).map_err(|e| e.to_string())?;
-            sync(client)
+    /// The same for a run-time kernel over the packed layout `[rows, n·COLUMNS, 1]`
+    /// (`us` are its n inputs; `us[i]` fills input block i of every row), in
+    /// launches of at most [`MAX_BUFFER_BYTES`] of input each.
+    pub fn foil_jit(client: &Client, kernel: &JitKernel, us: &[Vec<f32>]) -> Result<Step, String> {
+        let (len, t) = (us[0].len(), us.len());
+        let block = if len % COLUMNS == 0 { COLUMNS } else { len };
+        let rows = len / block;
+        let per_launch = (MAX_BUFFER_BYTES / (4 * t * block)).max(1);
+        let mut launches = Vec::new();
+        for first in (0..rows).step_by(per_launch) {
+            let outer = per_launch.min(rows - first);
+            let layout = PackedLayout::new(outer, t, block, 1).map_err(|e| e.to_string())?;
+            let mut x = Vec::with_capacity(layout.input_len());
+            for o in first..first + outer {
+                for u in us {
+                    x.extend_from_slice(&u[o * block..(o + 1) * block]);
+                }
+            }
+            let (xh, gh) = (upload(client, &x), upload(client, &vec![1.0f32; layout.output_len()]));
+            let (yh, gxh) = (client.empty(layout.output_len() * 4), unwritten(client, layout.input_len()));
+            launches.push((layout, xh, gh, yh, gxh));
+        }
+        let gx: Vec<Handle> = launches.iter().map(|l| l.4.clone()).collect();
+        let (c, c2, k) = (client.clone(), client.clone(), kernel.clone());
+        Ok(Step {
+            bytes: (3 * t + 2) * len * 4,
+            run: Box::new(move || {
+                for (layout, xh, gh, yh, gxh) in &launches {
+                    k.launch_forward(&c, xh, yh, *layout).map_err(|e| e.to_string())?;
+                    k.launch_backward(&c, xh, gh, gxh, *layout).map_err(|e| e.to_string())?;
+                }
+                sync(&c)
+            }),
+            outputs: Box::new(move || gx.iter().map(|h| read(&c2, h.clone())).collect()),
         })
+    }
+
+    /// The identity kernel over `bytes / 8` f32 (read + write = `bytes`), in
+    /// launches of at most [`MAX_BUFFER_BYTES`] per buffer.
+    pub fn memcpy(client: &Client, bytes: usize) -> Step {
+        let (total, most) = ((bytes / 8) / 4 * 4, MAX_BUFFER_BYTES / 4);
+        let launches: Vec<(Handle, Handle, Launch)> = (0..total)
+            .step_by(most)
+            .map(|first| {
+                let m = most.min(total - first);
+                (upload(client, &vec![0.5f32; m]), unwritten(client, m), Launch::for_client(client, m))
+            })
+            .collect();
+        let dst: Vec<Handle> = launches.iter().map(|l| l.1.clone()).collect();
+        let (c, c2) = (client.clone(), client.clone());
+        Step {
+            bytes: 8 * total,
+            run: Box::new(move || {
+                for (src, dst, launch) in &launches {
+                    DeviceCopy::launch_forward(&c, src, dst, *launch).map_err(|e| e.to_string())?;
+                }
+                sync(&c)
+            }),
+            outputs: Box::new(move || dst.iter().map(|h| read(&c2, h.clone())).collect()),
+        }
     }
 
     pub fn burn_fused(expr: &Expr, vars: &[String], data: &[Vec<f32>], device: &cubecl::Device, plan: &Plan) -> Result<(f64, Vec<Vec<f32>>), String> {
@@ -116,102 +210,264 @@ mod device {
         time_forward_backward::<CubeBackend>(expr, vars, data, device, plan)
     }
 
-    /// One (activation, size) case: every competitor, its figures and ratios.
-    pub fn case(label: &str, client: &Client, device: &cubecl::Device, n: usize, plan: &Plan, peak: Option<f64>) -> Result<Value, String> {
-        let (expr_src, vars, data, foil) = match label {
+    /// One (activation, size) case against burn: every competitor, its figures and ratios.
+    pub fn case(label: &str, client: &Client, device: &cubecl::Device, n: usize, plan: &Plan) -> Result<Value, String> {
+        let (expr_src, vars, data, mut foil) = match label {
             "tanh-GA" | "sigmoid-GA" => {
                 let x = inputs(n, 1);
-                let (src, run) = if label == "tanh-GA" {
-                    (TanhGa::EXPRESSION, foil_ga::<TanhGa>(client, &x, plan)?)
+                let (src, step) = if label == "tanh-GA" {
+                    (TanhGa::EXPRESSION, foil_ga::<TanhGa>(client, &x))
                 } else {
-                    (SigmoidGa::EXPRESSION, foil_ga::<SigmoidGa>(client, &x, plan)?)
+                    (SigmoidGa::EXPRESSION, foil_ga::<SigmoidGa>(client, &x))
                 };
-                (src, vec!["x".to_string()], vec![x], run)
+                (src, vec!["x".to_string()], vec![x], step)
             }
             _ => {
                 let us: Vec<Vec<f32>> = (0..GeluSa::TERMS).map(|i| inputs(n, 2 + i as u64)).collect();
-                let run = foil_sa::<GeluSa>(client, &us, plan)?;
-                (GeluSa::EXPRESSION, (1..=GeluSa::TERMS).map(|i| format!("u{i}")).collect(), us, run)
+                let step = foil_sa::<GeluSa>(client, &us);
+                (GeluSa::EXPRESSION, (1..=GeluSa::TERMS).map(|i| format!("u{i}")).collect(), us, step)
             }
         };
         let expr = foil_compiler::parse::parse(expr_src).map_err(|e| format!("{label}: its EXPRESSION does not parse: {e}"))?;
+        let foil_s = median_seconds(plan.warmup, plan.reps, || foil.run())?;
+        let foil_grads = foil.outputs()?;
         let (fused_s, fused_grads) = burn_fused(&expr, &vars, &data, device, plan)?;
         let (unfused_s, _) = burn_unfused(&expr, &vars, &data, device, plan)?;
-        let memcpy_s = memcpy(client, foil.bytes, plan)?;
-        let gbps = |s: f64| foil.bytes as f64 / s / 1e9;
         Ok(json!({
             "activation": label,
             "elements": n,
             "inputs": vars.len(),
             "bytes": foil.bytes,
-            "foil_ms": foil.seconds * 1e3,
+            "foil_ms": foil_s * 1e3,
             "burn_fused_ms": fused_s * 1e3,
             "burn_unfused_ms": unfused_s * 1e3,
-            "memcpy_ms": memcpy_s * 1e3,
-            "foil_gbps": gbps(foil.seconds),
-            "memcpy_gbps": gbps(memcpy_s),
-            "foil_fraction_of_peak": peak.map(|p| foil.bytes as f64 / foil.seconds / p),
-            "vs_burn_fused": fused_s / foil.seconds,
-            "vs_burn_unfused": unfused_s / foil.seconds,
-            "vs_memcpy": memcpy_s / foil.seconds,
-            "max_rel_diff_vs_burn": super::super::max_rel_diff(&foil.grads, &fused_grads),
+            "foil_gbps": foil.bytes as f64 / foil_s / 1e9,
+            "vs_burn_fused": fused_s / foil_s,
+            "vs_burn_unfused": unfused_s / foil_s,
+            "max_rel_diff_vs_burn": super::super::max_rel_diff(&foil_grads, &fused_grads),
+        }))
+    }
+
+    /// A suite kernel of the sweep: its label, inputs, and how to build its step.
+    pub struct SweepKernel {
+        pub label: String,
+        /// `macro` or `jit`.
+        pub kind: &'static str,
+        pub inputs: usize,
+        build: Box<dyn Fn(&Client, &[Vec<f32>]) -> Result<Step, String>>,
+    }
+
+    fn macro_ga<A: GpuActivation + 'static>(label: String) -> SweepKernel {
+        SweepKernel { label, kind: "macro", inputs: 1, build: Box::new(|c: &Client, us: &[Vec<f32>]| Ok(foil_ga::<A>(c, &us[0]))) }
+    }
+
+    fn macro_split<A: GpuSplitActivation + 'static>(label: String) -> SweepKernel {
+        SweepKernel { label, kind: "macro", inputs: A::TERMS, build: Box::new(|c: &Client, us: &[Vec<f32>]| Ok(foil_sa::<A>(c, us))) }
+    }
+
+    /// Every suite kernel the macros generate (`acts::suite_kernels!` lists
+    /// them; the bench's tests check the list against the suite table).
+    pub fn macro_kernels() -> Vec<SweepKernel> {
+        macro_rules! collect {
+            (ga: $($g:ident = $gn:literal),*; split: $($s:ident = $sn:literal),*) => {
+                vec![$(macro_ga::<acts::$g>($gn.to_string()),)* $(macro_split::<acts::$s>($sn.to_string()),)*]
+            };
+        }
+        acts::suite_kernels!(collect)
+    }
+
+    /// Rows per packed launch of the JIT sweep: `[rows, n·COLUMNS, 1]`.
+    const COLUMNS: usize = 1024;
+
+    /// What the trainer generates at run time for every suite row: f, the GA
+    /// where there is one, F and the SA where the suite requires the SA.
+    pub fn jit_kernels() -> Result<Vec<SweepKernel>, String> {
+        let mut out = Vec::new();
+        for row in foil_compiler::suite::embedded_suite() {
+            let mut rw = foil_burn::Rewriter::new(&row.expression).map_err(|e| format!("{}: {e}", row.name))?;
+            let mut kernels = vec![("f", rw.f())];
+            if !row.ga_refused() {
+                kernels.push(("GA", rw.g()));
+            }
+            if row.sa_required {
+                kernels.push(("F", rw.big_f()));
+                kernels.push(("SA", rw.sa()));
+            }
+            for (what, k) in kernels {
+                let k = k.map_err(|e| format!("{} {what}: {e}", row.name))?;
+                let jit = k.jit()?.clone();
+                out.push(SweepKernel {
+                    label: format!("{} {what}", row.name),
+                    kind: "jit",
+                    inputs: k.arity(),
+                    build: Box::new(move |c: &Client, us: &[Vec<f32>]| foil_jit(c, &jit, us)),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// One sweep case: the kernel's step and a memcpy of the same bytes,
+    /// timed in alternation.
+    pub fn sweep_case(k: &SweepKernel, client: &Client, n: usize, plan: &Plan, peak: Option<f64>) -> Result<Value, String> {
+        let us: Vec<Vec<f32>> = (0..k.inputs).map(|i| inputs(n, 2 + i as u64)).collect();
+        let mut step = (k.build)(client, &us)?;
+        drop(us);
+        let mut copy = memcpy(client, step.bytes);
+        let (foil_s, copy_s, ratio) = median_ratio(plan.warmup, plan.reps, || step.run(), || copy.run())?;
+        // Every output element written: a skipped launch would time nothing.
+        for (what, out) in [("the kernel", step.outputs()?), ("the memcpy", copy.outputs()?)] {
+            if let Some(i) = out.iter().flatten().position(|v| v.is_nan()) {
+                return Err(format!("{what} left output element {i} unwritten (a buffer larger than the device binds?)"));
+            }
+        }
+        let gbps = |s: f64| step.bytes as f64 / s / 1e9;
+        Ok(json!({
+            "kernel": k.label,
+            "kind": k.kind,
+            "elements": n,
+            "inputs": k.inputs,
+            "bytes": step.bytes,
+            "foil_ms": foil_s * 1e3,
+            "memcpy_ms": copy_s * 1e3,
+            "foil_gbps": gbps(foil_s),
+            "memcpy_gbps": gbps(copy_s),
+            "foil_fraction_of_peak": peak.map(|p| step.bytes as f64 / foil_s / p),
+            "vs_memcpy": ratio,
+            "met": ratio >= super::MEMCPY_GOAL,
         }))
     }
 }
 
+/// The bar of the memcpy sweep: kernel time ≤ memcpy time / 0.8.
+const MEMCPY_GOAL: f64 = 0.8;
+/// The bar on a stated HBM peak (`FOIL_BENCH_PEAK_BYTES_PER_S`) for tanh's GA
+/// at ≥ 64M elements.
+const PEAK_GOAL: f64 = 0.9;
+
 /// Peak memory bandwidth of the device in bytes/s, when the caller states it
-/// (`FOIL_BENCH_PEAK_BYTES_PER_S`; `scripts/gpu-bench.sh` sets it for an H200).
+/// (`FOIL_BENCH_PEAK_BYTES_PER_S`; `scripts/gpu-check.sh` sets it for an H200).
 fn stated_peak() -> Option<f64> {
     std::env::var("FOIL_BENCH_PEAK_BYTES_PER_S").ok()?.parse().ok().filter(|p: &f64| *p > 0.0)
 }
 
 /// The worst case over `cases` of `key` (the headline: every case must meet the goal).
-fn worst(cases: &[Value], key: &str) -> Option<f64> {
+fn worst(cases: &[&Value], key: &str) -> Option<f64> {
     cases.iter().filter_map(|c| c[key].as_f64()).reduce(f64::min)
 }
 
+/// The goal over the sweep cases of one kind, its note naming the worst
+/// case and every miss.
+fn memcpy_goal(key: &str, kind: &str, sweep: &[Value]) -> Value {
+    let cases: Vec<&Value> = sweep.iter().filter(|c| c["kind"] == kind).collect();
+    let name = |c: &Value| format!("{} at {}", c["kernel"].as_str().unwrap_or("?"), c["elements"]);
+    let worst_case = cases.iter().min_by(|a, b| a["vs_memcpy"].as_f64().unwrap_or(f64::NAN).total_cmp(&b["vs_memcpy"].as_f64().unwrap_or(f64::NAN)));
+    let misses: Vec<String> = cases.iter().filter(|c| c["met"] == false).map(|c| format!("{} ({:.3})", name(c), c["vs_memcpy"].as_f64().unwrap_or(f64::NAN))).collect();
+    let mut note = format!("worst case over every suite kernel ({kind}) and size: memcpy time of the same bytes / kernel time");
+    if let Some(w) = worst_case {
+        note += &format!("; worst: {}", name(w));
+    }
+    if !misses.is_empty() {
+        note += &format!("; missed by {}: {}", misses.len(), misses.join(", "));
+    }
+    goal(key, worst(&cases, "vs_memcpy"), MEMCPY_GOAL, true, &note)
+}
+
+/// tanh's GA (macro) at the largest size of at least 64M elements, as a
+/// fraction of the stated peak: not measured without both.
+fn peak_goal(sweep: &[Value]) -> Value {
+    let at = sweep
+        .iter()
+        .filter(|c| c["kind"] == "macro" && c["kernel"] == "tanh GA" && c["elements"].as_u64().is_some_and(|n| n >= 64 << 20))
+        .max_by_key(|c| c["elements"].as_u64());
+    let value = at.and_then(|c| c["foil_fraction_of_peak"].as_f64());
+    goal(
+        "tanh_ga_fraction_of_peak",
+        value,
+        PEAK_GOAL,
+        true,
+        "tanh GA forward + backward bytes/s at >= 64M elements / the stated HBM peak (FOIL_BENCH_PEAK_BYTES_PER_S; full mode on a GPU)",
+    )
+}
+
+/// The labels of the macro kernels the sweep must cover, from the suite
+/// table: `{row} GA` for every row with a GA, then `{row} SA` and `{row} F`
+/// for every row whose SA is required.
+fn suite_labels() -> Vec<String> {
+    let rows = foil_compiler::suite::embedded_suite();
+    let mut out: Vec<String> = rows.iter().filter(|r| !r.ga_refused()).map(|r| format!("{} GA", r.name)).collect();
+    out.extend(rows.iter().filter(|r| r.sa_required).map(|r| format!("{} SA", r.name)));
+    out.extend(rows.iter().filter(|r| r.sa_required).map(|r| format!("{} F", r.name)));
+    out
+}
+
+/// `f()`, with an error or a panic inside the runtime (an allocation the
+/// device cannot serve: 64M elements, burn's autodiff keeping every
+/// intermediate of a long composition) recorded as `what`'s error.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn guarded(errors: &mut Vec<String>, what: String, f: impl FnOnce() -> Result<Value, String>) -> Option<Value> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(c)) => Some(c),
+        Ok(Err(e)) => {
+            errors.push(format!("{what}: {e}"));
+            None
+        }
+        Err(p) => {
+            let msg = p.downcast_ref::<String>().map(String::as_str).or(p.downcast_ref::<&str>().copied()).unwrap_or("no message");
+            errors.push(format!("{what}: the runtime panicked (out of device memory?): {msg}"));
+            None
+        }
+    }
+}
+
 pub fn run(plan: &Plan) -> Value {
-    let note_fused = "worst case over activations and sizes: burn fused time / foil time";
-    let goals = |cases: &[Value]| {
+    let goals = |cases: &[Value], sweep: &[Value]| {
+        let cases: Vec<&Value> = cases.iter().collect();
         json!([
-            goal("kernel_vs_burn_fused", worst(cases, "vs_burn_fused"), 1.0, true, note_fused),
-            goal("kernel_vs_burn_unfused", worst(cases, "vs_burn_unfused"), 3.0, true, "worst case: burn unfused time / foil time"),
-            goal("kernel_vs_memcpy", worst(cases, "vs_memcpy"), 0.8, true, "worst case: memcpy time of the same bytes / foil time"),
+            goal("kernel_vs_burn_fused", worst(&cases, "vs_burn_fused"), 1.0, true, "worst case over activations and sizes: burn fused time / foil time"),
+            goal("kernel_vs_burn_unfused", worst(&cases, "vs_burn_unfused"), 3.0, true, "worst case: burn unfused time / foil time"),
+            memcpy_goal("kernel_vs_memcpy", "macro", sweep),
+            memcpy_goal("jit_vs_memcpy", "jit", sweep),
+            peak_goal(sweep),
         ])
     };
     #[cfg(any(feature = "wgpu", feature = "cuda"))]
     {
         let (client, device, name) = match device::open(plan.device) {
             Ok(d) => d,
-            Err(why) => return json!({ "skipped": why, "device": Value::Null, "cases": [], "goals": goals(&[]) }),
+            Err(why) => return json!({ "skipped": why, "device": Value::Null, "cases": [], "sweep": [], "goals": goals(&[], &[]) }),
         };
-        let mut cases = Vec::new();
         let mut errors = Vec::new();
+        let mut cases = Vec::new();
         for &n in plan.sizes {
             for label in ["tanh-GA", "sigmoid-GA", "gelu-SA"] {
-                // An allocation the device cannot serve (64M elements, burn's
-                // autodiff keeping every intermediate of a long composition)
-                // panics inside the runtime: report it as this case's error.
-                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| device::case(label, &client, &device, n, plan, stated_peak())));
-                match run {
-                    Ok(Ok(c)) => cases.push(c),
-                    Ok(Err(e)) => errors.push(format!("{label} at {n} elements: {e}")),
-                    Err(p) => errors.push(format!(
-                        "{label} at {n} elements: the runtime panicked (out of device memory?): {}",
-                        p.downcast_ref::<String>().map(String::as_str).or(p.downcast_ref::<&str>().copied()).unwrap_or("no message")
-                    )),
-                }
+                cases.extend(guarded(&mut errors, format!("{label} at {n} elements"), || device::case(label, &client, &device, n, plan)));
+            }
+        }
+        let mut kernels = device::macro_kernels();
+        let listed: Vec<&str> = kernels.iter().map(|k| k.label.as_str()).collect();
+        if listed != suite_labels() {
+            errors.push(format!("the bench's macro kernels {listed:?} are not the suite's {:?}", suite_labels()));
+        }
+        match device::jit_kernels() {
+            Ok(k) => kernels.extend(k),
+            Err(e) => errors.push(format!("the JIT kernels could not be derived: {e}")),
+        }
+        let mut sweep = Vec::new();
+        for &n in plan.sweep_sizes {
+            for k in &kernels {
+                sweep.extend(guarded(&mut errors, format!("{} ({}) at {n} elements", k.label, k.kind), || device::sweep_case(k, &client, n, plan, stated_peak())));
             }
         }
         let kind = match plan.device {
             BenchDevice::Wgpu => "wgpu (on a machine without a GPU this is Mesa lavapipe, a CPU Vulkan driver: CPU figures, not GPU figures)",
             BenchDevice::Cuda => "cuda",
         };
-        json!({ "device": format!("{kind}: {name}"), "cases": cases, "errors": errors, "goals": goals(&cases) })
+        json!({ "device": format!("{kind}: {name}"), "cases": cases, "sweep": sweep, "errors": errors, "goals": goals(&cases, &sweep) })
     }
     #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
     {
-        let _ = (plan, stated_peak);
-        json!({ "skipped": "built without a cubecl runtime (features wgpu or cuda)", "device": Value::Null, "cases": [], "goals": goals(&[]) })
+        let _ = (plan, stated_peak, suite_labels);
+        json!({ "skipped": "built without a cubecl runtime (features wgpu or cuda)", "device": Value::Null, "cases": [], "sweep": [], "goals": goals(&[], &[]) })
     }
 }

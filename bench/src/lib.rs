@@ -53,6 +53,18 @@ pub struct BenchArgs {
     /// Where the kernel section runs.
     #[arg(long, value_enum, default_value = "wgpu")]
     pub device: BenchDevice,
+    /// Run only these sections (repeatable; default: all). The others report
+    /// `skipped` and contribute no goals.
+    #[arg(long, value_enum)]
+    pub section: Vec<BenchSection>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchSection {
+    Derive,
+    Kernels,
+    Flex,
+    Training,
 }
 
 /// How much work each section does.
@@ -61,8 +73,10 @@ pub struct Plan {
     pub name: &'static str,
     pub warmup: usize,
     pub reps: usize,
-    /// Element counts for the kernel and flex sections.
+    /// Element counts for the comparisons with burn (kernels, flex).
     pub sizes: &'static [usize],
+    /// Element counts for the memcpy sweep over every suite kernel.
+    pub sweep_sizes: &'static [usize],
     /// Per-expression limit for SymPy, seconds.
     pub sympy_timeout_s: f64,
     /// Training steps timed per (model, mode).
@@ -74,24 +88,64 @@ const M: usize = 1 << 20;
 
 impl Plan {
     fn from_args(a: &BenchArgs) -> Self {
-        let (name, warmup, reps, sizes, sympy_timeout_s, train_steps): (_, _, _, &'static [usize], _, _) = if a.smoke {
-            ("smoke", 1, 2, &[1 << 16], 2.0, 2)
+        type Sizes = &'static [usize];
+        let (name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps): (_, _, _, Sizes, Sizes, _, _) = if a.smoke {
+            ("smoke", 1, 2, &[1 << 16], &[1 << 16], 2.0, 2)
         } else if a.quick {
-            ("quick", 2, 5, &[M], 10.0, 4)
+            ("quick", 2, 5, &[M], &[M, 16 * M], 10.0, 4)
         } else {
-            ("full", 3, 10, &[M, 16 * M, 64 * M], 60.0, 10)
+            ("full", 3, 10, &[M, 16 * M, 64 * M], &[M, 16 * M, 64 * M], 60.0, 10)
         };
-        Plan { name, warmup, reps, sizes, sympy_timeout_s, train_steps, device: a.device }
+        Plan { name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps, device: a.device }
     }
 }
 
-/// The activations the kernel and flex sections run (SPEC names: tanh-GA,
-/// sigmoid-GA, gelu-SA), and the identity kernel the memcpy figure uses.
+/// The macro-generated kernels: every suite kernel (the memcpy sweep), of
+/// which tanh-GA, sigmoid-GA and gelu-SA (SPEC names) are also compared with
+/// burn, and the identity kernel the memcpy figures use.
 pub(crate) mod acts {
+    // The GA of every suite row that has one.
     foil::adversarial!(TanhGa = tanh(x));
     foil::adversarial!(SigmoidGa = sigmoid(x));
+    foil::adversarial!(SoftplusGa = softplus(x));
+    foil::adversarial!(SoftsignGa = softsign(x));
+    foil::adversarial!(EluGa = elu(x, 1));
+    foil::adversarial!(LeakyReluGa = leaky_relu(x, 0.01));
+    foil::adversarial!(AtanGa = atan(x));
+    foil::adversarial!(AsinhGa = asinh(x));
+    foil::adversarial!(IsruGa = x / sqrt(1 + x ^ 2));
+    foil::adversarial!(BentIdentityGa = (sqrt(x ^ 2 + 1) - 1) / 2 + x);
+    foil::adversarial!(Sigmoid2xGa = sigmoid(2 * x));
+    foil::adversarial!(Expm1Ga = exp(x) - 1);
+    // The SA and the HD-FGD F of every row whose SA the suite requires.
+    foil::adversarial!(TanhSa = tanh(x), mode = split);
+    foil::adversarial!(SigmoidSa = sigmoid(x), mode = split);
+    foil::adversarial!(SiluSa = x * sigmoid(x), mode = split);
     foil::adversarial!(GeluSa = gelu(x), mode = split);
+    foil::adversarial!(GeluTanhSa = gelu_tanh(x), mode = split);
+    foil::adversarial!(MishSa = mish(x), mode = split);
+    foil::hd_fgd!(TanhF = tanh(x));
+    foil::hd_fgd!(SigmoidF = sigmoid(x));
+    foil::hd_fgd!(SiluF = x * sigmoid(x));
+    foil::hd_fgd!(GeluF = gelu(x));
+    foil::hd_fgd!(GeluTanhF = gelu_tanh(x));
+    foil::hd_fgd!(MishF = mish(x));
     foil::activation!(DeviceCopy = x);
+
+    /// `$m!(ga: Type = "label", …; split: Type = "label", …)` over the kernels
+    /// above, labelled as the suite table names their rows (the kernel
+    /// section checks the list against the table).
+    macro_rules! suite_kernels {
+        ($m:ident) => {
+            $m!(ga: TanhGa = "tanh GA", SigmoidGa = "sigmoid GA", SoftplusGa = "softplus GA", SoftsignGa = "softsign GA",
+                EluGa = "elu GA", LeakyReluGa = "leaky_relu GA", AtanGa = "atan GA", AsinhGa = "asinh GA", IsruGa = "isru GA",
+                BentIdentityGa = "bent_identity GA", Sigmoid2xGa = "sigmoid_2x GA", Expm1Ga = "expm1 GA";
+                split: TanhSa = "tanh SA", SigmoidSa = "sigmoid SA", SiluSa = "silu SA", GeluSa = "gelu SA", GeluTanhSa = "gelu_tanh SA",
+                MishSa = "mish SA", TanhF = "tanh F", SigmoidF = "sigmoid F", SiluF = "silu F", GeluF = "gelu F",
+                GeluTanhF = "gelu_tanh F", MishF = "mish F")
+        };
+    }
+    pub(crate) use suite_kernels;
 }
 
 /// Deterministic inputs in [-4, 4] (xorshift), distinct per input index.
@@ -126,6 +180,40 @@ pub fn median_seconds<E>(warmup: usize, reps: usize, mut f: impl FnMut() -> Resu
     Ok(times[times.len() / 2])
 }
 
+/// Medians of `a`'s and `b`'s wall times in seconds, and the median of the
+/// per-repetition ratios b/a: the two run in alternation (order swapped every
+/// repetition), so that both see the same machine load. As for
+/// [`median_seconds`], each must wait for its own work.
+pub fn median_ratio<E>(warmup: usize, reps: usize, mut a: impl FnMut() -> Result<(), E>, mut b: impl FnMut() -> Result<(), E>) -> Result<(f64, f64, f64), E> {
+    for _ in 0..warmup {
+        a()?;
+        b()?;
+    }
+    let timed = |f: &mut dyn FnMut() -> Result<(), E>| -> Result<f64, E> {
+        let t = Instant::now();
+        f()?;
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..reps.max(1) {
+        let (x, y) = if i % 2 == 0 {
+            let x = timed(&mut a)?;
+            (x, timed(&mut b)?)
+        } else {
+            let y = timed(&mut b)?;
+            (timed(&mut a)?, y)
+        };
+        ta.push(x);
+        tb.push(y);
+        ratios.push(y / x);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Ok((median(ta), median(tb), median(ratios)))
+}
+
 /// One headline ratio: its value, the goal, whether the goal is met. `higher`
 /// says which way is better (speed-ups: higher; overheads: lower).
 pub fn goal(key: &str, value: Option<f64>, target: f64, higher: bool, note: &str) -> Value {
@@ -137,11 +225,19 @@ pub fn goal(key: &str, value: Option<f64>, target: f64, higher: bool, note: &str
 pub fn run(a: &BenchArgs) -> String {
     let plan = Plan::from_args(a);
     let t0 = Instant::now();
+    let chosen = |s: BenchSection| a.section.is_empty() || a.section.contains(&s);
+    let section = |s: BenchSection, run: &dyn Fn(&Plan) -> Value| {
+        if chosen(s) {
+            run(&plan)
+        } else {
+            json!({ "skipped": "not selected (--section)", "cases": [] })
+        }
+    };
     let sections = [
-        ("derive", derive::run(&plan)),
-        ("kernels", kernels::run(&plan)),
-        ("flex", flex::run(&plan)),
-        ("training", train::run(&plan)),
+        ("derive", section(BenchSection::Derive, &derive::run)),
+        ("kernels", section(BenchSection::Kernels, &kernels::run)),
+        ("flex", section(BenchSection::Flex, &flex::run)),
+        ("training", section(BenchSection::Training, &train::run)),
     ];
     let mut report = serde_json::Map::new();
     report.insert("command".into(), json!("bench"));
@@ -213,6 +309,22 @@ fn text(r: &Value) -> String {
                 .map(|(k, v)| format!("{k}={}", if v.is_number() { fmt_num(v) } else { v.to_string().trim_matches('"').to_string() }))
                 .collect();
             out += &format!("- {}\n", fields.join(" "));
+        }
+        if let Some(sweep) = s["sweep"].as_array().filter(|v| !v.is_empty()) {
+            out += "\nevery suite kernel, forward + backward, against a memcpy of the same bytes:\n\n";
+            out += "| kernel | kind | elements | kernel ms | memcpy ms | vs memcpy | met |\n|---|---|---|---|---|---|---|\n";
+            for c in sweep {
+                out += &format!(
+                    "| {} | {} | {} | {} | {} | {} | {} |\n",
+                    c["kernel"].as_str().unwrap_or(""),
+                    c["kind"].as_str().unwrap_or(""),
+                    c["elements"],
+                    fmt_num(&c["foil_ms"]),
+                    fmt_num(&c["memcpy_ms"]),
+                    fmt_num(&c["vs_memcpy"]),
+                    if c["met"] == true { "yes" } else { "MISSED" }
+                );
+            }
         }
     }
     out += &format!("\ntotal {:.1} s\n", r["seconds"].as_f64().unwrap_or(0.0));

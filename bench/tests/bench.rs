@@ -39,7 +39,7 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
         assert!(r["derive"]["skipped"].as_str().is_some_and(|s| s.contains("SymPy")), "{}", r["derive"]);
     }
     if kernels_ran {
-        expected.extend(["kernel_vs_burn_fused", "kernel_vs_burn_unfused", "kernel_vs_memcpy"]);
+        expected.extend(["kernel_vs_burn_fused", "kernel_vs_burn_unfused", "kernel_vs_memcpy", "jit_vs_memcpy"]);
         assert!(r["kernels"]["device"].as_str().is_some_and(|d| !d.is_empty()));
     }
     for key in &expected {
@@ -48,7 +48,7 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
         let g = r["goals"].as_array().unwrap().iter().find(|g| g["key"] == *key).unwrap_or_else(|| panic!("no goal for `{key}`"));
         assert!(g["met"].is_boolean() && g["goal"].is_number(), "{g}");
     }
-    for key in ["kernel_vs_burn_fused", "kernel_vs_burn_unfused", "kernel_vs_memcpy"] {
+    for key in ["kernel_vs_burn_fused", "kernel_vs_burn_unfused", "kernel_vs_memcpy", "jit_vs_memcpy", "tanh_ga_fraction_of_peak"] {
         assert!(r["goals"].as_array().unwrap().iter().any(|g| g["key"] == key), "the report hides `{key}`");
     }
     // The sections report no errors, and every case agrees with burn.
@@ -63,6 +63,17 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
         for c in cases {
             let d = c["max_rel_diff_vs_burn"].as_f64().unwrap();
             assert!(d < 1e-3, "{section} {}: foil and burn gradients differ by {d:e}", c["activation"]);
+        }
+    }
+    // The memcpy sweep: every suite kernel the macros generate (12 GA, 6 SA,
+    // 6 F) and every run-time kernel the trainer makes for the suite (18 f,
+    // 12 GA, 6 F, 6 SA), each with a ratio and a verdict.
+    if kernels_ran {
+        let sweep = r["kernels"]["sweep"].as_array().unwrap();
+        let count = |kind: &str| sweep.iter().filter(|c| c["kind"] == kind).count();
+        assert_eq!((count("macro"), count("jit")), (24, 42), "{}", r["kernels"]["sweep"]);
+        for c in sweep {
+            assert!(c["vs_memcpy"].as_f64().is_some_and(|v| v > 0.0) && c["met"].is_boolean(), "{c}");
         }
     }
     // Every suite row is timed for foil; SymPy's rows come back one per row.

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# The kernel accuracy tests and foil-bench's kernel section on wgpu/Vulkan on
+# an NVIDIA GPU, the results as JSON in bench/results/, in under 5 minutes.
+#
+#   scripts/gpu-check.sh --prepare   # here (any x86-64 machine with cargo):
+#                                    #   build the release artifacts and pack
+#                                    #   them into .gpu-check/artifacts.tar.gz
+#   scripts/gpu-check.sh             # on the GPU machine: run them
+#   scripts/gpu-check.sh --dry-run   # anywhere: say what it would do, run nothing
+#
+# Steps on the GPU machine:
+#   1. the GPU: `nvidia-smi` must list one; without it the script does a dry
+#      run and exits 2 (`--dry-run` exits 0 after the same report);
+#   2. the Vulkan loader: libvulkan.so.1 from ldconfig, else the Debian
+#      packages in .gl/*.deb are unpacked into / (libvulkan1 at least;
+#      bench/README.md says how to fetch them); the NVIDIA ICD file is
+#      exported as VK_DRIVER_FILES when the driver left it outside the
+#      loader's search path;
+#   3. the artifacts: .gpu-check/artifacts.tar.gz (from --prepare), else a
+#      release build with cargo (slower than the budget from a cold cache);
+#   4. the tests `kernels` and `jit` (FOIL_REQUIRE_GPU=1: a missing adapter
+#      fails), then `foil-bench --quick --section kernels --format json`, each
+#      under `timeout`, all within FOIL_GPU_CHECK_BUDGET_S (default 300);
+#   5. bench/results/<UTC stamp>-<gpu>-wgpu-quick.json (foil-bench's report)
+#      and <stamp>-<gpu>-gpu-check.json (the GPU, the adapter foil-bench saw,
+#      each step's exit status and seconds, the test logs' file names), and
+#      the logs beside them. It exits non-zero when a step failed or the
+#      adapter wgpu picked is not the NVIDIA GPU (lavapipe would give CPU
+#      figures).
+#
+# Environment: FOIL_GPU_CHECK_DIR (artifact folder, default .gpu-check),
+# FOIL_GPU_CHECK_RESULTS (default bench/results), FOIL_GPU_CHECK_BUDGET_S.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+mode=run
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) mode=dry ;;
+    --prepare) mode=prepare ;;
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "gpu-check: unknown argument '$arg' (--dry-run, --prepare, --help)" >&2; exit 64 ;;
+  esac
+done
+
+art=${FOIL_GPU_CHECK_DIR:-.gpu-check}
+results=${FOIL_GPU_CHECK_RESULTS:-bench/results}
+budget=${FOIL_GPU_CHECK_BUDGET_S:-300}
+tarball=$art/artifacts.tar.gz
+say() { echo "gpu-check: $*"; }
+
+# The three release binaries (foil-bench and the kernels/jit test
+# executables) built here and copied into $1 as foil-bench, kernels, jit.
+build_into() {
+  cargo build --release --workspace --bin foil-bench || return 1
+  local tests t
+  tests=$(cargo test --release --workspace --test kernels --test jit --no-run --message-format=json \
+    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p') || return 1
+  cp "${CARGO_TARGET_DIR:-target}/release/foil-bench" "$1/foil-bench"
+  for t in $tests; do
+    case "$(basename "$t")" in
+      kernels-*) cp "$t" "$1/kernels" ;;
+      jit-*) cp "$t" "$1/jit" ;;
+    esac
+  done
+  for t in foil-bench kernels jit; do
+    [ -x "$1/$t" ] || { say "no $t binary came out of the build"; return 1; }
+  done
+}
+
+# --prepare: the binaries, stripped, in one tarball that the GPU machine
+# unpacks (foil-bench alone is ~21 MB compressed; check the total fits what a
+# device run may carry).
+if [ "$mode" = prepare ]; then
+  command -v cargo >/dev/null || { say "cargo not found: --prepare builds here"; exit 2; }
+  mkdir -p "$art/bin"
+  say "building foil-bench and the kernels/jit tests (release, --workspace)"
+  build_into "$art/bin" || exit 1
+  if command -v strip >/dev/null; then strip "$art/bin"/{foil-bench,kernels,jit}; fi
+  git rev-parse HEAD > "$art/bin/REVISION" 2>/dev/null || true
+  tar -C "$art/bin" -czf "$tarball" foil-bench kernels jit REVISION
+  rm -rf "$art/bin"
+  say "wrote $tarball ($(du -h "$tarball" | cut -f1)); carry $art (and .gl) to the GPU machine"
+  exit 0
+fi
+
+# What is there: each check sets a reason to stop, or a plan line.
+stop=
+plan=()
+gpu=
+if ! command -v nvidia-smi >/dev/null; then
+  stop="no NVIDIA GPU: nvidia-smi is not on PATH"
+elif ! gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n1) || [ -z "$gpu" ]; then
+  stop="no NVIDIA GPU: nvidia-smi lists none"
+  gpu=
+fi
+plan+=("GPU: ${gpu:-none}")
+
+unpack_gl=
+if ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+  plan+=("Vulkan loader: libvulkan.so.1 is installed")
+elif compgen -G ".gl/*.deb" >/dev/null; then
+  unpack_gl=1
+  plan+=("Vulkan loader: would unpack $(ls .gl/*.deb | tr '\n' ' ')into / and run ldconfig")
+else
+  plan+=("Vulkan loader: none installed and no .gl/*.deb to unpack")
+  stop=${stop:-"no Vulkan loader: install libvulkan1, or put its .deb (and libvulkan1's dependencies) in .gl/"}
+fi
+icd=
+for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+  [ -f "$f" ] && { icd=$f; break; }
+done
+if [ -n "${VK_DRIVER_FILES:-}" ]; then
+  plan+=("Vulkan driver: VK_DRIVER_FILES=$VK_DRIVER_FILES (set by the caller)")
+elif [ -n "$icd" ]; then
+  plan+=("Vulkan driver: would export VK_DRIVER_FILES=$icd")
+else
+  plan+=("Vulkan driver: no nvidia_icd.json found; the loader searches its default paths")
+fi
+
+build=
+if [ -f "$tarball" ]; then
+  plan+=("artifacts: would unpack $tarball ($(tar -xzOf "$tarball" REVISION 2>/dev/null | cut -c1-12 || echo 'no revision')) into a temporary folder")
+elif command -v cargo >/dev/null; then
+  build=1
+  plan+=("artifacts: none in $art; would build them (cargo build --release --workspace --bin foil-bench; cargo test --release --workspace --test kernels --test jit --no-run): from a cold cache this alone takes longer than the ${budget} s budget")
+else
+  plan+=("artifacts: none in $art and no cargo to build them")
+  stop=${stop:-"no artifacts: run scripts/gpu-check.sh --prepare where cargo is, and carry $art"}
+fi
+slug=$(echo "${gpu:-no-gpu}" | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//')
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
+base=$results/$stamp-$slug
+plan+=("run: FOIL_REQUIRE_GPU=1 kernels --test-threads=1 (log $base-kernels-test.txt)")
+plan+=("run: FOIL_REQUIRE_GPU=1 jit --test-threads=1 (log $base-jit-test.txt)")
+plan+=("run: foil-bench --quick --section kernels --format json > $base-wgpu-quick.json")
+plan+=("write: $base-gpu-check.json (steps, exit statuses, seconds, the adapter); budget ${budget} s in all")
+
+if [ "$mode" = dry ] || [ -n "$stop" ]; then
+  say "dry run: this is what it would do"
+  for p in "${plan[@]}"; do echo "  - $p"; done
+  if [ -n "$stop" ]; then
+    say "stops here: $stop"
+  else
+    say "stops here: --dry-run"
+  fi
+  # An explicit --dry-run succeeds; an automatic one (nothing to run on) fails.
+  [ "$mode" = dry ] && exit 0
+  exit 2
+fi
+
+# The real run.
+mkdir -p "$results"
+if [ -n "$unpack_gl" ]; then
+  for f in .gl/*.deb; do dpkg -x "$f" / || { say "could not unpack $f"; exit 1; }; done
+  ldconfig
+fi
+[ -z "${VK_DRIVER_FILES:-}" ] && [ -n "$icd" ] && export VK_DRIVER_FILES=$icd
+# The HBM peak foil-bench states fractions of (used from 64M elements on).
+case "$gpu" in *H200*) export FOIL_BENCH_PEAK_BYTES_PER_S=${FOIL_BENCH_PEAK_BYTES_PER_S:-4.8e12} ;; esac
+bin=$(mktemp -d /tmp/foil-gpu-check.XXXXXX)
+if [ -n "$build" ]; then
+  say "building (no artifacts carried)"
+  build_into "$bin" || exit 1
+else
+  tar -C "$bin" -xzf "$tarball" || { say "could not unpack $tarball"; exit 1; }
+fi
+# The budget counts from here (a build above is not in it).
+t_start=$(date +%s)
+left() { echo $(( budget - ($(date +%s) - t_start) )); }
+
+steps=()
+ok=1
+step() { # name, seconds allowed, output file, command...
+  local name=$1 limit=$2 out=$3; shift 3
+  local t0=$(date +%s) rc
+  if [ "$limit" -le 5 ]; then
+    rc=124
+    echo "gpu-check: budget spent before $name" > "$out"
+  else
+    FOIL_REQUIRE_GPU=1 timeout "$limit" "$@" > "$out" 2>&1
+    rc=$?
+  fi
+  local s=$(( $(date +%s) - t0 ))
+  say "$name: exit $rc in ${s}s -> $out"
+  [ "$rc" -eq 0 ] || ok=0
+  steps+=("{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\"}")
+}
+# The tests get what the bench leaves them (the bench needs about 150 s).
+step kernels-test $(( $(left) - 170 )) "$base-kernels-test.txt" "$bin/kernels" --test-threads=1 --nocapture
+step jit-test $(( $(left) - 160 )) "$base-jit-test.txt" "$bin/jit" --test-threads=1 --nocapture
+# foil-bench's stderr (driver chatter) goes to its own log, not into the JSON.
+t0=$(date +%s)
+timeout "$(( $(left) - 5 ))" "$bin/foil-bench" --quick --section kernels --format json > "$base-wgpu-quick.json" 2> "$base-wgpu-quick.stderr.txt"
+rc=$?
+say "foil-bench: exit $rc in $(( $(date +%s) - t0 ))s -> $base-wgpu-quick.json"
+[ "$rc" -eq 0 ] || ok=0
+steps+=("{\"step\": \"foil-bench\", \"exit\": $rc, \"seconds\": $(( $(date +%s) - t0 )), \"output\": \"$(basename "$base-wgpu-quick.json")\"}")
+adapter=$(sed -n 's/^ *"device": "\(.*\)",\{0,1\}$/\1/p' "$base-wgpu-quick.json" | head -n1)
+case "$adapter" in
+  *NVIDIA*|*nvidia*|*"${gpu:-@}"*) ;;
+  *) ok=0; say "the adapter foil-bench used is not the NVIDIA GPU: '${adapter:-none}'" ;;
+esac
+revision=$(git rev-parse HEAD 2>/dev/null || cat "$bin/REVISION" 2>/dev/null)
+rm -rf "$bin"
+{
+  echo "{"
+  echo "  \"gpu\": \"$gpu\","
+  echo "  \"adapter\": \"$(echo "$adapter" | sed 's/"/\\"/g')\","
+  echo "  \"revision\": \"$revision\","
+  echo "  \"budget_s\": $budget,"
+  echo "  \"seconds\": $(( $(date +%s) - t_start )),"
+  echo "  \"ok\": $([ $ok = 1 ] && echo true || echo false),"
+  echo "  \"steps\": ["
+  for i in "${!steps[@]}"; do echo "    ${steps[$i]}$([ "$i" -lt $(( ${#steps[@]} - 1 )) ] && echo ,)"; done
+  echo "  ]"
+  echo "}"
+} > "$base-gpu-check.json"
+say "wrote $base-gpu-check.json (ok: $([ $ok = 1 ] && echo true || echo false))"
+[ $ok = 1 ]
