@@ -216,7 +216,15 @@ pub fn numeric_antiderivative(
     let must_split = |a: f64, b: f64| opts.refine.iter().any(|r| r.0 < b && r.1 > a && b - a > (r.1 - r.0) / 64.0);
     let mut pieces: Vec<Piece> = Vec::new();
     let mut stack: Vec<(f64, f64)> = ends.windows(2).rev().map(|w| (w[0], w[1])).collect();
+    let mut fits = 0usize;
     while let Some((a, b)) = stack.pop() {
+        // An integrand the pieces cannot follow to 1e-11 (f64 noise in h far
+        // out, or a feature at every scale) would split down to the smallest
+        // width over octaves of range: refuse instead of using gigabytes.
+        fits += 1;
+        if fits > 2 * MAX_PIECES {
+            return Err(format!("the integrand needs more than {MAX_PIECES} polynomial pieces to be followed within 1e-11 on [{lo:e}, {hi:e}]"));
+        }
         let piece = fit_piece(h, a, b, &ts)?;
         let min_width = (2f64.powi(-16)).max(a.abs().max(b.abs()) * 2f64.powi(-30));
         if (piece.max_rel_error > 1e-11 || must_split(a, b)) && b - a > min_width {
@@ -308,7 +316,16 @@ pub fn numeric_antiderivative(
             let tail = linear(&mut b, lo, lo_val, h(lo));
             let lo_id = b.num(lo);
             let cond = b.add(Math::Compare(Cmp::Lt, [x, lo_id]));
-            (b.add(Math::Where([cond, tail, body])), None)
+            let g = b.add(Math::Where([cond, tail, body]));
+            // g' written directly from the pieces, with the tails' slopes:
+            // differentiating the assembled tree symbolically copies each
+            // Horner prefix per level, which for hundreds of pieces out to
+            // the f32 horizon took gigabytes (seen in the property tests).
+            let dpolys: Vec<Id> = pieces.iter().map(|pc| polynomial_derivative(&mut b, x, pc.centre, pc.half, &pc.integral)).collect();
+            let dinner = balanced(&mut b, x, &dpolys, &starts);
+            let (slope_lo, slope_hi) = (b.num(h(lo)), b.num(h(hi)));
+            let dbody = b.add(Math::Where([below_hi, dinner, slope_hi]));
+            (g, Some(b.add(Math::Where([cond, slope_lo, dbody]))))
         }
         Some(p) => {
             // r = x - kP in [-P/2, P/2] as (P/π)·atan(tan(πx/P)), in SPEC
@@ -368,6 +385,10 @@ pub fn numeric_antiderivative(
         boundaries,
     })
 }
+
+/// The most polynomial pieces a numeric antiderivative may have (the suite's
+/// numeric results need at most 76).
+pub const MAX_PIECES: usize = 4096;
 
 /// What a periodic result does beyond its period.
 pub const PERIODIC: &str = "periodic: continued exactly, g(x + kP) = g(x) + k·∫ over one period of 1/f'";
