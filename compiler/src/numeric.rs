@@ -27,8 +27,9 @@ pub const DEGREE: usize = 14;
 pub struct NumericAntiderivative {
     /// G in SPEC syntax (a `where` chain of polynomials).
     pub expr: Expr,
-    /// G', when it is not simply d/dx of `expr` (a periodic continuation).
-    pub derivative: Option<Expr>,
+    /// G', written from the pieces' derivatives (and the tails' slopes, or
+    /// the periodic reduction): never by differentiating `expr`.
+    pub derivative: Expr,
     /// R: the polynomials cover at least [-R, R] (= min(-lo, hi)).
     pub range: f64,
     /// The polynomial range [lo, hi] (one period, for a periodic h).
@@ -321,11 +322,10 @@ pub fn numeric_antiderivative(
             // differentiating the assembled tree symbolically copies each
             // Horner prefix per level, which for hundreds of pieces out to
             // the f32 horizon took gigabytes (seen in the property tests).
-            let dpolys: Vec<Id> = pieces.iter().map(|pc| polynomial_derivative(&mut b, x, pc.centre, pc.half, &pc.integral)).collect();
-            let dinner = balanced(&mut b, x, &dpolys, &starts);
+            let dinner = piecewise_derivative(&mut b, x, &pieces, &starts);
             let (slope_lo, slope_hi) = (b.num(h(lo)), b.num(h(hi)));
             let dbody = b.add(Math::Where([below_hi, dinner, slope_hi]));
-            (g, Some(b.add(Math::Where([cond, slope_lo, dbody]))))
+            (g, b.add(Math::Where([cond, slope_lo, dbody])))
         }
         Some(p) => {
             // r = x - kP in [-P/2, P/2] as (P/π)·atan(tan(πx/P)), in SPEC
@@ -351,20 +351,18 @@ pub fn numeric_antiderivative(
             let g = b.add_(g_of_r, lin);
             // g' = G'(r): written directly, not by differentiating through
             // atan(sin/cos), whose derivative is 0/0 where cos vanishes.
-            let dpolys: Vec<Id> = pieces.iter().map(|pc| polynomial_derivative(&mut b, r, pc.centre, pc.half, &pc.integral)).collect();
-            let dg = balanced(&mut b, r, &dpolys, &starts);
-            (g, Some(dg))
+            let dg = piecewise_derivative(&mut b, r, &pieces, &starts);
+            (g, dg)
         }
     };
     let expr = b.finish_at(root);
-    let derivative = derivative.map(|d| b.finish_at(d));
+    let derivative = b.finish_at(derivative);
     // For a periodic G, the same pieces in x on one period: what the
     // certificate proves (g'(x) = G'(x - kP) and h(x) = h(x - kP)).
     let base_period = period.map(|_| {
         let mut b = Builder::new();
         let x = b.var(var);
-        let dpolys: Vec<Id> = pieces.iter().map(|pc| polynomial_derivative(&mut b, x, pc.centre, pc.half, &pc.integral)).collect();
-        let root = balanced(&mut b, x, &dpolys, &starts);
+        let root = piecewise_derivative(&mut b, x, &pieces, &starts);
         b.finish_at(root)
     });
     let mut boundaries = starts;
@@ -408,6 +406,12 @@ fn reason(h: &dyn Fn(f64) -> f64, r: f64) -> String {
 fn polynomial_derivative(b: &mut Builder, x: Id, centre: f64, half: f64, q: &[f64]) -> Id {
     let d: Vec<f64> = q.iter().enumerate().skip(1).map(|(k, qk)| k as f64 * qk / half).collect();
     polynomial(b, x, centre, half, &d, 0.0)
+}
+
+/// G' on the pieces: each piece's polynomial derivative, chosen by `x`.
+fn piecewise_derivative(b: &mut Builder, x: Id, pieces: &[Piece], starts: &[f64]) -> Id {
+    let dpolys: Vec<Id> = pieces.iter().map(|pc| polynomial_derivative(b, x, pc.centre, pc.half, &pc.integral)).collect();
+    balanced(b, x, &dpolys, starts)
 }
 
 /// `where(x < start[mid], left half, right half)`, recursively.
