@@ -395,6 +395,43 @@ fn host_helpers_pick_a_dividing_vector_size() {
     assert!(Launch::new(6, 4).is_err());
 }
 
+/// A slice longer than the device allocates in one go (lavapipe: 128 MiB,
+/// where one 160 MiB buffer fails to allocate) is launched in pieces by the
+/// host helpers: every element, either side of each piece boundary included,
+/// is the activation's value, for a one-input kernel and a split one.
+#[test]
+fn host_helpers_launch_long_slices_in_pieces() {
+    let Some(client) = client() else { return };
+    let per_piece = (client.properties().memory.max_page_size / 4) as usize;
+    let n = per_piece + 4 * 1001;
+    let x: Vec<f32> = (0..n).map(|i| ((i % 4001) as f32 - 2000.0) * 1e-3).collect();
+    let ones = vec![1.0f32; n];
+    // Every 997th element, and 64 either side of each boundary.
+    let checked: Vec<usize> = (0..n).step_by(997).chain((1..=n / per_piece).flat_map(|k| k * per_piece - 64..(k * per_piece + 64).min(n))).collect();
+    let rel = |got: f32, want: f64| ((got as f64 - want) / want.abs().max(1.0)).abs();
+
+    let y = foil::runtime::forward_host::<AtanGa>(&x).unwrap();
+    let d = foil::runtime::backward_host::<AtanGa>(&x, &ones).unwrap();
+    assert_eq!((y.len(), d.len()), (n, n));
+    for &i in &checked {
+        let v = x[i] as f64;
+        assert!(rel(y[i], v + v * v * v / 3.0) < TOL, "atan GA at element {i} (x = {v}): {}", y[i]);
+        assert!(rel(d[i], 1.0 + v * v) < TOL, "atan GA' at element {i} (x = {v}): {}", d[i]);
+    }
+    drop((y, d));
+
+    // sigmoid's F has one input: F(u) = sigmoid(u), ∂F/∂u = σ(1 − σ).
+    assert_eq!(SigmoidF::TERMS, 1);
+    let f = foil::runtime::split_forward_host::<SigmoidF>(&[&x]).unwrap();
+    let g = foil::runtime::split_backward_host::<SigmoidF>(&[&x], &ones).unwrap();
+    assert_eq!((f.len(), g.len(), g[0].len()), (n, 1, n));
+    for &i in &checked {
+        let s = 1.0 / (1.0 + (-(x[i] as f64)).exp());
+        assert!(rel(f[i], s) < TOL, "sigmoid F at element {i}: {} want {s}", f[i]);
+        assert!(rel(g[0][i], s * (1.0 - s)) < TOL, "sigmoid ∂F at element {i}: {} want {}", g[0][i], s * (1.0 - s));
+    }
+}
+
 /// hd_fgd!: the lifted F on the device; on the diagonal F(x, …, x) = tanh(x)
 /// and the partials sum to tanh'(x).
 #[test]

@@ -73,27 +73,46 @@ pub fn backward_host<A: GpuActivation>(x: &[f32], grad_out: &[f32]) -> Result<Ve
     backward_on::<A>(&client, x, grad_out, Launch::for_client(&client, x.len()))
 }
 
+/// The pieces one host call is launched in: a buffer larger than the
+/// device allocates in one go (`max_page_size`: 128 MiB on Mesa lavapipe,
+/// whose allocation of 160 MiB fails) is split into consecutive ranges, each a
+/// multiple of the vector size, so a long slice gives its result instead of an
+/// allocation error. Element-wise kernels make the split exact.
+fn pieces(client: &Client, launch: Launch) -> Vec<(core::ops::Range<usize>, Launch)> {
+    let max_bytes = client.properties().memory.max_page_size.min(usize::MAX as u64) as usize;
+    let per_piece = (max_bytes / core::mem::size_of::<f32>() / launch.vector_size * launch.vector_size).max(launch.vector_size);
+    (0..launch.len)
+        .step_by(per_piece)
+        .map(|start| {
+            let end = (start + per_piece).min(launch.len);
+            (start..end, Launch { len: end - start, vector_size: launch.vector_size })
+        })
+        .collect()
+}
+
 /// f(x) on `client` with an explicit launch (`launch.len == x.len()`).
 pub fn forward_on<A: GpuActivation>(client: &Client, x: &[f32], launch: Launch) -> Result<Vec<f32>, RuntimeError> {
     same_len("x", launch.len, x.len())?;
-    if x.is_empty() {
-        return Ok(Vec::new());
+    let mut y = Vec::with_capacity(x.len());
+    for (range, piece) in pieces(client, launch) {
+        let (xh, yh) = (upload(client, &x[range.clone()]), empty(client, range.len()));
+        A::launch_forward(client, &xh, &yh, piece)?;
+        y.extend(read(client, yh, range.len())?);
     }
-    let (xh, yh) = (upload(client, x), empty(client, x.len()));
-    A::launch_forward(client, &xh, &yh, launch)?;
-    read(client, yh, x.len())
+    Ok(y)
 }
 
 /// grad_out · f'(x) on `client` with an explicit launch.
 pub fn backward_on<A: GpuActivation>(client: &Client, x: &[f32], grad_out: &[f32], launch: Launch) -> Result<Vec<f32>, RuntimeError> {
     same_len("x", launch.len, x.len())?;
     same_len("grad_out", x.len(), grad_out.len())?;
-    if x.is_empty() {
-        return Ok(Vec::new());
+    let mut grad_in = Vec::with_capacity(x.len());
+    for (range, piece) in pieces(client, launch) {
+        let (xh, gh, oh) = (upload(client, &x[range.clone()]), upload(client, &grad_out[range.clone()]), empty(client, range.len()));
+        A::launch_backward(client, &xh, &gh, &oh, piece)?;
+        grad_in.extend(read(client, oh, range.len())?);
     }
-    let (xh, gh, oh) = (upload(client, x), upload(client, grad_out), empty(client, x.len()));
-    A::launch_backward(client, &xh, &gh, &oh, launch)?;
-    read(client, oh, x.len())
+    Ok(grad_in)
 }
 
 /// F(u1..un) on the default device; `inputs.len() == A::TERMS`, all of one length.
@@ -109,29 +128,35 @@ pub fn split_backward_host<A: GpuSplitActivation>(inputs: &[&[f32]], grad_out: &
     split_backward_on::<A>(&client, inputs, grad_out, Launch::for_client(&client, grad_out.len()))
 }
 
-fn split_inputs(client: &Client, terms: usize, inputs: &[&[f32]], len: usize) -> Result<Vec<Handle>, RuntimeError> {
+fn check_split_inputs(terms: usize, inputs: &[&[f32]], len: usize) -> Result<(), RuntimeError> {
     crate::kernels::check_terms(terms, "inputs", inputs.len())?;
-    inputs.iter().map(|u| same_len("input", len, u.len()).map(|_| upload(client, u))).collect()
+    inputs.iter().try_for_each(|u| same_len("input", len, u.len()))
 }
 
 pub fn split_forward_on<A: GpuSplitActivation>(client: &Client, inputs: &[&[f32]], launch: Launch) -> Result<Vec<f32>, RuntimeError> {
-    let hs = split_inputs(client, A::TERMS, inputs, launch.len)?;
-    if launch.len == 0 {
-        return Ok(Vec::new());
+    check_split_inputs(A::TERMS, inputs, launch.len)?;
+    let mut y = Vec::with_capacity(launch.len);
+    for (range, piece) in pieces(client, launch) {
+        let hs: Vec<Handle> = inputs.iter().map(|u| upload(client, &u[range.clone()])).collect();
+        let yh = empty(client, range.len());
+        A::launch_forward(client, &hs, &yh, piece)?;
+        y.extend(read(client, yh, range.len())?);
     }
-    let yh = empty(client, launch.len);
-    A::launch_forward(client, &hs, &yh, launch)?;
-    read(client, yh, launch.len)
+    Ok(y)
 }
 
 pub fn split_backward_on<A: GpuSplitActivation>(client: &Client, inputs: &[&[f32]], grad_out: &[f32], launch: Launch) -> Result<Vec<Vec<f32>>, RuntimeError> {
-    let hs = split_inputs(client, A::TERMS, inputs, launch.len)?;
+    check_split_inputs(A::TERMS, inputs, launch.len)?;
     same_len("grad_out", launch.len, grad_out.len())?;
-    if launch.len == 0 {
-        return Ok(vec![Vec::new(); A::TERMS]);
+    let mut grads = vec![Vec::with_capacity(launch.len); A::TERMS];
+    for (range, piece) in pieces(client, launch) {
+        let hs: Vec<Handle> = inputs.iter().map(|u| upload(client, &u[range.clone()])).collect();
+        let gh = upload(client, &grad_out[range.clone()]);
+        let outs: Vec<Handle> = (0..A::TERMS).map(|_| empty(client, range.len())).collect();
+        A::launch_backward(client, &hs, &gh, &outs, piece)?;
+        for (grad, h) in grads.iter_mut().zip(outs) {
+            grad.extend(read(client, h, range.len())?);
+        }
     }
-    let gh = upload(client, grad_out);
-    let outs: Vec<Handle> = (0..A::TERMS).map(|_| empty(client, launch.len)).collect();
-    A::launch_backward(client, &hs, &gh, &outs, launch)?;
-    outs.into_iter().map(|h| read(client, h, launch.len)).collect()
+    Ok(grads)
 }
