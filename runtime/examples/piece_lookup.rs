@@ -5,7 +5,7 @@
 //! the shape of gelu_tanh's numeric SA term (76 of degree 15); value only.
 //!
 //! ```sh
-//! cargo run --workspace --example piece_lookup -- [--n 1048576] [--reps 7]
+//! cargo run -p foil-runtime --example piece_lookup -- [--n 1048576] [--reps 7]
 //!     [--vector-size 1|2|4] [--pieces 76] [--schemes 0,6,11,12,13]
 //! ```
 //!
