@@ -92,9 +92,9 @@ impl Plan {
         let (name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps): (_, _, _, Sizes, Sizes, _, _) = if a.smoke {
             ("smoke", 1, 2, &[1 << 16], &[1 << 16], 2.0, 2)
         } else if a.quick {
-            ("quick", 2, 5, &[M], &[M, 16 * M], 10.0, 21)
+            ("quick", 2, 5, &[M], &[M, 16 * M], 10.0, 101)
         } else {
-            ("full", 3, 10, &[M, 16 * M, 64 * M], &[M, 16 * M, 64 * M], 60.0, 41)
+            ("full", 3, 10, &[M, 16 * M, 64 * M], &[M, 16 * M, 64 * M], 60.0, 201)
         };
         Plan { name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps, device: a.device }
     }
