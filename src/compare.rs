@@ -344,11 +344,13 @@ fn summary_fields(m: &ModeRuns, baseline: Option<&Vec<f64>>, target: f64, classe
     f
 }
 
-/// A `summary.csv` cell: numbers as Rust prints them, text quoted, nothing for null.
+/// A `summary.csv` cell: numbers as Rust prints them, text quoted where it
+/// holds a comma, quote or line break, nothing for null.
 fn csv_cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
-        Value::String(s) => format!("\"{}\"", s.replace('"', "\"\"")),
+        Value::String(s) if s.contains([',', '"', '\n']) => format!("\"{}\"", s.replace('"', "\"\"")),
+        Value::String(s) => s.clone(),
         Value::Number(n) => n.as_f64().filter(|_| n.is_f64()).map_or_else(|| n.to_string(), |x| x.to_string()),
         other => other.to_string(),
     }
