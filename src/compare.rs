@@ -5,16 +5,20 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
-use foil_burn::Mode;
+use foil_burn::{Mode, RewriteError};
 use foil_train::metrics::LayerGrad;
 use foil_train::plot::{Panel, Series};
 use foil_train::stats::{ci95_half_width, mean_std, welch};
-use foil_train::{self as rt, RunSummary};
+use foil_train::{self as rt, Dataset, RunSummary, TrainConfig, TrainError};
+use indicatif::MultiProgress;
+use serde_json::{json, Value};
 
 use crate::choice::choice;
-use crate::outcome::{Exit, Outcome};
-use crate::train_cli::{config, placement_text, prepare, stabilizer_text, train_error, Bars, ModelArgs};
+use crate::outcome::{rewrite_message, Exit, Outcome};
+use crate::train_cli::{check_rewrite, config, placement_text, prepare, refusal_text, stabilizer_text, train_error, Bars, ModelArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
@@ -33,14 +37,21 @@ pub struct CompareArgs {
     /// Where runs, plots and the CSV summaries go.
     #[arg(long, default_value = "foil-compare")]
     pub out: PathBuf,
+    /// Runs trained at once (every mode × seed is one run). On flex the
+    /// results are the same bit for bit whatever N [default: the CPUs
+    /// available ÷ --devices, at least 1].
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub jobs: Option<usize>,
     #[arg(long)]
     pub quiet: bool,
 }
 
-/// One mode's runs, one per seed.
+/// One mode's runs, one per seed; none when the maths refused the mode.
 struct ModeRuns {
     mode: Mode,
     runs: Vec<RunSummary>,
+    /// Why the maths refused the mode, before training.
+    refused: Option<String>,
 }
 
 /// Per-layer values (one per seed) → (mean, std) per layer.
@@ -98,29 +109,48 @@ fn fmt_mean_std(v: &[f64], digits: usize) -> String {
 }
 
 pub fn compare(a: &CompareArgs) -> Outcome {
-    let data = match prepare(&a.common, &a.modes, &a.out) {
+    // What the maths refuses (an SA network on a singular SA, a GA where f'
+    // has zeros) is a row of the table, not the end of the comparison: the
+    // other modes still train; the exit code says so at the end.
+    let mut refused: Vec<(Mode, RewriteError)> = Vec::new();
+    let mut modes = Vec::new();
+    for &m in &a.modes {
+        match check_rewrite(&a.common, m) {
+            Ok(()) => modes.push(m),
+            Err(e) if Exit::of_rewrite(&e) == Exit::Refused => refused.push((m, e)),
+            Err(e) => return Outcome::fail(Exit::of_rewrite(&e), refusal_text(&a.common, m, &e)),
+        }
+    }
+    let refusals = refused.iter().map(|(m, e)| refusal_text(&a.common, *m, e)).collect::<Vec<_>>().join("\nerror: ");
+    if modes.is_empty() {
+        return Outcome::fail(Exit::Refused, format!("{refusals}\nnothing to compare: every mode was refused"));
+    }
+    let data = match prepare(&a.common, &modes, &a.out) {
         Ok(d) => d,
         Err(o) => return o,
     };
-    let mut all: Vec<ModeRuns> = Vec::new();
-    let mut shape = None;
-    for &mode in &a.modes {
-        let mut runs = Vec::new();
+    let mut runs = Vec::new();
+    for &mode in &modes {
         for seed in 0..a.seeds {
-            let cfg = match config(&a.common, mode, seed, &data) {
-                Ok(c) => c,
+            match config(&a.common, mode, seed, &data) {
+                Ok(c) => runs.push((mode, seed, c)),
                 Err(o) => return o,
-            };
-            shape.get_or_insert((cfg.model.kind, cfg.model.depth, cfg.model.width));
-            let dir = a.out.join(format!("{mode}-seed{seed}"));
-            let mut bars = Bars::new(a.quiet, format!("{mode} seed {seed} "));
-            match rt::train(&cfg, &data, &dir, false, &a.common.placement(), &mut bars) {
-                Ok(s) => runs.push(s),
-                Err(e) => return train_error(e),
             }
         }
-        all.push(ModeRuns { mode, runs });
     }
+    let shape = runs.first().map(|(_, _, c)| (c.model.kind, c.model.depth, c.model.width));
+    let mut trained = match train_all(a, &data, &runs) {
+        Ok(t) => t.into_iter(),
+        Err(e) => return train_error(e),
+    };
+    let all: Vec<ModeRuns> = a
+        .modes
+        .iter()
+        .map(|&mode| match refused.iter().find(|(m, _)| *m == mode) {
+            Some((_, e)) => ModeRuns { mode, runs: Vec::new(), refused: Some(rewrite_message(e)) },
+            None => ModeRuns { mode, runs: trained.by_ref().take(a.seeds as usize).collect(), refused: None },
+        })
+        .collect();
     let (kind, depth, width) = shape.unwrap_or((a.common.model, 0, 0));
     let split_modes = a.modes.iter().any(|&m| stabilizer_text(&a.common, m).is_some());
     let mut out = format!(
@@ -141,19 +171,71 @@ pub fn compare(a: &CompareArgs) -> Outcome {
          on the final test accuracies. Gradient ratio: RMS of ∂L/∂W of the first weight layer ÷ the last, at step 1 (geometric mean over seeds).",
         data.classes
     );
-    let written = write_csvs(&a.out, &all, a.target, data.classes)
-        .and_then(|_| accuracy_plot(&a.out.join("compare.png"), &all, a.common.epochs, &a.common.act))
-        .and_then(|_| gradient_plot(&a.out.join("grad_layers.png"), &all));
+    let trained_modes: Vec<&ModeRuns> = all.iter().filter(|m| m.refused.is_none()).collect();
+    let written = write_summaries(&a.out, &all, a.target, data.classes)
+        .and_then(|_| accuracy_plot(&a.out.join("compare.png"), &trained_modes, a.common.epochs, &a.common.act))
+        .and_then(|_| gradient_plot(&a.out.join("grad_layers.png"), &trained_modes));
     if let Err(e) = written {
         return Outcome::fail(Exit::Internal, e);
     }
     let _ = writeln!(
         out,
         "\nwrote {0}/compare.png (test accuracy and train loss, mean ± std), {0}/grad_layers.png (per-layer gradient norms per mode), \
-         {0}/summary.csv, runs.csv, grads.csv, and each run's directory",
+         {0}/summary.csv, summary.json, runs.csv, grads.csv, and each run's directory",
         a.out.display()
     );
-    Outcome::ok(out)
+    if refused.is_empty() {
+        return Outcome::ok(out);
+    }
+    Outcome {
+        exit: Exit::Refused,
+        stdout: out,
+        stderr: format!("error: {refusals}\n(refused before training; the other modes ran and their results are above and in {})\n", a.out.display()),
+    }
+}
+
+/// Trains every (mode, seed, config) of `runs`, up to `--jobs` at a time,
+/// and returns their summaries in the order of `runs`. Each run is
+/// deterministic on its own (its seed fixes its weights and batch order), so
+/// the results do not depend on how many run at once (nor on how many
+/// threads each kernel uses). After a failure no new run starts; the first
+/// failure in `runs`' order is the error.
+///
+/// Each worker gets its own rayon pool, the CPUs shared out between the
+/// workers, so that two workers' kernels do not contend for (and spin in)
+/// one global pool.
+fn train_all(a: &CompareArgs, data: &Dataset, runs: &[(Mode, u64, TrainConfig)]) -> Result<Vec<RunSummary>, TrainError> {
+    let placement = a.common.placement();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = a.jobs.unwrap_or((cpus / placement.devices).max(1)).clamp(1, runs.len().max(1));
+    let multi = MultiProgress::new();
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Vec<OnceLock<Result<RunSummary, TrainError>>> = runs.iter().map(|_| OnceLock::new()).collect();
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::SeqCst);
+        if i >= runs.len() || failed.load(Ordering::SeqCst) {
+            break;
+        }
+        let (mode, seed, cfg) = &runs[i];
+        let mut bars = Bars::shared(a.quiet, format!("{mode} seed {seed} "), &multi);
+        let r = rt::train(cfg, data, &a.out.join(format!("{mode}-seed{seed}")), false, &placement, &mut bars);
+        if r.is_err() {
+            failed.store(true, Ordering::SeqCst);
+        }
+        let _ = results[i].set(r);
+    };
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| match rayon::ThreadPoolBuilder::new().num_threads((cpus / jobs).max(1)).build() {
+                Ok(pool) => pool.install(work),
+                // No pool of its own (threads refused): the global one.
+                Err(_) => work(),
+            });
+        }
+    });
+    // Runs are taken in order, so a run skipped after a failure comes after it.
+    results.into_iter().filter_map(OnceLock::into_inner).collect()
 }
 
 fn table(a: &CompareArgs, all: &[ModeRuns], classes: usize) -> String {
@@ -162,8 +244,12 @@ fn table(a: &CompareArgs, all: &[ModeRuns], classes: usize) -> String {
         "| mode | test accuracy (mean ± std) | 95 % CI | Δ vs baseline (Welch p) | diverged | epochs to {t:.2} | seconds to {t:.2} | s/epoch | gradient ratio first ÷ last layer |\n\
          |---|---|---|---|---|---|---|---|---|\n"
     );
-    let baseline = all.iter().find(|m| m.mode == Mode::Baseline).map(ModeRuns::finals);
+    let baseline = all.iter().find(|m| m.mode == Mode::Baseline && m.refused.is_none()).map(ModeRuns::finals);
     for m in all {
+        if let Some(why) = &m.refused {
+            let _ = writeln!(s, "| {} | refused: {why} | — | — | — | — | — | — | — |", m.mode);
+            continue;
+        }
         let finals = m.finals();
         let n = m.runs.len();
         let (mean, _) = mean_std(&finals);
@@ -219,40 +305,74 @@ fn fmt_p(p: f64) -> String {
     }
 }
 
-/// `summary.csv` (one row per mode), `runs.csv` (one row per run and epoch),
-/// `grads.csv` (per run, the per-layer gradient norms at step 1 and on the last batch).
-fn write_csvs(out: &Path, all: &[ModeRuns], target: f64, classes: usize) -> Result<(), String> {
-    let mut summary = String::from(
-        "mode,seeds,acc_mean,acc_std,acc_ci95_low,acc_ci95_high,welch_t,welch_df,welch_p,diverged,max_train_loss,reached_target,epochs_to_target_mean,epochs_to_target_std,seconds_to_target_mean,seconds_to_target_std,seconds_per_epoch,target\n",
-    );
-    let mut runs = String::from("mode,seed,epoch,train_loss,test_loss,test_accuracy,seconds,stopped_non_finite\n");
-    let mut grads = String::from("mode,seed,when,layer_index,layer,l2,rms,weights\n");
-    let baseline = all.iter().find(|m| m.mode == Mode::Baseline).map(ModeRuns::finals);
-    for m in all {
+/// One mode's summary as (column, value) pairs: the row of `summary.csv` and
+/// the object of `summary.json`. A refused mode has 0 seeds, no statistics
+/// and the reason in `refused`.
+fn summary_fields(m: &ModeRuns, baseline: Option<&Vec<f64>>, target: f64, classes: usize) -> Vec<(&'static str, Value)> {
+    let mut f: Vec<(&'static str, Value)> = vec![("mode", json!(m.mode.as_str())), ("seeds", json!(m.runs.len()))];
+    let number = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
+    if m.refused.is_none() {
         let finals = m.finals();
         let (mean, std) = mean_std(&finals);
         let h = ci95_half_width(&finals);
-        let w = baseline.as_ref().filter(|_| m.mode != Mode::Baseline).and_then(|b| welch(&finals, b));
+        let w = baseline.filter(|_| m.mode != Mode::Baseline).and_then(|b| welch(&finals, b));
         let reached = m.to_target(target);
         let (epochs, secs): (Vec<f64>, Vec<f64>) = reached.iter().copied().unzip();
         let (em, es) = mean_std(&epochs);
         let (sm, ss) = mean_std(&secs);
         let max_loss = m.runs.iter().flat_map(|r| r.history.iter().map(|h| h.train_loss)).fold(f64::NAN, f64::max);
-        let wt = |f: fn(&foil_train::stats::Welch) -> f64| w.as_ref().map(f).map(|v| v.to_string()).unwrap_or_default();
-        let _ = writeln!(
-            summary,
-            "{},{},{mean},{std},{},{},{},{},{},{},{max_loss},{},{em},{es},{sm},{ss},{},{target}",
-            m.mode,
-            m.runs.len(),
-            mean - h,
-            mean + h,
-            wt(|w| w.t),
-            wt(|w| w.df),
-            wt(|w| w.p),
-            m.runs.iter().filter(|r| r.is_diverged(classes)).count(),
-            reached.len(),
-            m.seconds_per_epoch()
-        );
+        let wt = |g: fn(&foil_train::stats::Welch) -> f64| w.as_ref().map_or(Value::Null, |w| number(g(w)));
+        f.extend([
+            ("acc_mean", number(mean)),
+            ("acc_std", number(std)),
+            ("acc_ci95_low", number(mean - h)),
+            ("acc_ci95_high", number(mean + h)),
+            ("welch_t", wt(|w| w.t)),
+            ("welch_df", wt(|w| w.df)),
+            ("welch_p", wt(|w| w.p)),
+            ("diverged", json!(m.runs.iter().filter(|r| r.is_diverged(classes)).count())),
+            ("max_train_loss", number(max_loss)),
+            ("reached_target", json!(reached.len())),
+            ("epochs_to_target_mean", number(em)),
+            ("epochs_to_target_std", number(es)),
+            ("seconds_to_target_mean", number(sm)),
+            ("seconds_to_target_std", number(ss)),
+            ("seconds_per_epoch", number(m.seconds_per_epoch())),
+        ]);
+    }
+    f.extend([("target", json!(target)), ("refused", m.refused.as_ref().map_or(Value::Null, |r| json!(r)))]);
+    f
+}
+
+/// A `summary.csv` cell: numbers as Rust prints them, text quoted where it
+/// holds a comma, quote or line break, nothing for null.
+fn csv_cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) if s.contains([',', '"', '\n']) => format!("\"{}\"", s.replace('"', "\"\"")),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.as_f64().filter(|_| n.is_f64()).map_or_else(|| n.to_string(), |x| x.to_string()),
+        other => other.to_string(),
+    }
+}
+
+/// `summary.csv` and `summary.json` (one row / object per mode, refused
+/// modes included), `runs.csv` (one row per run and epoch), `grads.csv` (per
+/// run, the per-layer gradient norms at step 1 and on the last batch).
+fn write_summaries(out: &Path, all: &[ModeRuns], target: f64, classes: usize) -> Result<(), String> {
+    const COLUMNS: &str = "mode,seeds,acc_mean,acc_std,acc_ci95_low,acc_ci95_high,welch_t,welch_df,welch_p,diverged,max_train_loss,reached_target,epochs_to_target_mean,epochs_to_target_std,seconds_to_target_mean,seconds_to_target_std,seconds_per_epoch,target,refused";
+    let mut summary = format!("{COLUMNS}\n");
+    let mut objects = Vec::new();
+    let mut runs = String::from("mode,seed,epoch,train_loss,test_loss,test_accuracy,seconds,stopped_non_finite\n");
+    let mut grads = String::from("mode,seed,when,layer_index,layer,l2,rms,weights\n");
+    let baseline = all.iter().find(|m| m.mode == Mode::Baseline && m.refused.is_none()).map(ModeRuns::finals);
+    for m in all {
+        let fields = summary_fields(m, baseline.as_ref(), target, classes);
+        let cells: Vec<String> =
+            COLUMNS.split(',').map(|c| fields.iter().find(|(k, _)| *k == c).map_or(String::new(), |(_, v)| csv_cell(v))).collect();
+        summary += &cells.join(",");
+        summary.push('\n');
+        objects.push(Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
         for (seed, r) in m.runs.iter().enumerate() {
             for h in &r.history {
                 let _ = writeln!(runs, "{},{seed},{},{},{},{},{},{}", m.mode, h.epoch, h.train_loss, h.test_loss, h.test_accuracy, h.seconds, r.diverged.is_some());
@@ -265,7 +385,8 @@ fn write_csvs(out: &Path, all: &[ModeRuns], target: f64, classes: usize) -> Resu
             }
         }
     }
-    for (name, text) in [("summary.csv", summary), ("runs.csv", runs), ("grads.csv", grads)] {
+    let json = serde_json::to_string_pretty(&json!({ "modes": objects })).map_err(|e| format!("summary.json: {e}"))? + "\n";
+    for (name, text) in [("summary.csv", summary), ("summary.json", json), ("runs.csv", runs), ("grads.csv", grads)] {
         std::fs::write(out.join(name), text).map_err(|e| format!("cannot write {}: {e}", out.join(name).display()))?;
     }
     Ok(())
@@ -276,7 +397,7 @@ fn band_series(label: String, pts: &[(f64, f64, f64)]) -> Series {
 }
 
 /// `compare.png`: test accuracy and log10 train loss per epoch, mean ± std over the seeds.
-fn accuracy_plot(path: &Path, all: &[ModeRuns], epochs: usize, act: &str) -> Result<(), String> {
+fn accuracy_plot(path: &Path, all: &[&ModeRuns], epochs: usize, act: &str) -> Result<(), String> {
     let acc = all.iter().map(|m| band_series(m.mode.to_string(), &m.by_epoch(epochs, |h| h.test_accuracy))).collect();
     let loss = all.iter().map(|m| band_series(m.mode.to_string(), &m.by_epoch(epochs, |h| h.train_loss.max(1e-30).log10()))).collect();
     rt::plot::overlay(
@@ -291,7 +412,7 @@ fn accuracy_plot(path: &Path, all: &[ModeRuns], epochs: usize, act: &str) -> Res
 /// `grad_layers.png`: one panel per mode, log10 RMS ∂L/∂W per weight layer
 /// (input side first) at step 1 and on the last batch, mean ± std over the
 /// seeds, all panels on one y scale.
-fn gradient_plot(path: &Path, all: &[ModeRuns]) -> Result<(), String> {
+fn gradient_plot(path: &Path, all: &[&ModeRuns]) -> Result<(), String> {
     let mut panels: Vec<Panel> = all
         .iter()
         .map(|m| {

@@ -17,7 +17,8 @@ pub enum Exit {
     /// An invalid expression, option, table or dataset.
     Invalid = 2,
     /// Refused by the maths: f' has zeros, f' ≡ 0 on an interval, f not real
-    /// on all of ℝ, no closed form and no fallback.
+    /// on all of ℝ, no closed form and no fallback, an SA network on a
+    /// singular split adversarial.
     Refused = 3,
 }
 
@@ -41,6 +42,7 @@ impl Exit {
     pub fn of_rewrite(e: &RewriteError) -> Exit {
         match e {
             RewriteError::Derive(e) => Exit::of_derive(e),
+            RewriteError::SingularSa { .. } => Exit::Refused,
             RewriteError::Compile(_) => Exit::Internal,
         }
     }
@@ -92,6 +94,7 @@ pub fn derive_message(e: &DeriveError) -> String {
 pub fn rewrite_message(e: &RewriteError) -> String {
     match e {
         RewriteError::Derive(d) => derive_message(d),
+        RewriteError::SingularSa { .. } => format!("{e} (--allow-singular-sa trains it anyway, the paper's behaviour)"),
         other => other.to_string(),
     }
 }

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use foil_burn::{Mode, Rewriter, SplitParam};
+use foil_burn::{Mode, RewriteError, Rewriter, SplitParam};
 use foil_train::metrics::EpochMetrics;
 use foil_train::models::{ModelConfig, ModelKind};
 use foil_train::plot::{Panel, Series};
 use foil_train::{self as rt, BackendKind, DataSource, Dataset, Observer, Placement, Stabilizer, TrainConfig, TrainError};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::choice::choice;
 use crate::outcome::{rewrite_message, train_message, Exit, Outcome};
@@ -67,6 +67,13 @@ pub struct ModelArgs {
     /// on flex, which has one device; round-robin over the adapters found on a GPU backend).
     #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub devices: usize,
+    /// SA: build the network even when `foil derive EXPR --mode sa` reports
+    /// the split adversarial singular (a denominator that reaches 0:
+    /// sigmoid's 1/(1 - exp(u1)) and silu's u1/(1 - exp(u2)) at 0). Without
+    /// it such an SA is refused (exit 3) before anything trains, because its
+    /// layers would train through the pole; with it, the paper's behaviour.
+    #[arg(long)]
+    pub allow_singular_sa: bool,
 }
 
 impl ModelArgs {
@@ -128,6 +135,7 @@ pub(crate) fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> Re
         side: data.side,
         classes: data.classes,
         split: SplitParam::Plain,
+        allow_singular_sa: c.allow_singular_sa,
     };
     let mut cfg = TrainConfig {
         batch_size: c.batch_size.max(1),
@@ -147,7 +155,7 @@ pub(crate) fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> Re
 /// the data, then the options that need the data's shape.
 pub(crate) fn prepare(common: &ModelArgs, modes: &[Mode], out: &Path) -> Result<Dataset, Outcome> {
     for &m in modes {
-        check_rewrite(&common.act, m)?;
+        check_rewrite(common, m).map_err(|e| rewrite_refusal(common, m, &e))?;
     }
     rt::check_out_dir(out).map_err(train_error)?;
     common.placement().replica_devices().map_err(train_error)?;
@@ -171,23 +179,39 @@ pub(crate) fn stabilizer_text(c: &ModelArgs, mode: Mode) -> Option<String> {
     matches!(mode, Mode::Hdfgd | Mode::Sa).then(|| c.stabilize.label(c.stabilize_value))
 }
 
-/// Validates the activation and mode before anything is written.
-fn check_rewrite(act: &str, mode: Mode) -> Result<(), Outcome> {
-    Rewriter::new(act)
-        .and_then(|mut r| r.plan(mode, 2).map(|_| ()))
-        .map_err(|e| Outcome::fail(Exit::of_rewrite(&e), format!("--act '{act}' --mode {mode}: {}", rewrite_message(&e))))
+/// Validates the activation and mode before anything is written: what the
+/// maths refuses (a GA where f' has zeros, an SA network on a singular SA)
+/// is an error here, before any training.
+pub(crate) fn check_rewrite(c: &ModelArgs, mode: Mode) -> Result<(), RewriteError> {
+    Rewriter::new(&c.act).and_then(|r| r.allow_singular_sa(c.allow_singular_sa).plan(mode, 2).map(|_| ()))
 }
 
-/// indicatif progress: one bar per epoch with loss and throughput.
+/// `--act 'EXPR' --mode MODE: why`, for a [`check_rewrite`] error.
+pub(crate) fn refusal_text(c: &ModelArgs, mode: Mode, e: &RewriteError) -> String {
+    format!("--act '{}' --mode {mode}: {}", c.act, rewrite_message(e))
+}
+
+fn rewrite_refusal(c: &ModelArgs, mode: Mode, e: &RewriteError) -> Outcome {
+    Outcome::fail(Exit::of_rewrite(e), refusal_text(c, mode, e))
+}
+
+/// indicatif progress: one bar per epoch with loss and throughput. Runs
+/// trained at once share a [`MultiProgress`]: each shows its live bar, and
+/// a finished epoch becomes one line above them.
 pub(crate) struct Bars {
     bar: Option<ProgressBar>,
     quiet: bool,
     label: String,
+    multi: Option<MultiProgress>,
 }
 
 impl Bars {
     pub(crate) fn new(quiet: bool, label: String) -> Self {
-        Bars { bar: None, quiet, label }
+        Bars { bar: None, quiet, label, multi: None }
+    }
+
+    pub(crate) fn shared(quiet: bool, label: String, multi: &MultiProgress) -> Self {
+        Bars { multi: Some(multi.clone()), ..Bars::new(quiet, label) }
     }
 }
 
@@ -208,6 +232,10 @@ impl Observer for Bars {
                 .progress_chars("=> "),
         );
         bar.set_prefix(format!("{}epoch {epoch}/{epochs}", self.label));
+        let bar = match &self.multi {
+            Some(m) => m.add(bar),
+            None => bar,
+        };
         bar.enable_steady_tick(Duration::from_millis(250));
         self.bar = Some(bar);
     }
@@ -219,10 +247,18 @@ impl Observer for Bars {
     }
     fn epoch_end(&mut self, m: &EpochMetrics) {
         if let Some(b) = self.bar.take() {
-            b.finish_with_message(format!(
+            let done = format!(
                 "train loss {:.4}  test loss {:.4}  test acc {:.4}  {:.1}s ({:.0} img/s)",
                 m.train_loss, m.test_loss, m.test_accuracy, m.seconds, m.images_per_second
-            ));
+            );
+            match &self.multi {
+                Some(multi) => {
+                    b.finish_and_clear();
+                    multi.remove(&b);
+                    let _ = multi.println(format!("{} {done}", b.prefix()));
+                }
+                None => b.finish_with_message(done),
+            }
         }
     }
 }

@@ -379,3 +379,113 @@ fn fetch_works_offline_from_local_copies_and_fails_cleanly_without_a_network() {
     assert!(err.contains("download of http://127.0.0.1:9/cifar-10-binary.tar.gz failed"), "{err}");
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "nothing left behind");
 }
+
+/// The smallest `foil compare`: MLP depth 2 × 8, one epoch on 64 images.
+fn tiny_compare(act: &str, modes: &str, out: &Path, extra: &[&str]) -> Output {
+    foil()
+        .args(["compare", "--act", act, "--modes", modes, "--seeds", "1", "--epochs", "1", "--depth", "2", "--width", "8"])
+        .args(["--train-limit", "64", "--test-limit", "32", "--quiet"])
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// SPEC §4: where the compiler reports the split adversarial singular
+/// (sigmoid's SA(u1) = 1/(1 - exp(u1)), a pole at u1 = 0), an SA network is
+/// refused before anything trains, the pole named. In `compare` the other
+/// modes still train and write their results, the refused mode is a row of
+/// the table, summary.csv and summary.json, and the exit code is 3 (refused
+/// by the maths). tanh's SA is not singular and trains.
+#[test]
+fn a_singular_sa_is_refused_with_its_pole_and_compare_still_runs_the_other_modes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pole = "1 - exp(u1) = 0 at u1 = 0";
+    let out = tmp.path().join("sigmoid");
+    let o = tiny_compare("sigmoid", "baseline,sa", &out, &[]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("--act 'sigmoid' --mode sa") && stderr.contains(pole) && stderr.contains("--allow-singular-sa"), "{stderr}");
+    let sa_row = stdout.lines().find(|l| l.starts_with("| sa |")).unwrap_or_else(|| panic!("no sa row:\n{stdout}"));
+    assert!(sa_row.contains("refused") && sa_row.contains("SA(u1) = 1/(1 - exp(u1))") && sa_row.contains(pole), "{sa_row}");
+    assert!(stdout.lines().any(|l| l.starts_with("| baseline | 0.") || l.starts_with("| baseline | 1.")), "{stdout}");
+    assert_eq!(csv_rows(&out.join("baseline-seed0")).len(), 1, "the baseline trained");
+    assert!(!out.join("sa-seed0").exists(), "nothing trained for the refused mode");
+    for png in ["compare.png", "grad_layers.png"] {
+        assert!(is_png(&out.join(png)), "{png}");
+    }
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines.len(), 3, "{summary}");
+    assert!(lines[0].ends_with(",target,refused") && lines[1].starts_with("baseline,1,") && lines[1].ends_with(','), "{summary}");
+    assert!(lines[2].starts_with("sa,0,") && lines[2].contains(pole), "{summary}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let (baseline, sa) = (&json["modes"][0], &json["modes"][1]);
+    assert!(baseline["mode"] == "baseline" && baseline["refused"].is_null() && baseline["acc_mean"].is_f64(), "{json}");
+    assert!(sa["mode"] == "sa" && sa["seeds"] == 0 && sa["refused"].as_str().is_some_and(|r| r.contains(pole)), "{json}");
+
+    // `foil train` refuses it too, before writing anything; the explicit
+    // switch trains it anyway (the paper's behaviour).
+    let mut args = train_args(&tmp.path().join("train"), 1, 0);
+    let act = args.iter().position(|a| a == "tanh(x)").unwrap();
+    args[act] = "sigmoid".into();
+    let mode = args.iter().position(|a| a == "ga").unwrap();
+    args[mode] = "sa".into();
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(pole));
+    assert!(!tmp.path().join("train").join("metrics.csv").exists());
+    args.push("--allow-singular-sa".into());
+    let o = run(&args);
+    assert!(o.status.code() != Some(3) && tmp.path().join("train").join("metrics.csv").exists(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // Not singular: tanh's SA trains.
+    let out = tmp.path().join("tanh");
+    let o = tiny_compare("tanh", "sa", &out, &[]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("| sa | ") && !stdout.contains("refused"), "{stdout}");
+
+    // Every mode refused (silu: GA where f' has a zero, SA singular): nothing trains.
+    let out = tmp.path().join("silu");
+    let o = tiny_compare("x*sigmoid(x)", "ga,sa", &out, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("1 - exp(u2) = 0 at u2 = 0") && stderr.contains("nothing to compare"), "{stderr}");
+}
+
+/// `compare` trains its runs in parallel (`--jobs`); each run's weights and
+/// batches come from its seed alone, so the losses, accuracies and gradient
+/// norms are the same bit for bit as one run at a time. `--devices 2` (two
+/// replica threads per run) works alongside.
+#[test]
+fn compare_gives_the_same_results_whatever_the_number_of_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let go = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let o = foil()
+            .args(["compare", "--modes", "baseline,sa", "--seeds", "3", "--epochs", "1", "--width", "16", "--train-limit", "300", "--test-limit", "100", "--quiet"])
+            .args(extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    // Every column but `seconds` (wall time).
+    let runs = |dir: &Path| -> Vec<String> {
+        std::fs::read_to_string(dir.join("runs.csv")).unwrap().lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 6).map(|(_, c)| c).collect::<Vec<_>>().join(",")).collect()
+    };
+    let (serial, parallel) = (go("serial", &["--jobs", "1"]), go("parallel", &["--jobs", "6"]));
+    assert_eq!(runs(&serial).len(), 7);
+    assert_eq!(runs(&serial), runs(&parallel));
+    assert_eq!(std::fs::read_to_string(serial.join("grads.csv")).unwrap(), std::fs::read_to_string(parallel.join("grads.csv")).unwrap());
+    let replicas = go("replicas", &["--jobs", "2", "--devices", "2"]);
+    assert_eq!(runs(&replicas).len(), 7);
+
+    let o = foil().args(["compare", "--help"]).output().unwrap();
+    let h = String::from_utf8_lossy(&o.stdout);
+    assert!(h.contains("--jobs <N>") && h.contains("bit for bit") && h.contains("--allow-singular-sa"), "{h}");
+}

@@ -20,7 +20,7 @@ const ACT: &str = "tanh(x)";
 fn stepper(kind: ModelKind, (depth, width): (usize, usize), mode: Mode, data: &Dataset, device: &Device) -> Result<impl FnMut() -> Result<(), String>, String> {
     // Split layers in the form `foil train` runs by default.
     let split = Stabilizer::DEFAULT.split_param(mode, None);
-    let cfg = ModelConfig { kind, act: ACT.into(), mode, depth, width, channels: data.channels, side: data.side, classes: data.classes, split };
+    let cfg = ModelConfig { kind, act: ACT.into(), mode, depth, width, channels: data.channels, side: data.side, classes: data.classes, split, allow_singular_sa: false };
     device.seed(1);
     let mut model: Option<Model> = Some(cfg.init(device).map_err(|e| e.to_string())?);
     let mut optim = AdamConfig::new().init();

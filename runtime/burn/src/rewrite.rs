@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use foil_compiler::error::DeriveError;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions};
-use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, TermConstant};
+use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, Singularity, TermConstant};
 use foil_compiler::lang::Expr;
 use foil_compiler::print::to_spec;
 
@@ -59,12 +59,19 @@ impl FromStr for Mode {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum RewriteError {
     #[error(transparent)]
     Derive(#[from] DeriveError),
     #[error("internal: derived expression does not compile: {0}")]
     Compile(#[from] CompileError),
+    /// An SA network was asked for, but the compiler reports the recombined
+    /// function singular (SPEC §4): its layers would train through a pole.
+    #[error(
+        "no SA network for {f}: its split adversarial SA({vars}) = {sa} is singular ({}), so an SA layer would train through the pole",
+        singularities.iter().map(|s| s.description.as_str()).collect::<Vec<_>>().join("; ")
+    )]
+    SingularSa { f: String, vars: String, sa: String, singularities: Vec<Singularity> },
 }
 
 /// Derives, once, the kernels a mode needs for an activation f.
@@ -75,6 +82,9 @@ pub struct Rewriter {
     cache_f: Option<ActivationKernel>,
     cache_g: Option<ActivationKernel>,
     cache_split: Option<(ActivationKernel, Option<ActivationKernel>)>,
+    /// Where SA is singular, as the compiler reported it (with `cache_split`'s SA).
+    sa_singular: Option<RewriteError>,
+    allow_singular_sa: bool,
 }
 
 impl Rewriter {
@@ -82,7 +92,23 @@ impl Rewriter {
     pub fn new(f_src: &str) -> Result<Self, RewriteError> {
         let f = foil_compiler::parse::parse_activation(f_src).map_err(DeriveError::from)?;
         foil_compiler::ga::require_x(&f)?;
-        Ok(Rewriter { f_src: f_src.to_string(), f, granularity: Granularity::Elementary, cache_f: None, cache_g: None, cache_split: None })
+        Ok(Rewriter {
+            f_src: f_src.to_string(),
+            f,
+            granularity: Granularity::Elementary,
+            cache_f: None,
+            cache_g: None,
+            cache_split: None,
+            sa_singular: None,
+            allow_singular_sa: false,
+        })
+    }
+
+    /// Lets [`Rewriter::plan`] build an SA network whose split adversarial
+    /// is singular (the paper's behaviour) instead of refusing it.
+    pub fn allow_singular_sa(mut self, allow: bool) -> Self {
+        self.allow_singular_sa = allow;
+        self
     }
 
     pub fn with_granularity(mut self, g: Granularity) -> Self {
@@ -120,6 +146,12 @@ impl Rewriter {
                 let vars: Vec<&str> = sa.terms.iter().map(|t| t.var.as_str()).collect();
                 let big_f = ActivationKernel::from_expr(format!("F = {}", to_spec(&sa.split.lifted)), &sa.split.lifted, &vars)?;
                 let k_sa = ActivationKernel::from_expr(format!("SA = {}", to_spec(&sa.adversarial)), &sa.adversarial, &vars)?;
+                self.sa_singular = sa.singular().then(|| RewriteError::SingularSa {
+                    f: to_spec(&self.f),
+                    vars: vars.join(", "),
+                    sa: to_spec(&sa.adversarial),
+                    singularities: sa.singularities.clone(),
+                });
                 (big_f, Some(k_sa))
             } else {
                 let sp = split(&self.f, self.granularity)?;
@@ -142,7 +174,17 @@ impl Rewriter {
     }
 
     /// The kernel for each of `sites` activation sites (in network order).
+    /// An SA network whose split adversarial the compiler reports singular
+    /// is refused ([`RewriteError::SingularSa`], naming where), unless
+    /// [`Rewriter::allow_singular_sa`]; [`Rewriter::sa`] alone still gives
+    /// its kernel.
     pub fn plan(&mut self, mode: Mode, sites: usize) -> Result<Vec<ActivationKernel>, RewriteError> {
+        if mode == Mode::Sa && !self.allow_singular_sa {
+            self.split_kernels(true)?;
+            if let Some(e) = &self.sa_singular {
+                return Err(e.clone());
+            }
+        }
         (0..sites)
             .map(|k| {
                 let odd = k % 2 == 1;
@@ -254,6 +296,26 @@ mod tests {
         assert!(r.plan(Mode::Baseline, 2).is_ok());
         let e = r.plan(Mode::Ga, 2).unwrap_err();
         assert!(matches!(e, RewriteError::Derive(DeriveError::DerivativeZeros { .. })), "{e}");
-        assert!(r.plan(Mode::Sa, 2).is_ok(), "SA exists where GA does not");
+        assert!(r.plan(Mode::Hdfgd, 2).is_ok());
+    }
+
+    /// SPEC §4: the compiler reports where SA is singular, and a network
+    /// built on it is refused with that report (silu's SA u1/(1 − e^u2) has
+    /// a pole at u2 = 0, sigmoid's 1/(1 − e^u1) at u1 = 0); tanh's SA is not
+    /// singular and builds. The kernel itself stays available, and the
+    /// paper's behaviour is one explicit switch away.
+    #[test]
+    fn an_sa_network_on_a_singular_split_adversarial_is_refused_with_the_pole() {
+        for (act, pole) in [("x*sigmoid(x)", "1 - exp(u2) = 0 at u2 = 0"), ("sigmoid", "1 - exp(u1) = 0 at u1 = 0")] {
+            let mut r = Rewriter::new(act).unwrap();
+            let e = r.plan(Mode::Sa, 2).unwrap_err();
+            assert!(matches!(&e, RewriteError::SingularSa { singularities, .. } if !singularities.is_empty()), "{act}: {e}");
+            let msg = e.to_string();
+            assert!(msg.contains(pole) && msg.contains("is singular") && msg.contains("SA(u1"), "{act}: {msg}");
+            assert!(r.sa().is_ok(), "{act}: the SA kernel is still derived");
+            let mut allowed = Rewriter::new(act).unwrap().allow_singular_sa(true);
+            assert_eq!(allowed.plan(Mode::Sa, 2).unwrap().len(), 2, "{act}");
+        }
+        assert!(Rewriter::new("tanh(x)").unwrap().plan(Mode::Sa, 2).is_ok());
     }
 }

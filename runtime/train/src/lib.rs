@@ -504,6 +504,14 @@ fn learning_rates(cfg: &TrainConfig, model: &Model) -> ::burn::optim::lr_schedul
     }
 }
 
+/// burn's Flex backend keeps ONE seeded RNG for the whole process, and burn
+/// draws a parameter's initial values lazily, on its first use (the first
+/// forward pass). Runs trained at once in one process (`foil compare`'s
+/// parallel seeds) hold this from `seed` until their first batch is done, so
+/// each run's weights come from its own seed in the order a run alone would
+/// draw them: the same weights, bit for bit, as when the runs go one by one.
+static SEEDED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Trains `cfg` on `data`, writing checkpoints, metrics and plots into `out`.
 /// With `resume`, continues from the newest checkpoint in `out` (an absent one
 /// starts from scratch; a damaged one is an error and is left in place).
@@ -518,6 +526,9 @@ pub fn train(
     check_out_dir(out)?;
     let replicas = placement.replica_devices()?;
     let device = replicas[0].clone();
+    // Held from seeding to the end of the first batch, whose forward pass
+    // draws the lazily initialised weights: see [`SEEDED_INIT`].
+    let mut seeded = Some(SEEDED_INIT.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     device.seed(cfg.seed);
     let mut model = cfg.model.init(&device)?;
     let clip = cfg.grad_clip.map(::burn::grad_clipping::GradientClippingConfig::Norm);
@@ -566,6 +577,7 @@ pub fn train(
         let (mut grads_first, mut grads_sample) = (Vec::new(), Vec::new());
         for (bi, idx) in perm.chunks(cfg.batch_size).enumerate() {
             let (loss_value, grads) = batch_gradients(&model, data, idx, &replicas);
+            seeded.take();
             if !loss_value.is_finite() {
                 // Stepping on a non-finite loss only spreads NaN through the
                 // weights: stop, keeping the checkpoints of the epochs before.

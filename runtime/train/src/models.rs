@@ -78,13 +78,17 @@ pub struct ModelConfig {
     /// option); absent in older checkpoints, which are the plain form.
     #[serde(default)]
     pub split: SplitParam,
+    /// Build an SA network even where the compiler reports its split
+    /// adversarial singular (refused otherwise: [`Rewriter::plan`]).
+    #[serde(default)]
+    pub allow_singular_sa: bool,
 }
 
 impl ModelConfig {
     /// An MLP on 28×28 grey images, split layers in the default stabiliser's form.
     pub fn mlp(act: &str, mode: Mode, depth: usize, width: usize) -> Self {
         let split = Stabilizer::DEFAULT.split_param(mode, None);
-        ModelConfig { kind: ModelKind::Mlp, act: act.into(), mode, depth, width, channels: 1, side: 28, classes: 10, split }
+        ModelConfig { kind: ModelKind::Mlp, act: act.into(), mode, depth, width, channels: 1, side: 28, classes: 10, split, allow_singular_sa: false }
     }
 
     /// Number of activation sites (what rewriting assigns kernels to).
@@ -99,6 +103,7 @@ impl ModelConfig {
 
     pub fn init(&self, device: &Device) -> Result<Model, RewriteError> {
         let kernels = Rewriter::new(&self.act)?
+            .allow_singular_sa(self.allow_singular_sa)
             .plan(self.mode, self.sites())?
             .iter()
             .map(|k| self.split.kernel(k))
