@@ -42,6 +42,7 @@ pub struct CompareArgs {
     /// available ÷ --devices, at least 1].
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub jobs: Option<usize>,
+    /// No progress bars (the table and the files are the same).
     #[arg(long)]
     pub quiet: bool,
 }
