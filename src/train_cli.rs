@@ -150,13 +150,12 @@ pub(crate) fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> Re
     Ok(cfg)
 }
 
-/// Everything that can fail before training, in the order a user wants to
-/// hear it: the rewrite the maths refuses, an unusable --out, the device,
-/// the data, then the options that need the data's shape.
+/// Everything that can fail before training once the modes' rewrites are
+/// checked ([`check_rewrite`], which its callers run first: `foil compare`
+/// keeps a refused mode as a row, `foil train` stops), in the order a user
+/// wants to hear it: an unusable --out, the device, the data, then the
+/// options that need the data's shape.
 pub(crate) fn prepare(common: &ModelArgs, modes: &[Mode], out: &Path) -> Result<Dataset, Outcome> {
-    for &m in modes {
-        check_rewrite(common, m).map_err(|e| rewrite_refusal(common, m, &e))?;
-    }
     rt::check_out_dir(out).map_err(train_error)?;
     common.placement().replica_devices().map_err(train_error)?;
     let data = load_data(common)?;
@@ -269,6 +268,9 @@ pub(crate) fn train_error(e: TrainError) -> Outcome {
 
 pub fn train(a: &TrainArgs) -> Outcome {
     let mode = a.mode;
+    if let Err(e) = check_rewrite(&a.common, mode) {
+        return rewrite_refusal(&a.common, mode, &e);
+    }
     let data = match prepare(&a.common, &[mode], &a.out) {
         Ok(d) => d,
         Err(o) => return o,
