@@ -53,6 +53,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = complementary_fractions(&mut b, &roots);
     let roots = normalise_exp_quotients(&mut b, &roots);
     let roots = cancellation_safe_differences(&mut b, &roots);
+    let roots = one_exponential_per_normalised_pair(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);
     let mut live = live_nodes(&ops, &roots);
@@ -605,6 +606,79 @@ fn reaches_exp(b: &Builder, id: Id) -> bool {
         }
     }
     false
+}
+
+/// A quotient divided through by `e^m` with `m = max(p, q)` (two
+/// exponents, as in the denominators of tanh's SA and HD-FGD F, or silu's
+/// `1 + e^-u` with `p = 0`) has the terms `e^(p - m)` and `e^(q - m)`: one of
+/// them is 1 and the other `e^-|p - q|`. Both are computed from that one
+/// exponential, chosen by the sign of `d = p - q`:
+///
+/// ```text
+/// e^(p - m) = where(d >= 0, 1, e^-|d|)      e^(q - m) = where(d <= 0, 1, e^-|d|)
+/// ```
+///
+/// and likewise the merged exponentials of the partials, `e^(X + p - m)` and
+/// `e^(X + q - m)` ([`merged_product`]): one is `e^X`, the other
+/// `e^(X - |d|)`, two exponentials for the pair of them, and `e^X` is usually
+/// computed anyway (the value's `e^max` in tanh's SA).
+///
+/// The same f32 numbers as before (`m` is exactly `p` or `q`, so `p - m` is
+/// exactly 0 or one rounding of `p - q`, `q - p` is `-(p - q)` exactly, and
+/// `X + 0` is `X`), fewer exponentials: tanh's SA and HD-FGD F gradients
+/// compute 4 and an `expm1` instead of 6 and an `expm1`, which is what their
+/// kernels spend their time on. NaN stays NaN (a NaN `d` fails both
+/// comparisons and takes the other branch, itself NaN).
+fn one_exponential_per_normalised_pair(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Call(Func::Exp, x) = node else { return b.add(node) };
+        if let Some((d, is_max)) = normalised_pair_term(b, x) {
+            let abs = b.add(Math::Call(Func::Abs, d));
+            let neg_abs = b.add(Math::Neg(abs));
+            let smaller = b.add(Math::Call(Func::Exp, neg_abs));
+            let one = b.num(1.0);
+            return b.add(Math::Where([is_max, one, smaller]));
+        }
+        if let Math::Add([l, r]) = *b.node(x) {
+            for (rest, term) in [(l, r), (r, l)] {
+                if let Some((d, is_max)) = normalised_pair_term(b, term) {
+                    let abs = b.add(Math::Call(Func::Abs, d));
+                    let at_max = b.add(Math::Call(Func::Exp, rest));
+                    let shifted = b.add(Math::Sub([rest, abs]));
+                    let smaller = b.add(Math::Call(Func::Exp, shifted));
+                    return b.add(Math::Where([is_max, at_max, smaller]));
+                }
+            }
+        }
+        b.add(node)
+    })
+}
+
+/// For an exponent `e - max(p, q)` with `e` one of `p`, `q` (`-max(0, q)`
+/// when `p = 0`): `d = p - q` and the condition, in `d`, under which `e` is
+/// the maximum (the exponent is 0).
+fn normalised_pair_term(b: &mut Builder, x: Id) -> Option<(Id, Id)> {
+    let (e, m) = match *b.node(x) {
+        Math::Sub([e, m]) => (e, m),
+        // `e^-m` is `e^(0 - m)` where 0 is one of m's exponents.
+        Math::Neg(m) => match *b.node(m) {
+            Math::Max([p, _]) if b.value(p) == Some(0.0) => (p, m),
+            Math::Max([_, q]) if b.value(q) == Some(0.0) => (q, m),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let Math::Max([p, q]) = *b.node(m) else { return None };
+    let cmp = if e == p {
+        Cmp::Ge
+    } else if e == q {
+        Cmp::Le
+    } else {
+        return None;
+    };
+    let d = b.sub(p, q);
+    let zero = b.num(0.0);
+    Some((d, b.add(Math::Compare(cmp, [d, zero]))))
 }
 
 /// `sign(d)·expm1(-|d|)`: `(e^a - e^c)/e^max(a, c)` for `d = c - a`, in

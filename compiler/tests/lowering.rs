@@ -490,15 +490,58 @@ fn cancelling_shapes_are_rewritten_and_keep_their_values() {
 
 /// The partials of tanh's SA read `e^-u1` and `e^u2` anyway: their
 /// difference's `e^max` is taken as the larger of the two, not computed
-/// again; the value alone computes it once.
+/// again; the value alone computes it once. The denominator's two
+/// exponentials, divided by the larger, are 1 and one computed exponential.
 #[test]
 fn safe_differences_reuse_the_exponentials_a_gradient_has() {
     let f = sa("tanh(x)", true);
     let exps = |exprs: &[Expr]| count(&lower_exprs(&exprs.iter().collect::<Vec<_>>()), |op| matches!(op, SafeOp::Call(Func::Exp, _)));
     let expm1s = |exprs: &[Expr]| count(&lower_exprs(&exprs.iter().collect::<Vec<_>>()), |op| matches!(op, SafeOp::Call(Func::Expm1, _)));
-    // Value: e^max and the two of the denominator, and one expm1.
-    assert_eq!((exps(&f.exprs[..1]), expm1s(&f.exprs[..1])), (3, 1));
-    // Gradient: the four exponentials of the partials, the two merged
-    // products e^(-u3 - m + max) and e^(u4 - m + max), and one expm1.
-    assert_eq!((exps(&f.exprs[1..]), expm1s(&f.exprs[1..])), (6, 1));
+    // Value: e^max, one for the denominator's pair (1 and e^-|u3 + u4|
+    // after dividing by e^max(-u3, u4)), and one expm1.
+    assert_eq!((exps(&f.exprs[..1]), expm1s(&f.exprs[..1])), (2, 1));
+    // Gradient: e^-u1 and e^u2 (shifted), the denominator's pair as one,
+    // and of the two merged products e^(max - m - u3 - m) and
+    // e^(max - m + u4 - m), where one of -u3 - m and u4 - m is 0, only
+    // e^(max - m - |u3 + u4|) (e^(max - m) is the larger of the first two),
+    // and one expm1: the 4 exponentials of the cancelling form.
+    assert_eq!((exps(&f.exprs[1..]), expm1s(&f.exprs[1..])), (4, 1));
+}
+
+/// A pair of exponentials divided by the larger, `e^(p - max(p, q))` and
+/// `e^(q - max(p, q))`, is one exponential and a choice, and the merged
+/// `e^(X + p - max(p, q))`, `e^(X + q - max(p, q))` are `e^X` and
+/// `e^(X - |p - q|)`: the same f32 numbers as computing each, at ties, at
+/// huge differences and at f32-sized inputs; NaN where an input is NaN.
+#[test]
+fn a_normalised_pair_of_exponentials_is_one_exponential_with_the_same_f32_values() {
+    let exprs = [
+        "exp(u1 - max(u1, u2))",
+        "exp(u2 - max(u1, u2))",
+        "exp(-max(0, u1))",
+        "exp(u1 - max(0, u1))",
+        "exp(u3 + (u1 - max(u1, u2)))",
+        "exp((u2 - max(u1, u2)) + u3)",
+    ]
+    .map(|e| foil_compiler::parse::parse(e).unwrap());
+    let l = lower_exprs(&exprs.iter().collect::<Vec<_>>());
+    let exp = |op: &SafeOp| matches!(op, SafeOp::Call(Func::Exp, _));
+    // e^-|u1 - u2|, e^-|u1|, and e^u3 with e^(u3 - |u1 - u2|).
+    assert_eq!(count(&l, exp), 4);
+    let names: Vec<Symbol> = ["u1", "u2", "u3"].iter().map(|v| Symbol::from(*v)).collect();
+    let values = [0.0f32, -0.0, 1e-30, -3.5, 3.5, 20.0, -20.0, 88.0, -104.0, 1e20, -1e20, f32::MAX, -f32::MAX];
+    for &a in &values {
+        for &c in &values {
+            for x in [0.0f32, -7.25, 60.0] {
+                let got = run::<f32>(&l, &names, &[a as f64, c as f64, x as f64]);
+                let m = a.max(c);
+                let want = [(a - m).exp(), (c - m).exp(), (-(0f32.max(a))).exp(), (a - 0f32.max(a)).exp(), (x + (a - m)).exp(), ((c - m) + x).exp()];
+                for (k, (g, w)) in got.iter().zip(want).enumerate() {
+                    assert_eq!(g.to_bits(), w.to_bits(), "{}: at ({a:e}, {c:e}, {x:e}) {g:e} vs {w:e}", exprs[k]);
+                }
+            }
+        }
+        let nan = run::<f32>(&l, &names, &[f64::NAN, a as f64, 1.0]);
+        assert!(nan.iter().all(|v| v.is_nan()), "NaN in u1 at u2 = {a:e}: {nan:?}");
+    }
 }

@@ -61,15 +61,15 @@ pub fn log1p<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     select_many(x.abs().less_than(&splat::<F, N>(0.5)), series, (x + one).ln())
 }
 
-/// e^x - 1, accurate for tiny |x|: the Taylor polynomial to x¹¹ for |x| < 0.5
-/// (truncation < 1e-10 relative), `exp(x) - 1` above. (Kahan's
+/// e^x - 1, accurate for tiny |x|: the Taylor polynomial to x⁹ for |x| < 0.5
+/// (truncation x¹⁰/10! < 6e-10 relative, 1 % of an f32 ulp: two more terms
+/// would only cost time in every split kernel's difference of
+/// exponentials), `exp(x) - 1` above. (Kahan's
 /// (u - 1)·x/ln(u) needs exp and ln accurate near 0 and 1, which GPU builtins are not.)
 #[cube]
 pub fn expm1<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
-    let mut p = splat::<F, N>(1.0 / 39_916_800.0);
-    p = p * x + splat::<F, N>(1.0 / 3_628_800.0);
-    p = p * x + splat::<F, N>(1.0 / 362_880.0);
+    let mut p = splat::<F, N>(1.0 / 362_880.0);
     p = p * x + splat::<F, N>(1.0 / 40_320.0);
     p = p * x + splat::<F, N>(1.0 / 5_040.0);
     p = p * x + splat::<F, N>(1.0 / 720.0);
