@@ -89,7 +89,7 @@ impl Choice for Stabilizer {
                 "changes F's inputs: Linear((n+1)·out) gives a shared z and offsets vi, F sees ui = z + V·vi [V = 0.1]; starts as Linear → f"
             }
             Stabilizer::LayerNorm => {
-                "changes F's inputs: F(LayerNorm(W·h + b)), a LayerNorm over the n·out pre-activations (ResNet: unchanged, BN already normalises)"
+                "changes F's inputs: F(LayerNorm(W·h + b)), a LayerNorm over the n·out pre-activations (ResNet: unchanged, BN already normalises, so it is the plain form there, Adam at 3e-4)"
             }
             Stabilizer::Centered => {
                 "changes F: F(ū + c(u1 − ū), …), c(d) = d/sqrt(1 + (d/V)²), ū the inputs' mean: |ui − ū| < V, so |F| < e^(2V) for tanh [V = 1]; F(u, …, u) = f(u)"

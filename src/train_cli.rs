@@ -34,8 +34,9 @@ pub struct ModelArgs {
     pub width: Option<usize>,
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
-    /// Adam's learning rate [default: 1e-3; 3e-4 for HD-FGD and SA with
-    /// --stabilize plain or clip, whose split layers blow up at 1e-3].
+    /// Adam's learning rate [default: 1e-3; 3e-4 for HD-FGD and SA in the
+    /// plain form: --stabilize plain or clip, and layernorm on the ResNet,
+    /// which leaves its conv → BN → F layers plain; they blow up at 1e-3].
     #[arg(long)]
     pub lr: Option<f64>,
     /// `mnist-embedded` (the default: the committed 8k/2k MNIST subset),
