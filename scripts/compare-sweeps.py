@@ -16,6 +16,11 @@ import statistics
 import sys
 
 
+def is_split(kernel):
+    """The HD-FGD F and SA kernels (n inputs), which the lowering of split functions changes."""
+    return kernel.endswith(" F") or kernel.endswith(" SA")
+
+
 def load(paths):
     """kernel -> kind -> list of vs_memcpy, one per run."""
     out = {}
@@ -52,11 +57,6 @@ for kernel in sorted(before):
         ratios[kind].append((kernel, ma / mb))
         cells += [f"{mb:.2f} ({min(b):.2f}–{max(b):.2f})", f"{ma:.2f} ({min(a):.2f}–{max(a):.2f})"]
     print(f"| {kernel} | " + " | ".join(cells) + " |")
-def is_split(kernel):
-    """The HD-FGD F and SA kernels (n inputs), which the lowering of split functions changes."""
-    return kernel.endswith(" F") or kernel.endswith(" SA")
-
-
 for kind in kinds:
     for group, member in [("split (F, SA)", is_split), ("one-input (GA, f)", lambda k: not is_split(k))]:
         r = [x for k, x in ratios[kind] if member(k)]
