@@ -632,25 +632,26 @@ fn reaches_exp(b: &Builder, id: Id) -> bool {
 fn one_exponential_per_normalised_pair(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
         let Math::Call(Func::Exp, x) = node else { return b.add(node) };
-        if let Some((d, is_max)) = normalised_pair_term(b, x) {
-            let abs = b.add(Math::Call(Func::Abs, d));
-            let neg_abs = b.add(Math::Neg(abs));
-            let smaller = b.add(Math::Call(Func::Exp, neg_abs));
-            let one = b.num(1.0);
-            return b.add(Math::Where([is_max, one, smaller]));
-        }
-        if let Math::Add([l, r]) = *b.node(x) {
-            for (rest, term) in [(l, r), (r, l)] {
-                if let Some((d, is_max)) = normalised_pair_term(b, term) {
-                    let abs = b.add(Math::Call(Func::Abs, d));
-                    let at_max = b.add(Math::Call(Func::Exp, rest));
-                    let shifted = b.add(Math::Sub([rest, abs]));
-                    let smaller = b.add(Math::Call(Func::Exp, shifted));
-                    return b.add(Math::Where([is_max, at_max, smaller]));
-                }
+        // `e^(X + p - m)` with its rest X, or `e^(p - m)` with none.
+        let found = match *b.node(x) {
+            Math::Add([l, r]) => [(l, r), (r, l)].into_iter().find_map(|(rest, term)| Some((Some(rest), normalised_pair_term(b, term)?))),
+            _ => normalised_pair_term(b, x).map(|pair| (None, pair)),
+        };
+        let Some((rest, (d, is_max))) = found else { return b.add(node) };
+        let abs = b.add(Math::Call(Func::Abs, d));
+        let (at_max, smaller) = match rest {
+            Some(rest) => {
+                let at_max = b.add(Math::Call(Func::Exp, rest));
+                let shifted = b.add(Math::Sub([rest, abs]));
+                (at_max, b.add(Math::Call(Func::Exp, shifted)))
             }
-        }
-        b.add(node)
+            None => {
+                let neg_abs = b.add(Math::Neg(abs));
+                let smaller = b.add(Math::Call(Func::Exp, neg_abs));
+                (b.num(1.0), smaller)
+            }
+        };
+        b.add(Math::Where([is_max, at_max, smaller]))
     })
 }
 
