@@ -33,8 +33,19 @@ def load(paths):
     return out
 
 
-args = [a for a in sys.argv[1:] if not a.startswith("--")]
-opts = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
+# Options as `--name value` (the usage above) or `--name=value`.
+args, opts, argv = [], {}, sys.argv[1:]
+while argv:
+    a = argv.pop(0)
+    if not a.startswith("--"):
+        args.append(a)
+    elif "=" in a:
+        name, value = a[2:].split("=", 1)
+        opts[name] = value
+    elif argv:
+        opts[a[2:]] = argv.pop(0)
+    else:
+        sys.exit(f"{a} needs a value\n{__doc__}")
 ELEMENTS = int(opts.get("elements", 1 << 20))
 MATCH = opts.get("match", "")
 if len(args) != 2:

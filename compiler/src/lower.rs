@@ -12,7 +12,11 @@
 //! exponential sums are divided through by their largest exponential, and a
 //! difference of exponentials `e^a - e^c` becomes
 //! `e^max(a, c)·sign(c - a)·expm1(-|c - a|)`, which keeps the digits the two
-//! terms share (see [`cancellation_safe_differences`]).
+//! terms share (see [`cancellation_safe_differences`]). A product with an
+//! exponential, `e^A·r`, becomes `h·(h·r)` with `h = e^(A/2)`, which
+//! overflows only where the product does ([`halved_exponential_products`]),
+//! and quotients sharing a normalised denominator multiply by one
+//! reciprocal ([`shared_reciprocals`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
@@ -54,6 +58,10 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = normalise_exp_quotients(&mut b, &roots);
     let roots = cancellation_safe_differences(&mut b, &roots);
     let roots = one_exponential_per_normalised_pair(&mut b, &roots);
+    let roots = halved_exponential_products(&mut b, &roots);
+    let roots = complementary_choices(&mut b, &roots);
+    let roots = shared_reciprocals(&mut b, &roots);
+    let roots = unsplit_lone_squares(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);
     let mut live = live_nodes(&ops, &roots);
@@ -619,16 +627,22 @@ fn reaches_exp(b: &Builder, id: Id) -> bool {
 /// ```
 ///
 /// and likewise the merged exponentials of the partials, `e^(X + p - m)` and
-/// `e^(X + q - m)` ([`merged_product`]): one is `e^X`, the other
-/// `e^(X - |d|)`, two exponentials for the pair of them, and `e^X` is usually
-/// computed anyway (the value's `e^max` in tanh's SA).
+/// `e^(X + q - m)` ([`merged_product`]): `e^X·where(d >= 0, 1, e^-|d|)` and
+/// `e^X·where(d <= 0, 1, e^-|d|)`, built as the square of
+/// `e^(X/2)·where(.., 1, e^(-|d|/2))` ([`exponential_times_choice`]):
+/// X and |d| each reach 176 over [-88, 88]^4, where e^X or e^-|d| alone is
+/// beyond f32 and their product is not. `e^(X/2)` is the larger of the
+/// partials' halved `e^((p' - m)/2)`, `e^((q' - m)/2)`
+/// ([`reuse_exponentials`]), and `e^(-|d|/2)` is the denominator's (squared
+/// there), so tanh's SA and HD-FGD F gradients compute 3 exponentials and
+/// an `expm1` (the cancelling form before issue 14: 4 exponentials; the
+/// first safe form: 6 and an expm1), which is what their kernels spend
+/// their time on.
 ///
-/// The same f32 numbers as before (`m` is exactly `p` or `q`, so `p - m` is
-/// exactly 0 or one rounding of `p - q`, `q - p` is `-(p - q)` exactly, and
-/// `X + 0` is `X`), fewer exponentials: tanh's SA and HD-FGD F gradients
-/// compute 4 and an `expm1` instead of 6 and an `expm1`, which is what their
-/// kernels spend their time on. NaN stays NaN (a NaN `d` fails both
-/// comparisons and takes the other branch, itself NaN).
+/// Where `m` is exactly `p` or `q`, `p - m` is exactly 0 or one rounding of
+/// `p - q`, and `q - p` is `-(p - q)` exactly: the choice keeps the f32
+/// values of `e^(p - m)` up to the square's rounding. NaN stays NaN (a NaN
+/// `d` fails both comparisons and takes the other branch, itself NaN).
 fn one_exponential_per_normalised_pair(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
         let Math::Call(Func::Exp, x) = node else { return b.add(node) };
@@ -638,21 +652,318 @@ fn one_exponential_per_normalised_pair(b: &mut Builder, roots: &[Id]) -> Vec<Id>
             _ => normalised_pair_term(b, x).map(|pair| (None, pair)),
         };
         let Some((rest, (d, is_max))) = found else { return b.add(node) };
-        let abs = b.add(Math::Call(Func::Abs, d));
-        let (at_max, smaller) = match rest {
-            Some(rest) => {
-                let at_max = b.add(Math::Call(Func::Exp, rest));
-                let shifted = b.add(Math::Sub([rest, abs]));
-                (at_max, b.add(Math::Call(Func::Exp, shifted)))
-            }
+        match rest {
+            Some(rest) => exponential_times_choice(b, rest, is_max, d),
             None => {
-                let neg_abs = b.add(Math::Neg(abs));
-                let smaller = b.add(Math::Call(Func::Exp, neg_abs));
-                (b.num(1.0), smaller)
+                let (_, smaller) = exponential_of_minus_abs(b, d);
+                let one = b.num(1.0);
+                b.add(Math::Where([is_max, one, smaller]))
             }
-        };
-        b.add(Math::Where([is_max, at_max, smaller]))
+        }
     })
+}
+
+/// `e^-|d|` as the square of `e^(-|d|/2)`: returns both. Computed this way
+/// because [`exponential_times_choice`] needs the half, and the whole is
+/// then one multiply more, not a second exponential.
+fn exponential_of_minus_abs(b: &mut Builder, d: Id) -> (Id, Id) {
+    let abs = b.add(Math::Call(Func::Abs, d));
+    let neg_abs = b.add(Math::Neg(abs));
+    let half = half_exponent(b, neg_abs);
+    let e_half = b.add(Math::Call(Func::Exp, half));
+    (e_half, b.add(Math::Mul([e_half, e_half])))
+}
+
+/// `e^X·where(c, 1, e^-|d|)` as `g·g` with `g = e^(X/2)·where(c, 1,
+/// e^(-|d|/2))`: neither `e^X` alone (X reaches 176 over [-88, 88]^4)
+/// nor `e^-|d|` alone (|d| reaches 176 too) has to fit in f32, only the
+/// product's own square root; [`halved_exponential_products`] then keeps the
+/// rest of a product around it from overflowing first.
+fn exponential_times_choice(b: &mut Builder, x: Id, c: Id, d: Id) -> Id {
+    let (e_half, _) = exponential_of_minus_abs(b, d);
+    let one = b.num(1.0);
+    let choice = b.add(Math::Where([c, one, e_half]));
+    // Where X = max(p, q) - s, the halves e^((p - s)/2), e^((q - s)/2) that
+    // the partials may compute are made first, so that
+    // [`reuse_exponentials`] can take e^(X/2) as their max (operands
+    // precede their users); unused, they are dead nodes.
+    let (mx, shift) = match *b.node(x) {
+        Math::Sub([mx, s]) => (mx, Some(s)),
+        _ => (x, None),
+    };
+    if let Math::Max([p, q]) = *b.node(mx) {
+        for e in [p, q] {
+            let shifted = match shift {
+                Some(s) if b.value(e) == Some(0.0) => b.add(Math::Neg(s)),
+                Some(s) => b.add(Math::Sub([e, s])),
+                None => e,
+            };
+            let half = half_exponent(b, shifted);
+            b.add(Math::Call(Func::Exp, half));
+        }
+    }
+    let x_half = half_exponent(b, x);
+    let h = b.add(Math::Call(Func::Exp, x_half));
+    let g = b.add(Math::Mul([h, choice]));
+    b.add(Math::Mul([g, g]))
+}
+
+/// `0.5·a`: the exponent of a half exponential (exact in binary).
+fn half_exponent(b: &mut Builder, a: Id) -> Id {
+    let half = b.num(0.5);
+    b.add(Math::Mul([half, a]))
+}
+
+/// The nodes `roots` reach.
+fn reachable_nodes(b: &Builder, roots: &[Id]) -> std::collections::HashSet<Id> {
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = roots.to_vec();
+    while let Some(id) = stack.pop() {
+        if seen.insert(id) {
+            stack.extend(b.node(id).children().iter().copied());
+        }
+    }
+    seen
+}
+
+/// A product `e^A·r` overflows in `e^A` where the product itself fits,
+/// whenever |r| < 1: in tanh's SA and HD-FGD F partials r is a signed
+/// `expm1` over a squared denominator and `A` reaches 176 over [-88, 88].
+/// Each such product is computed as
+///
+/// ```text
+/// e^A·r = h·(h·r),   h = e^(A/2)
+/// ```
+///
+/// `|h·r|` is the geometric mean of `|e^A·r|` and `|r|`, so no step
+/// overflows (or underflows) unless the result or `r` does, and it costs a
+/// multiply: `h` replaces `e^A`. A further factor of at most 1 in magnitude
+/// ([`at_most_one`]) and a negation fold into `r` (`-(e^A·w·s)` is
+/// `h·(h·(-(w·s)))`); a quotient stays outside, `(h·(h·r))/D`, so it
+/// overflows early only where D > 1 brings the value back below f32::MAX
+/// (within a factor 4 for the squared denominators of tanh's SA and F,
+/// whose terms are at most 1 and one of them 1). An `e^A` that is also used otherwise (in a sum,
+/// `expm1`'s `e^A - 1`, softplus' `log(1 + e^A)`) is left as it is: halving
+/// it would cost a second exponential.
+fn halved_exponential_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    let is_exp = |b: &Builder, id: Id| match *b.node(id) {
+        Math::Call(Func::Exp, a) => b.value(a).is_none(),
+        _ => false,
+    };
+    // The exponentials some reachable node uses other than as the one
+    // exponential factor of a product.
+    let mut used_otherwise = std::collections::HashSet::new();
+    for id in reachable_nodes(b, roots) {
+        let node = b.node(id);
+        let product_factor = match *node {
+            Math::Mul([p, q]) => is_exp(b, p) != is_exp(b, q),
+            Math::Div([p, q]) => is_exp(b, p) && !is_exp(b, q),
+            _ => false,
+        };
+        if !product_factor {
+            used_otherwise.extend(node.children().iter().copied().filter(|&c| is_exp(b, c)));
+        }
+    }
+    // A half made to be squared ([`exponential_times_choice`]) is not
+    // halved again.
+    let is_half = |b: &Builder, id: Id| match *b.node(id) {
+        Math::Call(Func::Exp, a) => matches!(*b.node(a), Math::Mul([k, _]) if b.value(k) == Some(0.5)),
+        _ => false,
+    };
+    let halvable = |b: &Builder, id: Id| is_exp(b, id) && !is_half(b, id) && !used_otherwise.contains(&id);
+    // The halves made up front, in the order of their exponentials, so that
+    // a half precedes every node built after its exponential was
+    // ([`reuse_exponentials`] takes `e^(max(a, c)/2)` from `e^(a/2)` and
+    // `e^(c/2)`, which must come first).
+    let mut exps: Vec<Id> = reachable_nodes(b, roots).into_iter().filter(|&id| halvable(b, id)).collect();
+    exps.sort();
+    for e in exps {
+        half_exponential(b, e);
+    }
+    // Nodes built as h·(h·r): their h and r.
+    let mut halved: HashMap<Id, (Id, Id)> = HashMap::new();
+    let one = b.num(1.0);
+    rebuild_bottom_up(b, roots, |b, node| {
+        let (h, rest) = match node {
+            // A square g·g is g·(g·1) ([`exponential_times_choice`]).
+            Math::Mul([p, q]) if p == q && !halved.contains_key(&p) => (p, one),
+            Math::Mul([p, q]) => match (halved.get(&p).copied(), halved.get(&q).copied(), is_exp(b, p), is_exp(b, q)) {
+                (Some((h, r)), None, _, false) if at_most_one(b, q) => (h, if r == one { q } else { b.add(Math::Mul([r, q])) }),
+                (None, Some((h, r)), false, _) if at_most_one(b, p) => (h, if r == one { p } else { b.add(Math::Mul([p, r])) }),
+                (None, None, true, false) if halvable(b, p) => (half_exponential(b, p), q),
+                (None, None, false, true) if halvable(b, q) => (half_exponential(b, q), p),
+                _ => return b.add(node),
+            },
+            Math::Neg(p) => match halved.get(&p).copied() {
+                Some((h, r)) => (h, b.add(Math::Neg(r))),
+                None => return b.add(node),
+            },
+            // e^A/q as h·(h/q): |h/q| is the geometric mean of |e^A/q| and |1/q|.
+            Math::Div([p, q]) if halvable(b, p) && !is_exp(b, q) => (half_exponential(b, p), b.add(Math::Div([one, q]))),
+            node => return b.add(node),
+        };
+        // h·r without multiplying by a literal 1 (h·1, h·(-1), h·(1/q) = h/q).
+        let inner = match *b.node(rest) {
+            _ if rest == one => h,
+            Math::Neg(r) if r == one => b.add(Math::Neg(h)),
+            Math::Div([p, q]) if p == one => b.add(Math::Div([h, q])),
+            _ => b.add(Math::Mul([h, rest])),
+        };
+        let product = b.add(Math::Mul([h, inner]));
+        halved.insert(product, (h, rest));
+        product
+    })
+}
+
+/// `e^(y/2)·e^(y/2)` as `e^y` where nothing else reads the half (a
+/// normalised pair whose partials' products did not need it, as in
+/// sigmoid's F): the square of [`exponential_of_minus_abs`] costs a
+/// multiply only where the half is shared.
+fn unsplit_lone_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    let mut readers: HashMap<Id, usize> = HashMap::new();
+    for id in reachable_nodes(b, roots) {
+        let mut children = b.node(id).children().to_vec();
+        children.dedup();
+        for c in children {
+            *readers.entry(c).or_default() += 1;
+        }
+    }
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Mul([g, g2]) = node else { return b.add(node) };
+        let Math::Call(Func::Exp, half) = *b.node(g) else { return b.add(node) };
+        match *b.node(half) {
+            Math::Mul([k, y]) if g == g2 && b.value(k) == Some(0.5) && readers.get(&g) == Some(&1) => b.add(Math::Call(Func::Exp, y)),
+            _ => b.add(node),
+        }
+    })
+}
+
+/// `where(d >= 0, 1, t) + where(d <= 0, 1, t)` is `1 + t` whenever
+/// `t = e^-|d|`-like choices are made on one `d`: for d > 0 it is `1 + t`,
+/// for d < 0 `t + 1`, at d = 0 `1 + 1` with t = 1, and for a NaN d both
+/// are `t`, itself NaN, as `1 + t` is. The denominator of a normalised pair
+/// ([`one_exponential_per_normalised_pair`]) is such a sum: two comparisons
+/// and two selects fewer per lane, in every split kernel. Terms of a
+/// signed sum with the same sign are paired.
+fn complementary_choices(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        if !matches!(node, Math::Add(_) | Math::Sub(_)) {
+            return b.add(node);
+        }
+        let id = b.add(node);
+        let mut terms = Vec::new();
+        signed_terms(b, id, &mut terms);
+        // where(d >= 0, 1, t) as (d, t, true), where(d <= 0, 1, t) as (d, t, false).
+        let choice = |b: &Builder, t: Id| match *b.node(t) {
+            Math::Where([c, one, e]) if b.value(one) == Some(1.0) => match *b.node(c) {
+                Math::Compare(Cmp::Ge, [d, z]) if b.value(z) == Some(0.0) => Some((d, e, true)),
+                Math::Compare(Cmp::Le, [d, z]) if b.value(z) == Some(0.0) => Some((d, e, false)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let mut out: Vec<Option<(Id, bool)>> = terms.iter().map(|&t| Some(t)).collect();
+        let mut changed = false;
+        for i in 0..terms.len() {
+            let Some((d, e, ge)) = choice(b, terms[i].0) else { continue };
+            let partner = (0..terms.len()).find(|&j| j != i && out[j].is_some() && out[i].is_some() && terms[j].1 == terms[i].1 && choice(b, terms[j].0) == Some((d, e, !ge)));
+            let Some(j) = partner else { continue };
+            let one = b.num(1.0);
+            out[i] = Some((one, terms[i].1));
+            out[j] = Some((e, terms[j].1));
+            changed = true;
+        }
+        if !changed {
+            return id;
+        }
+        signed_sum(b, out.into_iter().flatten())
+    })
+}
+
+/// Quotients by the same normalised denominator (and its square) as
+/// products with one reciprocal: the four partials of tanh's SA and HD-FGD
+/// F divide by `D` or `D²`, and a division costs a GPU about what half an
+/// exponential does, a multiply a fraction of that. Only denominators of
+/// the form the normalisation leaves, `±where(.., 1, e) ± where(.., 1, e)`
+/// with `e <= 1` (so `1 <= |D| <= 2`: `1/D` neither overflows nor
+/// underflows, and `p·(1/D)` is within an ulp of `p/D`), and only where two
+/// or more quotients share one.
+fn shared_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    let reachable = reachable_nodes(b, roots);
+    // The base D of a denominator D or D².
+    let base = |b: &Builder, q: Id| match *b.node(q) {
+        Math::Pow([d, k]) if b.value(k) == Some(2.0) => (d, 2),
+        Math::Mul([d, e]) if d == e => (d, 2),
+        _ => (q, 1),
+    };
+    let mut uses: HashMap<Id, usize> = HashMap::new();
+    for &id in &reachable {
+        if let Math::Div([_, q]) = *b.node(id) {
+            let (d, _) = base(b, q);
+            if normalised_denominator(b, d) {
+                *uses.entry(d).or_default() += 1;
+            }
+        }
+    }
+    let one = b.num(1.0);
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Div([p, q]) = node else { return b.add(node) };
+        let (d, power) = base(b, q);
+        if uses.get(&d).copied().unwrap_or(0) < 2 {
+            return b.add(node);
+        }
+        let r = b.add(Math::Div([one, d]));
+        let once = b.add(Math::Mul([p, r]));
+        if power == 1 {
+            once
+        } else {
+            b.add(Math::Mul([once, r]))
+        }
+    })
+}
+
+/// `±1 ± t` with both signs the same and `t` in [0, 1]
+/// ([`complementary_choices`]' form of a normalised pair): `1 <= |D| <= 2`.
+fn normalised_denominator(b: &Builder, d: Id) -> bool {
+    let mut terms = Vec::new();
+    signed_terms(b, d, &mut terms);
+    let [(p, p_negative), (q, q_negative)] = terms[..] else { return false };
+    // e^-|x| (or e^(-|x|/2)) and its square.
+    let unit = |t: Id| match *b.node(t) {
+        Math::Call(Func::Exp, _) => at_most_one(b, t),
+        Math::Mul([g, h]) => g == h && matches!(b.node(g), Math::Call(Func::Exp, _)) && at_most_one(b, g),
+        _ => false,
+    };
+    let one = |t: Id| b.value(t) == Some(1.0);
+    p_negative == q_negative && ((one(p) && unit(q)) || (unit(p) && one(q)))
+}
+
+/// Whether `|id| <= 1` by its form (a NaN aside): what a halved product's
+/// rest `r` may be multiplied by without overflowing where `e^A·r` times
+/// it does not (in mish's SA, `(e^-u4·u1)·N` with N ≈ -e^87 must not
+/// become `h·(h·(u1·N))`).
+fn at_most_one(b: &Builder, id: Id) -> bool {
+    let non_positive = |y: Id| match *b.node(y) {
+        Math::Neg(a) => matches!(b.node(a), Math::Call(Func::Abs, _)),
+        Math::Mul([k, a]) => b.value(k).is_some_and(|k| k >= 0.0) && matches!(*b.node(a), Math::Neg(a) if matches!(b.node(a), Math::Call(Func::Abs, _))),
+        _ => false,
+    };
+    match *b.node(id) {
+        _ if b.value(id).is_some() => b.value(id).is_some_and(|v| v.abs() <= 1.0),
+        Math::Call(Func::Sign, _) => true,
+        Math::Call(Func::Exp | Func::Expm1, y) => non_positive(y),
+        Math::Neg(a) => at_most_one(b, a),
+        Math::Mul([p, q]) => at_most_one(b, p) && at_most_one(b, q),
+        Math::Where([_, p, q]) => at_most_one(b, p) && at_most_one(b, q),
+        _ => false,
+    }
+}
+
+/// `e^(A/2)` for the exponential node `e^A`.
+fn half_exponential(b: &mut Builder, e: Id) -> Id {
+    let Math::Call(Func::Exp, a) = *b.node(e) else { unreachable!("an exponential") };
+    let x = half_exponent(b, a);
+    b.add(Math::Call(Func::Exp, x))
 }
 
 /// For an exponent `e - max(p, q)` with `e` one of `p`, `q` (`-max(0, q)`
@@ -710,6 +1021,16 @@ fn reuse_exponentials(nodes: &Expr, ops: &mut [SafeOp], live: &[bool]) -> bool {
         if !live[i] {
             continue;
         }
+        // e^(max(a, c)/2) as max(e^(a/2), e^(c/2)) likewise (the halves of
+        // [`halved_exponential_products`]).
+        let (m, half) = match nodes[m] {
+            Math::Mul([k, inner]) if literal_value(&nodes[k]) == Some(0.5) => (inner, Some(k)),
+            _ => (m, None),
+        };
+        let halved = |e: Option<Id>| match half {
+            Some(k) => index.get(&Math::Mul([k, e?])).copied(),
+            None => e,
+        };
         let (a, c) = match nodes[m] {
             Math::Max([a, c]) => (Some(a), Some(c)),
             Math::Sub([mx, s]) => match nodes[mx] {
@@ -725,7 +1046,8 @@ fn reuse_exponentials(nodes: &Expr, ops: &mut [SafeOp], live: &[bool]) -> bool {
             },
             _ => continue,
         };
-        if let (Some(e_a), Some(e_c)) = (exp_of(a), exp_of(c)) {
+        // Operands precede their users.
+        if let (Some(e_a), Some(e_c)) = (exp_of(halved(a)).filter(|&e| usize::from(e) < i), exp_of(halved(c)).filter(|&e| usize::from(e) < i)) {
             ops[i] = SafeOp::Max(e_a, e_c);
             changed = true;
         }

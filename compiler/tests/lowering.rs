@@ -210,8 +210,12 @@ fn hd_fgd(src: &str, simplified: bool) -> SplitFn {
 
 /// The normalised quotients divide `e^E·s` by a denominator in [1, k]
 /// (k terms, or its square in a partial): where the true value is within
-/// that factor of f32::MAX, `e^E` alone overflows first. Such a ±inf is
-/// counted and reported, not failed.
+/// that factor of f32::MAX, the numerator `h·(h·s)` (`h = e^(E/2)`, which
+/// itself never overflows first) passes f32::MAX before the division brings
+/// it back. Such a ±inf is counted and reported; any ±inf where the true
+/// value is below f32::MAX/16 fails (before the halving, `e^E` alone
+/// overflowed at 17 to 265 of tanh's SA and F outputs per 2^18 points over
+/// [-88, 88]^4 where the value was far below f32::MAX).
 const EARLY_OVERFLOW: f64 = f32::MAX as f64 / 16.0;
 
 /// What a function's check leaves out, with the reason in [`MishSa`].
@@ -488,33 +492,40 @@ fn cancelling_shapes_are_rewritten_and_keep_their_values() {
     assert_eq!(run::<f32>(&l, &names, &[-100.0, -100.0, -120.0, -130.0])[0], 0.0);
 }
 
-/// The partials of tanh's SA read `e^-u1` and `e^u2` anyway: their
-/// difference's `e^max` is taken as the larger of the two, not computed
-/// again; the value alone computes it once. The denominator's two
-/// exponentials, divided by the larger, are 1 and one computed exponential.
+/// The partials of tanh's SA read `e^-u1` and `e^u2` anyway (as their
+/// halves `e^((-u1 - m)/2)`, `e^((u2 - m)/2)`, each used as `h·(h·r)`):
+/// their difference's `e^(max/2)` is taken as the larger of the two, not
+/// computed again; the value alone computes it once. The denominator's two exponentials,
+/// divided by the larger, are 1 and one computed exponential (the square of
+/// `e^(-|u3 + u4|/2)`), which the partials' products `e^X·e^-|u3 + u4|` take
+/// their half of.
 #[test]
 fn safe_differences_reuse_the_exponentials_a_gradient_has() {
     let f = sa("tanh(x)", true);
     let exps = |exprs: &[Expr]| count(&lower_exprs(&exprs.iter().collect::<Vec<_>>()), |op| matches!(op, SafeOp::Call(Func::Exp, _)));
     let expm1s = |exprs: &[Expr]| count(&lower_exprs(&exprs.iter().collect::<Vec<_>>()), |op| matches!(op, SafeOp::Call(Func::Expm1, _)));
-    // Value: e^max, one for the denominator's pair (1 and e^-|u3 + u4|
-    // after dividing by e^max(-u3, u4)), and one expm1.
+    // Value: e^(max/2), one for the denominator's pair, and one expm1.
     assert_eq!((exps(&f.exprs[..1]), expm1s(&f.exprs[..1])), (2, 1));
-    // Gradient: e^-u1 and e^u2 (shifted), the denominator's pair as one,
-    // and of the two merged products e^(max - m - u3 - m) and
-    // e^(max - m + u4 - m), where one of -u3 - m and u4 - m is 0, only
-    // e^(max - m - |u3 + u4|) (e^(max - m) is the larger of the first two),
-    // and one expm1: the 4 exponentials of the cancelling form.
-    assert_eq!((exps(&f.exprs[1..]), expm1s(&f.exprs[1..])), (4, 1));
+    // Gradient: e^-u1 and e^u2 (shifted, halved; e^(X/2) is their max),
+    // the denominator's pair as one, and one expm1: the 4 exponentials of
+    // the cancelling form (before the safe form: 4 exponentials, no expm1).
+    assert_eq!((exps(&f.exprs[1..]), expm1s(&f.exprs[1..])), (3, 1));
+    // The four partials divide by D or D² through one reciprocal.
+    let divs = count(&lower_exprs(&f.exprs[1..].iter().collect::<Vec<_>>()), |op| matches!(op, SafeOp::Div(..)));
+    assert_eq!(divs, 1);
 }
 
 /// A pair of exponentials divided by the larger, `e^(p - max(p, q))` and
 /// `e^(q - max(p, q))`, is one exponential and a choice, and the merged
-/// `e^(X + p - max(p, q))`, `e^(X + q - max(p, q))` are `e^X` and
-/// `e^(X - |p - q|)`: the same f32 numbers as computing each, at ties, at
-/// huge differences and at f32-sized inputs; NaN where an input is NaN.
+/// `e^(X + p - max(p, q))`, `e^(X + q - max(p, q))` are
+/// `g·g`, `g = e^(X/2)·where(.., 1, e^(-|p - q|/2))`: the f32 values of
+/// computing each directly to 3 ulp (the two halves' roundings and the
+/// square's), at ties, at huge differences and at f32-sized inputs, with
+/// no overflow or underflow that the direct form does not have (X and
+/// |p - q| can each be beyond f32's exponential range where their
+/// difference is not); NaN where an input is NaN.
 #[test]
-fn a_normalised_pair_of_exponentials_is_one_exponential_with_the_same_f32_values() {
+fn a_normalised_pair_of_exponentials_is_one_exponential_and_keeps_the_f32_values() {
     let exprs = [
         "exp(u1 - max(u1, u2))",
         "exp(u2 - max(u1, u2))",
@@ -526,22 +537,57 @@ fn a_normalised_pair_of_exponentials_is_one_exponential_with_the_same_f32_values
     .map(|e| foil_compiler::parse::parse(e).unwrap());
     let l = lower_exprs(&exprs.iter().collect::<Vec<_>>());
     let exp = |op: &SafeOp| matches!(op, SafeOp::Call(Func::Exp, _));
-    // e^-|u1 - u2|, e^-|u1|, and e^u3 with e^(u3 - |u1 - u2|).
-    assert_eq!(count(&l, exp), 4);
+    // e^(-|u1 - u2|/2), e^(-|u1|/2), and e^(u3/2).
+    assert_eq!(count(&l, exp), 3);
     let names: Vec<Symbol> = ["u1", "u2", "u3"].iter().map(|v| Symbol::from(*v)).collect();
-    let values = [0.0f32, -0.0, 1e-30, -3.5, 3.5, 20.0, -20.0, 88.0, -104.0, 1e20, -1e20, f32::MAX, -f32::MAX];
+    let values = [0.0f32, -0.0, 1e-30, -3.5, 3.5, 20.0, -20.0, 88.0, -88.0, -104.0, 1e20, -1e20, f32::MAX, -f32::MAX];
     for &a in &values {
         for &c in &values {
-            for x in [0.0f32, -7.25, 60.0] {
+            // X up to 176 with |p - q| up to 176 (tanh's SA and F over
+            // [-88, 88]^4; beyond |p - q| = 174.6 the half e^(-|p - q|/2)
+            // is subnormal and keeps fewer bits).
+            for x in [0.0f32, -7.25, 60.0, 88.0, -88.0] {
                 let got = run::<f32>(&l, &names, &[a as f64, c as f64, x as f64]);
                 let m = a.max(c);
-                let want = [(a - m).exp(), (c - m).exp(), (-(0f32.max(a))).exp(), (a - 0f32.max(a)).exp(), (x + (a - m)).exp(), ((c - m) + x).exp()];
-                for (k, (g, w)) in got.iter().zip(want).enumerate() {
-                    assert_eq!(g.to_bits(), w.to_bits(), "{}: at ({a:e}, {c:e}, {x:e}) {g:e} vs {w:e}", exprs[k]);
+                // The exponents rounded as the lowering rounds them, the
+                // exponential in f64.
+                let exponents = [a - m, c - m, -(0f32.max(a)), a - 0f32.max(a), x + (a - m), (c - m) + x];
+                for (k, (g, e)) in got.iter().zip(exponents).enumerate() {
+                    let w = (e as f64).exp();
+                    let ok = if w > f32::MAX as f64 {
+                        g.is_infinite()
+                    } else {
+                        (*g as f64 - w).abs() <= 3.0 * f32::EPSILON as f64 * w + 2.0 * f32::from_bits(1) as f64
+                    };
+                    assert!(ok, "{}: at ({a:e}, {c:e}, {x:e}) {g:e} vs {w:e}", exprs[k]);
                 }
             }
         }
         let nan = run::<f32>(&l, &names, &[f64::NAN, a as f64, 1.0]);
+        assert!(nan.iter().all(|v| v.is_nan()), "NaN in u1 at u2 = {a:e}: {nan:?}");
+    }
+}
+
+/// The denominator of a normalised pair, `e^(p - m) + e^(q - m)` with
+/// `m = max(p, q)`, is `1 + e^-|p - q|`: no comparison or choice left, the
+/// f32 value of the two choices summed (at ties, where both are 1; at
+/// huge differences; NaN where an input is NaN), and `-(…) - (…)` likewise.
+#[test]
+fn a_normalised_pair_sums_to_one_plus_one_exponential() {
+    let exprs = ["exp(u1 - max(u1, u2)) + exp(u2 - max(u1, u2))", "-exp(u1 - max(u1, u2)) - exp(u2 - max(u1, u2))"].map(|e| foil_compiler::parse::parse(e).unwrap());
+    let l = lower_exprs(&exprs.iter().collect::<Vec<_>>());
+    assert_eq!(count(&l, |op| matches!(op, SafeOp::Where(..) | SafeOp::Compare(..))), 0);
+    assert_eq!(count(&l, |op| matches!(op, SafeOp::Call(Func::Exp, _))), 1);
+    let names: Vec<Symbol> = ["u1", "u2"].iter().map(|v| Symbol::from(*v)).collect();
+    let values = [0.0f32, -0.0, 1e-30, -3.5, 3.5, 20.0, -20.0, 88.0, -104.0, 1e20, f32::MAX, -f32::MAX];
+    for &a in &values {
+        for &c in &values {
+            let got = run::<f32>(&l, &names, &[a as f64, c as f64]);
+            let m = a.max(c);
+            let want = (a - m).exp() + (c - m).exp();
+            assert_eq!((got[0].to_bits(), got[1].to_bits()), (want.to_bits(), (-want).to_bits()), "at ({a:e}, {c:e})");
+        }
+        let nan = run::<f32>(&l, &names, &[f64::NAN, a as f64]);
         assert!(nan.iter().all(|v| v.is_nan()), "NaN in u1 at u2 = {a:e}: {nan:?}");
     }
 }

@@ -106,6 +106,9 @@ pub struct Errors {
     /// ±inf where the true value is finite but within a factor 1000 of
     /// f32::MAX (an intermediate product overflowed first): counted, reported.
     pub early_overflow: usize,
+    /// The smallest |true value| among those: how far below f32::MAX the
+    /// earliest overflow was.
+    pub early_overflow_least: f64,
 }
 
 impl Errors {
@@ -123,6 +126,9 @@ impl Errors {
             let ok = (want.abs() > max * (1.0 - 1e-5)) && (got.is_infinite() || got.abs() > max * (1.0 - 1e-5)) && got.signum() == want.signum();
             if ok {
             } else if got.is_infinite() && want.abs() > max / 1000.0 && got.signum() == want.signum() {
+                if self.early_overflow == 0 || want.abs() < self.early_overflow_least {
+                    self.early_overflow_least = want.abs();
+                }
                 self.early_overflow += 1;
             } else {
                 self.bad.push(format!("{got:e} at {x} (want {want:e})"));
@@ -152,8 +158,13 @@ impl Errors {
 
     pub fn line(&self, what: &str) -> String {
         let at = if self.mixed_point.is_empty() { format!("x={:.4}", self.mixed_at) } else { format!("u={:?}", self.mixed_point) };
+        let early = if self.early_overflow == 0 {
+            String::new()
+        } else {
+            format!(" (true values down to f32::MAX/{:.2})", f32::MAX as f64 / self.early_overflow_least)
+        };
         format!(
-            "{what:<28} rel {:.2e} (x={:.4})  mixed {:.2e} ({at})  bad {}  early overflow {}",
+            "{what:<28} rel {:.2e} (x={:.4})  mixed {:.2e} ({at})  bad {}  early overflow {}{early}",
             self.rel,
             self.rel_at,
             self.mixed,
