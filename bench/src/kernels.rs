@@ -405,6 +405,24 @@ fn suite_labels() -> Vec<String> {
 /// device cannot serve: 64M elements, burn's autodiff keeping every
 /// intermediate of a long composition) recorded as `what`'s error.
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
+/// Keeps the kernels labelled as in `wanted` (all when it is empty); a
+/// wanted label no kernel has is an error naming the labels there are.
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+fn select_kernels<K>(kernels: &mut Vec<K>, label: impl Fn(&K) -> &String, wanted: &[String]) -> Result<(), String> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let unknown: Vec<&String> = wanted.iter().filter(|w| !kernels.iter().any(|k| label(k) == *w)).collect();
+    if !unknown.is_empty() {
+        let mut known: Vec<&String> = kernels.iter().map(&label).collect();
+        known.sort();
+        known.dedup();
+        return Err(format!("--kernel {unknown:?}: no suite kernel has that label; the labels are {known:?}"));
+    }
+    kernels.retain(|k| wanted.contains(label(k)));
+    Ok(())
+}
+
 fn guarded(errors: &mut Vec<String>, what: String, f: impl FnOnce() -> Result<Value, String>) -> Option<Value> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(Ok(c)) => Some(c),
@@ -453,6 +471,10 @@ pub fn run(plan: &Plan) -> Value {
             Ok(k) => kernels.extend(k),
             Err(e) => errors.push(format!("the JIT kernels could not be derived: {e}")),
         }
+        if let Err(e) = select_kernels(&mut kernels, |k| &k.label, &plan.kernels) {
+            errors.push(e);
+            kernels.clear();
+        }
         let mut sweep = Vec::new();
         for &n in plan.sweep_sizes {
             for k in &kernels {
@@ -469,5 +491,31 @@ pub fn run(plan: &Plan) -> Value {
     {
         let _ = (plan, stated_peak, suite_labels);
         json!({ "skipped": "built without a cubecl runtime (features wgpu or cuda)", "device": Value::Null, "cases": [], "sweep": [], "goals": goals(&[], &[]) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::select_kernels;
+
+    fn labels(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter().map(|(l, k)| (l.to_string(), k.to_string())).collect()
+    }
+
+    #[test]
+    fn kernel_selection_keeps_every_kind_of_a_label_and_names_unknown_ones() {
+        let all = labels(&[("tanh GA", "macro"), ("tanh SA", "macro"), ("tanh GA", "jit"), ("tanh SA", "jit"), ("tanh F", "jit")]);
+        let mut some = all.clone();
+        select_kernels(&mut some, |k| &k.0, &["tanh SA".into()]).unwrap();
+        assert_eq!(some, labels(&[("tanh SA", "macro"), ("tanh SA", "jit")]));
+
+        let mut none_wanted = all.clone();
+        select_kernels(&mut none_wanted, |k| &k.0, &[]).unwrap();
+        assert_eq!(none_wanted, all, "no --kernel: every kernel");
+
+        let mut bad = all.clone();
+        let e = select_kernels(&mut bad, |k| &k.0, &["tanh SA".into(), "tanh sa".into()]).unwrap_err();
+        assert!(e.contains("\"tanh sa\"") && e.contains("\"tanh F\", \"tanh GA\", \"tanh SA\""), "{e}");
+        assert_eq!(bad, all, "an error selects nothing away");
     }
 }

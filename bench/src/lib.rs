@@ -57,6 +57,12 @@ pub struct BenchArgs {
     /// `skipped` and contribute no goals.
     #[arg(long, value_enum)]
     pub section: Vec<BenchSection>,
+    /// Sweep only these kernels against memcpy (repeatable; default: every
+    /// suite kernel). A label as the JSON's `kernel` writes it, e.g.
+    /// `--kernel 'tanh SA'`: the macro kernel and the JIT kernel of that name.
+    /// For comparing two builds on one kernel in minutes, not for the goals.
+    #[arg(long, value_name = "LABEL")]
+    pub kernel: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -68,7 +74,7 @@ pub enum BenchSection {
 }
 
 /// How much work each section does.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Plan {
     pub name: &'static str,
     pub warmup: usize,
@@ -82,6 +88,8 @@ pub struct Plan {
     /// Training steps timed per (model, mode).
     pub train_steps: usize,
     pub device: BenchDevice,
+    /// The sweep's kernels by label; empty: all.
+    pub kernels: Vec<String>,
 }
 
 const M: usize = 1 << 20;
@@ -96,7 +104,7 @@ impl Plan {
         } else {
             ("full", 3, 10, &[M, 16 * M, 64 * M], &[M, 16 * M, 64 * M], 60.0, 201)
         };
-        Plan { name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps, device: a.device }
+        Plan { name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps, device: a.device, kernels: a.kernel.clone() }
     }
 }
 

@@ -1,4 +1,4 @@
-//! `foil-bench [--quick | --smoke] [--format text|json] [--device wgpu|cuda]`.
+//! `foil-bench [--quick | --smoke] [--format text|json] [--device wgpu|cuda] [--section S]… [--kernel LABEL]…`.
 
 use clap::Parser;
 use std::io::Write;

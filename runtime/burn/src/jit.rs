@@ -178,23 +178,23 @@ fn indicator<F: Float, N: Size>(c: Vector<bool, N>) -> Vector<F, N> {
 }
 
 #[cube]
-fn less<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
-    indicator::<F, N>(a.less_than(&b))
+fn less<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<bool, N> {
+    a.less_than(&b)
 }
 
 #[cube]
-fn less_equal<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
-    indicator::<F, N>(a.less_equal(&b))
+fn less_equal<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<bool, N> {
+    a.less_equal(&b)
 }
 
 #[cube]
-fn greater<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
-    indicator::<F, N>(a.greater_than(&b))
+fn greater<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<bool, N> {
+    a.greater_than(&b)
 }
 
 #[cube]
-fn greater_equal<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
-    indicator::<F, N>(a.greater_equal(&b))
+fn greater_equal<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<bool, N> {
+    a.greater_equal(&b)
 }
 
 /// where(c, a, b), lane-wise on a nonzero condition (both sides are evaluated;
@@ -204,7 +204,14 @@ fn select<F: Float, N: Size>(c: Vector<F, N>, a: Vector<F, N>, b: Vector<F, N>) 
     select_many(c.not_equal(&Vector::<F, N>::zero()), a, b)
 }
 
+/// where(c, a, b) on a comparison's own mask.
+#[cube]
+fn select_on_mask<F: Float, N: Size>(c: Vector<bool, N>, a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
+    select_many(c, a, b)
+}
+
 type Reg<F, N> = <Vector<F, N> as CubeType>::ExpandType;
+type Mask<N> = <Vector<bool, N> as CubeType>::ExpandType;
 
 /// An elementary function in cube code: the GPU builtin where it is exact
 /// enough on every backend, else foil's helper in [`math`] (the same choice
@@ -239,8 +246,17 @@ fn expand_program<F: Float, N: Size>(
 ) -> SequenceExpand<Vector<F, N>> {
     let inputs: Vec<Reg<F, N>> = inputs.iter_cloned().collect();
     let mut regs: Vec<Reg<F, N>> = Vec::with_capacity(program.len());
+    // A comparison's lane mask, kept beside its 1/0 value: a `where` on it
+    // selects on the mask directly (no 1/0 select and compare with 0 in
+    // between); the 1/0 value is dead code then, which the shader compiler drops.
+    let mut masks: Vec<Option<Mask<N>>> = Vec::with_capacity(program.len());
     for op in program.ops() {
         let r = |i: u32| regs[i as usize].clone();
+        let mut mask = None;
+        let mut compare = |m: Mask<N>| {
+            mask = Some(m.clone());
+            indicator::expand::<F, N>(scope, m)
+        };
         let value = match *op {
             Op::Const(c) => constant::expand::<F, N>(scope, c as f32),
             Op::Var(i) => inputs[i].clone(),
@@ -271,13 +287,17 @@ fn expand_program<F: Float, N: Size>(
             Op::Call(f, a) => call::<F, N>(scope, f, r(a)),
             Op::Min(a, b) => minimum::expand::<F, N>(scope, r(a), r(b)),
             Op::Max(a, b) => maximum::expand::<F, N>(scope, r(a), r(b)),
-            Op::Where(c, a, b) => select::expand::<F, N>(scope, r(c), r(a), r(b)),
-            Op::Compare(Cmp::Lt, a, b) => less::expand::<F, N>(scope, r(a), r(b)),
-            Op::Compare(Cmp::Le, a, b) => less_equal::expand::<F, N>(scope, r(a), r(b)),
-            Op::Compare(Cmp::Gt, a, b) => greater::expand::<F, N>(scope, r(a), r(b)),
-            Op::Compare(Cmp::Ge, a, b) => greater_equal::expand::<F, N>(scope, r(a), r(b)),
+            Op::Where(c, a, b) => match &masks[c as usize] {
+                Some(m) => select_on_mask::expand::<F, N>(scope, m.clone(), r(a), r(b)),
+                None => select::expand::<F, N>(scope, r(c), r(a), r(b)),
+            },
+            Op::Compare(Cmp::Lt, a, b) => compare(less::expand::<F, N>(scope, r(a), r(b))),
+            Op::Compare(Cmp::Le, a, b) => compare(less_equal::expand::<F, N>(scope, r(a), r(b))),
+            Op::Compare(Cmp::Gt, a, b) => compare(greater::expand::<F, N>(scope, r(a), r(b))),
+            Op::Compare(Cmp::Ge, a, b) => compare(greater_equal::expand::<F, N>(scope, r(a), r(b))),
         };
         regs.push(value);
+        masks.push(mask);
     }
     let mut outputs = Sequence::<Vector<F, N>>::__expand_new(scope);
     for &o in program.output_registers() {
@@ -295,7 +315,7 @@ fn run_program<F: Float, N: Size>(inputs: Sequence<Vector<F, N>>, #[comptime] pr
 /// Index (in vectors) of input 0 of output position `p`; input i is `block`
 /// vectors further on. For n = 1 it is `p` itself.
 #[cube]
-fn packed_base(p: usize, block: usize, #[comptime] n: usize) -> usize {
+fn packed_base(p: usize, #[comptime] block: usize, #[comptime] n: usize) -> usize {
     if comptime!(n == 1) {
         p
     } else {
@@ -308,7 +328,7 @@ fn packed_base(p: usize, block: usize, #[comptime] n: usize) -> usize {
 pub fn jit_forward<F: Float, N: Size>(
     x: &[Vector<F, N>],
     y: &mut [Vector<F, N>],
-    block: usize,
+    #[comptime] block: usize,
     #[comptime] program: JitProgram,
 ) {
     let p = ABSOLUTE_POS;
@@ -332,7 +352,7 @@ pub fn jit_backward<F: Float, N: Size>(
     x: &[Vector<F, N>],
     grad_out: &[Vector<F, N>],
     grad_x: &mut [Vector<F, N>],
-    block: usize,
+    #[comptime] block: usize,
     #[comptime] program: JitProgram,
 ) {
     let p = ABSOLUTE_POS;
@@ -439,6 +459,20 @@ impl PackedLayout {
     }
 }
 
+/// `block` in vectors as the kernels' compile-time argument: the packed
+/// index divides by it, and integer division by a run-time value is a
+/// long instruction sequence on GPUs (and one scalar division per lane on
+/// lavapipe), by a constant a multiply and shift. A kernel is compiled per
+/// distinct block (a network has few layer widths); with one input the
+/// block is unused and is 0, so an element-wise kernel is compiled once.
+fn comptime_block(layout: &PackedLayout, vector_size: usize) -> usize {
+    if layout.n == 1 {
+        0
+    } else {
+        layout.block() / vector_size
+    }
+}
+
 /// The run-time kernels of one n-input function F: a forward program (F) and
 /// a backward program (its n partials), each a `#[comptime]` specialisation
 /// of [`jit_forward`] / [`jit_backward`]. Cheap to clone.
@@ -500,7 +534,7 @@ impl JitKernel {
         inp.check("x", x)?;
         out.check("y", y)?;
         let (count, dim) = out.geometry(client);
-        let block = layout.block() / out.vector_size;
+        let block = comptime_block(&layout, out.vector_size);
         // SAFETY: x holds input_len and y output_len f32 (checked above); the
         // kernel guards its position against y's length, and every x index
         // it forms for a valid position is below input_len.
@@ -537,7 +571,7 @@ impl JitKernel {
         out.check("grad_out", grad_out)?;
         inp.check("grad_x", grad_x)?;
         let (count, dim) = out.geometry(client);
-        let block = layout.block() / out.vector_size;
+        let block = comptime_block(&layout, out.vector_size);
         // SAFETY: as in `launch_forward`; grad_x has x's size.
         unsafe {
             jit_backward::launch_unchecked::<f32>(
