@@ -405,6 +405,21 @@ fn suite_labels() -> Vec<String> {
 /// device cannot serve: 64M elements, burn's autodiff keeping every
 /// intermediate of a long composition) recorded as `what`'s error.
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn guarded(errors: &mut Vec<String>, what: String, f: impl FnOnce() -> Result<Value, String>) -> Option<Value> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(c)) => Some(c),
+        Ok(Err(e)) => {
+            errors.push(format!("{what}: {e}"));
+            None
+        }
+        Err(p) => {
+            let msg = p.downcast_ref::<String>().map(String::as_str).or(p.downcast_ref::<&str>().copied()).unwrap_or("no message");
+            errors.push(format!("{what}: the runtime panicked (out of device memory?): {msg}"));
+            None
+        }
+    }
+}
+
 /// Keeps the kernels labelled as in `wanted` (all when it is empty); a
 /// wanted label no kernel has is an error naming the labels there are.
 #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
@@ -421,21 +436,6 @@ fn select_kernels<K>(kernels: &mut Vec<K>, label: impl Fn(&K) -> &String, wanted
     }
     kernels.retain(|k| wanted.contains(label(k)));
     Ok(())
-}
-
-fn guarded(errors: &mut Vec<String>, what: String, f: impl FnOnce() -> Result<Value, String>) -> Option<Value> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(Ok(c)) => Some(c),
-        Ok(Err(e)) => {
-            errors.push(format!("{what}: {e}"));
-            None
-        }
-        Err(p) => {
-            let msg = p.downcast_ref::<String>().map(String::as_str).or(p.downcast_ref::<&str>().copied()).unwrap_or("no message");
-            errors.push(format!("{what}: the runtime panicked (out of device memory?): {msg}"));
-            None
-        }
-    }
 }
 
 pub fn run(plan: &Plan) -> Value {

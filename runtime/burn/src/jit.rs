@@ -213,6 +213,16 @@ fn select_on_mask<F: Float, N: Size>(c: Vector<bool, N>, a: Vector<F, N>, b: Vec
 type Reg<F, N> = <Vector<F, N> as CubeType>::ExpandType;
 type Mask<N> = <Vector<bool, N> as CubeType>::ExpandType;
 
+/// The lane mask of the comparison `a cmp b`.
+fn compare<F: Float, N: Size>(scope: &Scope, cmp: Cmp, a: Reg<F, N>, b: Reg<F, N>) -> Mask<N> {
+    match cmp {
+        Cmp::Lt => less::expand::<F, N>(scope, a, b),
+        Cmp::Le => less_equal::expand::<F, N>(scope, a, b),
+        Cmp::Gt => greater::expand::<F, N>(scope, a, b),
+        Cmp::Ge => greater_equal::expand::<F, N>(scope, a, b),
+    }
+}
+
 /// An elementary function in cube code: the GPU builtin where it is exact
 /// enough on every backend, else foil's helper in [`math`] (the same choice
 /// as the macro kernels).
@@ -253,10 +263,6 @@ fn expand_program<F: Float, N: Size>(
     for op in program.ops() {
         let r = |i: u32| regs[i as usize].clone();
         let mut mask = None;
-        let mut compare = |m: Mask<N>| {
-            mask = Some(m.clone());
-            indicator::expand::<F, N>(scope, m)
-        };
         let value = match *op {
             Op::Const(c) => constant::expand::<F, N>(scope, c as f32),
             Op::Var(i) => inputs[i].clone(),
@@ -291,10 +297,11 @@ fn expand_program<F: Float, N: Size>(
                 Some(m) => select_on_mask::expand::<F, N>(scope, m.clone(), r(a), r(b)),
                 None => select::expand::<F, N>(scope, r(c), r(a), r(b)),
             },
-            Op::Compare(Cmp::Lt, a, b) => compare(less::expand::<F, N>(scope, r(a), r(b))),
-            Op::Compare(Cmp::Le, a, b) => compare(less_equal::expand::<F, N>(scope, r(a), r(b))),
-            Op::Compare(Cmp::Gt, a, b) => compare(greater::expand::<F, N>(scope, r(a), r(b))),
-            Op::Compare(Cmp::Ge, a, b) => compare(greater_equal::expand::<F, N>(scope, r(a), r(b))),
+            Op::Compare(cmp, a, b) => {
+                let m = compare::<F, N>(scope, cmp, r(a), r(b));
+                mask = Some(m.clone());
+                indicator::expand::<F, N>(scope, m)
+            }
         };
         regs.push(value);
         masks.push(mask);
@@ -323,7 +330,8 @@ fn packed_base(p: usize, #[comptime] block: usize, #[comptime] n: usize) -> usiz
     }
 }
 
-/// y = F(u_1..u_n) over the packed layout; `block` = c·inner / N.
+/// y = F(u_1..u_n) over the packed layout; `block` = c·inner / N (0 for
+/// n = 1), see [`comptime_block`].
 #[cube(launch_unchecked)]
 pub fn jit_forward<F: Float, N: Size>(
     x: &[Vector<F, N>],
