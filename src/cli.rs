@@ -373,6 +373,7 @@ fn numeric_json(n: &Option<NumericSummary>) -> Value {
         None => Value::Null,
         Some(n) => json!({
             "pieces": n.pieces,
+            "odd": n.odd,
             "degree": n.degree,
             "lo": n.lo,
             "hi": n.hi,
@@ -414,6 +415,14 @@ fn numeric_summary(n: &NumericSummary) -> String {
             fmt_num(n.lo),
             fmt_num(n.hi),
             fmt_num(p)
+        ),
+        None if n.odd => format!(
+            "numeric: {} polynomial pieces of degree {} on [0, {}], mirrored (g(x) - g(0) is odd: 1/f' is even); beyond ±{}: {}",
+            n.pieces,
+            n.degree,
+            short(n.hi),
+            short(n.hi),
+            n.beyond.1
         ),
         None => format!(
             "numeric: {} polynomial pieces of degree {} on [{}, {}]; below {}: {}; above {}: {}",

@@ -86,6 +86,8 @@ pub struct GaResult {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct NumericSummary {
     pub pieces: usize,
+    /// The pieces cover [0, hi] and g(x) = c + sign(x)·G(|x|) (h even).
+    pub odd: bool,
     /// Degree of each piece's polynomial.
     pub degree: usize,
     /// The polynomial range (one period, when periodic).
@@ -406,7 +408,12 @@ fn derive_approximate(
             (g, dg, true, None, crate::verify::REL_TOL, Vec::new(), cert)
         }
         None => {
-            let mut nopts = crate::numeric::NumericOptions { breaks: breaks.to_vec(), frequency: frequency(&h), refine: Vec::new() };
+            let mut nopts = crate::numeric::NumericOptions {
+                breaks: breaks.to_vec(),
+                frequency: frequency(&h),
+                refine: Vec::new(),
+                even: is_even(&h, &opts.limits),
+            };
             // Fit, certify, and refit where the certificate found the fit
             // wanting (a feature narrower than the fit's own error check saw).
             let mut round = 0;
@@ -459,7 +466,15 @@ fn derive_approximate(
         derivative_zeros: None,
         error_bound,
         numeric_range,
-        numeric: numeric.map(|n| NumericSummary { pieces: n.pieces, degree: n.degree, lo: n.lo, hi: n.hi, period: n.period, beyond: n.beyond }),
+        numeric: numeric.map(|n| NumericSummary {
+            pieces: n.pieces,
+            odd: n.odd,
+            degree: n.degree,
+            lo: n.lo,
+            hi: n.hi,
+            period: n.period,
+            beyond: n.beyond,
+        }),
         anchor: opts.anchor,
         break_points: breaks.to_vec(),
         verification,
@@ -572,6 +587,18 @@ fn mark_subtree(nodes: &[crate::lang::Math], id: egg::Id, covered: &mut [bool]) 
     }
 }
 
+/// Is h(-x) ≡ h(x)? Proven, by the normal form or by rewriting the
+/// difference to 0 (then a numeric ∫h is fitted on one side and mirrored).
+fn is_even(h: &Expr, limits: &crate::simplify::Limits) -> bool {
+    let mut b = Builder::new();
+    let x = Symbol::from(VAR);
+    let xv = b.var(VAR);
+    let minus_x = b.neg(xv);
+    let r = b.substitute(h, root(h), &|_, s| (s == x).then_some(minus_x));
+    let reflected = b.finish_at(r);
+    crate::certify::is_exact(&reflected, h, Target::Direct, limits)
+}
+
 /// The constant `a(at) - g(at)` (with `a` = `target`), as an expression.
 fn constant_difference(target: &Expr, g: &Expr, at: f64) -> Expr {
     let mut b = Builder::new();
@@ -616,4 +643,24 @@ pub fn assemble_pieces(pieces: &[GaPiece]) -> Expr {
         acc = b.add(Math::Where([c, g, acc]));
     }
     b.finish_at(acc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evenness_is_proven_not_sampled() {
+        let even = |src: &str| is_even(&src.parse::<Expr>().unwrap(), &Limits::default());
+        let spec = |src: &str| crate::parse::parse(src).unwrap();
+        // gelu_tanh's SA term: 1/t' with t = tanh(k(x + c x³)).
+        let gelu_tanh_term = spec("cosh(0.7978845608*(x + 0.044715*x^3))^2/(0.7978845608*(1 + 0.134145*x^2))");
+        assert!(is_even(&gelu_tanh_term, &Limits::default()));
+        assert!(is_even(&spec("1/(1 + x^2)"), &Limits::default()));
+        assert!(!is_even(&spec("1/(1 + (x - 0.25)^2)"), &Limits::default()));
+        assert!(!is_even(&spec("exp(x)"), &Limits::default()));
+        // A dip on one side only, narrower than any sampling grid.
+        assert!(!is_even(&spec("1/(1 + 20*exp(-(10000*(x - 0.3137))^2))"), &Limits::default()));
+        assert!(even("(/ 1 (+ 1 (* x x)))"));
+    }
 }

@@ -4,6 +4,10 @@
 //! per cell, integrated exactly), so every tool that reads foil's output can
 //! evaluate it.
 //!
+//! An even integrand (proven so by the caller) has an odd integral from 0:
+//! it is fitted on [0, R] only and emitted as c + sign(x)·G(|x|), half the
+//! pieces for the kernels, which evaluate every piece for every lane.
+//!
 //! The range reaches as far as f32 kernels are fed (where |g'| or |g|
 //! leaves f32, else ±f32::MAX); beyond it the JSON and the text say what g
 //! is. A periodic integrand is fitted on one period and continued exactly.
@@ -50,6 +54,10 @@ pub struct NumericAntiderivative {
     pub derivative_error: f64,
     /// How many polynomial pieces.
     pub pieces: usize,
+    /// h is even and the anchor's side does not matter: the pieces cover
+    /// [0, hi] only and g(x) = c + sign(x)·G(|x|), G odd about 0 (half the
+    /// pieces, which the kernels evaluate every one of).
+    pub odd: bool,
     /// Where the pieces meet, ascending, the range's ends included.
     pub boundaries: Vec<f64>,
 }
@@ -143,6 +151,10 @@ pub struct NumericOptions {
     /// Cells that a certificate could not prove: pieces there are split
     /// down to the smallest width.
     pub refine: Vec<(f64, f64)>,
+    /// h(-x) = h(x), proven by the caller (samples cannot tell: a narrow
+    /// feature on one side only passes any grid): G is fitted on [0, R]
+    /// and mirrored.
+    pub even: bool,
 }
 
 /// The point, going from 0 towards `dir` (±1), where |h| first exceeds f32
@@ -195,6 +207,17 @@ pub fn numeric_antiderivative(
     if period.is_none() && !(anchor > lo && anchor < hi) {
         return Err(format!("the integrand leaves f32 range before reaching the anchor (it does beyond x = {lo:e}, {hi:e})"));
     }
+    // An even h has an odd integral from 0: fit [0, R] and mirror it.
+    let odd = period.is_none()
+        && opts.breaks.is_empty()
+        && opts.even
+        && anchor.abs() < (-lo).min(hi);
+    if odd {
+        hi = (-lo).min(hi);
+        lo = -hi;
+        beyond.0 = beyond.1.clone();
+    }
+    let fit_lo = if odd { 0.0 } else { lo };
     let ts = nodes(DEGREE + 1);
     let mut ends: Vec<f64> = vec![lo, hi];
     match period {
@@ -208,13 +231,20 @@ pub fn numeric_antiderivative(
         }
     }
     ends.extend(opts.breaks.iter().copied());
-    ends.retain(|e| *e >= lo && *e <= hi);
+    ends.push(fit_lo);
+    ends.retain(|e| *e >= fit_lo && *e <= hi);
     ends.sort_by(|a, b| a.total_cmp(b));
     ends.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
     // A cell the certificate could not prove holds a feature the error check
     // missed: its pieces are cut to 1/64 of it, and the error check then
     // resolves whatever is there.
-    let must_split = |a: f64, b: f64| opts.refine.iter().any(|r| r.0 < b && r.1 > a && b - a > (r.1 - r.0) / 64.0);
+    // Mirrored, a cell on the negative side is refined where it is fitted.
+    let must_split = |a: f64, b: f64| {
+        opts.refine.iter().any(|r| {
+            let cell = if odd && r.1 <= 0.0 { (-r.1, -r.0) } else { *r };
+            cell.0 < b && cell.1 > a && b - a > (cell.1 - cell.0) / 64.0
+        })
+    };
     let mut pieces: Vec<Piece> = Vec::new();
     let mut stack: Vec<(f64, f64)> = ends.windows(2).rev().map(|w| (w[0], w[1])).collect();
     let mut fits = 0usize;
@@ -243,7 +273,7 @@ pub fn numeric_antiderivative(
     // Constants outward from the anchor piece (for a periodic h, from the
     // piece holding 0; the continuation is anchored below), so values near
     // the anchor do not inherit the rounding of huge values far away.
-    let base = if period.is_some() { 0.0 } else { anchor };
+    let base = if period.is_some() || odd { 0.0 } else { anchor };
     let at = pieces.iter().position(|p| base <= p.centre + p.half).unwrap_or(pieces.len() - 1);
     let mut offsets = vec![0.0; pieces.len()];
     offsets[at] = -horner(&pieces[at].integral, (base - pieces[at].centre) / pieces[at].half);
@@ -254,7 +284,17 @@ pub fn numeric_antiderivative(
         offsets[i] = offsets[i + 1] + horner(&pieces[i + 1].integral, -1.0) - horner(&pieces[i].integral, 1.0);
     }
     let value_at = |pieces: &[Piece], offsets: &[f64], i: usize, t: f64| offsets[i] + horner(&pieces[i].integral, t);
+    // Mirrored, G stays odd (G(0) = 0) and the anchor's value is met by a
+    // constant outside it: g(x) = c + sign(x)·G(|x|).
+    let mut constant = 0.0;
     let shift = match period {
+        None if odd => {
+            let a = anchor.abs();
+            let i = pieces.iter().position(|q| a <= q.centre + q.half).unwrap_or(pieces.len() - 1);
+            let at_anchor = value_at(&pieces, &offsets, i, (a - pieces[i].centre) / pieces[i].half);
+            constant = if anchor == 0.0 { value } else { value - anchor.signum() * at_anchor };
+            0.0
+        }
         // g(anchor) = value: G(r(anchor)) + (anchor - r(anchor))·I/P + shift.
         Some(p) => {
             let total = value_at(&pieces, &offsets, pieces.len() - 1, 1.0) - value_at(&pieces, &offsets, 0, -1.0);
@@ -276,7 +316,10 @@ pub fn numeric_antiderivative(
             hi = pieces[j].centre + pieces[j].half;
             beyond.1 = crate::certify::NUMERIC_TAIL.into();
         }
-        if let Some(j) = (0..=at).rev().find(|&j| !(value_at(&pieces, &offsets, j, -1.0).abs() <= F32_MAX)) {
+        if odd {
+            lo = -hi;
+            beyond.0 = beyond.1.clone();
+        } else if let Some(j) = (0..=at).rev().find(|&j| !(value_at(&pieces, &offsets, j, -1.0).abs() <= F32_MAX)) {
             pieces.drain(..j);
             offsets.drain(..j);
             lo = pieces[0].centre - pieces[0].half;
@@ -284,7 +327,10 @@ pub fn numeric_antiderivative(
         }
     }
     let last = pieces.len() - 1;
-    let (lo_val, hi_val) = (offsets[0] + horner(&pieces[0].integral, -1.0), offsets[last] + horner(&pieces[last].integral, 1.0));
+    // G at the range's ends (mirrored: G(hi) without the constant, which the
+    // expression adds outside the sign).
+    let top = offsets[last] + horner(&pieces[last].integral, 1.0);
+    let (lo_val, hi_val) = if odd { (-top, top) } else { (offsets[0] + horner(&pieces[0].integral, -1.0), top) };
     let total = hi_val - lo_val;
     if ![lo_val, hi_val, h(lo), h(hi), total].iter().all(|v| v.is_finite()) {
         return Err(format!("the integrand or its integral is not finite at the ends of its range [{lo:e}, {hi:e}]"));
@@ -294,6 +340,32 @@ pub fn numeric_antiderivative(
     let x = b.var(var);
     let starts: Vec<f64> = pieces.iter().map(|p| p.centre - p.half).collect();
     let (root, derivative) = match period {
+        None if odd => {
+            // c + sign(x)·where(|x| < hi, G(|x|), G(hi) + h(hi)·(|x| - hi)),
+            // and g' = where(|x| < hi, G'(|x|), h(hi)), G' even.
+            let ax = b.call(crate::lang::Func::Abs, x);
+            let polys: Vec<Id> =
+                pieces.iter().zip(&offsets).map(|(p, o)| polynomial(&mut b, ax, p.centre, p.half, &p.integral, *o)).collect();
+            let inner = balanced(&mut b, ax, &polys, &starts);
+            let hi_id = b.num(hi);
+            let beyond_hi = b.sub(ax, hi_id);
+            let slope = b.num(h(hi));
+            let rise = b.mul(slope, beyond_hi);
+            let top_id = b.num(hi_val);
+            let tail = b.add_(top_id, rise);
+            let below_hi = b.add(Math::Compare(Cmp::Lt, [ax, hi_id]));
+            let body = b.add(Math::Where([below_hi, inner, tail]));
+            let sign = b.call(crate::lang::Func::Sign, x);
+            let odd_part = b.mul(sign, body);
+            let g = if constant == 0.0 {
+                odd_part
+            } else {
+                let c = b.num(constant);
+                b.add_(c, odd_part)
+            };
+            let dinner = piecewise_derivative(&mut b, ax, &pieces, &starts);
+            (g, b.add(Math::Where([below_hi, dinner, slope])))
+        }
         None => {
             let linear = |b: &mut Builder, at: f64, val: f64, slope: f64| {
                 let a = b.num(at);
@@ -367,6 +439,11 @@ pub fn numeric_antiderivative(
     });
     let mut boundaries = starts;
     boundaries.push(hi);
+    if odd {
+        // Both sides' cells, for the certificate: -hi … 0 … hi.
+        let negative: Vec<f64> = boundaries.iter().rev().filter(|e| **e > 0.0).map(|e| -e).collect();
+        boundaries.splice(0..0, negative);
+    }
     Ok(NumericAntiderivative {
         expr,
         derivative,
@@ -379,13 +456,14 @@ pub fn numeric_antiderivative(
         error_bound,
         derivative_error,
         pieces: pieces.len(),
+        odd,
         degree: DEGREE + 1,
         boundaries,
     })
 }
 
 /// The most polynomial pieces a numeric antiderivative may have (the suite's
-/// numeric results need at most 76).
+/// one numeric result, gelu_tanh's SA term, needs 38 on [0, R], mirrored).
 pub const MAX_PIECES: usize = 4096;
 
 /// What a periodic result does beyond its period.
@@ -460,4 +538,32 @@ mod tests {
         }
         assert!(g.error_bound < 1e-9, "bound {:e}", g.error_bound);
     }
+
+    #[test]
+    fn an_even_integrand_is_fitted_on_one_side_and_mirrored() {
+        // 1/(1+x²) is even: G(x) = atan(x) - atan(1.5) + 2 with the anchor at 1.5.
+        let h = |x: f64| 1.0 / (1.0 + x * x);
+        let mirrored = numeric_antiderivative(&h, "x", 1.5, 2.0, &NumericOptions { even: true, ..Default::default() }).unwrap();
+        let both = numeric_antiderivative(&h, "x", 1.5, 2.0, &NumericOptions::default()).unwrap();
+        assert!(mirrored.odd && !both.odd);
+        assert_eq!((mirrored.lo, both.lo), (-mirrored.hi, -both.hi));
+        assert!(2 * mirrored.pieces <= both.pieces + 1, "{} mirrored pieces against {} fitted", mirrored.pieces, both.pieces);
+        // Boundaries on both sides, for the certificate.
+        let b = &mirrored.boundaries;
+        assert_eq!(b.first().copied(), Some(mirrored.lo));
+        assert!(b.windows(2).all(|w| w[0] < w[1]) && b.contains(&0.0));
+        for g in [&mirrored, &both] {
+            for k in 0..=6400 {
+                let x = -32.0 + k as f64 * 0.01;
+                let truth = x.atan() - 1.5f64.atan() + 2.0;
+                let err = (eval1(&g.expr, "x", x) - truth).abs();
+                // ∫ from the anchor of max(1, h) = |x - 1.5|, and from 0 for the mirrored half.
+                let reach = (x - 1.5).abs() + 1.5 + x.abs();
+                assert!(err <= g.error_bound * reach + 1e-14, "at {x}: {err:e}");
+                let derr = (eval1(&g.derivative, "x", x) - h(x)).abs();
+                assert!(derr <= g.error_bound + 1e-15, "g' at {x}: {derr:e}");
+            }
+        }
+    }
+
 }

@@ -86,7 +86,10 @@ impl Analysis<Math> for ConstantFold {
         }
         local.add(node);
         let v = eval(&local, &|_| f64::NAN);
-        if v.is_finite() {
+        // Not beyond f32: the kernels compute in f32, where a folded
+        // 3.4e38·10.2 is inf while 3.4e38·(x - 10.2) is finite near 10.2;
+        // unfolded, the distributed form costs a multiply more and loses.
+        if v.is_finite() && v.abs() <= f32::MAX as f64 {
             Constant::new(v).ok()
         } else {
             None

@@ -159,6 +159,11 @@ fn ev_with(e: &Expr, x: f64, perturb: &dyn Fn(usize) -> f64) -> f64 {
             Math::Call(Func::Expm1, p) => a(p).exp_m1(),
             Math::Call(Func::Sqrt, p) => a(p).sqrt(),
             Math::Call(Func::Abs, p) => a(p).abs(),
+            // A mirrored numeric result is sign(x)·G(|x|); ±0 and NaN pass through.
+            Math::Call(Func::Sign, p) => {
+                let s = a(p);
+                if s == 0.0 || s.is_nan() { s } else { s.signum() }
+            }
             Math::Call(Func::Sin, p) => a(p).sin(),
             Math::Call(Func::Cos, p) => a(p).cos(),
             Math::Call(Func::Atan, p) => a(p).atan(),

@@ -32,9 +32,10 @@ pub fn macro_limits() -> Limits {
 
 /// The most distinct operations one generated activation may hold (value and
 /// derivatives together), a bound on build time: gelu_tanh's SA, whose term
-/// is a numeric piecewise polynomial, is emitted (6,933 when measured, 8 s
-/// to build in debug on this 2-core machine, derivation included); a sum of
-/// three gelu_tanh terms (22,613, tests/ui/sa_too_large.rs) is refused.
+/// is a numeric piecewise polynomial, is emitted (4,943 since the term is
+/// mirrored; 6,933 before, 8 s to build in debug on this 2-core machine,
+/// derivation included); a sum of three gelu_tanh terms (15,278,
+/// tests/ui/sa_too_large.rs) is refused.
 pub const MAX_OPERATIONS: usize = 12_000;
 
 /// The most named temporaries (`let`s) one generated function may hold:
