@@ -522,7 +522,7 @@ fn ga_json_says_how_each_result_is_verified() {
     assert!(ver["uncertified"].as_array().is_some_and(Vec::is_empty), "{ver:#}");
     assert!(s(&ver["beyond"], "hi").contains("leaves f32"), "{ver:#}");
     let n = &v["numeric"];
-    assert!(n["pieces"].as_u64().is_some_and(|p| p > 1) && n["degree"].as_u64() == Some(15), "{n:#}");
+    assert!(n["pieces"].as_u64().is_some_and(|p| p > 1) && n["degree"].as_u64() == Some(foil_compiler::numeric::DEGREE as u64 + 1), "{n:#}");
     assert_eq!((n["lo"].as_f64(), n["hi"].as_f64()), (Some(lo), Some(hi)), "{v:#}");
     // The claim, checked independently at points all over its range.
     let dg = parse(s(&v, "adversarial_derivative")).unwrap();

@@ -213,9 +213,10 @@ fn split_adversarial_kernels_match_f64() {
         // lavapipe with the rational erfi; 2.1e-5 with the series it replaced).
         check_sa::<GeluSa>(&client, POINTS, 2e-5),
         check_sa::<MishSa>(&client, POINTS, TOL),
-        // Its numeric term's pieces near the f32 horizon (|u| ≈ 10.1, values
-        // ~1e37) are degree-15 polynomials evaluated in f32 across a wide
-        // dynamic range: measured 1.06e-5 there, so the split bound.
+        // Its numeric term's pieces near the f32 horizon (|u| ≈ 10, values
+        // ~1e37) are degree-19 polynomials evaluated in f32 across a wide
+        // dynamic range: measured 1.43e-5 in ∂/∂u2 there (1.0e-5 at degree
+        // 15; the forward went from 1.06e-5 to 8.6e-6), so the split bound.
         check_sa::<GeluTanhSa>(&client, POINTS, SPLIT_TOL),
     ]);
 }
