@@ -216,9 +216,8 @@ pub fn numeric_antiderivative(
     // sides, and error_bound, measured from the anchor, would not hold.)
     let odd = period.is_none() && opts.breaks.is_empty() && opts.even && anchor == 0.0;
     if odd {
+        // lo (and what lies beyond it) follows hi once the range is final.
         hi = (-lo).min(hi);
-        lo = -hi;
-        beyond.0 = beyond.1.clone();
     }
     let fit_lo = if odd { 0.0 } else { lo };
     let ts = nodes(DEGREE + 1);
@@ -343,12 +342,8 @@ pub fn numeric_antiderivative(
             let polys: Vec<Id> =
                 pieces.iter().zip(&offsets).map(|(p, o)| polynomial(&mut b, ax, p.centre, p.half, &p.integral, *o)).collect();
             let inner = balanced(&mut b, ax, &polys, &starts);
-            let hi_id = b.num(hi);
-            let beyond_hi = b.sub(ax, hi_id);
-            let slope = b.num(h(hi));
-            let rise = b.mul(slope, beyond_hi);
-            let top_id = b.num(hi_val);
-            let tail = b.add_(top_id, rise);
+            let tail = linear_tail(&mut b, ax, hi, hi_val, h(hi));
+            let (hi_id, slope) = (b.num(hi), b.num(h(hi)));
             let below_hi = b.add(Math::Compare(Cmp::Lt, [ax, hi_id]));
             let body = b.add(Math::Where([below_hi, inner, tail]));
             let sign = b.call(crate::lang::Func::Sign, x);
@@ -363,14 +358,6 @@ pub fn numeric_antiderivative(
             (g, b.add(Math::Where([below_hi, dinner, slope])))
         }
         None => {
-            let linear = |b: &mut Builder, at: f64, val: f64, slope: f64| {
-                let a = b.num(at);
-                let d = b.sub(x, a);
-                let s = b.num(slope);
-                let m = b.mul(s, d);
-                let v = b.num(val);
-                b.add_(v, m)
-            };
             // A balanced tree of `where`s: depth log2(pieces), not one level per piece,
             // so recursive passes (printing, differentiation) stay shallow.
             let polys: Vec<Id> =
@@ -378,11 +365,11 @@ pub fn numeric_antiderivative(
             let inner = balanced(&mut b, x, &polys, &starts);
             // Beyond the range (where g or g' is out of f32, or x is): linear,
             // with the integrand's end values as slopes.
-            let hi_tail = linear(&mut b, hi, hi_val, h(hi));
+            let hi_tail = linear_tail(&mut b, x, hi, hi_val, h(hi));
             let hi_id = b.num(hi);
             let below_hi = b.add(Math::Compare(Cmp::Lt, [x, hi_id]));
             let body = b.add(Math::Where([below_hi, inner, hi_tail]));
-            let tail = linear(&mut b, lo, lo_val, h(lo));
+            let tail = linear_tail(&mut b, x, lo, lo_val, h(lo));
             let lo_id = b.num(lo);
             let cond = b.add(Math::Compare(Cmp::Lt, [x, lo_id]));
             let g = b.add(Math::Where([cond, tail, body]));
@@ -474,6 +461,16 @@ fn reason(h: &dyn Fn(f64) -> f64, r: f64) -> String {
     } else {
         crate::certify::NUMERIC_TAIL.into()
     }
+}
+
+/// `val + slope·(x - at)`: g beyond its polynomial range.
+fn linear_tail(b: &mut Builder, x: Id, at: f64, val: f64, slope: f64) -> Id {
+    let a = b.num(at);
+    let d = b.sub(x, a);
+    let s = b.num(slope);
+    let m = b.mul(s, d);
+    let v = b.num(val);
+    b.add_(v, m)
 }
 
 /// d/dx of offset + Σ q_k t^k, t = (x - centre)/half: Σ k·q_k·t^(k-1) / half.
