@@ -375,6 +375,7 @@ fn numeric_json(n: &Option<NumericSummary>) -> Value {
             "pieces": n.pieces,
             "odd": n.odd,
             "degree": n.degree,
+            "weight": n.weight,
             "lo": n.lo,
             "hi": n.hi,
             "period": n.period,
@@ -417,9 +418,10 @@ fn numeric_summary(n: &NumericSummary) -> String {
             fmt_num(p)
         ),
         None if n.odd => format!(
-            "numeric: {} polynomial pieces of degree {} on [0, {}], mirrored (g(x) - g(0) is odd: 1/f' is even); beyond ±{}: {}",
+            "numeric: {} polynomial pieces of degree {}{} on [0, {}], mirrored (g(x) - g(0) is odd: 1/f' is even); beyond ±{}: {}",
             n.pieces,
             n.degree,
+            if n.weight.is_some() { " times e^(a cubic) (1/f' grows by orders of magnitude there)" } else { "" },
             short(n.hi),
             short(n.hi),
             n.beyond.1

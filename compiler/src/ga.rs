@@ -90,6 +90,10 @@ pub struct NumericSummary {
     pub odd: bool,
     /// Degree of each piece's polynomial.
     pub degree: usize,
+    /// Each piece is e^W·Q (W a cubic, Q the polynomial): the cubic P that
+    /// W follows, coefficients lowest first. See
+    /// [`crate::numeric::NumericAntiderivative::weight`].
+    pub weight: Option<Vec<f64>>,
     /// The polynomial range (one period, when periodic).
     pub lo: f64,
     pub hi: f64,
@@ -470,6 +474,7 @@ fn derive_approximate(
             pieces: n.pieces,
             odd: n.odd,
             degree: n.degree,
+            weight: n.weight,
             lo: n.lo,
             hi: n.hi,
             period: n.period,

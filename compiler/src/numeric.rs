@@ -6,7 +6,14 @@
 //!
 //! An even integrand (proven so by the caller) has an odd integral from 0:
 //! it is fitted on [0, R] only and emitted as c + sign(x)·G(|x|), half the
-//! pieces for the kernels, which evaluate every piece for every lane.
+//! pieces for the kernels, which evaluate every piece for every lane. When
+//! h grows by orders of magnitude there (1/t' where t saturates), each
+//! piece is G = e^W·Q instead, W a cubic, Q an interpolant: Q is smooth
+//! where G is not (gelu_tanh's SA term: 4 pieces where G needs 23).
+//!
+//! Every polynomial is written in a frame f32 holds exactly (a centre with
+//! few bits, a power-of-two half-width): a centre rounded to f32 would
+//! shift the whole piece.
 //!
 //! The range reaches as far as f32 kernels are fed (where |g'| or |g|
 //! leaves f32, else ±f32::MAX); beyond it the JSON and the text say what g
@@ -24,11 +31,11 @@ use egg::Id;
 /// The largest f32: the polynomial range ends where |g'| or |g| exceeds
 /// it, beyond which the f32 kernels return ±inf for a value out of f32.
 const F32_MAX: f64 = f32::MAX as f64;
-/// Degree of the interpolants of h (their integrals have degree + 1). The
-/// kernels evaluate every piece for every lane, so fewer, longer pieces are
-/// cheaper: gelu_tanh's term needs 23 pieces of 20 coefficients at 18
-/// against 38 of 16 at 14 (same 1e-11 criterion); its certificate (Taylor
-/// models of order 16) still proves them.
+/// Degree of the interpolants of h (their integrals have degree + 1), and
+/// of a weighted fit's Q. The kernels evaluate every piece for every lane,
+/// so fewer, longer pieces are cheaper: unweighted, gelu_tanh's term needs
+/// 23 pieces of 20 coefficients at 18 against 38 of 16 at 14 (same 1e-11
+/// criterion); its certificate (Taylor models of order 16) still proves them.
 pub const DEGREE: usize = 18;
 
 #[derive(Clone, Debug)]
@@ -64,6 +71,12 @@ pub struct NumericAntiderivative {
     pub odd: bool,
     /// Where the pieces meet, ascending, the range's ends included.
     pub boundaries: Vec<f64>,
+    /// `Some(P)` when each piece is G = e^W·Q with W(t) = P(centre +
+    /// half·t) - P(centre), P the cubic through ln|h| (coefficients lowest
+    /// first; the pieces are Q's interpolants, degree `degree`): for a fast
+    /// growing h, Q is smooth where G is not, so a few long pieces do what
+    /// dozens of short ones did (gelu_tanh's term: 4 against 23).
+    pub weight: Option<Vec<f64>>,
 }
 
 /// Chebyshev nodes on [-1, 1].
@@ -112,8 +125,11 @@ fn horner(p: &[f64], t: f64) -> f64 {
 }
 
 /// One piece: [centre - half, centre + half], the integral polynomial in
-/// t = (x - centre)/half (zero at the centre), its measured interpolation error.
+/// t = (x - centre)/half (zero at the centre; a weighted fit's Q instead),
+/// its measured interpolation error.
 struct Piece {
+    /// Where the piece begins, exactly (centre - half may round).
+    start: f64,
     centre: f64,
     half: f64,
     integral: Vec<f64>,
@@ -141,7 +157,7 @@ fn fit_piece(h: &dyn Fn(f64) -> f64, lo: f64, hi: f64, ts: &[f64]) -> Result<Pie
         let err = (horner(&p, t) - exact).abs();
         max_rel_error = max_rel_error.max(err / exact.abs().max(1.0));
     }
-    Ok(Piece { centre, half, integral, max_rel_error })
+    Ok(Piece { start: lo, centre, half, integral, max_rel_error })
 }
 
 /// How far the polynomial pieces reach, and how the result continues.
@@ -270,8 +286,8 @@ pub fn numeric_antiderivative(
     }
     let derivative_error = pieces.iter().map(|p| p.max_rel_error).fold(0.0, f64::max);
     // Each piece's integral is off by at most its interpolation error times its
-    // width; doubled for the gaps between the measured points.
-    let error_bound = 2.0 * derivative_error;
+    // width; doubled for the gaps between the measured points (set below,
+    // once the form is chosen).
     // Constants outward from the anchor piece (for a periodic h, from the
     // piece holding 0; the continuation is anchored below), so values near
     // the anchor do not inherit the rounding of huge values far away.
@@ -317,14 +333,35 @@ pub fn numeric_antiderivative(
         } else if let Some(j) = (0..=at).rev().find(|&j| !(value_at(&pieces, &offsets, j, -1.0).abs() <= F32_MAX)) {
             pieces.drain(..j);
             offsets.drain(..j);
-            lo = pieces[0].centre - pieces[0].half;
+            lo = pieces[0].start;
             beyond.0 = crate::certify::NUMERIC_TAIL.into();
         }
     }
+    // Mirrored, a weighted fit (G = e^W·Q on each piece) replaces the
+    // pieces when it is cheaper for the kernels, which evaluate every piece
+    // (the value, and in the partials its derivative). Other degrees cost
+    // more for gelu_tanh's term: 6 pieces at 16, 8 at 14, 11 at 12.
+    let weight = if odd { fit_weighted(h, hi, &ts, &must_split) } else { None };
+    let weight = weight.filter(|w| w.pieces.len() * (DEGREE + 1 + WEIGHT_COST) < pieces.len() * (DEGREE + 2));
+    let mut degree = DEGREE + 1;
+    let mut derivative_error = derivative_error;
+    let mut weight_poly = None;
+    let mut exponents = Vec::new();
+    if let Some(w) = weight {
+        degree = DEGREE;
+        pieces = w.pieces;
+        offsets = w.offsets;
+        derivative_error = w.max_rel_error;
+        weight_poly = Some(w.exponent);
+        exponents = w.exponents;
+    }
+    let error_bound = 2.0 * derivative_error;
     let last = pieces.len() - 1;
+    // G at the pieces' top end: e^W(1)·Q(1) when weighted.
+    let scale = exponents.last().map_or(1.0, |w| horner(w, 1.0).exp());
     // G at the range's ends (mirrored: G(hi) without the constant, which the
     // expression adds outside the sign).
-    let top = offsets[last] + horner(&pieces[last].integral, 1.0);
+    let top = scale * (offsets[last] + horner(&pieces[last].integral, 1.0));
     let (lo_val, hi_val) = if odd { (-top, top) } else { (offsets[0] + horner(&pieces[0].integral, -1.0), top) };
     let total = hi_val - lo_val;
     if ![lo_val, hi_val, h(lo), h(hi), total].iter().all(|v| v.is_finite()) {
@@ -333,7 +370,7 @@ pub fn numeric_antiderivative(
 
     let mut b = Builder::new();
     let x = b.var(var);
-    let starts: Vec<f64> = pieces.iter().map(|p| p.centre - p.half).collect();
+    let starts: Vec<f64> = pieces.iter().map(|p| p.start).collect();
     let (root, derivative) = match period {
         None if odd => {
             // g(0) + sign(x)·where(|x| < hi, G(|x|), G(hi) + h(hi)·(|x| - hi)),
@@ -341,7 +378,22 @@ pub fn numeric_antiderivative(
             let ax = b.call(crate::lang::Func::Abs, x);
             let polys: Vec<Id> =
                 pieces.iter().zip(&offsets).map(|(p, o)| polynomial(&mut b, ax, p.centre, p.half, &p.integral, *o)).collect();
-            let inner = balanced(&mut b, ax, &polys, &starts);
+            let q = balanced(&mut b, ax, &polys, &starts);
+            // Weighted: G = e^W·Q, G' = e^W·(W'·Q + Q'), W and Q chosen
+            // by the same cells.
+            let weighted = (!exponents.is_empty()).then(|| {
+                let ws: Vec<Id> =
+                    pieces.iter().zip(&exponents).map(|(pc, w)| polynomial(&mut b, ax, pc.centre, pc.half, w, 0.0)).collect();
+                let w = balanced(&mut b, ax, &ws, &starts);
+                let dws: Vec<Id> =
+                    pieces.iter().zip(&exponents).map(|(pc, w)| polynomial_derivative(&mut b, ax, pc.centre, pc.half, w)).collect();
+                let dw = balanced(&mut b, ax, &dws, &starts);
+                (b.call(crate::lang::Func::Exp, w), dw)
+            });
+            let inner = match weighted {
+                Some((ep, _)) => b.mul(ep, q),
+                None => q,
+            };
             let tail = linear_tail(&mut b, ax, hi, hi_val, h(hi));
             let (hi_id, slope) = (b.num(hi), b.num(h(hi)));
             let below_hi = b.add(Math::Compare(Cmp::Lt, [ax, hi_id]));
@@ -354,7 +406,15 @@ pub fn numeric_antiderivative(
                 let c = b.num(constant);
                 b.add_(c, odd_part)
             };
-            let dinner = piecewise_derivative(&mut b, ax, &pieces, &starts);
+            let dq = piecewise_derivative(&mut b, ax, &pieces, &starts);
+            let dinner = match weighted {
+                Some((ep, dw)) => {
+                    let pq = b.mul(dw, q);
+                    let s = b.add_(pq, dq);
+                    b.mul(ep, s)
+                }
+                None => dq,
+            };
             (g, b.add(Math::Where([below_hi, dinner, slope])))
         }
         None => {
@@ -440,9 +500,242 @@ pub fn numeric_antiderivative(
         derivative_error,
         pieces: pieces.len(),
         odd,
-        degree: DEGREE + 1,
+        degree,
         boundaries,
+        weight: weight_poly,
     })
+}
+
+/// What the weight costs a kernel per piece, in coefficients: W (a cubic)
+/// and its derivative, the share of the exponential and the products.
+const WEIGHT_COST: usize = 8;
+
+/// Degree of the exponent P of a weighted G = e^P·Q.
+const WEIGHT_DEGREE: usize = 3;
+
+/// A weighted fit on [0, hi]: on each piece G = e^W·Q with W(t) =
+/// P(centre + half·t) - P(centre) (zero at the centre: e^P(centre) lives in
+/// Q's coefficients, so the f32 kernels never form an exponent near 88,
+/// whose own rounding, ulp(88)/2, would already be a 4e-6 relative error of
+/// G). P, the pieces of Q and their constants (G continuous from G(0) = 0),
+/// and the largest relative error of G' measured.
+struct Weighted {
+    exponent: Vec<f64>,
+    /// W's coefficients in t per piece (all 0 where G grows little there).
+    exponents: Vec<Vec<f64>>,
+    pieces: Vec<Piece>,
+    offsets: Vec<f64>,
+    max_rel_error: f64,
+}
+
+/// W's coefficients in t on a piece: P(centre + half·t) - P(centre).
+fn exponent_on(p: &[f64], centre: f64, half: f64) -> Vec<f64> {
+    // Taylor coefficients at the centre: P^(k)(centre)·half^k/k!.
+    let mut d = p.to_vec();
+    let mut out = vec![0.0; p.len()];
+    let mut scale = 1.0;
+    for (k, o) in out.iter_mut().enumerate() {
+        if k > 0 {
+            scale *= half / k as f64;
+            d = d.iter().enumerate().skip(1).map(|(j, c)| j as f64 * c).collect();
+            *o = horner(&d, centre) * scale;
+        }
+    }
+    out
+}
+
+/// G = e^W·Q for an h that grows by orders of magnitude on [0, hi] (as
+/// 1/t' does where t saturates): P is the least-squares cubic through
+/// ln|h|, so Q = G/e^W varies slowly and interpolants of the same degree as
+/// the direct fit's follow it on a few long cells, halved until G' =
+/// e^W·(W'·Q + Q') is within 1e-11 of h relative to max(1,|h|) (the direct
+/// fit's criterion). A cell where G itself meets it keeps W = 0. Q's values
+/// come from a quadrature of h, not from the direct pieces, whose 1e-11
+/// would be noise in Q'. `None` when h does not grow (by e^8 or less), has
+/// a zero, or cannot be followed that way.
+fn fit_weighted(
+    h: &dyn Fn(f64) -> f64,
+    hi: f64,
+    ts: &[f64],
+    must_split: &dyn Fn(f64, f64) -> bool,
+) -> Option<Weighted> {
+    if !(hi.is_finite() && hi > 0.0 && hi <= 1024.0) {
+        return None;
+    }
+    let m = 256;
+    let zs: Vec<f64> = (0..=m).map(|k| k as f64 / m as f64).collect();
+    let logs: Vec<f64> = zs.iter().map(|z| h(z * hi).abs().ln()).collect();
+    if logs.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let (lmin, lmax) = logs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+    if lmax - lmin <= 8.0 {
+        return None;
+    }
+    // Least squares in z = x/hi ∈ [0, 1] (normal equations, well scaled there).
+    let n = WEIGHT_DEGREE + 1;
+    let mut a = vec![vec![0.0; n + 1]; n];
+    for (z, l) in zs.iter().zip(&logs) {
+        for i in 0..n {
+            for j in 0..n {
+                a[i][j] += z.powi((i + j) as i32);
+            }
+            a[i][n] += l * z.powi(i as i32);
+        }
+    }
+    let cz = solve(a)?;
+    let exponent: Vec<f64> = cz.iter().enumerate().map(|(k, c)| c / hi.powi(k as i32)).collect();
+    let g = integral_from_zero(h, hi);
+    // Error of G' = e^W·(W'·Q + Q') against h on a piece, Q's constant
+    // shifted by `shift`.
+    let error = |p: &Piece, w: &[f64], shift: f64| {
+        let dw: Vec<f64> = w.iter().enumerate().skip(1).map(|(k, c)| k as f64 * c / p.half).collect();
+        let dq: Vec<f64> = p.integral.iter().enumerate().skip(1).map(|(k, c)| k as f64 * c / p.half).collect();
+        // The ends included: Q' of an interpolant is worst there, and h is
+        // smooth across them (no breaks when mirrored).
+        let mm = 8 * ts.len() + 1;
+        (0..=mm)
+            .map(|k| {
+                let t = -1.0 + 2.0 * k as f64 / mm as f64;
+                let x = p.centre + p.half * t;
+                let d = horner(w, t).exp() * (horner(&dw, t) * (horner(&p.integral, t) + shift) + horner(&dq, t));
+                let exact = h(x);
+                (d - exact).abs() / exact.abs().max(1.0)
+            })
+            .fold(0.0, f64::max)
+    };
+    // Q on a cell for a given W: its interpolant and error (None when a
+    // value leaves f32).
+    let fit = |a: f64, b: f64, w: &[f64]| {
+        let (centre, half) = (0.5 * (a + b), 0.5 * (b - a));
+        let values: Vec<f64> = ts.iter().map(|t| g(centre + half * t) / horner(w, *t).exp()).collect();
+        if values.iter().any(|v| !(v.abs() <= F32_MAX)) {
+            return None;
+        }
+        let mut piece = Piece { start: a, centre, half, integral: interpolate(&values), max_rel_error: 0.0 };
+        piece.max_rel_error = error(&piece, w, 0.0);
+        Some(piece)
+    };
+    let mut pieces: Vec<(Piece, Vec<f64>)> = Vec::new();
+    // [0, 2] first, then halves of [2, hi]: near 0, where G is O(1) and F
+    // may cancel against it (gelu_tanh's 1 + a), a narrow first cell keeps
+    // W small (gelu_tanh's SA measured 7.8e-6 on lavapipe so, 1.2e-5 with
+    // a first cell [0, hi/4]).
+    let mut stack = if hi > 2.0 { vec![(2.0, hi), (0.0, 2.0)] } else { vec![(0.0, hi)] };
+    let mut fits = 0usize;
+    while let Some((a, b)) = stack.pop() {
+        fits += 1;
+        if fits > 2 * MAX_PIECES {
+            return None;
+        }
+        // G as it is (W = 0) where that is enough: near 0 especially, where
+        // G is small and an exponential would only add its rounding.
+        let plain = vec![0.0; WEIGHT_DEGREE + 1];
+        let (piece, w) = match fit(a, b, &plain) {
+            Some(p) if p.max_rel_error <= 1e-11 => (p, plain),
+            _ => {
+                let w = exponent_on(&exponent, 0.5 * (a + b), 0.5 * (b - a));
+                (fit(a, b, &w)?, w)
+            }
+        };
+        let min_width = (2f64.powi(-16)).max(b * 2f64.powi(-30));
+        if (piece.max_rel_error > 1e-11 || must_split(a, b)) && b - a > min_width {
+            let mid = 0.5 * (a + b);
+            stack.push((mid, b));
+            stack.push((a, mid));
+        } else {
+            pieces.push((piece, w));
+        }
+    }
+    // Constants that make G continuous from G(0) = 0 (then G - ∫h is the
+    // integral of G' - h); the error re-measured with them.
+    let at = |(p, w): &(Piece, Vec<f64>), t: f64, o: f64| horner(w, t).exp() * (o + horner(&p.integral, t));
+    let mut offsets = vec![0.0; pieces.len()];
+    offsets[0] = -horner(&pieces[0].0.integral, -1.0);
+    for i in 1..pieces.len() {
+        let left = at(&pieces[i - 1], 1.0, offsets[i - 1]);
+        offsets[i] = left / horner(&pieces[i].1, -1.0).exp() - horner(&pieces[i].0.integral, -1.0);
+    }
+    for ((p, w), o) in pieces.iter_mut().zip(&offsets) {
+        p.max_rel_error = error(p, w, *o);
+    }
+    let max_rel_error = pieces.iter().map(|p| p.0.max_rel_error).fold(0.0, f64::max);
+    let (pieces, exponents) = pieces.into_iter().unzip();
+    Some(Weighted { exponent, exponents, pieces, offsets, max_rel_error })
+}
+
+/// ∫₀ˣ h for x in [0, hi], by 20-point Gauss–Legendre on cells of width
+/// 1/16 (sums at the cells' ends kept): near f64's own accuracy for a
+/// smooth h.
+fn integral_from_zero(h: &dyn Fn(f64) -> f64, hi: f64) -> impl Fn(f64) -> f64 + '_ {
+    let (xs, ws) = gauss_legendre(20);
+    let width = 1.0 / 16.0;
+    let over = move |a: f64, b: f64| -> f64 {
+        let (m, r) = (0.5 * (a + b), 0.5 * (b - a));
+        xs.iter().zip(&ws).map(|(x, w)| w * h(m + r * x)).sum::<f64>() * r
+    };
+    let cells = (hi / width).ceil() as usize;
+    let mut sums = vec![0.0; cells + 1];
+    for k in 0..cells {
+        sums[k + 1] = sums[k] + over(k as f64 * width, (k + 1) as f64 * width);
+    }
+    move |x: f64| {
+        let k = ((x / width).floor() as usize).min(cells);
+        let a = k as f64 * width;
+        sums[k] + if x > a { over(a, x) } else { 0.0 }
+    }
+}
+
+/// Nodes and weights of n-point Gauss–Legendre quadrature on [-1, 1]
+/// (Newton's method on P_n from Chebyshev guesses).
+fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut xs, mut ws) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
+        let mut dp = 1.0;
+        for _ in 0..100 {
+            // P_n(x) and P_n'(x) by the three-term recurrence.
+            let (mut p0, mut p1) = (1.0, x);
+            for k in 2..=n {
+                let p2 = ((2 * k - 1) as f64 * x * p1 - (k - 1) as f64 * p0) / k as f64;
+                p0 = p1;
+                p1 = p2;
+            }
+            dp = n as f64 * (x * p1 - p0) / (x * x - 1.0);
+            let step = p1 / dp;
+            x -= step;
+            if step.abs() < 1e-16 {
+                break;
+            }
+        }
+        xs.push(x);
+        ws.push(2.0 / ((1.0 - x * x) * dp * dp));
+    }
+    (xs, ws)
+}
+
+/// Gaussian elimination with partial pivoting on an augmented n×(n+1)
+/// system; `None` when singular.
+fn solve(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
+    let n = a.len();
+    for c in 0..n {
+        let p = (c..n).max_by(|i, j| a[*i][c].abs().total_cmp(&a[*j][c].abs()))?;
+        if a[p][c] == 0.0 {
+            return None;
+        }
+        a.swap(c, p);
+        for r in c + 1..n {
+            let f = a[r][c] / a[c][c];
+            for k in c..=n {
+                a[r][k] -= f * a[c][k];
+            }
+        }
+    }
+    let mut x = vec![0.0; n];
+    for r in (0..n).rev() {
+        x[r] = (a[r][n] - (r + 1..n).map(|k| a[r][k] * x[k]).sum::<f64>()) / a[r][r];
+    }
+    Some(x)
 }
 
 /// The most polynomial pieces a numeric antiderivative may have (the suite's
@@ -498,19 +791,64 @@ fn balanced(b: &mut Builder, x: Id, polys: &[Id], starts: &[f64]) -> Id {
     b.add(Math::Where([cond, left, right]))
 }
 
-/// offset + Σ q_k t^k with t = (x - centre)/half, in Horner form.
+/// offset + Σ q_k t^k with t = (x - centre)/half, in Horner form, written
+/// in a frame the f32 kernels hold exactly ([`exact_frame`]).
 fn polynomial(b: &mut Builder, x: Id, centre: f64, half: f64, q: &[f64], offset: f64) -> Id {
-    let c = b.num(centre);
+    let mut q = q.to_vec();
+    if let Some(q0) = q.first_mut() {
+        *q0 += offset;
+    }
+    let (c2, h2) = exact_frame(centre, half);
+    let q = reframe(&q, (c2 - centre) / half, h2 / half);
+    let c = b.num(c2);
     let d = b.sub(x, c);
-    let inv = b.num(1.0 / half);
+    let inv = b.num(1.0 / h2);
     let t = b.mul(inv, d);
     let mut acc = b.num(*q.last().unwrap_or(&0.0));
-    for (k, qk) in q.iter().enumerate().rev().skip(1) {
+    for qk in q.iter().rev().skip(1) {
         let m = b.mul(acc, t);
-        let coef = b.num(if k == 0 { qk + offset } else { *qk });
+        let coef = b.num(*qk);
         acc = b.add_(m, coef);
     }
     acc
+}
+
+/// A centre and half-width near (centre, half) that f32 holds exactly: the
+/// half-width a power of two not below `half` (its reciprocal exact too),
+/// the centre a multiple of 1/1024 of it. A centre rounded to f32 shifts
+/// the whole polynomial (where g grows like e^(25x), a shift of 4e-7 in x
+/// is a 1e-5 relative error in every value), and x - centre is then exact
+/// wherever x and the centre are within a factor 2 of each other
+/// (Sterbenz), however the simplifier rearranges the product.
+fn exact_frame(centre: f64, half: f64) -> (f64, f64) {
+    let h2 = 2f64.powi(half.log2().ceil() as i32);
+    let grid = h2 / 1024.0;
+    let c2 = (centre / grid).round() * grid;
+    if (c2 as f32) as f64 == c2 && (h2 as f32) as f64 == h2 {
+        (c2, h2)
+    } else {
+        (centre, half)
+    }
+}
+
+/// q in t = alpha + beta·s, as coefficients in s (Horner with linear
+/// polynomials; alpha = 0, beta = 1 returns q unchanged, bit for bit).
+fn reframe(q: &[f64], alpha: f64, beta: f64) -> Vec<f64> {
+    if alpha == 0.0 && beta == 1.0 {
+        return q.to_vec();
+    }
+    let mut out: Vec<f64> = Vec::with_capacity(q.len());
+    for qk in q.iter().rev() {
+        // out·(alpha + beta·s) + qk
+        let mut next = vec![0.0; out.len() + 1];
+        for (j, o) in out.iter().enumerate() {
+            next[j] += alpha * o;
+            next[j + 1] += beta * o;
+        }
+        next[0] += qk;
+        out = next;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -530,6 +868,47 @@ mod tests {
             assert!(err <= g.error_bound * x.abs() + 1e-15, "at {x}: {err:e} above the bound");
         }
         assert!(g.error_bound < 1e-9, "bound {:e}", g.error_bound);
+    }
+
+    #[test]
+    fn a_fast_growing_even_integrand_is_fitted_as_an_exponential_times_polynomials() {
+        // h = cosh²(x) (tanh's 1/f'): G = x/2 + sinh(2x)/4; h reaches e^88
+        // at the f32 horizon, so unweighted pieces must be short there.
+        let h = |x: f64| x.cosh().powi(2);
+        let even = NumericOptions { even: true, ..Default::default() };
+        let g = numeric_antiderivative(&h, "x", 0.0, 0.0, &even).unwrap();
+        let both = numeric_antiderivative(&h, "x", 0.0, 0.0, &NumericOptions::default()).unwrap();
+        assert!(g.odd && g.weight.is_some() && both.weight.is_none());
+        assert_eq!(g.degree, DEGREE);
+        assert!(4 * g.pieces <= both.pieces / 2, "{} weighted pieces against {} per side", g.pieces, both.pieces / 2);
+        assert!(g.hi > 44.0 && g.error_bound < 1e-9, "range {}, bound {:e}", g.hi, g.error_bound);
+        for k in 0..=20000 {
+            let x = g.hi * (-1.0 + k as f64 / 10000.0);
+            // ∫₀ˣ max(1, h) = ∫₀ˣ h = |G| (h ≥ 1).
+            let truth = 0.5 * x + 0.25 * (2.0 * x).sinh();
+            let err = (eval1(&g.expr, "x", x) - truth).abs();
+            assert!(err <= g.error_bound * truth.abs() + 1e-15, "at {x}: {err:e}");
+            let derr = (eval1(&g.derivative, "x", x) - h(x)).abs();
+            assert!(derr <= g.error_bound * h(x), "g' at {x}: {derr:e}");
+        }
+    }
+
+    #[test]
+    fn a_polynomial_moved_to_an_exact_frame_is_the_same_polynomial() {
+        let q = [0.3, -1.25, 2.0, 0.125, -0.7];
+        let (centre, half) = (9.112413111204834, 1.1124131112048342);
+        let (c2, h2) = exact_frame(centre, half);
+        assert_eq!((h2, (c2 as f32) as f64), (2.0, c2));
+        assert!((c2 - centre).abs() <= h2 / 2048.0);
+        let moved = reframe(&q, (c2 - centre) / half, h2 / half);
+        for k in 0..=64 {
+            let x = centre + half * (-1.0 + k as f64 / 32.0);
+            let (a, b) = (horner(&q, (x - centre) / half), horner(&moved, (x - c2) / h2));
+            assert!((a - b).abs() <= 1e-14, "at {x}: {a} against {b}");
+        }
+        // A frame f32 already holds exactly is kept, coefficients bit for bit.
+        assert_eq!(exact_frame(1.5, 0.5), (1.5, 0.5));
+        assert_eq!(reframe(&q, 0.0, 1.0), q.to_vec());
     }
 
     #[test]

@@ -6,8 +6,12 @@
 //!
 //! ```sh
 //! cargo run -p foil-runtime --example piece_lookup -- [--n 1048576] [--reps 7]
-//!     [--vector-size 1|2|4] [--pieces 76] [--schemes 0,6,11,12,13]
+//!     [--vector-size 1|2|4] [--pieces 76] [--schemes 0,6,11,12,13] [--range 11]
 //! ```
+//!
+//! `--range r` draws the inputs from [-r, r]; scheme 14 (a branch per
+//! piece, taken when a lane needs it) is for ranges that leave pieces
+//! unused, as `foil bench`'s [-4, 4] does.
 //!
 //! A debug build is enough (and is what `cargo test --workspace` builds):
 //! the timed code is the shader the driver compiles, the host only records
@@ -69,9 +73,12 @@ pub enum Scheme {
     /// Counted index; 5 vec4 gathers (centre and 1/half, then coefficients):
     /// what adaptive (unequal) pieces would need.
     CountedVec4 = 13,
+    /// Every piece in a branch taken when any lane of the invocation is in
+    /// its cell (the lanes' min and max, then one select per taken piece).
+    BranchSkip = 14,
 }
 
-const SCHEMES: [(Scheme, &str); 13] = [
+const SCHEMES: [(Scheme, &str); 14] = [
     (Scheme::Copy, "memcpy"),
     (Scheme::SelectChain, "select chain (today)"),
     (Scheme::LocalSearch, "local array, binary search"),
@@ -85,6 +92,7 @@ const SCHEMES: [(Scheme, &str); 13] = [
     (Scheme::GridVec4, "buffer, grid index, vec4 gathers"),
     (Scheme::GridScalar, "buffer, grid index, scalar gathers"),
     (Scheme::CountedVec4, "buffer, counted index, vec4 gathers"),
+    (Scheme::BranchSkip, "branch per piece, taken when a lane is in it"),
 ];
 
 impl Pieces {
@@ -177,6 +185,52 @@ fn expand_select<F: Float, N: Size>(scope: &Scope, x: Reg<F, N>, t: &Pieces) -> 
         });
     }
     res.unwrap()
+}
+
+/// Piece p, evaluated only when a lane of this invocation lies in its cell.
+#[cube]
+fn piece_branch<F: Float, N: Size>(x: Vector<F, N>, lanes_min: F, lanes_max: F, acc: Vector<F, N>, #[comptime] t: Pieces, #[comptime] p: usize) -> Vector<F, N> {
+    let mut out = acc;
+    let s = comptime!(if p == 0 { -f32::MAX } else { t.start(p) as f32 });
+    let e = comptime!(if p + 1 == t.pieces { f32::MAX } else { t.start(p + 1) as f32 });
+    if lanes_max >= F::new(s) && lanes_min < F::new(e) {
+        let tt = local_t::<F, N>(x, comptime!(t.centre(p) as f32), comptime!(t.inv() as f32));
+        let v = piece_poly::<F, N>(tt, t, p);
+        out = select_many(x.greater_equal(&Vector::<F, N>::new(F::new(s))), v, acc);
+    }
+    out
+}
+
+#[cube]
+fn piece_poly<F: Float, N: Size>(tt: Vector<F, N>, #[comptime] t: Pieces, #[comptime] p: usize) -> Vector<F, N> {
+    intrinsic!(|scope| {
+        let mut acc = splat::expand::<F, N>(scope, t.coef(p, t.degree) as f32);
+        for k in (0..t.degree).rev() {
+            acc = horner_step::expand::<F, N>(scope, acc, tt.clone(), t.coef(p, k) as f32);
+        }
+        acc
+    })
+}
+
+fn expand_branch<F: Float, N: Size>(scope: &Scope, x: Reg<F, N>, lanes_min: <F as CubeType>::ExpandType, lanes_max: <F as CubeType>::ExpandType, t: &Pieces) -> Reg<F, N> {
+    let mut acc = splat::expand::<F, N>(scope, 0.0);
+    for p in 0..t.pieces {
+        acc = piece_branch::expand::<F, N>(scope, x.clone(), lanes_min.clone(), lanes_max.clone(), acc, t.clone(), p);
+    }
+    acc
+}
+
+#[cube]
+fn branch_eval<F: Float, N: Size>(x: Vector<F, N>, #[comptime] t: Pieces) -> Vector<F, N> {
+    let mut lanes_min = x.extract_dynamic(0usize);
+    let mut lanes_max = lanes_min;
+    #[unroll]
+    for l in 1..x.vector_size() {
+        let v = x.extract_dynamic(l);
+        lanes_min = min(lanes_min, v);
+        lanes_max = max(lanes_max, v);
+    }
+    intrinsic!(|scope| expand_branch::<F, N>(scope, x, lanes_min, lanes_max, &t))
 }
 
 fn expand_count<F: Float, N: Size>(scope: &Scope, x: Reg<F, N>, t: &Pieces) -> Reg<F, N> {
@@ -446,6 +500,8 @@ fn k_eval<F: Float, N: Size>(x: &[Vector<F, N>], y: &mut [Vector<F, N>], #[compt
         let v = x[ABSOLUTE_POS];
         if comptime!(t.variant == Scheme::SelectChain) {
             y[ABSOLUTE_POS] = select_eval::<F, N>(v, t);
+        } else if comptime!(t.variant == Scheme::BranchSkip) {
+            y[ABSOLUTE_POS] = branch_eval::<F, N>(v, t);
         } else if comptime!(t.variant == Scheme::Copy) {
             y[ABSOLUTE_POS] = v;
         } else {
@@ -530,14 +586,17 @@ fn main() {
             (Pieces { pieces, degree: 15, variant }, name)
         })
         .collect();
+    // Inputs uniform on [-r, r]: 11 covers every piece and the tails; foil
+    // bench feeds [-4, 4].
+    let r: f64 = arg(&args, "--range", 11.0);
     let mut seed = 12345u64;
     let x: Vec<f32> = (0..n)
         .map(|_| {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((seed >> 40) as f64 / (1u64 << 24) as f64 * 22.0 - 11.0) as f32
+            ((seed >> 40) as f64 / (1u64 << 24) as f64 * 2.0 * r - r) as f32
         })
         .collect();
-    println!("n = {n}, vector size {}, {pieces} pieces of degree 15, inputs uniform on [-11, 11]", launch.vector_size);
+    println!("n = {n}, vector size {}, {pieces} pieces of degree 15, inputs uniform on [-{r}, {r}]", launch.vector_size);
     let xh = foil_runtime::launch::upload(&client, &x);
     let t0 = &chosen[0].0;
     let grid: Vec<f32> = (0..pieces).flat_map(|p| (0..16).map(move |k| if k <= t0.degree { t0.coef(p, k) as f32 } else { 0.0 })).collect();

@@ -32,10 +32,11 @@ pub fn macro_limits() -> Limits {
 
 /// The most distinct operations one generated activation may hold (value and
 /// derivatives together), a bound on build time: gelu_tanh's SA, whose term
-/// is a numeric piecewise polynomial, is emitted (3,754 since the term is
-/// mirrored and of degree 19; 6,933 before, 8 s to build in debug on this 2-core machine,
-/// derivation included); a sum of three gelu_tanh terms (13,263,
-/// tests/ui/sa_too_large.rs) is refused.
+/// is a numeric piecewise polynomial, is emitted (797 since the term is
+/// fitted as e^W·Q; 3,754 as 23 mirrored pieces, 6,933 before that, 8 s to
+/// build in debug on this 2-core machine, derivation included); two shifted
+/// gelu_tanh terms, fitted on both sides (12,233,
+/// tests/ui/sa_too_large.rs), are refused.
 pub const MAX_OPERATIONS: usize = 12_000;
 
 /// The most named temporaries (`let`s) one generated function may hold:
