@@ -56,7 +56,8 @@ pub struct NumericAntiderivative {
     pub base_period: Option<Expr>,
     /// What g is beyond lo and beyond hi, in words.
     pub beyond: (String, String),
-    /// Coefficients per interpolant of h (the degree of G's pieces).
+    /// The degree of G's pieces (DEGREE + 1, the integrals of h's
+    /// interpolants), or of Q's when weighted (DEGREE).
     pub degree: usize,
     /// Relative bound: |G(x) - ∫ₐˣ h| ≤ error_bound · ∫ₐˣ max(1, |h|) on
     /// [-R, R] (a = the anchor).
