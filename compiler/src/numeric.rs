@@ -522,7 +522,8 @@ const WEIGHT_DEGREE: usize = 3;
 /// and the largest relative error of G' measured.
 struct Weighted {
     exponent: Vec<f64>,
-    /// W's coefficients in t per piece (all 0 where G grows little there).
+    /// W's coefficients in t per piece (all 0 where G itself meets the
+    /// criterion).
     exponents: Vec<Vec<f64>>,
     pieces: Vec<Piece>,
     offsets: Vec<f64>,

@@ -175,10 +175,7 @@ fn expand_select<F: Float, N: Size>(scope: &Scope, x: Reg<F, N>, t: &Pieces) -> 
     let mut res: Option<Reg<F, N>> = None;
     for p in 0..t.pieces {
         let tt = local_t::expand::<F, N>(scope, x.clone(), t.centre(p) as f32, t.inv() as f32);
-        let mut acc = splat::expand::<F, N>(scope, t.coef(p, t.degree) as f32);
-        for k in (0..t.degree).rev() {
-            acc = horner_step::expand::<F, N>(scope, acc, tt.clone(), t.coef(p, k) as f32);
-        }
+        let acc = piece_poly::expand::<F, N>(scope, tt, t.clone(), p);
         res = Some(match res {
             None => acc,
             Some(r) => pick::expand::<F, N>(scope, x.clone(), t.start(p) as f32, r, acc),
@@ -201,6 +198,7 @@ fn piece_branch<F: Float, N: Size>(x: Vector<F, N>, lanes_min: F, lanes_max: F, 
     out
 }
 
+/// Piece p's polynomial in its local t, Horner form.
 #[cube]
 fn piece_poly<F: Float, N: Size>(tt: Vector<F, N>, #[comptime] t: Pieces, #[comptime] p: usize) -> Vector<F, N> {
     intrinsic!(|scope| {
