@@ -539,7 +539,7 @@ fn exponent_on(p: &[f64], centre: f64, half: f64) -> Vec<f64> {
     for (k, o) in out.iter_mut().enumerate() {
         if k > 0 {
             scale *= half / k as f64;
-            d = d.iter().enumerate().skip(1).map(|(j, c)| j as f64 * c).collect();
+            d = derivative_coefficients(&d, 1.0);
             *o = horner(&d, centre) * scale;
         }
     }
@@ -591,8 +591,7 @@ fn fit_weighted(
     // Error of G' = e^W·(W'·Q + Q') against h on a piece, Q's constant
     // shifted by `shift`.
     let error = |p: &Piece, w: &[f64], shift: f64| {
-        let dw: Vec<f64> = w.iter().enumerate().skip(1).map(|(k, c)| k as f64 * c / p.half).collect();
-        let dq: Vec<f64> = p.integral.iter().enumerate().skip(1).map(|(k, c)| k as f64 * c / p.half).collect();
+        let (dw, dq) = (derivative_coefficients(w, p.half), derivative_coefficients(&p.integral, p.half));
         // The ends included: Q' of an interpolant is worst there, and h is
         // smooth across them (no breaks when mirrored).
         let mm = 8 * ts.len() + 1;
@@ -717,7 +716,9 @@ fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// Gaussian elimination with partial pivoting on an augmented n×(n+1)
-/// system; `None` when singular.
+/// system; `None` when singular. (integrate's `solve` does the same
+/// Gauss–Jordan; merging them moves P's last bits, hence gelu_tanh's
+/// emitted constants and golden: left for a change that re-blesses.)
 fn solve(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
     let n = a.len();
     for c in 0..n {
@@ -770,8 +771,12 @@ fn linear_tail(b: &mut Builder, x: Id, at: f64, val: f64, slope: f64) -> Id {
 
 /// d/dx of offset + Σ q_k t^k, t = (x - centre)/half: Σ k·q_k·t^(k-1) / half.
 fn polynomial_derivative(b: &mut Builder, x: Id, centre: f64, half: f64, q: &[f64]) -> Id {
-    let d: Vec<f64> = q.iter().enumerate().skip(1).map(|(k, qk)| k as f64 * qk / half).collect();
-    polynomial(b, x, centre, half, &d, 0.0)
+    polynomial(b, x, centre, half, &derivative_coefficients(q, half), 0.0)
+}
+
+/// The coefficients k·q_k/half of d/dx Σ q_k t^k, t = (x - centre)/half.
+fn derivative_coefficients(q: &[f64], half: f64) -> Vec<f64> {
+    q.iter().enumerate().skip(1).map(|(k, qk)| k as f64 * qk / half).collect()
 }
 
 /// G' on the pieces: each piece's polynomial derivative, chosen by `x`.
