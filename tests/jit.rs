@@ -192,6 +192,26 @@ fn ga_rows_match_f64() {
     report(results);
 }
 
+/// Every suite activation f itself (what a baseline network runs, and the
+/// forward of a GA network), value and derivative, over [-30, 30] and over
+/// [-100, 100]: past |x| ≈ 89.4, where cosh leaves f32, logcosh is still
+/// about |x| - log 2 and its derivative ±1, and mish's and gelu_tanh's
+/// derivatives (which divide by a cosh²) are finite. The host register
+/// program on every 16th point too.
+#[test]
+fn suite_activations_match_f64() {
+    let Some(client) = client() else { return };
+    let wide: Vec<f32> = (0..POINTS).map(|i| (-100.0 + 200.0 * i as f64 / (POINTS - 1) as f64) as f32).collect();
+    let mut results = Vec::new();
+    for row in foil_compiler::suite::embedded_suite() {
+        let f = Function::new(&format!("{} f", row.name), foil_compiler::parse::parse(&row.expression).unwrap(), vec!["x".into()]);
+        for x in [grid(POINTS), wide.clone()] {
+            results.push(check_with(&client, &f, &[x], TOL, &|_| false, 0, 16));
+        }
+    }
+    report(results);
+}
+
 #[test]
 fn split_functions_match_f64_on_the_diagonal() {
     let Some(client) = client() else { return };

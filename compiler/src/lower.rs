@@ -15,8 +15,10 @@
 //! terms share (see [`cancellation_safe_differences`]). A product with an
 //! exponential, `e^A·r`, becomes `h·(h·r)` with `h = e^(A/2)`, which
 //! overflows only where the product does ([`halved_exponential_products`]),
-//! and quotients sharing a normalised denominator multiply by one
-//! reciprocal ([`shared_reciprocals`]).
+//! quotients sharing a normalised denominator multiply by one
+//! reciprocal ([`shared_reciprocals`]), and `tanh`, `sinh/cosh`,
+//! `log(cosh)` and divisions by `cosh` take one exponential and stay finite
+//! as far as their values do ([`safe_hyperbolics`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
@@ -54,6 +56,7 @@ pub struct Lowered {
 pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
+    let roots = safe_hyperbolics(&mut b, &roots);
     let roots = complementary_fractions(&mut b, &roots);
     let roots = normalise_exp_quotients(&mut b, &roots);
     let roots = cancellation_safe_differences(&mut b, &roots);
@@ -69,6 +72,130 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
         live = live_nodes(&ops, &roots);
     }
     Lowered { nodes, ops, roots, live }
+}
+
+/// Hyperbolic functions in forms that cost one exponential and stay finite
+/// wherever their value is:
+///
+/// - `tanh(s)` of a softplus `s = log(1 + e^a)` (mish's `tanh(softplus(x))`)
+///   as `N/D`, and a division by `cosh(s)` (mish's derivative divides by
+///   `cosh(s)^2`) as a product with `1/cosh(s) = 2P/D`, all in `e = e^-|a|`:
+///   with `E = e^a`, `tanh(s) = E(E + 2)/(E(E + 2) + 2)` and `1/cosh(s) =
+///   2(1 + E)/((1 + E)^2 + 1)`, multiplied through by the power of `e` that
+///   keeps every term ≤ 2 (`e^2` for a ≥ 0): `N = where(a ≥ 0, 1 + 2e,
+///   e(2 + e))`, `D = N + where(a ≥ 0, 2e², 2)`, `P = (1 + e)·where(a ≥ 0,
+///   e, 1)`. Every term is positive, so nothing cancels; the softplus form
+///   followed by `tanh`'s `expm1` costs three exponentials and a logarithm.
+/// - A division by `cosh(z)^k` otherwise (gelu_tanh's derivative) as a
+///   product with `sech(z)^k`, `sech(z) = 2h/(1 + h²)`, `h = e^-|z|`:
+///   `cosh` alone takes two exponentials, and its square overflows from
+///   |z| ≈ 44.7 where the quotient is merely small.
+/// - `sinh(z)/cosh(z)` (logcosh's derivative) as `tanh(z)`: inf/inf = NaN
+///   from |z| ≈ 89.4, where tanh is ±1.
+/// - `log(cosh(z))` as `|z| + log1p(expm1(-2|z|)/2)`: `cosh` overflows from
+///   |z| ≈ 89.4, where logcosh is about |z| - log 2.
+///
+/// `cosh(s)` itself is left alone: as `D/(2P)` it would be `1/(2e)`,
+/// infinite once `e` is subnormal (a > 87.3; GPUs flush it to 0) where
+/// `cosh(s)` still fits in f32 (to a ≈ 89.4); as a divisor, a subnormal `e`
+/// only makes a quotient below f32's normal range anyway.
+fn safe_hyperbolics(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| match node {
+        Math::Call(Func::Tanh, s) => match softplus_argument(b, s) {
+            Some(a) => {
+                let (n, d, _) = softplus_quotients(b, a);
+                b.add(Math::Div([n, d]))
+            }
+            None => b.add(node),
+        },
+        Math::Call(Func::Log, c) => match *b.node(c) {
+            Math::Call(Func::Cosh, z) => {
+                let abs = b.add(Math::Call(Func::Abs, z));
+                let minus_two = b.num(-2.0);
+                let exponent = b.add(Math::Mul([minus_two, abs]));
+                let t = b.add(Math::Call(Func::Expm1, exponent));
+                let two = b.num(2.0);
+                let half_t = b.add(Math::Div([t, two]));
+                let log = b.add(Math::Call(Func::Log1p, half_t));
+                b.add(Math::Add([abs, log]))
+            }
+            _ => b.add(node),
+        },
+        Math::Div([num, den]) => {
+            // cosh(z) or cosh(z)^k.
+            let (cosh, power) = match *b.node(den) {
+                Math::Pow([c, k]) => (c, Some(k)),
+                _ => (den, None),
+            };
+            let Math::Call(Func::Cosh, z) = *b.node(cosh) else { return b.add(node) };
+            if power.is_none() && *b.node(num) == Math::Call(Func::Sinh, z) {
+                return b.add(Math::Call(Func::Tanh, z));
+            }
+            let sech = match softplus_argument(b, z) {
+                Some(a) => {
+                    let (_, d, p) = softplus_quotients(b, a);
+                    let two = b.num(2.0);
+                    let two_p = b.add(Math::Mul([two, p]));
+                    b.add(Math::Div([two_p, d]))
+                }
+                None => {
+                    let abs = b.add(Math::Call(Func::Abs, z));
+                    let neg_abs = b.add(Math::Neg(abs));
+                    let h = b.add(Math::Call(Func::Exp, neg_abs));
+                    let (one, two) = (b.num(1.0), b.num(2.0));
+                    let two_h = b.add(Math::Mul([two, h]));
+                    let h_squared = b.add(Math::Mul([h, h]));
+                    let den = b.add(Math::Add([one, h_squared]));
+                    b.add(Math::Div([two_h, den]))
+                }
+            };
+            let factor = match power {
+                Some(k) => b.add(Math::Pow([sech, k])),
+                None => sech,
+            };
+            b.mul(num, factor)
+        }
+        node => b.add(node),
+    })
+}
+
+/// `N`, `D` and `P` of [`safe_hyperbolics`] for the softplus of `a`.
+fn softplus_quotients(b: &mut Builder, a: Id) -> (Id, Id, Id) {
+    let abs = b.add(Math::Call(Func::Abs, a));
+    let neg_abs = b.add(Math::Neg(abs));
+    let e = b.add(Math::Call(Func::Exp, neg_abs));
+    let zero = b.num(0.0);
+    let positive = b.add(Math::Compare(Cmp::Ge, [a, zero]));
+    let (one, two) = (b.num(1.0), b.num(2.0));
+    let two_e = b.add(Math::Mul([two, e]));
+    let n_positive = b.add(Math::Add([one, two_e]));
+    let two_plus_e = b.add(Math::Add([two, e]));
+    let n_negative = b.add(Math::Mul([e, two_plus_e]));
+    let n = b.add(Math::Where([positive, n_positive, n_negative]));
+    let two_e_squared = b.add(Math::Mul([two_e, e]));
+    let rest = b.add(Math::Where([positive, two_e_squared, two]));
+    let d = b.add(Math::Add([n, rest]));
+    let one_plus_e = b.add(Math::Add([one, e]));
+    let choice = b.add(Math::Where([positive, e, one]));
+    let p = b.add(Math::Mul([one_plus_e, choice]));
+    (n, d, p)
+}
+
+/// `a` of `log(1 + e^a)`, `log(e^a + 1)` or `log1p(e^a)`.
+fn softplus_argument(b: &Builder, s: Id) -> Option<Id> {
+    let z = match *b.node(s) {
+        Math::Call(Func::Log1p, z) => z,
+        Math::Call(Func::Log, sum) => match *b.node(sum) {
+            Math::Add([p, q]) if b.value(p) == Some(1.0) => q,
+            Math::Add([p, q]) if b.value(q) == Some(1.0) => p,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    match *b.node(z) {
+        Math::Call(Func::Exp, a) => Some(a),
+        _ => None,
+    }
 }
 
 /// `c - c/(1 + t)` with `t = ±e^a` cancels where `1/(1 + t)` is close to 1

@@ -591,3 +591,52 @@ fn a_normalised_pair_sums_to_one_plus_one_exponential() {
         assert!(nan.iter().all(|v| v.is_nan()), "NaN in u1 at u2 = {a:e}: {nan:?}");
     }
 }
+
+/// tanh of a softplus (mish's `tanh(log(1 + e^x))`, in each spelling the
+/// IR has) and a division by its cosh (mish's derivative divides by
+/// `cosh(..)^2`) are quotients in one exponential, `e^-|x|`, with no
+/// logarithm and no other exponential; a division by any other cosh
+/// (gelu_tanh's derivative), `sinh/cosh` and `log(cosh)` (logcosh and its
+/// derivative) have no cosh left. Their f32 values are within a few ulps of
+/// f64's on SPEC §5's scale from -100 to 100 (beyond |x| ≈ 89.4, where
+/// cosh leaves f32, and where `e^-|x|` underflows), and NaN for a NaN
+/// input.
+#[test]
+fn hyperbolic_forms_take_one_exponential_and_keep_the_f32_values() {
+    let softplus_forms = ["tanh(log(1 + exp(u1)))", "tanh(log1p(exp(u1)))", "u1*tanh(log(exp(u1) + 1))", "1/cosh(log1p(exp(u1)))^2", "u1/cosh(log(1 + exp(u1)))"];
+    let others = ["log(cosh(u1))", "sinh(u1)/cosh(u1)", "(1 + u1^2)/cosh(0.8*u1)^2", "u1/cosh(u1)"];
+    let hyperbolic = |op: &SafeOp| matches!(op, SafeOp::Call(Func::Tanh | Func::Cosh | Func::Sinh, _));
+    for point in [[-30.0], [-2.5], [-0.25], [0.0], [0.75], [3.0], [40.0]] {
+        let l = same_values(&softplus_forms, &point);
+        assert_eq!(count(&l, |op| matches!(op, SafeOp::Call(Func::Exp, _))), 1, "one e^-|u1| shared by all");
+        assert_eq!(count(&l, |op| hyperbolic(op) || matches!(op, SafeOp::Call(Func::Log | Func::Log1p | Func::Expm1, _) | SafeOp::Softplus(_))), 0);
+        let l = same_values(&others, &point);
+        assert_eq!(count(&l, |op| matches!(op, SafeOp::Call(Func::Cosh | Func::Sinh, _))), 0);
+    }
+    let names = [Symbol::from("u1")];
+    // f64 references: softplus without overflow, then the hyperbolics of it.
+    let softplus = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p();
+    let references: [(&[&str], &dyn Fn(f64) -> Vec<f64>); 2] = [
+        (&softplus_forms, &|x| {
+            let s = softplus(x);
+            vec![s.tanh(), s.tanh(), x * s.tanh(), 1.0 / (s.cosh() * s.cosh()), x / s.cosh()]
+        }),
+        (&others, &|x: f64| vec![x.cosh().ln(), x.tanh(), (1.0 + x * x) / (0.8 * x).cosh().powi(2), x / x.cosh()]),
+    ];
+    for (exprs, want) in references {
+        let parsed: Vec<Expr> = exprs.iter().map(|e| foil_compiler::parse::parse(e).unwrap()).collect();
+        let lowered = lower_exprs(&parsed.iter().collect::<Vec<_>>());
+        let (mut worst, mut at) = (0.0f64, 0.0);
+        for k in -2000..=2000 {
+            let x = k as f64 * 0.05;
+            for (g, w) in run::<f32>(&lowered, &names, &[x]).iter().zip(want(x)) {
+                let e = error(*g as f64, w);
+                if !(e <= worst) {
+                    (worst, at) = (e, x);
+                }
+            }
+        }
+        assert!(worst < 4.0 * f32::EPSILON as f64, "{exprs:?}: worst error {worst:e} at x = {at}");
+        assert!(run::<f32>(&lowered, &names, &[f64::NAN]).iter().all(|v| v.is_nan()));
+    }
+}
