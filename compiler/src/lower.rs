@@ -17,8 +17,9 @@
 //! overflows only where the product does ([`halved_exponential_products`]),
 //! quotients sharing a normalised denominator multiply by one
 //! reciprocal ([`shared_reciprocals`]), and `tanh`, `sinh/cosh`,
-//! `log(cosh)` and divisions by `cosh` take one exponential and stay finite
-//! as far as their values do ([`safe_hyperbolics`]).
+//! `log(cosh)`, `c ± c·tanh` and divisions by `cosh` take one exponential
+//! and stay finite and accurate as far as their values do
+//! ([`safe_hyperbolics`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
@@ -77,6 +78,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
 /// Hyperbolic functions in forms that cost one exponential and stay finite
 /// wherever their value is:
 ///
+/// - `c ± c·tanh(z)` in a sum as `2c/(1 + e^(∓2z))` ([`tanh_plus_one`]);
 /// - `tanh(s)` of a softplus `s = log(1 + e^a)` (mish's `tanh(softplus(x))`)
 ///   as `N/D`, and a division by `cosh(s)` (mish's derivative divides by
 ///   `cosh(s)^2`) as a product with `1/cosh(s) = 2P/D`, all in `e = e^-|a|`:
@@ -112,6 +114,10 @@ fn safe_hyperbolics(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             }
             None => b.add(node),
         },
+        Math::Add(_) | Math::Sub(_) => {
+            let id = b.add(node);
+            tanh_plus_one(b, id)
+        }
         Math::Call(Func::Log, c) => match *b.node(c) {
             Math::Call(Func::Cosh, z) => {
                 let abs = b.add(Math::Call(Func::Abs, z));
@@ -161,6 +167,49 @@ fn safe_hyperbolics(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         }
         node => b.add(node),
     })
+}
+
+/// The sum at `id` with a pair of terms `c ± c·tanh(z)` written as
+/// `2c/(1 + e^(∓2z))` (gelu_tanh's `1 + tanh(z)` and its HD-FGD partial
+/// `0.5 + 0.5·tanh(z)`): one exponential, and no cancellation where
+/// `tanh(z) → ∓1`, where the sum is `2c·e^(±2z)` (gelu_tanh(-7.2) is 1e-13,
+/// not 0); the quotient is then normalised like any sigmoid. `id` itself
+/// when there is no such pair.
+fn tanh_plus_one(b: &mut Builder, id: Id) -> Id {
+    let mut terms = Vec::new();
+    signed_terms(b, id, &mut terms);
+    let signed = |v: f64, negative: bool| if negative { -v } else { v };
+    // A term k·tanh(z) as (k, z).
+    let tanh_term = |b: &Builder, (t, negative): (Id, bool)| -> Option<(f64, Id)> {
+        match *b.node(t) {
+            Math::Call(Func::Tanh, z) => Some((signed(1.0, negative), z)),
+            Math::Mul([p, q]) => match (b.value(p), b.node(q), b.value(q), b.node(p)) {
+                (Some(k), &Math::Call(Func::Tanh, z), _, _) | (_, _, Some(k), &Math::Call(Func::Tanh, z)) => Some((signed(k, negative), z)),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    for i in 0..terms.len() {
+        let Some(c) = b.value(terms[i].0).map(|v| signed(v, terms[i].1)) else { continue };
+        if c == 0.0 || !c.is_finite() {
+            continue;
+        }
+        let Some((j, (k, z))) = (0..terms.len()).filter(|&j| j != i).find_map(|j| tanh_term(b, terms[j]).filter(|(k, _)| k.abs() == c.abs()).map(|t| (j, t))) else {
+            continue;
+        };
+        // c + c·tanh(z) = 2c/(1 + e^-2z); c - c·tanh(z) = 2c/(1 + e^2z).
+        let factor = b.num(if k == c { -2.0 } else { 2.0 });
+        let exponent = b.add(Math::Mul([factor, z]));
+        let e = b.add(Math::Call(Func::Exp, exponent));
+        let one = b.num(1.0);
+        let den = b.add(Math::Add([one, e]));
+        let two_c = b.num(2.0 * c);
+        let quotient = b.add(Math::Div([two_c, den]));
+        let rest = terms.iter().enumerate().filter(|&(n, _)| n != i && n != j).map(|(_, t)| *t);
+        return signed_sum(b, std::iter::once((quotient, false)).chain(rest));
+    }
+    id
 }
 
 /// `N`, `D` and `P` of [`safe_hyperbolics`] for the softplus of `a`.
