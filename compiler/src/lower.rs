@@ -149,8 +149,7 @@ fn safe_hyperbolics(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
                     b.add(Math::Div([two_p, d]))
                 }
                 None => {
-                    let abs = b.add(Math::Call(Func::Abs, z));
-                    let neg_abs = b.add(Math::Neg(abs));
+                    let neg_abs = minus_abs(b, z);
                     let h = b.add(Math::Call(Func::Exp, neg_abs));
                     let (one, two) = (b.num(1.0), b.num(2.0));
                     let two_h = b.add(Math::Mul([two, h]));
@@ -214,8 +213,7 @@ fn tanh_plus_one(b: &mut Builder, id: Id) -> Id {
 
 /// `N`, `D` and `P` of [`safe_hyperbolics`] for the softplus of `a`.
 fn softplus_quotients(b: &mut Builder, a: Id) -> (Id, Id, Id) {
-    let abs = b.add(Math::Call(Func::Abs, a));
-    let neg_abs = b.add(Math::Neg(abs));
+    let neg_abs = minus_abs(b, a);
     let e = b.add(Math::Call(Func::Exp, neg_abs));
     let zero = b.num(0.0);
     let positive = b.add(Math::Compare(Cmp::Ge, [a, zero]));
@@ -847,8 +845,7 @@ fn one_exponential_per_normalised_pair(b: &mut Builder, roots: &[Id]) -> Vec<Id>
 /// because [`exponential_times_choice`] needs the half, and the whole is
 /// then one multiply more, not a second exponential.
 fn exponential_of_minus_abs(b: &mut Builder, d: Id) -> (Id, Id) {
-    let abs = b.add(Math::Call(Func::Abs, d));
-    let neg_abs = b.add(Math::Neg(abs));
+    let neg_abs = minus_abs(b, d);
     let half = half_exponent(b, neg_abs);
     let e_half = b.add(Math::Call(Func::Exp, half));
     (e_half, b.add(Math::Mul([e_half, e_half])))
@@ -1173,11 +1170,17 @@ fn normalised_pair_term(b: &mut Builder, x: Id) -> Option<(Id, Id)> {
     Some((d, b.add(Math::Compare(cmp, [d, zero]))))
 }
 
+/// `-|d|`, the exponent every `e^-|d|`-shaped form here is built on; one
+/// spelling, so that hash-consing shares it between the passes.
+fn minus_abs(b: &mut Builder, d: Id) -> Id {
+    let abs = b.add(Math::Call(Func::Abs, d));
+    b.add(Math::Neg(abs))
+}
+
 /// `sign(d)·expm1(-|d|)`: `(e^a - e^c)/e^max(a, c)` for `d = c - a`, in
 /// (-1, 1), 0 only at d = 0, with the relative accuracy of `expm1`.
 fn signed_expm1(b: &mut Builder, d: Id) -> Id {
-    let abs = b.add(Math::Call(Func::Abs, d));
-    let neg_abs = b.add(Math::Neg(abs));
+    let neg_abs = minus_abs(b, d);
     let small = b.add(Math::Call(Func::Expm1, neg_abs));
     let sgn = b.add(Math::Call(Func::Sign, d));
     b.add(Math::Mul([sgn, small]))
