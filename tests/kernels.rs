@@ -45,6 +45,10 @@ hd_fgd!(MishF = mish(x));
 // erfi and erf on their own: the `#[cube]` helpers every kernel with them calls.
 foil::activation!(ErfiFn = erfi(x));
 foil::activation!(ErfFn = erf(x));
+// asinh and softplus on their own: the `#[cube]` `asinh` and `log1p_unit`
+// (a softplus's log1p(e^-|x|)) every kernel with them calls.
+foil::activation!(AsinhFn = asinh(x));
+foil::activation!(SoftplusFn = softplus(x));
 
 mod common;
 use common::gpu::{box_points, client, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, parse, subnormal_exponential, reference, same, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
@@ -234,6 +238,32 @@ fn erfi_and_erf_helpers_match_f64() {
     x.extend((lo..hi).step_by(8).map(f32::from_bits));
     x.truncate(x.len() / 4 * 4);
     report(vec![check_ga::<ErfiFn>(&client, &x), check_ga::<ErfFn>(&client, &x)]);
+}
+
+/// asinh and softplus with their derivatives against f64 at the SPEC
+/// scale: 2²¹ points over [-100, 100], every 4th f32 around asinh's branch
+/// points (|x| = 0.5, where its polynomial meets ln(a + √(a² + 1)), and
+/// 1e4, where ln(a) + ln 2 takes over), and magnitudes from 1e-30 to 1e30
+/// of both signs (x·x overflows past 1.8e19; softplus to 700).
+#[test]
+fn asinh_and_softplus_helpers_match_f64() {
+    let Some(client) = client() else { return };
+    let n = 1 << 21;
+    let mut x: Vec<f32> = (0..n).map(|i| (-100.0 + 200.0 * i as f64 / (n - 1) as f64) as f32).collect();
+    for (lo, hi) in [(0.49f32, 0.51f32), (9990.0, 10010.0)] {
+        for sign in [1.0f32, -1.0] {
+            x.extend((lo.to_bits()..hi.to_bits()).step_by(4).map(|b| sign * f32::from_bits(b)));
+        }
+    }
+    for k in -300..=300 {
+        let m = 10f64.powf(k as f64 / 10.0) as f32;
+        x.extend([m, -m]);
+    }
+    x.truncate(x.len() / 4 * 4);
+    // The f64 reference log(1 + exp(x)) is inf past x ≈ 709.8, where softplus is x.
+    let mut within: Vec<f32> = x.iter().copied().filter(|v| v.abs() <= 700.0).collect();
+    within.truncate(within.len() / 4 * 4);
+    report(vec![check_ga::<AsinhFn>(&client, &x), check_ga::<SoftplusFn>(&client, &within)]);
 }
 
 /// Issue 14: every suite SA and HD-FGD F with all its partials at

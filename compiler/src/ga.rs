@@ -209,20 +209,11 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     // Antiderivative of 1/f' on each piece.
     let mut antiderivatives = Vec::with_capacity(smooth.len());
     for dfi in &smooth {
-        let mut b = Builder::new();
-        let one = b.num(1.0);
-        let d = b.copy(dfi, root(dfi));
-        let q = b.div(one, d);
-        let integrand = b.finish_at(q);
-        match crate::integrate::antiderivative(&integrand, Symbol::from(VAR)) {
+        match crate::integrate::antiderivative(&reciprocal(dfi), Symbol::from(VAR)) {
             Ok(g) => antiderivatives.push(g),
             // No closed form: integrate 1/f' numerically (closed_form = false).
             Err(_) => {
-                let mut b = Builder::new();
-                let one = b.num(1.0);
-                let d = b.copy(&f_prime, root(&f_prime));
-                let q = b.div(one, d);
-                let h = b.finish_at(q);
+                let h = reciprocal(&f_prime);
                 return derive_approximate(f, f_prime_simplified, &h, &f_prime, None, &breaks, opts, report, Target::Reciprocal);
             }
         }
@@ -276,6 +267,20 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
             crate::certify::is_exact(&p.adversarial, dfi, Target::Reciprocal, &opts.limits)
         })
         .collect();
+    // Where g' is proven to be 1/f', 1/f' itself may be the cheaper form to
+    // print and to emit: asinh's g' is sqrt(x^2 + 1), where the derivative
+    // of g = (x·sqrt(x^2 + 1) + asinh(x))/2 has three terms and two divisions.
+    // Only a 1/f' that adds nonnegative terms qualifies: isru's simplified f'
+    // is (s - x^2/s)/s^2 with s = sqrt(1 + x^2), whose reciprocal loses every
+    // digit in f32 for large |x|, where the derivative of g adds positive terms.
+    for ((p, dfi), exact) in derivative_pieces.iter_mut().zip(&smooth).zip(&exact) {
+        if *exact {
+            let r = simp(&reciprocal(dfi));
+            if emits_without_powf(&r) && sums_only_nonnegative(&r, root(&r)) && crate::simplify::gpu_cost(&r) < crate::simplify::gpu_cost(&p.adversarial) {
+                p.adversarial = r;
+            }
+        }
+    }
     let adversarial = assemble_pieces(&pieces);
     let adversarial_derivative = assemble_pieces(&derivative_pieces);
     let verification = verify_adversarial(
@@ -311,11 +316,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         // A closed form the certificate cannot prove (the integrator's own
         // check samples 16 points and can miss a narrow feature): a numeric
         // g that certifies is the better answer.
-        let mut b = Builder::new();
-        let one = b.num(1.0);
-        let d = b.copy(&f_prime, root(&f_prime));
-        let q = b.div(one, d);
-        let h = b.finish_at(q);
+        let h = reciprocal(&f_prime);
         let numeric = derive_approximate(f, f_prime_simplified.clone(), &h, &f_prime, None, &breaks, opts, report.clone(), Target::Reciprocal);
         if let Some(n) = numeric.ok().filter(|n| n.certificate.kind == crate::certify::Kind::Certified) {
             return Ok(n);
@@ -594,6 +595,45 @@ fn mark_subtree(nodes: &[crate::lang::Math], id: egg::Id, covered: &mut [bool]) 
 
 /// Is h(-x) ≡ h(x)? Proven, by the normal form or by rewriting the
 /// difference to 0 (then a numeric ∫h is fitted on one side and mirrored).
+/// 1/e.
+fn reciprocal(e: &Expr) -> Expr {
+    let mut b = Builder::new();
+    let one = b.num(1.0);
+    let d = b.copy(e, root(e));
+    let q = b.div(one, d);
+    b.finish_at(q)
+}
+
+/// Whether every power in `e` has an integer or half-integer exponent, which
+/// the kernels compute with multiplications and a square root; the cost model
+/// prices any power alike, but another exponent is a `powf` (an exp2 of a
+/// log2 on GPUs), slower and less accurate than the form it would replace.
+fn emits_without_powf(e: &Expr) -> bool {
+    e.as_ref().iter().all(|node| match node {
+        Math::Pow([_, k]) => crate::lang::literal_value(&e[*k]).is_some_and(|k| (2.0 * k).fract() == 0.0),
+        _ => true,
+    })
+}
+
+/// Whether `e` at node `id` is built from nonnegative parts by sums, products
+/// and quotients: such a sum never cancels, so its f32 value keeps the
+/// relative accuracy of its terms. Exponentials, cosh, |a| and even powers
+/// are nonnegative whatever their argument.
+fn sums_only_nonnegative(e: &Expr, id: egg::Id) -> bool {
+    match &e[id] {
+        Math::Num(c) => c.into_inner() >= 0.0,
+        Math::Pi | Math::Euler => true,
+        Math::Mul([a, b]) if a == b => true,
+        Math::Add([a, b]) | Math::Mul([a, b]) | Math::Div([a, b]) => sums_only_nonnegative(e, *a) && sums_only_nonnegative(e, *b),
+        Math::Pow([a, k]) => {
+            crate::lang::literal_value(&e[*k]).is_some_and(|k| k % 2.0 == 0.0) || sums_only_nonnegative(e, *a)
+        }
+        Math::Call(crate::lang::Func::Exp | crate::lang::Func::Cosh | crate::lang::Func::Abs, _) => true,
+        Math::Call(crate::lang::Func::Sqrt, a) => sums_only_nonnegative(e, *a),
+        _ => false,
+    }
+}
+
 fn is_even(h: &Expr, limits: &crate::simplify::Limits) -> bool {
     let mut b = Builder::new();
     let x = Symbol::from(VAR);

@@ -66,6 +66,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = complementary_choices(&mut b, &roots);
     let roots = shared_reciprocals(&mut b, &roots);
     let roots = unsplit_lone_squares(&mut b, &roots);
+    let roots = half_integer_powers(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);
     let mut live = live_nodes(&ops, &roots);
@@ -1011,6 +1012,36 @@ fn unsplit_lone_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         match *b.node(half) {
             Math::Mul([k, y]) if g == g2 && b.value(k) == Some(0.5) && readers.get(&g) == Some(&1) => b.add(Math::Call(Func::Exp, y)),
             _ => b.add(node),
+        }
+    })
+}
+
+/// `a^(m + 1/2)` as `a^m·sqrt(a)`, and `a^-(m + 1/2)` as its reciprocal:
+/// multiplications and a square root instead of a `powf`, which GPUs compute
+/// as exp2(k·log2(a)), two transcendental calls whose error grows with
+/// |k·log2(a)| (isru's `(x^2 + 1)^1.5`). The values agree wherever powf's
+/// are defined: NaN for a < 0, 0 or inf at a = 0 and at a = inf.
+fn half_integer_powers(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Pow([a, k]) = node else { return b.add(node) };
+        let Some(k) = b.value(k) else { return b.add(node) };
+        let m = k.abs() - 0.5;
+        if k == 0.5 || m.fract() != 0.0 || m > 8.0 {
+            return b.add(node);
+        }
+        let root = b.call(Func::Sqrt, a);
+        let product = if m == 0.0 {
+            root
+        } else {
+            let e = b.num(m);
+            let power = b.pow(a, e);
+            b.mul(power, root)
+        };
+        if k > 0.0 {
+            product
+        } else {
+            let one = b.num(1.0);
+            b.div(one, product)
         }
     })
 }

@@ -677,3 +677,70 @@ fn one_plus_tanh_is_a_quotient_and_keeps_its_relative_accuracy() {
     }
     assert!(worst < 4.0 * f32::EPSILON as f64, "worst relative error {worst:e} at x = {at}");
 }
+
+/// `a^(m + 1/2)` is a square root and multiplications, never a `powf`
+/// (an exp2 of a log2 on GPUs), with the IR's values, NaN for a < 0
+/// included, and within a few f32 ulps of f64 where it is finite.
+#[test]
+fn half_integer_powers_are_square_roots_and_products() {
+    let exprs = ["(1 + u1^2)^1.5", "(1 + u1^2)^-1.5", "u1^2.5", "u1^-0.5", "(2 + u1)^4.5"];
+    for point in [[-3.0], [-0.5], [0.25], [2.0], [40.0]] {
+        let l = same_values(&exprs, &point);
+        assert_eq!(count(&l, |op| matches!(op, SafeOp::Powf(..))), 0);
+        assert_eq!(count(&l, |op| matches!(op, SafeOp::Call(Func::Sqrt, _))), 3, "one square root per base");
+    }
+    same_values(&exprs[..1], &[0.0]);
+    same_values(&exprs[2..3], &[0.0]);
+    let parsed: Vec<Expr> = exprs.iter().map(|e| foil_compiler::parse::parse(e).unwrap()).collect();
+    let lowered = lower_exprs(&parsed.iter().collect::<Vec<_>>());
+    let names = [Symbol::from("u1")];
+    let (mut worst, mut at) = (0.0f64, 0.0);
+    for k in -5000..=5000 {
+        let x = (k as f64 * 0.01) as f32 as f64;
+        for (g, e) in run::<f32>(&lowered, &names, &[x]).iter().zip(&parsed) {
+            let want = eval_n(e, &names, &[x]);
+            if want.is_nan() || want == 0.0 || want.is_infinite() {
+                assert!(g.is_nan() == want.is_nan(), "{e} at {x}: {g} against {want}");
+                continue;
+            }
+            let rel = ((*g as f64 - want) / want).abs();
+            if !(rel <= worst) {
+                (worst, at) = (rel, x);
+            }
+        }
+    }
+    assert!(worst < 8.0 * f32::EPSILON as f64, "worst relative error {worst:e} at u1 = {at}");
+}
+
+/// Every suite GA's g', as emitted, in f32 against its f64 value over
+/// [-30, 30] on SPEC §5's scale (the device tests' bound). The derivation
+/// prints 1/f' instead of the derivative of g only where 1/f' adds
+/// nonnegative terms: isru's 1/f' as simplified, s^2/(s - x^2/s) with
+/// s = sqrt(1 + x^2), loses its digits in f32 as |x| grows (6e-5 at 30).
+#[test]
+fn suite_ga_derivatives_keep_their_f32_digits() {
+    let names = [Symbol::from("x")];
+    let mut checked = Vec::new();
+    for row in foil_compiler::suite::embedded_suite() {
+        let f = foil_compiler::parse::parse(&row.expression).unwrap();
+        let Ok(ga) = foil_compiler::ga::derive_global_adversarial(&f, &options()) else { continue };
+        if !ga.closed_form {
+            continue;
+        }
+        let lowered = lower_exprs(&[&ga.adversarial_derivative]);
+        let (mut worst, mut at) = (0.0f64, 0.0);
+        for k in -3000..=3000 {
+            let x = (k as f64 * 0.01) as f32 as f64;
+            let want = eval_n(&ga.adversarial_derivative, &names, &[x]);
+            let e = error(run::<f32>(&lowered, &names, &[x])[0] as f64, want);
+            if !(e <= worst) {
+                (worst, at) = (e, x);
+            }
+        }
+        assert!(worst <= 1e-5, "{}: g' = {} is off by {worst:e} at x = {at}", row.name, foil_compiler::print::to_spec(&ga.adversarial_derivative));
+        checked.push(row.name);
+    }
+    assert_eq!(checked.len(), 12, "the suite's closed-form GAs: {checked:?}");
+    let asinh = foil_compiler::ga::derive_global_adversarial(&foil_compiler::parse::parse("asinh(x)").unwrap(), &options()).unwrap();
+    assert_eq!(foil_compiler::print::to_spec(&asinh.adversarial_derivative), "sqrt(1 + x*x)");
+}

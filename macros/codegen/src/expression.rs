@@ -377,7 +377,7 @@ impl Emitter<'_> {
                 match self.target {
                     Target::Rust => quote! { F::max(#a, F::zero()) + F::ln_1p(F::exp(-F::abs(#a))) },
                     Target::Cube => {
-                        quote! { max(#a, Vector::<F, N>::zero()) + ::foil::kernels::math::log1p::<F, N>((-#a.abs()).exp()) }
+                        quote! { max(#a, Vector::<F, N>::zero()) + ::foil::kernels::math::log1p_unit::<F, N>((-#a.abs()).exp()) }
                     }
                 }
             }

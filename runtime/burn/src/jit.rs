@@ -247,6 +247,13 @@ fn call<F: Float, N: Size>(scope: &Scope, f: Func, a: Reg<F, N>) -> Reg<F, N> {
     }
 }
 
+/// Whether register `a` is `exp(-|b|)`, a value in [0, 1] (or NaN).
+fn exp_of_minus_abs(ops: &[Op], a: u32) -> bool {
+    let Op::Call(Func::Exp, n) = ops[a as usize] else { return false };
+    let Op::Neg(m) = ops[n as usize] else { return false };
+    matches!(ops[m as usize], Op::Call(Func::Abs, _))
+}
+
 /// Expands `program` into straight-line code: one cube value per
 /// instruction, the outputs returned in order. Runs at kernel-compile time.
 fn expand_program<F: Float, N: Size>(
@@ -290,6 +297,10 @@ fn expand_program<F: Float, N: Size>(
                 powf::expand::<F, N>(scope, r(a), k)
             }
             Op::Neg(a) => neg::expand::<F, N>(scope, r(a)),
+            // A softplus's log1p(e^-|a|) (as program.rs writes it): its
+            // argument lies in (0, 1], where the macro kernels' polynomial
+            // form applies too.
+            Op::Call(Func::Log1p, a) if exp_of_minus_abs(program.ops(), a) => math::log1p_unit::expand::<F, N>(scope, r(a)),
             Op::Call(f, a) => call::<F, N>(scope, f, r(a)),
             Op::Min(a, b) => minimum::expand::<F, N>(scope, r(a), r(b)),
             Op::Max(a, b) => maximum::expand::<F, N>(scope, r(a), r(b)),
