@@ -67,6 +67,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = shared_reciprocals(&mut b, &roots);
     let roots = unsplit_lone_squares(&mut b, &roots);
     let roots = half_integer_powers(&mut b, &roots);
+    let roots = constant_divisors_as_products(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);
     let mut live = live_nodes(&ops, &roots);
@@ -1011,6 +1012,25 @@ fn unsplit_lone_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         let Math::Call(Func::Exp, half) = *b.node(g) else { return b.add(node) };
         match *b.node(half) {
             Math::Mul([k, y]) if g == g2 && b.value(k) == Some(0.5) && readers.get(&g) == Some(&1) => b.add(Math::Call(Func::Exp, y)),
+            _ => b.add(node),
+        }
+    })
+}
+
+/// `a/c` for a literal `c` as `(1/c)·a`: a multiplication where a GPU (and
+/// lavapipe) performs a full division per lane, since IEEE division by a
+/// constant may not be rewritten by the shader compiler. The product is
+/// within 1.5 ulps of the quotient (exact when c is a power of two);
+/// bent_identity's g′ divides by 3 and 9 this way. A literal numerator is
+/// left alone (a quotient of literals folds at compile time).
+fn constant_divisors_as_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Div([n, d]) = node else { return b.add(node) };
+        match (b.value(n), b.value(d)) {
+            (None, Some(c)) if c != 0.0 && (1.0 / c).is_finite() => {
+                let r = b.num(1.0 / c);
+                b.mul(r, n)
+            }
             _ => b.add(node),
         }
     })

@@ -8,7 +8,10 @@
 //!   corrections: lavapipe's exp(-1e-40) is 1 - 2⁻²⁴).
 //! - `tanh` on `expm1`, `sinh` and `cosh` on a split exponential e^(|x|/2), so they
 //!   are accurate near 0 and overflow only where the true value does.
-//! - `asinh`: no cancellation for negative x, no overflow of x² for large x.
+//! - `log1p_unit`: ln(1 + t) for t in [0, 1] (a softplus's tail) as one
+//!   polynomial, no division or logarithm.
+//! - `asinh`: no cancellation for negative x, no overflow of x² for large x,
+//!   one logarithm.
 //! - `erf`: the cubecl polyfill has an *absolute* error of 1.5e-7, which is a
 //!   large relative error near 0; a Maclaurin series covers |x| < 0.5.
 //! - `erfi`: no builtin; x·e^(x²)·(Dawson rational), with x² carried exactly
