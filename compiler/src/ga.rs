@@ -593,8 +593,6 @@ fn mark_subtree(nodes: &[crate::lang::Math], id: egg::Id, covered: &mut [bool]) 
     }
 }
 
-/// Is h(-x) ≡ h(x)? Proven, by the normal form or by rewriting the
-/// difference to 0 (then a numeric ∫h is fitted on one side and mirrored).
 /// 1/e.
 fn reciprocal(e: &Expr) -> Expr {
     let mut b = Builder::new();
@@ -634,6 +632,8 @@ fn sums_only_nonnegative(e: &Expr, id: egg::Id) -> bool {
     }
 }
 
+/// Is h(-x) ≡ h(x)? Proven, by the normal form or by rewriting the
+/// difference to 0 (then a numeric ∫h is fitted on one side and mirrored).
 fn is_even(h: &Expr, limits: &crate::simplify::Limits) -> bool {
     let mut b = Builder::new();
     let x = Symbol::from(VAR);
