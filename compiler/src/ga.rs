@@ -602,15 +602,12 @@ fn reciprocal(e: &Expr) -> Expr {
     b.finish_at(q)
 }
 
-/// Whether every power in `e` has an integer or half-integer exponent, which
-/// the kernels compute with multiplications and a square root; the cost model
-/// prices any power alike, but another exponent is a `powf` (an exp2 of a
-/// log2 on GPUs), slower and less accurate than the form it would replace.
+/// Whether the kernels compute `e` without a `powf` (an exp2 of a log2 on
+/// GPUs), as its lowering says: the cost model prices any power alike, but a
+/// powf is slower and less accurate than the form it would replace.
 fn emits_without_powf(e: &Expr) -> bool {
-    e.as_ref().iter().all(|node| match node {
-        Math::Pow([_, k]) => crate::lang::literal_value(&e[*k]).is_some_and(|k| (2.0 * k).fract() == 0.0),
-        _ => true,
-    })
+    let lowered = crate::lower::lower_exprs(&[e]);
+    !lowered.ops.iter().zip(&lowered.live).any(|(op, live)| *live && matches!(op, crate::lower::SafeOp::Powf(..)))
 }
 
 /// Whether `e` at node `id` is built from nonnegative parts by sums, products

@@ -1039,8 +1039,9 @@ fn constant_divisors_as_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 /// `a^(m + 1/2)` as `a^m·sqrt(a)`, and `a^-(m + 1/2)` as its reciprocal:
 /// multiplications and a square root instead of a `powf`, which GPUs compute
 /// as exp2(k·log2(a)), two transcendental calls whose error grows with
-/// |k·log2(a)| (isru's `(x^2 + 1)^1.5`). The values agree wherever powf's
-/// are defined: NaN for a < 0, 0 or inf at a = 0 and at a = inf.
+/// |k·log2(a)| (a g′ = 1/f′ such as `(x^2 + 1)^1.5` may carry one). The
+/// values agree wherever powf's are defined: NaN for a < 0, 0 or inf at
+/// a = 0 and at a = inf.
 fn half_integer_powers(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
         let Math::Pow([a, k]) = node else { return b.add(node) };

@@ -452,6 +452,29 @@ fn count(l: &Lowered, what: impl Fn(&SafeOp) -> bool) -> usize {
     l.ops.iter().zip(&l.live).filter(|(op, live)| **live && what(op)).count()
 }
 
+/// The worst of `error(x, got, want)` over the points `xs` of one
+/// variable, `got` each root of `l` run in f32 and `want(x)` its
+/// references (an error of `None` is skipped), with the point where it is.
+fn worst_in_f32(
+    l: &Lowered,
+    names: &[Symbol],
+    xs: impl IntoIterator<Item = f64>,
+    want: impl Fn(f64) -> Vec<f64>,
+    error: impl Fn(f64, f64, f64) -> Option<f64>,
+) -> (f64, f64) {
+    let (mut worst, mut at) = (0.0f64, 0.0);
+    for x in xs {
+        for (g, w) in run::<f32>(l, names, &[x]).iter().zip(want(x)) {
+            if let Some(e) = error(x, *g as f64, w) {
+                if !(e <= worst) {
+                    (worst, at) = (e, x);
+                }
+            }
+        }
+    }
+    (worst, at)
+}
+
 #[test]
 fn cancelling_shapes_are_rewritten_and_keep_their_values() {
     let expm1 = |op: &SafeOp| matches!(op, SafeOp::Call(Func::Expm1, _));
@@ -626,16 +649,8 @@ fn hyperbolic_forms_take_one_exponential_and_keep_the_f32_values() {
     for (exprs, want) in references {
         let parsed: Vec<Expr> = exprs.iter().map(|e| foil_compiler::parse::parse(e).unwrap()).collect();
         let lowered = lower_exprs(&parsed.iter().collect::<Vec<_>>());
-        let (mut worst, mut at) = (0.0f64, 0.0);
-        for k in -2000..=2000 {
-            let x = k as f64 * 0.05;
-            for (g, w) in run::<f32>(&lowered, &names, &[x]).iter().zip(want(x)) {
-                let e = error(*g as f64, w);
-                if !(e <= worst) {
-                    (worst, at) = (e, x);
-                }
-            }
-        }
+        let xs = (-2000..=2000).map(|k| k as f64 * 0.05);
+        let (worst, at) = worst_in_f32(&lowered, &names, xs, want, |_, g, w| Some(error(g, w)));
         assert!(worst < 4.0 * f32::EPSILON as f64, "{exprs:?}: worst error {worst:e} at x = {at}");
         assert!(run::<f32>(&lowered, &names, &[f64::NAN]).iter().all(|v| v.is_nan()));
     }
@@ -659,22 +674,11 @@ fn one_plus_tanh_is_a_quotient_and_keeps_its_relative_accuracy() {
     let names = [Symbol::from("u1")];
     // 1 + tanh(x) = 2/(1 + e^-2x) and 1 - tanh(x) = 2/(1 + e^2x), without f64's own cancellation.
     let plus = |x: f64| 2.0 / (1.0 + (-2.0 * x).exp());
-    let (mut worst, mut at) = (0.0f64, 0.0);
-    for k in -4000..=4000 {
-        // At the f32 input: e^2x magnifies x's own rounding |2x|-fold.
-        let x = k as f64 * 0.01;
-        let x = x as f32 as f64;
-        let want = [plus(x), 0.5 * plus(-x), x * 3.0 * plus(x), -2.0 * plus(x)];
-        for (g, w) in run::<f32>(&lowered, &names, &[x]).iter().zip(want) {
-            if w.abs() < f32::MIN_POSITIVE as f64 {
-                continue;
-            }
-            let e = ((*g as f64 - w) / w).abs();
-            if !(e <= worst) {
-                (worst, at) = (e, x);
-            }
-        }
-    }
+    // At the f32 input: e^2x magnifies x's own rounding |2x|-fold.
+    let xs = (-4000..=4000).map(|k| (k as f64 * 0.01) as f32 as f64);
+    let want = |x: f64| vec![plus(x), 0.5 * plus(-x), x * 3.0 * plus(x), -2.0 * plus(x)];
+    let relative = |_, g: f64, w: f64| (w.abs() >= f32::MIN_POSITIVE as f64).then(|| ((g - w) / w).abs());
+    let (worst, at) = worst_in_f32(&lowered, &names, xs, want, relative);
     assert!(worst < 4.0 * f32::EPSILON as f64, "worst relative error {worst:e} at x = {at}");
 }
 
@@ -694,21 +698,16 @@ fn half_integer_powers_are_square_roots_and_products() {
     let parsed: Vec<Expr> = exprs.iter().map(|e| foil_compiler::parse::parse(e).unwrap()).collect();
     let lowered = lower_exprs(&parsed.iter().collect::<Vec<_>>());
     let names = [Symbol::from("u1")];
-    let (mut worst, mut at) = (0.0f64, 0.0);
-    for k in -5000..=5000 {
-        let x = (k as f64 * 0.01) as f32 as f64;
-        for (g, e) in run::<f32>(&lowered, &names, &[x]).iter().zip(&parsed) {
-            let want = eval_n(e, &names, &[x]);
-            if want.is_nan() || want == 0.0 || want.is_infinite() {
-                assert!(g.is_nan() == want.is_nan(), "{e} at {x}: {g} against {want}");
-                continue;
-            }
-            let rel = ((*g as f64 - want) / want).abs();
-            if !(rel <= worst) {
-                (worst, at) = (rel, x);
-            }
+    let xs = (-5000..=5000).map(|k| (k as f64 * 0.01) as f32 as f64);
+    let want = |x: f64| parsed.iter().map(|e| eval_n(e, &names, &[x])).collect();
+    let relative = |x, g: f64, w: f64| {
+        if w.is_nan() || w == 0.0 || w.is_infinite() {
+            assert!(g.is_nan() == w.is_nan(), "at {x}: {g} against {w}");
+            return None;
         }
-    }
+        Some(((g - w) / w).abs())
+    };
+    let (worst, at) = worst_in_f32(&lowered, &names, xs, want, relative);
     assert!(worst < 8.0 * f32::EPSILON as f64, "worst relative error {worst:e} at u1 = {at}");
 }
 
@@ -728,15 +727,9 @@ fn suite_ga_derivatives_keep_their_f32_digits() {
             continue;
         }
         let lowered = lower_exprs(&[&ga.adversarial_derivative]);
-        let (mut worst, mut at) = (0.0f64, 0.0);
-        for k in -3000..=3000 {
-            let x = (k as f64 * 0.01) as f32 as f64;
-            let want = eval_n(&ga.adversarial_derivative, &names, &[x]);
-            let e = error(run::<f32>(&lowered, &names, &[x])[0] as f64, want);
-            if !(e <= worst) {
-                (worst, at) = (e, x);
-            }
-        }
+        let xs = (-3000..=3000).map(|k| (k as f64 * 0.01) as f32 as f64);
+        let want = |x: f64| vec![eval_n(&ga.adversarial_derivative, &names, &[x])];
+        let (worst, at) = worst_in_f32(&lowered, &names, xs, want, |_, g, w| Some(error(g, w)));
         assert!(worst <= 1e-5, "{}: g' = {} is off by {worst:e} at x = {at}", row.name, foil_compiler::print::to_spec(&ga.adversarial_derivative));
         checked.push(row.name);
     }
@@ -760,18 +753,13 @@ fn a_division_by_a_literal_is_a_product() {
     let parsed: Vec<Expr> = exprs.iter().map(|e| foil_compiler::parse::parse(e).unwrap()).collect();
     let lowered = lower_exprs(&parsed.iter().collect::<Vec<_>>());
     let names = [Symbol::from("u1")];
-    let mut worst = 0.0f64;
-    for k in -20000..=20000 {
-        let x = (k as f64 * 0.0137) as f32;
-        let got = run::<f32>(&lowered, &names, &[x as f64]);
-        // The quotient as f32 computes it from the same f32 numerator.
-        let numerators = [x, x + 1.0, x.atan(), x];
-        for ((g, n), d) in got.iter().zip(numerators).zip([3.0f32, 9.0, -0.7, 4.0]) {
-            let q = n / d;
-            if q != 0.0 {
-                worst = worst.max(((g - q) / q).abs() as f64 / f32::EPSILON as f64);
-            }
-        }
-    }
+    let xs = (-20000..=20000).map(|k| (k as f64 * 0.0137) as f32 as f64);
+    // The quotient as f32 computes it from the same f32 numerator.
+    let want = |x: f64| {
+        let x = x as f32;
+        [x / 3.0, (x + 1.0) / 9.0, x.atan() / -0.7, x / 4.0].map(f64::from).to_vec()
+    };
+    let ulps = |_, g: f64, q: f64| (q != 0.0).then(|| ((g - q) / q).abs() / f32::EPSILON as f64);
+    let (worst, _) = worst_in_f32(&lowered, &names, xs, want, ulps);
     assert!(worst <= 1.5, "worst {worst} ulps (of 2^-23) from the f32 quotient");
 }
