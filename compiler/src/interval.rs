@@ -159,6 +159,15 @@ impl I {
         if !self.is_valid() || !o.is_valid() {
             return I::NAI;
         }
+        // Two points whose product f64 holds exactly (the residual a·b - p
+        // is 0): the point itself. A break point's |x| written as s·x, s =
+        // ±1, then stays exactly on the break.
+        if self.lo == self.hi && o.lo == o.hi {
+            let p = mul_end(self.lo, o.lo);
+            if p.is_finite() && (p == 0.0 || self.lo.mul_add(o.lo, -p) == 0.0) {
+                return I::point(p);
+            }
+        }
         let p = [mul_end(self.lo, o.lo), mul_end(self.lo, o.hi), mul_end(self.hi, o.lo), mul_end(self.hi, o.hi)];
         let lo = p.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -505,6 +514,18 @@ pub fn eval1(expr: &Expr, var: &str, x: I) -> I {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A product of two points stays a point only where f64 holds it
+    /// exactly; otherwise it is widened to enclose the real product.
+    #[test]
+    fn a_product_of_points_is_a_point_only_when_exact() {
+        assert_eq!(I::point(2.0).mul(&I::point(-1.0)), I::point(-2.0));
+        assert_eq!(I::point(3.0).mul(&I::point(0.0)), I::point(0.0));
+        let inexact = I::point(0.1).mul(&I::point(0.1));
+        assert!(inexact.lo < inexact.hi && inexact.lo <= 0.1 * 0.1 && inexact.hi >= 0.1 * 0.1, "{inexact:?}");
+        let huge = I::point(1e300).mul(&I::point(1e10));
+        assert_eq!(huge.hi, f64::INFINITY, "{huge:?}");
+    }
 
     /// Each function's enclosure over many small intervals holds the f64
     /// value at interior points (a point inside gives a value inside).

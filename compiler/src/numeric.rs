@@ -5,15 +5,18 @@
 //! evaluate it.
 //!
 //! An even integrand (proven so by the caller) has an odd integral from 0:
-//! it is fitted on [0, R] only and emitted as c + sign(x)·G(|x|), half the
-//! pieces for the kernels, which evaluate every piece for every lane. When
+//! it is fitted on [0, R] only and emitted as c + s·G(s·x), s = ±1 the
+//! sign of x, half the pieces for the kernels. When
 //! h grows by orders of magnitude there (1/t' where t saturates), each
 //! piece is G = e^W·Q instead, W a cubic, Q an interpolant: Q is smooth
 //! where G is not (gelu_tanh's SA term: 4 pieces where G needs 23).
 //!
 //! Every polynomial is written in a frame f32 holds exactly (a centre with
 //! few bits, a power-of-two half-width): a centre rounded to f32 would
-//! shift the whole piece.
+//! shift the whole piece. The pieces are emitted as one Horner evaluation
+//! whose centre and coefficients `where` chooses by x, so a kernel lane
+//! evaluates one polynomial (and a select per coefficient and extra piece),
+//! not every piece.
 //!
 //! The range reaches as far as f32 kernels are fed (where |g'| or |g|
 //! leaves f32, else ±f32::MAX); beyond it the JSON and the text say what g
@@ -32,15 +35,16 @@ use egg::Id;
 /// it, beyond which the f32 kernels return ±inf for a value out of f32.
 const F32_MAX: f64 = f32::MAX as f64;
 /// Degree of the interpolants of h (their integrals have degree + 1), and
-/// of a weighted fit's Q. The kernels evaluate every piece for every lane,
-/// so fewer, longer pieces are cheaper: unweighted, gelu_tanh's term needs
+/// of a weighted fit's Q. A kernel pays a select per coefficient for each
+/// extra piece, so fewer, longer pieces are cheaper: unweighted, gelu_tanh's term needs
 /// 23 pieces of 20 coefficients at 18 against 38 of 16 at 14 (same 1e-11
 /// criterion); its certificate (Taylor models of order 16) still proves them.
 pub const DEGREE: usize = 18;
 
 #[derive(Clone, Debug)]
 pub struct NumericAntiderivative {
-    /// G in SPEC syntax (a `where` chain of polynomials).
+    /// G in SPEC syntax (one Horner polynomial whose coefficients `where`
+    /// chooses by piece).
     pub expr: Expr,
     /// G', written from the pieces' derivatives (and the tails' slopes, or
     /// the periodic reduction): never by differentiating `expr`.
@@ -67,8 +71,7 @@ pub struct NumericAntiderivative {
     /// How many polynomial pieces.
     pub pieces: usize,
     /// h is even and the anchor is 0: the pieces cover [0, hi] only and
-    /// g(x) = g(0) + sign(x)·G(|x|), G odd about 0 (half the pieces, which
-    /// the kernels evaluate every one of).
+    /// g(x) = g(0) + sign(x)·G(|x|), G odd about 0 (half the pieces).
     pub odd: bool,
     /// Where the pieces meet, ascending, the range's ends included.
     pub boundaries: Vec<f64>,
@@ -339,8 +342,8 @@ pub fn numeric_antiderivative(
         }
     }
     // Mirrored, a weighted fit (G = e^W·Q on each piece) replaces the
-    // pieces when it is cheaper for the kernels, which evaluate every piece
-    // (the value, and in the partials its derivative). Other degrees cost
+    // pieces when it has fewer coefficients in all (the kernels' cost, in
+    // the value and in the partials its derivative). Other degrees cost
     // more for gelu_tanh's term: 6 pieces at 16, 8 at 14, 11 at 12.
     let weight = if odd { fit_weighted(h, hi, &ts, &must_split) } else { None };
     let weight = weight.filter(|w| w.pieces.len() * (DEGREE + 1 + WEIGHT_COST) < pieces.len() * (DEGREE + 2));
@@ -374,21 +377,29 @@ pub fn numeric_antiderivative(
     let starts: Vec<f64> = pieces.iter().map(|p| p.start).collect();
     let (root, derivative) = match period {
         None if odd => {
-            // g(0) + sign(x)·where(|x| < hi, G(|x|), G(hi) + h(hi)·(|x| - hi)),
-            // and g' = where(|x| < hi, G'(|x|), h(hi)), G' even.
-            let ax = b.call(crate::lang::Func::Abs, x);
-            let polys: Vec<Id> =
-                pieces.iter().zip(&offsets).map(|(p, o)| polynomial(&mut b, ax, p.centre, p.half, &p.integral, *o)).collect();
-            let q = balanced(&mut b, ax, &polys, &starts);
+            // g(0) + s·where(|x| < hi, G(|x|), G(hi) + h(hi)·(|x| - hi)),
+            // and g' = where(|x| < hi, G'(|x|), h(hi)), G' even. The sign
+            // s = where(x < 0, -1, 1) and |x| = s·x: with `sign` and `abs`
+            // (both with derivative 0 at 0) a symbolic derivative, as the
+            // split partials take, is sign(x)²·G'(|x|), 0 at x = 0 instead
+            // of h(0); here it is s²·G'(|x|) = G'(|x|) everywhere.
+            let (zero, one) = (b.num(0.0), b.num(1.0));
+            let minus_one = b.num(-1.0);
+            let negative = b.add(Math::Compare(Cmp::Lt, [x, zero]));
+            let sign = b.add(Math::Where([negative, minus_one, one]));
+            let ax = b.mul(sign, x);
+            let q = piecewise_polynomial(&mut b, ax, &Frame::values(&pieces, &offsets), &starts);
             // Weighted: G = e^W·Q, G' = e^W·(W'·Q + Q'), W and Q chosen
             // by the same cells.
             let weighted = (!exponents.is_empty()).then(|| {
-                let ws: Vec<Id> =
-                    pieces.iter().zip(&exponents).map(|(pc, w)| polynomial(&mut b, ax, pc.centre, pc.half, w, 0.0)).collect();
-                let w = balanced(&mut b, ax, &ws, &starts);
-                let dws: Vec<Id> =
-                    pieces.iter().zip(&exponents).map(|(pc, w)| polynomial_derivative(&mut b, ax, pc.centre, pc.half, w)).collect();
-                let dw = balanced(&mut b, ax, &dws, &starts);
+                let ws: Vec<Frame> = pieces.iter().zip(&exponents).map(|(pc, w)| Frame::new(pc.centre, pc.half, w, 0.0)).collect();
+                let w = piecewise_polynomial(&mut b, ax, &ws, &starts);
+                let dws: Vec<Frame> = pieces
+                    .iter()
+                    .zip(&exponents)
+                    .map(|(pc, w)| Frame::new(pc.centre, pc.half, &derivative_coefficients(w, pc.half), 0.0))
+                    .collect();
+                let dw = piecewise_polynomial(&mut b, ax, &dws, &starts);
                 (b.call(crate::lang::Func::Exp, w), dw)
             });
             let inner = match weighted {
@@ -399,7 +410,6 @@ pub fn numeric_antiderivative(
             let (hi_id, slope) = (b.num(hi), b.num(h(hi)));
             let below_hi = b.add(Math::Compare(Cmp::Lt, [ax, hi_id]));
             let body = b.add(Math::Where([below_hi, inner, tail]));
-            let sign = b.call(crate::lang::Func::Sign, x);
             let odd_part = b.mul(sign, body);
             let g = if constant == 0.0 {
                 odd_part
@@ -419,11 +429,7 @@ pub fn numeric_antiderivative(
             (g, b.add(Math::Where([below_hi, dinner, slope])))
         }
         None => {
-            // A balanced tree of `where`s: depth log2(pieces), not one level per piece,
-            // so recursive passes (printing, differentiation) stay shallow.
-            let polys: Vec<Id> =
-                pieces.iter().zip(&offsets).map(|(p, o)| polynomial(&mut b, x, p.centre, p.half, &p.integral, *o)).collect();
-            let inner = balanced(&mut b, x, &polys, &starts);
+            let inner = piecewise_polynomial(&mut b, x, &Frame::values(&pieces, &offsets), &starts);
             // Beyond the range (where g or g' is out of f32, or x is): linear,
             // with the integrand's end values as slopes.
             let hi_tail = linear_tail(&mut b, x, hi, hi_val, h(hi));
@@ -455,9 +461,7 @@ pub fn numeric_antiderivative(
             let at = b.call(crate::lang::Func::Atan, q);
             let two_over_a = b.num(2.0 / a);
             let r = b.mul(two_over_a, at);
-            let polys: Vec<Id> =
-                pieces.iter().zip(&offsets).map(|(pc, o)| polynomial(&mut b, r, pc.centre, pc.half, &pc.integral, *o)).collect();
-            let g_of_r = balanced(&mut b, r, &polys, &starts);
+            let g_of_r = piecewise_polynomial(&mut b, r, &Frame::values(&pieces, &offsets), &starts);
             // (x - r)·I/P, with I/P = (total·a/2)/π.
             let k = b.sub(x, r);
             let c = b.num(0.5 * total * a);
@@ -769,11 +773,6 @@ fn linear_tail(b: &mut Builder, x: Id, at: f64, val: f64, slope: f64) -> Id {
     b.add_(v, m)
 }
 
-/// d/dx of offset + Σ q_k t^k, t = (x - centre)/half: Σ k·q_k·t^(k-1) / half.
-fn polynomial_derivative(b: &mut Builder, x: Id, centre: f64, half: f64, q: &[f64]) -> Id {
-    polynomial(b, x, centre, half, &derivative_coefficients(q, half), 0.0)
-}
-
 /// The coefficients k·q_k/half of d/dx Σ q_k t^k, t = (x - centre)/half.
 fn derivative_coefficients(q: &[f64], half: f64) -> Vec<f64> {
     q.iter().enumerate().skip(1).map(|(k, qk)| k as f64 * qk / half).collect()
@@ -781,40 +780,98 @@ fn derivative_coefficients(q: &[f64], half: f64) -> Vec<f64> {
 
 /// G' on the pieces: each piece's polynomial derivative, chosen by `x`.
 fn piecewise_derivative(b: &mut Builder, x: Id, pieces: &[Piece], starts: &[f64]) -> Id {
-    let dpolys: Vec<Id> = pieces.iter().map(|pc| polynomial_derivative(b, x, pc.centre, pc.half, &pc.integral)).collect();
-    balanced(b, x, &dpolys, starts)
+    let frames: Vec<Frame> = pieces.iter().map(|pc| Frame::new(pc.centre, pc.half, &derivative_coefficients(&pc.integral, pc.half), 0.0)).collect();
+    piecewise_polynomial(b, x, &frames, starts)
 }
 
-/// `where(x < start[mid], left half, right half)`, recursively.
-fn balanced(b: &mut Builder, x: Id, polys: &[Id], starts: &[f64]) -> Id {
-    if polys.len() == 1 {
-        return polys[0];
+/// `where(x < start[mid], left half, right half)`, recursively: depth
+/// log2(pieces), not one level per piece, so recursive passes (printing,
+/// differentiation) stay shallow.
+fn balanced(b: &mut Builder, x: Id, choices: &[Id], starts: &[f64]) -> Id {
+    if choices.len() == 1 {
+        return choices[0];
     }
-    let mid = polys.len() / 2;
-    let left = balanced(b, x, &polys[..mid], &starts[..mid]);
-    let right = balanced(b, x, &polys[mid..], &starts[mid..]);
+    let mid = choices.len() / 2;
+    let left = balanced(b, x, &choices[..mid], &starts[..mid]);
+    let right = balanced(b, x, &choices[mid..], &starts[mid..]);
     let at = b.num(starts[mid]);
     let cond = b.add(Math::Compare(Cmp::Lt, [x, at]));
     b.add(Math::Where([cond, left, right]))
 }
 
-/// offset + Σ q_k t^k with t = (x - centre)/half, in Horner form, written
-/// in a frame the f32 kernels hold exactly ([`exact_frame`]).
-fn polynomial(b: &mut Builder, x: Id, centre: f64, half: f64, q: &[f64], offset: f64) -> Id {
-    let mut q = q.to_vec();
-    if let Some(q0) = q.first_mut() {
-        *q0 += offset;
+/// One piece's polynomial, offset + Σ q_k t^k with t = (x - centre)/half,
+/// moved to a frame the f32 kernels hold exactly ([`exact_frame`]).
+struct Frame {
+    centre: f64,
+    inverse_half: f64,
+    /// Lowest first, the offset added to the constant.
+    coefficients: Vec<f64>,
+}
+
+impl Frame {
+    fn new(centre: f64, half: f64, q: &[f64], offset: f64) -> Frame {
+        let mut q = q.to_vec();
+        if let Some(q0) = q.first_mut() {
+            *q0 += offset;
+        }
+        let (c2, h2) = exact_frame(centre, half);
+        Frame { centre: c2, inverse_half: 1.0 / h2, coefficients: reframe(&q, (c2 - centre) / half, h2 / half) }
     }
-    let (c2, h2) = exact_frame(centre, half);
-    let q = reframe(&q, (c2 - centre) / half, h2 / half);
-    let c = b.num(c2);
+
+    /// Each piece's integral with its offset: G on the pieces.
+    fn values(pieces: &[Piece], offsets: &[f64]) -> Vec<Frame> {
+        pieces.iter().zip(offsets).map(|(p, o)| Frame::new(p.centre, p.half, &p.integral, *o)).collect()
+    }
+}
+
+/// The pieces' polynomials as ONE Horner evaluation whose centre, scale and
+/// coefficients are chosen by `x` (`where` trees of constants, which the
+/// kernels compile to selects): every lane evaluates one polynomial, not
+/// every piece's. Per coefficient that costs a select per extra piece
+/// instead of a multiply and an add per extra piece, in the value and in the
+/// partials' product rule alike (gelu_tanh's SA: 352 distinct operations
+/// for F and its partials, 797 as four Horner chains). A lane's arithmetic
+/// is its piece's own Horner evaluation; the certificate and the f32 tests
+/// see the same values.
+fn piecewise_polynomial(b: &mut Builder, x: Id, frames: &[Frame], starts: &[f64]) -> Id {
+    let choose = |b: &mut Builder, values: &[f64]| {
+        if values.iter().all(|v| v.to_bits() == values[0].to_bits()) {
+            return b.num(values[0]);
+        }
+        let nums: Vec<Id> = values.iter().map(|v| b.num(*v)).collect();
+        balanced(b, x, &nums, starts)
+    };
+    let centres: Vec<f64> = frames.iter().map(|f| f.centre).collect();
+    let c = choose(b, &centres);
     let d = b.sub(x, c);
-    let inv = b.num(1.0 / h2);
-    let t = b.mul(inv, d);
-    let mut acc = b.num(*q.last().unwrap_or(&0.0));
-    for qk in q.iter().rev().skip(1) {
+    // With power-of-two scales s, q_k·s^k is exact (barring subnormals and
+    // overflow in f32), and Horner in d = x - centre with those
+    // coefficients rounds exactly as Horner in t = s·d does, with one
+    // multiply per degree less.
+    let in_f32 = |v: &f64| *v == 0.0 || (v.abs() >= f32::MIN_POSITIVE as f64 && v.abs() <= F32_MAX);
+    let scaled: Option<Vec<Vec<f64>>> = frames
+        .iter()
+        .map(|f| {
+            let s = f.inverse_half;
+            let power_of_two = s > 0.0 && s.is_finite() && s.log2().round().exp2() == s;
+            let r: Vec<f64> = f.coefficients.iter().enumerate().map(|(k, q)| q * s.powi(k as i32)).collect();
+            (power_of_two && r.iter().all(in_f32) && f.coefficients.iter().all(in_f32)).then_some(r)
+        })
+        .collect();
+    let (t, coefficients) = match scaled {
+        Some(r) => (d, r),
+        None => {
+            let scales: Vec<f64> = frames.iter().map(|f| f.inverse_half).collect();
+            let inv = choose(b, &scales);
+            (b.mul(inv, d), frames.iter().map(|f| f.coefficients.clone()).collect())
+        }
+    };
+    let degree = coefficients.iter().map(Vec::len).max().unwrap_or(1).max(1) - 1;
+    let coefficient = |k: usize| -> Vec<f64> { coefficients.iter().map(|q| q.get(k).copied().unwrap_or(0.0)).collect() };
+    let mut acc = choose(b, &coefficient(degree));
+    for k in (0..degree).rev() {
         let m = b.mul(acc, t);
-        let coef = b.num(*qk);
+        let coef = choose(b, &coefficient(k));
         acc = b.add_(m, coef);
     }
     acc

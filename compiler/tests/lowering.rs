@@ -763,3 +763,26 @@ fn a_division_by_a_literal_is_a_product() {
     let (worst, _) = worst_in_f32(&lowered, &names, xs, want, ulps);
     assert!(worst <= 1.5, "worst {worst} ulps (of 2^-23) from the f32 quotient");
 }
+
+/// A mirrored numeric term, g(x) = g(0) + s(x)·G(|x|), has the slope h(0)
+/// at x = 0 (gelu_tanh's SA term: 1/t'(0) = sqrt(pi/2)); written with
+/// `sign` and `abs`, whose derivatives are 0 at 0, its partial there was
+/// 0, at an input a layer with zero bias and zero activations feeds.
+#[test]
+fn a_mirrored_numeric_term_keeps_its_slope_at_zero() {
+    for simplified in [false, true] {
+        let f = sa("gelu_tanh(x)", simplified);
+        let names: Vec<Symbol> = f.vars.iter().map(|v| Symbol::from(v.as_str())).collect();
+        let lowered = lower_exprs(&f.exprs.iter().collect::<Vec<_>>());
+        // ∂SA/∂u2 = 0.5·u1·a'(u2), a'(0) = 1/t'(0) = sqrt(pi/2).
+        let want = 0.5 * 1.5 * (std::f64::consts::PI / 2.0).sqrt();
+        for u2 in [0.0, -0.0, 1e-30, -1e-30] {
+            let point = [1.5, u2];
+            let in_f64: Vec<f64> = f.exprs.iter().map(|e| eval_n(e, &names, &point)).collect();
+            let in_f32: Vec<f32> = run::<f32>(&lowered, &names, &point);
+            for (what, got) in [("f64", in_f64[2]), ("f32", in_f32[2] as f64)] {
+                assert!(error(got, want) < 1e-6, "{}: ∂/∂u2 at u2 = {u2:e} in {what} is {got}, want {want}", f.name);
+            }
+        }
+    }
+}
