@@ -280,6 +280,28 @@ fn split_kernels_off_the_diagonal() {
 
 /// ±0, subnormals, ±inf, NaN, ±88.72, ±89, ±1e4, ±f32::MAX and tiny values
 /// through every suite GA's kernels and scalar Rust.
+/// gelu_tanh's SA term is mirrored, a(u) = s·G(s·u) with s = ±1; its
+/// slope at u2 = ±0 is 1/t'(0) = sqrt(pi/2), so ∂SA/∂u2 = 0.5·u1·sqrt(pi/2)
+/// there, on the device and in the scalar Rust. (Written with sign(u)·G(|u|)
+/// the partial was 0 at exactly 0; the IR itself was wrong, so the f64
+/// reference of the other checks agreed with it.)
+#[test]
+fn gelu_tanh_sa_keeps_its_slope_at_zero() {
+    let Some(client) = client() else { return };
+    let u1 = [1.5f32, 1.5, -2.0, -2.0];
+    let u2 = [0.0f32, -0.0, 0.0, -0.0];
+    let g = [1.0f32; 4];
+    let d = split_backward_on::<GeluTanhSa>(&client, &[&u1, &u2], &g, Launch::new(4, 1).unwrap()).unwrap();
+    let mut grad = [0.0f32; 2];
+    for i in 0..4 {
+        let want = 0.5 * u1[i] as f64 * (std::f64::consts::PI / 2.0).sqrt();
+        GeluTanhSa::gradient(&[u1[i], u2[i]], &mut grad);
+        for (what, got) in [("device", d[1][i]), ("scalar Rust", grad[1])] {
+            assert!((got as f64 - want).abs() <= 1e-6 * want.abs(), "{what}: ∂/∂u2 at ({}, {:?}) is {got}, want {want}", u1[i], u2[i]);
+        }
+    }
+}
+
 #[test]
 fn f32_edge_cases() {
     let Some(client) = client() else { return };

@@ -19,18 +19,7 @@ pub const SPLIT_POINTS: usize = 1 << 18;
 
 /// `terms` columns of independent points in [-r, r], distinct per column.
 pub fn box_points(terms: usize, n: usize, r: f64, seed: u64) -> Vec<Vec<f32>> {
-    let mut cols: Vec<Vec<f32>> = (0..terms).map(|i| foil_compiler::eval::scattered(n, seed + i as u64, -r, r)).collect();
-    // Each input exactly ±0 once, the others scattered: where a layer with
-    // zero bias is fed zeros. A term written with sign(u)·G(|u|) had a
-    // partial of 0 there (gelu_tanh's SA, until it was mended).
-    for (i, col) in cols.iter_mut().enumerate() {
-        for (k, zero) in [0.0f32, -0.0].into_iter().enumerate() {
-            if let Some(v) = col.get_mut(2 * i + k) {
-                *v = zero;
-            }
-        }
-    }
-    cols
+    (0..terms).map(|i| foil_compiler::eval::scattered(n, seed + i as u64, -r, r)).collect()
 }
 
 /// Mish's SA, `u1·N/D`, N = 1 - e^-u2 - 1/(1 - e^-u3), D = 1 + 1/(1 - e^-u5)
