@@ -1017,16 +1017,22 @@ fn unsplit_lone_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     })
 }
 
-/// `a/c` for a literal `c` as `(1/c)·a`: a multiplication where a GPU (and
-/// lavapipe) performs a full division per lane, since IEEE division by a
-/// constant may not be rewritten by the shader compiler. The product is
+/// `a/c` for a constant `c` (a literal, or an expression of literals such as
+/// gelu's `sqrt(2)`, valued in f64) as `(1/c)·a`: a multiplication where a
+/// GPU (and lavapipe) performs a full division per lane, since IEEE division
+/// by a constant may not be rewritten by the shader compiler. The product is
 /// within 1.5 ulps of the quotient (exact when c is a power of two);
-/// bent_identity's g′ divides by 3 and 9 this way. A literal numerator is
-/// left alone (a quotient of literals folds at compile time).
+/// bent_identity's g′ divides by 3 and 9 this way. A constant numerator is
+/// left alone (a quotient of constants folds at compile time).
 fn constant_divisors_as_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
         let Math::Div([n, d]) = node else { return b.add(node) };
-        match (b.value(n), b.value(d)) {
+        let constant = |b: &Builder, id: Id| {
+            b.value(id).or_else(|| {
+                crate::lang::is_constant(b.nodes(), id).then(|| crate::eval::eval(&crate::build::subtree(b.nodes(), id), &|_| f64::NAN))
+            })
+        };
+        match (constant(b, n), constant(b, d)) {
             (None, Some(c)) if c != 0.0 && (1.0 / c).is_finite() => {
                 let r = b.num(1.0 / c);
                 b.mul(r, n)
