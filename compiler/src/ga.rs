@@ -621,7 +621,7 @@ const MAX_SUM_CONDITION: f64 = 8.0;
 /// forms proven equal (not a claim foil prints); the suite's f32 check of
 /// every g' (`compiler/tests/lowering.rs`) holds the result to it. isru's
 /// simplified 1/f', s^2/(s - x^2/s) with s = sqrt(1 + x^2), cancels by
-/// 2x^2 and is refused; bent_identity's 2s/(x + 2s) never by more than 3.
+/// 2x^2 and is refused; bent_identity's 1/(1 + x/(2s)) by at most 3.
 fn sums_well_conditioned(e: &Expr) -> bool {
     let linear = (-300..=300).map(|k| k as f64 / 10.0);
     let wide = (0..=120).flat_map(|k| {

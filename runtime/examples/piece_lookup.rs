@@ -1,7 +1,8 @@
 //! Issue 13's experiment: how a `#[cube]` kernel can evaluate ONE of many
 //! polynomial pieces per lane on wgpu (cubecl 0.11, WGSL through naga; here
-//! Mesa lavapipe), against what foil emits for a numeric antiderivative
-//! today (every piece evaluated, a chain of selects). Synthetic pieces with
+//! Mesa lavapipe), against what foil emitted for a numeric antiderivative
+//! when this was written (every piece evaluated, a chain of selects; foil
+//! now selects each coefficient and evaluates one polynomial). Synthetic pieces with
 //! the shape of gelu_tanh's numeric SA term (76 of degree 15); value only.
 //!
 //! ```sh
@@ -47,7 +48,9 @@ pub struct Pieces {
 pub enum Scheme {
     /// An identity kernel: the memcpy every ratio is taken against.
     Copy = 9,
-    /// What foil emits today: every piece evaluated, a chain of selects.
+    /// What foil emitted until 2026-12-03: every piece evaluated, a chain of
+    /// selects (it now selects each coefficient and evaluates one polynomial;
+    /// `compiler/src/numeric.rs`).
     SelectChain = 0,
     /// Function-local `Array` filled with the constants; binary search.
     LocalSearch = 1,
