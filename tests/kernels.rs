@@ -49,6 +49,8 @@ foil::activation!(ErfFn = erf(x));
 // (a softplus's log1p(e^-|x|)) every kernel with them calls.
 foil::activation!(AsinhFn = asinh(x));
 foil::activation!(SoftplusFn = softplus(x));
+// logcosh on its own: the `#[cube]` `log1p_half` (its log1p(expm1(-2|x|)/2)).
+foil::activation!(LogcoshFn = log(cosh(x)));
 
 mod common;
 use common::gpu::{box_points, client, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, parse, subnormal_exponential, reference, same, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
@@ -244,7 +246,8 @@ fn erfi_and_erf_helpers_match_f64() {
 /// scale: 2²¹ points over [-100, 100], every 4th f32 around asinh's branch
 /// points (|x| = 0.5, where its polynomial meets ln(a + √(a² + 1)), and
 /// 1e4, where ln(a) + ln 2 takes over), and magnitudes from 1e-30 to 1e30
-/// of both signs (x·x overflows past 1.8e19; softplus to 700).
+/// of both signs (x·x overflows past 1.8e19; softplus and logcosh, whose
+/// f64 references overflow beyond, to 700).
 #[test]
 fn asinh_and_softplus_helpers_match_f64() {
     let Some(client) = client() else { return };
@@ -263,7 +266,7 @@ fn asinh_and_softplus_helpers_match_f64() {
     // The f64 reference log(1 + exp(x)) is inf past x ≈ 709.8, where softplus is x.
     let mut within: Vec<f32> = x.iter().copied().filter(|v| v.abs() <= 700.0).collect();
     within.truncate(within.len() / 4 * 4);
-    report(vec![check_ga::<AsinhFn>(&client, &x), check_ga::<SoftplusFn>(&client, &within)]);
+    report(vec![check_ga::<AsinhFn>(&client, &x), check_ga::<SoftplusFn>(&client, &within), check_ga::<LogcoshFn>(&client, &within)]);
 }
 
 /// Issue 14: every suite SA and HD-FGD F with all its partials at

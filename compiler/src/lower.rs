@@ -1348,6 +1348,40 @@ impl SafeOp {
     }
 }
 
+/// Whether node `a` of a lowered form (`nodes`, `ops`) is `expm1(y)/2` with
+/// y ≤ 0 by its form (`k·|z|`, k ≤ 0, or `-|z|`): a value in (-1/2, 0], or
+/// NaN. Such is logcosh's `log1p(expm1(-2|z|)/2)` argument, which the
+/// kernels take through a polynomial for that range (`log1p_half`) instead
+/// of a general `log1p`.
+///
+/// ```
+/// use foil_compiler::lower::{half_expm1_of_non_positive, lower_exprs, SafeOp};
+/// use foil_compiler::lang::Func;
+/// let f = foil_compiler::parse::parse("log(cosh(x))").unwrap();
+/// let l = lower_exprs(&[&f]);
+/// let log1p = l.ops.iter().zip(&l.live).find_map(|(op, live)| match op {
+///     SafeOp::Call(Func::Log1p, a) if *live => Some(*a),
+///     _ => None,
+/// });
+/// assert!(half_expm1_of_non_positive(&l.nodes, &l.ops, log1p.unwrap()));
+/// ```
+pub fn half_expm1_of_non_positive(nodes: &Expr, ops: &[SafeOp], a: Id) -> bool {
+    let op = |id: Id| &ops[usize::from(id)];
+    let lit = |id: Id| literal_value(&nodes[id]);
+    let abs = |id: Id| matches!(op(id), SafeOp::Call(Func::Abs, _));
+    let non_positive = |y: Id| match *op(y) {
+        SafeOp::Neg(w) => abs(w),
+        SafeOp::Mul(p, q) => (lit(p).is_some_and(|k| k <= 0.0) && abs(q)) || (lit(q).is_some_and(|k| k <= 0.0) && abs(p)),
+        _ => false,
+    };
+    let expm1 = |t: Id| matches!(*op(t), SafeOp::Call(Func::Expm1, y) if non_positive(y));
+    match *op(a) {
+        SafeOp::Mul(p, q) => (lit(p) == Some(0.5) && expm1(q)) || (lit(q) == Some(0.5) && expm1(p)),
+        SafeOp::Div(t, two) => lit(two) == Some(2.0) && expm1(t),
+        _ => false,
+    }
+}
+
 /// One [`SafeOp`] per node of `expr`, indices preserved.
 fn lower(expr: &Expr) -> Vec<SafeOp> {
     let lit = |id: Id| literal_value(&expr[id]);

@@ -786,3 +786,25 @@ fn a_mirrored_numeric_term_keeps_its_slope_at_zero() {
         }
     }
 }
+
+/// logcosh's `log1p` argument, `expm1(-2|z|)/2`, is known to lie in
+/// (-1/2, 0] (the kernels then take `log1p_half`); an `expm1` of a value
+/// that may be positive is not.
+#[test]
+fn a_half_expm1_of_a_non_positive_value_is_recognised() {
+    let recognised = |src: &str| {
+        let f = foil_compiler::parse::parse(src).unwrap();
+        let l = lower_exprs(&[&f]);
+        let args: Vec<Id> = l.ops.iter().zip(&l.live).filter_map(|(op, live)| match op {
+            SafeOp::Call(Func::Log1p, a) if *live => Some(*a),
+            _ => None,
+        }).collect();
+        assert!(!args.is_empty(), "{src} has a log1p");
+        args.iter().all(|a| foil_compiler::lower::half_expm1_of_non_positive(&l.nodes, &l.ops, *a))
+    };
+    assert!(recognised("log(cosh(x))"));
+    assert!(recognised("log1p(expm1(-abs(x))/2)"));
+    assert!(!recognised("log1p(expm1(x)/2)"));
+    assert!(!recognised("log1p(expm1(-2*x)/2)"));
+    assert!(!recognised("log1p(expm1(-abs(x))/3)"));
+}

@@ -309,6 +309,14 @@ impl Emitter<'_> {
                 let a = n(a);
                 quote! { -#a }
             }
+            // logcosh's log1p(expm1(-2|z|)/2): an argument in (-1/2, 0],
+            // where the device's polynomial `log1p_half` applies.
+            SafeOp::Call(Func::Log1p, a)
+                if self.target == Target::Cube && foil_compiler::lower::half_expm1_of_non_positive(self.expr, self.ops, *a) =>
+            {
+                let a = unparenthesised(n(a));
+                quote! { ::foil::kernels::math::log1p_half::<F, N>(#a) }
+            }
             SafeOp::Call(f, a) => self.call(*f, n(a)),
             SafeOp::Min(a, b) => self.call2("min", n(a), n(b)),
             SafeOp::Max(a, b) => self.call2("max", n(a), n(b)),

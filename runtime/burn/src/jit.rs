@@ -254,6 +254,29 @@ fn exp_of_minus_abs(ops: &[Op], a: u32) -> bool {
     matches!(ops[m as usize], Op::Call(Func::Abs, _))
 }
 
+/// Whether register `a` is `expm1(y)/2` with y ≤ 0 by its form (`k·|z|`,
+/// k ≤ 0, or `-|z|`), a value in (-1/2, 0] (or NaN), as program.rs writes
+/// logcosh's `log1p(expm1(-2|z|)/2)`: the registers' reading of
+/// `foil_compiler::lower::half_expm1_of_non_positive`.
+fn half_expm1_of_non_positive(ops: &[Op], a: u32) -> bool {
+    let constant = |r: u32| match ops[r as usize] {
+        Op::Const(c) => Some(c),
+        _ => None,
+    };
+    let abs = |r: u32| matches!(ops[r as usize], Op::Call(Func::Abs, _));
+    let non_positive = |y: u32| match ops[y as usize] {
+        Op::Neg(w) => abs(w),
+        Op::Mul(p, q) => (constant(p).is_some_and(|k| k <= 0.0) && abs(q)) || (constant(q).is_some_and(|k| k <= 0.0) && abs(p)),
+        _ => false,
+    };
+    let expm1 = |t: u32| matches!(ops[t as usize], Op::Call(Func::Expm1, y) if non_positive(y));
+    match ops[a as usize] {
+        Op::Mul(p, q) => (constant(p) == Some(0.5) && expm1(q)) || (constant(q) == Some(0.5) && expm1(p)),
+        Op::Div(t, two) => constant(two) == Some(2.0) && expm1(t),
+        _ => false,
+    }
+}
+
 /// Expands `program` into straight-line code: one cube value per
 /// instruction, the outputs returned in order. Runs at kernel-compile time.
 fn expand_program<F: Float, N: Size>(
@@ -301,6 +324,7 @@ fn expand_program<F: Float, N: Size>(
             // argument lies in (0, 1], where the macro kernels' polynomial
             // form applies too.
             Op::Call(Func::Log1p, a) if exp_of_minus_abs(program.ops(), a) => math::log1p_unit::expand::<F, N>(scope, r(a)),
+            Op::Call(Func::Log1p, a) if half_expm1_of_non_positive(program.ops(), a) => math::log1p_half::expand::<F, N>(scope, r(a)),
             Op::Call(f, a) => call::<F, N>(scope, f, r(a)),
             Op::Min(a, b) => minimum::expand::<F, N>(scope, r(a), r(b)),
             Op::Max(a, b) => maximum::expand::<F, N>(scope, r(a), r(b)),
@@ -606,5 +630,34 @@ impl JitKernel {
             )
         };
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The registers of each program's `log1p` argument.
+    fn log1p_arguments(src: &str) -> (Program, Vec<u32>) {
+        let e = foil_compiler::parse::parse(src).unwrap();
+        let p = Program::compile(&[&e], &["x"]).unwrap();
+        let args = p.ops().iter().filter_map(|op| if let Op::Call(Func::Log1p, a) = *op { Some(a) } else { None }).collect();
+        (p, args)
+    }
+
+    /// The peepholes read the shapes program.rs writes: a softplus's
+    /// `log1p(exp(-|a|))` and logcosh's `log1p(expm1(-2|x|)/2)` take the
+    /// polynomial helpers, a general `log1p` does not.
+    #[test]
+    fn bounded_log1p_arguments_are_recognised() {
+        let (p, args) = log1p_arguments("softplus(x)");
+        assert!(!args.is_empty() && args.iter().all(|&a| exp_of_minus_abs(p.ops(), a)));
+        let (p, args) = log1p_arguments("log(cosh(x))");
+        assert!(!args.is_empty() && args.iter().all(|&a| half_expm1_of_non_positive(p.ops(), a) && !exp_of_minus_abs(p.ops(), a)));
+        for src in ["log(1 + x*x)", "log1p(expm1(x)/2)", "log1p(expm1(-2*x)/2)"] {
+            let (p, args) = log1p_arguments(src);
+            assert!(!args.is_empty(), "{src}");
+            assert!(args.iter().all(|&a| !half_expm1_of_non_positive(p.ops(), a) && !exp_of_minus_abs(p.ops(), a)), "{src}");
+        }
     }
 }

@@ -9,7 +9,8 @@
 //! - `tanh` on `expm1`, `sinh` and `cosh` on a split exponential e^(|x|/2), so they
 //!   are accurate near 0 and overflow only where the true value does.
 //! - `log1p_unit`: ln(1 + t) for t in [0, 1] (a softplus's tail) as one
-//!   polynomial, no division or logarithm.
+//!   polynomial, no division or logarithm; `log1p_half` likewise for u in
+//!   [-1/2, 0] (logcosh's `log1p(expm1(-2|z|)/2)`).
 //! - `asinh`: no cancellation for negative x, no overflow of x² for large x,
 //!   one logarithm.
 //! - `erf`: the cubecl polyfill has an *absolute* error of 1.5e-7, which is a
@@ -82,6 +83,26 @@ pub fn log1p_unit<F: Float, N: Size>(t: Vector<F, N>) -> Vector<F, N> {
     p = p * t + splat::<F, N>(-0.499_998_926_480_632_8);
     p = p * t + splat::<F, N>(0.999_999_994_656_291_98);
     t * p
+}
+
+/// ln(1 + u) for u in [-1/2, 0], logcosh's `log1p(expm1(-2|z|)/2)`: u·P(u),
+/// with P the degree-9 Chebyshev fit of ln(1 + u)/u on [-1/2, 0] (relative
+/// error 4.1e-9). Ten multiply-adds where [`log1p`] spends a division, its
+/// series and a logarithm on every lane. The coefficients:
+/// `mpmath.chebyfit(lambda u: mpmath.log1p(u)/u, [-0.5, 0], 10)`.
+#[cube]
+pub fn log1p_half<F: Float, N: Size>(u: Vector<F, N>) -> Vector<F, N> {
+    let mut p = splat::<F, N>(-1.733_611_947_352_159_7);
+    p = p * u + splat::<F, N>(-2.458_961_877_926_996_1);
+    p = p * u + splat::<F, N>(-1.959_870_572_486_405_7);
+    p = p * u + splat::<F, N>(-0.590_088_702_501_445_78);
+    p = p * u + splat::<F, N>(-0.340_746_471_305_813_81);
+    p = p * u + splat::<F, N>(0.175_440_772_680_563_33);
+    p = p * u + splat::<F, N>(-0.251_956_794_261_093_58);
+    p = p * u + splat::<F, N>(0.333_255_162_001_425_12);
+    p = p * u + splat::<F, N>(-0.500_001_198_584_125_77);
+    p = p * u + splat::<F, N>(0.999_999_996_996_519_8);
+    u * p
 }
 
 /// e^x - 1, accurate for tiny |x|: x·p(x) for |x| < 0.5, with p the
