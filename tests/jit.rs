@@ -56,7 +56,9 @@ impl Function {
     }
 }
 
-/// The GA of every monotone suite row (the rows whose GA the table says exists).
+/// The GA of every monotone suite row (the rows whose GA the table says
+/// exists), with the g′ its derivation verified as the partial, as
+/// `Rewriter::g` (the trainer's) and the macros use it.
 fn ga_rows() -> Vec<Function> {
     foil_compiler::suite::embedded_suite()
         .into_iter()
@@ -64,7 +66,7 @@ fn ga_rows() -> Vec<Function> {
         .map(|r| {
             let f = foil_compiler::parse::parse(&r.expression).unwrap();
             let ga = derive_global_adversarial(&f, &options()).unwrap_or_else(|e| panic!("GA of {}: {e}", r.name));
-            Function::new(&format!("{} GA", r.name), ga.adversarial, vec!["x".into()])
+            Function { name: format!("{} GA", r.name), expr: ga.adversarial, vars: vec!["x".into()], partials: vec![ga.adversarial_derivative] }
         })
         .collect()
 }

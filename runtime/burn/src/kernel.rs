@@ -193,6 +193,14 @@ impl ActivationKernel {
         Self::from_expr(name, expr, &["x"])
     }
 
+    /// A global adversarial g with the g′ its derivation verified (`GaResult::
+    /// adversarial_derivative`: exactly or certifiably 1/f′), not g′ derived
+    /// again from g: the g′ the macros emit, often the cheaper form (asinh's
+    /// `sqrt(1 + x*x)`, bent_identity's two divisions against four).
+    pub fn global_adversarial(name: impl Into<String>, g: &Expr, g_prime: &Expr) -> Result<Self, CompileError> {
+        Self::from_parts(name, g, vec![g_prime.clone()], &["x"])
+    }
+
     /// A macro-generated activation (`foil::activation!`,
     /// `foil::adversarial!`): its native f32 code on the host, its
     /// `EXPRESSION` as the IR for other backends.

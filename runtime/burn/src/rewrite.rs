@@ -132,7 +132,7 @@ impl Rewriter {
     pub fn g(&mut self) -> Result<ActivationKernel, RewriteError> {
         if self.cache_g.is_none() {
             let ga = derive_global_adversarial(&self.f, &GaOptions::default())?;
-            self.cache_g = Some(ActivationKernel::unary(format!("g = {}", to_spec(&ga.adversarial)), &ga.adversarial)?);
+            self.cache_g = Some(ActivationKernel::global_adversarial(format!("g = {}", to_spec(&ga.adversarial)), &ga.adversarial, &ga.adversarial_derivative)?);
         }
         Ok(self.cache_g.clone().unwrap())
     }
