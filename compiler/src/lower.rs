@@ -67,6 +67,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = shared_reciprocals(&mut b, &roots);
     let roots = unsplit_lone_squares(&mut b, &roots);
     let roots = half_integer_powers(&mut b, &roots);
+    let roots = arctangent_differences(&mut b, &roots);
     let roots = constant_divisors_as_products(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);
@@ -1015,6 +1016,70 @@ fn unsplit_lone_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             _ => b.add(node),
         }
     })
+}
+
+/// `c·atan(a) - c·atan(b)` in a sum (constant `c`, however the product is
+/// written) as `c·(atan((a - b)/(1 + a·b)) + where(1 + a·b < 0, π·sign(a -
+/// b), 0))`: one arctangent instead of two (an integral by partial
+/// fractions leaves such pairs: bent_identity's g holds atan(√3·s) and
+/// atan(√3·x/2)). The quotient is the tangent of the difference; past
+/// a·b = -1 the difference leaves (-π/2, π/2) and the `where` adds the
+/// half-turn back. Where 1 + a·b is 0 or cancels, the quotient is huge or
+/// infinite and its arctangent ±π/2 to within 1/|quotient|, which is the
+/// difference there. Overflows where a·b does (|a·b| > f32::MAX), as the
+/// arguments' own products do.
+fn arctangent_differences(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        if !matches!(node, Math::Add(_) | Math::Sub(_)) {
+            return b.add(node);
+        }
+        let id = b.add(node);
+        let mut terms = Vec::new();
+        signed_terms(b, id, &mut terms);
+        let scaled: Vec<Option<(f64, Id)>> = terms.iter().map(|&(t, negative)| scaled_arctangent(b, t).map(|(c, a)| (if negative { -c } else { c }, a))).collect();
+        let pair = (0..terms.len()).find_map(|i| {
+            let (ci, _) = scaled[i]?;
+            // Equal and opposite up to the rounding of their constant factors.
+            (i + 1..terms.len()).find(|&j| scaled[j].is_some_and(|(cj, _)| ci != 0.0 && (ci + cj).abs() <= 8.0 * f64::EPSILON * ci.abs())).map(|j| (i, j))
+        });
+        let Some((i, j)) = pair else { return id };
+        let ((c, a), (_, bb)) = (scaled[i].unwrap(), scaled[j].unwrap());
+        let difference = b.add(Math::Sub([a, bb]));
+        let product = b.add(Math::Mul([a, bb]));
+        let one = b.num(1.0);
+        let denominator = b.add(Math::Add([one, product]));
+        let quotient = b.add(Math::Div([difference, denominator]));
+        let principal = b.add(Math::Call(Func::Atan, quotient));
+        let zero = b.num(0.0);
+        let beyond = b.add(Math::Compare(Cmp::Lt, [denominator, zero]));
+        let sign = b.add(Math::Call(Func::Sign, difference));
+        let pi = b.add(Math::Pi);
+        let half_turn = b.add(Math::Mul([pi, sign]));
+        let turn = b.add(Math::Where([beyond, half_turn, zero]));
+        let angle = b.add(Math::Add([principal, turn]));
+        let coefficient = b.num(c);
+        let combined = b.add(Math::Mul([coefficient, angle]));
+        let rest = terms.iter().enumerate().filter(|(k, _)| *k != i && *k != j).map(|(_, t)| *t);
+        signed_sum(b, std::iter::once((combined, false)).chain(rest))
+    })
+}
+
+/// `c·atan(a)` for a term built from one arctangent by products and
+/// quotients with constants (and negation): `(c, a)`.
+fn scaled_arctangent(b: &Builder, id: Id) -> Option<(f64, Id)> {
+    let constant = |id: Id| b.value(id).or_else(|| crate::lang::is_constant(b.nodes(), id).then(|| crate::eval::eval(&crate::build::subtree(b.nodes(), id), &|_| f64::NAN)));
+    let scaled = match *b.node(id) {
+        Math::Call(Func::Atan, a) => Some((1.0, a)),
+        Math::Neg(t) => scaled_arctangent(b, t).map(|(c, a)| (-c, a)),
+        Math::Mul([p, q]) => match (constant(p), constant(q)) {
+            (Some(k), None) => scaled_arctangent(b, q).map(|(c, a)| (k * c, a)),
+            (None, Some(k)) => scaled_arctangent(b, p).map(|(c, a)| (k * c, a)),
+            _ => None,
+        },
+        Math::Div([p, q]) => constant(q).and_then(|k| scaled_arctangent(b, p).map(|(c, a)| (c / k, a))),
+        _ => None,
+    };
+    scaled.filter(|(c, _)| c.is_finite())
 }
 
 /// `a/c` for a constant `c` (a literal, or an expression of literals such as

@@ -808,3 +808,37 @@ fn a_half_expm1_of_a_non_positive_value_is_recognised() {
     assert!(!recognised("log1p(expm1(-2*x)/2)"));
     assert!(!recognised("log1p(expm1(-abs(x))/3)"));
 }
+
+/// `c·atan(a) - c·atan(b)` is one arctangent with its half-turn correction
+/// (bent_identity's g holds such a pair), with the f64 values kept and the
+/// f32 ones within a few ulps of the difference on SPEC §5's scale, on both
+/// sides of a·b = -1, where the correction switches on.
+#[test]
+fn a_difference_of_arctangents_is_one_arctangent() {
+    let exprs = [
+        "atan(u1) - atan(0.5*u1 - 3)",
+        "2*(sqrt(3)*(atan(sqrt(3)*sqrt(u1*u1 + 1))/9)) + atan(sqrt(3)*(0.5*u1))*(sqrt(3)*(-2/9)) + u1",
+        "atan(u1*u1) - atan(-u1)",
+    ];
+    let atan = |op: &SafeOp| matches!(op, SafeOp::Call(Func::Atan, _));
+    for point in [[-40.0], [-3.0], [-1.0], [-0.3], [0.0], [0.7], [2.0], [6.0], [50.0]] {
+        for e in exprs {
+            let l = same_values(&[e], &point);
+            assert_eq!(count(&l, atan), 1, "{e}");
+        }
+    }
+    let parsed: Vec<Expr> = exprs.iter().map(|e| foil_compiler::parse::parse(e).unwrap()).collect();
+    let lowered = lower_exprs(&parsed.iter().collect::<Vec<_>>());
+    let names = [Symbol::from("u1")];
+    let s3 = 3f64.sqrt();
+    let want = |x: f64| {
+        vec![
+            x.atan() - (0.5 * x - 3.0).atan(),
+            2.0 * s3 / 9.0 * (s3 * (x * x + 1.0).sqrt()).atan() - 2.0 * s3 / 9.0 * (s3 * 0.5 * x).atan() + x,
+            (x * x).atan() + x.atan(),
+        ]
+    };
+    let xs = (-40000..=40000).map(|k| (k as f64 * 0.0025) as f32 as f64);
+    let (worst, at) = worst_in_f32(&lowered, &names, xs, want, |_, g, w| Some(error(g, w)));
+    assert!(worst < 4.0 * f32::EPSILON as f64, "worst error {worst:e} at x = {at}");
+}
