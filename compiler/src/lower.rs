@@ -19,7 +19,8 @@
 //! reciprocal ([`shared_reciprocals`]), and `tanh`, `sinh/cosh`,
 //! `log(cosh)`, `c ± c·tanh` and divisions by `cosh` take one exponential
 //! and stay finite and accurate as far as their values do
-//! ([`safe_hyperbolics`]).
+//! ([`safe_hyperbolics`]). A difference of two arctangents with equal
+//! constant factors takes one ([`arctangent_differences`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
