@@ -309,11 +309,14 @@ fn gelu_tanh_sa_keeps_its_slope_at_zero() {
 fn f32_edge_cases() {
     let Some(client) = client() else { return };
     let x: Vec<f32> = vec![
-        // Not beyond |x| ≈ 1.8e19: there x·x overflows, and the GAs of asinh,
-        // isru and bent_identity (sqrt(x·x + 1), x·x/sqrt(…)) give NaN or a
-        // premature inf (a known limitation: no hypot-style form is emitted).
+        // Past |x| ≈ 1.8e19 x·x overflows: `sqrt(1 + x·x)` (asinh's g′,
+        // bent_identity's and isru's roots) is lowered to |x| from 2^27 on,
+        // and bent_identity's g (NaN there before) and g′ keep their values.
+        // Up to 1e37: from 8.5e37 bent_identity's g forms 4x − 2|x| before
+        // its division by 3, which overflows where (2/3)·x still fits.
         0.0, -0.0, 1e-40, -1e-40, f32::MIN_POSITIVE, 1e-7, -1e-7, 88.72, -88.72, 89.0, -89.0, 100.0, -100.0, 1e4, -1e4, 1e15, -1e15,
-        1e18, -1e18, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::NAN, f32::NAN,
+        1e18, -1e18, 1e19, -1e19, 2e19, -2e19, 3e20, -3e20, 1e25, -1e25, 1e30, -1e30, 1e37, -1e37,
+        f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::NAN, f32::NAN,
     ];
     let checked = x.len() - 5;
     let n = x.len();

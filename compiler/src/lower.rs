@@ -20,7 +20,9 @@
 //! `log(cosh)`, `c ± c·tanh` and divisions by `cosh` take one exponential
 //! and stay finite and accurate as far as their values do
 //! ([`safe_hyperbolics`]). A difference of two arctangents with equal
-//! constant factors takes one ([`arctangent_differences`]).
+//! constant factors takes one ([`arctangent_differences`]), and
+//! `sqrt(c + k·y²)` is `√k·|y|` for large |y|, where y² would overflow
+//! ([`roots_of_large_squares`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
@@ -68,6 +70,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = shared_reciprocals(&mut b, &roots);
     let roots = unsplit_lone_squares(&mut b, &roots);
     let roots = half_integer_powers(&mut b, &roots);
+    let roots = roots_of_large_squares(&mut b, &roots);
     let roots = arctangent_differences(&mut b, &roots);
     let roots = constant_divisors_as_products(&mut b, &roots);
     let nodes = b.nodes().clone();
@@ -1136,6 +1139,50 @@ fn half_integer_powers(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             let one = b.num(1.0);
             b.div(one, product)
         }
+    })
+}
+
+/// `sqrt(c + k·y²)` (c, k > 0 literals, in either order) as
+/// `where(|y| < T, sqrt(c + k·y²), √k·|y|)` with T = 2²⁷·√(c/k). y²
+/// overflows f32 from |y| ≈ 1.8e19, where the root, about √k·|y|, still
+/// fits: asinh's g′ `sqrt(1 + x²)` was inf there, isru's `x/sqrt(1 + x²)`
+/// 0 instead of ±1, and bent_identity's g NaN (inf/inf in its arctangent).
+/// From T on, c/(k·y²) ≤ 2⁻⁵⁴, so √k·|y| is within an ulp of the root in
+/// f64 as in f32 (the scalar code is generic over both).
+fn roots_of_large_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    // y for y·y or y^2, with the factor k of k·y² (1 when bare).
+    let square = |b: &Builder, id: Id| -> Option<(f64, Id)> {
+        let bare = |id: Id| match *b.node(id) {
+            Math::Mul([p, q]) if p == q => Some(p),
+            Math::Pow([p, two]) if b.value(two) == Some(2.0) => Some(p),
+            _ => None,
+        };
+        match *b.node(id) {
+            Math::Mul([k, s]) if b.value(k).is_some_and(|k| k > 0.0) => bare(s).map(|y| (b.value(k).unwrap(), y)),
+            Math::Mul([s, k]) if b.value(k).is_some_and(|k| k > 0.0) => bare(s).map(|y| (b.value(k).unwrap(), y)),
+            _ => bare(id).map(|y| (1.0, y)),
+        }
+    };
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Call(Func::Sqrt, s) = node else { return b.add(node) };
+        let Math::Add([p, q]) = *b.node(s) else { return b.add(node) };
+        let found = match (b.value(p), b.value(q)) {
+            (Some(c), None) if c > 0.0 => square(b, q).map(|(k, y)| (c, k, y)),
+            (None, Some(c)) if c > 0.0 => square(b, p).map(|(k, y)| (c, k, y)),
+            _ => None,
+        };
+        let Some((c, k, y)) = found.filter(|(c, k, _)| (c / k).sqrt().is_finite()) else { return b.add(node) };
+        let root = b.add(node);
+        let abs = b.add(Math::Call(Func::Abs, y));
+        let threshold = b.num(134_217_728.0 * (c / k).sqrt());
+        let small = b.add(Math::Compare(Cmp::Lt, [abs, threshold]));
+        let large = if k == 1.0 {
+            abs
+        } else {
+            let rk = b.num(k.sqrt());
+            b.add(Math::Mul([rk, abs]))
+        };
+        b.add(Math::Where([small, root, large]))
     })
 }
 

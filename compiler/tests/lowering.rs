@@ -842,3 +842,25 @@ fn a_difference_of_arctangents_is_one_arctangent() {
     let (worst, at) = worst_in_f32(&lowered, &names, xs, want, |_, g, w| Some(error(g, w)));
     assert!(worst < 4.0 * f32::EPSILON as f64, "worst error {worst:e} at x = {at}");
 }
+
+/// `sqrt(c + k·y²)` is `√k·|y|` from |y| = 2²⁷·√(c/k) on, where y² would
+/// overflow f32 from 1.8e19 while the root still fits: f64 values kept, f32
+/// within 2 ulps of the f64 root up to 1e38, and isru's `x/sqrt(1 + x²)`
+/// ±1 there instead of 0.
+#[test]
+fn a_root_of_a_large_square_is_its_magnitude() {
+    let exprs = ["sqrt(1 + u1*u1)", "sqrt(u1^2 + 4)", "sqrt(2 + 3*(u1*u1))", "u1/sqrt(1 + u1*u1)"];
+    for point in [[0.0], [-0.5], [3.0], [1.3e8], [-1.4e8], [1e9], [-1e19], [3e30]] {
+        same_values(&exprs, &point);
+    }
+    let parsed: Vec<Expr> = exprs.iter().map(|e| foil_compiler::parse::parse(e).unwrap()).collect();
+    let lowered = lower_exprs(&parsed.iter().collect::<Vec<_>>());
+    let names = [Symbol::from("u1")];
+    let mut xs: Vec<f64> = (-300..=380).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite()).collect();
+    xs.extend(xs.clone().iter().map(|x| -x));
+    xs.extend([134217727.0, 134217728.0, 134217740.0, -134217728.0, 134217728.0 * (2.0f64 / 3.0).sqrt()].map(|x: f64| x as f32 as f64));
+    let want = |x: f64| vec![(1.0 + x * x).sqrt(), (x * x + 4.0).sqrt(), (2.0 + 3.0 * x * x).sqrt(), x / (1.0 + x * x).sqrt()];
+    let ulps = |_, g: f64, w: f64| Some(((g - w) / w).abs() / f32::EPSILON as f64);
+    let (worst, at) = worst_in_f32(&lowered, &names, xs, want, ulps);
+    assert!(worst <= 2.0, "worst {worst} ulps at x = {at:e}");
+}
