@@ -39,8 +39,10 @@ pub enum BenchDevice {
 #[derive(clap::Parser, Debug)]
 #[command(name = "foil-bench", version)]
 pub struct BenchArgs {
-    /// 1M elements per kernel and few repetitions (under 2 minutes on a 2-core
-    /// machine in release); without it: 1M, 16M and 64M elements.
+    /// 1M elements per kernel (1M and 16M in the memcpy sweep) and few
+    /// repetitions: about 5 minutes on a 2-core machine in release, most of
+    /// it the memcpy sweep (4 min 37 s on 2026-12-04); without it: 1M, 16M
+    /// and 64M elements.
     #[arg(long)]
     pub quick: bool,
     /// Fewer repetitions still and the smallest sizes: checks that every

@@ -1,5 +1,6 @@
 //! foil IR compiled to a flat register program: the description both the
-//! host evaluator here (f32 in and out, f64 registers; burn's Flex backend)
+//! host evaluator here (f32 in and out, f64 registers, the exponential
+//! family and erfi in foil's vectorising f32 functions; burn's Flex backend)
 //! and the run-time GPU kernels ([`crate::jit`], which unroll the
 //! instruction list at kernel-compile time) execute.
 //!
@@ -16,6 +17,7 @@ use egg::Id;
 use foil_compiler::eval::apply;
 use foil_compiler::lang::{Cmp, Expr, Func, Math};
 use foil_compiler::lower::{lower_exprs, SafeOp};
+use foil_runtime::Float;
 
 /// Elements evaluated together per instruction.
 pub const CHUNK: usize = 64;
@@ -304,6 +306,15 @@ impl Program {
                 Op::Pow(a, b) => bin!(a, b, f64::powf),
                 Op::Powi(a, k) => un!(a, |x: f64| x.powi(k)),
                 Op::Neg(a) => un!(a, |x: f64| -x),
+                // One loop per function, so that each vectorises; `Float::`
+                // spelled out, since f32's inherent (libm) methods would
+                // otherwise win (see `F32_FUNCTIONS`).
+                Op::Call(Func::Exp, a) => un!(a, |x: f64| Float::exp(x as f32) as f64),
+                Op::Call(Func::Expm1, a) => un!(a, |x: f64| Float::exp_m1(x as f32) as f64),
+                Op::Call(Func::Sinh, a) => un!(a, |x: f64| Float::sinh(x as f32) as f64),
+                Op::Call(Func::Cosh, a) => un!(a, |x: f64| Float::cosh(x as f32) as f64),
+                Op::Call(Func::Tanh, a) => un!(a, |x: f64| Float::tanh(x as f32) as f64),
+                Op::Call(Func::Erfi, a) => un!(a, |x: f64| Float::erfi(x as f32) as f64),
                 Op::Call(f, a) => un!(a, |x: f64| apply(f, x)),
                 Op::Min(a, b) => bin!(a, b, f64::min),
                 Op::Max(a, b) => bin!(a, b, f64::max),
@@ -323,6 +334,14 @@ impl Program {
         }
     }
 }
+
+/// The functions the host evaluator takes in f32, from foil's own
+/// vectorising implementations (`foil_runtime::Float` for f32: within 2–8
+/// ulp, what the macros' scalar code calls); the others are f64. std's f64
+/// `sinh`/`cosh` are a libm call per element: tanh's GA step on flex was
+/// 8–10 % slower than the baseline's (MLP, 2026-12-04), 2–3 % this way.
+/// The outputs are f32 either way.
+pub const F32_FUNCTIONS: [Func; 6] = [Func::Exp, Func::Expm1, Func::Sinh, Func::Cosh, Func::Tanh, Func::Erfi];
 
 /// Register file for [`Program::eval_chunk`] (one per thread).
 pub struct Scratch {
@@ -413,6 +432,37 @@ mod tests {
                 "{src} at {pt:?}: {} vs {want}",
                 got[0]
             );
+        }
+    }
+
+    /// Each function of `F32_FUNCTIONS` runs as foil's f32 implementation
+    /// (bit for bit, over 2,001 points to ±12: std's inherent f32 method,
+    /// a libm call, would differ in the last bit somewhere), and a
+    /// function not in it (`atan`) in f64, rounded once.
+    #[test]
+    fn host_functions_are_foils_f32_ones() {
+        let xs: Vec<f32> = (-1000..=1000).map(|k| k as f32 * 0.012).collect();
+        let foils = |f: Func, x: f32| match f {
+            Func::Exp => Float::exp(x),
+            Func::Expm1 => Float::exp_m1(x),
+            Func::Sinh => Float::sinh(x),
+            Func::Cosh => Float::cosh(x),
+            Func::Tanh => Float::tanh(x),
+            Func::Erfi => Float::erfi(x),
+            other => panic!("{other:?} is not in F32_FUNCTIONS"),
+        };
+        for f in F32_FUNCTIONS.into_iter().chain([Func::Atan]) {
+            let e = foil_compiler::parse::parse(&format!("{}(x)", f.name())).unwrap();
+            let p = Program::compile(&[&e], &["x"]).unwrap();
+            let mut got = vec![0.0f32; xs.len()];
+            let mut scratch = Scratch::new(&p);
+            for (x, out) in xs.chunks(CHUNK).zip(got.chunks_mut(CHUNK)) {
+                p.eval_chunk(&mut scratch, &[x], &mut [out]);
+            }
+            for (&x, &g) in xs.iter().zip(&got) {
+                let want = if F32_FUNCTIONS.contains(&f) { foils(f, x) } else { (x as f64).atan() as f32 };
+                assert!(g.to_bits() == want.to_bits(), "{f:?}({x}): host {g}, want {want}");
+            }
         }
     }
 
