@@ -338,9 +338,9 @@ impl Program {
 /// The functions the host evaluator takes in f32, from foil's own
 /// vectorising implementations (`foil_runtime::Float` for f32: within 2–8
 /// ulp, what the macros' scalar code calls); the others are f64. std's f64
-/// `sinh`/`cosh` are a libm call per element: tanh's GA step on flex was
-/// 8–10 % slower than the baseline's (MLP, 2026-12-04), 2–3 % this way.
-/// The outputs are f32 either way.
+/// functions are a libm call per element: this way the MLP's tanh step on
+/// flex took 1.36 ms instead of 1.62, its GA step 1.44 instead of 1.77
+/// (2026-12-04, bench/README.md). The outputs are f32 either way.
 pub const F32_FUNCTIONS: [Func; 6] = [Func::Exp, Func::Expm1, Func::Sinh, Func::Cosh, Func::Tanh, Func::Erfi];
 
 /// Register file for [`Program::eval_chunk`] (one per thread).
