@@ -1157,9 +1157,13 @@ fn roots_of_large_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             Math::Pow([p, two]) if b.value(two) == Some(2.0) => Some(p),
             _ => None,
         };
+        let positive = |id: Id| b.value(id).filter(|k| *k > 0.0);
         match *b.node(id) {
-            Math::Mul([k, s]) if b.value(k).is_some_and(|k| k > 0.0) => bare(s).map(|y| (b.value(k).unwrap(), y)),
-            Math::Mul([s, k]) if b.value(k).is_some_and(|k| k > 0.0) => bare(s).map(|y| (b.value(k).unwrap(), y)),
+            Math::Mul([p, q]) => match (positive(p), positive(q)) {
+                (Some(k), _) => bare(q).map(|y| (k, y)),
+                (None, Some(k)) => bare(p).map(|y| (k, y)),
+                (None, None) => bare(id).map(|y| (1.0, y)),
+            },
             _ => bare(id).map(|y| (1.0, y)),
         }
     };

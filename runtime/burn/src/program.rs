@@ -306,9 +306,15 @@ impl Program {
                 Op::Pow(a, b) => bin!(a, b, f64::powf),
                 Op::Powi(a, k) => un!(a, |x: f64| x.powi(k)),
                 Op::Neg(a) => un!(a, |x: f64| -x),
-                // One loop per function, so that each vectorises; `Float::`
-                // spelled out, since f32's inherent (libm) methods would
-                // otherwise win (see `F32_FUNCTIONS`).
+                // The exponential family and erfi in foil's own f32
+                // functions (`foil_runtime::Float`, within 2–8 ulp, what the
+                // macros' scalar code calls), which vectorise; std's f64 ones
+                // are a libm call per element (the MLP's tanh step on flex
+                // took 1.62 ms that way, 1.36 ms this way; bench/README.md,
+                // 2026-12-04). One loop per function, so that each
+                // vectorises; `Float::` spelled out, since f32's inherent
+                // (libm) methods would otherwise win. The outputs are f32
+                // either way.
                 Op::Call(Func::Exp, a) => un!(a, |x: f64| Float::exp(x as f32) as f64),
                 Op::Call(Func::Expm1, a) => un!(a, |x: f64| Float::exp_m1(x as f32) as f64),
                 Op::Call(Func::Sinh, a) => un!(a, |x: f64| Float::sinh(x as f32) as f64),
@@ -334,14 +340,6 @@ impl Program {
         }
     }
 }
-
-/// The functions the host evaluator takes in f32, from foil's own
-/// vectorising implementations (`foil_runtime::Float` for f32: within 2–8
-/// ulp, what the macros' scalar code calls); the others are f64. std's f64
-/// functions are a libm call per element: this way the MLP's tanh step on
-/// flex took 1.36 ms instead of 1.62, its GA step 1.44 instead of 1.77
-/// (2026-12-04, bench/README.md). The outputs are f32 either way.
-pub const F32_FUNCTIONS: [Func; 6] = [Func::Exp, Func::Expm1, Func::Sinh, Func::Cosh, Func::Tanh, Func::Erfi];
 
 /// Register file for [`Program::eval_chunk`] (one per thread).
 pub struct Scratch {
@@ -435,23 +433,24 @@ mod tests {
         }
     }
 
-    /// Each function of `F32_FUNCTIONS` runs as foil's f32 implementation
+    /// The exponential family and erfi run as foil's f32 implementations
     /// (bit for bit, over 2,001 points to ±12: std's inherent f32 method,
-    /// a libm call, would differ in the last bit somewhere), and a
-    /// function not in it (`atan`) in f64, rounded once.
+    /// a libm call, would differ in the last bit somewhere), and another
+    /// function (`atan`) in f64, rounded once.
     #[test]
     fn host_functions_are_foils_f32_ones() {
         let xs: Vec<f32> = (-1000..=1000).map(|k| k as f32 * 0.012).collect();
-        let foils = |f: Func, x: f32| match f {
-            Func::Exp => Float::exp(x),
-            Func::Expm1 => Float::exp_m1(x),
-            Func::Sinh => Float::sinh(x),
-            Func::Cosh => Float::cosh(x),
-            Func::Tanh => Float::tanh(x),
-            Func::Erfi => Float::erfi(x),
-            other => panic!("{other:?} is not in F32_FUNCTIONS"),
-        };
-        for f in F32_FUNCTIONS.into_iter().chain([Func::Atan]) {
+        let atan = |x: f32| (x as f64).atan() as f32;
+        let cases: [(Func, fn(f32) -> f32); 7] = [
+            (Func::Exp, Float::exp),
+            (Func::Expm1, Float::exp_m1),
+            (Func::Sinh, Float::sinh),
+            (Func::Cosh, Float::cosh),
+            (Func::Tanh, Float::tanh),
+            (Func::Erfi, Float::erfi),
+            (Func::Atan, atan),
+        ];
+        for (f, reference) in cases {
             let e = foil_compiler::parse::parse(&format!("{}(x)", f.name())).unwrap();
             let p = Program::compile(&[&e], &["x"]).unwrap();
             let mut got = vec![0.0f32; xs.len()];
@@ -460,7 +459,7 @@ mod tests {
                 p.eval_chunk(&mut scratch, &[x], &mut [out]);
             }
             for (&x, &g) in xs.iter().zip(&got) {
-                let want = if F32_FUNCTIONS.contains(&f) { foils(f, x) } else { (x as f64).atan() as f32 };
+                let want = reference(x);
                 assert!(g.to_bits() == want.to_bits(), "{f:?}({x}): host {g}, want {want}");
             }
         }
