@@ -407,7 +407,7 @@ fn permutation(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
 /// matrix products that meets a subnormal takes a microcode assist. GA's
 /// g for tanh grows like e^(2x) and widens the logits past 170 within a
 /// few hundred steps on one batch (6 % of the softmax entries subnormal):
-/// with those entries kept an MLP step on flex took 19 % longer than the
+/// with those entries kept an MLP step on flex took 17 % longer than the
 /// baseline's, and as long with the CPU flushing subnormals to zero. The
 /// kept probabilities give gradient entries of at least
 /// `f32::MIN_POSITIVE`; GPUs flush f32 subnormals anyway.
