@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The kernel accuracy tests and foil-bench's kernel section on wgpu/Vulkan on
-# an NVIDIA GPU, the results as JSON in bench/results/, in under 5 minutes.
+# The kernel accuracy tests and foil-bench's kernel and training sections on
+# wgpu/Vulkan on an NVIDIA GPU, the results as JSON in bench/results/, in
+# under 5 minutes.
 #
 #   scripts/gpu-check.sh --prepare   # here (any x86-64 machine with cargo):
 #                                    #   build the release artifacts and pack
@@ -19,8 +20,10 @@
 #   3. the artifacts: .gpu-check/artifacts.tar.gz (from --prepare), else a
 #      release build with cargo (slower than the budget from a cold cache);
 #   4. the tests `kernels` and `jit` (FOIL_REQUIRE_GPU=1: a missing adapter
-#      fails), then `foil-bench --quick --section kernels --format json`, each
-#      under `timeout`, all within FOIL_GPU_CHECK_BUDGET_S (default 300);
+#      fails), then `foil-bench --quick --section kernels --section training
+#      --format json` (the training section's `ga_step_overhead_device` is
+#      the MLP's GA step overhead on the GPU), each under `timeout`, all
+#      within FOIL_GPU_CHECK_BUDGET_S (default 300);
 #   5. bench/results/<UTC stamp>-<gpu>-wgpu-quick.json (foil-bench's report)
 #      and <stamp>-<gpu>-gpu-check.json (the GPU, the adapter foil-bench saw,
 #      each step's exit status and seconds, the test logs' file names), and
@@ -133,7 +136,7 @@ stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 base=$results/$stamp-$slug
 plan+=("run: FOIL_REQUIRE_GPU=1 kernels --test-threads=1 (log $base-kernels-test.txt)")
 plan+=("run: FOIL_REQUIRE_GPU=1 jit --test-threads=1 (log $base-jit-test.txt)")
-plan+=("run: foil-bench --quick --section kernels --format json > $base-wgpu-quick.json")
+plan+=("run: foil-bench --quick --section kernels --section training --format json > $base-wgpu-quick.json")
 plan+=("write: $base-gpu-check.json (steps, exit statuses, seconds, the adapter); budget ${budget} s in all")
 
 if [ "$mode" = dry ] || [ -n "$stop" ]; then
@@ -186,12 +189,13 @@ step() { # name, seconds allowed, output file, command...
   [ "$rc" -eq 0 ] || ok=0
   steps+=("{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\"}")
 }
-# The tests get what the bench leaves them (the bench needs about 150 s).
-step kernels-test $(( $(left) - 170 )) "$base-kernels-test.txt" "$bin/kernels" --test-threads=1 --nocapture
-step jit-test $(( $(left) - 160 )) "$base-jit-test.txt" "$bin/jit" --test-threads=1 --nocapture
+# The tests get what the bench leaves them (the bench needs about 150 s, and
+# its training section's flex steps about 15 s on 2 cores).
+step kernels-test $(( $(left) - 190 )) "$base-kernels-test.txt" "$bin/kernels" --test-threads=1 --nocapture
+step jit-test $(( $(left) - 180 )) "$base-jit-test.txt" "$bin/jit" --test-threads=1 --nocapture
 # foil-bench's stderr (driver chatter) goes to its own log, not into the JSON.
 t0=$(date +%s)
-timeout "$(( $(left) - 5 ))" "$bin/foil-bench" --quick --section kernels --format json > "$base-wgpu-quick.json" 2> "$base-wgpu-quick.stderr.txt"
+timeout "$(( $(left) - 5 ))" "$bin/foil-bench" --quick --section kernels --section training --format json > "$base-wgpu-quick.json" 2> "$base-wgpu-quick.stderr.txt"
 rc=$?
 say "foil-bench: exit $rc in $(( $(date +%s) - t0 ))s -> $base-wgpu-quick.json"
 [ "$rc" -eq 0 ] || ok=0

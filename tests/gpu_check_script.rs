@@ -52,7 +52,7 @@ fn without_a_gpu_it_says_what_it_would_do_and_fails() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("dry run"), "{out}");
     assert!(out.contains("stops here: no NVIDIA GPU"), "{out}");
-    for step in ["kernels --test-threads=1", "jit --test-threads=1", "foil-bench --quick --section kernels --format json", "gpu-check.json"] {
+    for step in ["kernels --test-threads=1", "jit --test-threads=1", "foil-bench --quick --section kernels --section training --format json", "gpu-check.json"] {
         assert!(out.contains(step), "the plan does not mention `{step}`:\n{out}");
     }
     // An explicit --dry-run reports the same and succeeds; nothing is written.

@@ -2,9 +2,10 @@
 //! Adam update) per mode, for the MLP and the ViT of `foil train` (their
 //! default sizes), f = tanh(x), batch 64 from the embedded MNIST sample.
 //!
-//! On flex (the CPU backend `foil train` defaults to).
+//! On flex (the CPU backend `foil train` defaults to), every mode; on the
+//! bench's `--device` (wgpu or cuda), the MLP's baseline and GA.
 
-use super::{goal, median_ratio, median_seconds, Plan};
+use super::{goal, median_ratio, median_seconds, BenchDevice, Plan};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use foil_burn::Mode;
@@ -47,8 +48,9 @@ fn stepper(kind: ModelKind, (depth, width): (usize, usize), mode: Mode, data: &D
 /// steps run in alternation and the overhead is the median of the
 /// per-pair ratios minus 1, so that both see the same machine load (timed
 /// one mode after the other, a single model's baseline moved 1.2 → 12 ms
-/// between runs on the shared 2-core machine).
-fn model_steps(kind: ModelKind, size: (usize, usize), data: &Dataset, device: &Device, plan: &Plan, errors: &mut Vec<String>) -> (serde_json::Map<String, Value>, Option<f64>) {
+/// between runs on the shared 2-core machine). `every_mode`: HD-FGD's and
+/// SA's steps too, each timed on its own.
+fn model_steps(kind: ModelKind, size: (usize, usize), data: &Dataset, device: &Device, plan: &Plan, every_mode: bool, errors: &mut Vec<String>) -> (serde_json::Map<String, Value>, Option<f64>) {
     let mut ms = serde_json::Map::new();
     let warmup = plan.warmup.min(2);
     let pair = stepper(kind, size, Mode::Baseline, data, device).and_then(|base| Ok((base, stepper(kind, size, Mode::Ga, data, device)?)));
@@ -63,7 +65,7 @@ fn model_steps(kind: ModelKind, size: (usize, usize), data: &Dataset, device: &D
             None
         }
     };
-    for mode in Mode::ALL.into_iter().filter(|m| !matches!(m, Mode::Baseline | Mode::Ga)) {
+    for mode in Mode::ALL.into_iter().filter(|m| every_mode && !matches!(m, Mode::Baseline | Mode::Ga)) {
         match stepper(kind, size, mode, data, device).and_then(|step| median_seconds(warmup, plan.train_steps, step)) {
             Ok(s) => {
                 ms.insert(format!("{}_ms", mode.as_str()), json!(s * 1e3));
@@ -74,36 +76,69 @@ fn model_steps(kind: ModelKind, size: (usize, usize), data: &Dataset, device: &D
     (ms, overhead)
 }
 
-pub fn run(plan: &Plan) -> Value {
-    let note = "on flex, the CPU backend `foil train` defaults to";
-    let fail = |why: String| json!({ "skipped": why, "cases": [], "goals": [goal("ga_step_overhead", None, 0.03, false, note)] });
-    let mut data = match Dataset::mnist_embedded() {
-        Ok(d) => d,
-        Err(e) => return fail(format!("no training data: {e}")),
-    };
-    data.truncate(Some(BATCH), Some(1));
-    let device = match Placement::new(BackendKind::Flex, 1).replica_devices() {
+/// The sizes `foil train` uses by default for each model.
+const MODELS: [(&str, ModelKind, (usize, usize)); 2] = [("mlp", ModelKind::Mlp, (2, 128)), ("vit", ModelKind::Vit, (2, 32))];
+
+/// `models`' steps on `backend`: their cases, and the worst model's GA
+/// overhead (None when no model measured one).
+fn backend_cases(backend: BackendKind, models: &[(&str, ModelKind, (usize, usize))], data: &Dataset, plan: &Plan, every_mode: bool, cases: &mut Vec<Value>, errors: &mut Vec<String>) -> Option<f64> {
+    let device = match Placement::new(backend, 1).replica_devices() {
         Ok(d) => d[0].clone(),
-        Err(e) => return fail(e.to_string()),
-    };
-    let (mut cases, mut errors) = (Vec::new(), Vec::new());
-    let mut worst_overhead: Option<f64> = None;
-    // The sizes `foil train` uses by default for each model.
-    for (name, kind, size) in [("mlp", ModelKind::Mlp, (2, 128)), ("vit", ModelKind::Vit, (2, 32))] {
-        let mut model_errors = Vec::new();
-        let (ms, overhead) = model_steps(kind, size, &data, &device, plan, &mut model_errors);
-        errors.extend(model_errors.into_iter().map(|e| format!("{name} {e}")));
-        if let Some(o) = overhead {
-            worst_overhead = Some(worst_overhead.map_or(o, |w: f64| w.max(o)));
+        Err(e) => {
+            errors.push(format!("{}: {e}", backend.as_str()));
+            return None;
         }
-        let mut case = json!({ "model": name, "backend": "flex", "batch": BATCH, "ga_overhead": overhead });
+    };
+    let mut worst: Option<f64> = None;
+    for &(name, kind, size) in models {
+        let mut model_errors = Vec::new();
+        let (ms, overhead) = model_steps(kind, size, data, &device, plan, every_mode, &mut model_errors);
+        errors.extend(model_errors.into_iter().map(|e| format!("{} {name} {e}", backend.as_str())));
+        if let Some(o) = overhead {
+            worst = Some(worst.map_or(o, |w: f64| w.max(o)));
+        }
+        let mut case = json!({ "model": name, "backend": backend.as_str(), "batch": BATCH, "ga_overhead": overhead });
         case.as_object_mut().expect("object").extend(ms);
         cases.push(case);
     }
-    json!({
-        "note": format!("{note}; f = {ACT}, batch {BATCH}, step = forward + loss + backward + Adam"),
+    worst
+}
+
+/// Both models on flex (every mode; the goal `ga_step_overhead`), then the
+/// MLP's baseline/GA pair on the bench's `--device`
+/// (`ga_step_overhead_device`, the GPU's bar). The MLP is the model whose
+/// step the activation weighs most in; the ViT's step on lavapipe (a
+/// CPU-only machine's wgpu) takes 170 ms, which would multiply the
+/// section's time.
+pub fn run(plan: &Plan) -> Value {
+    let flex_note = "worst model on flex (the CPU backend `foil train` defaults to): median over alternating pairs of GA step time / baseline step time, minus 1";
+    let device = match plan.device {
+        BenchDevice::Wgpu => BackendKind::Wgpu,
+        BenchDevice::Cuda => BackendKind::Cuda,
+    };
+    let device_note = format!("MLP on {} (--device): median over alternating pairs of GA step time / baseline step time, minus 1", device.as_str());
+    let goals = |flex: Option<f64>, on_device: Option<f64>| {
+        json!([goal("ga_step_overhead", flex, 0.03, false, flex_note), goal("ga_step_overhead_device", on_device, 0.03, false, &device_note)])
+    };
+    let mut data = match Dataset::mnist_embedded() {
+        Ok(d) => d,
+        Err(e) => return json!({ "skipped": format!("no training data: {e}"), "cases": [], "goals": goals(None, None) }),
+    };
+    data.truncate(Some(BATCH), Some(1));
+    let (mut cases, mut errors) = (Vec::new(), Vec::new());
+    let flex = backend_cases(BackendKind::Flex, &MODELS, &data, plan, true, &mut cases, &mut errors);
+    // A machine without the device reports it under `device_skipped`, as
+    // the kernel section does, not as an error of the measurement.
+    let mut device_errors = Vec::new();
+    let on_device = backend_cases(device, &MODELS[..1], &data, plan, false, &mut cases, &mut device_errors);
+    let mut report = json!({
+        "note": format!("f = {ACT}, batch {BATCH}, step = forward + loss + backward + Adam; flex: every mode; {}: the MLP's baseline and GA", device.as_str()),
         "cases": cases,
         "errors": errors,
-        "goals": [goal("ga_step_overhead", worst_overhead, 0.03, false, "worst model: median over alternating pairs of GA step time / baseline step time, minus 1")],
-    })
+        "goals": goals(flex, on_device),
+    });
+    if !device_errors.is_empty() {
+        report["device_skipped"] = json!(device_errors.join("; "));
+    }
+    report
 }

@@ -39,7 +39,7 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
         assert!(r["derive"]["skipped"].as_str().is_some_and(|s| s.contains("SymPy")), "{}", r["derive"]);
     }
     if kernels_ran {
-        expected.extend(["kernel_vs_burn_fused", "kernel_vs_burn_unfused", "kernel_vs_memcpy", "jit_vs_memcpy"]);
+        expected.extend(["kernel_vs_burn_fused", "kernel_vs_burn_unfused", "kernel_vs_memcpy", "jit_vs_memcpy", "ga_step_overhead_device"]);
         assert!(r["kernels"]["device"].as_str().is_some_and(|d| !d.is_empty()));
     }
     for key in &expected {
@@ -80,10 +80,24 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
     let rows = r["derive"]["cases"].as_array().unwrap();
     assert_eq!(rows.len(), 18);
     assert_eq!(rows.iter().filter(|c| c["in_headline"] == true).count(), 12);
-    // Training: both models, every mode.
-    for c in r["training"]["cases"].as_array().unwrap() {
+    // Training: both models and every mode on flex; the MLP's baseline and
+    // GA on the device, which says why where it has none.
+    let training = r["training"]["cases"].as_array().unwrap();
+    let on = |backend: &str| training.iter().filter(|c| c["backend"] == backend).collect::<Vec<_>>();
+    assert_eq!(on("flex").len(), 2, "{training:?}");
+    for c in on("flex") {
         for m in ["baseline_ms", "ga_ms", "hdfgd_ms", "sa_ms"] {
             assert!(c[m].as_f64().is_some_and(|v| v > 0.0), "{}: {m} = {}", c["model"], c[m]);
         }
     }
+    if kernels_ran {
+        let device = on("wgpu");
+        assert!(device.len() == 1 && device[0]["model"] == "mlp", "{training:?}");
+        for m in ["baseline_ms", "ga_ms"] {
+            assert!(device[0][m].as_f64().is_some_and(|v| v > 0.0), "wgpu mlp: {m} = {}", device[0][m]);
+        }
+    } else {
+        assert!(r["training"]["device_skipped"].as_str().is_some_and(|s| !s.is_empty()), "{}", r["training"]);
+    }
+    assert!(r["goals"].as_array().unwrap().iter().any(|g| g["key"] == "ga_step_overhead_device"), "the report hides `ga_step_overhead_device`");
 }
