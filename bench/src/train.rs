@@ -76,12 +76,15 @@ fn model_steps(kind: ModelKind, size: (usize, usize), data: &Dataset, device: &D
     (ms, overhead)
 }
 
-/// The sizes `foil train` uses by default for each model.
-const MODELS: [(&str, ModelKind, (usize, usize)); 2] = [("mlp", ModelKind::Mlp, (2, 128)), ("vit", ModelKind::Vit, (2, 32))];
+/// A model by its name in the report, and the size (depth, width) `foil
+/// train` uses by default for it.
+type TimedModel = (&'static str, ModelKind, (usize, usize));
+const MLP: TimedModel = ("mlp", ModelKind::Mlp, (2, 128));
+const VIT: TimedModel = ("vit", ModelKind::Vit, (2, 32));
 
 /// `models`' steps on `backend`: their cases, and the worst model's GA
 /// overhead (None when no model measured one).
-fn backend_cases(backend: BackendKind, models: &[(&str, ModelKind, (usize, usize))], data: &Dataset, plan: &Plan, every_mode: bool, cases: &mut Vec<Value>, errors: &mut Vec<String>) -> Option<f64> {
+fn backend_cases(backend: BackendKind, models: &[TimedModel], data: &Dataset, plan: &Plan, every_mode: bool, cases: &mut Vec<Value>, errors: &mut Vec<String>) -> Option<f64> {
     let device = match Placement::new(backend, 1).replica_devices() {
         Ok(d) => d[0].clone(),
         Err(e) => {
@@ -126,11 +129,11 @@ pub fn run(plan: &Plan) -> Value {
     };
     data.truncate(Some(BATCH), Some(1));
     let (mut cases, mut errors) = (Vec::new(), Vec::new());
-    let flex = backend_cases(BackendKind::Flex, &MODELS, &data, plan, true, &mut cases, &mut errors);
+    let flex = backend_cases(BackendKind::Flex, &[MLP, VIT], &data, plan, true, &mut cases, &mut errors);
     // A machine without the device reports it under `device_skipped`, as
     // the kernel section does, not as an error of the measurement.
     let mut device_errors = Vec::new();
-    let on_device = backend_cases(device, &MODELS[..1], &data, plan, false, &mut cases, &mut device_errors);
+    let on_device = backend_cases(device, &[MLP], &data, plan, false, &mut cases, &mut device_errors);
     let mut report = json!({
         "note": format!("f = {ACT}, batch {BATCH}, step = forward + loss + backward + Adam; flex: every mode; {}: the MLP's baseline and GA", device.as_str()),
         "cases": cases,

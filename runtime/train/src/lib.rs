@@ -408,7 +408,7 @@ fn permutation(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
 /// g for tanh grows like e^(2x) and widens the logits past 170 within a
 /// few hundred steps on one batch (6 % of the softmax entries subnormal):
 /// with those entries kept an MLP step on flex took 17 % longer than the
-/// baseline's, and as long with the CPU flushing subnormals to zero. The
+/// baseline's, and no longer with the CPU flushing subnormals to zero. The
 /// kept probabilities give gradient entries of at least
 /// `f32::MIN_POSITIVE`; GPUs flush f32 subnormals anyway.
 pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
@@ -697,8 +697,8 @@ mod tests {
     /// gradient entry within `classes · f32::MIN_POSITIVE` plus 2e-5
     /// relative (exp of a shifted logit s carries |s|·2^-24, |s| < 88 for a
     /// kept class) plus ulp(1)/batch (p − 1 of a sure class), and none
-    /// subnormal. burn's `log_softmax` form, the one
-    /// before, gives subnormal entries on the same logits.
+    /// subnormal. burn's `log_softmax` form, the one before, gives
+    /// subnormal entries on the same logits.
     #[test]
     fn cross_entropy_matches_f64_and_has_no_subnormal_gradient() {
         let device = Device::flex().autodiff();
