@@ -20,9 +20,10 @@
 //! `log(cosh)`, `c ± c·tanh` and divisions by `cosh` take one exponential
 //! and stay finite and accurate as far as their values do
 //! ([`safe_hyperbolics`]). A difference of two arctangents with equal
-//! constant factors takes one ([`arctangent_differences`]), and
+//! constant factors takes one ([`arctangent_differences`]),
 //! `sqrt(c + k·y²)` is `√k·|y|` for large |y|, where y² would overflow
-//! ([`roots_of_large_squares`]).
+//! ([`roots_of_large_squares`]), and `1/(1 + a/b)` is `b/(b + a)`, one
+//! division ([`unnested_reciprocals`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
@@ -72,6 +73,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = half_integer_powers(&mut b, &roots);
     let roots = roots_of_large_squares(&mut b, &roots);
     let roots = arctangent_differences(&mut b, &roots);
+    let roots = unnested_reciprocals(&mut b, &roots);
     let roots = constant_divisors_as_products(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);
@@ -1108,6 +1110,44 @@ fn constant_divisors_as_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             }
             _ => b.add(node),
         }
+    })
+}
+
+/// `1/(1 + a/b)` (either order of the sum) as `b/(b + a)`: one division
+/// instead of two. A g′ = 1/f′ of an f′ that is 1 plus a quotient takes this
+/// form (bent_identity's `1/(1 + x/(2·sqrt(1 + x²)))`). A literal factor k
+/// of `b = k·d` moves to the numerator's side, `d/(d + a/k)` with `a/k` as
+/// a product: `k·d` could overflow where d does not (bent_identity's
+/// `2·|x|` from 1.7e38), and inf/inf would be NaN. Both forms are NaN where
+/// `a/b` is (0/0, inf/inf), and both have the pole b + a = 0.
+fn unnested_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Div([one, s]) = node else { return b.add(node) };
+        let Math::Add([p, q]) = *b.node(s) else { return b.add(node) };
+        let is_one = |id: Id| b.value(id) == Some(1.0);
+        let quotient = |id: Id| match *b.node(id) {
+            Math::Div([n, d]) => Some((n, d)),
+            _ => None,
+        };
+        let found = match (is_one(one), is_one(p), is_one(q)) {
+            (true, true, _) => quotient(q),
+            (true, _, true) => quotient(p),
+            _ => None,
+        };
+        let Some((n, d)) = found else { return b.add(node) };
+        let literal_factor = match *b.node(d) {
+            Math::Mul([k, e]) => b.value(k).filter(|k| *k != 0.0 && (1.0 / k).is_finite()).map(|k| (k, e)),
+            _ => None,
+        };
+        let (d, n) = match literal_factor {
+            Some((k, e)) => {
+                let r = b.num(1.0 / k);
+                (e, b.add(Math::Mul([r, n])))
+            }
+            None => (d, n),
+        };
+        let sum = b.add(Math::Add([d, n]));
+        b.add(Math::Div([d, sum]))
     })
 }
 

@@ -864,3 +864,32 @@ fn a_root_of_a_large_square_is_its_magnitude() {
     let (worst, at) = worst_in_f32(&lowered, &names, xs, want, ulps);
     assert!(worst <= 2.0, "worst {worst} ulps at x = {at:e}");
 }
+
+/// `1/(1 + a/b)` takes one division, `b/(b + a)`, with a literal factor of
+/// b moved to a: bent_identity's g′ `1/(1 + x/(2·sqrt(1 + x²)))`, the
+/// other order of the sum, and a divisor without a literal. f64 values are
+/// kept at sample points, bent_identity's f32 g′ is within 4 ulps of f64
+/// from 1e-30 to 2.2e38 (past that, `S + x/2` overflows: 0 instead of 2/3,
+/// where the nested form read 1 from 1.7e38), and it is never NaN.
+#[test]
+fn a_reciprocal_of_one_plus_a_quotient_takes_one_division() {
+    let div = |op: &SafeOp| matches!(op, SafeOp::Div(..));
+    let exprs = ["1/(1 + u1/(2*sqrt(1 + u1*u1)))", "1/(u1/(3 + u1*u1) + 1)", "1/(1 + u1/(u1*u1 + 1))"];
+    for point in [[0.0], [-0.5], [0.75], [3.0], [-40.0], [1e5]] {
+        let lowered = same_values(&exprs, &point);
+        assert_eq!(count(&lowered, div), 3, "one division per expression");
+    }
+    let parsed = foil_compiler::parse::parse(exprs[0]).unwrap();
+    let lowered = lower_exprs(&[&parsed]);
+    let names = [Symbol::from("u1")];
+    let mut xs: Vec<f64> = (-300..=383).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite() && *x <= 2.2e38).collect();
+    xs.extend(xs.clone().iter().map(|x| -x));
+    let want = |x: f64| vec![1.0 / (1.0 + x / (2.0 * (1.0 + x * x).sqrt()))];
+    let ulps = |_, g: f64, w: f64| Some(((g - w) / w).abs() / f32::EPSILON as f64);
+    let (worst, at) = worst_in_f32(&lowered, &names, xs, want, ulps);
+    assert!(worst <= 4.0, "worst {worst} ulps at x = {at:e}");
+    for x in [f32::MAX, -f32::MAX, 3e38, 1e-45] {
+        let g = run::<f32>(&lowered, &names, &[x as f64])[0];
+        assert!(!g.is_nan(), "NaN at {x:e}");
+    }
+}
