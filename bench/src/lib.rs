@@ -52,7 +52,9 @@ pub struct BenchArgs {
     /// Output: text for people (the goals table first), json for tools.
     #[arg(long, value_enum, default_value = "text")]
     pub format: BenchFormat,
-    /// Where the kernel section runs.
+    /// Where the kernel section runs, and the training section's second
+    /// backend (the MLP's baseline and GA steps, `ga_step_overhead_device`;
+    /// flex is always timed).
     #[arg(long, value_enum, default_value = "wgpu")]
     pub device: BenchDevice,
     /// Run only these sections (repeatable; default: all). The others report
