@@ -312,10 +312,10 @@ fn f32_edge_cases() {
         // Past |x| ≈ 1.8e19 x·x overflows: `sqrt(1 + x·x)` (asinh's g′,
         // bent_identity's and isru's roots) is lowered to |x| from 2^27 on,
         // and bent_identity's g (NaN there before) and g′ keep their values.
-        // Up to 1e37: from 8.5e37 bent_identity's g forms 4x − 2|x| before
-        // its division by 3, which overflows where (2/3)·x still fits.
+        // Up to 1e38: bent_identity's g is NaN from 1.96e38 (√3·S in its
+        // arctangent overflows: inf/inf), and isru's g′ NaN at 2e38.
         0.0, -0.0, 1e-40, -1e-40, f32::MIN_POSITIVE, 1e-7, -1e-7, 88.72, -88.72, 89.0, -89.0, 100.0, -100.0, 1e4, -1e4, 1e15, -1e15,
-        1e18, -1e18, 1e19, -1e19, 2e19, -2e19, 3e20, -3e20, 1e25, -1e25, 1e30, -1e30, 1e37, -1e37,
+        1e18, -1e18, 1e19, -1e19, 2e19, -2e19, 3e20, -3e20, 1e25, -1e25, 1e30, -1e30, 1e37, -1e37, 5e37, -5e37, 1e38, -1e38,
         f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::NAN, f32::NAN,
     ];
     let checked = x.len() - 5;

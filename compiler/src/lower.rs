@@ -22,8 +22,10 @@
 //! ([`safe_hyperbolics`]). A difference of two arctangents with equal
 //! constant factors takes one ([`arctangent_differences`]),
 //! `sqrt(c + k·y²)` is `√k·|y|` for large |y|, where y² would overflow
-//! ([`roots_of_large_squares`]), and `1/(1 + a/b)` is `b/(b + a)`, one
-//! division ([`unnested_reciprocals`]).
+//! ([`roots_of_large_squares`]), `1/(1 + a/b)` is `b/(b + a)`, one
+//! division ([`unnested_reciprocals`]), and a constant |c| ≤ 1 times a sum
+//! of scaled terms is the sum of the rescaled terms
+//! ([`constant_factors_into_sums`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
@@ -74,6 +76,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = roots_of_large_squares(&mut b, &roots);
     let roots = arctangent_differences(&mut b, &roots);
     let roots = unnested_reciprocals(&mut b, &roots);
+    let roots = constant_factors_into_sums(&mut b, &roots);
     let roots = constant_divisors_as_products(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);
@@ -1098,12 +1101,7 @@ fn scaled_arctangent(b: &Builder, id: Id) -> Option<(f64, Id)> {
 fn constant_divisors_as_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
         let Math::Div([n, d]) = node else { return b.add(node) };
-        let constant = |b: &Builder, id: Id| {
-            b.value(id).or_else(|| {
-                crate::lang::is_constant(b.nodes(), id).then(|| crate::eval::eval(&crate::build::subtree(b.nodes(), id), &|_| f64::NAN))
-            })
-        };
-        match (constant(b, n), constant(b, d)) {
+        match (constant_value(b, n), constant_value(b, d)) {
             (None, Some(c)) if c != 0.0 && (1.0 / c).is_finite() => {
                 let r = b.num(1.0 / c);
                 b.mul(r, n)
@@ -1148,6 +1146,48 @@ fn unnested_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         };
         let sum = b.add(Math::Add([d, n]));
         b.add(Math::Div([d, sum]))
+    })
+}
+
+/// The value of a literal or of a subtree without variables (`1/3`,
+/// `sqrt(2)`), valued in f64.
+fn constant_value(b: &Builder, id: Id) -> Option<f64> {
+    b.value(id).or_else(|| crate::lang::is_constant(b.nodes(), id).then(|| crate::eval::eval(&crate::build::subtree(b.nodes(), id), &|_| f64::NAN)))
+}
+
+/// `c·(k1·a + k2·b)` with constants c, k1, k2 and |c| ≤ 1 as
+/// `(c·k1)·a + (c·k2)·b`: a multiply fewer, and the sum is formed at its
+/// final scale. bent_identity's g has `(1/3)·(−2·S + 4·x)`, whose `4·x`
+/// overflowed from 8.5e37 where g, about (2/3)·x, fits; the sum
+/// `(−2/3)·S + (4/3)·x` fits to 2.55e38 for x > 0 and wherever g does for
+/// x < 0. With |c| ≤ 1 no product grows: |c·k·a| ≤ |k·a|.
+fn constant_factors_into_sums(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Mul([p, q]) = node else { return b.add(node) };
+        let (c, sum) = match (constant_value(b, p), constant_value(b, q)) {
+            (Some(c), None) => (c, q),
+            (None, Some(c)) => (c, p),
+            _ => return b.add(node),
+        };
+        let Math::Add([s, t]) = *b.node(sum) else { return b.add(node) };
+        let term = |b: &Builder, id: Id| -> Option<(f64, Id)> {
+            match *b.node(id) {
+                Math::Mul([k, a]) => match (constant_value(b, k), constant_value(b, a)) {
+                    (Some(k), None) => Some((k, a)),
+                    (None, Some(k2)) => Some((k2, k)),
+                    _ => None,
+                },
+                _ => None,
+            }
+        };
+        if !(c.abs() <= 1.0) {
+            return b.add(node);
+        }
+        let (Some((k1, a)), Some((k2, x))) = (term(b, s), term(b, t)) else { return b.add(node) };
+        let (c1, c2) = (b.num(c * k1), b.num(c * k2));
+        let first = b.add(Math::Mul([c1, a]));
+        let second = b.add(Math::Mul([c2, x]));
+        b.add(Math::Add([first, second]))
     })
 }
 

@@ -893,3 +893,30 @@ fn a_reciprocal_of_one_plus_a_quotient_takes_one_division() {
         assert!(!g.is_nan(), "NaN at {x:e}");
     }
 }
+
+/// `c·(k1·a + k2·b)` with constants, |c| ≤ 1, as `(c·k1)·a + (c·k2)·b`:
+/// bent_identity's `(1/3)·(−2·S + 4·x)` takes one multiply fewer, keeps
+/// its f64 values, and in f32 is finite (within 4 ulps of f64) up to
+/// 2.5e38 where `(4/3)·x` still fits; the form before overflowed from
+/// 8.5e37. A factor above 1 is left outside.
+#[test]
+fn a_constant_factor_moves_into_a_sum_of_scaled_terms() {
+    let mul = |op: &SafeOp| matches!(op, SafeOp::Mul(..));
+    let exprs = ["1/3*(-2*sqrt(1 + u1*u1) + 4*u1)", "(u1*3 + 2*exp(u1))*0.5", "3*(2*u1 + 5*sin(u1))"];
+    for point in [[0.0], [-0.5], [0.75], [3.0], [-40.0], [60.0]] {
+        same_values(&exprs, &point);
+    }
+    let lowered = same_values(&exprs[..1], &[2.0]);
+    assert_eq!(count(&lowered, mul), 3, "u1·u1, (−2/3)·S and (4/3)·u1");
+    let lowered = same_values(&exprs[2..], &[2.0]);
+    assert_eq!(count(&lowered, mul), 3, "a factor of 3 stays outside");
+    let names = [Symbol::from("u1")];
+    let parsed = foil_compiler::parse::parse(exprs[0]).unwrap();
+    let lowered = lower_exprs(&[&parsed]);
+    let mut xs: Vec<f64> = (-300..=384).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite() && *x <= 2.5e38).collect();
+    xs.extend(xs.clone().iter().filter(|x| **x <= 1.7e38).map(|x| -x).collect::<Vec<_>>());
+    let want = |x: f64| vec![(-2.0 * (1.0 + x * x).sqrt() + 4.0 * x) / 3.0];
+    let ulps = |_, g: f64, w: f64| Some(((g - w) / w).abs() / f32::EPSILON as f64);
+    let (worst, at) = worst_in_f32(&lowered, &names, xs, want, ulps);
+    assert!(worst <= 4.0, "worst {worst} ulps at x = {at:e}");
+}
