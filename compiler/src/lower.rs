@@ -1076,16 +1076,11 @@ fn arctangent_differences(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 /// `c·atan(a)` for a term built from one arctangent by products and
 /// quotients with constants (and negation): `(c, a)`.
 fn scaled_arctangent(b: &Builder, id: Id) -> Option<(f64, Id)> {
-    let constant = |id: Id| b.value(id).or_else(|| crate::lang::is_constant(b.nodes(), id).then(|| crate::eval::eval(&crate::build::subtree(b.nodes(), id), &|_| f64::NAN)));
     let scaled = match *b.node(id) {
         Math::Call(Func::Atan, a) => Some((1.0, a)),
         Math::Neg(t) => scaled_arctangent(b, t).map(|(c, a)| (-c, a)),
-        Math::Mul([p, q]) => match (constant(p), constant(q)) {
-            (Some(k), None) => scaled_arctangent(b, q).map(|(c, a)| (k * c, a)),
-            (None, Some(k)) => scaled_arctangent(b, p).map(|(c, a)| (k * c, a)),
-            _ => None,
-        },
-        Math::Div([p, q]) => constant(q).and_then(|k| scaled_arctangent(b, p).map(|(c, a)| (c / k, a))),
+        Math::Mul(factors) => constant_times(b, factors).and_then(|(k, t)| scaled_arctangent(b, t).map(|(c, a)| (k * c, a))),
+        Math::Div([p, q]) => constant_value(b, q).and_then(|k| scaled_arctangent(b, p).map(|(c, a)| (c / k, a))),
         _ => None,
     };
     scaled.filter(|(c, _)| c.is_finite())
@@ -1155,6 +1150,16 @@ fn constant_value(b: &Builder, id: Id) -> Option<f64> {
     b.value(id).or_else(|| crate::lang::is_constant(b.nodes(), id).then(|| crate::eval::eval(&crate::build::subtree(b.nodes(), id), &|_| f64::NAN)))
 }
 
+/// `(k, t)` for the factors of a product `k·t` or `t·k` of a constant k
+/// ([`constant_value`]) and a term t with a variable.
+fn constant_times(b: &Builder, [p, q]: [Id; 2]) -> Option<(f64, Id)> {
+    match (constant_value(b, p), constant_value(b, q)) {
+        (Some(k), None) => Some((k, q)),
+        (None, Some(k)) => Some((k, p)),
+        _ => None,
+    }
+}
+
 /// `c·(k1·a + k2·b)` with constants c, k1, k2 and |c| ≤ 1 as
 /// `(c·k1)·a + (c·k2)·b`: a multiply fewer, and the sum is formed at its
 /// final scale. bent_identity's g has `(1/3)·(−2·S + 4·x)`, whose `4·x`
@@ -1163,27 +1168,14 @@ fn constant_value(b: &Builder, id: Id) -> Option<f64> {
 /// x < 0. With |c| ≤ 1 no product grows: |c·k·a| ≤ |k·a|.
 fn constant_factors_into_sums(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
-        let Math::Mul([p, q]) = node else { return b.add(node) };
-        let (c, sum) = match (constant_value(b, p), constant_value(b, q)) {
-            (Some(c), None) => (c, q),
-            (None, Some(c)) => (c, p),
-            _ => return b.add(node),
+        let scaled = |b: &Builder, id: Id| match *b.node(id) {
+            Math::Mul(factors) => constant_times(b, factors),
+            _ => None,
         };
+        let Math::Mul(factors) = node else { return b.add(node) };
+        let Some((c, sum)) = constant_times(b, factors).filter(|(c, _)| c.abs() <= 1.0) else { return b.add(node) };
         let Math::Add([s, t]) = *b.node(sum) else { return b.add(node) };
-        let term = |b: &Builder, id: Id| -> Option<(f64, Id)> {
-            match *b.node(id) {
-                Math::Mul([k, a]) => match (constant_value(b, k), constant_value(b, a)) {
-                    (Some(k), None) => Some((k, a)),
-                    (None, Some(k2)) => Some((k2, k)),
-                    _ => None,
-                },
-                _ => None,
-            }
-        };
-        if !(c.abs() <= 1.0) {
-            return b.add(node);
-        }
-        let (Some((k1, a)), Some((k2, x))) = (term(b, s), term(b, t)) else { return b.add(node) };
+        let (Some((k1, a)), Some((k2, x))) = (scaled(b, s), scaled(b, t)) else { return b.add(node) };
         let (c1, c2) = (b.num(c * k1), b.num(c * k2));
         let first = b.add(Math::Mul([c1, a]));
         let second = b.add(Math::Mul([c2, x]));
