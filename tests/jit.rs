@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::gpu::{box_points, client, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, reference, subnormal_exponential, same, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
+use common::gpu::{box_points, client, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, reference, subnormal_exponential, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
 use egg::Symbol;
 use foil_burn::jit::{JitKernel, PackedLayout};
 use foil::kernels::Client;
@@ -94,7 +94,7 @@ fn grad_out(n: usize) -> Vec<f32> {
 /// Forward and backward of `f` at `points[i][e]` (input i of element e), all
 /// inputs packed as `[1, n, len, 1]`, against the f64 reference. Returns the
 /// report and whether both stayed within `tol` with vector widths 4 and 1
-/// giving the same bits.
+/// agreeing (`widths_agree`).
 fn check(client: &Client, f: &Function, points: &[Vec<f32>], tol: f64) -> (String, bool) {
     check_with(client, f, points, tol, &|_| false, 0, 0)
 }
@@ -147,7 +147,7 @@ fn check_with(client: &Client, f: &Function, points: &[Vec<f32>], tol: f64, skip
             }
         }
     }
-    let agree = same(&y4, &y1) && same(&d4, &d1);
+    let agree = widths_agree(&y4, &y1) && widths_agree(&d4, &d1);
     let mut ok = agree;
     let mut lines = Vec::new();
     let mut bad: Vec<String> = Vec::new();
@@ -162,7 +162,7 @@ fn check_with(client: &Client, f: &Function, points: &[Vec<f32>], tol: f64, skip
         bad.extend(dev.bad.iter().chain(&h.bad).take(3).cloned());
     }
     let mut s = format!(
-        "{} ({} inputs, {len} points, {left_out} left out, {} + {} instructions; first forward incl. kernel compile {first:.1?})\n  {}\n  vec4 == vec1: {agree}",
+        "{} ({} inputs, {len} points, {left_out} left out, {} + {} instructions; first forward incl. kernel compile {first:.1?})\n  {}\n  vec4 ≈ vec1: {agree}",
         f.name,
         n,
         kernel.forward_program().len(),
@@ -284,7 +284,7 @@ fn packed_layout_indexes_every_block() {
             results.push((jit_forward_on(&client, &kernel, &x, l).unwrap(), jit_backward_on(&client, &kernel, &x, &g, l).unwrap()));
         }
         for (y, gx) in &results[1..] {
-            assert!(same(y, &results[0].0) && same(gx, &results[0].1), "vector widths disagree");
+            assert!(widths_agree(y, &results[0].0) && widths_agree(gx, &results[0].1), "vector widths disagree");
         }
         let (y, gx) = &results[0];
         let mut worst: f64 = 0.0;

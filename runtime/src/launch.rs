@@ -73,14 +73,22 @@ pub fn backward_host<A: GpuActivation>(x: &[f32], grad_out: &[f32]) -> Result<Ve
     backward_on::<A>(&client, x, grad_out, Launch::for_client(&client, x.len()))
 }
 
-/// The pieces one host call is launched in: a buffer larger than the
-/// device allocates in one go (`max_page_size`: 128 MiB on Mesa lavapipe,
-/// whose allocation of 160 MiB fails) is split into consecutive ranges, each a
-/// multiple of the vector size, so a long slice gives its result instead of an
+/// The most bytes one buffer of a host call holds: the device's
+/// `max_page_size` (128 MiB on Mesa lavapipe, whose allocation of 160 MiB
+/// fails), and at most 256 MiB. NVIDIA's Vulkan driver reports a 2 GiB page
+/// but refused a 2 GiB upload (H200, driver 580.159, 2026-12-04); 256 MiB
+/// buffers are what foil-bench allocates and fills there at 64M elements.
+pub fn max_piece_bytes(client: &Client) -> usize {
+    const CAP: u64 = 256 << 20;
+    client.properties().memory.max_page_size.min(CAP) as usize
+}
+
+/// The pieces one host call is launched in: a buffer larger than
+/// [`max_piece_bytes`] is split into consecutive ranges, each a multiple of
+/// the vector size, so a long slice gives its result instead of an
 /// allocation error. Element-wise kernels make the split exact.
 fn pieces(client: &Client, launch: Launch) -> Vec<(core::ops::Range<usize>, Launch)> {
-    let max_bytes = client.properties().memory.max_page_size.min(usize::MAX as u64) as usize;
-    let per_piece = (max_bytes / core::mem::size_of::<f32>() / launch.vector_size * launch.vector_size).max(launch.vector_size);
+    let per_piece = (max_piece_bytes(client) / core::mem::size_of::<f32>() / launch.vector_size * launch.vector_size).max(launch.vector_size);
     (0..launch.len)
         .step_by(per_piece)
         .map(|start| {

@@ -303,7 +303,14 @@ impl Emitter<'_> {
             }
             SafeOp::Div(a, b) => {
                 let (a, b) = (n(a), n(b));
-                quote! { #a / #b }
+                match self.target {
+                    Target::Rust => quote! { #a / #b },
+                    // Vulkan leaves f32 division unspecified past |b| = 2^126.
+                    Target::Cube => {
+                        let (a, b) = (unparenthesised(a), unparenthesised(b));
+                        quote! { ::foil::kernels::math::div::<F, N>(#a, #b) }
+                    }
+                }
             }
             SafeOp::Neg(a) => {
                 let a = n(a);
@@ -333,7 +340,7 @@ impl Emitter<'_> {
                         let fs = (1..k.unsigned_abs()).map(|_| a.clone());
                         let product = quote! { #a #(* #fs)* };
                         if *k < 0 {
-                            quote! { Vector::<F, N>::new(F::new(1.0)) / (#product) }
+                            quote! { ::foil::kernels::math::div::<F, N>(Vector::<F, N>::new(F::new(1.0)), #product) }
                         } else {
                             product
                         }
@@ -412,10 +419,10 @@ fn float_method(f: Func) -> Ident {
 /// enough on every backend.
 fn cube_helper(f: Func) -> Option<Ident> {
     match f {
-        Func::Log1p | Func::Expm1 | Func::Sign | Func::Tanh | Func::Sinh | Func::Cosh | Func::Asinh | Func::Erf | Func::Erfi => {
+        Func::Log1p | Func::Expm1 | Func::Sign | Func::Tanh | Func::Sinh | Func::Cosh | Func::Asinh | Func::Erf | Func::Erfi | Func::Sin | Func::Cos => {
             Some(Ident::new(f.name(), Span::call_site()))
         }
-        Func::Exp | Func::Log | Func::Sqrt | Func::Abs | Func::Sin | Func::Cos | Func::Atan => None,
+        Func::Exp | Func::Log | Func::Sqrt | Func::Abs | Func::Atan => None,
     }
 }
 
@@ -527,8 +534,11 @@ mod tests {
         assert!(b.contains("max (x") && b.contains(":: foil :: kernels :: math :: tanh"), "{b}");
         let b = cube("(log (+ 1 (exp x)))");
         assert!(b.contains("log1p") && !b.contains(". ln ()"), "{b}");
+        // Divisions go through the helper that keeps divisors past 2^126 exact.
         let b = cube("(^ x -2)");
-        assert!(b.contains("/ (x * x)"), "{b}");
+        assert!(b.contains("math :: div :: < F , N > (Vector :: < F , N > :: new (F :: new (1.0)) , x * x)"), "{b}");
+        let b = cube("(/ (sin x) x)");
+        assert!(b.contains("math :: div") && b.contains("math :: sin") && !b.contains(" / "), "{b}");
         // An inlined operand keeps its parentheses as a method's receiver.
         let b = cube("(exp (* 2 x))");
         assert!(b.contains(") . exp ()"), "{b}");

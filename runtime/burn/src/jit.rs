@@ -7,7 +7,8 @@
 //! Every instruction maps to the same cube math as the macro-emitted kernels
 //! (`foil_codegen::expression`): operators on `Vector<f32, N>`, `select_many` for
 //! `where`, and the helpers of [`math`] for `log1p`, `expm1`, `tanh`,
-//! `sinh`, `cosh`, `asinh`, `erf`, `erfi`, `sign`. The program itself is
+//! `sinh`, `cosh`, `asinh`, `erf`, `erfi`, `sign`, `sin`, `cos` and
+//! division. The program itself is
 //! compiled from the emitters' safe-form lowering ([`Program::compile`]).
 //!
 //! # Layout contract (the one place it is written down)
@@ -112,11 +113,6 @@ fn mul<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
 }
 
 #[cube]
-fn div<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
-    a / b
-}
-
-#[cube]
 fn neg<F: Float, N: Size>(a: Vector<F, N>) -> Vector<F, N> {
     -a
 }
@@ -144,16 +140,6 @@ fn sqrt<F: Float, N: Size>(a: Vector<F, N>) -> Vector<F, N> {
 #[cube]
 fn abs<F: Float, N: Size>(a: Vector<F, N>) -> Vector<F, N> {
     a.abs()
-}
-
-#[cube]
-fn sin<F: Float, N: Size>(a: Vector<F, N>) -> Vector<F, N> {
-    a.sin()
-}
-
-#[cube]
-fn cos<F: Float, N: Size>(a: Vector<F, N>) -> Vector<F, N> {
-    a.cos()
 }
 
 #[cube]
@@ -235,8 +221,8 @@ fn call<F: Float, N: Size>(scope: &Scope, f: Func, a: Reg<F, N>) -> Reg<F, N> {
         Func::Sqrt => sqrt::expand::<F, N>(scope, a),
         Func::Abs => abs::expand::<F, N>(scope, a),
         Func::Sign => math::sign::expand::<F, N>(scope, a),
-        Func::Sin => sin::expand::<F, N>(scope, a),
-        Func::Cos => cos::expand::<F, N>(scope, a),
+        Func::Sin => math::sin::expand::<F, N>(scope, a),
+        Func::Cos => math::cos::expand::<F, N>(scope, a),
         Func::Atan => atan::expand::<F, N>(scope, a),
         Func::Sinh => math::sinh::expand::<F, N>(scope, a),
         Func::Cosh => math::cosh::expand::<F, N>(scope, a),
@@ -299,7 +285,7 @@ fn expand_program<F: Float, N: Size>(
             Op::Add(a, b) => add::expand::<F, N>(scope, r(a), r(b)),
             Op::Sub(a, b) => sub::expand::<F, N>(scope, r(a), r(b)),
             Op::Mul(a, b) => mul::expand::<F, N>(scope, r(a), r(b)),
-            Op::Div(a, b) => div::expand::<F, N>(scope, r(a), r(b)),
+            Op::Div(a, b) => math::div::expand::<F, N>(scope, r(a), r(b)),
             Op::Pow(a, b) => powf::expand::<F, N>(scope, r(a), r(b)),
             // As the macro kernels: small integer powers as products (no pow
             // of a negative base), the rest through powf.
@@ -310,7 +296,7 @@ fn expand_program<F: Float, N: Size>(
                 }
                 if k < 0 {
                     let one = constant::expand::<F, N>(scope, 1.0);
-                    div::expand::<F, N>(scope, one, product)
+                    math::div::expand::<F, N>(scope, one, product)
                 } else {
                     product
                 }

@@ -18,6 +18,12 @@
 //! - `erfi`: no builtin; x·e^(x²)·(Dawson rational), with x² carried exactly
 //!   (within 7.9 ulp with a correctly rounded exp; see the function).
 //! - `sign`: no builtin exists.
+//! - `sin`, `cos`: the argument reduced modulo 2π first (Cody–Waite), since
+//!   Vulkan specifies the builtins only inside [-π, π] (absolute error
+//!   2⁻¹¹): NVIDIA's drifted to 2e-5 by |x| = 100 (H200, 2026-12-04).
+//! - `div`: a quotient whose divisor exceeds 2¹²⁶ in magnitude, where Vulkan
+//!   leaves division unspecified: NVIDIA's driver computes a·(1/b), and 1/b
+//!   flushes to 0 there (isru's g′ was NaN, bent_identity's g′ 0 at 1e38).
 //!
 //! Every helper keeps NaN as NaN and returns ±0 for ±0 where the function is odd.
 
@@ -192,6 +198,41 @@ pub fn asinh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let large = select_many(moderate, Vector::<F, N>::zero(), splat::<F, N>(core::f32::consts::LN_2));
     let r = select_many(a.less_than(&splat::<F, N>(0.5)), a * p, log_argument.ln() + large);
     odd::<F, N>(x, r)
+}
+
+/// x − k·2π with k = round(x/2π), 2π taken in three parts whose low 12
+/// bits are zero (6.28125 + 0.0019350052 + 3.0199160e-7, 2π within 7.1e-15),
+/// so every k·part is exact for |k| < 2¹² (|x| < 25,700): the result is in
+/// [-π, π] within an ulp of itself there, its error growing as k·ulp(part 3)
+/// beyond. NaN and ±inf give NaN, as sin and cos of them are.
+#[cube]
+fn reduced_mod_two_pi<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let k = (x * splat::<F, N>(0.15915493667125702)).round();
+    let r = x - k * splat::<F, N>(6.28125);
+    let r = r - k * splat::<F, N>(0.0019350051879882812);
+    r - k * splat::<F, N>(3.019916050561733e-7)
+}
+
+/// sin, on the argument reduced into [-π, π] where the builtin is specified.
+#[cube]
+pub fn sin<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    reduced_mod_two_pi::<F, N>(x).sin()
+}
+
+/// cos, on the argument reduced into [-π, π] where the builtin is specified.
+#[cube]
+pub fn cos<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    reduced_mod_two_pi::<F, N>(x).cos()
+}
+
+/// a / b with both scaled by 1/4 where |b| > 2¹²⁶: Vulkan specifies f32
+/// division for 2⁻¹²⁶ ≤ |b| ≤ 2¹²⁶ only, and NVIDIA's driver gives a·0
+/// past it. The scaling is exact unless a·(1/4) falls below 2⁻¹²⁶, where the
+/// quotient by such a b is below f32's smallest normal anyway.
+#[cube]
+pub fn div<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
+    let s = select_many(b.abs().greater_than(&splat::<F, N>(8.507059e37)), splat::<F, N>(0.25), splat::<F, N>(1.0));
+    (a * s) / (b * s)
 }
 
 /// erf: Maclaurin series to x¹¹ for |x| < 0.5 (relative error < 3e-8),
