@@ -22,12 +22,16 @@
 #   4. the tests `kernels` and `jit` (FOIL_REQUIRE_GPU=1: a missing adapter
 #      fails), then `foil-bench --quick --section kernels --section training
 #      --format json` (the training section's `ga_step_overhead_device` is
-#      the MLP's GA step overhead on the GPU), each under `timeout`, all
-#      within FOIL_GPU_CHECK_BUDGET_S (default 300);
-#   5. bench/results/<UTC stamp>-<gpu>-wgpu-quick.json (foil-bench's report)
-#      and <stamp>-<gpu>-gpu-check.json (the GPU, the adapter foil-bench saw,
-#      each step's exit status and seconds, the test logs' file names), and
-#      the logs beside them. It exits non-zero when a step failed or the
+#      the MLP's GA step overhead on the GPU), then `foil-bench --section
+#      kernels --kernel 'tanh GA' --format json` (the full plan's 64M
+#      elements, which the HBM-peak goal `tanh_ga_fraction_of_peak` needs),
+#      and, where python3 has torch, scripts/torch-reference.py (the same
+#      GPU's copy and tanh GA through CUDA), each under `timeout`, all within
+#      FOIL_GPU_CHECK_BUDGET_S (default 300);
+#   5. bench/results/<UTC stamp>-<gpu>-wgpu-quick.json and -wgpu-peak.json
+#      (foil-bench's reports), -torch.json, <stamp>-<gpu>-gpu-check.json (the GPU, the
+#      adapter foil-bench saw, each step's exit status and seconds, the test
+#      logs' file names), and the logs beside them. It exits non-zero when a step failed or the
 #      adapter wgpu picked is not the NVIDIA GPU (lavapipe would give CPU
 #      figures).
 #
@@ -137,6 +141,8 @@ base=$results/$stamp-$slug
 plan+=("run: FOIL_REQUIRE_GPU=1 kernels --test-threads=1 (log $base-kernels-test.txt)")
 plan+=("run: FOIL_REQUIRE_GPU=1 jit --test-threads=1 (log $base-jit-test.txt)")
 plan+=("run: foil-bench --quick --section kernels --section training --format json > $base-wgpu-quick.json")
+plan+=("run: foil-bench --section kernels --kernel 'tanh GA' --format json > $base-wgpu-peak.json (64M elements: the HBM-peak goal)")
+plan+=("run, where python3 has torch: scripts/torch-reference.py > $base-torch.json (CUDA copy and eager tanh GA on the same GPU)")
 plan+=("write: $base-gpu-check.json (steps, exit statuses, seconds, the adapter); budget ${budget} s in all")
 
 if [ "$mode" = dry ] || [ -n "$stop" ]; then
@@ -189,17 +195,43 @@ step() { # name, seconds allowed, output file, command...
   [ "$rc" -eq 0 ] || ok=0
   steps+=("{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\"}")
 }
-# The tests get what the bench leaves them (the bench needs about 150 s, and
-# its training section's flex steps about 15 s on 2 cores).
-step kernels-test $(( $(left) - 190 )) "$base-kernels-test.txt" "$bin/kernels" --test-threads=1 --nocapture
-step jit-test $(( $(left) - 180 )) "$base-jit-test.txt" "$bin/jit" --test-threads=1 --nocapture
+# The tests get what the benches leave them (the quick bench needs about
+# 150 s, its training section's flex steps about 15 s on 2 cores, the peak
+# run about 60 s).
+step kernels-test $(( $(left) - 250 )) "$base-kernels-test.txt" "$bin/kernels" --test-threads=1 --nocapture
+step jit-test $(( $(left) - 240 )) "$base-jit-test.txt" "$bin/jit" --test-threads=1 --nocapture
 # foil-bench's stderr (driver chatter) goes to its own log, not into the JSON.
-t0=$(date +%s)
-timeout "$(( $(left) - 5 ))" "$bin/foil-bench" --quick --section kernels --section training --format json > "$base-wgpu-quick.json" 2> "$base-wgpu-quick.stderr.txt"
-rc=$?
-say "foil-bench: exit $rc in $(( $(date +%s) - t0 ))s -> $base-wgpu-quick.json"
-[ "$rc" -eq 0 ] || ok=0
-steps+=("{\"step\": \"foil-bench\", \"exit\": $rc, \"seconds\": $(( $(date +%s) - t0 )), \"output\": \"$(basename "$base-wgpu-quick.json")\"}")
+bench() { # name, seconds to leave after it, output file, foil-bench arguments...
+  local name=$1 reserve=$2 out=$3; shift 3
+  local t0=$(date +%s) rc limit=$(( $(left) - reserve ))
+  if [ "$limit" -le 5 ]; then
+    rc=124
+    echo "gpu-check: budget spent before $name" > "${out%.json}.stderr.txt"
+  else
+    timeout "$limit" "$bin/foil-bench" "$@" > "$out" 2> "${out%.json}.stderr.txt"
+    rc=$?
+  fi
+  local s=$(( $(date +%s) - t0 ))
+  say "$name: exit $rc in ${s}s -> $out"
+  [ "$rc" -eq 0 ] || ok=0
+  steps+=("{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\"}")
+}
+# The quick sweep of every kernel, and the training step on the GPU; it may
+# use all but the peak run's share.
+bench foil-bench 60 "$base-wgpu-quick.json" --quick --section kernels --section training --format json
+# The HBM-peak goal needs 64M elements, which only the full plan runs: tanh
+# GA alone in the sweep (1M, 16M, 64M), and burn's comparisons at all three.
+bench foil-bench-peak 25 "$base-wgpu-peak.json" --section kernels --kernel 'tanh GA' --format json
+# The same GPU through CUDA (PyTorch, where the machine's python3 has it): the
+# copy ceiling and tanh's GA as eager ops, beside foil's wgpu figures.
+if python3 -c 'import torch' 2>/dev/null; then
+  t0=$(date +%s)
+  timeout "$(( $(left) > 25 ? 20 : 1 ))" python3 scripts/torch-reference.py > "$base-torch.json"
+  rc=$?
+  say "torch-reference: exit $rc in $(( $(date +%s) - t0 ))s -> $base-torch.json"
+  [ "$rc" -eq 0 ] || ok=0
+  steps+=("{\"step\": \"torch-reference\", \"exit\": $rc, \"seconds\": $(( $(date +%s) - t0 )), \"output\": \"$(basename "$base-torch.json")\"}")
+fi
 adapter=$(sed -n 's/^ *"device": "\(.*\)",\{0,1\}$/\1/p' "$base-wgpu-quick.json" | head -n1)
 case "$adapter" in
   *NVIDIA*|*nvidia*|*"${gpu:-@}"*) ;;
