@@ -84,7 +84,7 @@ if [ "$mode" = prepare ]; then
   say "building foil-bench and the kernels/jit tests (release, --workspace)"
   build_into "$art/bin" || exit 1
   if command -v strip >/dev/null; then strip "$art/bin"/{foil-bench,kernels,jit}; fi
-  git rev-parse HEAD > "$art/bin/REVISION" 2>/dev/null || true
+  git describe --always --dirty --abbrev=40 > "$art/bin/REVISION" 2>/dev/null || true
   tar -C "$art/bin" -czf "$tarball" foil-bench kernels jit REVISION
   rm -rf "$art/bin"
   say "wrote $tarball ($(du -h "$tarball" | cut -f1)); carry $art (and .gl) to the GPU machine"
@@ -180,14 +180,17 @@ left() { echo $(( budget - ($(date +%s) - t_start) )); }
 
 steps=()
 ok=1
-step() { # name, seconds allowed, output file, command...
-  local name=$1 limit=$2 out=$3; shift 3
+step() { # name, seconds allowed, stdout file, stderr file ("" for the stdout file), command...
+  local name=$1 limit=$2 out=$3 err=$4; shift 4
   local t0=$(date +%s) rc
   if [ "$limit" -le 5 ]; then
     rc=124
-    echo "gpu-check: budget spent before $name" > "$out"
-  else
+    echo "gpu-check: budget spent before $name" > "${err:-$out}"
+  elif [ -z "$err" ]; then
     FOIL_REQUIRE_GPU=1 timeout "$limit" "$@" > "$out" 2>&1
+    rc=$?
+  else
+    FOIL_REQUIRE_GPU=1 timeout "$limit" "$@" > "$out" 2> "$err"
     rc=$?
   fi
   local s=$(( $(date +%s) - t0 ))
@@ -198,46 +201,28 @@ step() { # name, seconds allowed, output file, command...
 # The tests get what the benches leave them (the quick bench needs about
 # 150 s, its training section's flex steps about 15 s on 2 cores, the peak
 # run about 60 s).
-step kernels-test $(( $(left) - 250 )) "$base-kernels-test.txt" "$bin/kernels" --test-threads=1 --nocapture
-step jit-test $(( $(left) - 240 )) "$base-jit-test.txt" "$bin/jit" --test-threads=1 --nocapture
-# foil-bench's stderr (driver chatter) goes to its own log, not into the JSON.
-bench() { # name, seconds to leave after it, output file, foil-bench arguments...
-  local name=$1 reserve=$2 out=$3; shift 3
-  local t0=$(date +%s) rc limit=$(( $(left) - reserve ))
-  if [ "$limit" -le 5 ]; then
-    rc=124
-    echo "gpu-check: budget spent before $name" > "${out%.json}.stderr.txt"
-  else
-    timeout "$limit" "$bin/foil-bench" "$@" > "$out" 2> "${out%.json}.stderr.txt"
-    rc=$?
-  fi
-  local s=$(( $(date +%s) - t0 ))
-  say "$name: exit $rc in ${s}s -> $out"
-  [ "$rc" -eq 0 ] || ok=0
-  steps+=("{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\"}")
-}
+step kernels-test $(( $(left) - 250 )) "$base-kernels-test.txt" "" "$bin/kernels" --test-threads=1 --nocapture
+step jit-test $(( $(left) - 240 )) "$base-jit-test.txt" "" "$bin/jit" --test-threads=1 --nocapture
 # The quick sweep of every kernel, and the training step on the GPU; it may
-# use all but the peak run's share.
-bench foil-bench 60 "$base-wgpu-quick.json" --quick --section kernels --section training --format json
+# use all but the later steps' share. foil-bench's stderr (driver chatter)
+# goes to its own log, not into the JSON.
+step foil-bench $(( $(left) - 60 )) "$base-wgpu-quick.json" "$base-wgpu-quick.stderr.txt" \
+  "$bin/foil-bench" --quick --section kernels --section training --format json
 # The HBM-peak goal needs 64M elements, which only the full plan runs: tanh
 # GA alone in the sweep (1M, 16M, 64M), and burn's comparisons at all three.
-bench foil-bench-peak 25 "$base-wgpu-peak.json" --section kernels --kernel 'tanh GA' --format json
+step foil-bench-peak $(( $(left) - 25 )) "$base-wgpu-peak.json" "$base-wgpu-peak.stderr.txt" \
+  "$bin/foil-bench" --section kernels --kernel 'tanh GA' --format json
 # The same GPU through CUDA (PyTorch, where the machine's python3 has it): the
 # copy ceiling and tanh's GA as eager ops, beside foil's wgpu figures.
 if python3 -c 'import torch' 2>/dev/null; then
-  t0=$(date +%s)
-  timeout "$(( $(left) > 25 ? 20 : 1 ))" python3 scripts/torch-reference.py > "$base-torch.json"
-  rc=$?
-  say "torch-reference: exit $rc in $(( $(date +%s) - t0 ))s -> $base-torch.json"
-  [ "$rc" -eq 0 ] || ok=0
-  steps+=("{\"step\": \"torch-reference\", \"exit\": $rc, \"seconds\": $(( $(date +%s) - t0 )), \"output\": \"$(basename "$base-torch.json")\"}")
+  step torch-reference $(( $(left) > 25 ? 20 : 0 )) "$base-torch.json" /dev/stderr python3 scripts/torch-reference.py
 fi
 adapter=$(sed -n 's/^ *"device": "\(.*\)",\{0,1\}$/\1/p' "$base-wgpu-quick.json" | head -n1)
 case "$adapter" in
   *NVIDIA*|*nvidia*|*"${gpu:-@}"*) ;;
   *) ok=0; say "the adapter foil-bench used is not the NVIDIA GPU: '${adapter:-none}'" ;;
 esac
-revision=$(git rev-parse HEAD 2>/dev/null || cat "$bin/REVISION" 2>/dev/null)
+revision=$(git describe --always --dirty --abbrev=40 2>/dev/null || cat "$bin/REVISION" 2>/dev/null)
 rm -rf "$bin"
 {
   echo "{"

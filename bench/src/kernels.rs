@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 mod device {
     use super::super::acts::{self, DeviceCopy, GeluSa, SigmoidGa, TanhGa};
     use super::super::burn_expr::time_forward_backward;
-    use super::super::{inputs, median_ratio, median_seconds, Plan};
+    use super::super::{inputs, median, median_ratio, median_seconds, Plan};
     use burn_cubecl::{Cube, CubeBackend};
     use foil::cubecl::{self, prelude::*};
     use foil::kernels::{Client, Handle, Launch};
@@ -87,10 +87,6 @@ mod device {
                 _ => return Ok(None),
             }
         }
-        let median = |mut v: Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
         Ok(Some((median(ta), median(tb))))
     }
 

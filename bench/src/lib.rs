@@ -188,8 +188,13 @@ pub fn median_seconds<E>(warmup: usize, reps: usize, mut f: impl FnMut() -> Resu
         f()?;
         times.push(t.elapsed().as_secs_f64());
     }
-    times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
+    Ok(median(times))
+}
+
+/// The median of `v` (the upper one of an even count); `v` must not be empty.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// Medians of `a`'s and `b`'s wall times in seconds, and the median of the
@@ -219,10 +224,6 @@ pub fn median_ratio<E>(warmup: usize, reps: usize, mut a: impl FnMut() -> Result
         tb.push(y);
         ratios.push(y / x);
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     Ok((median(ta), median(tb), median(ratios)))
 }
 
