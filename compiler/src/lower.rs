@@ -57,6 +57,19 @@ pub struct Lowered {
     pub live: Vec<bool>,
 }
 
+/// Whether each node of `lowered` may exceed 2¹²⁵ in magnitude for some
+/// f32 inputs (every variable over [-f32::MAX, f32::MAX], by
+/// [`crate::interval::eval_nodes`]; an invalid enclosure counts as may).
+/// Vulkan specifies f32 division only for divisors up to 2¹²⁶, so device
+/// code guards a division by such a node and divides plainly by the rest
+/// (2¹²⁵ leaves a factor 2 for f32 rounding). `1 + e^(-|x|)` stays in
+/// [1, 2]; `sqrt(1 + x²)` does not.
+pub fn beyond_division_range(lowered: &Lowered) -> Vec<bool> {
+    let f32_line = crate::interval::I::new(-(f32::MAX as f64), f32::MAX as f64);
+    let limit = 2f64.powi(125);
+    crate::interval::eval_nodes(&lowered.nodes, &|_| f32_line).iter().map(|i| !i.is_valid() || i.mag() > limit).collect()
+}
+
 /// Hash-cons `exprs` into one node list (a parsed or hand-built RecExpr may
 /// repeat a subtree, and the outputs of a gradient share most of theirs) and
 /// pick the safe f32 form of every node.

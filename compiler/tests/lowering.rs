@@ -920,3 +920,26 @@ fn a_constant_factor_moves_into_a_sum_of_scaled_terms() {
     let (worst, at) = worst_in_f32(&lowered, &names, xs, want, ulps);
     assert!(worst <= 4.0, "worst {worst} ulps at x = {at:e}");
 }
+
+/// The divisions device code must guard (Vulkan specifies f32 division for
+/// divisors up to 2¹²⁶ only) are those whose divisor the intervals cannot
+/// bound below 2¹²⁵ over every f32 input: `1 + e^-|u|` and `2 + sin(u)`
+/// are bounded, `sqrt(1 + u²)` and `u` are not.
+#[test]
+fn divisors_beyond_the_division_range_are_the_unbounded_ones() {
+    for (src, wide) in [("u1/(1 + exp(-abs(u1)))", false), ("u1/(2 + sin(u1))", false), ("u1/sqrt(1 + u1*u1)", true), ("sin(u1)/u1", true)] {
+        let parsed = foil_compiler::parse::parse(src).unwrap();
+        let lowered = lower_exprs(&[&parsed]);
+        let beyond = foil_compiler::lower::beyond_division_range(&lowered);
+        let divisors: Vec<bool> = lowered
+            .ops
+            .iter()
+            .zip(&lowered.live)
+            .filter_map(|(op, live)| match op {
+                SafeOp::Div(_, b) if *live => Some(beyond[usize::from(*b)]),
+                _ => None,
+            })
+            .collect();
+        assert!(!divisors.is_empty() && divisors.iter().all(|w| *w == wide), "{src}: {divisors:?}");
+    }
+}

@@ -85,9 +85,11 @@ pub fn cube_multi(exprs: &[&Expr], vars: &[&str]) -> (TokenStream, Vec<TokenStre
 const INLINE_DEPTH: usize = 12;
 
 fn emit_ssa(exprs: &[&Expr], vars: &[&str], target: Target) -> (TokenStream, Vec<TokenStream>) {
-    let Lowered { nodes: expr, ops, roots, live } = lower_exprs(exprs);
+    let lowered = lower_exprs(exprs);
+    let wide = foil_compiler::lower::beyond_division_range(&lowered);
+    let Lowered { nodes: expr, ops, roots, live } = lowered;
     let named = named_operations(&ops, &live, &roots);
-    let mut e = Emitter { expr: &expr, ops: &ops, target, out: TokenStream::new(), inline: vec![None; ops.len()] };
+    let mut e = Emitter { expr: &expr, ops: &ops, target, out: TokenStream::new(), inline: vec![None; ops.len()], wide };
     for (i, op) in ops.iter().enumerate() {
         if live[i] && !matches!(op, SafeOp::Leaf) {
             let rhs = e.rhs(op);
@@ -182,6 +184,9 @@ struct Emitter<'a> {
     out: TokenStream,
     /// The parenthesised expression of each node written where it is used.
     inline: Vec<Option<TokenStream>>,
+    /// Nodes that may exceed Vulkan's division range (device code guards a
+    /// division by one).
+    wide: Vec<bool>,
 }
 
 impl Emitter<'_> {
@@ -302,14 +307,15 @@ impl Emitter<'_> {
                 quote! { #a * #b }
             }
             SafeOp::Div(a, b) => {
+                let wide = self.wide[usize::from(*b)];
                 let (a, b) = (n(a), n(b));
                 match self.target {
-                    Target::Rust => quote! { #a / #b },
                     // Vulkan leaves f32 division unspecified past |b| = 2^126.
-                    Target::Cube => {
+                    Target::Cube if wide => {
                         let (a, b) = (unparenthesised(a), unparenthesised(b));
                         quote! { ::foil::kernels::math::div::<F, N>(#a, #b) }
                     }
+                    _ => quote! { #a / #b },
                 }
             }
             SafeOp::Neg(a) => {
@@ -539,6 +545,9 @@ mod tests {
         assert!(b.contains("math :: div :: < F , N > (Vector :: < F , N > :: new (F :: new (1.0)) , x * x)"), "{b}");
         let b = cube("(/ (sin x) x)");
         assert!(b.contains("math :: div") && b.contains("math :: sin") && !b.contains(" / "), "{b}");
+        // A divisor the intervals bound (1 + e^-|x| is in [1, 2]) divides plainly.
+        let b = cube("(/ x (+ 1 (exp (neg (abs x)))))");
+        assert!(b.contains(" / ") && !b.contains("math :: div"), "{b}");
         // An inlined operand keeps its parentheses as a method's receiver.
         let b = cube("(exp (* 2 x))");
         assert!(b.contains(") . exp ()"), "{b}");

@@ -7,8 +7,8 @@
 //! Every instruction maps to the same cube math as the macro-emitted kernels
 //! (`foil_codegen::expression`): operators on `Vector<f32, N>`, `select_many` for
 //! `where`, and the helpers of [`math`] for `log1p`, `expm1`, `tanh`,
-//! `sinh`, `cosh`, `asinh`, `erf`, `erfi`, `sign`, `sin`, `cos` and
-//! division. The program itself is
+//! `sinh`, `cosh`, `asinh`, `erf`, `erfi`, `sign`, `sin`, `cos`, and a
+//! division whose divisor may pass 2¹²⁶. The program itself is
 //! compiled from the emitters' safe-form lowering ([`Program::compile`]).
 //!
 //! # Layout contract (the one place it is written down)
@@ -110,6 +110,11 @@ fn sub<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
 #[cube]
 fn mul<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
     a * b
+}
+
+#[cube]
+fn div<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
+    a / b
 }
 
 #[cube]
@@ -285,7 +290,8 @@ fn expand_program<F: Float, N: Size>(
             Op::Add(a, b) => add::expand::<F, N>(scope, r(a), r(b)),
             Op::Sub(a, b) => sub::expand::<F, N>(scope, r(a), r(b)),
             Op::Mul(a, b) => mul::expand::<F, N>(scope, r(a), r(b)),
-            Op::Div(a, b) => math::div::expand::<F, N>(scope, r(a), r(b)),
+            Op::Div(a, b) => div::expand::<F, N>(scope, r(a), r(b)),
+            Op::DivWide(a, b) => math::div::expand::<F, N>(scope, r(a), r(b)),
             Op::Pow(a, b) => powf::expand::<F, N>(scope, r(a), r(b)),
             // As the macro kernels: small integer powers as products (no pow
             // of a negative base), the rest through powf.

@@ -34,6 +34,9 @@ pub enum Op {
     Sub(u32, u32),
     Mul(u32, u32),
     Div(u32, u32),
+    /// `a / b` where |b| may exceed 2¹²⁶ (`lower::beyond_division_range`):
+    /// the device guards it (`math::div`); the host divides as for `Div`.
+    DivWide(u32, u32),
     Pow(u32, u32),
     /// Integer power, exponent known at compile time.
     Powi(u32, i32),
@@ -67,6 +70,7 @@ impl Op {
             Op::Sub(a, b) => Key::Bin(1, a, b),
             Op::Mul(a, b) => Key::Bin(2, a, b),
             Op::Div(a, b) => Key::Bin(3, a, b),
+            Op::DivWide(a, b) => Key::Bin(7, a, b),
             Op::Pow(a, b) => Key::Bin(4, a, b),
             Op::Min(a, b) => Key::Bin(5, a, b),
             Op::Max(a, b) => Key::Bin(6, a, b),
@@ -82,7 +86,7 @@ impl Op {
     fn operands(&self) -> Vec<u32> {
         match *self {
             Op::Const(_) | Op::Var(_) => vec![],
-            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Pow(a, b) | Op::Min(a, b) | Op::Max(a, b) | Op::Compare(_, a, b) => {
+            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::DivWide(a, b) | Op::Pow(a, b) | Op::Min(a, b) | Op::Max(a, b) | Op::Compare(_, a, b) => {
                 vec![a, b]
             }
             Op::Powi(a, _) | Op::Neg(a) | Op::Call(_, a) => vec![a],
@@ -98,6 +102,7 @@ impl Op {
             Op::Sub(a, b) => Op::Sub(m(a), m(b)),
             Op::Mul(a, b) => Op::Mul(m(a), m(b)),
             Op::Div(a, b) => Op::Div(m(a), m(b)),
+            Op::DivWide(a, b) => Op::DivWide(m(a), m(b)),
             Op::Pow(a, b) => Op::Pow(m(a), m(b)),
             Op::Min(a, b) => Op::Min(m(a), m(b)),
             Op::Max(a, b) => Op::Max(m(a), m(b)),
@@ -141,6 +146,7 @@ impl Program {
     /// the same operations as the code the macros emit.
     pub fn compile(exprs: &[&Expr], vars: &[&str]) -> Result<Program, CompileError> {
         let lowered = lower_exprs(exprs);
+        let wide = foil_compiler::lower::beyond_division_range(&lowered);
         let mut b = Builder { ops: Vec::new(), memo: HashMap::new() };
         // Register of each live node (dead ones are never read).
         let mut regs: Vec<u32> = vec![u32::MAX; lowered.ops.len()];
@@ -168,6 +174,7 @@ impl Program {
                 SafeOp::Add(a, c) => b.push(Op::Add(r(*a), r(*c))),
                 SafeOp::Sub(a, c) => b.push(Op::Sub(r(*a), r(*c))),
                 SafeOp::Mul(a, c) => b.push(Op::Mul(r(*a), r(*c))),
+                SafeOp::Div(a, c) if wide[usize::from(*c)] => b.push(Op::DivWide(r(*a), r(*c))),
                 SafeOp::Div(a, c) => b.push(Op::Div(r(*a), r(*c))),
                 SafeOp::Neg(a) => b.push(Op::Neg(r(*a))),
                 SafeOp::Call(f, a) => b.push(Op::Call(*f, r(*a))),
@@ -302,7 +309,7 @@ impl Program {
                 Op::Add(a, b) => bin!(a, b, |x: f64, y: f64| x + y),
                 Op::Sub(a, b) => bin!(a, b, |x: f64, y: f64| x - y),
                 Op::Mul(a, b) => bin!(a, b, |x: f64, y: f64| x * y),
-                Op::Div(a, b) => bin!(a, b, |x: f64, y: f64| x / y),
+                Op::Div(a, b) | Op::DivWide(a, b) => bin!(a, b, |x: f64, y: f64| x / y),
                 Op::Pow(a, b) => bin!(a, b, f64::powf),
                 Op::Powi(a, k) => un!(a, |x: f64| x.powi(k)),
                 Op::Neg(a) => un!(a, |x: f64| -x),

@@ -24,6 +24,8 @@
 //! - `div`: a quotient whose divisor exceeds 2¹²⁶ in magnitude, where Vulkan
 //!   leaves division unspecified: NVIDIA's driver computes a·(1/b), and 1/b
 //!   flushes to 0 there (isru's g′ was NaN, bent_identity's g′ 0 at 1e38).
+//!   Emitted only where the compiler's intervals cannot bound the divisor
+//!   (`foil_compiler::lower::beyond_division_range`).
 //!
 //! Every helper keeps NaN as NaN and returns ±0 for ±0 where the function is odd.
 
