@@ -540,7 +540,8 @@ mod tests {
         assert!(b.contains("max (x") && b.contains(":: foil :: kernels :: math :: tanh"), "{b}");
         let b = cube("(log (+ 1 (exp x)))");
         assert!(b.contains("log1p") && !b.contains(". ln ()"), "{b}");
-        // Divisions go through the helper that keeps divisors past 2^126 exact.
+        // Divisions by unbounded divisors go through the helper that keeps
+        // divisors past 2^126 exact.
         let b = cube("(^ x -2)");
         assert!(b.contains("math :: div :: < F , N > (Vector :: < F , N > :: new (F :: new (1.0)) , x * x)"), "{b}");
         let b = cube("(/ (sin x) x)");
