@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The kernel accuracy tests and foil-bench's kernel and training sections on
 # wgpu/Vulkan on an NVIDIA GPU, the results as JSON in bench/results/, in
-# under 5 minutes.
+# about 7 minutes (370 s of the steps before foil-bandwidth on an H200,
+# 2026-12-04; the budget is 8 minutes).
 #
 #   scripts/gpu-check.sh --prepare   # here (any x86-64 machine with cargo):
 #                                    #   build the release artifacts and pack
@@ -25,15 +26,17 @@
 #      the MLP's GA step overhead on the GPU), then `foil-bench --section
 #      kernels --kernel 'tanh GA' --format json` (the full plan's 64M
 #      elements, which the HBM-peak goal `tanh_ga_fraction_of_peak` needs),
-#      and, where python3 has torch, scripts/torch-reference.py (the same
-#      GPU's copy and tanh GA through CUDA), each under `timeout`, all within
-#      FOIL_GPU_CHECK_BUDGET_S (default 300);
-#   5. bench/results/<UTC stamp>-<gpu>-wgpu-quick.json and -wgpu-peak.json
-#      (foil-bench's reports), -torch.json, <stamp>-<gpu>-gpu-check.json (the GPU, the
-#      adapter foil-bench saw, each step's exit status and seconds, the test
-#      logs' file names), and the logs beside them. It exits non-zero when a step failed or the
-#      adapter wgpu picked is not the NVIDIA GPU (lavapipe would give CPU
-#      figures).
+#      then foil-bandwidth (identity-copy bandwidth by launch shape, GPU
+#      timestamps), and, where python3 has torch, scripts/torch-reference.py
+#      (the same GPU's copy and tanh GA through CUDA), each under `timeout`,
+#      all within FOIL_GPU_CHECK_BUDGET_S (default 480);
+#   5. bench/results/<UTC stamp>-<gpu>-wgpu-quick.json, -wgpu-peak.json
+#      (foil-bench's reports), -bandwidth.json, -torch.json,
+#      <stamp>-<gpu>-gpu-check.json (the GPU, the adapter foil-bench saw,
+#      each step's exit status and seconds, the test logs' file names), and
+#      the logs beside them (empty ones removed). It exits non-zero when a
+#      step failed or the adapter wgpu picked is not the NVIDIA GPU
+#      (lavapipe would give CPU figures).
 #
 # Environment: FOIL_GPU_CHECK_DIR (artifact folder, default .gpu-check),
 # FOIL_GPU_CHECK_RESULTS (default bench/results), FOIL_GPU_CHECK_BUDGET_S.
@@ -52,40 +55,41 @@ done
 
 art=${FOIL_GPU_CHECK_DIR:-.gpu-check}
 results=${FOIL_GPU_CHECK_RESULTS:-bench/results}
-budget=${FOIL_GPU_CHECK_BUDGET_S:-300}
+budget=${FOIL_GPU_CHECK_BUDGET_S:-480}
 tarball=$art/artifacts.tar.gz
 say() { echo "gpu-check: $*"; }
 
-# The three release binaries (foil-bench and the kernels/jit test
-# executables) built here and copied into $1 as foil-bench, kernels, jit.
+# The four release binaries (foil-bench, foil-bandwidth and the kernels/jit
+# test executables) built here and copied into $1 under those names.
 build_into() {
-  cargo build --release --workspace --bin foil-bench || return 1
+  cargo build --release --workspace --bin foil-bench --bin foil-bandwidth || return 1
   local tests t
   tests=$(cargo test --release --workspace --test kernels --test jit --no-run --message-format=json \
     | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p') || return 1
   cp "${CARGO_TARGET_DIR:-target}/release/foil-bench" "$1/foil-bench"
+  cp "${CARGO_TARGET_DIR:-target}/release/foil-bandwidth" "$1/foil-bandwidth"
   for t in $tests; do
     case "$(basename "$t")" in
       kernels-*) cp "$t" "$1/kernels" ;;
       jit-*) cp "$t" "$1/jit" ;;
     esac
   done
-  for t in foil-bench kernels jit; do
+  for t in foil-bench foil-bandwidth kernels jit; do
     [ -x "$1/$t" ] || { say "no $t binary came out of the build"; return 1; }
   done
 }
 
 # --prepare: the binaries, stripped, in one tarball that the GPU machine
-# unpacks (foil-bench alone is ~21 MB compressed; check the total fits what a
-# device run may carry).
+# unpacks: 44 MB on 2026-12-04, which with the checkout (17 MB) is 62 of the
+# 64 MiB a device run of this workplace may carry.
 if [ "$mode" = prepare ]; then
   command -v cargo >/dev/null || { say "cargo not found: --prepare builds here"; exit 2; }
   mkdir -p "$art/bin"
   say "building foil-bench and the kernels/jit tests (release, --workspace)"
   build_into "$art/bin" || exit 1
-  if command -v strip >/dev/null; then strip "$art/bin"/{foil-bench,kernels,jit}; fi
+  if command -v strip >/dev/null; then strip "$art/bin"/{foil-bench,foil-bandwidth,kernels,jit}; fi
   git describe --always --dirty --abbrev=40 > "$art/bin/REVISION" 2>/dev/null || true
-  tar -C "$art/bin" -czf "$tarball" foil-bench kernels jit REVISION
+  tar -C "$art/bin" -czf "$tarball" foil-bench foil-bandwidth kernels jit REVISION
   rm -rf "$art/bin"
   say "wrote $tarball ($(du -h "$tarball" | cut -f1)); carry $art (and .gl) to the GPU machine"
   exit 0
@@ -130,7 +134,7 @@ if [ -f "$tarball" ]; then
   plan+=("artifacts: would unpack $tarball ($(tar -xzOf "$tarball" REVISION 2>/dev/null | cut -c1-12 || echo 'no revision')) into a temporary folder")
 elif command -v cargo >/dev/null; then
   build=1
-  plan+=("artifacts: none in $art; would build them (cargo build --release --workspace --bin foil-bench; cargo test --release --workspace --test kernels --test jit --no-run): from a cold cache this alone takes longer than the ${budget} s budget")
+  plan+=("artifacts: none in $art; would build them (cargo build --release --workspace --bin foil-bench --bin foil-bandwidth; cargo test --release --workspace --test kernels --test jit --no-run): from a cold cache this alone takes longer than the ${budget} s budget")
 else
   plan+=("artifacts: none in $art and no cargo to build them")
   stop=${stop:-"no artifacts: run scripts/gpu-check.sh --prepare where cargo is, and carry $art"}
@@ -142,6 +146,7 @@ plan+=("run: FOIL_REQUIRE_GPU=1 kernels --test-threads=1 (log $base-kernels-test
 plan+=("run: FOIL_REQUIRE_GPU=1 jit --test-threads=1 (log $base-jit-test.txt)")
 plan+=("run: foil-bench --quick --section kernels --section training --format json > $base-wgpu-quick.json")
 plan+=("run: foil-bench --section kernels --kernel 'tanh GA' --format json > $base-wgpu-peak.json (64M elements: the HBM-peak goal)")
+plan+=("run: foil-bandwidth > $base-bandwidth.json (identity-copy bandwidth by launch shape)")
 plan+=("run, where python3 has torch: scripts/torch-reference.py > $base-torch.json (CUDA copy and eager tanh GA on the same GPU)")
 plan+=("write: $base-gpu-check.json (steps, exit statuses, seconds, the adapter); budget ${budget} s in all")
 
@@ -198,20 +203,23 @@ step() { # name, seconds allowed, stdout file, stderr file ("" for the stdout fi
   [ "$rc" -eq 0 ] || ok=0
   steps+=("{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\"}")
 }
-# The tests get what the benches leave them (the quick bench needs about
-# 150 s, its training section's flex steps about 15 s on 2 cores, the peak
-# run about 60 s).
-step kernels-test $(( $(left) - 250 )) "$base-kernels-test.txt" "" "$bin/kernels" --test-threads=1 --nocapture
-step jit-test $(( $(left) - 240 )) "$base-jit-test.txt" "" "$bin/jit" --test-threads=1 --nocapture
+# The tests get what the later steps leave them (on the H200: the quick
+# bench 257 s, the peak run 48 s, foil-bandwidth and torch under 30 s; the
+# tests took 26 and 25 s).
+step kernels-test $(( $(left) - 400 )) "$base-kernels-test.txt" "" "$bin/kernels" --test-threads=1 --nocapture
+step jit-test $(( $(left) - 390 )) "$base-jit-test.txt" "" "$bin/jit" --test-threads=1 --nocapture
 # The quick sweep of every kernel, and the training step on the GPU; it may
 # use all but the later steps' share. foil-bench's stderr (driver chatter)
 # goes to its own log, not into the JSON.
-step foil-bench $(( $(left) - 60 )) "$base-wgpu-quick.json" "$base-wgpu-quick.stderr.txt" \
+step foil-bench $(( $(left) - 110 )) "$base-wgpu-quick.json" "$base-wgpu-quick.stderr.txt" \
   "$bin/foil-bench" --quick --section kernels --section training --format json
 # The HBM-peak goal needs 64M elements, which only the full plan runs: tanh
 # GA alone in the sweep (1M, 16M, 64M), and burn's comparisons at all three.
-step foil-bench-peak $(( $(left) - 25 )) "$base-wgpu-peak.json" "$base-wgpu-peak.stderr.txt" \
+step foil-bench-peak $(( $(left) - 55 )) "$base-wgpu-peak.json" "$base-wgpu-peak.stderr.txt" \
   "$bin/foil-bench" --section kernels --kernel 'tanh GA' --format json
+# Which launch shape copies fastest on this GPU (the kernels use width 4,
+# 256 units, one vector per unit): the lever for the HBM-peak goal.
+step foil-bandwidth $(( $(left) - 25 )) "$base-bandwidth.json" /dev/stderr "$bin/foil-bandwidth"
 # The same GPU through CUDA (PyTorch, where the machine's python3 has it): the
 # copy ceiling and tanh's GA as eager ops, beside foil's wgpu figures.
 if python3 -c 'import torch' 2>/dev/null; then
@@ -237,5 +245,7 @@ rm -rf "$bin"
   echo "  ]"
   echo "}"
 } > "$base-gpu-check.json"
+# Empty logs say nothing; fewer files also fit a device tool's return limit.
+find "$results" -maxdepth 1 -name "$(basename "$base")-*.stderr.txt" -size 0 -delete
 say "wrote $base-gpu-check.json (ok: $([ $ok = 1 ] && echo true || echo false))"
 [ $ok = 1 ]

@@ -52,7 +52,7 @@ fn without_a_gpu_it_says_what_it_would_do_and_fails() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("dry run"), "{out}");
     assert!(out.contains("stops here: no NVIDIA GPU"), "{out}");
-    for step in ["kernels --test-threads=1", "jit --test-threads=1", "foil-bench --quick --section kernels --section training --format json", "foil-bench --section kernels --kernel 'tanh GA' --format json", "gpu-check.json"] {
+    for step in ["kernels --test-threads=1", "jit --test-threads=1", "foil-bench --quick --section kernels --section training --format json", "foil-bench --section kernels --kernel 'tanh GA' --format json", "foil-bandwidth", "gpu-check.json"] {
         assert!(out.contains(step), "the plan does not mention `{step}`:\n{out}");
     }
     // An explicit --dry-run reports the same and succeeds; nothing is written.
@@ -78,6 +78,7 @@ fn with_a_gpu_and_artifacts_the_dry_run_names_both() {
     assert!(out.contains("artifacts.tar.gz (0123456789ab)"), "{out}");
     assert!(out.contains("NVIDIA-H200-wgpu-quick.json"), "{out}");
     assert!(out.contains("NVIDIA-H200-wgpu-peak.json"), "{out}");
+    assert!(out.contains("NVIDIA-H200-bandwidth.json"), "{out}");
     // With a GPU it stops only because of --dry-run, or for want of a Vulkan loader here.
     assert!(out.contains("stops here: --dry-run") || out.contains("stops here: no Vulkan loader"), "{out}");
 }

@@ -101,3 +101,32 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
     }
     assert!(r["goals"].as_array().unwrap().iter().any(|g| g["key"] == "ga_step_overhead_device"), "the report hides `ga_step_overhead_device`");
 }
+
+/// `foil-bandwidth` at 64K elements: every launch shape (3 widths × 4 cube
+/// sizes × 4 vectors per unit) copied exactly (it exits 1 otherwise) and
+/// timed, the shipped shape among them; a size it cannot take is refused.
+#[cfg(feature = "wgpu")]
+#[test]
+fn bandwidth_probe_times_every_launch_shape() {
+    let bin = env!("CARGO_BIN_EXE_foil-bandwidth");
+    let out = Command::new(bin).args(["--elements", "65536", "--reps", "2"]).output().expect("foil-bandwidth runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.code() == Some(1) && (stderr.contains("no wgpu adapter") || stderr.contains("keeps no timestamps")) && !require_gpu() {
+        eprintln!("SKIP: foil-bandwidth: {stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"));
+    let cases = r["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 48, "{stdout}");
+    for c in cases {
+        let gbps = c["gbps"].as_f64().unwrap_or(f64::NAN);
+        assert!(gbps.is_finite() && gbps > 0.0, "{c}");
+    }
+    let shipped = r["shipped_shape"]["gbps"].as_f64().expect("the shipped shape was timed");
+    assert!(r["fastest"]["gbps"].as_f64().is_some_and(|f| f >= shipped), "{stdout}");
+
+    let bad = Command::new(bin).args(["--elements", "33"]).output().expect("foil-bandwidth runs");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--elements 33"), "{}", String::from_utf8_lossy(&bad.stderr));
+}

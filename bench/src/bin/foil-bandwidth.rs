@@ -1,0 +1,133 @@
+//! foil-bandwidth: where the wgpu path loses memory bandwidth. An identity
+//! copy of `--elements` f32 (default 64M: 512 MiB read and written), timed
+//! by the GPU's timestamps, for every vector width (1, 2, 4), cube size
+//! (128 to 1024 units) and number of vectors per unit (1, 2, 4, 8, grid-
+//! strided so a warp's loads stay contiguous). The macro kernels launch
+//! width 4, 256 units, one vector per unit; if another shape copies faster,
+//! that is the lever.
+//!
+//! On an H200 (2026-12-04) that shape moved 1.14 TB/s, CUDA's copy 3.68:
+//! `scripts/gpu-check.sh` runs this beside foil-bench so the next device
+//! session reads the answer rather than guessing. Every copy is read back
+//! and compared; a wrong one is an error (exit 1), not a fast figure.
+//!
+//! Prints JSON: the device, the sizes, one case per shape, the fastest.
+
+use clap::Parser;
+use foil::cubecl::{self, prelude::*};
+use foil::kernels::{Client, Handle};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "foil-bandwidth", version, about = "Identity-copy bandwidth on wgpu by launch shape (GPU timestamps)")]
+struct Args {
+    /// f32 elements copied per launch (a multiple of 32).
+    #[arg(long, default_value_t = 64 << 20)]
+    elements: usize,
+    /// Timed launches per shape (the median is reported), after 2 untimed.
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+}
+
+/// `dst = src`, each unit copying `per_unit` vectors `units` apart (all the
+/// units launched), so that neighbouring units touch neighbouring vectors.
+#[cube(launch_unchecked)]
+fn copy<F: Float, N: Size>(src: &[Vector<F, N>], dst: &mut [Vector<F, N>], #[comptime] per_unit: usize) {
+    let units = CUBE_COUNT * (CUBE_DIM as usize);
+    #[unroll]
+    for i in 0..per_unit {
+        let at = ABSOLUTE_POS + i * units;
+        if at < src.len() {
+            dst[at] = src[at];
+        }
+    }
+}
+
+fn launch(client: &Client, src: &Handle, dst: &Handle, elements: usize, width: usize, cube: u32, per_unit: usize) {
+    let vectors = elements / width;
+    let units = vectors.div_ceil(per_unit);
+    let dim = CubeDim::new_1d(cube);
+    let count = cubecl::calculate_cube_count_elemwise(client, units.max(1), dim);
+    // SAFETY: both buffers hold `elements` f32; the kernel guards its index.
+    unsafe {
+        copy::launch_unchecked::<f32>(
+            client,
+            count,
+            dim,
+            width,
+            BufferArg::from_raw_parts(src.clone(), vectors),
+            BufferArg::from_raw_parts(dst.clone(), vectors),
+            per_unit,
+        )
+    };
+}
+
+fn sync(client: &Client) -> Result<(), String> {
+    cubecl::future::block_on(client.sync()).map_err(|e| format!("device sync failed: {e:?}"))
+}
+
+/// Device seconds of one launch and its wait, or the reason there are none.
+fn device_seconds(client: &Client, f: impl Fn()) -> Result<f64, String> {
+    let window = client.profile_start().map_err(|e| format!("profiling failed to start: {e:?}"))?;
+    f();
+    if let Err(e) = sync(client) {
+        client.profile_abandon(window);
+        return Err(e);
+    }
+    let d = client.profile_end(window).map_err(|e| format!("profiling failed: {e:?}"))?;
+    if d.timing_method() != cubecl::profile::TimingMethod::Device {
+        return Err("the device keeps no timestamps".into());
+    }
+    cubecl::future::block_on(d.resolve()).map(|t| t.duration().as_secs_f64()).ok_or_else(|| "the profile window carried no measurement".into())
+}
+
+fn run(args: &Args) -> Result<serde_json::Value, String> {
+    if args.elements == 0 || args.elements % 32 != 0 {
+        return Err(format!("--elements {}: must be a positive multiple of 32", args.elements));
+    }
+    let device = cubecl::Device::wgpu(cubecl::device::WgpuDeviceKind::DefaultDevice).map_err(|e| format!("no wgpu adapter: {e}"))?;
+    let d = device.clone();
+    let client = std::panic::catch_unwind(move || d.client()).map_err(|_| "the device was found but its client could not be created".to_string())?;
+    let name = client.properties().identity.name.clone();
+    let n = args.elements;
+    let data: Vec<f32> = (0..n).map(|i| (i % 65_521) as f32).collect();
+    let src = client.create_from_slice(f32::as_bytes(&data));
+    let bytes = 8 * n;
+    let mut cases = Vec::new();
+    for width in [1usize, 2, 4] {
+        for cube in [128u32, 256, 512, 1024] {
+            for per_unit in [1usize, 2, 4, 8] {
+                // A destination of NaN, copied into once, compared element by element.
+                let dst = client.create_from_slice(f32::as_bytes(&vec![f32::NAN; n]));
+                launch(&client, &src, &dst, n, width, cube, per_unit);
+                let out = client.read_one(dst.clone()).map_err(|e| format!("read back failed: {e:?}"))?;
+                let got = f32::from_bytes(&out);
+                if let Some(i) = (0..n).find(|&i| got[i].to_bits() != data[i].to_bits()) {
+                    return Err(format!("width {width}, cube {cube}, {per_unit} per unit: element {i} is {} not {}", got[i], data[i]));
+                }
+                launch(&client, &src, &dst, n, width, cube, per_unit);
+                sync(&client)?;
+                let mut times = Vec::with_capacity(args.reps.max(1));
+                for _ in 0..args.reps.max(1) {
+                    times.push(device_seconds(&client, || launch(&client, &src, &dst, n, width, cube, per_unit))?);
+                }
+                let s = foil_bench::median(times);
+                cases.push(json!({ "vector_width": width, "cube_dim": cube, "vectors_per_unit": per_unit, "device_ms": s * 1e3, "gbps": bytes as f64 / s / 1e9 }));
+            }
+        }
+    }
+    let best = cases.iter().max_by(|a, b| a["gbps"].as_f64().unwrap_or(0.0).total_cmp(&b["gbps"].as_f64().unwrap_or(0.0))).cloned();
+    let shipped = cases.iter().find(|c| c["vector_width"] == 4 && c["cube_dim"] == 256 && c["vectors_per_unit"] == 1).cloned();
+    Ok(json!({ "device": name, "elements": n, "bytes": bytes, "timed_by": "GPU timestamps (cubecl profile window), median", "reps": args.reps, "shipped_shape": shipped, "fastest": best, "cases": cases }))
+}
+
+fn main() {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
+        Err(e) => {
+            eprintln!("foil-bandwidth: {e}");
+            std::process::exit(1);
+        }
+    }
+}
