@@ -1179,7 +1179,19 @@ fn constant_times(b: &Builder, [p, q]: [Id; 2]) -> Option<(f64, Id)> {
 /// overflowed from 8.5e37 where g, about (2/3)·x, fits; the sum
 /// `(−2/3)·S + (4/3)·x` fits to 2.55e38 for x > 0 and wherever g does for
 /// x < 0. With |c| ≤ 1 no product grows: |c·k·a| ≤ |k·a|.
+///
+/// Where, instead, a term is a product `p·q` of two factors that may each
+/// pass √f32::MAX (2⁶³ by their intervals over every f32 input) and
+/// |c| < 1, c goes onto p, `(c·p)·q`, and onto the other term, at one
+/// multiply more: asinh's g, `0.5·(x·S + asinh(x))`, overflowed in `x·S`
+/// from 1.8e19 where g fits to 2.6e19. A product with a bounded factor
+/// (gelu_tanh's `x·…·sech²`) cannot overflow first and is left alone.
 fn constant_factors_into_sums(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    let f32_line = crate::interval::I::new(-(f32::MAX as f64), f32::MAX as f64);
+    let unbounded = |b: &Builder, id: Id| {
+        let i = *crate::interval::eval_nodes(&b.finish_at(id), &|_| f32_line).last().unwrap_or(&crate::interval::I::NAI);
+        !i.is_valid() || i.mag() > 2f64.powi(63)
+    };
     rebuild_bottom_up(b, roots, |b, node| {
         let scaled = |b: &Builder, id: Id| match *b.node(id) {
             Math::Mul(factors) => constant_times(b, factors),
@@ -1188,10 +1200,32 @@ fn constant_factors_into_sums(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         let Math::Mul(factors) = node else { return b.add(node) };
         let Some((c, sum)) = constant_times(b, factors).filter(|(c, _)| c.abs() <= 1.0) else { return b.add(node) };
         let Math::Add([s, t]) = *b.node(sum) else { return b.add(node) };
-        let (Some((k1, a)), Some((k2, x))) = (scaled(b, s), scaled(b, t)) else { return b.add(node) };
-        let (c1, c2) = (b.num(c * k1), b.num(c * k2));
-        let first = b.add(Math::Mul([c1, a]));
-        let second = b.add(Math::Mul([c2, x]));
+        if let (Some((k1, a)), Some((k2, x))) = (scaled(b, s), scaled(b, t)) {
+            let (c1, c2) = (b.num(c * k1), b.num(c * k2));
+            let first = b.add(Math::Mul([c1, a]));
+            let second = b.add(Math::Mul([c2, x]));
+            return b.add(Math::Add([first, second]));
+        }
+        // A product of two unbounded non-constant factors, and the other term.
+        let overflowing = |b: &Builder, id: Id| match *b.node(id) {
+            Math::Mul([p, q]) if constant_value(b, p).is_none() && constant_value(b, q).is_none() && unbounded(b, p) && unbounded(b, q) => Some((p, q)),
+            _ => None,
+        };
+        let (product, other) = match (overflowing(b, s), overflowing(b, t)) {
+            (Some(pq), None) => (pq, t),
+            (None, Some(pq)) => (pq, s),
+            _ => return b.add(node),
+        };
+        if c.abs() >= 1.0 {
+            return b.add(node);
+        }
+        let k = b.num(c);
+        let cp = b.add(Math::Mul([k, product.0]));
+        let first = b.add(Math::Mul([cp, product.1]));
+        let second = match constant_value(b, other) {
+            Some(v) => b.num(c * v),
+            None => b.add(Math::Mul([k, other])),
+        };
         b.add(Math::Add([first, second]))
     })
 }

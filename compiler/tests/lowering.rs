@@ -943,3 +943,27 @@ fn divisors_beyond_the_division_range_are_the_unbounded_ones() {
         assert!(!divisors.is_empty() && divisors.iter().all(|w| *w == wide), "{src}: {divisors:?}");
     }
 }
+
+/// asinh's g, `0.5·(x·S + asinh(x))`: both x and S may pass 2⁶³, so the
+/// constant goes onto x, `(0.5·x)·S + 0.5·asinh(x)`, and g in f32 is within
+/// 4 ulps of f64 up to 2.5e19 (x·S alone overflowed from 1.8e19). A product
+/// with a bounded factor keeps its constant outside.
+#[test]
+fn a_constant_factor_goes_into_a_product_that_could_overflow() {
+    let exprs = ["0.5*(u1*sqrt(u1*u1 + 1) + asinh(u1))", "0.5*(u1*tanh(u1) + asinh(u1))"];
+    for point in [[0.0], [-0.5], [0.75], [3.0], [-40.0], [1e10]] {
+        same_values(&exprs, &point);
+    }
+    let mul = |op: &SafeOp| matches!(op, SafeOp::Mul(..));
+    let lowered = same_values(&exprs[1..], &[2.0]);
+    assert_eq!(count(&lowered, mul), 2, "u1·tanh(u1) and the 0.5 outside the sum");
+    let names = [Symbol::from("u1")];
+    let parsed = foil_compiler::parse::parse(exprs[0]).unwrap();
+    let lowered = lower_exprs(&[&parsed]);
+    let mut xs: Vec<f64> = (-300..=193).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).collect();
+    xs.extend(xs.clone().iter().map(|x| -x).collect::<Vec<_>>());
+    let want = |x: f64| vec![0.5 * (x * (1.0 + x * x).sqrt() + x.asinh())];
+    let ulps = |_, g: f64, w: f64| Some(((g - w) / w).abs() / f32::EPSILON as f64);
+    let (worst, at) = worst_in_f32(&lowered, &names, xs, want, ulps);
+    assert!(worst <= 4.0, "worst {worst} ulps at x = {at:e}");
+}
