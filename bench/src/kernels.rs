@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 mod device {
     use super::super::acts::{self, DeviceCopy, GeluSa, SigmoidGa, TanhGa};
     use super::super::burn_expr::time_forward_backward;
+    use super::super::gpu_timing::{device_seconds, sync};
     use super::super::{inputs, median, median_ratio, median_seconds, Plan};
     use burn_cubecl::{Cube, CubeBackend};
     use foil::cubecl::{self, prelude::*};
@@ -52,26 +53,6 @@ mod device {
         // …)"): which hardware the figures are of.
         let name = format!("{} ({device:?})", client.properties().identity.name);
         Ok((client, device, name))
-    }
-
-    fn sync(client: &Client) -> Result<(), String> {
-        cubecl::future::block_on(client.sync()).map_err(|e| format!("device sync failed: {e:?}"))
-    }
-
-    /// Device-side seconds of `f` (the GPU's timestamps around the passes it
-    /// queued: no submission or host wait in them), or `None` where the
-    /// device keeps no timestamps (cubecl then times on the host).
-    fn device_seconds(client: &Client, f: &mut dyn FnMut() -> Result<(), String>) -> Result<Option<f64>, String> {
-        let window = client.profile_start().map_err(|e| format!("device profiling failed to start: {e:?}"))?;
-        if let Err(e) = f() {
-            client.profile_abandon(window);
-            return Err(e);
-        }
-        let d = client.profile_end(window).map_err(|e| format!("device profiling failed: {e:?}"))?;
-        if d.timing_method() != cubecl::profile::TimingMethod::Device {
-            return Ok(None);
-        }
-        Ok(cubecl::future::block_on(d.resolve()).map(|t| t.duration().as_secs_f64()))
     }
 
     /// Medians of `a`'s and `b`'s device seconds over `reps` alternated runs;

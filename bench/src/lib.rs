@@ -15,6 +15,36 @@ mod flex;
 mod kernels;
 mod train;
 
+/// Waiting for a device, and timing on it: shared by the kernel section and
+/// `foil-bandwidth`.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub mod gpu_timing {
+    use foil::cubecl;
+    use foil::kernels::Client;
+
+    /// Waits for everything queued on `client`.
+    pub fn sync(client: &Client) -> Result<(), String> {
+        cubecl::future::block_on(client.sync()).map_err(|e| format!("device sync failed: {e:?}"))
+    }
+
+    /// Device-side seconds of `f` (the GPU's timestamps around the passes it
+    /// queued: no submission or host wait in them), or `None` where the
+    /// device keeps no timestamps (cubecl then times on the host). `f` must
+    /// wait for its own work.
+    pub fn device_seconds(client: &Client, f: &mut dyn FnMut() -> Result<(), String>) -> Result<Option<f64>, String> {
+        let window = client.profile_start().map_err(|e| format!("device profiling failed to start: {e:?}"))?;
+        if let Err(e) = f() {
+            client.profile_abandon(window);
+            return Err(e);
+        }
+        let d = client.profile_end(window).map_err(|e| format!("device profiling failed: {e:?}"))?;
+        if d.timing_method() != cubecl::profile::TimingMethod::Device {
+            return Ok(None);
+        }
+        Ok(cubecl::future::block_on(d.resolve()).map(|t| t.duration().as_secs_f64()))
+    }
+}
+
 use clap::ValueEnum;
 use serde_json::{json, Value};
 use std::time::Instant;

@@ -16,6 +16,7 @@
 use clap::Parser;
 use foil::cubecl::{self, prelude::*};
 use foil::kernels::{Client, Handle};
+use foil_bench::gpu_timing::{device_seconds, sync};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -62,25 +63,6 @@ fn launch(client: &Client, src: &Handle, dst: &Handle, elements: usize, width: u
     };
 }
 
-fn sync(client: &Client) -> Result<(), String> {
-    cubecl::future::block_on(client.sync()).map_err(|e| format!("device sync failed: {e:?}"))
-}
-
-/// Device seconds of one launch and its wait, or the reason there are none.
-fn device_seconds(client: &Client, f: impl Fn()) -> Result<f64, String> {
-    let window = client.profile_start().map_err(|e| format!("profiling failed to start: {e:?}"))?;
-    f();
-    if let Err(e) = sync(client) {
-        client.profile_abandon(window);
-        return Err(e);
-    }
-    let d = client.profile_end(window).map_err(|e| format!("profiling failed: {e:?}"))?;
-    if d.timing_method() != cubecl::profile::TimingMethod::Device {
-        return Err("the device keeps no timestamps".into());
-    }
-    cubecl::future::block_on(d.resolve()).map(|t| t.duration().as_secs_f64()).ok_or_else(|| "the profile window carried no measurement".into())
-}
-
 fn run(args: &Args) -> Result<serde_json::Value, String> {
     if args.elements == 0 || args.elements % 32 != 0 {
         return Err(format!("--elements {}: must be a positive multiple of 32", args.elements));
@@ -109,7 +91,11 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
                 sync(&client)?;
                 let mut times = Vec::with_capacity(args.reps.max(1));
                 for _ in 0..args.reps.max(1) {
-                    times.push(device_seconds(&client, || launch(&client, &src, &dst, n, width, cube, per_unit))?);
+                    let timed = device_seconds(&client, &mut || {
+                        launch(&client, &src, &dst, n, width, cube, per_unit);
+                        sync(&client)
+                    })?;
+                    times.push(timed.ok_or("the device keeps no timestamps")?);
                 }
                 let s = foil_bench::median(times);
                 cases.push(json!({ "vector_width": width, "cube_dim": cube, "vectors_per_unit": per_unit, "device_ms": s * 1e3, "gbps": bytes as f64 / s / 1e9 }));
