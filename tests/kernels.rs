@@ -56,7 +56,7 @@ foil::activation!(SinFn = sin(x));
 foil::activation!(CosFn = cos(x));
 
 mod common;
-use common::gpu::{box_points, client, flushed, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, parse, subnormal_exponential, reference, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
+use common::gpu::{agrees_with_scalar, box_points, client, flushed, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, parse, subnormal_exponential, reference, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
 
 /// Forward and backward of a one-input activation; returns the report lines and
 /// whether it passed.
@@ -363,15 +363,14 @@ fn f32_edge_cases() {
                 // it; NVIDIA's driver does) is held to the values at ±0.
                 use foil::Activation as _;
                 let at = |v: f32| (<$a>::value(v), <$a>::derivative(v));
-                let close = |dev: f32, host: f32| (dev.is_nan() && host.is_nan()) || dev == host || (dev as f64 - host as f64).abs() <= 1e-5 * (host.abs() as f64).max(1.0);
                 let (mut xi, (mut sy, mut sd)) = (x[i], at(x[i]));
-                if x[i].is_subnormal() && !(close(y[i], sy) && close(d[i], sd)) {
+                if x[i].is_subnormal() && !(agrees_with_scalar(y[i], sy) && agrees_with_scalar(d[i], sd)) {
                     xi = flushed(x[i]);
                     (sy, sd) = at(xi);
                 }
                 let xv = xi as f64;
                 for (what, dev, host) in [("value", y[i], sy), ("derivative", d[i], sd)] {
-                    if !close(dev, host) {
+                    if !agrees_with_scalar(dev, host) {
                         problems.push(format!("{} {what} at {xv:e}: device {dev}, scalar Rust {host}", <$a as foil::Activation>::NAME));
                     }
                 }
@@ -408,9 +407,6 @@ fn split_kernels_at_extreme_inputs() {
     let n = u.len();
     let g = vec![1.0f32; n];
     let mut problems = Vec::new();
-    fn close(a: f32, b: f32) -> bool {
-        (a.is_nan() && b.is_nan()) || a == b || ((a as f64 - b as f64).abs() <= 1e-5 * (b.abs() as f64).max(1.0))
-    }
     fn run<A: GpuSplitActivation>(client: &Client, u: &[f32], g: &[f32], finite: usize, problems: &mut Vec<String>) {
         let n = u.len();
         let names: Vec<Symbol> = (1..=A::TERMS).map(|i| Symbol::from(format!("u{i}").as_str())).collect();
@@ -449,10 +445,10 @@ fn split_kernels_at_extreme_inputs() {
                     }
                 };
                 let mut scalar = scalar_at(u[i]);
-                if u[i].is_subnormal() && !close(got[i], scalar) {
+                if u[i].is_subnormal() && !agrees_with_scalar(got[i], scalar) {
                     scalar = scalar_at(flushed(u[i]));
                 }
-                if !close(got[i], scalar) {
+                if !agrees_with_scalar(got[i], scalar) {
                     problems.push(format!("{} {what} at u = {:e}: device {} but scalar Rust {}", A::NAME, u[i], got[i], scalar));
                 }
             }

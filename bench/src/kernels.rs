@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 mod device {
     use super::super::acts::{self, DeviceCopy, GeluSa, SigmoidGa, TanhGa};
     use super::super::burn_expr::time_forward_backward;
-    use super::super::gpu_timing::{device_seconds, sync};
+    use super::super::gpu::{device_seconds, sync};
     use super::super::{inputs, median, median_ratio, median_seconds, Plan};
     use burn_cubecl::{Cube, CubeBackend};
     use foil::cubecl::{self, prelude::*};
@@ -37,23 +37,6 @@ mod device {
     use foil_compiler::lang::Expr;
     use serde_json::{json, Value};
 
-    pub fn open(which: super::BenchDevice) -> Result<(Client, cubecl::Device, String), String> {
-        let device = match which {
-            #[cfg(feature = "wgpu")]
-            super::BenchDevice::Wgpu => cubecl::Device::wgpu(cubecl::device::WgpuDeviceKind::DefaultDevice).map_err(|e| format!("no wgpu adapter: {e}"))?,
-            #[cfg(feature = "cuda")]
-            super::BenchDevice::Cuda => cubecl::Device::cuda(0).map_err(|e| format!("no CUDA device: {e}"))?,
-            #[allow(unreachable_patterns)]
-            other => return Err(format!("this build has no {other:?} runtime (rebuild with --features {})", format!("{other:?}").to_lowercase())),
-        };
-        // Client creation can still panic when the adapter request fails.
-        let d = device.clone();
-        let client = std::panic::catch_unwind(move || d.client()).map_err(|_| "the device was found but its client could not be created".to_string())?;
-        // The adapter as it names itself ("NVIDIA H200", "llvmpipe (LLVM
-        // …)"): which hardware the figures are of.
-        let name = format!("{} ({device:?})", client.properties().identity.name);
-        Ok((client, device, name))
-    }
 
     /// Medians of `a`'s and `b`'s device seconds over `reps` alternated runs;
     /// `None` where the device keeps no timestamps.
@@ -477,7 +460,7 @@ pub fn run(plan: &Plan) -> Value {
     };
     #[cfg(any(feature = "wgpu", feature = "cuda"))]
     {
-        let (client, device, name) = match device::open(plan.device) {
+        let (client, device, name) = match super::gpu::open(plan.device) {
             Ok(d) => d,
             Err(why) => return json!({ "skipped": why, "device": Value::Null, "cases": [], "sweep": [], "goals": goals(&[], &[]) }),
         };
@@ -512,7 +495,7 @@ pub fn run(plan: &Plan) -> Value {
             BenchDevice::Wgpu => "wgpu",
             BenchDevice::Cuda => "cuda",
         };
-        json!({ "device": format!("{kind}: {name}"), "cases": cases, "sweep": sweep, "errors": errors, "goals": goals(&cases, &sweep) })
+        json!({ "device": format!("{kind}: {name} ({device:?})"), "cases": cases, "sweep": sweep, "errors": errors, "goals": goals(&cases, &sweep) })
     }
     #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
     {

@@ -15,12 +15,30 @@ mod flex;
 mod kernels;
 mod train;
 
-/// Waiting for a device, and timing on it: shared by the kernel section and
-/// `foil-bandwidth`.
+/// Opening a device, waiting for it and timing on it: shared by the kernel
+/// section and `foil-bandwidth`.
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
-pub mod gpu_timing {
+pub mod gpu {
     use foil::cubecl;
     use foil::kernels::Client;
+
+    /// The client of `which`, the device, and the adapter's own name
+    /// ("NVIDIA H200", "llvmpipe (LLVM …)"): which hardware the figures are of.
+    pub fn open(which: super::BenchDevice) -> Result<(Client, cubecl::Device, String), String> {
+        let device = match which {
+            #[cfg(feature = "wgpu")]
+            super::BenchDevice::Wgpu => cubecl::Device::wgpu(cubecl::device::WgpuDeviceKind::DefaultDevice).map_err(|e| format!("no wgpu adapter: {e}"))?,
+            #[cfg(feature = "cuda")]
+            super::BenchDevice::Cuda => cubecl::Device::cuda(0).map_err(|e| format!("no CUDA device: {e}"))?,
+            #[allow(unreachable_patterns)]
+            other => return Err(format!("this build has no {other:?} runtime (rebuild with --features {})", format!("{other:?}").to_lowercase())),
+        };
+        // Client creation can still panic when the adapter request fails.
+        let d = device.clone();
+        let client = std::panic::catch_unwind(move || d.client()).map_err(|_| "the device was found but its client could not be created".to_string())?;
+        let name = client.properties().identity.name.clone();
+        Ok((client, device, name))
+    }
 
     /// Waits for everything queued on `client`.
     pub fn sync(client: &Client) -> Result<(), String> {

@@ -65,9 +65,15 @@ pub struct Lowered {
 /// (2¹²⁵ leaves a factor 2 for f32 rounding). `1 + e^(-|x|)` stays in
 /// [1, 2]; `sqrt(1 + x²)` does not.
 pub fn beyond_division_range(lowered: &Lowered) -> Vec<bool> {
+    may_exceed(&lowered.nodes, 2f64.powi(125))
+}
+
+/// Whether each node of `expr` may exceed `limit` in magnitude for some f32
+/// inputs: its interval with every variable over [-f32::MAX, f32::MAX]
+/// passes `limit`, or is invalid.
+fn may_exceed(expr: &Expr, limit: f64) -> Vec<bool> {
     let f32_line = crate::interval::I::new(-(f32::MAX as f64), f32::MAX as f64);
-    let limit = 2f64.powi(125);
-    crate::interval::eval_nodes(&lowered.nodes, &|_| f32_line).iter().map(|i| !i.is_valid() || i.mag() > limit).collect()
+    crate::interval::eval_nodes(expr, &|_| f32_line).iter().map(|i| !i.is_valid() || i.mag() > limit).collect()
 }
 
 /// Hash-cons `exprs` into one node list (a parsed or hand-built RecExpr may
@@ -1187,11 +1193,7 @@ fn constant_times(b: &Builder, [p, q]: [Id; 2]) -> Option<(f64, Id)> {
 /// from 1.8e19 where g fits to 2.6e19. A product with a bounded factor
 /// (gelu_tanh's `x·…·sech²`) cannot overflow first and is left alone.
 fn constant_factors_into_sums(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
-    let f32_line = crate::interval::I::new(-(f32::MAX as f64), f32::MAX as f64);
-    let unbounded = |b: &Builder, id: Id| {
-        let i = *crate::interval::eval_nodes(&b.finish_at(id), &|_| f32_line).last().unwrap_or(&crate::interval::I::NAI);
-        !i.is_valid() || i.mag() > 2f64.powi(63)
-    };
+    let unbounded = |b: &Builder, id: Id| may_exceed(&b.finish_at(id), 2f64.powi(63)).last().copied().unwrap_or(true);
     rebuild_bottom_up(b, roots, |b, node| {
         let scaled = |b: &Builder, id: Id| match *b.node(id) {
             Math::Mul(factors) => constant_times(b, factors),
@@ -1206,6 +1208,9 @@ fn constant_factors_into_sums(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             let second = b.add(Math::Mul([c2, x]));
             return b.add(Math::Add([first, second]));
         }
+        if c.abs() >= 1.0 {
+            return b.add(node);
+        }
         // A product of two unbounded non-constant factors, and the other term.
         let overflowing = |b: &Builder, id: Id| match *b.node(id) {
             Math::Mul([p, q]) if constant_value(b, p).is_none() && constant_value(b, q).is_none() && unbounded(b, p) && unbounded(b, q) => Some((p, q)),
@@ -1216,9 +1221,6 @@ fn constant_factors_into_sums(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             (None, Some(pq)) => (pq, s),
             _ => return b.add(node),
         };
-        if c.abs() >= 1.0 {
-            return b.add(node);
-        }
         let k = b.num(c);
         let cp = b.add(Math::Mul([k, product.0]));
         let first = b.add(Math::Mul([cp, product.1]));

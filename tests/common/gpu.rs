@@ -199,6 +199,13 @@ pub fn widths_agree(a: &[f32], b: &[f32]) -> bool {
         })
 }
 
+/// A device result agrees with the scalar (host) function's: both NaN, equal,
+/// or within [`TOL`] on the mixed scale |dev − host| / max(|host|, 1). The
+/// edge-input tests compare kernel against scalar this way.
+pub fn agrees_with_scalar(dev: f32, host: f32) -> bool {
+    (dev.is_nan() && host.is_nan()) || dev == host || ((dev as f64 - host as f64).abs() <= TOL * (host.abs() as f64).max(1.0))
+}
+
 /// `x` as a device that flushes subnormal inputs to zero reads it (Vulkan
 /// lets it: NVIDIA's driver does): a subnormal is ±0 with its sign.
 pub fn flushed(x: f32) -> f32 {

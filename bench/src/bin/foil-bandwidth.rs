@@ -16,7 +16,8 @@
 use clap::Parser;
 use foil::cubecl::{self, prelude::*};
 use foil::kernels::{Client, Handle};
-use foil_bench::gpu_timing::{device_seconds, sync};
+use foil_bench::gpu::{device_seconds, open, sync};
+use foil_bench::BenchDevice;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -67,10 +68,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
     if args.elements == 0 || args.elements % 32 != 0 {
         return Err(format!("--elements {}: must be a positive multiple of 32", args.elements));
     }
-    let device = cubecl::Device::wgpu(cubecl::device::WgpuDeviceKind::DefaultDevice).map_err(|e| format!("no wgpu adapter: {e}"))?;
-    let d = device.clone();
-    let client = std::panic::catch_unwind(move || d.client()).map_err(|_| "the device was found but its client could not be created".to_string())?;
-    let name = client.properties().identity.name.clone();
+    let (client, _, name) = open(BenchDevice::Wgpu)?;
     let n = args.elements;
     let data: Vec<f32> = (0..n).map(|i| (i % 65_521) as f32).collect();
     let src = client.create_from_slice(f32::as_bytes(&data));
