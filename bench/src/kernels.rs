@@ -20,7 +20,9 @@
 //! alternation, so that both see the same machine load, and the ratio is the
 //! median of the per-repetition ratios.
 
-use super::{goal, BenchDevice, Plan};
+use super::{goal, Plan};
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+use super::BenchDevice;
 use serde_json::{json, Value};
 
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
@@ -308,6 +310,7 @@ mod device {
     /// One sweep case: the kernel's step and a memcpy of the same bytes,
     /// timed in alternation.
     pub fn sweep_case(k: &SweepKernel, client: &Client, n: usize, plan: &Plan, peak: Option<f64>) -> Result<Value, String> {
+        let clock = std::time::Instant::now();
         let us: Vec<Vec<f32>> = (0..k.inputs).map(|i| inputs(n, 2 + i as u64)).collect();
         let mut step = (k.build)(client, &us)?;
         drop(us);
@@ -340,6 +343,8 @@ mod device {
             "foil_device_fraction_of_peak": peak.zip(device).map(|(p, (f, _))| step.bytes as f64 / f / p),
             "vs_memcpy": ratio,
             "met": ratio >= super::MEMCPY_GOAL,
+            // The case's wall time: inputs, upload, compile, timing, readback.
+            "seconds": clock.elapsed().as_secs_f64(),
         }))
     }
 }
@@ -466,11 +471,13 @@ pub fn run(plan: &Plan) -> Value {
         };
         let mut errors = Vec::new();
         let mut cases = Vec::new();
+        let clock = std::time::Instant::now();
         for &n in plan.sizes {
             for label in ["tanh-GA", "sigmoid-GA", "gelu-SA"] {
                 cases.extend(guarded(&mut errors, format!("{label} at {n} elements"), || device::case(label, &client, &device, n, plan)));
             }
         }
+        let burn_s = clock.elapsed().as_secs_f64();
         let mut kernels = device::macro_kernels();
         let listed: Vec<&str> = kernels.iter().map(|k| k.label.as_str()).collect();
         if listed != suite_labels() {
@@ -484,6 +491,7 @@ pub fn run(plan: &Plan) -> Value {
             errors.push(e);
             kernels.clear();
         }
+        let derive_s = clock.elapsed().as_secs_f64() - burn_s;
         let mut sweep = Vec::new();
         for &n in plan.sweep_sizes {
             for k in &kernels {
@@ -495,7 +503,10 @@ pub fn run(plan: &Plan) -> Value {
             BenchDevice::Wgpu => "wgpu",
             BenchDevice::Cuda => "cuda",
         };
-        json!({ "device": format!("{kind}: {name} ({device:?})"), "cases": cases, "sweep": sweep, "errors": errors, "goals": goals(&cases, &sweep) })
+        // Where the section's time went (the burn comparison, deriving the
+        // run-time kernels, the memcpy sweep), for sizing gpu-check.sh.
+        let seconds_by_part = json!({ "burn_cases": burn_s, "jit_derivation": derive_s, "sweep": clock.elapsed().as_secs_f64() - burn_s - derive_s });
+        json!({ "device": format!("{kind}: {name} ({device:?})"), "cases": cases, "sweep": sweep, "errors": errors, "seconds_by_part": seconds_by_part, "goals": goals(&cases, &sweep) })
     }
     #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
     {

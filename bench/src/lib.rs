@@ -195,6 +195,7 @@ pub(crate) mod acts {
     /// `$m!(ga: Type = "label", …; split: Type = "label", …)` over the kernels
     /// above, labelled as the suite table names their rows (the kernel
     /// section checks the list against the table).
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
     macro_rules! suite_kernels {
         ($m:ident) => {
             $m!(ga: TanhGa = "tanh GA", SigmoidGa = "sigmoid GA", SoftplusGa = "softplus GA", SoftsignGa = "softsign GA",
@@ -205,6 +206,7 @@ pub(crate) mod acts {
                 GeluTanhF = "gelu_tanh F", MishF = "mish F")
         };
     }
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
     pub(crate) use suite_kernels;
 }
 
@@ -287,12 +289,18 @@ pub fn run(a: &BenchArgs) -> String {
     let plan = Plan::from_args(a);
     let t0 = Instant::now();
     let chosen = |s: BenchSection| a.section.is_empty() || a.section.contains(&s);
+    // Each section's own wall time, so that a budgeted run (gpu-check.sh)
+    // can be sized by where its time goes.
     let section = |s: BenchSection, run: &dyn Fn(&Plan) -> Value| {
-        if chosen(s) {
-            run(&plan)
-        } else {
-            json!({ "skipped": "not selected (--section)", "cases": [] })
+        if !chosen(s) {
+            return json!({ "skipped": "not selected (--section)", "cases": [] });
         }
+        let t = Instant::now();
+        let mut v = run(&plan);
+        if let Value::Object(m) = &mut v {
+            m.insert("seconds".into(), json!(t.elapsed().as_secs_f64()));
+        }
+        v
     };
     let sections = [
         ("derive", section(BenchSection::Derive, &derive::run)),
@@ -309,9 +317,7 @@ pub fn run(a: &BenchArgs) -> String {
     for (name, section) in sections {
         if let Some(g) = section.get("goals").and_then(Value::as_array) {
             goals.extend(g.iter().cloned());
-        }
-        // The headline ratios also sit at the top level under their own names.
-        if let Some(g) = section.get("goals").and_then(Value::as_array) {
+            // The headline ratios also sit at the top level under their own names.
             for item in g {
                 if let (Some(k), Some(v)) = (item["key"].as_str(), item.get("value")) {
                     report.insert(k.to_string(), v.clone());

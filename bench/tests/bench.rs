@@ -74,7 +74,16 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
         assert_eq!((count("macro"), count("jit")), (24, 42), "{}", r["kernels"]["sweep"]);
         for c in sweep {
             assert!(c["vs_memcpy"].as_f64().is_some_and(|v| v > 0.0) && c["met"].is_boolean(), "{c}");
+            assert!(c["seconds"].as_f64().is_some_and(|v| v > 0.0), "{c}");
         }
+        let parts = &r["kernels"]["seconds_by_part"];
+        for part in ["burn_cases", "jit_derivation", "sweep"] {
+            assert!(parts[part].as_f64().is_some_and(|v| v > 0.0), "kernels: no time for {part}: {parts}");
+        }
+    }
+    // Every section says how long it took (gpu-check.sh is sized by them).
+    for section in ["derive", "kernels", "flex", "training"] {
+        assert!(r[section]["seconds"].as_f64().is_some_and(|v| v >= 0.0), "{section}: {}", r[section]["seconds"]);
     }
     // Every suite row is timed for foil; SymPy's rows come back one per row.
     let rows = r["derive"]["cases"].as_array().unwrap();

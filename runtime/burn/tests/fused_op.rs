@@ -75,6 +75,7 @@ fn check_on(device: &Device, k: &ActivationKernel, dims: [usize; 3], axis: usize
 }
 
 /// The wgpu device, or None with a loud SKIP (a failure under FOIL_REQUIRE_GPU=1).
+#[cfg(feature = "wgpu")]
 fn wgpu() -> Option<Device> {
     match foil_runtime::default_client() {
         Ok(_) => Some(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice).autodiff()),
@@ -89,6 +90,7 @@ fn wgpu() -> Option<Device> {
 /// The same checks through burn's CubeCL backend (Fusion<CubeBackend> on
 /// wgpu: lavapipe in CI), and every value and gradient equal to flex's to
 /// 1e-5 relative (f32 vs the f64-register host evaluator).
+#[cfg(feature = "wgpu")]
 #[test]
 fn wgpu_gradients_match_finite_differences_and_agree_with_flex() {
     let Some(gpu) = wgpu() else { return };
