@@ -20,8 +20,8 @@
 #      loader's search path;
 #   3. the artifacts: .gpu-check/artifacts.tar.gz (from --prepare), else a
 #      release build with cargo (slower than the budget from a cold cache);
-#   4. the tests `kernels` and `jit` (FOIL_REQUIRE_GPU=1: a missing adapter
-#      fails), then `foil-bench --quick --section kernels --section training
+#   4. the tests `kernels` and `jit`, side by side (FOIL_REQUIRE_GPU=1: a
+#      missing adapter fails), then `foil-bench --quick --section kernels --section training
 #      --format json` (the training section's `ga_step_overhead_device` is
 #      the MLP's GA step overhead on the GPU), then `foil-bench --section
 #      kernels --kernel 'tanh GA' --format json` (the full plan's 64M
@@ -142,8 +142,7 @@ fi
 slug=$(echo "${gpu:-no-gpu}" | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//')
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 base=$results/$stamp-$slug
-plan+=("run: FOIL_REQUIRE_GPU=1 kernels --test-threads=1 (log $base-kernels-test.txt)")
-plan+=("run: FOIL_REQUIRE_GPU=1 jit --test-threads=1 (log $base-jit-test.txt)")
+plan+=("run, side by side: FOIL_REQUIRE_GPU=1 kernels --test-threads=1 (log $base-kernels-test.txt) and FOIL_REQUIRE_GPU=1 jit --test-threads=1 (log $base-jit-test.txt)")
 plan+=("run: foil-bench --quick --section kernels --section training --format json > $base-wgpu-quick.json")
 plan+=("run: foil-bench --section kernels --kernel 'tanh GA' --format json > $base-wgpu-peak.json (64M elements: the HBM-peak goal)")
 plan+=("run: foil-bandwidth > $base-bandwidth.json (identity-copy bandwidth by launch shape)")
@@ -183,10 +182,12 @@ fi
 t_start=$(date +%s)
 left() { echo $(( budget - ($(date +%s) - t_start) )); }
 
-steps=()
-ok=1
+# Each step leaves its record in $records (named by its start time), so that
+# steps may also run in the background: the report is assembled at the end.
+records=$(mktemp -d /tmp/foil-gpu-check-steps.XXXXXX)
 step() { # name, seconds allowed, stdout file, stderr file ("" for the stdout file), command...
   local name=$1 limit=$2 out=$3 err=$4; shift 4
+  local record=$records/$(date +%s%N)-$name
   local t0=$(date +%s) rc
   if [ "$limit" -le 5 ]; then
     rc=124
@@ -200,14 +201,15 @@ step() { # name, seconds allowed, stdout file, stderr file ("" for the stdout fi
   fi
   local s=$(( $(date +%s) - t0 ))
   say "$name: exit $rc in ${s}s -> $out"
-  [ "$rc" -eq 0 ] || ok=0
-  steps+=("{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\"}")
+  echo "{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\"}" > "$record"
 }
 # The tests get what the later steps leave them (on the H200: the quick
 # bench 257 s, the peak run 48 s, foil-bandwidth and torch under 30 s; the
-# tests took 26 and 25 s).
-step kernels-test $(( $(left) - 400 )) "$base-kernels-test.txt" "" "$bin/kernels" --test-threads=1 --nocapture
-step jit-test $(( $(left) - 390 )) "$base-jit-test.txt" "" "$bin/jit" --test-threads=1 --nocapture
+# tests took 26 and 25 s one after the other). The two binaries run side by
+# side: they check values, not times, and each keeps its own log.
+step kernels-test $(( $(left) - 400 )) "$base-kernels-test.txt" "" "$bin/kernels" --test-threads=1 --nocapture &
+step jit-test $(( $(left) - 400 )) "$base-jit-test.txt" "" "$bin/jit" --test-threads=1 --nocapture
+wait
 # The quick sweep of every kernel, and the training step on the GPU; it may
 # use all but the later steps' share. foil-bench's stderr (driver chatter)
 # goes to its own log, not into the JSON.
@@ -225,11 +227,18 @@ step foil-bandwidth $(( $(left) - 25 )) "$base-bandwidth.json" /dev/stderr "$bin
 if python3 -c 'import torch' 2>/dev/null; then
   step torch-reference $(( $(left) > 25 ? 20 : 0 )) "$base-torch.json" /dev/stderr python3 scripts/torch-reference.py
 fi
+ok=1
 adapter=$(sed -n 's/^ *"device": "\(.*\)",\{0,1\}$/\1/p' "$base-wgpu-quick.json" | head -n1)
 case "$adapter" in
   *NVIDIA*|*nvidia*|*"${gpu:-@}"*) ;;
   *) ok=0; say "the adapter foil-bench used is not the NVIDIA GPU: '${adapter:-none}'" ;;
 esac
+steps=()
+for r in "$records"/*; do
+  steps+=("$(cat "$r")")
+  case "$(cat "$r")" in *'"exit": 0,'*) ;; *) ok=0 ;; esac
+done
+rm -rf "$records"
 revision=$(git describe --always --dirty --abbrev=40 2>/dev/null || cat "$bin/REVISION" 2>/dev/null)
 rm -rf "$bin"
 {

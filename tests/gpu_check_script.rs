@@ -88,3 +88,71 @@ fn unknown_arguments_are_refused() {
     let (code, out) = run(&["--bogus"], None, &scratch("bogus-art"), "bogus");
     assert_eq!(code, 64, "{out}");
 }
+
+/// An executable shell script at `path`.
+fn script(path: &Path, body: &str) {
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// The real-run path with stand-in binaries in the artifacts tarball: the
+/// two test binaries run side by side (the kernels stand-in fails unless the
+/// jit one starts while it waits), every step is recorded in order with its
+/// exit status, and one failing step (foil-bandwidth exits 3) makes the run
+/// fail. Needs the Vulkan loader installed (the script would otherwise
+/// unpack .gl/*.deb into /); CI has it.
+#[test]
+fn a_run_records_every_step_and_runs_the_tests_side_by_side() {
+    let has_loader = Command::new("sh").arg("-c").arg("ldconfig -p | grep -q 'libvulkan\\.so\\.1'").status().is_ok_and(|s| s.success());
+    if !has_loader {
+        assert!(std::env::var("CI").is_err(), "CI: no libvulkan.so.1, so gpu-check's run path is not exercised");
+        eprintln!("SKIP: no libvulkan.so.1 here; gpu-check's run path is not exercised");
+        return;
+    }
+    let (art, stage, shared) = (scratch("run-art"), scratch("run-stage"), scratch("run-shared"));
+    for d in [&art, &stage, &shared] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let started = shared.join("jit-started");
+    script(
+        &stage.join("kernels"),
+        &format!("for i in $(seq 100); do [ -f '{0}' ] && break; sleep 0.1; done\n[ -f '{0}' ] || {{ echo 'jit did not start beside kernels'; exit 1; }}\necho 'test result: ok'", started.display()),
+    );
+    script(&stage.join("jit"), &format!("touch '{}'\necho 'test result: ok'", started.display()));
+    script(&stage.join("foil-bench"), "echo '{'\necho '  \"device\": \"wgpu: NVIDIA H200 (stand-in)\",'\necho '  \"mode\": \"quick\"'\necho '}'");
+    script(&stage.join("foil-bandwidth"), "echo 'no adapter' >&2\nexit 3");
+    std::fs::write(stage.join("REVISION"), "0123456789abcdef\n").unwrap();
+    let tar = Command::new("tar").arg("-C").arg(&stage).arg("-czf").arg(art.join("artifacts.tar.gz")).args(["foil-bench", "foil-bandwidth", "kernels", "jit", "REVISION"]).status();
+    assert!(tar.is_ok_and(|s| s.success()), "tar is needed for this test");
+
+    // python3 without torch, whatever this machine has: no torch step.
+    let bin = scratch("run-bin");
+    fake_nvidia_smi(&bin, Some("NVIDIA H200"));
+    script(&bin.join("python3"), "exit 1");
+    let results = scratch("run-results");
+    let out = Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/gpu-check.sh"))
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("FOIL_GPU_CHECK_DIR", &art)
+        .env("FOIL_GPU_CHECK_RESULTS", &results)
+        .output()
+        .expect("bash runs the script");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "one step failed, so the run must:\n{text}");
+
+    let report = std::fs::read_dir(&results).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with("-gpu-check.json")).unwrap_or_else(|| panic!("no report:\n{text}"));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap_or_else(|e| panic!("report not JSON ({e}):\n{text}"));
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["adapter"], "wgpu: NVIDIA H200 (stand-in)", "{report}");
+    let steps = report["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    let mut tests = names[..2].to_vec();
+    tests.sort();
+    assert_eq!((tests.as_slice(), &names[2..]), (&["jit-test", "kernels-test"][..], &["foil-bench", "foil-bench-peak", "foil-bandwidth"][..]), "{report}");
+    let exit = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap()["exit"].as_i64().unwrap();
+    assert_eq!((exit("kernels-test"), exit("jit-test"), exit("foil-bench"), exit("foil-bandwidth")), (0, 0, 0, 3), "{report}\n{text}");
+}
