@@ -332,8 +332,8 @@ fn f32_edge_cases() {
         // Past |x| ≈ 1.8e19 x·x overflows: `sqrt(1 + x·x)` (asinh's g′,
         // bent_identity's and isru's roots) is lowered to |x| from 2^27 on,
         // and bent_identity's g (NaN there before) and g′ keep their values.
-        // Up to 1e38: bent_identity's g is NaN from 1.96e38 (√3·S in its
-        // arctangent overflows: inf/inf), and isru's g′ NaN at 2e38.
+        // Up to 1e38: isru's g′ is NaN at 2e38 (inf/inf where the true
+        // value overflows); bent_identity's g beyond 1e38 is checked below.
         0.0, -0.0, 1e-40, -1e-40, f32::MIN_POSITIVE, 1e-7, -1e-7, 88.72, -88.72, 89.0, -89.0, 100.0, -100.0, 1e4, -1e4, 1e15, -1e15,
         1e18, -1e18, 1e19, -1e19, 2e19, -2e19, 3e20, -3e20, 1e25, -1e25, 1e30, -1e30, 1e37, -1e37, 5e37, -5e37, 1e38, -1e38,
         f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::NAN, f32::NAN,
@@ -387,6 +387,19 @@ fn f32_edge_cases() {
         })*};
     }
     edge!(TanhGa, SigmoidGa, SoftplusGa, SoftsignGa, EluGa, LeakyReluGa, AtanGa, AsinhGa, IsruGa, BentIdentityGa, Sigmoid2xGa, Expm1Ga);
+    // bent_identity's g, about (2/3)·x, fits to f32::MAX; its sum (4/3)·x
+    // to 2.55e38. Its arctangents' arguments are clamped to ±2⁶², so √3·S
+    // overflowing from 1.96e38 no longer makes inf/inf = NaN there.
+    let far: Vec<f32> = vec![1.96e38, 2e38, 2.2e38, 2.5e38];
+    let y = forward_on::<BentIdentityGa>(&client, &far, Launch::new(far.len(), 4).unwrap()).unwrap();
+    let e = parse(<BentIdentityGa as foil::Activation>::EXPRESSION);
+    let mut err = Errors::default();
+    for (&xi, &yi) in far.iter().zip(&y) {
+        err.add(xi as f64, yi, foil_compiler::eval::eval1(&e, "x", xi as f64));
+    }
+    if !err.passed() || y.iter().any(|v| !v.is_finite()) {
+        problems.push(format!("BentIdentityGa beyond 1e38: {y:?}: {}", err.line("")));
+    }
     assert!(problems.is_empty(), "{problems:#?}");
 }
 

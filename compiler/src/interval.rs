@@ -155,6 +155,16 @@ impl I {
         self.add(&o.neg())
     }
 
+    /// x·x for one x: never negative, which `mul` of two independent
+    /// intervals cannot know ([-2, 2]·[-2, 2] = [-4, 4]; x² ∈ [0, 4]).
+    pub fn square(&self) -> I {
+        let mut r = self.mul(self);
+        if r.is_valid() && self.lo <= 0.0 && self.hi >= 0.0 {
+            r.lo = 0.0;
+        }
+        r
+    }
+
     pub fn mul(&self, o: &I) -> I {
         if !self.is_valid() || !o.is_valid() {
             return I::NAI;
@@ -479,6 +489,8 @@ pub fn eval_nodes(expr: &Expr, env: &dyn Fn(egg::Symbol) -> I) -> Vec<I> {
             Math::Var(s) => env(*s),
             Math::Add([a, b]) => at(a).add(&at(b)),
             Math::Sub([a, b]) => at(a).sub(&at(b)),
+            // The same node twice is a square, not two independent factors.
+            Math::Mul([a, b]) if a == b => at(a).square(),
             Math::Mul([a, b]) => at(a).mul(&at(b)),
             Math::Div([a, b]) => at(a).div(&at(b)),
             Math::Pow([a, b]) => at(a).pow(&at(b)),
@@ -525,6 +537,26 @@ mod tests {
         assert!(inexact.lo < inexact.hi && inexact.lo <= 0.1 * 0.1 && inexact.hi >= 0.1 * 0.1, "{inexact:?}");
         let huge = I::point(1e300).mul(&I::point(1e10));
         assert_eq!(huge.hi, f64::INFINITY, "{huge:?}");
+    }
+
+    /// A node multiplied by itself is a square: never negative, so
+    /// `sqrt(x·x + 1)` has an enclosure over every f32 (two independent
+    /// factors of [-M, M] would give [-M², M²] and sqrt of it none).
+    #[test]
+    fn a_node_times_itself_is_a_square() {
+        // Enclosures are widened outward by an ulp where they round.
+        let near = |r: I, lo: f64, hi: f64| r.lo <= lo && r.lo >= lo - 1e-12 && r.hi >= hi && r.hi <= hi + 1e-12;
+        assert!(near(I::new(-2.0, 3.0).square(), 0.0, 9.0), "{:?}", I::new(-2.0, 3.0).square());
+        assert!(near(I::new(-3.0, -2.0).square(), 4.0, 9.0), "{:?}", I::new(-3.0, -2.0).square());
+        assert!(I::new(-2.0, 3.0).mul(&I::new(-2.0, 3.0)).lo <= -6.0);
+        assert!(!I::NAI.square().is_valid());
+        let e = crate::parse::parse("sqrt(x*x + 1)").unwrap();
+        let m = f32::MAX as f64;
+        let r = *eval_nodes(&e, &|_| I::new(-m, m)).last().unwrap();
+        assert!(r.is_valid() && r.lo <= 1.0 && r.lo >= 0.0 && r.hi >= m, "{r:?}");
+        // Two different nodes stay independent: u1·u2 over [-1, 1] reaches -1.
+        let e = crate::parse::parse("u1*u2").unwrap();
+        assert!(eval_nodes(&e, &|_| I::new(-1.0, 1.0)).last().unwrap().lo <= -1.0);
     }
 
     /// Each function's enclosure over many small intervals holds the f64

@@ -72,8 +72,14 @@ pub fn beyond_division_range(lowered: &Lowered) -> Vec<bool> {
 /// inputs: its interval with every variable over [-f32::MAX, f32::MAX]
 /// passes `limit`, or is invalid.
 fn may_exceed(expr: &Expr, limit: f64) -> Vec<bool> {
+    f32_enclosures(expr).iter().map(|i| !i.is_valid() || i.mag() > limit).collect()
+}
+
+/// An enclosure of each node of `expr` over every f32 input (each variable
+/// over [-f32::MAX, f32::MAX]).
+fn f32_enclosures(expr: &Expr) -> Vec<crate::interval::I> {
     let f32_line = crate::interval::I::new(-(f32::MAX as f64), f32::MAX as f64);
-    crate::interval::eval_nodes(expr, &|_| f32_line).iter().map(|i| !i.is_valid() || i.mag() > limit).collect()
+    crate::interval::eval_nodes(expr, &|_| f32_line)
 }
 
 /// Hash-cons `exprs` into one node list (a parsed or hand-built RecExpr may
@@ -1054,8 +1060,14 @@ fn unsplit_lone_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 /// a·b = -1 the difference leaves (-π/2, π/2) and the `where` adds the
 /// half-turn back. Where 1 + a·b is 0 or cancels, the quotient is huge or
 /// infinite and its arctangent ±π/2 to within 1/|quotient|, which is the
-/// difference there. Overflows where a·b does (|a·b| > f32::MAX), as the
-/// arguments' own products do.
+/// difference there.
+///
+/// a and b are first clamped to ±2⁶²: atan moves by less than 2⁻⁶² beyond,
+/// below f32's resolution of any sum the difference sits in, and then
+/// neither a − b nor 1 + a·b (≤ 2¹²⁴, a divisor the intervals bound, so a
+/// plain division) can overflow. Unclamped, an a that overflowed to inf
+/// gave inf/inf = NaN: bent_identity's g from x = 1.96e38, where
+/// √3·√(x² + 1) passes f32::MAX and g ≈ (2/3)·x still fits.
 fn arctangent_differences(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
         if !matches!(node, Math::Add(_) | Math::Sub(_)) {
@@ -1072,6 +1084,22 @@ fn arctangent_differences(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         });
         let Some((i, j)) = pair else { return id };
         let ((c, a), (_, bb)) = (scaled[i].unwrap(), scaled[j].unwrap());
+        // Each side only where the intervals over every f32 input reach it.
+        let limit = 2f64.powi(62);
+        let mut clamped = |v: Id| {
+            let range = f32_enclosures(&b.finish_at(v)).last().copied().unwrap_or(crate::interval::I::NAI);
+            let mut v = v;
+            if !range.is_valid() || range.hi > limit {
+                let high = b.num(limit);
+                v = b.add(Math::Min([v, high]));
+            }
+            if !range.is_valid() || range.lo < -limit {
+                let low = b.num(-limit);
+                v = b.add(Math::Max([v, low]));
+            }
+            v
+        };
+        let (a, bb) = (clamped(a), clamped(bb));
         let difference = b.add(Math::Sub([a, bb]));
         let product = b.add(Math::Mul([a, bb]));
         let one = b.num(1.0);

@@ -843,6 +843,37 @@ fn a_difference_of_arctangents_is_one_arctangent() {
     assert!(worst < 4.0 * f32::EPSILON as f64, "worst error {worst:e} at x = {at}");
 }
 
+/// The arctangents' arguments are clamped to ±2⁶², so bent_identity's g,
+/// whose √3·√(x² + 1) passes f32::MAX from x = 1.96e38 (inf/inf = NaN in the
+/// quotient before), is within a few ulps of f64 up to 2.5e38 (its
+/// (4/3)·x overflows beyond), and for x < 0 wherever g fits. The clamps
+/// bound the quotient's divisor, so it divides plainly; a clamp is only
+/// where the argument's interval reaches 2⁶² (√3·S ≥ 0 needs no lower one).
+#[test]
+fn arctangent_arguments_are_clamped_so_no_difference_overflows() {
+    let g = "2*(sqrt(3)*(atan(sqrt(3)*sqrt(u1*u1 + 1))/9)) + (0.26360014128128473 + (atan(sqrt(3)*(0.5*u1))*(sqrt(3)*(-2/9)) + 1/3*(-2*sqrt(u1*u1 + 1) + 4*u1)))";
+    for point in [[0.0], [-0.5], [3.0], [-1e19], [1e20], [2e38], [-1.5e38]] {
+        same_values(&[g], &point);
+    }
+    let parsed = foil_compiler::parse::parse(g).unwrap();
+    let lowered = lower_exprs(&[&parsed]);
+    let live = |f: &dyn Fn(&SafeOp) -> bool| lowered.ops.iter().zip(&lowered.live).filter(|(op, l)| **l && f(op)).count();
+    assert_eq!((live(&|op| matches!(op, SafeOp::Min(..))), live(&|op| matches!(op, SafeOp::Max(..)))), (2, 1), "{:?}", lowered.ops);
+    let beyond = foil_compiler::lower::beyond_division_range(&lowered);
+    assert!(!lowered.ops.iter().zip(&lowered.live).any(|(op, l)| *l && matches!(op, SafeOp::Div(_, d) if beyond[usize::from(*d)])), "a divisor is still unbounded");
+    let names = [Symbol::from("u1")];
+    let s3 = 3f64.sqrt();
+    let want = |x: f64| {
+        let s = (x * x + 1.0).sqrt();
+        vec![2.0 * s3 / 9.0 * (s3 * s).atan() + 0.26360014128128473 - 2.0 * s3 / 9.0 * (s3 * 0.5 * x).atan() + (-2.0 * s + 4.0 * x) / 3.0]
+    };
+    let mut xs: Vec<f64> = (-300..=384).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite() && *x <= 2.5e38).collect();
+    xs.extend([1.96e38, 2.0e38, 2.2e38, 2.5e38].map(|x: f64| x as f32 as f64));
+    xs.extend(xs.clone().iter().filter(|x| **x <= 1.7e38).map(|x| -x).collect::<Vec<_>>());
+    let (worst, at) = worst_in_f32(&lowered, &names, xs, want, |_, g, w| Some(error(g, w)));
+    assert!(worst < 8.0 * f32::EPSILON as f64, "worst error {worst:e} at x = {at:e}");
+}
+
 /// `sqrt(c + k·y²)` is `√k·|y|` from |y| = 2²⁷·√(c/k) on, where y² would
 /// overflow f32 from 1.8e19 while the root still fits: f64 values kept, f32
 /// within 2 ulps of the f64 root up to 1e38, and isru's `x/sqrt(1 + x²)`
