@@ -37,6 +37,7 @@
 //! ```
 
 use crate::build::Builder;
+use crate::interval::I;
 use crate::lang::{literal_value, root, Cmp, Expr, Func, Math};
 use egg::{Id, Language};
 use std::collections::HashMap;
@@ -65,21 +66,21 @@ pub struct Lowered {
 /// (2¹²⁵ leaves a factor 2 for f32 rounding). `1 + e^(-|x|)` stays in
 /// [1, 2]; `sqrt(1 + x²)` does not.
 pub fn beyond_division_range(lowered: &Lowered) -> Vec<bool> {
-    may_exceed(&lowered.nodes, 2f64.powi(125))
+    let f32_line = I::new(-(f32::MAX as f64), f32::MAX as f64);
+    crate::interval::eval_nodes(&lowered.nodes, &|_| f32_line).into_iter().map(|r| may_exceed(r, 2f64.powi(125))).collect()
 }
 
-/// Whether each node of `expr` may exceed `limit` in magnitude for some f32
-/// inputs: its interval with every variable over [-f32::MAX, f32::MAX]
-/// passes `limit`, or is invalid.
-fn may_exceed(expr: &Expr, limit: f64) -> Vec<bool> {
-    f32_enclosures(expr).iter().map(|i| !i.is_valid() || i.mag() > limit).collect()
+/// An enclosure of node `id` over every f32 input (each variable over
+/// [-f32::MAX, f32::MAX]); invalid where the intervals give none.
+fn f32_enclosure(b: &Builder, id: Id) -> I {
+    let f32_line = I::new(-(f32::MAX as f64), f32::MAX as f64);
+    crate::interval::eval_nodes(&b.finish_at(id), &|_| f32_line).last().copied().unwrap_or(I::NAI)
 }
 
-/// An enclosure of each node of `expr` over every f32 input (each variable
-/// over [-f32::MAX, f32::MAX]).
-fn f32_enclosures(expr: &Expr) -> Vec<crate::interval::I> {
-    let f32_line = crate::interval::I::new(-(f32::MAX as f64), f32::MAX as f64);
-    crate::interval::eval_nodes(expr, &|_| f32_line)
+/// Whether a value enclosed by `r` may exceed `limit` in magnitude (no
+/// enclosure: it may).
+fn may_exceed(r: I, limit: f64) -> bool {
+    !r.is_valid() || r.mag() > limit
 }
 
 /// Hash-cons `exprs` into one node list (a parsed or hand-built RecExpr may
@@ -1087,7 +1088,7 @@ fn arctangent_differences(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         // Each side only where the intervals over every f32 input reach it.
         let limit = 2f64.powi(62);
         let mut clamped = |v: Id| {
-            let range = f32_enclosures(&b.finish_at(v)).last().copied().unwrap_or(crate::interval::I::NAI);
+            let range = f32_enclosure(b, v);
             let mut v = v;
             if !range.is_valid() || range.hi > limit {
                 let high = b.num(limit);
@@ -1221,7 +1222,7 @@ fn constant_times(b: &Builder, [p, q]: [Id; 2]) -> Option<(f64, Id)> {
 /// from 1.8e19 where g fits to 2.6e19. A product with a bounded factor
 /// (gelu_tanh's `x·…·sech²`) cannot overflow first and is left alone.
 fn constant_factors_into_sums(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
-    let unbounded = |b: &Builder, id: Id| may_exceed(&b.finish_at(id), 2f64.powi(63)).last().copied().unwrap_or(true);
+    let unbounded = |b: &Builder, id: Id| may_exceed(f32_enclosure(b, id), 2f64.powi(63));
     rebuild_bottom_up(b, roots, |b, node| {
         let scaled = |b: &Builder, id: Id| match *b.node(id) {
             Math::Mul(factors) => constant_times(b, factors),
