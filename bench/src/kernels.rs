@@ -315,7 +315,8 @@ mod device {
         let mut step = (k.build)(client, &us)?;
         drop(us);
         let mut copy = memcpy(client, step.bytes);
-        let (foil_s, copy_s, ratio) = median_ratio(plan.warmup, plan.reps, || step.run(), || copy.run())?;
+        let timed = median_ratio(plan.warmup, plan.reps, plan.sweep_min_seconds, || step.run(), || copy.run())?;
+        let (foil_s, copy_s, ratio) = (timed.a, timed.b, timed.b_over_a);
         let device = median_device_seconds(client, plan.reps, &mut || step.run(), &mut || copy.run())?;
         // Every output element written: a skipped launch would time nothing.
         for (what, out) in [("the kernel", step.outputs()?), ("the memcpy", copy.outputs()?)] {
@@ -342,6 +343,7 @@ mod device {
             "foil_device_gbps": device.map(|(f, _)| gbps(f)),
             "foil_device_fraction_of_peak": peak.zip(device).map(|(p, (f, _))| step.bytes as f64 / f / p),
             "vs_memcpy": ratio,
+            "reps": timed.reps,
             "met": ratio >= super::MEMCPY_GOAL,
             // The case's wall time: inputs, upload, compile, timing, readback.
             "seconds": clock.elapsed().as_secs_f64(),

@@ -139,6 +139,9 @@ pub struct Plan {
     pub sympy_timeout_s: f64,
     /// Training steps timed per (model, mode).
     pub train_steps: usize,
+    /// Seconds of timed pairs each memcpy-sweep case runs at least (more
+    /// repetitions than `reps` where a case is short: 1M on a fast device).
+    pub sweep_min_seconds: f64,
     pub device: BenchDevice,
     /// The sweep's kernels by label; empty: all.
     pub kernels: Vec<String>,
@@ -149,14 +152,14 @@ const M: usize = 1 << 20;
 impl Plan {
     fn from_args(a: &BenchArgs) -> Self {
         type Sizes = &'static [usize];
-        let (name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps): (_, _, _, Sizes, Sizes, _, _) = if a.smoke {
-            ("smoke", 1, 2, &[1 << 16], &[1 << 16], 2.0, 2)
+        let (name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps, sweep_min_seconds): (_, _, _, Sizes, Sizes, _, _, _) = if a.smoke {
+            ("smoke", 1, 2, &[1 << 16], &[1 << 16], 2.0, 2, 0.0)
         } else if a.quick {
-            ("quick", 2, 5, &[M], &[M, 16 * M], 10.0, 101)
+            ("quick", 2, 5, &[M], &[M, 16 * M], 10.0, 101, 0.25)
         } else {
-            ("full", 3, 10, &[M, 16 * M, 64 * M], &[M, 16 * M, 64 * M], 60.0, 201)
+            ("full", 3, 10, &[M, 16 * M, 64 * M], &[M, 16 * M, 64 * M], 60.0, 201, 0.5)
         };
-        Plan { name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps, device: a.device, kernels: a.kernel.clone() }
+        Plan { name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps, sweep_min_seconds, device: a.device, kernels: a.kernel.clone() }
     }
 }
 
@@ -249,9 +252,12 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 
 /// Medians of `a`'s and `b`'s wall times in seconds, and the median of the
 /// per-repetition ratios b/a: the two run in alternation (order swapped every
-/// repetition), so that both see the same machine load. As for
-/// [`median_seconds`], each must wait for its own work.
-pub fn median_ratio<E>(warmup: usize, reps: usize, mut a: impl FnMut() -> Result<(), E>, mut b: impl FnMut() -> Result<(), E>) -> Result<(f64, f64, f64), E> {
+/// repetition), so that both see the same machine load. At least `reps`
+/// repetitions, and more until the timed pairs add up to `min_seconds`
+/// (at most [`MAX_REPS`]): a short case's median then rests on more pairs
+/// than a long one's. As for [`median_seconds`], each must wait for its own
+/// work.
+pub fn median_ratio<E>(warmup: usize, reps: usize, min_seconds: f64, mut a: impl FnMut() -> Result<(), E>, mut b: impl FnMut() -> Result<(), E>) -> Result<Ratio, E> {
     for _ in 0..warmup {
         a()?;
         b()?;
@@ -262,19 +268,34 @@ pub fn median_ratio<E>(warmup: usize, reps: usize, mut a: impl FnMut() -> Result
         Ok(t.elapsed().as_secs_f64())
     };
     let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..reps.max(1) {
-        let (x, y) = if i % 2 == 0 {
+    let mut spent = 0.0;
+    while ratios.len() < reps.max(1) || (spent < min_seconds && ratios.len() < MAX_REPS) {
+        let (x, y) = if ratios.len() % 2 == 0 {
             let x = timed(&mut a)?;
             (x, timed(&mut b)?)
         } else {
             let y = timed(&mut b)?;
             (timed(&mut a)?, y)
         };
+        spent += x + y;
         ta.push(x);
         tb.push(y);
         ratios.push(y / x);
     }
-    Ok((median(ta), median(tb), median(ratios)))
+    Ok(Ratio { reps: ratios.len(), a: median(ta), b: median(tb), b_over_a: median(ratios) })
+}
+
+/// The most repetitions [`median_ratio`] adds to reach its `min_seconds`.
+pub const MAX_REPS: usize = 200;
+
+/// What [`median_ratio`] measured: the medians of each side's seconds and
+/// of the per-repetition ratios b/a, over `reps` repetitions.
+#[derive(Clone, Copy, Debug)]
+pub struct Ratio {
+    pub reps: usize,
+    pub a: f64,
+    pub b: f64,
+    pub b_over_a: f64,
 }
 
 /// One headline ratio: its value, the goal, whether the goal is met. `higher`
@@ -396,4 +417,23 @@ fn text(r: &Value) -> String {
     }
     out += &format!("\ntotal {:.1} s\n", r["seconds"].as_f64().unwrap_or(0.0));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At least `reps` repetitions; more, up to MAX_REPS, while the timed
+    /// pairs add up to less than `min_seconds` (instant closures never
+    /// reach a second, so they run MAX_REPS times); the two alternate.
+    #[test]
+    fn median_ratio_repeats_short_cases_until_their_time_is_spent() {
+        let (mut na, mut nb) = (0, 0);
+        let r = median_ratio::<()>(2, 5, 0.0, || Ok(na += 1), || Ok(nb += 1)).unwrap();
+        assert_eq!((r.reps, na, nb), (5, 7, 7));
+        let (mut na, mut nb) = (0, 0);
+        let r = median_ratio::<()>(0, 5, 1.0, || Ok(na += 1), || Ok(nb += 1)).unwrap();
+        assert_eq!((r.reps, na, nb), (MAX_REPS, MAX_REPS, MAX_REPS));
+        assert!(median_ratio::<&str>(0, 5, 0.0, || Ok(()), || Err("b failed")).is_err());
+    }
 }

@@ -54,8 +54,8 @@ fn model_steps(kind: ModelKind, size: (usize, usize), data: &Dataset, device: &D
     let mut ms = serde_json::Map::new();
     let warmup = plan.warmup.min(2);
     let pair = stepper(kind, size, Mode::Baseline, data, device).and_then(|base| Ok((base, stepper(kind, size, Mode::Ga, data, device)?)));
-    let overhead = match pair.and_then(|(base, ga)| median_ratio(warmup, plan.train_steps, base, ga)) {
-        Ok((base_s, ga_s, ratio)) => {
+    let overhead = match pair.and_then(|(base, ga)| median_ratio(warmup, plan.train_steps, 0.0, base, ga)) {
+        Ok(super::Ratio { a: base_s, b: ga_s, b_over_a: ratio, .. }) => {
             ms.insert(format!("{}_ms", Mode::Baseline.as_str()), json!(base_s * 1e3));
             ms.insert(format!("{}_ms", Mode::Ga.as_str()), json!(ga_s * 1e3));
             Some(ratio - 1.0)

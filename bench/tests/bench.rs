@@ -75,6 +75,7 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
         for c in sweep {
             assert!(c["vs_memcpy"].as_f64().is_some_and(|v| v > 0.0) && c["met"].is_boolean(), "{c}");
             assert!(c["seconds"].as_f64().is_some_and(|v| v > 0.0), "{c}");
+            assert!(c["reps"].as_u64().is_some_and(|n| n >= 2), "{c}");
         }
         let parts = &r["kernels"]["seconds_by_part"];
         for part in ["burn_cases", "jit_derivation", "sweep"] {
