@@ -58,6 +58,10 @@ results=${FOIL_GPU_CHECK_RESULTS:-bench/results}
 budget=${FOIL_GPU_CHECK_BUDGET_S:-480}
 tarball=$art/artifacts.tar.gz
 say() { echo "gpu-check: $*"; }
+# What --prepare packs and a run unpacks.
+binaries=(foil-bench foil-bandwidth kernels jit)
+# The tree's revision, "-dirty" when it has uncommitted changes.
+revision_here() { git describe --always --dirty --abbrev=40 2>/dev/null; }
 
 # The four release binaries (foil-bench, foil-bandwidth and the kernels/jit
 # test executables) built here and copied into $1 under those names.
@@ -74,7 +78,7 @@ build_into() {
       jit-*) cp "$t" "$1/jit" ;;
     esac
   done
-  for t in foil-bench foil-bandwidth kernels jit; do
+  for t in "${binaries[@]}"; do
     [ -x "$1/$t" ] || { say "no $t binary came out of the build"; return 1; }
   done
 }
@@ -87,9 +91,9 @@ if [ "$mode" = prepare ]; then
   mkdir -p "$art/bin"
   say "building foil-bench and the kernels/jit tests (release, --workspace)"
   build_into "$art/bin" || exit 1
-  if command -v strip >/dev/null; then strip "$art/bin"/{foil-bench,foil-bandwidth,kernels,jit}; fi
-  git describe --always --dirty --abbrev=40 > "$art/bin/REVISION" 2>/dev/null || true
-  tar -C "$art/bin" -czf "$tarball" foil-bench foil-bandwidth kernels jit REVISION
+  if command -v strip >/dev/null; then (cd "$art/bin" && strip "${binaries[@]}"); fi
+  revision_here > "$art/bin/REVISION" || true
+  tar -C "$art/bin" -czf "$tarball" "${binaries[@]}" REVISION
   rm -rf "$art/bin"
   say "wrote $tarball ($(du -h "$tarball" | cut -f1)); carry $art (and .gl) to the GPU machine"
   exit 0
@@ -235,11 +239,12 @@ case "$adapter" in
 esac
 steps=()
 for r in "$records"/*; do
-  steps+=("$(cat "$r")")
-  case "$(cat "$r")" in *'"exit": 0,'*) ;; *) ok=0 ;; esac
+  record=$(cat "$r")
+  steps+=("$record")
+  case "$record" in *'"exit": 0,'*) ;; *) ok=0 ;; esac
 done
 rm -rf "$records"
-revision=$(git describe --always --dirty --abbrev=40 2>/dev/null || cat "$bin/REVISION" 2>/dev/null)
+revision=$(revision_here || cat "$bin/REVISION" 2>/dev/null)
 rm -rf "$bin"
 {
   echo "{"

@@ -5,20 +5,24 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// An executable shell script at `path`.
+fn script(path: &Path, body: &str) {
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
 /// A folder holding an `nvidia-smi` that prints `gpu` (or fails, for none).
 fn fake_nvidia_smi(dir: &Path, gpu: Option<&str>) {
     std::fs::create_dir_all(dir).unwrap();
     let body = match gpu {
-        Some(name) => format!("#!/bin/sh\necho '{name}'\n"),
-        None => "#!/bin/sh\necho 'NVIDIA-SMI has failed' >&2\nexit 9\n".to_string(),
+        Some(name) => format!("echo '{name}'"),
+        None => "echo 'NVIDIA-SMI has failed' >&2\nexit 9".to_string(),
     };
-    let path = dir.join("nvidia-smi");
-    std::fs::write(&path, body).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    script(&dir.join("nvidia-smi"), &body);
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -32,13 +36,18 @@ fn scratch(name: &str) -> PathBuf {
 fn run(args: &[&str], gpu: Option<&str>, art: &Path, tag: &str) -> (i32, String) {
     let bin = scratch(&format!("{tag}-bin"));
     fake_nvidia_smi(&bin, gpu);
+    run_with(args, &bin, art, &scratch(&format!("{tag}-results")))
+}
+
+/// The same with the stand-ins in `bin` first on PATH and the results in `results`.
+fn run_with(args: &[&str], bin: &Path, art: &Path, results: &Path) -> (i32, String) {
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let out = Command::new("bash")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/gpu-check.sh"))
         .args(args)
         .env("PATH", path)
         .env("FOIL_GPU_CHECK_DIR", art)
-        .env("FOIL_GPU_CHECK_RESULTS", scratch(&format!("{tag}-results")))
+        .env("FOIL_GPU_CHECK_RESULTS", results)
         .output()
         .expect("bash runs the script");
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
@@ -89,16 +98,6 @@ fn unknown_arguments_are_refused() {
     assert_eq!(code, 64, "{out}");
 }
 
-/// An executable shell script at `path`.
-fn script(path: &Path, body: &str) {
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-}
-
 /// The real-run path with stand-in binaries in the artifacts tarball: the
 /// two test binaries run side by side (the kernels stand-in fails unless the
 /// jit one starts while it waits), every step is recorded in order with its
@@ -134,15 +133,8 @@ fn a_run_records_every_step_and_runs_the_tests_side_by_side() {
     fake_nvidia_smi(&bin, Some("NVIDIA H200"));
     script(&bin.join("python3"), "exit 1");
     let results = scratch("run-results");
-    let out = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/gpu-check.sh"))
-        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
-        .env("FOIL_GPU_CHECK_DIR", &art)
-        .env("FOIL_GPU_CHECK_RESULTS", &results)
-        .output()
-        .expect("bash runs the script");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "one step failed, so the run must:\n{text}");
+    let (code, text) = run_with(&[], &bin, &art, &results);
+    assert_eq!(code, 1, "one step failed, so the run must:\n{text}");
 
     let report = std::fs::read_dir(&results).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with("-gpu-check.json")).unwrap_or_else(|| panic!("no report:\n{text}"));
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap_or_else(|e| panic!("report not JSON ({e}):\n{text}"));

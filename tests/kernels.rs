@@ -56,7 +56,7 @@ foil::activation!(SinFn = sin(x));
 foil::activation!(CosFn = cos(x));
 
 mod common;
-use common::gpu::{agrees_with_scalar, box_points, client, flushed, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, parse, subnormal_exponential, reference, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
+use common::gpu::{agrees_with_scalar, as_the_device_read, box_points, client, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, parse, subnormal_exponential, reference, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
 
 /// Forward and backward of a one-input activation; returns the report lines and
 /// whether it passed.
@@ -363,11 +363,7 @@ fn f32_edge_cases() {
                 // it; NVIDIA's driver does) is held to the values at ±0.
                 use foil::Activation as _;
                 let at = |v: f32| (<$a>::value(v), <$a>::derivative(v));
-                let (mut xi, (mut sy, mut sd)) = (x[i], at(x[i]));
-                if x[i].is_subnormal() && !(agrees_with_scalar(y[i], sy) && agrees_with_scalar(d[i], sd)) {
-                    xi = flushed(x[i]);
-                    (sy, sd) = at(xi);
-                }
+                let (xi, (sy, sd)) = as_the_device_read(x[i], at, |&(sy, sd)| agrees_with_scalar(y[i], sy) && agrees_with_scalar(d[i], sd));
                 let xv = xi as f64;
                 for (what, dev, host) in [("value", y[i], sy), ("derivative", d[i], sd)] {
                     if !agrees_with_scalar(dev, host) {
@@ -457,10 +453,7 @@ fn split_kernels_at_extreme_inputs() {
                         grad[k - 1]
                     }
                 };
-                let mut scalar = scalar_at(u[i]);
-                if u[i].is_subnormal() && !agrees_with_scalar(got[i], scalar) {
-                    scalar = scalar_at(flushed(u[i]));
-                }
+                let (_, scalar) = as_the_device_read(u[i], scalar_at, |&s| agrees_with_scalar(got[i], s));
                 if !agrees_with_scalar(got[i], scalar) {
                     problems.push(format!("{} {what} at u = {:e}: device {} but scalar Rust {}", A::NAME, u[i], got[i], scalar));
                 }

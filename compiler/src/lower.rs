@@ -66,15 +66,19 @@ pub struct Lowered {
 /// (2¹²⁵ leaves a factor 2 for f32 rounding). `1 + e^(-|x|)` stays in
 /// [1, 2]; `sqrt(1 + x²)` does not.
 pub fn beyond_division_range(lowered: &Lowered) -> Vec<bool> {
-    let f32_line = I::new(-(f32::MAX as f64), f32::MAX as f64);
-    crate::interval::eval_nodes(&lowered.nodes, &|_| f32_line).into_iter().map(|r| may_exceed(r, 2f64.powi(125))).collect()
+    f32_enclosures(&lowered.nodes).into_iter().map(|r| may_exceed(r, 2f64.powi(125))).collect()
 }
 
-/// An enclosure of node `id` over every f32 input (each variable over
-/// [-f32::MAX, f32::MAX]); invalid where the intervals give none.
-fn f32_enclosure(b: &Builder, id: Id) -> I {
+/// An enclosure of each node of `expr` over every f32 input (each variable
+/// over [-f32::MAX, f32::MAX]); invalid where the intervals give none.
+fn f32_enclosures(expr: &Expr) -> Vec<I> {
     let f32_line = I::new(-(f32::MAX as f64), f32::MAX as f64);
-    crate::interval::eval_nodes(&b.finish_at(id), &|_| f32_line).last().copied().unwrap_or(I::NAI)
+    crate::interval::eval_nodes(expr, &|_| f32_line)
+}
+
+/// The same for node `id` of the builder alone.
+fn f32_enclosure(b: &Builder, id: Id) -> I {
+    f32_enclosures(&b.finish_at(id)).last().copied().unwrap_or(I::NAI)
 }
 
 /// Whether a value enclosed by `r` may exceed `limit` in magnitude (no

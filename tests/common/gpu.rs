@@ -216,6 +216,20 @@ pub fn flushed(x: f32) -> f32 {
     }
 }
 
+/// The input a device evidently read for `x`, and the scalar function's
+/// result there (`at`): `x` itself, unless `x` is subnormal and the device's
+/// result does not agree with `at(x)` (`agrees`); then ±0, as a device that
+/// flushes subnormal inputs reads it. The edge-input tests hold a device to
+/// the scalar Rust this way.
+pub fn as_the_device_read<T>(x: f32, at: impl Fn(f32) -> T, agrees: impl Fn(&T) -> bool) -> (f32, T) {
+    let here = at(x);
+    if x.is_subnormal() && !agrees(&here) {
+        (flushed(x), at(flushed(x)))
+    } else {
+        (x, here)
+    }
+}
+
 /// Evaluate `e` over `points` (one slice per variable) on both cores.
 pub fn reference(e: &Expr, names: &[Symbol], points: &[&[f32]]) -> Vec<f64> {
     let n = points[0].len();
