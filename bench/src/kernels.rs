@@ -10,8 +10,9 @@
 //! kernel's contract), burn does not (its seed is a constant).
 //!
 //! **Against memcpy** (`sweep`): every suite kernel, forward + backward, vs an
-//! identity kernel (`activation!(DeviceCopy = x)`) over a buffer whose read +
-//! write bytes equal the kernel's read + write bytes for the step: the GA of
+//! identity kernel (`activation!(DeviceCopy = x)`) launched once per pass,
+//! over buffers whose read + write bytes equal the kernel's for that pass
+//! (forward, then backward: two launches, as the step's are): the GA of
 //! every row that has one, the SA and the HD-FGD F (with all partials) of
 //! every row whose SA the suite requires, each as the macros generate it
 //! (`macro`) and as the trainer generates it at run time from the same
@@ -81,13 +82,19 @@ mod device {
     /// One device step with its buffers in place: `run` queues the launches
     /// and waits for them; `outputs` reads the gradients back.
     pub struct Step {
-        /// Bytes the step reads and writes.
-        pub bytes: usize,
+        /// Bytes each pass reads and writes: forward, then backward (a
+        /// memcpy takes one pass, the identity kernel's single launch).
+        pub passes: Vec<usize>,
         run: Box<dyn FnMut() -> Result<(), String>>,
         outputs: Box<dyn Fn() -> Result<Vec<Vec<f32>>, String>>,
     }
 
     impl Step {
+        /// Bytes the step reads and writes.
+        pub fn bytes(&self) -> usize {
+            self.passes.iter().sum()
+        }
+
         pub fn run(&mut self) -> Result<(), String> {
             (self.run)()
         }
@@ -107,7 +114,7 @@ mod device {
         let c2 = client.clone();
         Step {
             // forward: x in, y out; backward: x and grad_out in, grad_in out.
-            bytes: 5 * n * 4,
+            passes: vec![2 * n * 4, 3 * n * 4],
             run: Box::new(move || {
                 A::launch_forward(&c, &xh, &yh, launch).map_err(|e| e.to_string())?;
                 A::launch_backward(&c, &xh, &gh, &gih, launch).map_err(|e| e.to_string())?;
@@ -130,7 +137,7 @@ mod device {
         let c2 = client.clone();
         Step {
             // forward: t in, 1 out; backward: t + 1 in, t out.
-            bytes: (3 * t + 2) * n * 4,
+            passes: vec![(t + 1) * n * 4, (2 * t + 1) * n * 4],
             run: Box::new(move || {
                 A::launch_forward(&c, &uh, &yh, launch).map_err(|e| e.to_string())?;
                 A::launch_backward(&c, &uh, &gh, &gih, launch).map_err(|e| e.to_string())?;
@@ -165,7 +172,7 @@ mod device {
         let gx: Vec<Handle> = launches.iter().map(|l| l.4.clone()).collect();
         let (c, c2, k) = (client.clone(), client.clone(), kernel.clone());
         Ok(Step {
-            bytes: (3 * t + 2) * len * 4,
+            passes: vec![(t + 1) * len * 4, (2 * t + 1) * len * 4],
             run: Box::new(move || {
                 for (layout, xh, gh, yh, gxh) in &launches {
                     k.launch_forward(&c, xh, yh, *layout).map_err(|e| e.to_string())?;
@@ -177,21 +184,27 @@ mod device {
         })
     }
 
-    /// The identity kernel over `bytes / 8` f32 (read + write = `bytes`), in
-    /// launches of at most [`MAX_BUFFER_BYTES`] per buffer.
-    pub fn memcpy(client: &Client, bytes: usize) -> Step {
-        let (total, most) = ((bytes / 8) / 4 * 4, MAX_BUFFER_BYTES / 4);
-        let launches: Vec<(Handle, Handle, Launch)> = (0..total)
-            .step_by(most)
-            .map(|first| {
+    /// The identity kernel, once per pass of `step`, over `bytes / 8` f32
+    /// (read + write = the pass's bytes), in launches of at most
+    /// [`MAX_BUFFER_BYTES`] per buffer: memory speed for a step of that
+    /// many passes. (Forward and backward cannot share a launch: backward
+    /// needs grad_out, which exists only after the loss.)
+    pub fn memcpy(client: &Client, step: &Step) -> Step {
+        let most = MAX_BUFFER_BYTES / 4;
+        let mut launches: Vec<(Handle, Handle, Launch)> = Vec::new();
+        let mut passes = Vec::new();
+        for bytes in &step.passes {
+            let total = (bytes / 8) / 4 * 4;
+            passes.push(8 * total);
+            for first in (0..total).step_by(most) {
                 let m = most.min(total - first);
-                (upload(client, &vec![0.5f32; m]), unwritten(client, m), Launch::for_client(client, m))
-            })
-            .collect();
+                launches.push((upload(client, &vec![0.5f32; m]), unwritten(client, m), Launch::for_client(client, m)));
+            }
+        }
         let dst: Vec<Handle> = launches.iter().map(|l| l.1.clone()).collect();
         let (c, c2) = (client.clone(), client.clone());
         Step {
-            bytes: 8 * total,
+            passes,
             run: Box::new(move || {
                 for (src, dst, launch) in &launches {
                     DeviceCopy::launch_forward(&c, src, dst, *launch).map_err(|e| e.to_string())?;
@@ -237,11 +250,11 @@ mod device {
             "activation": label,
             "elements": n,
             "inputs": vars.len(),
-            "bytes": foil.bytes,
+            "bytes": foil.bytes(),
             "foil_ms": foil_s * 1e3,
             "burn_fused_ms": fused_s * 1e3,
             "burn_unfused_ms": unfused_s * 1e3,
-            "foil_gbps": foil.bytes as f64 / foil_s / 1e9,
+            "foil_gbps": foil.bytes() as f64 / foil_s / 1e9,
             "vs_burn_fused": fused_s / foil_s,
             "vs_burn_unfused": unfused_s / foil_s,
             "max_rel_diff_vs_burn": super::super::max_rel_diff(&foil_grads, &fused_grads),
@@ -314,7 +327,7 @@ mod device {
         let us: Vec<Vec<f32>> = (0..k.inputs).map(|i| inputs(n, 2 + i as u64)).collect();
         let mut step = (k.build)(client, &us)?;
         drop(us);
-        let mut copy = memcpy(client, step.bytes);
+        let mut copy = memcpy(client, &step);
         let timed = median_ratio(plan.warmup, plan.reps, plan.sweep_min_seconds, || step.run(), || copy.run())?;
         let (foil_s, copy_s, ratio) = (timed.a, timed.b, timed.b_over_a);
         let device = median_device_seconds(client, plan.reps, &mut || step.run(), &mut || copy.run())?;
@@ -324,24 +337,29 @@ mod device {
                 return Err(format!("{what} left output element {i} unwritten (a buffer larger than the device binds?)"));
             }
         }
-        let gbps = |s: f64| step.bytes as f64 / s / 1e9;
+        let bytes = step.bytes();
+        let gbps = |s: f64| bytes as f64 / s / 1e9;
         Ok(json!({
             "kernel": k.label,
             "kind": k.kind,
             "elements": n,
             "inputs": k.inputs,
-            "bytes": step.bytes,
+            "bytes": bytes,
+            // Read + write bytes of each pass (forward, backward), and of the
+            // memcpy's launches per pass: one copy per pass of the kernel.
+            "passes": step.passes,
+            "memcpy_passes": copy.passes,
             "foil_ms": foil_s * 1e3,
             "memcpy_ms": copy_s * 1e3,
             "foil_gbps": gbps(foil_s),
             "memcpy_gbps": gbps(copy_s),
-            "foil_fraction_of_peak": peak.map(|p| step.bytes as f64 / foil_s / p),
+            "foil_fraction_of_peak": peak.map(|p| bytes as f64 / foil_s / p),
             // The same from the GPU's own timestamps (no submission or host
             // wait): what the kernels' memory traffic achieves.
             "foil_device_ms": device.map(|(f, _)| f * 1e3),
             "memcpy_device_ms": device.map(|(_, c)| c * 1e3),
             "foil_device_gbps": device.map(|(f, _)| gbps(f)),
-            "foil_device_fraction_of_peak": peak.zip(device).map(|(p, (f, _))| step.bytes as f64 / f / p),
+            "foil_device_fraction_of_peak": peak.zip(device).map(|(p, (f, _))| bytes as f64 / f / p),
             "vs_memcpy": ratio,
             "reps": timed.reps,
             "met": ratio >= super::MEMCPY_GOAL,

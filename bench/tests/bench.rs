@@ -8,7 +8,7 @@
 //! unless `FOIL_REQUIRE_GPU=1`, where it must run.
 
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::process::Command;
 
 fn sympy_importable() -> bool {
@@ -76,6 +76,13 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
             assert!(c["vs_memcpy"].as_f64().is_some_and(|v| v > 0.0) && c["met"].is_boolean(), "{c}");
             assert!(c["seconds"].as_f64().is_some_and(|v| v > 0.0), "{c}");
             assert!(c["reps"].as_u64().is_some_and(|n| n >= 2), "{c}");
+            // Forward and backward are two passes, and the memcpy copies each
+            // pass's bytes in a launch of its own: f32 inputs t, 1 output
+            // forward; t + 1 inputs, t outputs backward.
+            let (n, t) = (c["elements"].as_u64().unwrap(), c["inputs"].as_u64().unwrap());
+            let passes = json!([4 * n * (t + 1), 4 * n * (2 * t + 1)]);
+            assert_eq!((&c["passes"], &c["memcpy_passes"]), (&passes, &passes), "{c}");
+            assert_eq!(c["bytes"].as_u64(), Some(4 * n * (3 * t + 2)), "{c}");
         }
         let parts = &r["kernels"]["seconds_by_part"];
         for part in ["burn_cases", "jit_derivation", "sweep"] {
