@@ -83,10 +83,16 @@ mod device {
     /// and waits for them; `outputs` reads the gradients back.
     pub struct Step {
         /// Bytes each pass reads and writes: forward, then backward (a
-        /// memcpy takes one pass, the identity kernel's single launch).
+        /// memcpy's: one copy per pass of the step it stands for).
         pub passes: Vec<usize>,
         run: Box<dyn FnMut() -> Result<(), String>>,
         outputs: Box<dyn Fn() -> Result<Vec<Vec<f32>>, String>>,
+    }
+
+    /// Bytes of a step over `n` elements of `t` inputs: forward reads t
+    /// and writes 1; backward reads t and grad_out and writes t.
+    fn passes(t: usize, n: usize) -> Vec<usize> {
+        vec![(t + 1) * n * 4, (2 * t + 1) * n * 4]
     }
 
     impl Step {
@@ -113,8 +119,7 @@ mod device {
         let (c, gi) = (client.clone(), gih.clone());
         let c2 = client.clone();
         Step {
-            // forward: x in, y out; backward: x and grad_out in, grad_in out.
-            passes: vec![2 * n * 4, 3 * n * 4],
+            passes: passes(1, n),
             run: Box::new(move || {
                 A::launch_forward(&c, &xh, &yh, launch).map_err(|e| e.to_string())?;
                 A::launch_backward(&c, &xh, &gh, &gih, launch).map_err(|e| e.to_string())?;
@@ -136,8 +141,7 @@ mod device {
         let (c, gi) = (client.clone(), gih.clone());
         let c2 = client.clone();
         Step {
-            // forward: t in, 1 out; backward: t + 1 in, t out.
-            passes: vec![(t + 1) * n * 4, (2 * t + 1) * n * 4],
+            passes: passes(t, n),
             run: Box::new(move || {
                 A::launch_forward(&c, &uh, &yh, launch).map_err(|e| e.to_string())?;
                 A::launch_backward(&c, &uh, &gh, &gih, launch).map_err(|e| e.to_string())?;
@@ -172,7 +176,7 @@ mod device {
         let gx: Vec<Handle> = launches.iter().map(|l| l.4.clone()).collect();
         let (c, c2, k) = (client.clone(), client.clone(), kernel.clone());
         Ok(Step {
-            passes: vec![(t + 1) * len * 4, (2 * t + 1) * len * 4],
+            passes: passes(t, len),
             run: Box::new(move || {
                 for (layout, xh, gh, yh, gxh) in &launches {
                     k.launch_forward(&c, xh, yh, *layout).map_err(|e| e.to_string())?;
