@@ -151,15 +151,14 @@ const M: usize = 1 << 20;
 
 impl Plan {
     fn from_args(a: &BenchArgs) -> Self {
-        type Sizes = &'static [usize];
-        let (name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps, sweep_min_seconds): (_, _, _, Sizes, Sizes, _, _, _) = if a.smoke {
-            ("smoke", 1, 2, &[1 << 16], &[1 << 16], 2.0, 2, 0.0)
+        let (device, kernels) = (a.device, a.kernel.clone());
+        if a.smoke {
+            Plan { name: "smoke", warmup: 1, reps: 2, sizes: &[1 << 16], sweep_sizes: &[1 << 16], sympy_timeout_s: 2.0, train_steps: 2, sweep_min_seconds: 0.0, device, kernels }
         } else if a.quick {
-            ("quick", 2, 5, &[M], &[M, 16 * M], 10.0, 101, 0.25)
+            Plan { name: "quick", warmup: 2, reps: 5, sizes: &[M], sweep_sizes: &[M, 16 * M], sympy_timeout_s: 10.0, train_steps: 101, sweep_min_seconds: 0.25, device, kernels }
         } else {
-            ("full", 3, 10, &[M, 16 * M, 64 * M], &[M, 16 * M, 64 * M], 60.0, 201, 0.5)
-        };
-        Plan { name, warmup, reps, sizes, sweep_sizes, sympy_timeout_s, train_steps, sweep_min_seconds, device: a.device, kernels: a.kernel.clone() }
+            Plan { name: "full", warmup: 3, reps: 10, sizes: &[M, 16 * M, 64 * M], sweep_sizes: &[M, 16 * M, 64 * M], sympy_timeout_s: 60.0, train_steps: 201, sweep_min_seconds: 0.5, device, kernels }
+        }
     }
 }
 
