@@ -383,10 +383,11 @@ fn f32_edge_cases() {
         })*};
     }
     edge!(TanhGa, SigmoidGa, SoftplusGa, SoftsignGa, EluGa, LeakyReluGa, AtanGa, AsinhGa, IsruGa, BentIdentityGa, Sigmoid2xGa, Expm1Ga);
-    // bent_identity's g, about (2/3)·x, fits to f32::MAX; its sum (4/3)·x
-    // to 2.55e38. Its arctangents' arguments are clamped to ±2⁶², so √3·S
-    // overflowing from 1.96e38 no longer makes inf/inf = NaN there.
-    let far: Vec<f32> = vec![1.96e38, 2e38, 2.2e38, 2.5e38];
+    // bent_identity's g, about (2/3)·x, fits to f32::MAX, and so does its
+    // sum, (4/3)·(−0.5·S + x) (as (4/3)·x it overflowed from 2.55e38). Its
+    // arctangents' arguments are clamped to ±2⁶², so √3·S overflowing from
+    // 1.96e38 no longer makes inf/inf = NaN there.
+    let far: Vec<f32> = vec![1.96e38, 2e38, 2.2e38, 2.5e38, 2.8e38, 3e38, 3.2e38, f32::MAX];
     let y = forward_on::<BentIdentityGa>(&client, &far, Launch::new(far.len(), 4).unwrap()).unwrap();
     let e = parse(<BentIdentityGa as foil::Activation>::EXPRESSION);
     let mut err = Errors::default();

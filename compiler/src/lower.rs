@@ -481,7 +481,7 @@ fn normalised_quotient(b: &mut Builder, num: Id, den: Id) -> Option<Id> {
         // where a = c and accurate near it (the SA poles, `1 - e^u` at u = 0),
         // with c - a formed from the exponents themselves.
         let d = exponent_difference(b, c, a);
-        let m = b.add(Math::Max([a, c]));
+        let m = max_of(b, a, c);
         let neg_m = b.add(Math::Neg(m));
         let scale = b.add(Math::Call(Func::Exp, neg_m));
         let scaled_sum = signed_expm1(b, d);
@@ -500,7 +500,7 @@ fn normalised_quotient(b: &mut Builder, num: Id, den: Id) -> Option<Id> {
     }
     exponents.sort();
     exponents.dedup();
-    let m = exponents[1..].iter().fold(exponents[0], |acc, &e| b.add(Math::Max([acc, e])));
+    let m = exponents[1..].iter().fold(exponents[0], |acc, &e| max_of(b, acc, e));
     let neg_m = b.add(Math::Neg(m));
     let scale = b.add(Math::Call(Func::Exp, neg_m));
     let mut memo = HashMap::new();
@@ -576,6 +576,11 @@ impl Scaling<'_> {
                     let k = b.num(n as f64);
                     b.add(Math::Mul([k, self.m]))
                 };
+                // e^m·e^-m (a difference e^a - e^c, written e^max(a, c)·…,
+                // under the max that normalises it): 1, not e^(m - m).
+                if e == shift {
+                    return b.num(1.0);
+                }
                 let shifted = b.add(Math::Sub([e, shift]));
                 b.add(Math::Call(Func::Exp, shifted))
             }
@@ -736,14 +741,20 @@ fn exp_difference(b: &mut Builder, p: Id, q: Id, factors: &mut HashMap<Id, (Id, 
         // (the same number: rounding is monotone).
         (Some(s), Some(t)) if s == t => {
             let d = b.sub(y, x);
-            let mx = b.add(Math::Max([x, y]));
-            (d, b.add(Math::Sub([mx, s])))
+            let mx = max_of(b, x, y);
+            // max(x, y) - s is 0 where s is that same max (the quotient's
+            // normaliser, in mish's SA): e^0 is 1, no exponential.
+            (d, if mx == s { b.num(0.0) } else { b.add(Math::Sub([mx, s])) })
         }
-        _ => (b.sub(c, a), b.add(Math::Max([a, c]))),
+        _ => (b.sub(c, a), max_of(b, a, c)),
     };
-    let big = b.add(Math::Call(Func::Exp, m));
     let small = signed_expm1(b, d);
-    let diff = b.add(Math::Mul([big, small]));
+    let diff = if b.value(m) == Some(0.0) {
+        small
+    } else {
+        let big = b.add(Math::Call(Func::Exp, m));
+        b.add(Math::Mul([big, small]))
+    };
     factors.insert(diff, (m, small));
     diff
 }
@@ -1214,10 +1225,12 @@ fn constant_times(b: &Builder, [p, q]: [Id; 2]) -> Option<(f64, Id)> {
 
 /// `c·(k1·a + k2·b)` with constants c, k1, k2 and |c| ≤ 1 as
 /// `(c·k1)·a + (c·k2)·b`: a multiply fewer, and the sum is formed at its
-/// final scale. bent_identity's g has `(1/3)·(−2·S + 4·x)`, whose `4·x`
-/// overflowed from 8.5e37 where g, about (2/3)·x, fits; the sum
-/// `(−2/3)·S + (4/3)·x` fits to 2.55e38 for x > 0 and wherever g does for
-/// x < 0. With |c| ≤ 1 no product grows: |c·k·a| ≤ |k·a|.
+/// final scale. With |c| ≤ 1 no product grows: |c·k·a| ≤ |k·a|. Where
+/// c·k1 or c·k2 exceeds 1 the larger, K, stays a factor outside,
+/// `K·((c·k1/K)·a + (c·k2/K)·b)` (the multiply count of the original):
+/// bent_identity's g has `(1/3)·(−2·S + 4·x)`, whose `4·x` overflowed from
+/// 8.5e37 where g, about (2/3)·x, fits, and `(−2/3)·S + (4/3)·x` still from
+/// 2.55e38; `(4/3)·(−0.5·S + x)` fits wherever g does.
 ///
 /// Where, instead, a term is a product `p·q` of two factors that may each
 /// pass √f32::MAX (2⁶³ by their intervals over every f32 input) and
@@ -1236,10 +1249,22 @@ fn constant_factors_into_sums(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         let Some((c, sum)) = constant_times(b, factors).filter(|(c, _)| c.abs() <= 1.0) else { return b.add(node) };
         let Math::Add([s, t]) = *b.node(sum) else { return b.add(node) };
         if let (Some((k1, a)), Some((k2, x))) = (scaled(b, s), scaled(b, t)) {
-            let (c1, c2) = (b.num(c * k1), b.num(c * k2));
-            let first = b.add(Math::Mul([c1, a]));
-            let second = b.add(Math::Mul([c2, x]));
-            return b.add(Math::Add([first, second]));
+            // A coefficient above 1 would let its product overflow where the
+            // sum does not; the larger one stays outside instead, K·((c·k1/K)·a
+            // + (c·k2/K)·x), whose inner sum overflows only where K times it
+            // does (K ≥ 1) and whose product only where the value does.
+            let big = (c * k1).abs().max((c * k2).abs());
+            let k = if big > 1.0 { big } else { 1.0 };
+            let (c1, c2) = (b.num(c * k1 / k), b.num(c * k2 / k));
+            let first = b.mul(c1, a);
+            let second = b.mul(c2, x);
+            let sum = b.add(Math::Add([first, second]));
+            return if k > 1.0 {
+                let k = b.num(k);
+                b.add(Math::Mul([k, sum]))
+            } else {
+                sum
+            };
         }
         if c.abs() >= 1.0 {
             return b.add(node);
@@ -1497,6 +1522,15 @@ fn normalised_pair_term(b: &mut Builder, x: Id) -> Option<(Id, Id)> {
     let d = b.sub(p, q);
     let zero = b.num(0.0);
     Some((d, b.add(Math::Compare(cmp, [d, zero]))))
+}
+
+/// `max(a, c)` with its operands in one order (by id): the rewrites above
+/// build the same maximum as `max(0, a)` in one place and `max(a, 0)` in
+/// another, and only one node lets `max(0, a) - max(a, 0)` fold to 0 (mish's
+/// SA computed `e^(0.5·that)`, which is 1, in both passes).
+fn max_of(b: &mut Builder, a: Id, c: Id) -> Id {
+    let (p, q) = if a <= c { (a, c) } else { (c, a) };
+    b.add(Math::Max([p, q]))
 }
 
 /// `-|d|`, the exponent every `e^-|d|`-shaped form here is built on; one

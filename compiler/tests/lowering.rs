@@ -538,6 +538,35 @@ fn safe_differences_reuse_the_exponentials_a_gradient_has() {
     assert_eq!(divs, 1);
 }
 
+/// A maximum that one rewrite builds as `max(0, a)` and another as
+/// `max(a, 0)` is one node, so a difference normalised by that same maximum
+/// takes no exponential: mish's SA computed `e^(0.5·(max(0, -u4) -
+/// max(-u4, 0)))`, which is 1, in its value and again in its gradient. No
+/// suite split function keeps a self-difference or a maximum twice.
+#[test]
+fn a_maximum_is_one_node_and_a_difference_normalised_by_it_takes_no_exponential() {
+    let transcendental = |l: &Lowered| count(l, |op| matches!(op, SafeOp::Call(Func::Exp | Func::Expm1, _) | SafeOp::NegExpm1(_)));
+    let mish = sa("mish(x)", true);
+    let (value, gradient) = (lower_exprs(&[&mish.exprs[0]]), lower_exprs(&mish.exprs[1..].iter().collect::<Vec<_>>()));
+    // Value: e^(-u2 - m), 1 - e^-u3, e^-|u4| and the expm1 of the
+    // denominator's pair, 1 - e^-u5 (5, and 6 with the e^0).
+    assert_eq!((transcendental(&value), transcendental(&gradient)), (5, 11));
+    for row in foil_compiler::suite::embedded_suite().into_iter().filter(|r| r.sa_required) {
+        for f in [sa(&row.expression, true), hd_fgd(&row.expression, true)] {
+            for l in [lower_exprs(&[&f.exprs[0]]), lower_exprs(&f.exprs[1..].iter().collect::<Vec<_>>())] {
+                let live: Vec<(usize, &Math)> = l.nodes.as_ref().iter().enumerate().filter(|(i, _)| l.live[*i]).collect();
+                for (i, node) in &live {
+                    let op = &l.ops[*i];
+                    assert!(!matches!(op, SafeOp::Sub(a, b) if a == b), "{}: node {i} is a self-difference", f.name);
+                    if let Math::Max([a, b]) = node {
+                        assert!(!live.iter().any(|(_, n)| **n == Math::Max([*b, *a]) && a != b), "{}: max of {a}, {b} twice", f.name);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// A pair of exponentials divided by the larger, `e^(p - max(p, q))` and
 /// `e^(q - max(p, q))`, is one exponential and a choice, and the merged
 /// `e^(X + p - max(p, q))`, `e^(X + q - max(p, q))` are
@@ -845,8 +874,8 @@ fn a_difference_of_arctangents_is_one_arctangent() {
 
 /// The arctangents' arguments are clamped to ±2⁶², so bent_identity's g,
 /// whose √3·√(x² + 1) passes f32::MAX from x = 1.96e38 (inf/inf = NaN in the
-/// quotient before), is within a few ulps of f64 up to 2.5e38 (its
-/// (4/3)·x overflows beyond), and for x < 0 wherever g fits. The clamps
+/// quotient before), is within a few ulps of f64 up to f32::MAX, and for
+/// x < 0 wherever g fits. The clamps
 /// bound the quotient's divisor, so it divides plainly; a clamp is only
 /// where the argument's interval reaches 2⁶² (√3·S ≥ 0 needs no lower one).
 #[test]
@@ -867,8 +896,8 @@ fn arctangent_arguments_are_clamped_so_no_difference_overflows() {
         let s = (x * x + 1.0).sqrt();
         vec![2.0 * s3 / 9.0 * (s3 * s).atan() + 0.26360014128128473 - 2.0 * s3 / 9.0 * (s3 * 0.5 * x).atan() + (-2.0 * s + 4.0 * x) / 3.0]
     };
-    let mut xs: Vec<f64> = (-300..=384).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite() && *x <= 2.5e38).collect();
-    xs.extend([1.96e38, 2.0e38, 2.2e38, 2.5e38].map(|x: f64| x as f32 as f64));
+    let mut xs: Vec<f64> = (-300..=384).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite()).collect();
+    xs.extend([1.96e38, 2.0e38, 2.2e38, 2.5e38, 3e38, f32::MAX as f64].map(|x: f64| x as f32 as f64));
     xs.extend(xs.clone().iter().filter(|x| **x <= 1.7e38).map(|x| -x).collect::<Vec<_>>());
     let (worst, at) = worst_in_f32(&lowered, &names, xs, want, |_, g, w| Some(error(g, w)));
     assert!(worst < 8.0 * f32::EPSILON as f64, "worst error {worst:e} at x = {at:e}");
@@ -938,13 +967,17 @@ fn a_constant_factor_moves_into_a_sum_of_scaled_terms() {
         same_values(&exprs, &point);
     }
     let lowered = same_values(&exprs[..1], &[2.0]);
-    assert_eq!(count(&lowered, mul), 3, "u1·u1, (−2/3)·S and (4/3)·u1");
+    assert_eq!(count(&lowered, mul), 3, "u1·u1, −0.5·S and (4/3)·(−0.5·S + u1)");
     let lowered = same_values(&exprs[2..], &[2.0]);
     assert_eq!(count(&lowered, mul), 3, "a factor of 3 stays outside");
     let names = [Symbol::from("u1")];
     let parsed = foil_compiler::parse::parse(exprs[0]).unwrap();
     let lowered = lower_exprs(&[&parsed]);
-    let mut xs: Vec<f64> = (-300..=384).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite() && *x <= 2.5e38).collect();
+    // To f32::MAX for x > 0, where the value, about (2/3)·x, fits (a
+    // coefficient 4/3 on x overflowed from 2.55e38); for x < 0 as far as
+    // it fits, about -2·|x|.
+    let mut xs: Vec<f64> = (-300..=384).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite()).collect();
+    xs.extend([2.55e38, 3e38, f32::MAX as f64].map(|x: f64| x as f32 as f64));
     xs.extend(xs.clone().iter().filter(|x| **x <= 1.7e38).map(|x| -x).collect::<Vec<_>>());
     let want = |x: f64| vec![(-2.0 * (1.0 + x * x).sqrt() + 4.0 * x) / 3.0];
     let ulps = |_, g: f64, w: f64| Some(((g - w) / w).abs() / f32::EPSILON as f64);
