@@ -24,6 +24,7 @@
 use super::{goal, Plan};
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 use super::BenchDevice;
+use foil_compiler::lang::Expr;
 use serde_json::{json, Value};
 
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
@@ -268,7 +269,7 @@ mod device {
     /// A suite kernel of the sweep: its label, inputs, and how to build its step.
     pub struct SweepKernel {
         pub label: String,
-        /// `macro` or `jit`.
+        /// `macro`, `jit` or `probe`.
         pub kind: &'static str,
         pub inputs: usize,
         build: Box<dyn Fn(&Client, &[Vec<f32>]) -> Result<Step, String>>,
@@ -322,6 +323,21 @@ mod device {
             }
         }
         Ok(out)
+    }
+
+    /// The `--probe` functions as run-time kernels (kind `probe`).
+    pub fn probe_kernels(probes: &[super::Probe]) -> Result<Vec<SweepKernel>, String> {
+        probes
+            .iter()
+            .map(|p| {
+                let vars: Vec<&str> = p.vars.iter().map(String::as_str).collect();
+                let jit = match &p.partials {
+                    Some(partials) => JitKernel::compile(&p.expr, partials, &vars).map_err(|e| format!("{}: {e}", p.label))?,
+                    None => foil_burn::ActivationKernel::from_expr(p.label.clone(), &p.expr, &vars).map_err(|e| format!("{}: {e}", p.label))?.jit()?.clone(),
+                };
+                Ok(SweepKernel { label: p.label.clone(), kind: "probe", inputs: vars.len(), build: Box::new(move |c: &Client, us: &[Vec<f32>]| foil_jit(c, &jit, us)) })
+            })
+            .collect()
     }
 
     /// One sweep case: the kernel's step and a memcpy of the same bytes,
@@ -458,6 +474,54 @@ fn guarded(errors: &mut Vec<String>, what: String, f: impl FnOnce() -> Result<Va
     }
 }
 
+/// One function of a `--probe` file: its label, F, its inputs (u1..un)
+/// and the partials given with it, if any.
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+pub struct Probe {
+    pub label: String,
+    pub expr: Expr,
+    pub vars: Vec<String>,
+    pub partials: Option<Vec<Expr>>,
+}
+
+/// The functions of a `--probe` file (`label<TAB>F[<TAB>∂F/∂u1…]` per line,
+/// blank lines skipped); an error names the line and what is wrong there.
+pub fn parse_probes(text: &str) -> Result<Vec<Probe>, String> {
+    let mut probes: Vec<Probe> = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let at = |what: String| format!("--probe line {}: {what}", i + 1);
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (label, f) = match cols.as_slice() {
+            [label, f, ..] if !label.trim().is_empty() => (label.trim(), *f),
+            _ => return Err(at("expected a label, a tab and F in u1, u2, …".into())),
+        };
+        if probes.iter().any(|p| p.label == label) {
+            return Err(at(format!("the label {label:?} is used twice")));
+        }
+        let parse = |text: &str| foil_compiler::parse::parse(text).map_err(|e| at(format!("{text:?}: {e}")));
+        let expr = parse(f)?;
+        let used: Vec<String> = foil_compiler::lang::variables(&expr).iter().map(|s| s.to_string()).collect();
+        let n = used.len();
+        if n == 0 {
+            return Err(at(format!("F = {f:?} has no input; name them u1, u2, …")));
+        }
+        let vars: Vec<String> = (1..=n).map(|k| format!("u{k}")).collect();
+        if let Some(v) = used.iter().find(|v| !vars.contains(v)) {
+            return Err(at(format!("F uses {v}; its {n} inputs must be named u1..u{n}")));
+        }
+        let partials = match &cols[2..] {
+            [] => None,
+            given if given.len() == n => Some(given.iter().map(|t| parse(t)).collect::<Result<Vec<_>, _>>()?),
+            given => return Err(at(format!("{} partials for F's {n} inputs", given.len()))),
+        };
+        probes.push(Probe { label: label.to_string(), expr, vars, partials });
+    }
+    if probes.is_empty() {
+        return Err("--probe: the file holds no function".into());
+    }
+    Ok(probes)
+}
+
 /// Keeps the kernels labelled as in `wanted` (all when it is empty); a
 /// wanted label no kernel has is an error naming the labels there are.
 #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
@@ -496,20 +560,34 @@ pub fn run(plan: &Plan) -> Value {
         let mut errors = Vec::new();
         let mut cases = Vec::new();
         let clock = std::time::Instant::now();
-        for &n in plan.sizes {
+        // A probe sweeps its own functions only: no burn comparison.
+        let sizes = if plan.probe.is_some() { &[][..] } else { plan.sizes };
+        for &n in sizes {
             for label in ["tanh-GA", "sigmoid-GA", "gelu-SA"] {
                 cases.extend(guarded(&mut errors, format!("{label} at {n} elements"), || device::case(label, &client, &device, n, plan)));
             }
         }
         let burn_s = clock.elapsed().as_secs_f64();
-        let mut kernels = device::macro_kernels();
-        let listed: Vec<&str> = kernels.iter().map(|k| k.label.as_str()).collect();
-        if listed != suite_labels() {
-            errors.push(format!("the bench's macro kernels {listed:?} are not the suite's {:?}", suite_labels()));
-        }
-        match device::jit_kernels() {
-            Ok(k) => kernels.extend(k),
-            Err(e) => errors.push(format!("the JIT kernels could not be derived: {e}")),
+        let mut kernels = Vec::new();
+        match &plan.probe {
+            Some(path) => {
+                let probes = std::fs::read_to_string(path).map_err(|e| format!("--probe {}: {e}", path.display())).and_then(|text| parse_probes(&text));
+                match probes.and_then(|p| device::probe_kernels(&p)) {
+                    Ok(k) => kernels = k,
+                    Err(e) => errors.push(e),
+                }
+            }
+            None => {
+                kernels = device::macro_kernels();
+                let listed: Vec<&str> = kernels.iter().map(|k| k.label.as_str()).collect();
+                if listed != suite_labels() {
+                    errors.push(format!("the bench's macro kernels {listed:?} are not the suite's {:?}", suite_labels()));
+                }
+                match device::jit_kernels() {
+                    Ok(k) => kernels.extend(k),
+                    Err(e) => errors.push(format!("the JIT kernels could not be derived: {e}")),
+                }
+            }
         }
         if let Err(e) = select_kernels(&mut kernels, |k| &k.label, &plan.kernels) {
             errors.push(e);
@@ -541,10 +619,35 @@ pub fn run(plan: &Plan) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::select_kernels;
+    use super::{parse_probes, select_kernels};
 
     fn labels(v: &[(&str, &str)]) -> Vec<(String, String)> {
         v.iter().map(|(l, k)| (l.to_string(), k.to_string())).collect()
+    }
+
+    #[test]
+    fn a_probe_file_gives_each_function_its_inputs_and_partials() {
+        let probes = parse_probes("plain\tu1*exp(u2)\n\ngiven\tu1 + sin(u1)\t1 + cos(u1)\n").unwrap();
+        assert_eq!(probes.iter().map(|p| (p.label.as_str(), p.vars.len())).collect::<Vec<_>>(), [("plain", 2), ("given", 1)]);
+        assert!(probes[0].partials.is_none());
+        assert_eq!(probes[1].partials.as_ref().map(|p| p[0].to_string()), Some("(+ 1 (cos u1))".to_string()));
+    }
+
+    #[test]
+    fn a_bad_probe_line_is_named_with_what_is_wrong() {
+        for (text, says) in [
+            ("a\tu1\nb\tx*x\n", "line 2: F uses x; its 1 inputs must be named u1..u1"),
+            ("a\tu1*u3\n", "F uses u3; its 2 inputs must be named u1..u2"),
+            ("a\tu1*u2\tu2\n", "line 1: 1 partials for F's 2 inputs"),
+            ("a\tu1 +\n", "line 1: \"u1 +\""),
+            ("just a label\n", "line 1: expected a label, a tab and F"),
+            ("a\tu1\na\tu1\n", "line 2: the label \"a\" is used twice"),
+            ("\n\n", "holds no function"),
+            ("a\tu1\nconstant\t2*pi\n", "line 2: F = \"2*pi\" has no input"),
+        ] {
+            let err = parse_probes(text).err().unwrap_or_else(|| panic!("{text:?} was accepted"));
+            assert!(err.contains(says), "{text:?}: {err}");
+        }
     }
 
     #[test]

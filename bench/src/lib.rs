@@ -115,6 +115,15 @@ pub struct BenchArgs {
     /// For comparing two builds on one kernel in minutes, not for the goals.
     #[arg(long, value_name = "LABEL")]
     pub kernel: Vec<String>,
+    /// Sweep your own functions against memcpy instead of the suite's
+    /// kernels (the kernels section only; no goal counts them). FILE has one
+    /// per line: a label, a tab, F in u1, u2, … (SPEC syntax), and
+    /// optionally a tab and ∂F/∂ui for every input, tab-separated (else foil
+    /// differentiates F). Each runs as a run-time (JIT) kernel, kind
+    /// `probe`. For weighing a form before changing the compiler (see
+    /// bench/README.md: the forms of gelu_tanh's SA term).
+    #[arg(long, value_name = "FILE")]
+    pub probe: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -145,19 +154,21 @@ pub struct Plan {
     pub device: BenchDevice,
     /// The sweep's kernels by label; empty: all.
     pub kernels: Vec<String>,
+    /// `--probe`: sweep these functions instead of the suite's kernels.
+    pub probe: Option<std::path::PathBuf>,
 }
 
 const M: usize = 1 << 20;
 
 impl Plan {
     fn from_args(a: &BenchArgs) -> Self {
-        let (device, kernels) = (a.device, a.kernel.clone());
+        let (device, kernels, probe) = (a.device, a.kernel.clone(), a.probe.clone());
         if a.smoke {
-            Plan { name: "smoke", warmup: 1, reps: 2, sizes: &[1 << 16], sweep_sizes: &[1 << 16], sympy_timeout_s: 2.0, train_steps: 2, sweep_min_seconds: 0.0, device, kernels }
+            Plan { name: "smoke", warmup: 1, reps: 2, sizes: &[1 << 16], sweep_sizes: &[1 << 16], sympy_timeout_s: 2.0, train_steps: 2, sweep_min_seconds: 0.0, device, kernels, probe }
         } else if a.quick {
-            Plan { name: "quick", warmup: 2, reps: 5, sizes: &[M], sweep_sizes: &[M, 16 * M], sympy_timeout_s: 10.0, train_steps: 101, sweep_min_seconds: 0.25, device, kernels }
+            Plan { name: "quick", warmup: 2, reps: 5, sizes: &[M], sweep_sizes: &[M, 16 * M], sympy_timeout_s: 10.0, train_steps: 101, sweep_min_seconds: 0.25, device, kernels, probe }
         } else {
-            Plan { name: "full", warmup: 3, reps: 10, sizes: &[M, 16 * M, 64 * M], sweep_sizes: &[M, 16 * M, 64 * M], sympy_timeout_s: 60.0, train_steps: 201, sweep_min_seconds: 0.5, device, kernels }
+            Plan { name: "full", warmup: 3, reps: 10, sizes: &[M, 16 * M, 64 * M], sweep_sizes: &[M, 16 * M, 64 * M], sympy_timeout_s: 60.0, train_steps: 201, sweep_min_seconds: 0.5, device, kernels, probe }
         }
     }
 }
@@ -302,6 +313,16 @@ pub struct Ratio {
 pub fn goal(key: &str, value: Option<f64>, target: f64, higher: bool, note: &str) -> Value {
     let met = value.map(|v| if higher { v >= target } else { v <= target });
     json!({ "key": key, "value": value, "goal": target, "goal_is": if higher { "at least" } else { "at most" }, "met": met, "note": note })
+}
+
+/// What the arguments name that is not there or not readable: a `--probe`
+/// file that cannot be read or holds a bad line.
+pub fn check_args(a: &BenchArgs) -> Result<(), String> {
+    if let Some(path) = &a.probe {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("--probe {}: {e}", path.display()))?;
+        kernels::parse_probes(&text)?;
+    }
+    Ok(())
 }
 
 /// Runs every section; the report as text or JSON.

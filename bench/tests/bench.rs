@@ -147,3 +147,37 @@ fn bandwidth_probe_times_every_launch_shape() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--elements 33"), "{}", String::from_utf8_lossy(&bad.stderr));
 }
+
+/// `--probe FILE`: the kernels section sweeps the file's functions only (kind
+/// `probe`, given partials or derived ones), with no burn cases and no other
+/// kernel; a bad file is refused up front, exit status 2, the line named.
+#[test]
+fn a_probe_sweeps_only_its_own_functions() {
+    let dir = std::env::temp_dir().join(format!("foil-bench-probe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (good, bad) = (dir.join("good.tsv"), dir.join("bad.tsv"));
+    std::fs::write(&good, "derived\tu1*exp(-u2*u2)\ngiven\tu1*u1\t2*u1\n").unwrap();
+    std::fs::write(&bad, "fine\tu1\nwrong\tx + u1\n").unwrap();
+    let bin = env!("CARGO_BIN_EXE_foil-bench");
+    let refused = Command::new(bin).arg("--probe").arg(&bad).output().expect("foil-bench runs");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--probe line 2: F uses x"), "{stderr}");
+
+    let out = Command::new(bin).args(["--smoke", "--section", "kernels", "--format", "json", "--probe"]).arg(&good).output().expect("foil-bench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"));
+    if !r["kernels"]["skipped"].is_null() {
+        assert!(!require_gpu(), "FOIL_REQUIRE_GPU=1 but the kernel section was skipped: {}", r["kernels"]["skipped"]);
+        eprintln!("SKIP: kernel section: {}", r["kernels"]["skipped"]);
+        return;
+    }
+    assert_eq!(r["kernels"]["errors"], json!([]), "{}", r["kernels"]);
+    assert_eq!(r["kernels"]["cases"], json!([]));
+    let sweep = r["kernels"]["sweep"].as_array().unwrap();
+    let seen: Vec<(&str, &str, u64)> = sweep.iter().map(|c| (c["kernel"].as_str().unwrap(), c["kind"].as_str().unwrap(), c["inputs"].as_u64().unwrap())).collect();
+    assert_eq!(seen, [("derived", "probe", 2), ("given", "probe", 1)], "{}", r["kernels"]["sweep"]);
+    assert!(sweep.iter().all(|c| c["vs_memcpy"].as_f64().is_some_and(|v| v > 0.0)), "{}", r["kernels"]["sweep"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
