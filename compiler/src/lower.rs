@@ -576,11 +576,6 @@ impl Scaling<'_> {
                     let k = b.num(n as f64);
                     b.add(Math::Mul([k, self.m]))
                 };
-                // e^m·e^-m (a difference e^a - e^c, written e^max(a, c)·…,
-                // under the max that normalises it): 1, not e^(m - m).
-                if e == shift {
-                    return b.num(1.0);
-                }
                 let shifted = b.add(Math::Sub([e, shift]));
                 b.add(Math::Call(Func::Exp, shifted))
             }
