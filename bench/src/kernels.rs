@@ -331,10 +331,11 @@ mod device {
             .iter()
             .map(|p| {
                 let vars: Vec<&str> = p.vars.iter().map(String::as_str).collect();
-                let jit = match &p.partials {
-                    Some(partials) => JitKernel::compile(&p.expr, partials, &vars).map_err(|e| format!("{}: {e}", p.label))?,
-                    None => foil_burn::ActivationKernel::from_expr(p.label.clone(), &p.expr, &vars).map_err(|e| format!("{}: {e}", p.label))?.jit()?.clone(),
-                };
+                // Without given partials, the raw derivatives, as the
+                // trainer's run-time kernels take them.
+                let derived = || p.vars.iter().map(|v| foil_compiler::diff::derivative(&p.expr, v)).collect::<Vec<_>>();
+                let partials = p.partials.clone().unwrap_or_else(derived);
+                let jit = JitKernel::compile(&p.expr, &partials, &vars).map_err(|e| format!("{}: {e}", p.label))?;
                 Ok(SweepKernel { label: p.label.clone(), kind: "probe", inputs: vars.len(), build: Box::new(move |c: &Client, us: &[Vec<f32>]| foil_jit(c, &jit, us)) })
             })
             .collect()
@@ -476,12 +477,24 @@ fn guarded(errors: &mut Vec<String>, what: String, f: impl FnOnce() -> Result<Va
 
 /// One function of a `--probe` file: its label, F, its inputs (u1..un)
 /// and the partials given with it, if any.
+#[derive(Clone, Debug)]
 #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 pub struct Probe {
     pub label: String,
     pub expr: Expr,
     pub vars: Vec<String>,
     pub partials: Option<Vec<Expr>>,
+}
+
+/// The functions of a `--probe` file, read and checked while the arguments
+/// are parsed (clap refuses a bad file before anything runs).
+#[derive(Clone, Debug)]
+pub struct Probes(pub Vec<Probe>);
+
+/// `--probe`'s value parser: the file at `path`, parsed ([`parse_probes`]).
+pub fn read_probes(path: &str) -> Result<Probes, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--probe {path}: {e}"))?;
+    parse_probes(&text).map(Probes)
 }
 
 /// The functions of a `--probe` file (`label<TAB>F[<TAB>∂F/∂u1…]` per line,
@@ -570,13 +583,10 @@ pub fn run(plan: &Plan) -> Value {
         let burn_s = clock.elapsed().as_secs_f64();
         let mut kernels = Vec::new();
         match &plan.probe {
-            Some(path) => {
-                let probes = std::fs::read_to_string(path).map_err(|e| format!("--probe {}: {e}", path.display())).and_then(|text| parse_probes(&text));
-                match probes.and_then(|p| device::probe_kernels(&p)) {
-                    Ok(k) => kernels = k,
-                    Err(e) => errors.push(e),
-                }
-            }
+            Some(probes) => match device::probe_kernels(&probes.0) {
+                Ok(k) => kernels = k,
+                Err(e) => errors.push(e),
+            },
             None => {
                 kernels = device::macro_kernels();
                 let listed: Vec<&str> = kernels.iter().map(|k| k.label.as_str()).collect();

@@ -13,6 +13,7 @@ mod burn_expr;
 mod derive;
 mod flex;
 mod kernels;
+pub use kernels::{Probe, Probes};
 mod train;
 
 /// Opening a device, waiting for it and timing on it: shared by the kernel
@@ -122,8 +123,8 @@ pub struct BenchArgs {
     /// differentiates F). Each runs as a run-time (JIT) kernel, kind
     /// `probe`. For weighing a form before changing the compiler (see
     /// bench/README.md: the forms of gelu_tanh's SA term).
-    #[arg(long, value_name = "FILE")]
-    pub probe: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "FILE", value_parser = kernels::read_probes)]
+    pub probe: Option<kernels::Probes>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -155,7 +156,7 @@ pub struct Plan {
     /// The sweep's kernels by label; empty: all.
     pub kernels: Vec<String>,
     /// `--probe`: sweep these functions instead of the suite's kernels.
-    pub probe: Option<std::path::PathBuf>,
+    pub probe: Option<kernels::Probes>,
 }
 
 const M: usize = 1 << 20;
@@ -313,16 +314,6 @@ pub struct Ratio {
 pub fn goal(key: &str, value: Option<f64>, target: f64, higher: bool, note: &str) -> Value {
     let met = value.map(|v| if higher { v >= target } else { v <= target });
     json!({ "key": key, "value": value, "goal": target, "goal_is": if higher { "at least" } else { "at most" }, "met": met, "note": note })
-}
-
-/// What the arguments name that is not there or not readable: a `--probe`
-/// file that cannot be read or holds a bad line.
-pub fn check_args(a: &BenchArgs) -> Result<(), String> {
-    if let Some(path) = &a.probe {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("--probe {}: {e}", path.display()))?;
-        kernels::parse_probes(&text)?;
-    }
-    Ok(())
 }
 
 /// Runs every section; the report as text or JSON.

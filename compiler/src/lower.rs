@@ -1248,8 +1248,7 @@ fn constant_factors_into_sums(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             // sum does not; the larger one stays outside instead, K·((c·k1/K)·a
             // + (c·k2/K)·x), whose inner sum overflows only where K times it
             // does (K ≥ 1) and whose product only where the value does.
-            let big = (c * k1).abs().max((c * k2).abs());
-            let k = if big > 1.0 { big } else { 1.0 };
+            let k = (c * k1).abs().max((c * k2).abs()).max(1.0);
             let (c1, c2) = (b.num(c * k1 / k), b.num(c * k2 / k));
             let first = b.mul(c1, a);
             let second = b.mul(c2, x);
