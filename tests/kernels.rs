@@ -332,8 +332,8 @@ fn f32_edge_cases() {
         // Past |x| ≈ 1.8e19 x·x overflows: `sqrt(1 + x·x)` (asinh's g′,
         // bent_identity's and isru's roots) is lowered to |x| from 2^27 on,
         // and bent_identity's g (NaN there before) and g′ keep their values.
-        // Up to 1e38: isru's g′ is NaN at 2e38 (inf/inf where the true
-        // value overflows); bent_identity's g beyond 1e38 is checked below.
+        // Up to 1e38 here; bent_identity's g and isru's g′ beyond 1e38 are
+        // checked below.
         0.0, -0.0, 1e-40, -1e-40, f32::MIN_POSITIVE, 1e-7, -1e-7, 88.72, -88.72, 89.0, -89.0, 100.0, -100.0, 1e4, -1e4, 1e15, -1e15,
         1e18, -1e18, 1e19, -1e19, 2e19, -2e19, 3e20, -3e20, 1e25, -1e25, 1e30, -1e30, 1e37, -1e37, 5e37, -5e37, 1e38, -1e38,
         f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::NAN, f32::NAN,
@@ -396,6 +396,14 @@ fn f32_edge_cases() {
     }
     if !err.passed() || y.iter().any(|v| !v.is_finite()) {
         problems.push(format!("BentIdentityGa beyond 1e38: {y:?}: {}", err.line("")));
+    }
+    // isru's g′ = (1 + x²)^(3/2) passes f32::MAX from |x| ≈ 4.9e12: +inf
+    // there on both sides (the derivative of g it replaced was inf/inf = NaN
+    // from 1.3e19).
+    let far: Vec<f32> = far.iter().flat_map(|&v| [v, -v]).collect();
+    let d = backward_on::<IsruGa>(&client, &far, &vec![1.0; far.len()], Launch::new(far.len(), 4).unwrap()).unwrap();
+    if d.iter().any(|&v| v != f32::INFINITY) {
+        problems.push(format!("IsruGa g′ beyond 1e38: {d:?}"));
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
@@ -477,6 +485,46 @@ fn split_kernels_at_extreme_inputs() {
     run::<GeluTanhSa>(&client, &u, &g, finite, &mut problems);
     run::<TanhF>(&client, &u, &g, finite, &mut problems);
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// gelu's SA partial ∂/∂u2 = (√π/(2√2))·u1·e^(u2²/2) on the device, off the
+/// diagonal: a small u1 against a large u2. The kernel multiplies u1 in
+/// between the two halves of the exponential, so the partial is finite
+/// wherever its true value fits in f32 (it was inf from |u2| = 13.3 for every
+/// small u1: 2.3e32 at u1 = 1e-10, u2 = 14) and exactly 0 at u1 = 0 up to
+/// |u2| = 18.8, where e^(u2²/4) itself overflows.
+#[test]
+fn gelu_sa_partial_keeps_a_small_u1_against_a_large_u2() {
+    let Some(client) = client() else { return };
+    let (mut u1, mut u2) = (Vec::new(), Vec::new());
+    for a in [0.0f32, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e10] {
+        for k in 0..=94 {
+            let b = k as f32 * 0.2;
+            for (p, q) in [(a, b), (-a, b), (a, -b), (-a, -b)] {
+                u1.push(p);
+                u2.push(q);
+            }
+        }
+    }
+    let n = u1.len();
+    let g = vec![1.0f32; n];
+    let refs: Vec<&[f32]> = vec![&u1, &u2];
+    let d = split_backward_on::<GeluSa>(&client, &refs, &g, Launch::new(n, 4).unwrap()).unwrap();
+    let names = [Symbol::from("u1"), Symbol::from("u2")];
+    let want = reference(&parse(GeluSa::PARTIALS[1]), &names, &refs);
+    let (mut checked, mut bad) = (0, Vec::new());
+    for i in 0..n {
+        if !(want[i].abs() <= f32::MAX as f64) {
+            continue;
+        }
+        checked += 1;
+        // ~5e-5 relative from the f32 rounding of the exponent u2²/2 ≤ 177.
+        let ok = ((d[1][i] as f64) - want[i]).abs() <= 1e-4 * want[i].abs() + 1e-37;
+        if !ok || (u1[i] == 0.0 && d[1][i] != 0.0) {
+            bad.push(format!("∂/∂u2 at ({:e}, {}): device {:e}, true {:e}", u1[i], u2[i], d[1][i], want[i]));
+        }
+    }
+    assert!(checked > 2000 && bad.is_empty(), "{checked} checked; {bad:#?}");
 }
 
 /// Lengths that 4 does not divide get the largest dividing vector size.

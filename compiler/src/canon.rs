@@ -435,6 +435,64 @@ fn near_fraction(v: f64) -> Option<(f64, f64)> {
     })
 }
 
+/// `expr` as its normal form reads, where that is a polynomial (the
+/// denominator a nonzero constant): Σ c·x^k·e^(E(x))·Π sqrt(R)^p over the
+/// variable `var`, with rational c. `None` for a quotient, an opaque
+/// function (π aside) or an overflowing coefficient. Every step is an
+/// identity where `expr` is defined, so this is `expr` with its sums
+/// collected: isru's 1/f' = 1/((s - x²/s)/s²), s = sqrt(1 + x²), whose
+/// difference cancels in f32 for large |x|, reads s + x²·s.
+///
+/// ```
+/// let e = foil_compiler::parse::parse("1/((sqrt(1 + x*x) - x*x/sqrt(1 + x*x))/sqrt(1 + x*x)^2)").unwrap();
+/// let p = foil_compiler::canon::polynomial_form(&e, "x").unwrap();
+/// let at = |x: f64| foil_compiler::eval::eval1(&p, "x", x);
+/// assert!((at(3.0) - 10f64.powf(1.5)).abs() < 1e-12 * 10f64.powf(1.5));
+/// assert!(!foil_compiler::print::to_spec(&p).contains('/'));
+/// ```
+pub fn polynomial_form(expr: &Expr, var: &str) -> Option<Expr> {
+    let mut c = Canon { atoms: Vec::new() };
+    let mut memo = HashMap::new();
+    let f = c.convert(expr, crate::lang::root(expr), &mut memo)?;
+    let p = c.as_poly(&f)?;
+    let mut b = crate::build::Builder::new();
+    let sum = c.poly_expr(&mut b, &p, var)?;
+    Some(b.finish_at(sum))
+}
+
+impl Canon {
+    fn poly_expr(&self, b: &mut crate::build::Builder, p: &Poly, var: &str) -> Option<Id> {
+        let mut terms = Vec::new();
+        for (m, q) in p {
+            let mut factors = vec![b.num(q.0 as f64 / q.1 as f64)];
+            if m.k > 0 {
+                let x = b.var(var);
+                factors.push(b.powi(x, m.k as i32));
+            }
+            if !m.exp.is_empty() {
+                let e: Poly = m.exp.iter().map(|&(k, c)| (Mono { k, exp: Vec::new(), atoms: Vec::new() }, c)).collect();
+                let e = self.poly_expr(b, &e, var)?;
+                factors.push(b.call(Func::Exp, e));
+            }
+            for &(i, power) in &m.atoms {
+                let a = match &self.atoms[i] {
+                    Atom::Sqrt(r) => {
+                        let r = self.poly_expr(b, r, var)?;
+                        b.call(Func::Sqrt, r)
+                    }
+                    Atom::Opaque(name) if name == "pi" => b.add(Math::Pi),
+                    Atom::Opaque(_) => return None,
+                };
+                factors.push(b.powi(a, power as i32));
+            }
+            let first = factors[0];
+            let term = factors[1..].iter().fold(first, |acc, &f| b.mul(acc, f));
+            terms.push(term);
+        }
+        Some(b.sum(terms))
+    }
+}
+
 /// Is `expr` identically 0 wherever it is defined, by its normal form?
 /// `false` means "not proven", never "nonzero".
 pub fn is_zero(expr: &Expr) -> bool {

@@ -273,11 +273,20 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     // Only a 1/f' whose sums do not cancel qualifies: isru's simplified f'
     // is (s - x^2/s)/s^2 with s = sqrt(1 + x^2), whose reciprocal loses every
     // digit in f32 for large |x|, where the derivative of g adds positive terms.
+    // Its normal form collects the cancelling sum first: 1/f' = s + x^2·s
+    // ([`crate::canon::polynomial_form`]), which does qualify. Its
+    // coefficients are f64 literals, so it stands only where it is still
+    // proven 1/f' exactly (`exact` was proven for the g' it replaces).
     for ((p, dfi), exact) in derivative_pieces.iter_mut().zip(&smooth).zip(&exact) {
         if *exact {
-            let r = simp(&reciprocal(dfi));
-            if emits_without_powf(&r) && sums_well_conditioned(&r) && crate::simplify::gpu_cost(&r) < crate::simplify::gpu_cost(&p.adversarial) {
-                p.adversarial = r;
+            let recip = reciprocal(dfi);
+            let collected = crate::canon::polynomial_form(&recip, VAR)
+                .map(|e| simp(&e))
+                .filter(|e| crate::certify::is_exact_by_normal_form(e, dfi, Target::Reciprocal));
+            for r in std::iter::once(simp(&recip)).chain(collected) {
+                if emits_without_powf(&r) && sums_well_conditioned(&r) && crate::simplify::gpu_cost(&r) < crate::simplify::gpu_cost(&p.adversarial) {
+                    p.adversarial = r;
+                }
             }
         }
     }

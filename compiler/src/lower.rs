@@ -962,9 +962,11 @@ fn reachable_nodes(b: &Builder, roots: &[Id]) -> std::collections::HashSet<Id> {
 ///
 /// `|h·r|` is the geometric mean of `|e^A·r|` and `|r|`, so no step
 /// overflows (or underflows) unless the result or `r` does, and it costs a
-/// multiply: `h` replaces `e^A`. A further factor of at most 1 in magnitude
-/// ([`at_most_one`]) and a negation fold into `r` (`-(e^A·w·s)` is
-/// `h·(h·(-(w·s)))`); a quotient stays outside, `(h·(h·r))/D`, so it
+/// multiply: `h` replaces `e^A`. A further factor q folds into `r` where
+/// `r·q` cannot overflow: q of at most 1 in magnitude ([`at_most_one`]),
+/// or any q whose product with `r` the f32 intervals bound (`c·u1` in
+/// gelu's SA partial `c·u1·e^(u2²/2)`, c = √π/(2√2)); so does a negation
+/// (`-(e^A·w·s)` is `h·(h·(-(w·s)))`). A quotient stays outside, `(h·(h·r))/D`, so it
 /// overflows early only where D > 1 brings the value back below f32::MAX
 /// (within a factor 4 for the squared denominators of tanh's SA and F,
 /// whose terms are at most 1 and one of them 1). An `e^A` that is also used otherwise (in a sum,
@@ -1008,13 +1010,27 @@ fn halved_exponential_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     // Nodes built as h·(h·r): their h and r.
     let mut halved: HashMap<Id, (Id, Id)> = HashMap::new();
     let one = b.num(1.0);
+    // A further factor q joins r when r·q cannot overflow: then h·(h·(r·q))
+    // overflows only where the product does, while (h·(h·r))·q overflows
+    // where e^A·r does even though q brings the product back (gelu's SA
+    // partial c·u1·e^(u2²/2) for a small u1), and is inf·0 = NaN at q = 0.
+    // (The product of the two enclosures bounds r·q without building it; the
+    // limit leaves 2⁻¹⁶ of f32::MAX for the f32 rounding of its steps.)
+    // Only behind an exponential h: a square g·g of anything else keeps its
+    // form for the later passes (`sqrt(2 + 3·(u1·u1))` is a root of a large
+    // square, [`roots_of_large_squares`]; `u1·(u1·3)` would not be).
+    let foldable = |b: &Builder, h: Id, r: Id, q: Id| {
+        at_most_one(b, q)
+            || (matches!(b.node(h), Math::Call(Func::Exp, _))
+                && !may_exceed(f32_enclosure(b, r).mul(&f32_enclosure(b, q)), f32::MAX as f64 * (1.0 - 2f64.powi(-16))))
+    };
     rebuild_bottom_up(b, roots, |b, node| {
         let (h, rest) = match node {
             // A square g·g is g·(g·1) ([`exponential_times_choice`]).
             Math::Mul([p, q]) if p == q && !halved.contains_key(&p) => (p, one),
             Math::Mul([p, q]) => match (halved.get(&p).copied(), halved.get(&q).copied(), is_exp(b, p), is_exp(b, q)) {
-                (Some((h, r)), None, _, false) if at_most_one(b, q) => (h, if r == one { q } else { b.add(Math::Mul([r, q])) }),
-                (None, Some((h, r)), false, _) if at_most_one(b, p) => (h, if r == one { p } else { b.add(Math::Mul([p, r])) }),
+                (Some((h, r)), None, _, false) if foldable(b, h, r, q) => (h, if r == one { q } else { b.add(Math::Mul([r, q])) }),
+                (None, Some((h, r)), false, _) if foldable(b, h, r, p) => (h, if r == one { p } else { b.add(Math::Mul([p, r])) }),
                 (None, None, true, false) if halvable(b, p) => (half_exponential(b, p), q),
                 (None, None, false, true) if halvable(b, q) => (half_exponential(b, q), p),
                 _ => return b.add(node),

@@ -767,6 +767,40 @@ fn suite_ga_derivatives_keep_their_f32_digits() {
     assert_eq!(foil_compiler::print::to_spec(&asinh.adversarial_derivative), "sqrt(1 + x*x)");
 }
 
+/// isru's g' is its 1/f' with the cancelling sum collected,
+/// sqrt(1 + x²) + x²·sqrt(1 + x²) = (1 + x²)^(3/2): no division and no
+/// difference. The derivative of g it replaces held (x·(0.625x + 0.25x³))/
+/// (2·sqrt(1 + x²)), inf/inf = NaN from |x| ≈ 1.3e19 (x³ overflows), where
+/// the true value is +inf; the collected form is within 3 ulps of
+/// (1 + x²)^(3/2) up to where that passes f32::MAX (|x| ≈ 4.9e12) and +inf
+/// beyond, out to f32::MAX.
+#[test]
+fn isrus_g_prime_is_its_reciprocal_with_the_sum_collected() {
+    let f = foil_compiler::parse::parse("isru(x)").unwrap();
+    let ga = foil_compiler::ga::derive_global_adversarial(&f, &options()).unwrap();
+    let printed = foil_compiler::print::to_spec(&ga.adversarial_derivative);
+    assert!(!printed.contains('/') && !printed.contains('-'), "isru's g' = {printed}");
+    let names = [Symbol::from("x")];
+    let lowered = lower_exprs(&[&ga.adversarial_derivative]);
+    let mut xs: Vec<f64> = (-300..=385).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite()).collect();
+    xs.extend([0.0, 134217727.0, 134217728.0, 1.3e19, 1.96e38, 2e38, 3e38, f32::MAX as f64].map(|x: f64| x as f32 as f64));
+    xs.extend(xs.clone().iter().map(|x| -x));
+    let (mut finite, mut infinite) = (0, 0);
+    for x in xs {
+        let got = run::<f32>(&lowered, &names, &[x])[0] as f64;
+        let want = (1.0 + x * x).powf(1.5);
+        if want <= f32::MAX as f64 * (1.0 - 4.0 * f32::EPSILON as f64) {
+            let ulps = ((got - want) / want).abs() / f32::EPSILON as f64;
+            assert!(ulps <= 3.0, "g'({x:e}) = {got:e}, true {want:e}: {ulps} ulps");
+            finite += 1;
+        } else if want > f32::MAX as f64 * (1.0 + 4.0 * f32::EPSILON as f64) {
+            assert_eq!(got, f64::INFINITY, "g'({x:e}) past f32::MAX");
+            infinite += 1;
+        }
+    }
+    assert!(finite > 500 && infinite > 100, "{finite} finite, {infinite} infinite");
+}
+
 /// A division by a literal is a multiplication by its reciprocal (a full
 /// division per lane otherwise), within 1.5 f32 ulps of the quotient; a
 /// literal numerator keeps its division.
@@ -1030,4 +1064,47 @@ fn a_constant_factor_goes_into_a_product_that_could_overflow() {
     let ulps = |_, g: f64, w: f64| Some(((g - w) / w).abs() / f32::EPSILON as f64);
     let (worst, at) = worst_in_f32(&lowered, &names, xs, want, ulps);
     assert!(worst <= 4.0, "worst {worst} ulps at x = {at:e}");
+}
+
+/// gelu's SA partial ∂/∂u2 = (√π/(2√2))·u1·e^(u2²/2) (as the macros emit it
+/// and as the run-time kernels do): computed as h·(h·(c·u1)), h = e^(u2²/4),
+/// it is finite wherever the true value fits in f32, down to the smallest
+/// u1, and exactly 0 at u1 = 0 until h itself overflows (|u2| > 18.8). As
+/// (h·(h·c))·u1 it was inf from |u2| = 13.3 for every small u1 (u1 = 1e-10,
+/// u2 = 14: true value 2.3e32) and NaN at u1 = 0.
+#[test]
+fn a_factor_that_cannot_overflow_joins_the_halved_exponential() {
+    let names = [Symbol::from("u1"), Symbol::from("u2")];
+    // (A subnormal u1 keeps few digits through the constant factors.)
+    let u1s = [0.0, 1.2e-38, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e3, 1e10];
+    let u2s: Vec<f64> = (0..=1880).map(|k| k as f64 / 100.0).collect();
+    for simplified in [true, false] {
+        let f = sa("gelu(x)", simplified);
+        let partial = &f.exprs[2];
+        let lowered = lower_exprs(&[partial]);
+        let (mut checked, mut zeros) = (0, 0);
+        for &a in &u1s {
+            for &b in &u2s {
+                for point in [[a, b], [-a, b], [a, -b], [-a, -b]] {
+                    let point = point.map(|v| v as f32 as f64);
+                    let want = eval_n(partial, &names, &point);
+                    if !(want.abs() <= f32::MAX as f64) {
+                        continue;
+                    }
+                    let got = run::<f32>(&lowered, &names, &point)[0] as f64;
+                    // The exponent u2²/2 ≤ 177 is rounded in a few f32 steps:
+                    // up to ~5e-5 relative in e^(u2²/2); a subnormal result
+                    // keeps its absolute digits.
+                    assert!(
+                        (got - want).abs() <= 1e-4 * want.abs() + 1e-43,
+                        "{}: ∂/∂u2 at {point:?}: {got:e}, true {want:e}",
+                        f.name
+                    );
+                    checked += 1;
+                    zeros += (point[0] == 0.0 && got == 0.0) as usize;
+                }
+            }
+        }
+        assert!(checked > 50_000 && zeros == 4 * u2s.len(), "{}: {checked} checked, {zeros} exact zeros", f.name);
+    }
 }
