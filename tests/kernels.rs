@@ -336,6 +336,9 @@ fn f32_edge_cases() {
         // checked below.
         0.0, -0.0, 1e-40, -1e-40, f32::MIN_POSITIVE, 1e-7, -1e-7, 88.72, -88.72, 89.0, -89.0, 100.0, -100.0, 1e4, -1e4, 1e15, -1e15,
         1e18, -1e18, 1e19, -1e19, 2e19, -2e19, 3e20, -3e20, 1e25, -1e25, 1e30, -1e30, 1e37, -1e37, 5e37, -5e37, 1e38, -1e38,
+        // isru's g′ fits to 4.9e12; the derivative of g it replaced was inf
+        // from 6.1e9.
+        1e10, -1e10, 4e12, -4e12,
         f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::NAN, f32::NAN,
     ];
     let checked = x.len() - 5;
@@ -399,7 +402,7 @@ fn f32_edge_cases() {
     }
     // isru's g′ = (1 + x²)^(3/2) passes f32::MAX from |x| ≈ 4.9e12: +inf
     // there on both sides (the derivative of g it replaced was inf/inf = NaN
-    // from 1.3e19).
+    // from 1.7e38).
     let far: Vec<f32> = far.iter().flat_map(|&v| [v, -v]).collect();
     let d = backward_on::<IsruGa>(&client, &far, &vec![1.0; far.len()], Launch::new(far.len(), 4).unwrap()).unwrap();
     if d.iter().any(|&v| v != f32::INFINITY) {

@@ -770,10 +770,11 @@ fn suite_ga_derivatives_keep_their_f32_digits() {
 /// isru's g' is its 1/f' with the cancelling sum collected,
 /// sqrt(1 + x²) + x²·sqrt(1 + x²) = (1 + x²)^(3/2): no division and no
 /// difference. The derivative of g it replaces held (x·(0.625x + 0.25x³))/
-/// (2·sqrt(1 + x²)), inf/inf = NaN from |x| ≈ 1.3e19 (x³ overflows), where
-/// the true value is +inf; the collected form is within 3 ulps of
-/// (1 + x²)^(3/2) up to where that passes f32::MAX (|x| ≈ 4.9e12) and +inf
-/// beyond, out to f32::MAX.
+/// (2·sqrt(1 + x²)), whose numerator, 0.25x⁴, overflowed from |x| ≈ 6.1e9:
+/// inf where the true value (2.3e29 there) fits, up to 4.9e12; and from
+/// 1.7e38, where 2·sqrt(1 + x²) overflows too, inf/inf = NaN. The collected
+/// form is within 3 ulps of (1 + x²)^(3/2) up to where that passes f32::MAX
+/// (|x| ≈ 4.9e12) and +inf beyond, out to f32::MAX.
 #[test]
 fn isrus_g_prime_is_its_reciprocal_with_the_sum_collected() {
     let f = foil_compiler::parse::parse("isru(x)").unwrap();
@@ -783,7 +784,7 @@ fn isrus_g_prime_is_its_reciprocal_with_the_sum_collected() {
     let names = [Symbol::from("x")];
     let lowered = lower_exprs(&[&ga.adversarial_derivative]);
     let mut xs: Vec<f64> = (-300..=385).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite()).collect();
-    xs.extend([0.0, 134217727.0, 134217728.0, 1.3e19, 1.96e38, 2e38, 3e38, f32::MAX as f64].map(|x: f64| x as f32 as f64));
+    xs.extend([0.0, 134217727.0, 134217728.0, 6.1e9, 1e12, 4.8e12, 1.3e19, 1.96e38, 2e38, 3e38, f32::MAX as f64].map(|x: f64| x as f32 as f64));
     xs.extend(xs.clone().iter().map(|x| -x));
     let (mut finite, mut infinite) = (0, 0);
     for x in xs {
