@@ -112,7 +112,10 @@ fi
 plan+=("GPU: ${gpu:-none}")
 
 unpack_gl=
-if ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+# grep reads ldconfig's whole listing: `grep -q` would stop at the first
+# match, and under pipefail ldconfig's SIGPIPE on its next write (a race
+# that load decides) reads as "no loader".
+if ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null; then
   plan+=("Vulkan loader: libvulkan.so.1 is installed")
 elif compgen -G ".gl/*.deb" >/dev/null; then
   unpack_gl=1
