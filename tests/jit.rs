@@ -263,6 +263,30 @@ fn split_functions_off_the_diagonal() {
     report(results);
 }
 
+/// gelu's SA (raw partials, as the trainer's kernels) with a small u1 against
+/// a large u2, where erfi alone passes f32::MAX (|u2| > 13.5) but the value
+/// u1·(0.5 + (π/4)·erfi(u2/√2)) and its partials fit: the JIT kernel and the
+/// host register program have no NaN and no ±inf where the true value is
+/// below f32::MAX/1000, and stay within 1e-4 (SPEC §5's scale; the f32
+/// rounding of u2/√2 moves e^(u2²/2) by up to u2²·1.2e-7). The value was NaN
+/// at u1 = 0 from |u2| = 13.5 before erfi took its multiplier
+/// (`ErfiTimes`).
+#[test]
+fn gelu_sa_keeps_a_small_u1_against_a_large_u2() {
+    let Some(client) = client() else { return };
+    let (mut u1, mut u2) = (Vec::new(), Vec::new());
+    for a in [0.0f32, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e10] {
+        for b in (0..=94).map(|k| k as f32 * 0.2) {
+            for (p, q) in [(a, b), (-a, b), (a, -b), (-a, -b)] {
+                u1.push(p);
+                u2.push(q);
+            }
+        }
+    }
+    let (s, ok) = check_with(&client, &sa("gelu", "gelu(x)"), &[u1, u2], 1e-4, &|_| false, 0, 1);
+    report(vec![(s, ok)]);
+}
+
 /// n = 4 with outer and inner > 1: every output element against F of the
 /// inputs picked by the layout formula, written out here independently.
 #[test]

@@ -490,6 +490,21 @@ fn split_kernels_at_extreme_inputs() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// (u1, u2) columns: u1 from 0 and 1e-30 to 1e10 (normal only: NVIDIA
+/// flushes subnormals) against every u2 of `u2s`, in all four signs.
+fn small_u1_against_large_u2(u2s: impl Iterator<Item = f32> + Clone) -> (Vec<f32>, Vec<f32>) {
+    let (mut u1, mut u2) = (Vec::new(), Vec::new());
+    for a in [0.0f32, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e10] {
+        for b in u2s.clone() {
+            for (p, q) in [(a, b), (-a, b), (a, -b), (-a, -b)] {
+                u1.push(p);
+                u2.push(q);
+            }
+        }
+    }
+    (u1, u2)
+}
+
 /// gelu's SA partial ∂/∂u2 = (√π/(2√2))·u1·e^(u2²/2) on the device, off the
 /// diagonal: a small u1 against a large u2. The kernel multiplies u1 in
 /// between the two halves of the exponential, so the partial is finite
@@ -499,16 +514,7 @@ fn split_kernels_at_extreme_inputs() {
 #[test]
 fn gelu_sa_partial_keeps_a_small_u1_against_a_large_u2() {
     let Some(client) = client() else { return };
-    let (mut u1, mut u2) = (Vec::new(), Vec::new());
-    for a in [0.0f32, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e10] {
-        for k in 0..=94 {
-            let b = k as f32 * 0.2;
-            for (p, q) in [(a, b), (-a, b), (a, -b), (-a, -b)] {
-                u1.push(p);
-                u2.push(q);
-            }
-        }
-    }
+    let (u1, u2) = small_u1_against_large_u2((0..=94).map(|k| k as f32 * 0.2));
     let n = u1.len();
     let g = vec![1.0f32; n];
     let refs: Vec<&[f32]> = vec![&u1, &u2];
@@ -528,6 +534,48 @@ fn gelu_sa_partial_keeps_a_small_u1_against_a_large_u2() {
         }
     }
     assert!(checked > 2000 && bad.is_empty(), "{checked} checked; {bad:#?}");
+}
+
+/// gelu's SA value u1·(0.5 + (π/4)·erfi(u2/√2)) and its ∂/∂u1 on the device,
+/// off the diagonal: erfi is one operation with its multiplier
+/// (`math::erfi_times`), so both are finite wherever their true values fit
+/// (the value is 1.6e11 at u1 = 1e-30, u2 = 14, where erfi alone is inf), and
+/// the value is exactly 0 at u1 = 0 for every u2 (it was NaN from
+/// |u2| = 13.5).
+#[test]
+fn gelu_sa_value_keeps_a_small_u1_against_a_large_u2() {
+    let Some(client) = client() else { return };
+    let (u1, u2) = small_u1_against_large_u2((0..=100).map(|k| k as f32 * 0.2).chain([30.0, 1e3, 1e30]));
+    let n = u1.len();
+    let g = vec![1.0f32; n];
+    let refs: Vec<&[f32]> = vec![&u1, &u2];
+    let launch = Launch::new(n, 4).unwrap();
+    let y = split_forward_on::<GeluSa>(&client, &refs, launch).unwrap();
+    let d = split_backward_on::<GeluSa>(&client, &refs, &g, launch).unwrap();
+    let names = [Symbol::from("u1"), Symbol::from("u2")];
+    let want_y = reference(&parse(GeluSa::EXPRESSION), &names, &refs);
+    let want_d = reference(&parse(GeluSa::PARTIALS[0]), &names, &refs);
+    let (mut checked, mut bad) = (0, Vec::new());
+    for i in 0..n {
+        if u1[i] == 0.0 && y[i] != 0.0 {
+            bad.push(format!("value at (0, {}): device {:e}, true 0", u2[i], y[i]));
+        }
+        for (what, got, want, first_term) in [("value", y[i], want_y[i], 0.5 * u1[i].abs() as f64), ("∂/∂u1", d[0][i], want_d[i], 0.5)] {
+            if !(want.abs() <= f32::MAX as f64) {
+                continue;
+            }
+            checked += 1;
+            // The f32 rounding of u2/√2 moves e^(u2²/2) by up to u2²·1.2e-7
+            // (lavapipe's exp adds its own); relative to the larger of the
+            // value and the sum's first term, which cancel near u2 = -0.71.
+            let u = u2[i] as f64;
+            let rel = 1e-5 + 3e-7 * u * u;
+            if !((got as f64 - want).abs() <= rel * want.abs().max(first_term) + 1e-37) {
+                bad.push(format!("{what} at ({:e}, {}): device {:e}, true {:e}", u1[i], u2[i], got, want));
+            }
+        }
+    }
+    assert!(checked > 3000 && bad.is_empty(), "{checked} checked; {bad:#?}");
 }
 
 /// Lengths that 4 does not divide get the largest dividing vector size.

@@ -25,7 +25,9 @@
 //! ([`roots_of_large_squares`]), `1/(1 + a/b)` is `b/(b + a)`, one
 //! division ([`unnested_reciprocals`]), and a constant |c| ≤ 1 times a sum
 //! of scaled terms is the sum of the rescaled terms
-//! ([`constant_factors_into_sums`]).
+//! ([`constant_factors_into_sums`]). A product with erfi is one operation,
+//! `m·erfi(a)`, that overflows only where the product does, with a product
+//! over a sum holding such a term distributed ([`erfi_products`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
@@ -108,6 +110,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = unnested_reciprocals(&mut b, &roots);
     let roots = constant_factors_into_sums(&mut b, &roots);
     let roots = constant_divisors_as_products(&mut b, &roots);
+    let roots = erfi_products(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);
     let mut live = live_nodes(&ops, &roots);
@@ -1218,6 +1221,89 @@ fn unnested_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     })
 }
 
+/// Products with erfi as one operation, `m·erfi(a)`
+/// ([`SafeOp::ErfiTimes`], which overflows only where the product does):
+/// erfi passes f32::MAX from |a| = 9.57, where a product with a small m
+/// still fits, and at m = 0 its inf made 0·inf = NaN. gelu's split value
+/// `u1·(0.5 + (π/4)·erfi(u2/√2))` was NaN at u1 = 0 from |u2| = 13.5, and inf
+/// at u1 = 1e-30, u2 = 14, where it is 1.6e11.
+///
+/// - A product holding an erfi factor becomes `erfi(a)·m`, m the product of
+///   the other factors (constants multiplied into one literal, first).
+/// - A product of a factor p with a signed sum holding such a term is
+///   distributed over the sum (`0.5·u1 + erfi(u2/√2)·((π/4)·u1)`): p joins
+///   the m of the erfi term instead of multiplying an overflowed sum. The
+///   sum's cancellation, where it has any, is the same in both forms.
+fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Mul([p, q]) = node else { return b.add(node) };
+        for (factor, sum) in [(p, q), (q, p)] {
+            if !matches!(b.node(sum), Math::Add(_) | Math::Sub(_)) {
+                continue;
+            }
+            let mut terms = Vec::new();
+            signed_terms(b, sum, &mut terms);
+            if terms.iter().any(|&(t, _)| erfi_factor(b, t).is_some()) {
+                let terms: Vec<(Id, bool)> = terms
+                    .into_iter()
+                    .map(|(t, negative)| (if erfi_factor(b, t).is_some() { erfi_product(b, factor, t) } else { b.mul(factor, t) }, negative))
+                    .collect();
+                return signed_sum(b, terms);
+            }
+        }
+        erfi_product(b, p, q)
+    })
+}
+
+/// The factors of the product at `id` (through `*` only), left to right.
+fn product_factors(b: &Builder, id: Id, out: &mut Vec<Id>) {
+    let mut stack = vec![id];
+    while let Some(t) = stack.pop() {
+        match *b.node(t) {
+            Math::Mul([p, q]) => stack.extend([q, p]),
+            _ => out.push(t),
+        }
+    }
+}
+
+/// The erfi factor of the product at `id`, if it has one.
+fn erfi_factor(b: &Builder, id: Id) -> Option<Id> {
+    let mut factors = Vec::new();
+    product_factors(b, id, &mut factors);
+    factors.into_iter().find(|&f| matches!(b.node(f), Math::Call(Func::Erfi, _)))
+}
+
+/// `p·q`, as `erfi(a)·m` when one of their factors is an erfi.
+fn erfi_product(b: &mut Builder, p: Id, q: Id) -> Id {
+    let mut factors = Vec::new();
+    product_factors(b, p, &mut factors);
+    product_factors(b, q, &mut factors);
+    let Some(at) = factors.iter().position(|&f| matches!(b.node(f), Math::Call(Func::Erfi, _))) else {
+        return b.add(Math::Mul([p, q]));
+    };
+    let erfi = factors.remove(at);
+    let mut constant = 1.0;
+    let mut m: Option<Id> = None;
+    for f in factors {
+        match constant_value(b, f) {
+            Some(c) => constant *= c,
+            None => m = Some(m.map_or(f, |m| b.add(Math::Mul([m, f])))),
+        }
+    }
+    let m = match (m, constant) {
+        (None, c) => b.num(c),
+        (Some(m), c) if c == 1.0 => m,
+        (Some(m), c) => {
+            let c = b.num(c);
+            b.add(Math::Mul([c, m]))
+        }
+    };
+    if b.value(m) == Some(1.0) {
+        return erfi;
+    }
+    b.add(Math::Mul([erfi, m]))
+}
+
 /// The value of a literal or of a subtree without variables (`1/3`,
 /// `sqrt(2)`), valued in f64.
 fn constant_value(b: &Builder, id: Id) -> Option<f64> {
@@ -1641,6 +1727,9 @@ pub enum SafeOp {
     Softplus(Id),
     /// 1 - exp(a) as -expm1(a).
     NegExpm1(Id),
+    /// `m·erfi(a)` as `ErfiTimes(a, m)`, computed so that it overflows only
+    /// where the product does ([`erfi_products`]).
+    ErfiTimes(Id, Id),
 }
 
 impl SafeOp {
@@ -1656,7 +1745,8 @@ impl SafeOp {
             | SafeOp::Min(a, b)
             | SafeOp::Max(a, b)
             | SafeOp::Powf(a, b)
-            | SafeOp::Compare(_, a, b) => vec![*a, *b],
+            | SafeOp::Compare(_, a, b)
+            | SafeOp::ErfiTimes(a, b) => vec![*a, *b],
             SafeOp::Product(v) => v.clone(),
             SafeOp::Where(c, a, b) => vec![*c, *a, *b],
         }
@@ -1712,7 +1802,11 @@ fn lower(expr: &Expr) -> Vec<SafeOp> {
                 (_, _, Some(1.0), Math::Call(Func::Exp, inner)) => SafeOp::NegExpm1(*inner),
                 _ => SafeOp::Sub(a, b),
             },
-            Math::Mul([a, b]) => SafeOp::Mul(a, b),
+            Math::Mul([a, b]) => match (&expr[a], &expr[b]) {
+                (Math::Call(Func::Erfi, x), _) => SafeOp::ErfiTimes(*x, b),
+                (_, Math::Call(Func::Erfi, x)) => SafeOp::ErfiTimes(*x, a),
+                _ => SafeOp::Mul(a, b),
+            },
             Math::Div([a, b]) => SafeOp::Div(a, b),
             Math::Neg(a) => SafeOp::Neg(a),
             Math::Pow([a, b]) => power(a, b, lit(b)),

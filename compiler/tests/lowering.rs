@@ -156,6 +156,13 @@ fn run<R: Real>(l: &Lowered, names: &[Symbol], point: &[f64]) -> Vec<R> {
                 x.max(R::of(0.0)) + R::call(Func::Log1p, R::call(Func::Exp, -R::call(Func::Abs, x)))
             }
             SafeOp::NegExpm1(p) => -R::call(Func::Expm1, a(p)),
+            // The product rounded once, and 0 for m = 0 at every x but NaN,
+            // as the device's `erfi_times` clamps |x| (an ideal f32 one; the
+            // f64 erfi overflows from 26.6).
+            SafeOp::ErfiTimes(p, m) => match a(m).to() {
+                0.0 if !a(p).to().is_nan() => R::of(0.0),
+                m => R::of(m * foil_compiler::eval::apply(Func::Erfi, a(p).to())),
+            },
         };
     }
     l.roots.iter().map(|r| v[usize::from(*r)]).collect()
@@ -1107,5 +1114,65 @@ fn a_factor_that_cannot_overflow_joins_the_halved_exponential() {
             }
         }
         assert!(checked > 50_000 && zeros == 4 * u2s.len(), "{}: {checked} checked, {zeros} exact zeros", f.name);
+    }
+}
+
+/// gelu's split value `u1·(0.5 + (π/4)·erfi(u2/√2))` and its ∂/∂u1
+/// `0.5 + (π/4)·erfi(u2/√2)` for a small u1 against a large u2: erfi is one
+/// operation with its multiplier (`SafeOp::ErfiTimes`), the product over the
+/// sum distributed, so the value is finite wherever its true value fits (1.6e11
+/// at u1 = 1e-30, u2 = 14, where erfi alone is inf) and exactly 0 at u1 = 0
+/// for every u2 (it was NaN from |u2| = 13.5). Each ErfiTimes here is the
+/// product rounded once (`run`), so this checks the form, and
+/// `tests/kernels.rs` the device's function.
+#[test]
+fn a_product_with_erfi_overflows_only_where_it_does() {
+    let names = [Symbol::from("u1"), Symbol::from("u2")];
+    let u1s = [0.0, 1.2e-38, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e3, 1e10];
+    let u2s: Vec<f64> = (0..=2000).map(|k| k as f64 / 100.0).chain([30.0, 1e3, 3e38]).collect();
+    for simplified in [true, false] {
+        let f = sa("gelu(x)", simplified);
+        let lowered = lower_exprs(&[&f.exprs[0], &f.exprs[1]]);
+        assert!(
+            lowered.ops.iter().zip(&lowered.live).any(|(op, live)| *live && matches!(op, SafeOp::ErfiTimes(..))),
+            "{}: no erfi product",
+            f.name
+        );
+        let (mut checked, mut zeros) = (0, 0);
+        for &a in &u1s {
+            for &b in &u2s {
+                for point in [[a, b], [-a, b], [a, -b], [-a, -b]] {
+                    let point = point.map(|v| v as f32 as f64);
+                    let got = run::<f32>(&lowered, &names, &point);
+                    // 0 at u1 = 0, also where the f64 reference is 0·inf.
+                    if point[0] == 0.0 {
+                        assert!(got[0] == 0.0, "{}: value at {point:?}: {:e}, true 0", f.name, got[0]);
+                        zeros += 1;
+                    }
+                    for (k, what) in ["value", "∂/∂u1"].iter().enumerate() {
+                        let want = eval_n(&f.exprs[k], &names, &point);
+                        if !(want.abs() <= f32::MAX as f64) {
+                            continue;
+                        }
+                        let got = got[k] as f64;
+                        // Relative to the larger of the value and the sum's
+                        // first term (0.5·u1 or 0.5: the two terms cancel
+                        // near u2 = -0.71), plus the f32 rounding of
+                        // a = u2/√2 (two operations), which moves e^(a²) by
+                        // up to 2a²·2⁻²³ = u2²·1.2e-7; a subnormal u1 keeps
+                        // its absolute digits.
+                        let first_term = 0.5 * if k == 0 { point[0].abs() } else { 1.0 };
+                        let rel = 1e-6 + 3e-7 * point[1] * point[1];
+                        assert!(
+                            (got - want).abs() <= rel * want.abs().max(first_term) + 1e-44,
+                            "{}: {what} at {point:?}: {got:e}, true {want:e}",
+                            f.name
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 80_000 && zeros == 4 * u2s.len(), "{}: {checked} checked, {zeros} exact zeros", f.name);
     }
 }

@@ -27,6 +27,10 @@ pub trait Float: Copy + PartialOrd + Add<Output = Self> + Sub<Output = Self> + M
     fn asinh(self) -> Self;
     fn erf(self) -> Self;
     fn erfi(self) -> Self;
+    /// `m·erfi(self)`, finite wherever the product is (erfi alone overflows
+    /// where a small m keeps the product in range): the compiler's
+    /// `SafeOp::ErfiTimes`.
+    fn erfi_times(self, m: Self) -> Self;
     fn powi(self, n: i32) -> Self;
     fn powf(self, e: Self) -> Self;
     fn min(self, other: Self) -> Self;
@@ -39,7 +43,7 @@ mod special;
 pub use fast::erfi_rational;
 
 macro_rules! impl_float {
-    ($t:ty, $erf:path, $erfi:expr, exp: $exp:path, exp_m1: $exp_m1:path, sinh: $sinh:path, cosh: $cosh:path, tanh: $tanh:path) => {
+    ($t:ty, $erf:path, $erfi:expr, $erfi_times:expr, exp: $exp:path, exp_m1: $exp_m1:path, sinh: $sinh:path, cosh: $cosh:path, tanh: $tanh:path) => {
         impl Float for $t {
             fn from_f64(v: f64) -> Self { v as $t }
             fn zero() -> Self { 0.0 }
@@ -68,6 +72,8 @@ macro_rules! impl_float {
             fn erf(self) -> Self { $erf(self) }
             #[inline]
             fn erfi(self) -> Self { ($erfi)(self) }
+            #[inline]
+            fn erfi_times(self, m: Self) -> Self { ($erfi_times)(self, m) }
             fn powi(self, n: i32) -> Self { <$t>::powi(self, n) }
             fn powf(self, e: Self) -> Self { <$t>::powf(self, e) }
             fn min(self, other: Self) -> Self { <$t>::min(self, other) }
@@ -76,12 +82,14 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f64, libm::erf, special::erfi,
+// f64 multiplies plainly: its erfi overflows only from |x| = 26.6, past every
+// f32 input's product (f32 code is what the kernels and the trainer run).
+impl_float!(f64, libm::erf, special::erfi, |x: f64, m: f64| m * special::erfi(x),
     exp: f64::exp, exp_m1: f64::exp_m1, sinh: f64::sinh, cosh: f64::cosh, tanh: f64::tanh);
 // The exponential family and erfi are foil's own (`fast`): no library calls,
 // so loops over generated activations vectorise (erfi was the f64 series
 // rounded once, ~140 ns per value).
-impl_float!(f32, libm::erff, fast::erfi,
+impl_float!(f32, libm::erff, fast::erfi, fast::erfi_times,
     exp: fast::exp, exp_m1: fast::exp_m1, sinh: fast::sinh, cosh: fast::cosh, tanh: fast::tanh);
 
 #[cfg(test)]

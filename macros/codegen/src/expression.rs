@@ -393,6 +393,13 @@ impl Emitter<'_> {
                 let e = self.call(Func::Expm1, n(a));
                 quote! { -#e }
             }
+            SafeOp::ErfiTimes(a, m) => {
+                let (a, m) = (unparenthesised(n(a)), unparenthesised(n(m)));
+                match self.target {
+                    Target::Rust => quote! { F::erfi_times(#a, #m) },
+                    Target::Cube => quote! { ::foil::kernels::math::erfi_times::<F, N>(#a, #m) },
+                }
+            }
             SafeOp::Softplus(a) => {
                 let a = n(a);
                 match self.target {

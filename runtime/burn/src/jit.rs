@@ -292,6 +292,7 @@ fn expand_program<F: Float, N: Size>(
             Op::Mul(a, b) => mul::expand::<F, N>(scope, r(a), r(b)),
             Op::Div(a, b) => div::expand::<F, N>(scope, r(a), r(b)),
             Op::DivWide(a, b) => math::div::expand::<F, N>(scope, r(a), r(b)),
+            Op::ErfiTimes(a, m) => math::erfi_times::expand::<F, N>(scope, r(a), r(m)),
             Op::Pow(a, b) => powf::expand::<F, N>(scope, r(a), r(b)),
             // As the macro kernels: small integer powers as products (no pow
             // of a negative base), the rest through powf.

@@ -42,6 +42,9 @@ pub enum Op {
     Powi(u32, i32),
     Neg(u32),
     Call(Func, u32),
+    /// `m·erfi(a)` as `ErfiTimes(a, m)`: finite wherever the product is
+    /// (`foil_compiler::lower::SafeOp::ErfiTimes`).
+    ErfiTimes(u32, u32),
     Min(u32, u32),
     Max(u32, u32),
     Where(u32, u32, u32),
@@ -71,6 +74,7 @@ impl Op {
             Op::Mul(a, b) => Key::Bin(2, a, b),
             Op::Div(a, b) => Key::Bin(3, a, b),
             Op::DivWide(a, b) => Key::Bin(7, a, b),
+            Op::ErfiTimes(a, b) => Key::Bin(8, a, b),
             Op::Pow(a, b) => Key::Bin(4, a, b),
             Op::Min(a, b) => Key::Bin(5, a, b),
             Op::Max(a, b) => Key::Bin(6, a, b),
@@ -86,7 +90,7 @@ impl Op {
     fn operands(&self) -> Vec<u32> {
         match *self {
             Op::Const(_) | Op::Var(_) => vec![],
-            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::DivWide(a, b) | Op::Pow(a, b) | Op::Min(a, b) | Op::Max(a, b) | Op::Compare(_, a, b) => {
+            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::DivWide(a, b) | Op::Pow(a, b) | Op::Min(a, b) | Op::Max(a, b) | Op::Compare(_, a, b) | Op::ErfiTimes(a, b) => {
                 vec![a, b]
             }
             Op::Powi(a, _) | Op::Neg(a) | Op::Call(_, a) => vec![a],
@@ -103,6 +107,7 @@ impl Op {
             Op::Mul(a, b) => Op::Mul(m(a), m(b)),
             Op::Div(a, b) => Op::Div(m(a), m(b)),
             Op::DivWide(a, b) => Op::DivWide(m(a), m(b)),
+            Op::ErfiTimes(a, b) => Op::ErfiTimes(m(a), m(b)),
             Op::Pow(a, b) => Op::Pow(m(a), m(b)),
             Op::Min(a, b) => Op::Min(m(a), m(b)),
             Op::Max(a, b) => Op::Max(m(a), m(b)),
@@ -206,6 +211,7 @@ impl Program {
                     let e = b.push(Op::Call(Func::Expm1, r(*a)));
                     b.push(Op::Neg(e))
                 }
+                SafeOp::ErfiTimes(a, m) => b.push(Op::ErfiTimes(r(*a), r(*m))),
             };
             regs[i] = reg;
         }
@@ -328,6 +334,7 @@ impl Program {
                 Op::Call(Func::Cosh, a) => un!(a, |x: f64| Float::cosh(x as f32) as f64),
                 Op::Call(Func::Tanh, a) => un!(a, |x: f64| Float::tanh(x as f32) as f64),
                 Op::Call(Func::Erfi, a) => un!(a, |x: f64| Float::erfi(x as f32) as f64),
+                Op::ErfiTimes(a, m) => bin!(a, m, |x: f64, m: f64| Float::erfi_times(x as f32, m as f32) as f64),
                 Op::Call(f, a) => un!(a, |x: f64| apply(f, x)),
                 Op::Min(a, b) => bin!(a, b, f64::min),
                 Op::Max(a, b) => bin!(a, b, f64::max),

@@ -140,9 +140,11 @@ pub mod erfi_rational {
     /// is e^EXP_SHIFT to 2e-14.
     pub const EXP_SHIFT: f32 = 5.647204e1;
     pub const EXP_SCALE: f32 = 3.3534714e24;
-    /// |x| is clamped to this before anything else: erfi overflows f32 from
-    /// 9.568 on, and the clamped computation overflows there by itself.
-    pub const CLAMP: f32 = 10.0;
+    /// |x| is clamped to this before anything else. erfi overflows f32 from
+    /// 9.568 on, and m·erfi(x) for every nonzero f32 m from |x| ≈ 14.0
+    /// (1.4e-45·erfi(14.0) = 3.4e38); the clamped computation overflows there
+    /// by itself, and P and Q stay finite (t⁸ ≤ 6.6e18).
+    pub const CLAMP: f32 = 15.0;
     /// |x| rounded to a multiple of 1/GRID_STEPS has an exact square below 16.
     pub const GRID_STEPS: f32 = 256.0;
 }
@@ -158,35 +160,64 @@ fn estrin_7_8(p: &[f32; 8], q: &[f32; 9], t: f32) -> (f32, f32) {
     (pp, qq)
 }
 
-/// erfi(x) = x·e^(x²)·G(x²) with G(t) = e^-t·erfi(√t)/√t (Dawson's function
-/// D(√t)·2/(√π·√t)) a rational P₇/Q₈; e^(x²) = e^t·(1 + lo) with t = fl(x²),
-/// lo = x² − t exact (x² − xh² = (x + xh)(x − xh), xh on a 2⁻⁸ grid so xh² is
-/// exact). Within 7.9 ulp (5.3e-7) of the truth on every f32; +inf exactly where
-/// erfi exceeds f32 (|x| ≥ 9.568); NaN, ±0 pass through; odd.
+/// The rational part of erfi at a = |x| ≤ CLAMP: erfi(a) = e^t·r with
+/// t = fl(a²) and r = a·G(t)·(1 + lo), where G(t) = e^-t·erfi(√t)/√t
+/// (Dawson's function D(√t)·2/(√π·√t)) is a rational P₇/Q₈ and lo = a² − t
+/// exactly (a² − ah² = (a + ah)(a − ah), ah on a 2⁻⁸ grid so ah² is exact).
 #[inline(always)]
-pub fn erfi(x: f32) -> f32 {
-    let a = x.abs();
-    let a = if a > erfi_rational::CLAMP { erfi_rational::CLAMP } else { a };
+fn erfi_reduced(a: f32) -> (f32, f32) {
     let t = a * a;
     let (p, q) = estrin_7_8(&ERFI_P, &ERFI_Q, t);
     let g = p / q;
-    // floor(a·256)/256 as the kernel computes it; a ∈ [0, 10] (NaN gives 0
-    // here and NaN through t anyway), so truncation is floor, and the
+    // floor(a·256)/256 as the kernel computes it; a ∈ [0, CLAMP] (NaN gives
+    // 0 here and NaN through t anyway), so truncation is floor, and the
     // conversion vectorises where f32::floor would be a libm call.
-    let xh = ((a * GRID_STEPS) as i32 as f32) * (1.0 / GRID_STEPS);
-    let lo = (xh * xh - t) + (a + xh) * (a - xh);
+    let ah = ((a * GRID_STEPS) as i32 as f32) * (1.0 / GRID_STEPS);
+    let lo = (ah * ah - t) + (a + ah) * (a - ah);
     let r = a * g;
-    let r = r + r * lo;
-    let big = t > EXP_SHIFT;
-    let e = exp(t - if big { EXP_SHIFT } else { 0.0 });
-    let y = (e * r) * if big { EXP_SCALE } else { 1.0 };
+    (r + r * lo, t)
+}
+
+/// `r` with the sign of `x`, `x` itself at ±0 and NaN (odd functions
+/// computed on |x|).
+#[inline(always)]
+fn odd(x: f32, r: f32) -> f32 {
     if x < 0.0 {
-        -y
+        -r
     } else if x > 0.0 {
-        y
+        r
     } else {
         x
     }
+}
+
+/// erfi(x) = x·e^(x²)·G(x²) ([`erfi_reduced`]): [`erfi_times`] with m = 1.
+/// Within 7.7 ulp of the truth on every 257th f32 (the scratch study of the
+/// single-exponential form measured 7.82 over every f32); +inf exactly where
+/// erfi exceeds f32 (|x| ≥ 9.568); NaN, ±0 pass through; odd.
+#[inline(always)]
+pub fn erfi(x: f32) -> f32 {
+    erfi_times(x, 1.0)
+}
+
+/// m·erfi(x), finite wherever the product is: erfi(x) alone passes f32::MAX
+/// from |x| = 9.568, where m·erfi(x) for |m| < 1 still fits (to |x| ≈ 13.4
+/// for the least normal m), and m = 0 gives 0 at every finite x. The
+/// exponential is split in halves h = e^((t − s)/2) (t − s exact for
+/// |x| < 13.5, halving exact), applied as `h·(h·(r·m))`, then E = e^s: every
+/// partial product is at most the result in magnitude, so none overflows
+/// first. m·r is formed first, so a product below 2⁻¹²⁶ (|m| ≲ 3e-37 at
+/// large |x|) keeps only a subnormal's digits. G is fitted up to |x| = 9.57;
+/// beyond, where only |m| < 1 keeps the product finite, its relative error
+/// grows to 1.7e-6 at |x| = 13.4.
+#[inline(always)]
+pub fn erfi_times(x: f32, m: f32) -> f32 {
+    let a = x.abs();
+    let a = if a > erfi_rational::CLAMP { erfi_rational::CLAMP } else { a };
+    let (r, t) = erfi_reduced(a);
+    let big = t > EXP_SHIFT;
+    let h = exp((t - if big { EXP_SHIFT } else { 0.0 }) * 0.5);
+    (h * (h * (odd(x, r) * m))) * if big { EXP_SCALE } else { 1.0 }
 }
 
 #[cfg(test)]
@@ -251,10 +282,53 @@ mod tests {
         check("tanh", super::tanh, f64::tanh, 2.5);
     }
 
-    /// Against the runtime's f64 erfi (series, ~1e-15 relative); the scratch
-    /// study behind this erfi measured 7.82 ulp at worst over every f32.
+    /// Against the runtime's f64 erfi (series, ~1e-15 relative): 7.68 ulp at
+    /// worst (the scratch study of the single-exponential form measured 7.82
+    /// over every f32).
     #[test]
     fn erfi_within_8_ulp() {
         check("erfi", super::erfi, super::super::special::erfi, 8.0);
+    }
+
+    /// m·erfi(x) against m times the f64 erfi, for multipliers from 0 and the
+    /// least normal f32 to 1e10 and every 4099th f32 with |x| ≤ 16: ±inf
+    /// exactly where the product exceeds f32 (checked to 2⁻²⁵ of f32::MAX),
+    /// exact zeros for m = 0, within 12 ulp where G is fitted (|x| ≤ 9.57),
+    /// 2e-6 beyond, plus what a subnormal r or m·r can keep. Fails for a plain
+    /// m·erfi(x), which is inf·0 = NaN at m = 0 and |x| > 9.57.
+    #[test]
+    fn erfi_times_is_finite_wherever_the_product_is() {
+        let erfi = super::super::special::erfi;
+        let ms = [1.0f32, -1.0, 0.5, -0.785, 3.0, 1e10, 1e-3, 1e-10, 1e-20, 1e-30, -1e-36, f32::MIN_POSITIVE, 0.0, -0.0];
+        let xs = (0..u32::MAX / 4099).map(|i| f32::from_bits(i * 4099)).filter(|x| x.abs() <= 16.0);
+        let (mut checked, mut overflowed) = (0usize, 0usize);
+        for x in xs.chain([0.0, -0.0, 9.568, 13.36, -13.36, 15.0, 16.0, -16.0]) {
+            for &m in &ms {
+                let got = super::erfi_times(x, m) as f64;
+                let want = m as f64 * erfi(x as f64);
+                if m == 0.0 || x == 0.0 {
+                    assert!(got == 0.0, "erfi_times({x:e}, {m:e}) = {got:e}, want 0");
+                    continue;
+                }
+                if want.abs() > f32::MAX as f64 * (1.0 + 2f64.powi(-25)) {
+                    assert!(got.is_infinite() && got.signum() == want.signum(), "erfi_times({x:e}, {m:e}) = {got:e}, want {want:e}");
+                    overflowed += 1;
+                    continue;
+                }
+                if want.abs() > f32::MAX as f64 * (1.0 - 2f64.powi(-22)) {
+                    continue; // the last few ulp below f32::MAX may round either way
+                }
+                let fitted = x.abs() <= 9.57;
+                let ulps = 12.0 * 2f64.powi(-24);
+                // r = |x|·G(x²) and m·r: a subnormal one keeps 2⁻¹⁴⁹ absolute.
+                let r = (erfi(x as f64) * (-(x as f64) * (x as f64)).exp()).abs();
+                let smallest = r.min(r * (m as f64).abs());
+                let subnormal = if smallest < f32::MIN_POSITIVE as f64 { 2f64.powi(-149) / smallest } else { 0.0 };
+                let tolerance = want.abs() * (ulps + if fitted { 0.0 } else { 2e-6 } + subnormal) + 2f64.powi(-149);
+                assert!((got - want).abs() <= tolerance, "erfi_times({x:e}, {m:e}) = {got:e}, want {want:e}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100_000 && overflowed > 1_000, "{checked} checked, {overflowed} overflowed");
     }
 }

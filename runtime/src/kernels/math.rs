@@ -16,7 +16,8 @@
 //! - `erf`: the cubecl polyfill has an *absolute* error of 1.5e-7, which is a
 //!   large relative error near 0; a Maclaurin series covers |x| < 0.5.
 //! - `erfi`: no builtin; x·e^(x²)·(Dawson rational), with x² carried exactly
-//!   (within 7.9 ulp with a correctly rounded exp; see the function).
+//!   (within 7.9 ulp with a correctly rounded exp; see the function), and
+//!   `erfi_times`, m·erfi(x), which overflows only where the product does.
 //! - `sign`: no builtin exists.
 //! - `sin`, `cos`: the argument reduced modulo 2π first (Cody–Waite), since
 //!   Vulkan specifies the builtins only inside [-π, π] (absolute error
@@ -267,23 +268,49 @@ pub fn erf<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
 /// e^{x²} is e^t·(1 + lo) with t = fl(x²) and lo = x² − t exactly: with xh = |x|
 /// on a 2⁻⁸ grid (12 bits below 16, so xh² is exact), x² − xh² = (|x| + xh)(|x| − xh).
 /// Without it the rounding of x² alone costs up to 4e-6 near the overflow.
-/// e^t = e^(t − s)·E for t > s, with s a multiple of 2⁻¹⁷ (so t − s is exact)
-/// chosen so that E = e^s is an f32 to 2e-14: e^t alone would overflow at
-/// |x| = 9.42, and a smaller exp argument is also a more accurate one where exp
-/// is exp2(y·log2 e) (lavapipe: its error grows with |y|).
-/// |x| is clamped to 10 first: beyond, the same finite computation overflows to
+/// e^t = e^(t − s)·E for t > s, with s a multiple of 2⁻¹⁷ (so t − s is exact
+/// for t < 184) chosen so that E = e^s is an f32 to 2e-14: e^t alone would
+/// overflow at |x| = 9.42, and a smaller exp argument is also a more accurate
+/// one where exp is exp2(y·log2 e) (lavapipe: its error grows with |y|).
+/// e^(t − s) is applied in halves (see [`erfi_times`]: erfi is its m = 1).
+/// |x| is clamped to 15 first: beyond, the same finite computation overflows to
 /// +inf, and P and Q never overflow (no inf/inf).
 ///
-/// Within 7.9 ulp (5.3e-7 on the SPEC scale) on every f32 with a correctly
-/// rounded exp; ≤ 3.7e-6 with lavapipe's exp (exp2(y·log2 e), whose own error
-/// grows with |y|).
-/// 46 add/sub/mul, 1 division, 1 exp, 1 floor; 11 compares/selects/abs/neg (60 in all, odd() included).
+/// Within 7.7 ulp (4.6e-7 on the SPEC scale) on every 257th f32 with foil's
+/// host exp (`foil_runtime::float`, the same algorithm); ≤ 3.7e-6 with
+/// lavapipe's exp (exp2(y·log2 e), whose own error grows with |y|).
+/// 48 add/sub/mul, 1 division, 1 exp, 1 floor; 11 compares/selects/abs/neg.
 #[cube]
 pub fn erfi<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    erfi_times::<F, N>(x, splat::<F, N>(1.0))
+}
+
+/// m·erfi(x), finite wherever the product is: erfi alone passes f32::MAX from
+/// |x| = 9.568, where m·erfi(x) for |m| < 1 still fits (to |x| ≈ 13.4 for
+/// the least normal m; u1·erfi(u2/√2) in gelu's split), and m = 0 gives 0 at
+/// every finite x. The exponential is applied in halves
+/// h = e^((t − s)/2) (halving exact), as `h·(h·(r·m))` and then E:
+/// every partial product is at most the result in magnitude, so none
+/// overflows first. m·r is formed first, so a product below 2⁻¹²⁶
+/// (|m| ≲ 3e-37 at large |x|) keeps a subnormal's digits (none on NVIDIA,
+/// which flushes them). Beyond G's fit (|x| > 9.57, where only |m| < 1 keeps
+/// the product finite) G's error grows to 1.7e-6 at |x| = 13.4.
+#[cube]
+pub fn erfi_times<F: Float, N: Size>(x: Vector<F, N>, m: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
     let a0 = x.abs();
-    let a = select_many(a0.greater_than(&splat::<F, N>(10.0)), splat::<F, N>(10.0), a0);
+    let a = select_many(a0.greater_than(&splat::<F, N>(15.0)), splat::<F, N>(15.0), a0);
     let t = a * a;
+    let r = erfi_reduced::<F, N>(a, t);
+    let big = t.greater_than(&splat::<F, N>(5.647204e1));
+    let h = ((t - select_many(big, splat::<F, N>(5.647204e1), Vector::<F, N>::zero())) * splat::<F, N>(0.5)).exp();
+    (h * (h * (odd::<F, N>(x, r) * m))) * select_many(big, splat::<F, N>(3.3534714e24), one)
+}
+
+/// |x|·G(t)·(1 + lo) for a = |x| ≤ 15 and t = fl(a²) (see [`erfi`]): erfi(a)
+/// is e^t times this.
+#[cube]
+fn erfi_reduced<F: Float, N: Size>(a: Vector<F, N>, t: Vector<F, N>) -> Vector<F, N> {
     let t2 = t * t;
     let t4 = t2 * t2;
     let p = ((splat::<F, N>(9.184283e5) + splat::<F, N>(5.0711438e4) * t) + t2 * (splat::<F, N>(3.6900273e4) + splat::<F, N>(4.4500703e3) * t))
@@ -295,10 +322,7 @@ pub fn erfi<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let xh = (a * splat::<F, N>(256.0)).floor() * splat::<F, N>(0.003_906_25);
     let lo = (xh * xh - t) + (a + xh) * (a - xh);
     let r = a * g;
-    let r = r + r * lo;
-    let big = t.greater_than(&splat::<F, N>(5.647204e1));
-    let e = (t - select_many(big, splat::<F, N>(5.647204e1), Vector::<F, N>::zero())).exp();
-    odd::<F, N>(x, (e * r) * select_many(big, splat::<F, N>(3.3534714e24), one))
+    r + r * lo
 }
 
 #[cfg(test)]
@@ -309,17 +333,19 @@ mod tests {
     fn erfi_literals_are_the_host_constants() {
         use crate::erfi_rational::{CLAMP, EXP_SCALE, EXP_SHIFT, GRID_STEPS, P, Q};
         let src = include_str!("math.rs");
-        let body = &src[src.find("pub fn erfi<").expect("erfi")..];
-        let body = &body[..body.find("\n}\n").expect("end of erfi")];
-        let literals: Vec<f32> = body
-            .split("splat::<F, N>(")
-            .skip(1)
-            .map(|s| s[..s.find(')').expect(")")].replace('_', "").parse().expect("a literal"))
-            .collect();
-        let mut want = vec![1.0, CLAMP, CLAMP];
-        want.extend(P);
-        want.extend(&Q[..8]);
-        want.extend([GRID_STEPS, 1.0 / GRID_STEPS, EXP_SHIFT, EXP_SHIFT, EXP_SCALE]);
-        assert_eq!(literals, want);
+        let literals = |name: &str| -> Vec<f32> {
+            let body = &src[src.find(&format!("fn {name}<")).expect(name)..];
+            let body = &body[..body.find("\n}\n").expect("end of the function")];
+            body.split("splat::<F, N>(")
+                .skip(1)
+                .map(|s| s[..s.find(')').expect(")")].replace('_', "").parse().expect("a literal"))
+                .collect()
+        };
+        assert_eq!(literals("erfi"), [1.0]);
+        assert_eq!(literals("erfi_times"), [1.0, CLAMP, CLAMP, EXP_SHIFT, EXP_SHIFT, 0.5, EXP_SCALE]);
+        let mut reduced = P.to_vec();
+        reduced.extend(&Q[..8]);
+        reduced.extend([GRID_STEPS, 1.0 / GRID_STEPS]);
+        assert_eq!(literals("erfi_reduced"), reduced);
     }
 }
