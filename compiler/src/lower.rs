@@ -1232,9 +1232,16 @@ fn unnested_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 ///   the other factors (constants multiplied into one literal, first).
 /// - A product of a factor p with a signed sum holding such a term is
 ///   distributed over the sum (`0.5·u1 + erfi(u2/√2)·((π/4)·u1)`): p joins
-///   the m of the erfi term instead of multiplying an overflowed sum. The
-///   sum's cancellation, where it has any, is the same in both forms.
+///   the m of the erfi term instead of multiplying an overflowed sum. Only
+///   where each other term is at most 1 in magnitude and each erfi term's
+///   constant coefficient too, so that no product of the new form overflows
+///   before p does. The sum's cancellation, where it has any, is the same
+///   in both forms.
 fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    // Every product is flattened below; without an erfi there is nothing to do.
+    if !b.nodes().as_ref().iter().any(|n| matches!(n, Math::Call(Func::Erfi, _))) {
+        return roots.to_vec();
+    }
     rebuild_bottom_up(b, roots, |b, node| {
         let Math::Mul([p, q]) = node else { return b.add(node) };
         for (factor, sum) in [(p, q), (q, p)] {
@@ -1243,7 +1250,15 @@ fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             }
             let mut terms = Vec::new();
             signed_terms(b, sum, &mut terms);
-            if terms.iter().any(|&(t, _)| erfi_factor(b, t).is_some()) {
+            // Only where no product of the distributed form can overflow
+            // before the factor itself does: every other term at most 1 in
+            // magnitude, and every erfi term's constant coefficient too (a
+            // product p·2 passes f32::MAX where p·(2 − erfi) need not).
+            let distributable = |b: &Builder, t: Id| match erfi_factor(b, t) {
+                Some(_) => constant_coefficient(b, t).abs() <= 1.0,
+                None => at_most_one(b, t) || !may_exceed(f32_enclosure(b, t), 1.0),
+            };
+            if terms.iter().any(|&(t, _)| erfi_factor(b, t).is_some()) && terms.iter().all(|&(t, _)| distributable(b, t)) {
                 let terms: Vec<(Id, bool)> = terms
                     .into_iter()
                     .map(|(t, negative)| (if erfi_factor(b, t).is_some() { erfi_product(b, factor, t) } else { b.mul(factor, t) }, negative))
@@ -1271,6 +1286,13 @@ fn erfi_factor(b: &Builder, id: Id) -> Option<Id> {
     let mut factors = Vec::new();
     product_factors(b, id, &mut factors);
     factors.into_iter().find(|&f| matches!(b.node(f), Math::Call(Func::Erfi, _)))
+}
+
+/// The product of the constant factors of the product at `id` (1 if none).
+fn constant_coefficient(b: &Builder, id: Id) -> f64 {
+    let mut factors = Vec::new();
+    product_factors(b, id, &mut factors);
+    factors.into_iter().filter_map(|f| constant_value(b, f)).product()
 }
 
 /// `p·q`, as `erfi(a)·m` when one of their factors is an erfi.

@@ -1176,3 +1176,27 @@ fn a_product_with_erfi_overflows_only_where_it_does() {
         assert!(checked > 80_000 && zeros == 4 * u2s.len(), "{}: {checked} checked, {zeros} exact zeros", f.name);
     }
 }
+
+/// The distribution over a sum stays out where a product of the distributed
+/// form could overflow before the factor does: `u1·(2 − erfi(u2))` at
+/// u1 = 3e38 is 3e37 where erfi(u2) = 1.9, but `2·u1` is inf there. With
+/// coefficients at most 1, `u1·(0.5 − 0.5·erfi(u2))`, it distributes.
+#[test]
+fn a_sum_with_erfi_is_distributed_only_where_no_product_overflows_first() {
+    let names = [Symbol::from("u1"), Symbol::from("u2")];
+    // erfi(y) = 1.9 at y ≈ 1.0465.
+    let erfi = |v: f64| foil_compiler::eval::apply(Func::Erfi, v);
+    let y = (0..60).map(|k| 1.0 + k as f64 * 1e-3).min_by(|a, b| (erfi(*a) - 1.9).abs().total_cmp(&(erfi(*b) - 1.9).abs())).unwrap();
+    for (src, distributed) in [("u1*(2 - erfi(u2))", false), ("u1*(0.5 - 0.5*erfi(u2))", true)] {
+        let f = foil_compiler::parse::parse(src).unwrap();
+        let l = lower_exprs(&[&f]);
+        let root = usize::from(l.roots[0]);
+        assert_eq!(!matches!(l.ops[root], SafeOp::Mul(..)), distributed, "{src}: root {:?}", l.ops[root]);
+        for x in [1.0, 1e30, 3e38] {
+            let point = [x as f32 as f64, y as f32 as f64];
+            let want = eval_n(&f, &names, &point);
+            let got = run::<f32>(&l, &names, &point)[0] as f64;
+            assert!(want.abs() < f32::MAX as f64 && (got - want).abs() <= 1e-5 * want.abs(), "{src} at {point:?}: {got:e}, true {want:e}");
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! The scalar type generated activations are generic over.
 //!
 //! Only what emitted code calls: the macros emit `F::exp(t)`-style calls, so
-//! every `Math` node needs a method here and nothing else does.
+//! every `Math` node and every operation of the compiler's safe form
+//! (`erfi_times`) needs a method here, and nothing else does.
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 

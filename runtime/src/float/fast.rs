@@ -202,7 +202,7 @@ pub fn erfi(x: f32) -> f32 {
 
 /// m·erfi(x), finite wherever the product is: erfi(x) alone passes f32::MAX
 /// from |x| = 9.568, where m·erfi(x) for |m| < 1 still fits (to |x| ≈ 13.4
-/// for the least normal m), and m = 0 gives 0 at every finite x. The
+/// for the least normal m), and m = 0 gives 0 at every x but NaN. The
 /// exponential is split in halves h = e^((t − s)/2) (t − s exact for
 /// |x| < 13.5, halving exact), applied as `h·(h·(r·m))`, then E = e^s: every
 /// partial product is at most the result in magnitude, so none overflows
@@ -330,5 +330,14 @@ mod tests {
             }
         }
         assert!(checked > 100_000 && overflowed > 1_000, "{checked} checked, {overflowed} overflowed");
+        // ±inf: 0 for m = 0 (|x| is clamped), else ±inf; NaN stays NaN.
+        for &m in &ms {
+            for x in [f32::INFINITY, f32::NEG_INFINITY] {
+                let got = super::erfi_times(x, m);
+                let ok = if m == 0.0 { got == 0.0 } else { got.is_infinite() && got.signum() == (x * m).signum() };
+                assert!(ok, "erfi_times({x}, {m:e}) = {got:e}");
+            }
+            assert!(super::erfi_times(f32::NAN, m).is_nan());
+        }
     }
 }

@@ -288,7 +288,7 @@ pub fn erfi<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
 /// m·erfi(x), finite wherever the product is: erfi alone passes f32::MAX from
 /// |x| = 9.568, where m·erfi(x) for |m| < 1 still fits (to |x| ≈ 13.4 for
 /// the least normal m; u1·erfi(u2/√2) in gelu's split), and m = 0 gives 0 at
-/// every finite x. The exponential is applied in halves
+/// every x but NaN (|x| is clamped to 15). The exponential is applied in halves
 /// h = e^((t − s)/2) (halving exact), as `h·(h·(r·m))` and then E:
 /// every partial product is at most the result in magnitude, so none
 /// overflows first. m·r is formed first, so a product below 2⁻¹²⁶
