@@ -1228,15 +1228,23 @@ fn unnested_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 /// `u1·(0.5 + (π/4)·erfi(u2/√2))` was NaN at u1 = 0 from |u2| = 13.5, and inf
 /// at u1 = 1e-30, u2 = 14, where it is 1.6e11.
 ///
-/// - A product holding an erfi factor becomes `erfi(a)·m`, m the product of
-///   the other factors (constants multiplied into one literal, first).
+/// - A product holding an erfi factor becomes `erfi(a)·m`, m its other
+///   factor times its constants ([`erfi_product`]).
 /// - A product of a factor p with a signed sum holding such a term is
 ///   distributed over the sum (`0.5·u1 + erfi(u2/√2)·((π/4)·u1)`): p joins
-///   the m of the erfi term instead of multiplying an overflowed sum. Only
-///   where each other term is at most 1 in magnitude and each erfi term's
-///   constant coefficient too, so that no product of the new form overflows
-///   before p does. The sum's cancellation, where it has any, is the same
-///   in both forms.
+///   the m of the erfi term instead of multiplying an overflowed sum. Each
+///   other term must be a constant or bounded by 1 in magnitude, and the
+///   largest constant coefficient K > 1 stays outside,
+///   `u1·(2 − erfi(u2))` = `2·(u1 − erfi(u2)·(0.5·u1))`: no product inside
+///   overflows before K times the sum does, and the sum has one erfi term.
+///   The sum's cancellation, where it has any, is the same in both forms,
+///   but where it cancels a term that p alone takes past f32::MAX, the
+///   distributed form is ±inf. For gelu's value, with E = (π/4)·|erfi|
+///   > 1 and u2 < 0, that is a band of u1 just below f32::MAX/E, of
+///   relative width 0.5/E, which f32 resolves only for |u1| above about
+///   4e31 (u1·(0.5 + (π/4)·erfi(u2/√2)) = −2.1e38 at u1 = 3e38 where
+///   (π/4)·erfi = −1.2). That band is the price of finite values for every
+///   small u1.
 fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     // Every product is flattened below; without an erfi there is nothing to do.
     if !b.nodes().as_ref().iter().any(|n| matches!(n, Math::Call(Func::Erfi, _))) {
@@ -1250,21 +1258,48 @@ fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             }
             let mut terms = Vec::new();
             signed_terms(b, sum, &mut terms);
-            // Only where no product of the distributed form can overflow
-            // before the factor itself does: every other term at most 1 in
-            // magnitude, and every erfi term's constant coefficient too (a
-            // product p·2 passes f32::MAX where p·(2 − erfi) need not).
-            let distributable = |b: &Builder, t: Id| match erfi_factor(b, t) {
-                Some(_) => constant_coefficient(b, t).abs() <= 1.0,
-                None => at_most_one(b, t) || !may_exceed(f32_enclosure(b, t), 1.0),
-            };
-            if terms.iter().any(|&(t, _)| erfi_factor(b, t).is_some()) && terms.iter().all(|&(t, _)| distributable(b, t)) {
-                let terms: Vec<(Id, bool)> = terms
-                    .into_iter()
-                    .map(|(t, negative)| (if erfi_factor(b, t).is_some() { erfi_product(b, factor, t) } else { b.mul(factor, t) }, negative))
-                    .collect();
-                return signed_sum(b, terms);
+            // One erfi term: two could cancel each other where p times each
+            // passes f32::MAX (u1·(erfi(u2) − erfi(u3)) at u1 = 3e38).
+            if terms.iter().filter(|&&(t, _)| erfi_factor(b, t).is_some()).count() != 1 {
+                continue;
             }
+            // Each term's size as a multiple of the factor's: the constant
+            // coefficient of c·erfi(a), a constant's value, or 1 for a term
+            // the intervals bound by 1. Any other term (u3·erfi(a) among
+            // them) could make a product overflow before the factor does,
+            // and stops this.
+            let sizes: Option<Vec<f64>> = terms
+                .iter()
+                .map(|&(t, _)| match (erfi_factor(b, t), constant_value(b, t)) {
+                    (Some(_), _) => constant_coefficient(b, t).map(f64::abs),
+                    (None, Some(c)) => Some(c.abs()),
+                    (None, None) => (at_most_one(b, t) || !may_exceed(f32_enclosure(b, t), 1.0)).then_some(1.0),
+                })
+                .collect();
+            let Some(sizes) = sizes else { continue };
+            // The largest coefficient K > 1 stays outside, K·Σ p·(t/K), so
+            // that no product inside passes f32::MAX before K times the sum.
+            let k = sizes.into_iter().fold(1.0, f64::max);
+            let terms: Vec<(Id, bool)> = terms
+                .into_iter()
+                .map(|(t, negative)| {
+                    let t = if k > 1.0 {
+                        let inverse = b.num(1.0 / k);
+                        b.mul(inverse, t)
+                    } else {
+                        t
+                    };
+                    let product = if erfi_factor(b, t).is_some() { erfi_product(b, factor, t) } else { b.mul(factor, t) };
+                    (product, negative)
+                })
+                .collect();
+            let sum = signed_sum(b, terms);
+            return if k > 1.0 {
+                let k = b.num(k);
+                b.add(Math::Mul([k, sum]))
+            } else {
+                sum
+            };
         }
         erfi_product(b, p, q)
     })
@@ -1288,14 +1323,22 @@ fn erfi_factor(b: &Builder, id: Id) -> Option<Id> {
     factors.into_iter().find(|&f| matches!(b.node(f), Math::Call(Func::Erfi, _)))
 }
 
-/// The product of the constant factors of the product at `id` (1 if none).
-fn constant_coefficient(b: &Builder, id: Id) -> f64 {
+/// c for a product `c·erfi(a)` of constants and one erfi (1 if no constant);
+/// `None` if another factor has a variable.
+fn constant_coefficient(b: &Builder, id: Id) -> Option<f64> {
     let mut factors = Vec::new();
     product_factors(b, id, &mut factors);
-    factors.into_iter().filter_map(|f| constant_value(b, f)).product()
+    let erfi = factors.iter().position(|&f| matches!(b.node(f), Math::Call(Func::Erfi, _)))?;
+    factors.remove(erfi);
+    factors.into_iter().map(|f| constant_value(b, f)).product()
 }
 
-/// `p·q`, as `erfi(a)·m` when one of their factors is an erfi.
+/// `p·q`, as `erfi(a)·m` when one of their factors is an erfi and at most
+/// one other factor has a variable: m is that factor times the product c of
+/// the constants, or c alone. A constant |c| > 1 multiplies from outside,
+/// `c·(erfi(a)·f)`, and two or more variable factors keep the product as
+/// written: m itself must not pass f32::MAX before the product does, as
+/// `u3·u1` would at u1 = 3, u3 = 3e38, where `u3·(u1·erfi(0))` is 0.
 fn erfi_product(b: &mut Builder, p: Id, q: Id) -> Id {
     let mut factors = Vec::new();
     product_factors(b, p, &mut factors);
@@ -1305,25 +1348,32 @@ fn erfi_product(b: &mut Builder, p: Id, q: Id) -> Id {
     };
     let erfi = factors.remove(at);
     let mut constant = 1.0;
-    let mut m: Option<Id> = None;
+    let mut variables = Vec::new();
     for f in factors {
         match constant_value(b, f) {
             Some(c) => constant *= c,
-            None => m = Some(m.map_or(f, |m| b.add(Math::Mul([m, f])))),
+            None => variables.push(f),
         }
     }
-    let m = match (m, constant) {
-        (None, c) => b.num(c),
-        (Some(m), c) if c == 1.0 => m,
-        (Some(m), c) => {
-            let c = b.num(c);
-            b.add(Math::Mul([c, m]))
+    match variables[..] {
+        [] if constant == 1.0 => erfi,
+        [] => {
+            let c = b.num(constant);
+            b.add(Math::Mul([erfi, c]))
         }
-    };
-    if b.value(m) == Some(1.0) {
-        return erfi;
+        [f] if constant == 1.0 => b.add(Math::Mul([erfi, f])),
+        [f] if constant.abs() <= 1.0 => {
+            let c = b.num(constant);
+            let m = b.add(Math::Mul([c, f]));
+            b.add(Math::Mul([erfi, m]))
+        }
+        [f] => {
+            let c = b.num(constant);
+            let product = b.add(Math::Mul([erfi, f]));
+            b.add(Math::Mul([c, product]))
+        }
+        _ => b.add(Math::Mul([p, q])),
     }
-    b.add(Math::Mul([erfi, m]))
 }
 
 /// The value of a literal or of a subtree without variables (`1/3`,

@@ -1177,26 +1177,109 @@ fn a_product_with_erfi_overflows_only_where_it_does() {
     }
 }
 
-/// The distribution over a sum stays out where a product of the distributed
-/// form could overflow before the factor does: `u1·(2 − erfi(u2))` at
-/// u1 = 3e38 is 3e37 where erfi(u2) = 1.9, but `2·u1` is inf there. With
-/// coefficients at most 1, `u1·(0.5 − 0.5·erfi(u2))`, it distributes.
+/// The distribution over a sum keeps its largest coefficient K > 1 outside:
+/// `u1·(2 − erfi(u2))` at u1 = 3e38 is 3e37 where erfi(u2) = 1.9, and is
+/// computed as `2·(u1 − erfi(u2)·(0.5·u1))`, where `2·u1` would be inf. A sum
+/// with two erfi terms, `u1·(erfi(u2) − erfi(u3))`, is not distributed:
+/// 0 at u2 = u3, where u1 times each term is inf.
 #[test]
-fn a_sum_with_erfi_is_distributed_only_where_no_product_overflows_first() {
-    let names = [Symbol::from("u1"), Symbol::from("u2")];
-    // erfi(y) = 1.9 at y ≈ 1.0465.
+fn a_sum_with_erfi_is_distributed_with_its_largest_coefficient_outside() {
+    let names = [Symbol::from("u1"), Symbol::from("u2"), Symbol::from("u3")];
     let erfi = |v: f64| foil_compiler::eval::apply(Func::Erfi, v);
+    // erfi(u2) = 1.9 at u2 ≈ 1.0465.
     let y = (0..60).map(|k| 1.0 + k as f64 * 1e-3).min_by(|a, b| (erfi(*a) - 1.9).abs().total_cmp(&(erfi(*b) - 1.9).abs())).unwrap();
-    for (src, distributed) in [("u1*(2 - erfi(u2))", false), ("u1*(0.5 - 0.5*erfi(u2))", true)] {
+    for (src, outside) in [("u1*(2 - erfi(u2))", Some(2.0)), ("u1*(0.5 - 0.5*erfi(u2))", None), ("u1*(erfi(u2) - erfi(u3))", None)] {
         let f = foil_compiler::parse::parse(src).unwrap();
         let l = lower_exprs(&[&f]);
         let root = usize::from(l.roots[0]);
-        assert_eq!(!matches!(l.ops[root], SafeOp::Mul(..)), distributed, "{src}: root {:?}", l.ops[root]);
+        let literal = |id: &Id| match &l.nodes[*id] {
+            Math::Num(c) => Some(c.into_inner()),
+            _ => None,
+        };
+        let constant_outside = match &l.ops[root] {
+            SafeOp::Mul(p, q) => literal(p).or(literal(q)),
+            _ => None,
+        };
+        assert_eq!(constant_outside, outside, "{src}: root {:?}", l.ops[root]);
         for x in [1.0, 1e30, 3e38] {
-            let point = [x as f32 as f64, y as f32 as f64];
+            let point = [x as f32 as f64, y as f32 as f64, y as f32 as f64];
             let want = eval_n(&f, &names, &point);
             let got = run::<f32>(&l, &names, &point)[0] as f64;
             assert!(want.abs() < f32::MAX as f64 && (got - want).abs() <= 1e-5 * want.abs(), "{src} at {point:?}: {got:e}, true {want:e}");
         }
     }
+}
+
+/// The expression computed as written, node by node in f32 (erfi as the
+/// f64 one rounded once).
+fn as_written(f: &Expr, names: &[Symbol], point: &[f64]) -> f32 {
+    let mut v: Vec<f32> = Vec::with_capacity(f.as_ref().len());
+    for node in f.as_ref() {
+        let a = |id: &Id| v[usize::from(*id)];
+        let x = match node {
+            Math::Num(c) => c.into_inner() as f32,
+            Math::Pi => std::f32::consts::PI,
+            Math::Var(s) => point[names.iter().position(|n| n == s).expect("a named variable")] as f32,
+            Math::Add([p, q]) => a(p) + a(q),
+            Math::Sub([p, q]) => a(p) - a(q),
+            Math::Mul([p, q]) => a(p) * a(q),
+            Math::Div([p, q]) => a(p) / a(q),
+            Math::Neg(p) => -a(p),
+            Math::Pow([p, q]) => a(p).powf(a(q)),
+            Math::Call(func, p) => f32::call(*func, a(p)),
+            other => panic!("{other:?} in a test shape"),
+        };
+        v.push(x);
+    }
+    *v.last().expect("a node")
+}
+
+/// Products and sums with erfi in several shapes, at every combination of
+/// inputs from 0 and ±1e-30 to ±3e38 (u1, the factor a sum is distributed
+/// by, to ±1e30: near f32::MAX the distribution may overflow where the sum
+/// cancels, `erfi_products`): the lowered f32 form is NaN, or ±inf where
+/// the f64 value is below f32::MAX/16, only where the expression computed
+/// as written is too, and it is finite at some points where the written one
+/// is not (gelu's shape among them).
+#[test]
+fn products_with_erfi_are_no_worse_than_as_written_in_any_shape() {
+    let names = [Symbol::from("u1"), Symbol::from("u2"), Symbol::from("u3")];
+    let shapes = [
+        "u1*(0.5 + 0.25*pi*erfi(u2/sqrt(2)))",
+        "u1*(2 - erfi(u2))",
+        "u1*(0.5 - 0.5*erfi(u2)) + u3",
+        "u3*(u1*erfi(u2))",
+        "erfi(u2)*u1/u3",
+        "(u1 + erfi(u2))*u3",
+        "u1*u3*erfi(u2)*0.125",
+        "3*(u1*erfi(u2))",
+        "exp(-u3^2)*erfi(u2)*u1",
+        "u1*(erfi(u2) - erfi(u3))",
+    ];
+    let values = [0.0, 1e-30, 1e-3, 0.5, 1.0, 3.0, 9.6, 12.0, 14.0, 1e3, 1e30, 3e38];
+    let signed: Vec<f64> = values.iter().flat_map(|&v| [v, -v]).collect();
+    let mut better = 0;
+    for src in shapes {
+        let f = foil_compiler::parse::parse(src).unwrap();
+        let l = lower_exprs(&[&f]);
+        let mut checked = 0;
+        for &a in signed.iter().filter(|v| v.abs() <= 1e30) {
+            for &b in &signed {
+                for &c in &signed {
+                    let point = [a, b, c].map(|v| v as f32 as f64);
+                    let want = eval_n(&f, &names, &point);
+                    if want.is_nan() {
+                        continue;
+                    }
+                    let (got, plain) = (run::<f32>(&l, &names, &point)[0], as_written(&f, &names, &point));
+                    let fails = |y: f32| y.is_nan() || (y.is_infinite() && want.abs() < f32::MAX as f64 / 16.0);
+                    assert!(!fails(got) || fails(plain), "{src} at {point:?}: {got}, as written {plain}, true {want:e}");
+                    better += (fails(plain) && !fails(got)) as usize;
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 5_000, "{src}: {checked} checked");
+    }
+    assert!(better > 100, "finite at {better} points where the written form is not");
 }
