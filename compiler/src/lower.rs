@@ -1232,19 +1232,14 @@ fn unnested_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 ///   factor times its constants ([`erfi_product`]).
 /// - A product of a factor p with a signed sum holding such a term is
 ///   distributed over the sum (`0.5·u1 + erfi(u2/√2)·((π/4)·u1)`): p joins
-///   the m of the erfi term instead of multiplying an overflowed sum. Each
-///   other term must be a constant or bounded by 1 in magnitude, and the
-///   largest constant coefficient K > 1 stays outside,
-///   `u1·(2 − erfi(u2))` = `2·(u1 − erfi(u2)·(0.5·u1))`: no product inside
-///   overflows before K times the sum does, and the sum has one erfi term.
-///   The sum's cancellation, where it has any, is the same in both forms,
-///   but where it cancels a term that p alone takes past f32::MAX, the
-///   distributed form is ±inf. For gelu's value, with E = (π/4)·|erfi|
-///   > 1 and u2 < 0, that is a band of u1 just below f32::MAX/E, of
-///   relative width 0.5/E, which f32 resolves only for |u1| above about
-///   4e31 (u1·(0.5 + (π/4)·erfi(u2/√2)) = −2.1e38 at u1 = 3e38 where
-///   (π/4)·erfi = −1.2). That band is the price of finite values for every
-///   small u1.
+///   the m of the erfi term instead of multiplying an overflowed sum. The
+///   sum has one erfi term c·erfi(a), its other terms are constants or
+///   bounded by 1 in magnitude, and a power of two K ≥ max(c, 1 + their
+///   sizes) stays outside: gelu's value is
+///   `2·(0.25·u1 + erfi(u2/√2)·((π/8)·u1))`, finite also where its erfi
+///   term alone passes f32::MAX and the sum cancels it (−2.1e38 at
+///   u1 = 3e38 where (π/4)·erfi = −1.2; without K, inf − … = −inf). The
+///   sum's cancellation, where it has any, is the same in both forms.
 fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     // Every product is flattened below; without an erfi there is nothing to do.
     if !b.nodes().as_ref().iter().any(|n| matches!(n, Math::Call(Func::Erfi, _))) {
@@ -1263,23 +1258,31 @@ fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             if terms.iter().filter(|&&(t, _)| erfi_factor(b, t).is_some()).count() != 1 {
                 continue;
             }
-            // Each term's size as a multiple of the factor's: the constant
-            // coefficient of c·erfi(a), a constant's value, or 1 for a term
-            // the intervals bound by 1. Any other term (u3·erfi(a) among
-            // them) could make a product overflow before the factor does,
-            // and stops this.
-            let sizes: Option<Vec<f64>> = terms
-                .iter()
-                .map(|&(t, _)| match (erfi_factor(b, t), constant_value(b, t)) {
-                    (Some(_), _) => constant_coefficient(b, t).map(f64::abs),
-                    (None, Some(c)) => Some(c.abs()),
-                    (None, None) => (at_most_one(b, t) || !may_exceed(f32_enclosure(b, t), 1.0)).then_some(1.0),
-                })
-                .collect();
-            let Some(sizes) = sizes else { continue };
-            // The largest coefficient K > 1 stays outside, K·Σ p·(t/K), so
-            // that no product inside passes f32::MAX before K times the sum.
-            let k = sizes.into_iter().fold(1.0, f64::max);
+            // The erfi term's constant coefficient c, and the other terms'
+            // sizes as multiples of the factor's: a constant's value, or 1
+            // for a term the intervals bound by 1. Any other term (u3·erfi(a)
+            // among them) could make a product overflow before the factor
+            // does, and stops this.
+            let (mut c, mut others, mut bounded) = (None, 0.0, true);
+            for &(t, _) in &terms {
+                match (erfi_factor(b, t), constant_value(b, t)) {
+                    (Some(_), _) => match constant_coefficient(b, t) {
+                        Some(v) => c = Some(v.abs()),
+                        None => bounded = false,
+                    },
+                    (None, Some(v)) => others += v.abs(),
+                    (None, None) if at_most_one(b, t) || !may_exceed(f32_enclosure(b, t), 1.0) => others += 1.0,
+                    (None, None) => bounded = false,
+                }
+            }
+            let (true, Some(c)) = (bounded && others.is_finite(), c) else { continue };
+            // K·Σ ±p·(t/K) with K a power of two at least c and 1 + (the
+            // other terms' sizes): m = p·c/K fits where p does, the other
+            // products are below f32::MAX/K·(1 + sizes), and where p·c·erfi/K
+            // passes f32::MAX the value exceeds (K − sizes)·f32::MAX ≥ f32::MAX
+            // anyway; K·(the sum) overflows only where the value does. Powers
+            // of two scale without rounding.
+            let k = 2f64.powi(c.max(1.0 + others).log2().ceil() as i32);
             let terms: Vec<(Id, bool)> = terms
                 .into_iter()
                 .map(|(t, negative)| {
