@@ -490,11 +490,11 @@ fn split_kernels_at_extreme_inputs() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
-/// (u1, u2) columns: u1 from 0 and 1e-30 to 1e10 (normal only: NVIDIA
-/// flushes subnormals) against every u2 of `u2s`, in all four signs.
+/// (u1, u2) columns: u1 from 0 and 1e-30 to 1e10 and 3e38 (normal only:
+/// NVIDIA flushes subnormals) against every u2 of `u2s`, in all four signs.
 fn small_u1_against_large_u2(u2s: impl Iterator<Item = f32> + Clone) -> (Vec<f32>, Vec<f32>) {
     let (mut u1, mut u2) = (Vec::new(), Vec::new());
-    for a in [0.0f32, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e10] {
+    for a in [0.0f32, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e10, 3e38] {
         for b in u2s.clone() {
             for (p, q) in [(a, b), (-a, b), (a, -b), (-a, -b)] {
                 u1.push(p);
@@ -541,7 +541,8 @@ fn gelu_sa_partial_keeps_a_small_u1_against_a_large_u2() {
 /// (`math::erfi_times`), so both are finite wherever their true values fit
 /// (the value is 1.6e11 at u1 = 1e-30, u2 = 14, where erfi alone is inf), and
 /// the value is exactly 0 at u1 = 0 for every u2 (it was NaN from
-/// |u2| = 13.5).
+/// |u2| = 13.5), and finite at u1 = 3e38 where the sum cancels a term that
+/// u1 alone takes past f32::MAX (−2.3e38 at u2 = −1.4).
 #[test]
 fn gelu_sa_value_keeps_a_small_u1_against_a_large_u2() {
     let Some(client) = client() else { return };
