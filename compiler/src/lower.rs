@@ -1253,9 +1253,10 @@ fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             }
             let mut terms = Vec::new();
             signed_terms(b, sum, &mut terms);
+            let split: Vec<Option<ErfiFactors>> = terms.iter().map(|&(t, _)| erfi_factors(b, &[t])).collect();
             // One erfi term: two could cancel each other where p times each
             // passes f32::MAX (u1·(erfi(u2) − erfi(u3)) at u1 = 3e38).
-            if terms.iter().filter(|&&(t, _)| erfi_factor(b, t).is_some()).count() != 1 {
+            if split.iter().filter(|s| s.is_some()).count() != 1 {
                 continue;
             }
             // The erfi term's constant coefficient c, and the other terms'
@@ -1263,19 +1264,19 @@ fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             // for a term the intervals bound by 1. Any other term (u3·erfi(a)
             // among them) could make a product overflow before the factor
             // does, and stops this.
-            let (mut c, mut others, mut bounded) = (None, 0.0, true);
-            for &(t, _) in &terms {
-                match (erfi_factor(b, t), constant_value(b, t)) {
-                    (Some(_), _) => match constant_coefficient(b, t) {
-                        Some(v) => c = Some(v.abs()),
-                        None => bounded = false,
-                    },
+            let (mut c, mut others, mut bounded) = (0.0, 0.0, true);
+            for (&(t, _), split) in terms.iter().zip(&split) {
+                match (split, constant_value(b, t)) {
+                    (Some(s), _) if s.variables.is_empty() => c = s.constant.abs(),
+                    (Some(_), _) => bounded = false,
                     (None, Some(v)) => others += v.abs(),
                     (None, None) if at_most_one(b, t) || !may_exceed(f32_enclosure(b, t), 1.0) => others += 1.0,
                     (None, None) => bounded = false,
                 }
             }
-            let (true, Some(c)) = (bounded && others.is_finite(), c) else { continue };
+            if !bounded || !others.is_finite() {
+                continue;
+            }
             // K·Σ ±p·(t/K) with K a power of two at least c and 1 + (the
             // other terms' sizes): m = p·c/K fits where p does, the other
             // products are below f32::MAX/K·(1 + sizes), and where p·c·erfi/K
@@ -1285,14 +1286,15 @@ fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             let k = 2f64.powi(c.max(1.0 + others).log2().ceil() as i32);
             let terms: Vec<(Id, bool)> = terms
                 .into_iter()
-                .map(|(t, negative)| {
+                .zip(&split)
+                .map(|((t, negative), split)| {
                     let t = if k > 1.0 {
                         let inverse = b.num(1.0 / k);
                         b.mul(inverse, t)
                     } else {
                         t
                     };
-                    let product = if erfi_factor(b, t).is_some() { erfi_product(b, factor, t) } else { b.mul(factor, t) };
+                    let product = if split.is_some() { erfi_product(b, factor, t) } else { b.mul(factor, t) };
                     (product, negative)
                 })
                 .collect();
@@ -1319,21 +1321,32 @@ fn product_factors(b: &Builder, id: Id, out: &mut Vec<Id>) {
     }
 }
 
-/// The erfi factor of the product at `id`, if it has one.
-fn erfi_factor(b: &Builder, id: Id) -> Option<Id> {
-    let mut factors = Vec::new();
-    product_factors(b, id, &mut factors);
-    factors.into_iter().find(|&f| matches!(b.node(f), Math::Call(Func::Erfi, _)))
+/// The factors of a product split around its first erfi: the erfi, the
+/// product of the constant factors, and the factors with a variable, in
+/// order.
+struct ErfiFactors {
+    erfi: Id,
+    constant: f64,
+    variables: Vec<Id>,
 }
 
-/// c for a product `c·erfi(a)` of constants and one erfi (1 if no constant);
-/// `None` if another factor has a variable.
-fn constant_coefficient(b: &Builder, id: Id) -> Option<f64> {
+/// The factors of the product of `ids` (through `*`), split around its first
+/// erfi; `None` without one.
+fn erfi_factors(b: &Builder, ids: &[Id]) -> Option<ErfiFactors> {
     let mut factors = Vec::new();
-    product_factors(b, id, &mut factors);
-    let erfi = factors.iter().position(|&f| matches!(b.node(f), Math::Call(Func::Erfi, _)))?;
-    factors.remove(erfi);
-    factors.into_iter().map(|f| constant_value(b, f)).product()
+    for &id in ids {
+        product_factors(b, id, &mut factors);
+    }
+    let at = factors.iter().position(|&f| matches!(b.node(f), Math::Call(Func::Erfi, _)))?;
+    let erfi = factors.remove(at);
+    let (mut constant, mut variables) = (1.0, Vec::new());
+    for f in factors {
+        match constant_value(b, f) {
+            Some(c) => constant *= c,
+            None => variables.push(f),
+        }
+    }
+    Some(ErfiFactors { erfi, constant, variables })
 }
 
 /// `p·q`, as `erfi(a)·m` when one of their factors is an erfi and at most
@@ -1343,21 +1356,9 @@ fn constant_coefficient(b: &Builder, id: Id) -> Option<f64> {
 /// written: m itself must not pass f32::MAX before the product does, as
 /// `u3·u1` would at u1 = 3, u3 = 3e38, where `u3·(u1·erfi(0))` is 0.
 fn erfi_product(b: &mut Builder, p: Id, q: Id) -> Id {
-    let mut factors = Vec::new();
-    product_factors(b, p, &mut factors);
-    product_factors(b, q, &mut factors);
-    let Some(at) = factors.iter().position(|&f| matches!(b.node(f), Math::Call(Func::Erfi, _))) else {
+    let Some(ErfiFactors { erfi, constant, variables }) = erfi_factors(b, &[p, q]) else {
         return b.add(Math::Mul([p, q]));
     };
-    let erfi = factors.remove(at);
-    let mut constant = 1.0;
-    let mut variables = Vec::new();
-    for f in factors {
-        match constant_value(b, f) {
-            Some(c) => constant *= c,
-            None => variables.push(f),
-        }
-    }
     match variables[..] {
         [] if constant == 1.0 => erfi,
         [] => {

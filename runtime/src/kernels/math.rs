@@ -16,7 +16,7 @@
 //! - `erf`: the cubecl polyfill has an *absolute* error of 1.5e-7, which is a
 //!   large relative error near 0; a Maclaurin series covers |x| < 0.5.
 //! - `erfi`: no builtin; x·e^(x²)·(Dawson rational), with x² carried exactly
-//!   (within 7.9 ulp with a correctly rounded exp; see the function), and
+//!   (within 7.7 ulp with foil's host exp; see the function), and
 //!   `erfi_times`, m·erfi(x), which overflows only where the product does.
 //! - `sign`: no builtin exists.
 //! - `sin`, `cos`: the argument reduced modulo 2π first (Cody–Waite), since
@@ -260,26 +260,11 @@ pub fn erf<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     odd::<F, N>(x, select_many(a.less_than(&splat::<F, N>(0.5)), series, tail))
 }
 
-/// erfi(x) = 2/√π ∫₀ˣ e^{t²} dt = x·e^{x²}·G(x²), where G(t) = e^{-t}·erfi(√t)/√t
-/// (= (2/√π)·D(√t)/√t, D Dawson's function) ≈ P₇(t)/Q₈(t), minimax in relative
-/// error on t ∈ [0, 91.6] (past the overflow of erfi at |x| = 9.568), P and Q
-/// by Estrin's scheme (positive coefficients: no cancellation).
-///
-/// e^{x²} is e^t·(1 + lo) with t = fl(x²) and lo = x² − t exactly: with xh = |x|
-/// on a 2⁻⁸ grid (12 bits below 16, so xh² is exact), x² − xh² = (|x| + xh)(|x| − xh).
-/// Without it the rounding of x² alone costs up to 4e-6 near the overflow.
-/// e^t = e^(t − s)·E for t > s, with s a multiple of 2⁻¹⁷ (so t − s is exact
-/// for t < 184) chosen so that E = e^s is an f32 to 2e-14: e^t alone would
-/// overflow at |x| = 9.42, and a smaller exp argument is also a more accurate
-/// one where exp is exp2(y·log2 e) (lavapipe: its error grows with |y|).
-/// e^(t − s) is applied in halves (see [`erfi_times`]: erfi is its m = 1).
-/// |x| is clamped to 15 first: beyond, the same finite computation overflows to
-/// +inf, and P and Q never overflow (no inf/inf).
-///
-/// Within 7.7 ulp (4.6e-7 on the SPEC scale) on every 257th f32 with foil's
-/// host exp (`foil_runtime::float`, the same algorithm); ≤ 3.7e-6 with
-/// lavapipe's exp (exp2(y·log2 e), whose own error grows with |y|).
-/// 48 add/sub/mul, 1 division, 1 exp, 1 floor; 11 compares/selects/abs/neg.
+/// erfi(x) = 2/√π ∫₀ˣ e^{t²} dt: [`erfi_times`] with m = 1, so +inf exactly
+/// where erfi exceeds f32 (|x| ≥ 9.568). Within 7.7 ulp (4.6e-7 on the SPEC
+/// scale) on every 257th f32 with foil's host exp (`foil_runtime::float`,
+/// the same algorithm); ≤ 3.7e-6 with lavapipe's exp (exp2(y·log2 e), whose
+/// own error grows with |y|).
 #[cube]
 pub fn erfi<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     erfi_times::<F, N>(x, splat::<F, N>(1.0))
@@ -288,13 +273,20 @@ pub fn erfi<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
 /// m·erfi(x), finite wherever the product is: erfi alone passes f32::MAX from
 /// |x| = 9.568, where m·erfi(x) for |m| < 1 still fits (to |x| ≈ 13.4 for
 /// the least normal m; u1·erfi(u2/√2) in gelu's split), and m = 0 gives 0 at
-/// every x but NaN (|x| is clamped to 15). The exponential is applied in halves
-/// h = e^((t − s)/2) (halving exact), as `h·(h·(r·m))` and then E:
-/// every partial product is at most the result in magnitude, so none
-/// overflows first. m·r is formed first, so a product below 2⁻¹²⁶
+/// every x but NaN (|x| is clamped to 15, where the product exceeds f32 for
+/// every nonzero m; P and Q stay finite there).
+///
+/// erfi(x) = e^t·r with t = fl(x²) and r from [`erfi_reduced`]. e^t =
+/// e^(t − s)·E for t > s, with s a multiple of 2⁻¹⁷ (so t − s is exact for
+/// t < 184) chosen so that E = e^s is an f32 to 2e-14: a smaller exp argument
+/// is also a more accurate one where exp is exp2(y·log2 e) (lavapipe). e^(t − s)
+/// is applied in halves h = e^((t − s)/2) (halving exact), as `h·(h·(r·m))`
+/// and then E: every partial product is at most the result in magnitude, so
+/// none overflows first. m·r is formed first, so a product below 2⁻¹²⁶
 /// (|m| ≲ 3e-37 at large |x|) keeps a subnormal's digits (none on NVIDIA,
 /// which flushes them). Beyond G's fit (|x| > 9.57, where only |m| < 1 keeps
 /// the product finite) G's error grows to 1.7e-6 at |x| = 13.4.
+/// 48 add/sub/mul, 1 division, 1 exp, 1 floor; 11 compares/selects/abs/neg.
 #[cube]
 pub fn erfi_times<F: Float, N: Size>(x: Vector<F, N>, m: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
@@ -307,8 +299,14 @@ pub fn erfi_times<F: Float, N: Size>(x: Vector<F, N>, m: Vector<F, N>) -> Vector
     (h * (h * (odd::<F, N>(x, r) * m))) * select_many(big, splat::<F, N>(3.3534714e24), one)
 }
 
-/// |x|·G(t)·(1 + lo) for a = |x| ≤ 15 and t = fl(a²) (see [`erfi`]): erfi(a)
-/// is e^t times this.
+/// r = a·G(t)·(1 + lo) for a = |x| ≤ 15 and t = fl(a²): erfi(a) = e^t·r.
+/// G(t) = e^{-t}·erfi(√t)/√t (= (2/√π)·D(√t)/√t, D Dawson's function) ≈
+/// P₇(t)/Q₈(t), minimax in relative error on t ∈ [0, 91.6] (past the overflow
+/// of erfi at |x| = 9.568), by Estrin's scheme (positive coefficients: no
+/// cancellation). e^{a²} = e^t·(1 + lo) with lo = a² − t exactly: with xh = a
+/// on a 2⁻⁸ grid (12 bits below 16, so xh² is exact), a² − xh² =
+/// (a + xh)(a − xh). Without it the rounding of a² alone costs up to 4e-6
+/// near the overflow.
 #[cube]
 fn erfi_reduced<F: Float, N: Size>(a: Vector<F, N>, t: Vector<F, N>) -> Vector<F, N> {
     let t2 = t * t;
