@@ -13,8 +13,9 @@
 //!
 //! Every polynomial is written in a frame f32 holds exactly (a centre with
 //! few bits, a power-of-two half-width): a centre rounded to f32 would
-//! shift the whole piece. The pieces are emitted as one Horner evaluation
-//! whose centre and coefficients `where` chooses by x, so a kernel lane
+//! shift the whole piece. The pieces are emitted as one polynomial
+//! evaluation (Estrin's scheme) whose centre and coefficients `where`
+//! chooses by x, so a kernel lane
 //! evaluates one polynomial (and a select per coefficient and extra piece),
 //! not every piece.
 //!
@@ -48,7 +49,7 @@ pub const FIT_TOLERANCE: f64 = 1e-11;
 
 #[derive(Clone, Debug)]
 pub struct NumericAntiderivative {
-    /// G in SPEC syntax (one Horner polynomial whose coefficients `where`
+    /// G in SPEC syntax (one polynomial whose coefficients `where`
     /// chooses by piece).
     pub expr: Expr,
     /// G', written from the pieces' derivatives (and the tails' slopes, or
@@ -829,15 +830,15 @@ impl Frame {
     }
 }
 
-/// The pieces' polynomials as ONE Horner evaluation whose centre, scale and
+/// The pieces' polynomials as ONE evaluation whose centre, scale and
 /// coefficients are chosen by `x` (`where` trees of constants, which the
 /// kernels compile to selects): every lane evaluates one polynomial, not
 /// every piece's. Per coefficient that costs a select per extra piece
 /// instead of a multiply and an add per extra piece, in the value and in the
-/// partials' product rule alike (gelu_tanh's SA: 352 distinct operations
+/// partials' product rule alike (gelu_tanh's SA: 341 distinct operations
 /// for F and its partials, 797 as four Horner chains). A lane's arithmetic
-/// is its piece's own Horner evaluation; the certificate and the f32 tests
-/// see the same values.
+/// is its piece's own polynomial, by [`estrin`]; the certificate and the
+/// f32 tests see the same values.
 fn piecewise_polynomial(b: &mut Builder, x: Id, frames: &[Frame], starts: &[f64]) -> Id {
     let choose = |b: &mut Builder, values: &[f64]| {
         if values.iter().all(|v| v.to_bits() == values[0].to_bits()) {
@@ -850,9 +851,12 @@ fn piecewise_polynomial(b: &mut Builder, x: Id, frames: &[Frame], starts: &[f64]
     let c = choose(b, &centres);
     let d = b.sub(x, c);
     // With power-of-two scales s, q_k·s^k is exact (barring subnormals and
-    // overflow in f32), and Horner in d = x - centre with those
-    // coefficients rounds exactly as Horner in t = s·d does, with one
-    // multiply per degree less.
+    // overflow in f32), and the polynomial in d = x - centre with those
+    // coefficients rounds exactly as the same in t = s·d does, with one
+    // multiply less. The largest power of d that Estrin's scheme forms,
+    // d^top with |d| ≤ 1/s, must fit f32 too.
+    let n = frames.iter().map(|f| f.coefficients.len()).max().unwrap_or(1).max(1);
+    let top = (n.next_power_of_two() / 2).max(1) as i32;
     let in_f32 = |v: &f64| *v == 0.0 || (v.abs() >= f32::MIN_POSITIVE as f64 && v.abs() <= F32_MAX);
     let scaled: Option<Vec<Vec<f64>>> = frames
         .iter()
@@ -860,7 +864,8 @@ fn piecewise_polynomial(b: &mut Builder, x: Id, frames: &[Frame], starts: &[f64]
             let s = f.inverse_half;
             let power_of_two = s > 0.0 && s.is_finite() && s.log2().round().exp2() == s;
             let r: Vec<f64> = f.coefficients.iter().enumerate().map(|(k, q)| q * s.powi(k as i32)).collect();
-            (power_of_two && r.iter().all(in_f32) && f.coefficients.iter().all(in_f32)).then_some(r)
+            let powers_fit = s.recip().powi(top) <= F32_MAX;
+            (power_of_two && powers_fit && r.iter().all(in_f32) && f.coefficients.iter().all(in_f32)).then_some(r)
         })
         .collect();
     let (t, coefficients) = match scaled {
@@ -873,13 +878,33 @@ fn piecewise_polynomial(b: &mut Builder, x: Id, frames: &[Frame], starts: &[f64]
     };
     let degree = coefficients.iter().map(Vec::len).max().unwrap_or(1).max(1) - 1;
     let coefficient = |k: usize| -> Vec<f64> { coefficients.iter().map(|q| q.get(k).copied().unwrap_or(0.0)).collect() };
-    let mut acc = choose(b, &coefficient(degree));
-    for k in (0..degree).rev() {
-        let m = b.mul(acc, t);
-        let coef = choose(b, &coefficient(k));
-        acc = b.add_(m, coef);
+    let terms: Vec<Id> = (0..=degree).map(|k| choose(b, &coefficient(k))).collect();
+    estrin(b, terms, t)
+}
+
+/// Σ c_k t^k by Estrin's scheme: pairs c_2i + c_2i+1·t, then pairs of those
+/// in t², t⁴, …. Its longest chain of dependent operations is 2⌈log₂(n)⌉
+/// against Horner's 2n, for ⌈log₂(n)⌉ − 1 squarings more: lavapipe runs a
+/// kernel's lanes as straight-line code where the chain's latency is the cost
+/// (gelu_tanh's SA term: bench/README.md, 2026-12-05).
+fn estrin(b: &mut Builder, mut terms: Vec<Id>, t: Id) -> Id {
+    let mut power = t;
+    while terms.len() > 1 {
+        terms = terms
+            .chunks(2)
+            .map(|pair| match *pair {
+                [low, high] => {
+                    let m = b.mul(high, power);
+                    b.add_(low, m)
+                }
+                _ => pair[0],
+            })
+            .collect();
+        if terms.len() > 1 {
+            power = b.mul(power, power);
+        }
     }
-    acc
+    terms[0]
 }
 
 /// A centre and half-width near (centre, half) that f32 holds exactly: the
@@ -924,6 +949,65 @@ fn reframe(q: &[f64], alpha: f64, beta: f64) -> Vec<f64> {
 mod tests {
     use super::*;
     use crate::eval::eval1;
+
+    /// Σ c_k t^k by Horner's rule in f64: the reference for [`estrin`].
+    fn horner_reference(c: &[f64], t: f64) -> f64 {
+        c.iter().rev().fold(0.0, |acc, ck| acc * t + ck)
+    }
+
+    /// The largest |value| of any node of `e` at x (f64): what an f32
+    /// evaluation must hold on the way to its result.
+    fn largest_intermediate(e: &Expr, x: f64) -> f64 {
+        let mut v: Vec<f64> = Vec::with_capacity(e.as_ref().len());
+        for node in e.as_ref() {
+            let a = |id: &Id| v[usize::from(*id)];
+            let y = match node {
+                Math::Num(c) => c.into_inner(),
+                Math::Var(_) => x,
+                Math::Add([p, q]) => a(p) + a(q),
+                Math::Sub([p, q]) => a(p) - a(q),
+                Math::Mul([p, q]) => a(p) * a(q),
+                other => panic!("{other:?} in a single frame's polynomial"),
+            };
+            v.push(y);
+        }
+        v.iter().fold(0.0, |m, y| m.max(y.abs()))
+    }
+
+    #[test]
+    fn estrin_sums_every_term_for_every_length() {
+        for n in 1..=21 {
+            let c: Vec<f64> = (0..n).map(|k| (k + 1) as f64 * (-0.7f64).powi(k as i32)).collect();
+            let mut b = Builder::new();
+            let t = b.var("t");
+            let terms: Vec<Id> = c.iter().map(|ck| b.num(*ck)).collect();
+            let root = estrin(&mut b, terms, t);
+            let e = b.finish_at(root);
+            for k in -12..=12 {
+                let x = k as f64 / 8.0;
+                let (got, want) = (eval1(&e, "t", x), horner_reference(&c, x));
+                assert!((got - want).abs() <= 1e-13 * want.abs().max(1.0), "{n} terms at {x}: {got} against {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_wide_frame_keeps_every_power_within_f32() {
+        // Half-width 1024 and coefficients that f32 holds in both frames
+        // (q_k = 2^(6k), q_k·1024^-k = 2^(-4k)): in d = x - centre, Estrin's
+        // d^16 would be 2^160, so the polynomial goes in t = d/1024.
+        let q: Vec<f64> = (0..19).map(|k| 2f64.powi(6 * k)).collect();
+        let frame = Frame { centre: 0.0, inverse_half: 1.0 / 1024.0, coefficients: q.clone() };
+        let mut b = Builder::new();
+        let x = b.var("x");
+        let root = piecewise_polynomial(&mut b, x, &[frame], &[-1024.0]);
+        let e = b.finish_at(root);
+        for x in [-1024.0, -700.0, -3.0, 0.5, 200.0, 1024.0] {
+            assert!(largest_intermediate(&e, x) <= F32_MAX, "an intermediate leaves f32 at {x}");
+            let want = horner_reference(&q, x / 1024.0);
+            assert!((eval1(&e, "x", x) - want).abs() <= 1e-13 * want.abs().max(1.0), "at {x}");
+        }
+    }
 
     #[test]
     fn approximates_a_smooth_antiderivative_within_its_bound() {

@@ -89,7 +89,8 @@ def least_squares_cubic(f, hi):
     return [a[i][4] / a[i][i] / hi ** i for i in range(4)]
 
 
-def cell_error(G, W, dW, lo, hi, degree):
+def cell_error(G, W, dW, lo, hi, degree, target=h):
+    """The error of G' against target (h unless given), relative to max(1, |h|)."""
     centre, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
     ts = [math.cos(math.pi * (j + 0.5) / (degree + 1)) for j in range(degree + 1)]
     cs = chebyshev([G(centre + half * t) / math.exp(W(centre + half * t) - W(centre)) for t in ts])
@@ -99,19 +100,20 @@ def cell_error(G, W, dW, lo, hi, degree):
         t = -1 + 2 * i / m
         x = centre + half * t
         d = math.exp(W(x) - W(centre)) * (dW(x) * clenshaw(cs, t) + clenshaw(ds, t) / half)
-        worst = max(worst, abs(d - h(x)) / max(1.0, h(x)))
+        worst = max(worst, abs(d - target(x)) / max(1.0, h(x)))
     return worst
 
 
-G = integral_from_zero(h, R)
-w = least_squares_cubic(h, R)
-weights = {
-    "W = least-squares cubic (foil)": (lambda x: sum(a * x ** i for i, a in enumerate(w)), lambda x: sum(i * a * x ** (i - 1) for i, a in enumerate(w) if i)),
-    "W = 2p": (lambda x: 2 * p(x), lambda x: 2 * dp(x)),
-}
-degrees = (12, 18, 24, 30, 36, 44)
-print("max |G' - h| / max(1, |h|) on one cell, by degree " + " ".join(map(str, degrees)))
-for lo, hi in ((0, R), (0, 4), (4, R), (2, R)):
-    for name, (W, dW) in weights.items():
-        errs = " ".join("%.0e" % cell_error(G, W, dW, lo, hi, d) for d in degrees)
-        print("[%g, %.2f] %-32s %s" % (lo, hi, name, errs))
+if __name__ == "__main__":
+    G = integral_from_zero(h, R)
+    w = least_squares_cubic(h, R)
+    weights = {
+        "W = least-squares cubic (foil)": (lambda x: sum(a * x ** i for i, a in enumerate(w)), lambda x: sum(i * a * x ** (i - 1) for i, a in enumerate(w) if i)),
+        "W = 2p": (lambda x: 2 * p(x), lambda x: 2 * dp(x)),
+    }
+    degrees = (12, 18, 24, 30, 36, 44)
+    print("max |G' - h| / max(1, |h|) on one cell, by degree " + " ".join(map(str, degrees)))
+    for lo, hi in ((0, R), (0, 4), (4, R), (2, R)):
+        for name, (W, dW) in weights.items():
+            errs = " ".join("%.0e" % cell_error(G, W, dW, lo, hi, d) for d in degrees)
+            print("[%g, %.2f] %-32s %s" % (lo, hi, name, errs))

@@ -32,10 +32,10 @@ pub fn macro_limits() -> Limits {
 
 /// The most distinct operations one generated activation may hold (value and
 /// derivatives together), a bound on build time: gelu_tanh's SA, whose term
-/// is a numeric piecewise polynomial, is emitted (352 since its pieces share
-/// one Horner evaluation, 797 before; 3,754 as 23 mirrored pieces, 6,933
-/// before that, 8 s to build in debug on this 2-core machine, derivation
-/// included); five shifted gelu_tanh terms, fitted on both sides (14,244,
+/// is a numeric piecewise polynomial, is emitted (341 by Estrin's scheme,
+/// 352 by Horner's, since its pieces share one evaluation, 797 before; 3,754
+/// as 23 mirrored pieces, 6,933 before that, 8 s to build in debug on this
+/// 2-core machine, derivation included); five shifted gelu_tanh terms, fitted on both sides (14,259,
 /// tests/ui/sa_too_large.rs), are refused.
 pub const MAX_OPERATIONS: usize = 12_000;
 

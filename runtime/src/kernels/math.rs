@@ -29,6 +29,13 @@
 //!   (`foil_compiler::lower::beyond_division_range`).
 //!
 //! Every helper keeps NaN as NaN and returns ±0 for ±0 where the function is odd.
+//!
+//! Their polynomials of more than three terms go by Estrin's scheme: the
+//! pairs c_2i + c_2i+1·x are independent, and only their combination in
+//! powers of x² waits on a chain, about half of Horner's or less, for a
+//! squaring or two more. lavapipe runs a lane's code straight through, and there the
+//! chain is what a compute-bound kernel waits on (bench/README.md,
+//! 2026-12-05).
 
 use cubecl::prelude::*;
 
@@ -61,15 +68,13 @@ pub fn log1p<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
     let s = x / (splat::<F, N>(2.0) + x);
     let s2 = s * s;
-    let mut p = splat::<F, N>(1.0 / 17.0);
-    p = p * s2 + splat::<F, N>(1.0 / 15.0);
-    p = p * s2 + splat::<F, N>(1.0 / 13.0);
-    p = p * s2 + splat::<F, N>(1.0 / 11.0);
-    p = p * s2 + splat::<F, N>(1.0 / 9.0);
-    p = p * s2 + splat::<F, N>(1.0 / 7.0);
-    p = p * s2 + splat::<F, N>(1.0 / 5.0);
-    p = p * s2 + splat::<F, N>(1.0 / 3.0);
-    p = p * s2 + one;
+    let s4 = s2 * s2;
+    let s8 = s4 * s4;
+    let p01 = one + s2 * splat::<F, N>(1.0 / 3.0);
+    let p23 = splat::<F, N>(1.0 / 5.0) + s2 * splat::<F, N>(1.0 / 7.0);
+    let p45 = splat::<F, N>(1.0 / 9.0) + s2 * splat::<F, N>(1.0 / 11.0);
+    let p67 = splat::<F, N>(1.0 / 13.0) + s2 * splat::<F, N>(1.0 / 15.0);
+    let p = ((p01 + s4 * p23) + s8 * (p45 + s4 * p67)) + s8 * s8 * splat::<F, N>(1.0 / 17.0);
     let series = splat::<F, N>(2.0) * s * p;
     select_many(x.abs().less_than(&splat::<F, N>(0.5)), series, (x + one).ln())
 }
@@ -81,16 +86,14 @@ pub fn log1p<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
 /// The coefficients: `mpmath.chebyfit(lambda t: mpmath.log1p(t)/t, [0, 1], 10)`.
 #[cube]
 pub fn log1p_unit<F: Float, N: Size>(t: Vector<F, N>) -> Vector<F, N> {
-    let mut p = splat::<F, N>(-0.003_176_057_018_431_959_7);
-    p = p * t + splat::<F, N>(0.019_542_527_261_014_102);
-    p = p * t + splat::<F, N>(-0.056_373_612_830_107_328);
-    p = p * t + splat::<F, N>(0.105_436_237_954_195_26);
-    p = p * t + splat::<F, N>(-0.152_696_670_743_632_88);
-    p = p * t + splat::<F, N>(0.196_632_742_572_048_05);
-    p = p * t + splat::<F, N>(-0.249_516_162_628_720_74);
-    p = p * t + splat::<F, N>(0.333_297_104_989_177_5);
-    p = p * t + splat::<F, N>(-0.499_998_926_480_632_8);
-    p = p * t + splat::<F, N>(0.999_999_994_656_291_98);
+    let t2 = t * t;
+    let t4 = t2 * t2;
+    let p01 = splat::<F, N>(0.999_999_994_656_291_98) + t * splat::<F, N>(-0.499_998_926_480_632_8);
+    let p23 = splat::<F, N>(0.333_297_104_989_177_5) + t * splat::<F, N>(-0.249_516_162_628_720_74);
+    let p45 = splat::<F, N>(0.196_632_742_572_048_05) + t * splat::<F, N>(-0.152_696_670_743_632_88);
+    let p67 = splat::<F, N>(0.105_436_237_954_195_26) + t * splat::<F, N>(-0.056_373_612_830_107_328);
+    let p89 = splat::<F, N>(0.019_542_527_261_014_102) + t * splat::<F, N>(-0.003_176_057_018_431_959_7);
+    let p = (p01 + t2 * p23) + t4 * ((p45 + t2 * p67) + t4 * p89);
     t * p
 }
 
@@ -101,16 +104,14 @@ pub fn log1p_unit<F: Float, N: Size>(t: Vector<F, N>) -> Vector<F, N> {
 /// `mpmath.chebyfit(lambda u: mpmath.log1p(u)/u, [-0.5, 0], 10)`.
 #[cube]
 pub fn log1p_half<F: Float, N: Size>(u: Vector<F, N>) -> Vector<F, N> {
-    let mut p = splat::<F, N>(-1.733_611_947_352_159_7);
-    p = p * u + splat::<F, N>(-2.458_961_877_926_996_1);
-    p = p * u + splat::<F, N>(-1.959_870_572_486_405_7);
-    p = p * u + splat::<F, N>(-0.590_088_702_501_445_78);
-    p = p * u + splat::<F, N>(-0.340_746_471_305_813_81);
-    p = p * u + splat::<F, N>(0.175_440_772_680_563_33);
-    p = p * u + splat::<F, N>(-0.251_956_794_261_093_58);
-    p = p * u + splat::<F, N>(0.333_255_162_001_425_12);
-    p = p * u + splat::<F, N>(-0.500_001_198_584_125_77);
-    p = p * u + splat::<F, N>(0.999_999_996_996_519_8);
+    let u2 = u * u;
+    let u4 = u2 * u2;
+    let p01 = splat::<F, N>(0.999_999_996_996_519_8) + u * splat::<F, N>(-0.500_001_198_584_125_77);
+    let p23 = splat::<F, N>(0.333_255_162_001_425_12) + u * splat::<F, N>(-0.251_956_794_261_093_58);
+    let p45 = splat::<F, N>(0.175_440_772_680_563_33) + u * splat::<F, N>(-0.340_746_471_305_813_81);
+    let p67 = splat::<F, N>(-0.590_088_702_501_445_78) + u * splat::<F, N>(-1.959_870_572_486_405_7);
+    let p89 = splat::<F, N>(-2.458_961_877_926_996_1) + u * splat::<F, N>(-1.733_611_947_352_159_7);
+    let p = (p01 + u2 * p23) + u4 * ((p45 + u2 * p67) + u4 * p89);
     u * p
 }
 
@@ -124,13 +125,11 @@ pub fn log1p_half<F: Float, N: Size>(u: Vector<F, N>) -> Vector<F, N> {
 #[cube]
 pub fn expm1<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
-    let mut p = splat::<F, N>(0.000_199_621_762_266_955);
-    p = p * x + splat::<F, N>(0.001_399_777_337_959_033_2);
-    p = p * x + splat::<F, N>(0.008_333_182_071_584_195);
-    p = p * x + splat::<F, N>(0.041_665_304_193_438_314);
-    p = p * x + splat::<F, N>(0.166_666_671_394_938_02);
-    p = p * x + splat::<F, N>(0.500_000_042_592_054_4);
-    p = p * x + one;
+    let x2 = x * x;
+    let p01 = one + x * splat::<F, N>(0.500_000_042_592_054_4);
+    let p23 = splat::<F, N>(0.166_666_671_394_938_02) + x * splat::<F, N>(0.041_665_304_193_438_314);
+    let p45 = splat::<F, N>(0.008_333_182_071_584_195) + x * splat::<F, N>(0.001_399_777_337_959_033_2);
+    let p = p01 + x2 * (p23 + x2 * (p45 + x2 * splat::<F, N>(0.000_199_621_762_266_955)));
     let series = x * p;
     select_many(x.abs().less_than(&splat::<F, N>(0.5)), series, x.exp() - one)
 }
@@ -190,12 +189,11 @@ pub fn asinh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
     let a = x.abs();
     let y = a * a;
-    let mut p = splat::<F, N>(-0.013_074_415_236_259_125);
-    p = p * y + splat::<F, N>(0.028_060_197_241_619_58);
-    p = p * y + splat::<F, N>(-0.044_358_320_653_813_61);
-    p = p * y + splat::<F, N>(0.074_983_808_942_108_87);
-    p = p * y + splat::<F, N>(-0.166_666_324_585_344_92);
-    p = p * y + splat::<F, N>(0.999_999_998_815_476_4);
+    let y2 = y * y;
+    let p01 = splat::<F, N>(0.999_999_998_815_476_4) + y * splat::<F, N>(-0.166_666_324_585_344_92);
+    let p23 = splat::<F, N>(0.074_983_808_942_108_87) + y * splat::<F, N>(-0.044_358_320_653_813_61);
+    let p45 = splat::<F, N>(0.028_060_197_241_619_58) + y * splat::<F, N>(-0.013_074_415_236_259_125);
+    let p = p01 + y2 * (p23 + y2 * p45);
     let moderate = a.less_than(&splat::<F, N>(1e4));
     let log_argument = select_many(moderate, a + (y + one).sqrt(), a);
     let large = select_many(moderate, Vector::<F, N>::zero(), splat::<F, N>(core::f32::consts::LN_2));
@@ -245,17 +243,16 @@ pub fn erf<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
     let a = x.abs();
     let a2 = a * a;
-    let series = a
-        * (splat::<F, N>(1.128_379_2)
-            + a2 * (splat::<F, N>(-0.376_126_4)
-                + a2 * (splat::<F, N>(0.112_837_92)
-                    + a2 * (splat::<F, N>(-0.026_866_17)
-                        + a2 * (splat::<F, N>(0.005_223_977_6) + a2 * splat::<F, N>(-0.000_854_832_7))))));
+    let a4 = a2 * a2;
+    let s01 = splat::<F, N>(1.128_379_2) + a2 * splat::<F, N>(-0.376_126_4);
+    let s23 = splat::<F, N>(0.112_837_92) + a2 * splat::<F, N>(-0.026_866_17);
+    let s45 = splat::<F, N>(0.005_223_977_6) + a2 * splat::<F, N>(-0.000_854_832_7);
+    let series = a * (s01 + a4 * (s23 + a4 * s45));
     let t = one / (one + splat::<F, N>(0.327_591_1) * a);
-    let poly = t
-        * (splat::<F, N>(0.254_829_6)
-            + t * (splat::<F, N>(-0.284_496_74)
-                + t * (splat::<F, N>(1.421_413_7) + t * (splat::<F, N>(-1.453_152) + t * splat::<F, N>(1.061_405_4)))));
+    let t2 = t * t;
+    let q01 = splat::<F, N>(0.254_829_6) + t * splat::<F, N>(-0.284_496_74);
+    let q23 = splat::<F, N>(1.421_413_7) + t * splat::<F, N>(-1.453_152);
+    let poly = t * (q01 + t2 * (q23 + t2 * splat::<F, N>(1.061_405_4)));
     let tail = one - poly * (-a2).exp();
     odd::<F, N>(x, select_many(a.less_than(&splat::<F, N>(0.5)), series, tail))
 }
