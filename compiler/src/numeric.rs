@@ -855,8 +855,8 @@ fn piecewise_polynomial(b: &mut Builder, x: Id, frames: &[Frame], starts: &[f64]
     // coefficients rounds exactly as the same in t = s·d does, with one
     // multiply less. The largest power of d that Estrin's scheme forms,
     // d^top with |d| ≤ 1/s, must fit f32 too.
-    let n = frames.iter().map(|f| f.coefficients.len()).max().unwrap_or(1).max(1);
-    let top = (n.next_power_of_two() / 2).max(1) as i32;
+    let terms = frames.iter().map(|f| f.coefficients.len()).max().unwrap_or(1).max(1);
+    let top = (terms.next_power_of_two() / 2).max(1) as i32;
     let in_f32 = |v: &f64| *v == 0.0 || (v.abs() >= f32::MIN_POSITIVE as f64 && v.abs() <= F32_MAX);
     let scaled: Option<Vec<Vec<f64>>> = frames
         .iter()
@@ -876,10 +876,9 @@ fn piecewise_polynomial(b: &mut Builder, x: Id, frames: &[Frame], starts: &[f64]
             (b.mul(inv, d), frames.iter().map(|f| f.coefficients.clone()).collect())
         }
     };
-    let degree = coefficients.iter().map(Vec::len).max().unwrap_or(1).max(1) - 1;
     let coefficient = |k: usize| -> Vec<f64> { coefficients.iter().map(|q| q.get(k).copied().unwrap_or(0.0)).collect() };
-    let terms: Vec<Id> = (0..=degree).map(|k| choose(b, &coefficient(k))).collect();
-    estrin(b, terms, t)
+    let chosen: Vec<Id> = (0..terms).map(|k| choose(b, &coefficient(k))).collect();
+    estrin(b, chosen, t)
 }
 
 /// Σ c_k t^k by Estrin's scheme: pairs c_2i + c_2i+1·t, then pairs of those
