@@ -81,8 +81,9 @@ pub fn log1p<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
 
 /// ln(1 + t) for t in [0, 1], the e^-|a| of a softplus: t·P(t), with P the
 /// degree-9 Chebyshev fit of ln(1 + t)/t on [0, 1] (relative error 5.2e-9;
-/// 2.5 ulps in f32 with its rounding, near t = 1). Ten multiply-adds where
-/// [`log1p`] spends a division, its series and a logarithm on every lane.
+/// 2.5 ulps in f32 with its rounding, near t = 1). Ten multiply-adds and
+/// two squarings where [`log1p`] spends a division, its series and a
+/// logarithm on every lane.
 /// The coefficients: `mpmath.chebyfit(lambda t: mpmath.log1p(t)/t, [0, 1], 10)`.
 #[cube]
 pub fn log1p_unit<F: Float, N: Size>(t: Vector<F, N>) -> Vector<F, N> {
@@ -99,8 +100,8 @@ pub fn log1p_unit<F: Float, N: Size>(t: Vector<F, N>) -> Vector<F, N> {
 
 /// ln(1 + u) for u in [-1/2, 0], logcosh's `log1p(expm1(-2|z|)/2)`: u·P(u),
 /// with P the degree-9 Chebyshev fit of ln(1 + u)/u on [-1/2, 0] (relative
-/// error 4.1e-9). Ten multiply-adds where [`log1p`] spends a division, its
-/// series and a logarithm on every lane. The coefficients:
+/// error 4.1e-9). Ten multiply-adds and two squarings where [`log1p`]
+/// spends a division, its series and a logarithm on every lane. The coefficients:
 /// `mpmath.chebyfit(lambda u: mpmath.log1p(u)/u, [-0.5, 0], 10)`.
 #[cube]
 pub fn log1p_half<F: Float, N: Size>(u: Vector<F, N>) -> Vector<F, N> {
@@ -162,9 +163,10 @@ fn half_exp_pair<F: Float, N: Size>(a: Vector<F, N>, #[comptime] sign: f32) -> V
 pub fn sinh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let a = x.abs();
     let a2 = a * a;
-    let series = a
-        * (splat::<F, N>(1.0)
-            + a2 * (splat::<F, N>(1.0 / 6.0) + a2 * (splat::<F, N>(1.0 / 120.0) + a2 * splat::<F, N>(1.0 / 5040.0))));
+    let a4 = a2 * a2;
+    let p01 = splat::<F, N>(1.0) + a2 * splat::<F, N>(1.0 / 6.0);
+    let p23 = splat::<F, N>(1.0 / 120.0) + a2 * splat::<F, N>(1.0 / 5040.0);
+    let series = a * (p01 + a4 * p23);
     let r = select_many(a.less_than(&splat::<F, N>(0.5)), series, half_exp_pair::<F, N>(a, -1.0));
     odd::<F, N>(x, r)
 }
