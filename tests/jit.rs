@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::gpu::{box_points, client, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, reference, subnormal_exponential, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
+use common::gpu::{box_points, client, signed_pairs, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, reference, subnormal_exponential, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
 use egg::Symbol;
 use foil_burn::jit::{JitKernel, PackedLayout};
 use foil::kernels::Client;
@@ -274,15 +274,7 @@ fn split_functions_off_the_diagonal() {
 #[test]
 fn gelu_sa_keeps_a_small_u1_against_a_large_u2() {
     let Some(client) = client() else { return };
-    let (mut u1, mut u2) = (Vec::new(), Vec::new());
-    for a in [0.0f32, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e10] {
-        for b in (0..=94).map(|k| k as f32 * 0.2) {
-            for (p, q) in [(a, b), (-a, b), (a, -b), (-a, -b)] {
-                u1.push(p);
-                u2.push(q);
-            }
-        }
-    }
+    let (u1, u2) = signed_pairs(&[0.0, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e10], (0..=94).map(|k| k as f32 * 0.2));
     let (s, ok) = check_with(&client, &sa("gelu", "gelu(x)"), &[u1, u2], 1e-4, &|_| false, 0, 1);
     report(vec![(s, ok)]);
 }

@@ -56,7 +56,7 @@ foil::activation!(SinFn = sin(x));
 foil::activation!(CosFn = cos(x));
 
 mod common;
-use common::gpu::{agrees_with_scalar, as_the_device_read, box_points, client, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, parse, subnormal_exponential, reference, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
+use common::gpu::{agrees_with_scalar, as_the_device_read, box_points, client, signed_pairs, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, parse, subnormal_exponential, reference, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
 
 /// Forward and backward of a one-input activation; returns the report lines and
 /// whether it passed.
@@ -490,20 +490,9 @@ fn split_kernels_at_extreme_inputs() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
-/// (u1, u2) columns: u1 from 0 and 1e-30 to 1e10 and 3e38 (normal only:
-/// NVIDIA flushes subnormals) against every u2 of `u2s`, in all four signs.
-fn small_u1_against_large_u2(u2s: impl Iterator<Item = f32> + Clone) -> (Vec<f32>, Vec<f32>) {
-    let (mut u1, mut u2) = (Vec::new(), Vec::new());
-    for a in [0.0f32, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e10, 3e38] {
-        for b in u2s.clone() {
-            for (p, q) in [(a, b), (-a, b), (a, -b), (-a, -b)] {
-                u1.push(p);
-                u2.push(q);
-            }
-        }
-    }
-    (u1, u2)
-}
+/// u1 from 0 and 1e-30 to 1e10 and 3e38 (normal only: NVIDIA flushes
+/// subnormals), against large u2.
+const SMALL_U1: [f32; 8] = [0.0, 1e-30, 1e-20, 1e-10, 1e-3, 1.0, 1e10, 3e38];
 
 /// gelu's SA partial ∂/∂u2 = (√π/(2√2))·u1·e^(u2²/2) on the device, off the
 /// diagonal: a small u1 against a large u2. The kernel multiplies u1 in
@@ -514,7 +503,7 @@ fn small_u1_against_large_u2(u2s: impl Iterator<Item = f32> + Clone) -> (Vec<f32
 #[test]
 fn gelu_sa_partial_keeps_a_small_u1_against_a_large_u2() {
     let Some(client) = client() else { return };
-    let (u1, u2) = small_u1_against_large_u2((0..=94).map(|k| k as f32 * 0.2));
+    let (u1, u2) = signed_pairs(&SMALL_U1, (0..=94).map(|k| k as f32 * 0.2));
     let n = u1.len();
     let g = vec![1.0f32; n];
     let refs: Vec<&[f32]> = vec![&u1, &u2];
@@ -546,7 +535,7 @@ fn gelu_sa_partial_keeps_a_small_u1_against_a_large_u2() {
 #[test]
 fn gelu_sa_value_keeps_a_small_u1_against_a_large_u2() {
     let Some(client) = client() else { return };
-    let (u1, u2) = small_u1_against_large_u2((0..=100).map(|k| k as f32 * 0.2).chain([30.0, 1e3, 1e30]));
+    let (u1, u2) = signed_pairs(&SMALL_U1, (0..=100).map(|k| k as f32 * 0.2).chain([30.0, 1e3, 1e30]));
     let n = u1.len();
     let g = vec![1.0f32; n];
     let refs: Vec<&[f32]> = vec![&u1, &u2];

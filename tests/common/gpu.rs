@@ -75,6 +75,21 @@ pub fn client() -> Option<Client> {
     }
 }
 
+/// (u1, u2) columns: every a of `u1s` against every b of `u2s`, in all four
+/// signs ((a, b), (-a, b), (a, -b), (-a, -b)).
+pub fn signed_pairs(u1s: &[f32], u2s: impl Iterator<Item = f32> + Clone) -> (Vec<f32>, Vec<f32>) {
+    let (mut u1, mut u2) = (Vec::new(), Vec::new());
+    for &a in u1s {
+        for b in u2s.clone() {
+            for (p, q) in [(a, b), (-a, b), (a, -b), (-a, -b)] {
+                u1.push(p);
+                u2.push(q);
+            }
+        }
+    }
+    (u1, u2)
+}
+
 /// `n` points evenly over [-30, 30] (the grid includes 0 when n is odd; it is not).
 pub fn grid(n: usize) -> Vec<f32> {
     (0..n).map(|i| (-30.0 + 60.0 * i as f64 / (n - 1) as f64) as f32).collect()

@@ -31,11 +31,11 @@
 //! Every helper keeps NaN as NaN and returns ±0 for ±0 where the function is odd.
 //!
 //! Their polynomials of more than three terms go by Estrin's scheme: the
-//! pairs c_2i + c_2i+1·x are independent, and only their combination in
-//! powers of x² waits on a chain, about half of Horner's or less, for a
-//! squaring or two more. lavapipe runs a lane's code straight through, and there the
-//! chain is what a compute-bound kernel waits on (bench/README.md,
-//! 2026-12-05).
+//! pairs c_2i + c_2i+1·x ([`pair`]) are independent, and only their
+//! combination in powers of x² waits on a chain, about half of Horner's or
+//! less, for a squaring or two more. lavapipe runs a lane's code straight
+//! through, and there the chain is what a compute-bound kernel waits on
+//! (bench/README.md, 2026-12-05).
 
 use cubecl::prelude::*;
 
@@ -43,6 +43,12 @@ use cubecl::prelude::*;
 #[cube]
 fn splat<F: Float, N: Size>(#[comptime] v: f32) -> Vector<F, N> {
     Vector::<F, N>::new(F::new(v))
+}
+
+/// c0 + c1·x: one pair of Estrin's scheme (see the module docs).
+#[cube]
+fn pair<F: Float, N: Size>(x: Vector<F, N>, #[comptime] c0: f32, #[comptime] c1: f32) -> Vector<F, N> {
+    splat::<F, N>(c0) + x * splat::<F, N>(c1)
 }
 
 /// `r` with the sign of `x` (`x` itself at ±0 and NaN), for odd functions
@@ -70,10 +76,10 @@ pub fn log1p<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let s2 = s * s;
     let s4 = s2 * s2;
     let s8 = s4 * s4;
-    let p01 = one + s2 * splat::<F, N>(1.0 / 3.0);
-    let p23 = splat::<F, N>(1.0 / 5.0) + s2 * splat::<F, N>(1.0 / 7.0);
-    let p45 = splat::<F, N>(1.0 / 9.0) + s2 * splat::<F, N>(1.0 / 11.0);
-    let p67 = splat::<F, N>(1.0 / 13.0) + s2 * splat::<F, N>(1.0 / 15.0);
+    let p01 = pair::<F, N>(s2, 1.0, 1.0 / 3.0);
+    let p23 = pair::<F, N>(s2, 1.0 / 5.0, 1.0 / 7.0);
+    let p45 = pair::<F, N>(s2, 1.0 / 9.0, 1.0 / 11.0);
+    let p67 = pair::<F, N>(s2, 1.0 / 13.0, 1.0 / 15.0);
     let p = ((p01 + s4 * p23) + s8 * (p45 + s4 * p67)) + s8 * s8 * splat::<F, N>(1.0 / 17.0);
     let series = splat::<F, N>(2.0) * s * p;
     select_many(x.abs().less_than(&splat::<F, N>(0.5)), series, (x + one).ln())
@@ -89,11 +95,11 @@ pub fn log1p<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
 pub fn log1p_unit<F: Float, N: Size>(t: Vector<F, N>) -> Vector<F, N> {
     let t2 = t * t;
     let t4 = t2 * t2;
-    let p01 = splat::<F, N>(0.999_999_994_656_291_98) + t * splat::<F, N>(-0.499_998_926_480_632_8);
-    let p23 = splat::<F, N>(0.333_297_104_989_177_5) + t * splat::<F, N>(-0.249_516_162_628_720_74);
-    let p45 = splat::<F, N>(0.196_632_742_572_048_05) + t * splat::<F, N>(-0.152_696_670_743_632_88);
-    let p67 = splat::<F, N>(0.105_436_237_954_195_26) + t * splat::<F, N>(-0.056_373_612_830_107_328);
-    let p89 = splat::<F, N>(0.019_542_527_261_014_102) + t * splat::<F, N>(-0.003_176_057_018_431_959_7);
+    let p01 = pair::<F, N>(t, 0.999_999_994_656_291_98, -0.499_998_926_480_632_8);
+    let p23 = pair::<F, N>(t, 0.333_297_104_989_177_5, -0.249_516_162_628_720_74);
+    let p45 = pair::<F, N>(t, 0.196_632_742_572_048_05, -0.152_696_670_743_632_88);
+    let p67 = pair::<F, N>(t, 0.105_436_237_954_195_26, -0.056_373_612_830_107_328);
+    let p89 = pair::<F, N>(t, 0.019_542_527_261_014_102, -0.003_176_057_018_431_959_7);
     let p = (p01 + t2 * p23) + t4 * ((p45 + t2 * p67) + t4 * p89);
     t * p
 }
@@ -101,17 +107,17 @@ pub fn log1p_unit<F: Float, N: Size>(t: Vector<F, N>) -> Vector<F, N> {
 /// ln(1 + u) for u in [-1/2, 0], logcosh's `log1p(expm1(-2|z|)/2)`: u·P(u),
 /// with P the degree-9 Chebyshev fit of ln(1 + u)/u on [-1/2, 0] (relative
 /// error 4.1e-9). Ten multiply-adds and two squarings where [`log1p`]
-/// spends a division, its series and a logarithm on every lane. The coefficients:
-/// `mpmath.chebyfit(lambda u: mpmath.log1p(u)/u, [-0.5, 0], 10)`.
+/// spends a division, its series and a logarithm on every lane. The
+/// coefficients: `mpmath.chebyfit(lambda u: mpmath.log1p(u)/u, [-0.5, 0], 10)`.
 #[cube]
 pub fn log1p_half<F: Float, N: Size>(u: Vector<F, N>) -> Vector<F, N> {
     let u2 = u * u;
     let u4 = u2 * u2;
-    let p01 = splat::<F, N>(0.999_999_996_996_519_8) + u * splat::<F, N>(-0.500_001_198_584_125_77);
-    let p23 = splat::<F, N>(0.333_255_162_001_425_12) + u * splat::<F, N>(-0.251_956_794_261_093_58);
-    let p45 = splat::<F, N>(0.175_440_772_680_563_33) + u * splat::<F, N>(-0.340_746_471_305_813_81);
-    let p67 = splat::<F, N>(-0.590_088_702_501_445_78) + u * splat::<F, N>(-1.959_870_572_486_405_7);
-    let p89 = splat::<F, N>(-2.458_961_877_926_996_1) + u * splat::<F, N>(-1.733_611_947_352_159_7);
+    let p01 = pair::<F, N>(u, 0.999_999_996_996_519_8, -0.500_001_198_584_125_77);
+    let p23 = pair::<F, N>(u, 0.333_255_162_001_425_12, -0.251_956_794_261_093_58);
+    let p45 = pair::<F, N>(u, 0.175_440_772_680_563_33, -0.340_746_471_305_813_81);
+    let p67 = pair::<F, N>(u, -0.590_088_702_501_445_78, -1.959_870_572_486_405_7);
+    let p89 = pair::<F, N>(u, -2.458_961_877_926_996_1, -1.733_611_947_352_159_7);
     let p = (p01 + u2 * p23) + u4 * ((p45 + u2 * p67) + u4 * p89);
     u * p
 }
@@ -127,9 +133,9 @@ pub fn log1p_half<F: Float, N: Size>(u: Vector<F, N>) -> Vector<F, N> {
 pub fn expm1<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
     let x2 = x * x;
-    let p01 = one + x * splat::<F, N>(0.500_000_042_592_054_4);
-    let p23 = splat::<F, N>(0.166_666_671_394_938_02) + x * splat::<F, N>(0.041_665_304_193_438_314);
-    let p45 = splat::<F, N>(0.008_333_182_071_584_195) + x * splat::<F, N>(0.001_399_777_337_959_033_2);
+    let p01 = pair::<F, N>(x, 1.0, 0.500_000_042_592_054_4);
+    let p23 = pair::<F, N>(x, 0.166_666_671_394_938_02, 0.041_665_304_193_438_314);
+    let p45 = pair::<F, N>(x, 0.008_333_182_071_584_195, 0.001_399_777_337_959_033_2);
     let p = p01 + x2 * (p23 + x2 * (p45 + x2 * splat::<F, N>(0.000_199_621_762_266_955)));
     let series = x * p;
     select_many(x.abs().less_than(&splat::<F, N>(0.5)), series, x.exp() - one)
@@ -164,8 +170,8 @@ pub fn sinh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let a = x.abs();
     let a2 = a * a;
     let a4 = a2 * a2;
-    let p01 = splat::<F, N>(1.0) + a2 * splat::<F, N>(1.0 / 6.0);
-    let p23 = splat::<F, N>(1.0 / 120.0) + a2 * splat::<F, N>(1.0 / 5040.0);
+    let p01 = pair::<F, N>(a2, 1.0, 1.0 / 6.0);
+    let p23 = pair::<F, N>(a2, 1.0 / 120.0, 1.0 / 5040.0);
     let series = a * (p01 + a4 * p23);
     let r = select_many(a.less_than(&splat::<F, N>(0.5)), series, half_exp_pair::<F, N>(a, -1.0));
     odd::<F, N>(x, r)
@@ -192,9 +198,9 @@ pub fn asinh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let a = x.abs();
     let y = a * a;
     let y2 = y * y;
-    let p01 = splat::<F, N>(0.999_999_998_815_476_4) + y * splat::<F, N>(-0.166_666_324_585_344_92);
-    let p23 = splat::<F, N>(0.074_983_808_942_108_87) + y * splat::<F, N>(-0.044_358_320_653_813_61);
-    let p45 = splat::<F, N>(0.028_060_197_241_619_58) + y * splat::<F, N>(-0.013_074_415_236_259_125);
+    let p01 = pair::<F, N>(y, 0.999_999_998_815_476_4, -0.166_666_324_585_344_92);
+    let p23 = pair::<F, N>(y, 0.074_983_808_942_108_87, -0.044_358_320_653_813_61);
+    let p45 = pair::<F, N>(y, 0.028_060_197_241_619_58, -0.013_074_415_236_259_125);
     let p = p01 + y2 * (p23 + y2 * p45);
     let moderate = a.less_than(&splat::<F, N>(1e4));
     let log_argument = select_many(moderate, a + (y + one).sqrt(), a);
@@ -246,14 +252,14 @@ pub fn erf<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let a = x.abs();
     let a2 = a * a;
     let a4 = a2 * a2;
-    let s01 = splat::<F, N>(1.128_379_2) + a2 * splat::<F, N>(-0.376_126_4);
-    let s23 = splat::<F, N>(0.112_837_92) + a2 * splat::<F, N>(-0.026_866_17);
-    let s45 = splat::<F, N>(0.005_223_977_6) + a2 * splat::<F, N>(-0.000_854_832_7);
+    let s01 = pair::<F, N>(a2, 1.128_379_2, -0.376_126_4);
+    let s23 = pair::<F, N>(a2, 0.112_837_92, -0.026_866_17);
+    let s45 = pair::<F, N>(a2, 0.005_223_977_6, -0.000_854_832_7);
     let series = a * (s01 + a4 * (s23 + a4 * s45));
     let t = one / (one + splat::<F, N>(0.327_591_1) * a);
     let t2 = t * t;
-    let q01 = splat::<F, N>(0.254_829_6) + t * splat::<F, N>(-0.284_496_74);
-    let q23 = splat::<F, N>(1.421_413_7) + t * splat::<F, N>(-1.453_152);
+    let q01 = pair::<F, N>(t, 0.254_829_6, -0.284_496_74);
+    let q23 = pair::<F, N>(t, 1.421_413_7, -1.453_152);
     let poly = t * (q01 + t2 * (q23 + t2 * splat::<F, N>(1.061_405_4)));
     let tail = one - poly * (-a2).exp();
     odd::<F, N>(x, select_many(a.less_than(&splat::<F, N>(0.5)), series, tail))
