@@ -40,7 +40,7 @@ mod device {
     use foil_burn::jit::{JitKernel, PackedLayout};
     use foil_compiler::lang::Expr;
     use serde_json::{json, Value};
-
+    use std::collections::{HashMap, HashSet};
 
     /// Medians of `a`'s and `b`'s device seconds over `reps` alternated runs;
     /// `None` where the device keeps no timestamps.
@@ -62,11 +62,87 @@ mod device {
         client.create_from_slice(f32::as_bytes(v))
     }
 
-    /// An output buffer filled with NaN: a launch that did not run (a buffer
-    /// larger than the device binds, which lavapipe skips without an error)
-    /// leaves it NaN, and the sweep checks for that.
-    fn unwritten(client: &Client, len: usize) -> Handle {
-        upload(client, &vec![f32::NAN; len])
+    /// The device buffers the cases of one size only read, uploaded once and
+    /// shared: the inputs (`inputs(n, seed)`), the packed inputs of the
+    /// run-time kernels, and constant fills (grad_out = 1, the memcpy's
+    /// source, the NaN that output buffers start from). On lavapipe an upload
+    /// of 64 MiB takes about 0.16 s and a device copy of it 0.02 s; uploading
+    /// every buffer for every case spent more than half of a 16M case's wall
+    /// time on setup (bench/README.md).
+    pub struct Buffers {
+        client: Client,
+        n: usize,
+        host: HashMap<u64, Vec<f32>>,
+        inputs: HashMap<u64, Handle>,
+        /// Keyed by (inputs, block, first row, rows).
+        packed: HashMap<(usize, usize, usize, usize), Handle>,
+        /// Keyed by (length, the value's bits).
+        filled: HashMap<(usize, u32), Handle>,
+        /// Lengths whose NaN fill was read back once and found whole.
+        fill_checked: HashSet<usize>,
+    }
+
+    impl Buffers {
+        pub fn new(client: &Client, n: usize) -> Self {
+            Buffers { client: client.clone(), n, host: HashMap::new(), inputs: HashMap::new(), packed: HashMap::new(), filled: HashMap::new(), fill_checked: HashSet::new() }
+        }
+
+        /// The `n` points of `inputs(n, seed)` on the host.
+        pub fn host(&mut self, seed: u64) -> &[f32] {
+            let n = self.n;
+            self.host.entry(seed).or_insert_with(|| inputs(n, seed))
+        }
+
+        /// The same points on the device.
+        fn input(&mut self, seed: u64) -> Handle {
+            if let Some(h) = self.inputs.get(&seed) {
+                return h.clone();
+            }
+            let client = self.client.clone();
+            let h = upload(&client, self.host(seed));
+            self.inputs.insert(seed, h.clone());
+            h
+        }
+
+        /// Rows `first..first + rows` of the packed layout `[rows, t·block,
+        /// 1]` whose input block i holds `inputs(n, 2 + i)`.
+        fn packed(&mut self, t: usize, block: usize, first: usize, rows: usize) -> Handle {
+            if let Some(h) = self.packed.get(&(t, block, first, rows)) {
+                return h.clone();
+            }
+            let mut x = Vec::with_capacity(rows * t * block);
+            for o in first..first + rows {
+                for i in 0..t {
+                    x.extend_from_slice(&self.host(2 + i as u64)[o * block..(o + 1) * block]);
+                }
+            }
+            let h = upload(&self.client, &x);
+            self.packed.insert((t, block, first, rows), h.clone());
+            h
+        }
+
+        /// `len` copies of `value`.
+        fn filled(&mut self, len: usize, value: f32) -> Handle {
+            let client = &self.client;
+            self.filled.entry((len, value.to_bits())).or_insert_with(|| upload(client, &vec![value; len])).clone()
+        }
+
+        /// A fresh output buffer of `len` NaN, copied on the device from a
+        /// shared fill: a launch that did not run (a buffer larger than the
+        /// device binds, which lavapipe skips without an error) leaves it
+        /// NaN, and the sweep checks for that. The first fill of each length
+        /// is read back, so that a skipped fill cannot pass for a written output.
+        fn unwritten(&mut self, len: usize) -> Result<Handle, String> {
+            let nan = self.filled(len, f32::NAN);
+            let out = self.client.empty(len * 4);
+            DeviceCopy::launch_forward(&self.client, &nan, &out, Launch::for_client(&self.client, len)).map_err(|e| e.to_string())?;
+            if self.fill_checked.insert(len) {
+                if let Some(i) = read(&self.client, out.clone())?.iter().position(|v| !v.is_nan()) {
+                    return Err(format!("the NaN fill of {len} elements left element {i} unfilled"));
+                }
+            }
+            Ok(out)
+        }
     }
 
     /// The most bytes one buffer of the sweep's memcpy and run-time steps
@@ -111,15 +187,16 @@ mod device {
         }
     }
 
-    /// Forward then fused backward of a one-input macro kernel over `x`, grad_out = 1.
-    pub fn foil_ga<A: GpuActivation>(client: &Client, x: &[f32]) -> Step {
-        let n = x.len();
-        let launch = Launch::for_client(client, n);
-        let (xh, gh) = (upload(client, x), upload(client, &vec![1.0f32; n]));
-        let (yh, gih) = (client.empty(n * 4), unwritten(client, n));
+    /// Forward then fused backward of a one-input macro kernel over
+    /// `inputs(n, seed)`, grad_out = 1.
+    pub fn foil_ga<A: GpuActivation>(bufs: &mut Buffers, seed: u64) -> Result<Step, String> {
+        let (client, n) = (bufs.client.clone(), bufs.n);
+        let launch = Launch::for_client(&client, n);
+        let (xh, gh) = (bufs.input(seed), bufs.filled(n, 1.0));
+        let (yh, gih) = (client.empty(n * 4), bufs.unwritten(n)?);
         let (c, gi) = (client.clone(), gih.clone());
         let c2 = client.clone();
-        Step {
+        Ok(Step {
             passes: passes(1, n),
             run: Box::new(move || {
                 A::launch_forward(&c, &xh, &yh, launch).map_err(|e| e.to_string())?;
@@ -127,21 +204,22 @@ mod device {
                 sync(&c)
             }),
             outputs: Box::new(move || Ok(vec![read(&c2, gi.clone())?])),
-        }
+        })
     }
 
-    /// The same for an n-input macro kernel (n = `us.len()`).
-    pub fn foil_sa<A: GpuSplitActivation>(client: &Client, us: &[Vec<f32>]) -> Step {
-        let n = us[0].len();
+    /// The same for a macro kernel of several inputs, input i being
+    /// `inputs(n, 2 + i)`.
+    pub fn foil_sa<A: GpuSplitActivation>(bufs: &mut Buffers) -> Result<Step, String> {
+        let (client, n) = (bufs.client.clone(), bufs.n);
         let t = A::TERMS;
-        let launch = Launch::for_client(client, n);
-        let uh: Vec<Handle> = us.iter().map(|u| upload(client, u)).collect();
-        let gh = upload(client, &vec![1.0f32; n]);
+        let launch = Launch::for_client(&client, n);
+        let uh: Vec<Handle> = (0..t).map(|i| bufs.input(2 + i as u64)).collect();
+        let gh = bufs.filled(n, 1.0);
         let yh = client.empty(n * 4);
-        let gih: Vec<Handle> = (0..t).map(|_| unwritten(client, n)).collect();
+        let gih = (0..t).map(|_| bufs.unwritten(n)).collect::<Result<Vec<Handle>, String>>()?;
         let (c, gi) = (client.clone(), gih.clone());
         let c2 = client.clone();
-        Step {
+        Ok(Step {
             passes: passes(t, n),
             run: Box::new(move || {
                 A::launch_forward(&c, &uh, &yh, launch).map_err(|e| e.to_string())?;
@@ -149,14 +227,15 @@ mod device {
                 sync(&c)
             }),
             outputs: Box::new(move || gi.iter().map(|h| read(&c2, h.clone())).collect()),
-        }
+        })
     }
 
-    /// The same for a run-time kernel over the packed layout `[rows, n·COLUMNS, 1]`
-    /// (`us` are its n inputs; `us[i]` fills input block i of every row), in
-    /// launches of at most [`MAX_BUFFER_BYTES`] of input each.
-    pub fn foil_jit(client: &Client, kernel: &JitKernel, us: &[Vec<f32>]) -> Result<Step, String> {
-        let (len, t) = (us[0].len(), us.len());
+    /// The same for a run-time kernel of `t` inputs over the packed layout
+    /// `[rows, t·COLUMNS, 1]` (input block i of every row holds
+    /// `inputs(n, 2 + i)`), in launches of at most [`MAX_BUFFER_BYTES`] of
+    /// input each.
+    pub fn foil_jit(bufs: &mut Buffers, kernel: &JitKernel, t: usize) -> Result<Step, String> {
+        let (client, len) = (bufs.client.clone(), bufs.n);
         let block = if len % COLUMNS == 0 { COLUMNS } else { len };
         let rows = len / block;
         let per_launch = (MAX_BUFFER_BYTES / (4 * t * block)).max(1);
@@ -164,14 +243,8 @@ mod device {
         for first in (0..rows).step_by(per_launch) {
             let outer = per_launch.min(rows - first);
             let layout = PackedLayout::new(outer, t, block, 1).map_err(|e| e.to_string())?;
-            let mut x = Vec::with_capacity(layout.input_len());
-            for o in first..first + outer {
-                for u in us {
-                    x.extend_from_slice(&u[o * block..(o + 1) * block]);
-                }
-            }
-            let (xh, gh) = (upload(client, &x), upload(client, &vec![1.0f32; layout.output_len()]));
-            let (yh, gxh) = (client.empty(layout.output_len() * 4), unwritten(client, layout.input_len()));
+            let (xh, gh) = (bufs.packed(t, block, first, outer), bufs.filled(layout.output_len(), 1.0));
+            let (yh, gxh) = (client.empty(layout.output_len() * 4), bufs.unwritten(layout.input_len())?);
             launches.push((layout, xh, gh, yh, gxh));
         }
         let gx: Vec<Handle> = launches.iter().map(|l| l.4.clone()).collect();
@@ -194,7 +267,8 @@ mod device {
     /// [`MAX_BUFFER_BYTES`] per buffer: memory speed for a step of that
     /// many passes. (Forward and backward cannot share a launch: backward
     /// needs grad_out, which exists only after the loss.)
-    pub fn memcpy(client: &Client, step: &Step) -> Step {
+    pub fn memcpy(bufs: &mut Buffers, step: &Step) -> Result<Step, String> {
+        let client = bufs.client.clone();
         let most = MAX_BUFFER_BYTES / 4;
         let mut launches: Vec<(Handle, Handle, Launch)> = Vec::new();
         let mut passes = Vec::new();
@@ -203,12 +277,12 @@ mod device {
             passes.push(8 * total);
             for first in (0..total).step_by(most) {
                 let m = most.min(total - first);
-                launches.push((upload(client, &vec![0.5f32; m]), unwritten(client, m), Launch::for_client(client, m)));
+                launches.push((bufs.filled(m, 0.5), bufs.unwritten(m)?, Launch::for_client(&client, m)));
             }
         }
         let dst: Vec<Handle> = launches.iter().map(|l| l.1.clone()).collect();
         let (c, c2) = (client.clone(), client.clone());
-        Step {
+        Ok(Step {
             passes,
             run: Box::new(move || {
                 for (src, dst, launch) in &launches {
@@ -217,7 +291,7 @@ mod device {
                 sync(&c)
             }),
             outputs: Box::new(move || dst.iter().map(|h| read(&c2, h.clone())).collect()),
-        }
+        })
     }
 
     pub fn burn_fused(expr: &Expr, vars: &[String], data: &[Vec<f32>], device: &cubecl::Device, plan: &Plan) -> Result<(f64, Vec<Vec<f32>>), String> {
@@ -230,22 +304,14 @@ mod device {
 
     /// One (activation, size) case against burn: every competitor, its figures and ratios.
     pub fn case(label: &str, client: &Client, device: &cubecl::Device, n: usize, plan: &Plan) -> Result<Value, String> {
-        let (expr_src, vars, data, mut foil) = match label {
-            "tanh-GA" | "sigmoid-GA" => {
-                let x = inputs(n, 1);
-                let (src, step) = if label == "tanh-GA" {
-                    (TanhGa::EXPRESSION, foil_ga::<TanhGa>(client, &x))
-                } else {
-                    (SigmoidGa::EXPRESSION, foil_ga::<SigmoidGa>(client, &x))
-                };
-                (src, vec!["x".to_string()], vec![x], step)
-            }
-            _ => {
-                let us: Vec<Vec<f32>> = (0..GeluSa::TERMS).map(|i| inputs(n, 2 + i as u64)).collect();
-                let step = foil_sa::<GeluSa>(client, &us);
-                (GeluSa::EXPRESSION, (1..=GeluSa::TERMS).map(|i| format!("u{i}")).collect(), us, step)
-            }
+        let mut bufs = Buffers::new(client, n);
+        let (expr_src, vars, seeds, mut foil) = match label {
+            "tanh-GA" => (TanhGa::EXPRESSION, vec!["x".to_string()], vec![1], foil_ga::<TanhGa>(&mut bufs, 1)?),
+            "sigmoid-GA" => (SigmoidGa::EXPRESSION, vec!["x".to_string()], vec![1], foil_ga::<SigmoidGa>(&mut bufs, 1)?),
+            _ => (GeluSa::EXPRESSION, (1..=GeluSa::TERMS).map(|i| format!("u{i}")).collect(), (0..GeluSa::TERMS as u64).map(|i| 2 + i).collect(), foil_sa::<GeluSa>(&mut bufs)?),
         };
+        let data: Vec<Vec<f32>> = seeds.into_iter().map(|s| bufs.host(s).to_vec()).collect();
+        drop(bufs);
         let expr = foil_compiler::parse::parse(expr_src).map_err(|e| format!("{label}: its EXPRESSION does not parse: {e}"))?;
         let foil_s = median_seconds(plan.warmup, plan.reps, || foil.run())?;
         let foil_grads = foil.outputs()?;
@@ -272,15 +338,15 @@ mod device {
         /// `macro`, `jit` or `probe`.
         pub kind: &'static str,
         pub inputs: usize,
-        build: Box<dyn Fn(&Client, &[Vec<f32>]) -> Result<Step, String>>,
+        build: Box<dyn Fn(&mut Buffers) -> Result<Step, String>>,
     }
 
     fn macro_ga<A: GpuActivation + 'static>(label: String) -> SweepKernel {
-        SweepKernel { label, kind: "macro", inputs: 1, build: Box::new(|c: &Client, us: &[Vec<f32>]| Ok(foil_ga::<A>(c, &us[0]))) }
+        SweepKernel { label, kind: "macro", inputs: 1, build: Box::new(|bufs: &mut Buffers| foil_ga::<A>(bufs, 2)) }
     }
 
     fn macro_split<A: GpuSplitActivation + 'static>(label: String) -> SweepKernel {
-        SweepKernel { label, kind: "macro", inputs: A::TERMS, build: Box::new(|c: &Client, us: &[Vec<f32>]| Ok(foil_sa::<A>(c, us))) }
+        SweepKernel { label, kind: "macro", inputs: A::TERMS, build: Box::new(|bufs: &mut Buffers| foil_sa::<A>(bufs)) }
     }
 
     /// Every suite kernel the macros generate (`acts::suite_kernels!` lists
@@ -314,11 +380,12 @@ mod device {
             for (what, k) in kernels {
                 let k = k.map_err(|e| format!("{} {what}: {e}", row.name))?;
                 let jit = k.jit()?.clone();
+                let t = k.arity();
                 out.push(SweepKernel {
                     label: format!("{} {what}", row.name),
                     kind: "jit",
-                    inputs: k.arity(),
-                    build: Box::new(move |c: &Client, us: &[Vec<f32>]| foil_jit(c, &jit, us)),
+                    inputs: t,
+                    build: Box::new(move |bufs: &mut Buffers| foil_jit(bufs, &jit, t)),
                 });
             }
         }
@@ -336,22 +403,22 @@ mod device {
                 let derived = || p.vars.iter().map(|v| foil_compiler::diff::derivative(&p.expr, v)).collect::<Vec<_>>();
                 let partials = p.partials.clone().unwrap_or_else(derived);
                 let jit = JitKernel::compile(&p.expr, &partials, &vars).map_err(|e| format!("{}: {e}", p.label))?;
-                Ok(SweepKernel { label: p.label.clone(), kind: "probe", inputs: vars.len(), build: Box::new(move |c: &Client, us: &[Vec<f32>]| foil_jit(c, &jit, us)) })
+                let t = vars.len();
+                Ok(SweepKernel { label: p.label.clone(), kind: "probe", inputs: t, build: Box::new(move |bufs: &mut Buffers| foil_jit(bufs, &jit, t)) })
             })
             .collect()
     }
 
     /// One sweep case: the kernel's step and a memcpy of the same bytes,
     /// timed in alternation.
-    pub fn sweep_case(k: &SweepKernel, client: &Client, n: usize, plan: &Plan, peak: Option<f64>) -> Result<Value, String> {
+    pub fn sweep_case(k: &SweepKernel, bufs: &mut Buffers, plan: &Plan, peak: Option<f64>) -> Result<Value, String> {
         let clock = std::time::Instant::now();
-        let us: Vec<Vec<f32>> = (0..k.inputs).map(|i| inputs(n, 2 + i as u64)).collect();
-        let mut step = (k.build)(client, &us)?;
-        drop(us);
-        let mut copy = memcpy(client, &step);
+        let (client, n) = (bufs.client.clone(), bufs.n);
+        let mut step = (k.build)(bufs)?;
+        let mut copy = memcpy(bufs, &step)?;
         let timed = median_ratio(plan.warmup, plan.reps, plan.sweep_min_seconds, || step.run(), || copy.run())?;
         let (foil_s, copy_s, ratio) = (timed.a, timed.b, timed.b_over_a);
-        let device = median_device_seconds(client, plan.reps, &mut || step.run(), &mut || copy.run())?;
+        let device = median_device_seconds(&client, plan.reps, &mut || step.run(), &mut || copy.run())?;
         // Every output element written: a skipped launch would time nothing.
         for (what, out) in [("the kernel", step.outputs()?), ("the memcpy", copy.outputs()?)] {
             if let Some(i) = out.iter().flatten().position(|v| v.is_nan()) {
@@ -384,9 +451,52 @@ mod device {
             "vs_memcpy": ratio,
             "reps": timed.reps,
             "met": ratio >= super::MEMCPY_GOAL,
-            // The case's wall time: inputs, upload, compile, timing, readback.
+            // The case's wall time: buffers, compile, timing, readback.
             "seconds": clock.elapsed().as_secs_f64(),
         }))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::super::super::{gpu, inputs, BenchDevice};
+        use super::{read, Buffers, DeviceCopy, Launch, COLUMNS};
+        use foil::GpuActivation;
+
+        /// The shared buffers hold what each case used to upload for itself:
+        /// the inputs, the packed rows of the run-time kernels, and output
+        /// buffers that are all NaN and each a buffer of its own.
+        #[test]
+        fn shared_buffers_hold_the_inputs_and_give_every_output_fresh_nan() {
+            let client = match gpu::open(BenchDevice::Wgpu) {
+                Ok((client, _, _)) => client,
+                Err(why) => {
+                    assert!(std::env::var("FOIL_REQUIRE_GPU").map_or(true, |v| v != "1"), "FOIL_REQUIRE_GPU=1 but {why}");
+                    return eprintln!("SKIP: {why}");
+                }
+            };
+            let n = 3 * COLUMNS;
+            let mut bufs = Buffers::new(&client, n);
+            let h = bufs.input(3);
+            assert_eq!(read(&client, h).unwrap(), inputs(n, 3));
+            // Rows 1 and 2 of three inputs: each row's blocks in input order.
+            let packed = read(&client, bufs.packed(3, COLUMNS, 1, 2)).unwrap();
+            let mut want = Vec::new();
+            for row in 1..3 {
+                for i in 0..3 {
+                    want.extend_from_slice(&inputs(n, 2 + i)[row * COLUMNS..(row + 1) * COLUMNS]);
+                }
+            }
+            assert_eq!(packed, want);
+            assert!(read(&client, bufs.filled(n, 1.0)).unwrap().iter().all(|&v| v == 1.0));
+            // A written output leaves the next one NaN.
+            let (a, b) = (bufs.unwritten(n).unwrap(), bufs.unwritten(n).unwrap());
+            let half = bufs.filled(n, 0.5);
+            DeviceCopy::launch_forward(&client, &half, &a, Launch::for_client(&client, n)).unwrap();
+            assert!(read(&client, a).unwrap().iter().all(|&v| v == 0.5));
+            for out in [b, bufs.unwritten(n).unwrap()] {
+                assert!(read(&client, out).unwrap().iter().all(|v| v.is_nan()));
+            }
+        }
     }
 }
 
@@ -606,8 +716,10 @@ pub fn run(plan: &Plan) -> Value {
         let derive_s = clock.elapsed().as_secs_f64() - burn_s;
         let mut sweep = Vec::new();
         for &n in plan.sweep_sizes {
+            // One size's shared buffers at a time (2–3 GB at 16M).
+            let mut bufs = device::Buffers::new(&client, n);
             for k in &kernels {
-                sweep.extend(guarded(&mut errors, format!("{} ({}) at {n} elements", k.label, k.kind), || device::sweep_case(k, &client, n, plan, stated_peak())));
+                sweep.extend(guarded(&mut errors, format!("{} ({}) at {n} elements", k.label, k.kind), || device::sweep_case(k, &mut bufs, plan, stated_peak())));
             }
         }
         let kind = match plan.device {
