@@ -88,7 +88,7 @@ mod device {
         }
 
         /// The `n` points of `inputs(n, seed)` on the host.
-        pub fn host(&mut self, seed: u64) -> &[f32] {
+        fn host(&mut self, seed: u64) -> &[f32] {
             let n = self.n;
             self.host.entry(seed).or_insert_with(|| inputs(n, seed))
         }
@@ -311,6 +311,8 @@ mod device {
             _ => (GeluSa::EXPRESSION, (1..=GeluSa::TERMS).map(|i| format!("u{i}")).collect(), (0..GeluSa::TERMS as u64).map(|i| 2 + i).collect(), foil_sa::<GeluSa>(&mut bufs)?),
         };
         let data: Vec<Vec<f32>> = seeds.into_iter().map(|s| bufs.host(s).to_vec()).collect();
+        // burn gets `data`; the host copies in `bufs` would only hold memory
+        // while it runs (256 MB an input at the full plan's 64M).
         drop(bufs);
         let expr = foil_compiler::parse::parse(expr_src).map_err(|e| format!("{label}: its EXPRESSION does not parse: {e}"))?;
         let foil_s = median_seconds(plan.warmup, plan.reps, || foil.run())?;
