@@ -62,6 +62,12 @@ mod device {
         client.create_from_slice(f32::as_bytes(v))
     }
 
+    /// The seed of a kernel's input i in every case: `inputs(n,
+    /// input_seed(i))`. (The burn cases' GA input uses seed 1.)
+    fn input_seed(i: usize) -> u64 {
+        2 + i as u64
+    }
+
     /// The device buffers the cases of one size only read, uploaded once and
     /// shared: the inputs (`inputs(n, seed)`), the packed inputs of the
     /// run-time kernels, and constant fills (grad_out = 1, the memcpy's
@@ -105,7 +111,7 @@ mod device {
         }
 
         /// Rows `first..first + rows` of the packed layout `[rows, t·block,
-        /// 1]` whose input block i holds `inputs(n, 2 + i)`.
+        /// 1]` whose input block i holds `inputs(n, input_seed(i))`.
         fn packed(&mut self, t: usize, block: usize, first: usize, rows: usize) -> Handle {
             if let Some(h) = self.packed.get(&(t, block, first, rows)) {
                 return h.clone();
@@ -113,7 +119,7 @@ mod device {
             let mut x = Vec::with_capacity(rows * t * block);
             for o in first..first + rows {
                 for i in 0..t {
-                    x.extend_from_slice(&self.host(2 + i as u64)[o * block..(o + 1) * block]);
+                    x.extend_from_slice(&self.host(input_seed(i))[o * block..(o + 1) * block]);
                 }
             }
             let h = upload(&self.client, &x);
@@ -208,12 +214,12 @@ mod device {
     }
 
     /// The same for a macro kernel of several inputs, input i being
-    /// `inputs(n, 2 + i)`.
+    /// `inputs(n, input_seed(i))`.
     pub fn foil_sa<A: GpuSplitActivation>(bufs: &mut Buffers) -> Result<Step, String> {
         let (client, n) = (bufs.client.clone(), bufs.n);
         let t = A::TERMS;
         let launch = Launch::for_client(&client, n);
-        let uh: Vec<Handle> = (0..t).map(|i| bufs.input(2 + i as u64)).collect();
+        let uh: Vec<Handle> = (0..t).map(|i| bufs.input(input_seed(i))).collect();
         let gh = bufs.filled(n, 1.0);
         let yh = client.empty(n * 4);
         let gih = (0..t).map(|_| bufs.unwritten(n)).collect::<Result<Vec<Handle>, String>>()?;
@@ -232,7 +238,7 @@ mod device {
 
     /// The same for a run-time kernel of `t` inputs over the packed layout
     /// `[rows, t·COLUMNS, 1]` (input block i of every row holds
-    /// `inputs(n, 2 + i)`), in launches of at most [`MAX_BUFFER_BYTES`] of
+    /// `inputs(n, input_seed(i))`), in launches of at most [`MAX_BUFFER_BYTES`] of
     /// input each.
     pub fn foil_jit(bufs: &mut Buffers, kernel: &JitKernel, t: usize) -> Result<Step, String> {
         let (client, len) = (bufs.client.clone(), bufs.n);
@@ -308,7 +314,7 @@ mod device {
         let (expr_src, vars, seeds, mut foil) = match label {
             "tanh-GA" => (TanhGa::EXPRESSION, vec!["x".to_string()], vec![1], foil_ga::<TanhGa>(&mut bufs, 1)?),
             "sigmoid-GA" => (SigmoidGa::EXPRESSION, vec!["x".to_string()], vec![1], foil_ga::<SigmoidGa>(&mut bufs, 1)?),
-            _ => (GeluSa::EXPRESSION, (1..=GeluSa::TERMS).map(|i| format!("u{i}")).collect(), (0..GeluSa::TERMS as u64).map(|i| 2 + i).collect(), foil_sa::<GeluSa>(&mut bufs)?),
+            _ => (GeluSa::EXPRESSION, (1..=GeluSa::TERMS).map(|i| format!("u{i}")).collect(), (0..GeluSa::TERMS).map(input_seed).collect(), foil_sa::<GeluSa>(&mut bufs)?),
         };
         let data: Vec<Vec<f32>> = seeds.into_iter().map(|s| bufs.host(s).to_vec()).collect();
         // burn gets `data`; the host copies in `bufs` would only hold memory
@@ -344,7 +350,7 @@ mod device {
     }
 
     fn macro_ga<A: GpuActivation + 'static>(label: String) -> SweepKernel {
-        SweepKernel { label, kind: "macro", inputs: 1, build: Box::new(|bufs: &mut Buffers| foil_ga::<A>(bufs, 2)) }
+        SweepKernel { label, kind: "macro", inputs: 1, build: Box::new(|bufs: &mut Buffers| foil_ga::<A>(bufs, input_seed(0))) }
     }
 
     fn macro_split<A: GpuSplitActivation + 'static>(label: String) -> SweepKernel {
