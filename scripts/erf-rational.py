@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The coefficients of the kernels' erf (runtime/src/kernels/math.rs, `erf`):
+"""The coefficients of foil's f32 erf (`erf_rational` in runtime/src/float/fast.rs,
+spelt again by the kernels' `#[cube]` erf in runtime/src/kernels/math.rs):
 erf(x) = x·P(t)/Q(t), t = x², P and Q of degree 5 (Q(0) = 1), fitted for
 the least maximum relative error on t ∈ [0, 3.875²] (past 3.875 erf rounds to
 1 in f32), then checked as the kernel computes it: coefficients rounded to

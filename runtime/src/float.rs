@@ -41,7 +41,7 @@ pub trait Float: Copy + PartialOrd + Add<Output = Self> + Sub<Output = Self> + M
 mod fast;
 mod special;
 
-pub use fast::erfi_rational;
+pub use fast::{erf_rational, erfi_rational};
 
 macro_rules! impl_float {
     ($t:ty, $erf:path, $erfi:expr, $erfi_times:expr, exp: $exp:path, exp_m1: $exp_m1:path, sinh: $sinh:path, cosh: $cosh:path, tanh: $tanh:path) => {
@@ -87,10 +87,10 @@ macro_rules! impl_float {
 // f32 input's product (f32 code is what the kernels and the trainer run).
 impl_float!(f64, libm::erf, special::erfi, |x: f64, m: f64| m * special::erfi(x),
     exp: f64::exp, exp_m1: f64::exp_m1, sinh: f64::sinh, cosh: f64::cosh, tanh: f64::tanh);
-// The exponential family and erfi are foil's own (`fast`): no library calls,
-// so loops over generated activations vectorise (erfi was the f64 series
-// rounded once, ~140 ns per value).
-impl_float!(f32, libm::erff, fast::erfi, fast::erfi_times,
+// The exponential family, erf and erfi are foil's own (`fast`): no library
+// calls, so loops over generated activations vectorise (erfi was the f64
+// series rounded once, ~140 ns per value), and erf is the kernels' algorithm.
+impl_float!(f32, fast::erf, fast::erfi, fast::erfi_times,
     exp: fast::exp, exp_m1: fast::exp_m1, sinh: fast::sinh, cosh: fast::cosh, tanh: fast::tanh);
 
 #[cfg(test)]

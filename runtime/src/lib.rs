@@ -21,7 +21,7 @@ mod float;
 
 pub use activation::{Activation, Adversarial, SplitActivation};
 pub use error::RuntimeError;
-pub use float::{erfi_rational, Float};
+pub use float::{erf_rational, erfi_rational, Float};
 pub use launch::{backward_host, default_client, forward_host, split_backward_host, split_forward_host};
 /// The cubecl the generated kernels are written against.
 pub use cubecl;
