@@ -335,26 +335,31 @@ fn erfi_reduced<F: Float, N: Size>(a: Vector<F, N>, t: Vector<F, N>) -> Vector<F
 
 #[cfg(test)]
 mod tests {
+    /// The literals of a `#[cube]` function in this file, in order, from
+    /// its calls of `call` (`"splat::<F, N>("`, or `"pair::<F, N>(t, "`,
+    /// whose two coefficients both count).
+    fn literals(name: &str, call: &str) -> Vec<f32> {
+        let src = include_str!("math.rs");
+        let body = &src[src.find(&format!("fn {name}<")).expect(name)..];
+        let body = &body[..body.find("\n}\n").expect("end of the function")];
+        body.split(call)
+            .skip(1)
+            .flat_map(|s| s[..s.find(')').expect(")")].split(", ").map(|v| v.replace('_', "").parse().expect("a literal")).collect::<Vec<f32>>())
+            .collect()
+    }
+
     /// The `#[cube]` erfi spells its constants as literals; they are the
     /// host's (`erfi_rational`), in order, so both sides compute one function.
     #[test]
     fn erfi_literals_are_the_host_constants() {
         use crate::erfi_rational::{CLAMP, EXP_SCALE, EXP_SHIFT, GRID_STEPS, P, Q};
-        let src = include_str!("math.rs");
-        let literals = |name: &str| -> Vec<f32> {
-            let body = &src[src.find(&format!("fn {name}<")).expect(name)..];
-            let body = &body[..body.find("\n}\n").expect("end of the function")];
-            body.split("splat::<F, N>(")
-                .skip(1)
-                .map(|s| s[..s.find(')').expect(")")].replace('_', "").parse().expect("a literal"))
-                .collect()
-        };
-        assert_eq!(literals("erfi"), [1.0]);
-        assert_eq!(literals("erfi_times"), [1.0, CLAMP, CLAMP, EXP_SHIFT, EXP_SHIFT, 0.5, EXP_SCALE]);
+        let splats = |name: &str| literals(name, "splat::<F, N>(");
+        assert_eq!(splats("erfi"), [1.0]);
+        assert_eq!(splats("erfi_times"), [1.0, CLAMP, CLAMP, EXP_SHIFT, EXP_SHIFT, 0.5, EXP_SCALE]);
         let mut reduced = P.to_vec();
         reduced.extend(&Q[..8]);
         reduced.extend([GRID_STEPS, 1.0 / GRID_STEPS]);
-        assert_eq!(literals("erfi_reduced"), reduced);
+        assert_eq!(splats("erfi_reduced"), reduced);
     }
 
     /// The `#[cube]` erf spells the host's constants (`erf_rational`), in
@@ -363,16 +368,7 @@ mod tests {
     #[test]
     fn erf_literals_are_the_host_constants() {
         use crate::erf_rational::{ONE_FROM, P, Q};
-        let src = include_str!("math.rs");
-        let body = &src[src.find("fn erf<").expect("erf")..];
-        let body = &body[..body.find("\n}\n").expect("end of erf")];
-        let pairs: Vec<f32> = body
-            .split("pair::<F, N>(t, ")
-            .skip(1)
-            .flat_map(|s| s[..s.find(')').expect(")")].split(", ").map(|v| v.replace('_', "").parse::<f32>().expect("a literal")).collect::<Vec<_>>())
-            .collect();
-        assert_eq!(pairs, [P, Q].concat());
-        let splats: Vec<f32> = body.split("splat::<F, N>(").skip(1).map(|s| s[..s.find(')').expect(")")].parse().expect("a literal")).collect();
-        assert_eq!(splats, [1.0, ONE_FROM]);
+        assert_eq!(literals("erf", "pair::<F, N>(t, "), [P, Q].concat());
+        assert_eq!(literals("erf", "splat::<F, N>("), [1.0, ONE_FROM]);
     }
 }
