@@ -33,6 +33,7 @@ fn host_erf(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
+    // No plots, as in `derive`: criterion's plotters backend needs a font.
     config = Criterion::default().sample_size(20).without_plots();
     targets = host_erf
 }
