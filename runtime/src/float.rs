@@ -70,6 +70,7 @@ macro_rules! impl_float {
             #[inline]
             fn tanh(self) -> Self { $tanh(self) }
             fn asinh(self) -> Self { <$t>::asinh(self) }
+            #[inline]
             fn erf(self) -> Self { $erf(self) }
             #[inline]
             fn erfi(self) -> Self { ($erfi)(self) }
