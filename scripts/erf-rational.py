@@ -62,31 +62,43 @@ def erf_over_x(t):
 
 
 def poly(c, t):
-    return sum(ck * t**k for k, ck in enumerate(c))
+    """Horner's rule, lowest coefficient first."""
+    r = 0.0
+    for ck in reversed(c):
+        r = r * t + ck
+    return r
 
 
-def fit(points=1500, iterations=300):
-    # In s = t/T (a well-conditioned basis), Chebyshev-spaced points.
-    ss = [0.5 - 0.5 * math.cos(math.pi * (i + 0.5) / points) for i in range(points)]
-    fs = [erf_over_x(s * T) for s in ss]
-    weights, q_prev, best = [1.0] * points, [1.0] * points, None
+def lawson(ts, fs, deg_p, deg_q, iterations):
+    """P/Q (Q(0) = 1) with the least maximum relative error over the points
+    (ts, fs): least squares on the linearised residual (P − f·Q)/(f·Q_previous),
+    reweighted toward the largest errors. Returns (worst error, P, Q), lowest
+    coefficient first, in powers of t."""
+    n = len(ts)
+    weights, q_prev, best = [1.0] * n, [1.0] * n, None
     for _ in range(iterations):
         rows, rhs = [], []
-        for s, f, w, qp in zip(ss, fs, weights, q_prev):
+        for t, f, w, qp in zip(ts, fs, weights, q_prev):
             scale = math.sqrt(w) / (f * qp)
-            rows.append([scale * s**k for k in range(DEG_P + 1)] + [-scale * f * s**k for k in range(1, DEG_Q + 1)])
+            rows.append([scale * t**k for k in range(deg_p + 1)] + [-scale * f * t**k for k in range(1, deg_q + 1)])
             rhs.append(scale * f)
         c = lstsq(rows, rhs)
-        p, q = c[: DEG_P + 1], [1.0] + c[DEG_P + 1 :]
-        q_prev = [poly(q, s) for s in ss]
-        errors = [abs(poly(p, s) / qs - f) / f for s, f, qs in zip(ss, fs, q_prev)]
+        p, q = c[: deg_p + 1], [1.0] + c[deg_p + 1 :]
+        q_prev = [poly(q, t) for t in ts]
+        errors = [abs(poly(p, t) / qt - f) / abs(f) for t, f, qt in zip(ts, fs, q_prev)]
         worst = max(errors)
         if best is None or worst < best[0]:
             best = (worst, p, q)
         weights = [w * (e / worst + 1e-3) for w, e in zip(weights, errors)]
         total = sum(weights)
-        weights = [w / total * points for w in weights]
-    _, p, q = best
+        weights = [w / total * n for w in weights]
+    return best
+
+
+def fit(points=1500, iterations=300):
+    # In s = t/T (a well-conditioned basis), Chebyshev-spaced points.
+    ss = [0.5 - 0.5 * math.cos(math.pi * (i + 0.5) / points) for i in range(points)]
+    _, p, q = lawson(ss, [erf_over_x(s * T) for s in ss], DEG_P, DEG_Q, iterations)
     # Back to powers of t.
     return [c / T**k for k, c in enumerate(p)], [c / T**k for k, c in enumerate(q)]
 
