@@ -8,8 +8,8 @@
 use crate::choice::choice;
 use crate::outcome::{derive_message, Exit, Outcome};
 use clap::{Parser, Subcommand, ValueEnum};
-use foil_compiler::error::DeriveError;
 use foil_compiler::certify::{Certificate, Kind};
+use foil_compiler::error::DeriveError;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult, NumericSummary};
 use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, SaResult, TermConstant};
 use foil_compiler::lang::Expr;
@@ -323,7 +323,10 @@ fn derive(a: &DeriveArgs, report: bool) -> Outcome {
                 let mut out = if report { d.report_text() } else { d.to_text() };
                 if let Derived::Ga(g) = &d {
                     if g.simplify.hit_limit {
-                        out += &format!("note: simplification stopped at the {}; the result is verified but may not be the cheapest form\n", g.simplify.stop_reason);
+                        out += &format!(
+                            "note: simplification stopped at the {}; the result is verified but may not be the cheapest form\n",
+                            g.simplify.stop_reason
+                        );
                     }
                 }
                 Outcome::ok(out)
@@ -442,7 +445,11 @@ fn numeric_summary(n: &NumericSummary) -> String {
 
 /// A range end: 9 decimals, or 4 significant digits for huge ones.
 fn short(v: f64) -> String {
-    if v.abs() >= 1e6 { format!("{v:.3e}") } else { fmt_num(v) }
+    if v.abs() >= 1e6 {
+        format!("{v:.3e}")
+    } else {
+        fmt_num(v)
+    }
 }
 
 impl Derived {
@@ -477,18 +484,19 @@ impl Derived {
                 let terms: Vec<Value> = s
                     .terms
                     .iter()
-                    .map(|t| json!({
-                        "var": t.var,
-                        "term": to_spec(&t.term),
-                        "adversarial": to_spec(&t.adversarial),
-                        "closed_form": t.closed_form,
-                        "error_bound": t.error_bound,
-                        "numeric": numeric_json(&t.numeric),
-                        "verification": verification_json(&t.verification, &t.certificate),
-                    }))
+                    .map(|t| {
+                        json!({
+                            "var": t.var,
+                            "term": to_spec(&t.term),
+                            "adversarial": to_spec(&t.adversarial),
+                            "closed_form": t.closed_form,
+                            "error_bound": t.error_bound,
+                            "numeric": numeric_json(&t.numeric),
+                            "verification": verification_json(&t.verification, &t.certificate),
+                        })
+                    })
                     .collect();
-                let partials: Vec<String> =
-                    s.terms.iter().map(|t| to_spec(&foil_compiler::diff::derivative(&s.adversarial, &t.var))).collect();
+                let partials: Vec<String> = s.terms.iter().map(|t| to_spec(&foil_compiler::diff::derivative(&s.adversarial, &t.var))).collect();
                 let worst = s.terms.iter().map(|t| t.verification.max_rel_error).fold(0.0, f64::max);
                 let points: usize = s.terms.iter().map(|t| t.verification.points).sum();
                 json!({
@@ -662,9 +670,7 @@ impl Derived {
 
 fn numeric_note(g: &GaResult) -> String {
     match (g.error_bound, &g.numeric) {
-        (Some(b), Some(_)) => format!(
-            "; no closed form: |g(x) - exact| <= {b:.1e} * integral of max(1, |g'|) from the anchor to x"
-        ),
+        (Some(b), Some(_)) => format!("; no closed form: |g(x) - exact| <= {b:.1e} * integral of max(1, |g'|) from the anchor to x"),
         _ => String::new(),
     }
 }
@@ -720,9 +726,7 @@ fn list(a: &ListArgs) -> Outcome {
         Format::Json => Outcome::ok(format!(
             "{:#}\n",
             Value::Array(
-                acts.iter()
-                    .map(|n| json!({ "name": n.name, "signature": n.signature(), "definition": n.definition, "summary": n.summary }))
-                    .collect()
+                acts.iter().map(|n| json!({ "name": n.name, "signature": n.signature(), "definition": n.definition, "summary": n.summary })).collect()
             )
         )),
         _ => {
@@ -791,12 +795,7 @@ fn suite(a: &SuiteArgs) -> Outcome {
     let outcomes: Vec<_> = rows.iter().map(run_row).collect();
     let failures: Vec<String> = outcomes
         .iter()
-        .flat_map(|o| {
-            [o.ga_as_expected(), o.sa_as_expected()]
-                .into_iter()
-                .filter_map(|r| r.err())
-                .map(move |e| format!("{}: {e}", o.row.name))
-        })
+        .flat_map(|o| [o.ga_as_expected(), o.sa_as_expected()].into_iter().filter_map(|r| r.err()).map(move |e| format!("{}: {e}", o.row.name)))
         .collect();
     let exit = if failures.is_empty() { Exit::Success } else { Exit::Internal };
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;

@@ -278,12 +278,8 @@ fn table(a: &CompareArgs, all: &[ModeRuns], classes: usize) -> String {
             false => fmt_sig(10f64.powf(mean_std(&ratio).0)),
         };
         let label = if diverged > 0 { format!("{} ({diverged}/{n} diverged)", m.mode) } else { m.mode.to_string() };
-        let _ = writeln!(
-            s,
-            "| {label} | {} | {ci} | {vs} | {diverged}/{n} | {to_e} | {to_s} | {:.2} | {ratio} |",
-            fmt_mean_std(&finals, 4),
-            m.seconds_per_epoch()
-        );
+        let _ =
+            writeln!(s, "| {label} | {} | {ci} | {vs} | {diverged}/{n} | {to_e} | {to_s} | {:.2} | {ratio} |", fmt_mean_std(&finals, 4), m.seconds_per_epoch());
     }
     s
 }
@@ -369,14 +365,14 @@ fn write_summaries(out: &Path, all: &[ModeRuns], target: f64, classes: usize) ->
     let baseline = all.iter().find(|m| m.mode == Mode::Baseline && m.refused.is_none()).map(ModeRuns::finals);
     for m in all {
         let fields = summary_fields(m, baseline.as_ref(), target, classes);
-        let cells: Vec<String> =
-            COLUMNS.split(',').map(|c| fields.iter().find(|(k, _)| *k == c).map_or(String::new(), |(_, v)| csv_cell(v))).collect();
+        let cells: Vec<String> = COLUMNS.split(',').map(|c| fields.iter().find(|(k, _)| *k == c).map_or(String::new(), |(_, v)| csv_cell(v))).collect();
         summary += &cells.join(",");
         summary.push('\n');
         objects.push(Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
         for (seed, r) in m.runs.iter().enumerate() {
             for h in &r.history {
-                let _ = writeln!(runs, "{},{seed},{},{},{},{},{},{}", m.mode, h.epoch, h.train_loss, h.test_loss, h.test_accuracy, h.seconds, r.diverged.is_some());
+                let _ =
+                    writeln!(runs, "{},{seed},{},{},{},{},{},{}", m.mode, h.epoch, h.train_loss, h.test_loss, h.test_accuracy, h.seconds, r.diverged.is_some());
             }
             let samples = [("step1", r.history.first().map(|h| &h.grads_first)), ("last", r.history.last().map(|h| &h.grads))];
             for (when, g) in samples.iter().filter_map(|(w, g)| g.map(|g| (w, g))) {

@@ -40,8 +40,7 @@ pub struct FetchArgs {
     pub url: Option<String>,
 }
 
-const MNIST_FILES: [&str; 4] =
-    ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
+const MNIST_FILES: [&str; 4] = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
 
 impl DatasetName {
     fn home(self) -> &'static str {
@@ -78,15 +77,15 @@ pub fn fetch(a: &FetchArgs) -> Outcome {
     }
     match Dataset::from_dir(&a.out) {
         Ok(d) => Outcome::ok(format!(
-                "{}: {} training and {} test images of {}×{}×{}, {} classes; train with --data {}\n",
-                d.name,
-                d.train_len(),
-                d.test_len(),
-                d.channels,
-                d.side,
-                d.side,
-                d.classes,
-                a.out.display()
+            "{}: {} training and {} test images of {}×{}×{}, {} classes; train with --data {}\n",
+            d.name,
+            d.train_len(),
+            d.test_len(),
+            d.channels,
+            d.side,
+            d.side,
+            d.classes,
+            a.out.display()
         )),
         Err(e) => Outcome::fail(Exit::of_data(&e), format!("the fetched files do not load as a dataset: {e}")),
     }

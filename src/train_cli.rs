@@ -138,12 +138,8 @@ pub(crate) fn config(c: &ModelArgs, mode: Mode, seed: u64, data: &Dataset) -> Re
         split: SplitParam::Plain,
         allow_singular_sa: c.allow_singular_sa,
     };
-    let mut cfg = TrainConfig {
-        batch_size: c.batch_size.max(1),
-        train_limit: c.train_limit,
-        test_limit: c.test_limit,
-        ..TrainConfig::new(model, c.epochs, seed)
-    };
+    let mut cfg =
+        TrainConfig { batch_size: c.batch_size.max(1), train_limit: c.train_limit, test_limit: c.test_limit, ..TrainConfig::new(model, c.epochs, seed) };
     c.stabilize.apply(c.stabilize_value, &mut cfg).map_err(|e| Outcome::fail(Exit::Invalid, e))?;
     if let Some(lr) = c.lr {
         cfg.learning_rate = lr;
@@ -167,8 +163,7 @@ pub(crate) fn prepare(common: &ModelArgs, modes: &[Mode], out: &Path) -> Result<
 }
 
 fn load_data(c: &ModelArgs) -> Result<Dataset, Outcome> {
-    let mut d = Dataset::load(c.data.as_ref().unwrap_or(&DataSource::Embedded))
-        .map_err(|e| Outcome::fail(Exit::of_data(&e), format!("dataset: {e}")))?;
+    let mut d = Dataset::load(c.data.as_ref().unwrap_or(&DataSource::Embedded)).map_err(|e| Outcome::fail(Exit::of_data(&e), format!("dataset: {e}")))?;
     d.truncate(c.train_limit, c.test_limit);
     Ok(d)
 }
@@ -363,10 +358,9 @@ pub fn plot(a: &PlotArgs) -> Outcome {
         Err(e) => Some(e),
     };
     let title = foil_compiler::print::to_spec(&f);
-    if let Err(e) = rt::plot::overlay(
-        &a.out,
-        &[Panel::new(format!("{title} and its GA"), "x", "value", values), Panel::new("derivatives", "x", "slope", slopes)],
-    ) {
+    if let Err(e) =
+        rt::plot::overlay(&a.out, &[Panel::new(format!("{title} and its GA"), "x", "value", values), Panel::new("derivatives", "x", "slope", slopes)])
+    {
         return Outcome::fail(Exit::Internal, e);
     }
     match (note, ga.as_ref()) {
@@ -375,11 +369,7 @@ pub fn plot(a: &PlotArgs) -> Outcome {
             stdout: format!("wrote {} (f and f' only)\n", a.out.display()),
             stderr: format!("error[{}]: no GA to plot: {}\n", e.kind(), crate::outcome::derive_message(e)),
         },
-        (None, Ok(g)) => Outcome::ok(format!(
-            "f(x) = {title}\ng(x) = {}\nwrote {}\n",
-            foil_compiler::print::to_spec(&g.adversarial),
-            a.out.display()
-        )),
+        (None, Ok(g)) => Outcome::ok(format!("f(x) = {title}\ng(x) = {}\nwrote {}\n", foil_compiler::print::to_spec(&g.adversarial), a.out.display())),
         (None, Err(_)) => unreachable!(),
     }
 }

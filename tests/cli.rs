@@ -20,8 +20,7 @@ struct Run {
 impl Run {
     /// stdout as JSON (every `--format json` output must be valid JSON).
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not valid JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not valid JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
 }
 
@@ -170,12 +169,8 @@ fn silu_ga_is_refused_with_exit_3_naming_the_zero() {
     let err = &v["error"];
     assert_eq!(s(err, "kind"), "derivative_zeros");
     assert!(!s(err, "message").is_empty());
-    let zeros: Vec<f64> = err["zeros"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no error.zeros array: {v:#}"))
-        .iter()
-        .map(|z| z.as_f64().expect("zeros are numbers"))
-        .collect();
+    let zeros: Vec<f64> =
+        err["zeros"].as_array().unwrap_or_else(|| panic!("no error.zeros array: {v:#}")).iter().map(|z| z.as_f64().expect("zeros are numbers")).collect();
     assert!(zeros.iter().any(|z| (z + 1.2785).abs() < 1e-3), "{zeros:?}");
     // Each is a zero of silu' = s(x)(1 + x(1 - s(x))), written by hand.
     for z in zeros {
@@ -261,7 +256,16 @@ fn sa_json_contract() {
         // a'(u) = 1/t'(u) by finite differences.
         for u in spread(-4.0, 4.0, 16) {
             let want = 1.0 / fd8(&|y| ev1(&term, y), u, H_F);
-            let got = fd8(&|y| ev(&adv, &|n| { assert_eq!(n, var); y }), u, H_G);
+            let got = fd8(
+                &|y| {
+                    ev(&adv, &|n| {
+                        assert_eq!(n, var);
+                        y
+                    })
+                },
+                u,
+                H_G,
+            );
             assert!(rel_close(got, want, 1e-6), "term {var}: a'({u}) = {got}, 1/t' = {want}");
         }
     }
@@ -298,8 +302,7 @@ fn split_tanh_has_four_terms() {
 }
 
 const NAMED: [&str; 15] = [
-    "sigmoid", "softplus", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "silu", "mish", "softsign", "hardtanh",
-    "isru", "bent_identity", "logcosh",
+    "sigmoid", "softplus", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "silu", "mish", "softsign", "hardtanh", "isru", "bent_identity", "logcosh",
 ];
 
 #[test]
@@ -378,9 +381,11 @@ fn undocumented(help: &str) -> Vec<String> {
             }
             body.push(mt);
         }
-        let described = head.iter().map(String::as_str).chain(body.iter().copied()).any(|d| {
-            !(d.starts_with("[default") || d.starts_with("[possible values") || d.starts_with("[aliases"))
-        });
+        let described = head
+            .iter()
+            .map(String::as_str)
+            .chain(body.iter().copied())
+            .any(|d| !(d.starts_with("[default") || d.starts_with("[possible values") || d.starts_with("[aliases")));
         if !described {
             out.push(t.split("  ").next().unwrap().to_string());
         }

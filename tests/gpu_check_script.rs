@@ -61,7 +61,14 @@ fn without_a_gpu_it_says_what_it_would_do_and_fails() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("dry run"), "{out}");
     assert!(out.contains("stops here: no NVIDIA GPU"), "{out}");
-    for step in ["kernels --test-threads=1", "jit --test-threads=1", "foil-bench --quick --section kernels --section training --format json", "foil-bench --section kernels --kernel 'tanh GA' --format json", "foil-bandwidth", "gpu-check.json"] {
+    for step in [
+        "kernels --test-threads=1",
+        "jit --test-threads=1",
+        "foil-bench --quick --section kernels --section training --format json",
+        "foil-bench --section kernels --kernel 'tanh GA' --format json",
+        "foil-bandwidth",
+        "gpu-check.json",
+    ] {
         assert!(out.contains(step), "the plan does not mention `{step}`:\n{out}");
     }
     // An explicit --dry-run reports the same and succeeds; nothing is written.
@@ -125,7 +132,13 @@ fn a_run_records_every_step_and_runs_the_tests_side_by_side() {
     script(&stage.join("foil-bench"), "echo '{'\necho '  \"device\": \"wgpu: NVIDIA H200 (stand-in)\",'\necho '  \"mode\": \"quick\"'\necho '}'");
     script(&stage.join("foil-bandwidth"), "echo 'no adapter' >&2\nexit 3");
     std::fs::write(stage.join("REVISION"), "0123456789abcdef\n").unwrap();
-    let tar = Command::new("tar").arg("-C").arg(&stage).arg("-czf").arg(art.join("artifacts.tar.gz")).args(["foil-bench", "foil-bandwidth", "kernels", "jit", "REVISION"]).status();
+    let tar = Command::new("tar")
+        .arg("-C")
+        .arg(&stage)
+        .arg("-czf")
+        .arg(art.join("artifacts.tar.gz"))
+        .args(["foil-bench", "foil-bandwidth", "kernels", "jit", "REVISION"])
+        .status();
     assert!(tar.is_ok_and(|s| s.success()), "tar is needed for this test");
 
     // python3 without torch, whatever this machine has: no torch step.
@@ -136,8 +149,13 @@ fn a_run_records_every_step_and_runs_the_tests_side_by_side() {
     let (code, text) = run_with(&[], &bin, &art, &results);
     assert_eq!(code, 1, "one step failed, so the run must:\n{text}");
 
-    let report = std::fs::read_dir(&results).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().ends_with("-gpu-check.json")).unwrap_or_else(|| panic!("no report:\n{text}"));
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap_or_else(|e| panic!("report not JSON ({e}):\n{text}"));
+    let report = std::fs::read_dir(&results)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-gpu-check.json"))
+        .unwrap_or_else(|| panic!("no report:\n{text}"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap_or_else(|e| panic!("report not JSON ({e}):\n{text}"));
     assert_eq!(report["ok"], false, "{report}");
     assert_eq!(report["adapter"], "wgpu: NVIDIA H200 (stand-in)", "{report}");
     let steps = report["steps"].as_array().unwrap();

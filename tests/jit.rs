@@ -10,13 +10,16 @@
 
 mod common;
 
-use common::gpu::{box_points, client, signed_pairs, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, reference, subnormal_exponential, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
+use common::gpu::{
+    box_points, client, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, reference, scattered, signed_pairs, subnormal_exponential, widths_agree,
+    Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL,
+};
 use egg::Symbol;
-use foil_burn::jit::{JitKernel, PackedLayout};
-use foil::kernels::Client;
-use foil_burn::jit_launch::{jit_backward_on, jit_forward_on};
 use foil::cubecl::prelude::CubeElement;
+use foil::kernels::Client;
 use foil::{adversarial, hd_fgd, RuntimeError, SplitActivation};
+use foil_burn::jit::{JitKernel, PackedLayout};
+use foil_burn::jit_launch::{jit_backward_on, jit_forward_on};
 use foil_burn::program::CompileError;
 use foil_compiler::diff::derivative;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions};
@@ -73,8 +76,7 @@ fn ga_rows() -> Vec<Function> {
 
 fn sa(name: &str, src: &str) -> Function {
     let f = foil_compiler::parse::parse(src).unwrap();
-    let sa = derive_split_adversarial(&f, Granularity::Elementary, TermConstant::Plain, &options())
-        .unwrap_or_else(|e| panic!("SA of {name}: {e}"));
+    let sa = derive_split_adversarial(&f, Granularity::Elementary, TermConstant::Plain, &options()).unwrap_or_else(|e| panic!("SA of {name}: {e}"));
     let vars = sa.terms.iter().map(|t| t.var.clone()).collect();
     Function::new(&format!("{name} SA"), sa.adversarial, vars)
 }
@@ -104,7 +106,15 @@ fn check(client: &Client, f: &Function, points: &[Vec<f32>], tol: f64) -> (Strin
 /// intermediate overflow; counted), and checking the host register program
 /// (`Program::eval`, what burn's Flex backend runs) on every
 /// `host_stride`-th point too (none for 0).
-fn check_with(client: &Client, f: &Function, points: &[Vec<f32>], tol: f64, skip: &dyn Fn(&[f64]) -> bool, allowed_bad: usize, host_stride: usize) -> (String, bool) {
+fn check_with(
+    client: &Client,
+    f: &Function,
+    points: &[Vec<f32>],
+    tol: f64,
+    skip: &dyn Fn(&[f64]) -> bool,
+    allowed_bad: usize,
+    host_stride: usize,
+) -> (String, bool) {
     let (n, len) = (points.len(), points[0].len());
     let kernel = f.kernel();
     let names = f.symbols();
@@ -336,7 +346,11 @@ fn ulps(a: f32, b: f32) -> u64 {
     // f32 bit patterns on a monotone integer line: negatives mirrored below 0.
     let key = |v: f32| {
         let bits = v.to_bits() as i64;
-        if bits & 0x8000_0000 != 0 { -(bits & 0x7fff_ffff) } else { bits }
+        if bits & 0x8000_0000 != 0 {
+            -(bits & 0x7fff_ffff)
+        } else {
+            bits
+        }
     };
     (key(a) - key(b)).unsigned_abs()
 }

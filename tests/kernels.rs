@@ -5,10 +5,10 @@
 //! Without an adapter every test prints `SKIP: no wgpu adapter` and passes,
 //! unless `FOIL_REQUIRE_GPU=1`, where it fails instead.
 
+use egg::Symbol;
 use foil::kernels::{Client, Launch};
 use foil::runtime::launch::{backward_on, forward_on, split_backward_on, split_forward_on};
 use foil::{adversarial, hd_fgd, GpuActivation, GpuSplitActivation, SplitActivation};
-use egg::Symbol;
 
 // Every suite activation with a GA.
 adversarial!(TanhGa = tanh(x));
@@ -56,7 +56,10 @@ foil::activation!(SinFn = sin(x));
 foil::activation!(CosFn = cos(x));
 
 mod common;
-use common::gpu::{agrees_with_scalar, as_the_device_read, box_points, client, signed_pairs, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, parse, subnormal_exponential, reference, widths_agree, scattered, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL};
+use common::gpu::{
+    agrees_with_scalar, as_the_device_read, box_points, client, gelu_tanh_term_beyond_range, grid, mish_sa_ill_conditioned, parse, reference, scattered,
+    signed_pairs, subnormal_exponential, widths_agree, Errors, POINTS, SPLIT_POINTS, SPLIT_TOL, TOL,
+};
 
 /// Forward and backward of a one-input activation; returns the report lines and
 /// whether it passed.
@@ -99,7 +102,14 @@ fn check_sa<A: GpuSplitActivation>(client: &Client, n: usize, tol: f64) -> (Stri
 /// the scalar Rust `value`/`gradient` at f32, against f64 on the IR. Points
 /// `skip` names are left out (counted); up to `allowed_bad` results may be
 /// non-finite where the f64 value fits (an intermediate overflow; counted).
-fn check_split<A: GpuSplitActivation>(client: &Client, label: &str, cols: &[Vec<f32>], tol: f64, skip: &dyn Fn(&[f64]) -> bool, allowed_bad: usize) -> (String, bool) {
+fn check_split<A: GpuSplitActivation>(
+    client: &Client,
+    label: &str,
+    cols: &[Vec<f32>],
+    tol: f64,
+    skip: &dyn Fn(&[f64]) -> bool,
+    allowed_bad: usize,
+) -> (String, bool) {
     let n = cols[0].len();
     let names: Vec<Symbol> = (1..=A::TERMS).map(|i| Symbol::from(format!("u{i}").as_str())).collect();
     let refs: Vec<&[f32]> = cols.iter().map(|v| v.as_slice()).collect();
@@ -328,6 +338,7 @@ fn gelu_tanh_sa_keeps_its_slope_at_zero() {
 #[test]
 fn f32_edge_cases() {
     let Some(client) = client() else { return };
+    #[rustfmt::skip]
     let x: Vec<f32> = vec![
         // Past |x| ≈ 1.8e19 x·x overflows: `sqrt(1 + x·x)` (asinh's g′,
         // bent_identity's and isru's roots) is lowered to |x| from 2^27 on,
@@ -419,6 +430,7 @@ fn f32_edge_cases() {
 #[test]
 fn split_kernels_at_extreme_inputs() {
     let Some(client) = client() else { return };
+    #[rustfmt::skip]
     let mut u: Vec<f32> = vec![
         0.0, -0.0, 1e-40, -1e-40, f32::MIN_POSITIVE, 1e-7, -1e-7, 1.0, 30.0, -30.0, 88.0, -88.0, 88.72, -88.72, 89.0, -89.0,
         100.0, -100.0, 700.0, -700.0, 1e3, -1e3, 1e4, -1e4, 1e30, -1e30, f32::MAX, -f32::MAX,

@@ -13,16 +13,13 @@ use foil_compiler::error::DeriveError;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult};
 use foil_compiler::hdfgd::{derive_split_adversarial, Granularity, SaResult, TermConstant};
 use foil_compiler::lang::{Expr, Func, Math};
-use foil_compiler::suite::{ExpectedZeros, GaExpectation, ZERO_TOLERANCE};
 use foil_compiler::parse::parse;
 use foil_compiler::print::to_spec;
 use foil_compiler::simplify::Limits;
+use foil_compiler::suite::{ExpectedZeros, GaExpectation, ZERO_TOLERANCE};
 use std::time::Duration;
 
-const MONOTONE: &[&str] = &[
-    "tanh", "sigmoid", "softplus", "softsign", "elu", "leaky_relu", "atan", "asinh", "isru", "bent_identity",
-    "sigmoid_2x", "expm1",
-];
+const MONOTONE: &[&str] = &["tanh", "sigmoid", "softplus", "softsign", "elu", "leaky_relu", "atan", "asinh", "isru", "bent_identity", "sigmoid_2x", "expm1"];
 const NON_MONOTONE: &[&str] = &["silu", "gelu", "gelu_tanh", "mish", "sin", "logcosh"];
 
 fn parse_row(row: &Row) -> Expr {
@@ -67,7 +64,8 @@ fn the_table_has_the_rows_this_file_covers() {
 fn hyperbolic_square(e: &Expr, id: egg::Id) -> bool {
     match &e[id] {
         Math::Pow([b, k]) => {
-            matches!(e[*b], Math::Call(Func::Cosh, _) | Math::Call(Func::Sinh, _) | Math::Call(Func::Tanh, _)) && matches!(&e[*k], Math::Num(c) if c.into_inner() == 2.0)
+            matches!(e[*b], Math::Call(Func::Cosh, _) | Math::Call(Func::Sinh, _) | Math::Call(Func::Tanh, _))
+                && matches!(&e[*k], Math::Num(c) if c.into_inner() == 2.0)
         }
         Math::Mul([p, q]) => hyperbolic_square(e, *p) || hyperbolic_square(e, *q),
         Math::Div([p, _]) | Math::Neg(p) => hyperbolic_square(e, *p),
@@ -118,10 +116,7 @@ fn check_monotone(name: &str) {
         assert!(close(l, r, 1e-6), "{name}: g jumps at the break {b}: {l} vs {r}; g = {printed}");
     }
     // g'(x) = 1/f'(x), both by finite differences, away from break points.
-    let points: Vec<f64> = spread(-8.0, 8.0, 97)
-        .into_iter()
-        .filter(|x| breaks.iter().all(|b| (x - b).abs() > 4.5 * H_F))
-        .collect();
+    let points: Vec<f64> = spread(-8.0, 8.0, 97).into_iter().filter(|x| breaks.iter().all(|b| (x - b).abs() > 4.5 * H_F)).collect();
     assert!(points.len() >= 64, "{name}: only {} points", points.len());
     for &x in &points {
         let want = 1.0 / fd8(&f, x, H_F);
@@ -187,11 +182,7 @@ fn check_refused(name: &str) {
     let df = |x: f64| fd8(&f, x, H_F);
 
     for z0 in table_zeros(&r) {
-        assert!(
-            zeros.zeros.iter().any(|z| (z - z0).abs() <= ZERO_TOLERANCE),
-            "{name}: the table's zero {z0} is not among {:?}",
-            zeros.zeros
-        );
+        assert!(zeros.zeros.iter().any(|z| (z - z0).abs() <= ZERO_TOLERANCE), "{name}: the table's zero {z0} is not among {:?}", zeros.zeros);
     }
     if name == "sin" {
         let (first, period) = zeros.periodic.unwrap_or_else(|| panic!("sin: zeros not reported as a periodic family: {zeros:?}"));
@@ -349,9 +340,8 @@ fn printed_ga_matches_the_golden_file() {
         eprintln!("note: FOIL_BLESS=1: rewrote {}", path.display());
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("cannot read {}: {e}\nnote: run `FOIL_BLESS=1 cargo test --test suite printed_ga` to create it", path.display())
-    });
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}\nnote: run `FOIL_BLESS=1 cargo test --test suite printed_ga` to create it", path.display()));
     if expected != actual {
         let mut diff = String::new();
         let exp: Vec<&str> = expected.lines().collect();
@@ -377,11 +367,7 @@ fn printed_ga_matches_the_golden_file() {
 fn printed_ga_does_not_depend_on_the_clock() {
     let slow = printed_gas(&deterministic());
     let default = printed_gas(&GaOptions::default());
-    let differ: Vec<String> = slow
-        .iter()
-        .zip(&default)
-        .filter(|(a, b)| a.1 != b.1)
-        .map(|(a, b)| format!("{}: `{}` (no clock) vs `{}` (default limits)", a.0, a.1, b.1))
-        .collect();
+    let differ: Vec<String> =
+        slow.iter().zip(&default).filter(|(a, b)| a.1 != b.1).map(|(a, b)| format!("{}: `{}` (no clock) vs `{}` (default limits)", a.0, a.1, b.1)).collect();
     assert!(differ.is_empty(), "the printed GA depends on the e-graph time limit:\n{}", differ.join("\n"));
 }

@@ -1,4 +1,3 @@
-
 //! `foil train` / `compare` / `plot` through the real binary: kill-and-resume
 //! determinism, damaged checkpoints, unusable --out, and the files a run writes.
 
@@ -11,6 +10,7 @@ fn foil() -> Command {
 }
 
 /// A short MLP run: 1,500 training images, 500 test images.
+#[rustfmt::skip]
 fn train_args(out: &Path, epochs: usize, seed: u64) -> Vec<String> {
     [
         "train", "--model", "mlp", "--act", "tanh(x)", "--mode", "ga", "--epochs", &epochs.to_string(), "--seed",
@@ -133,7 +133,6 @@ fn an_unusable_out_is_reported_before_training() {
     let o = run(&train_args(&file, 1, 0));
     assert_eq!(o.status.code(), Some(2));
     assert!(t.elapsed() < Duration::from_secs(20), "reported before training");
-
 }
 
 /// A tmpfs mounted for one test (needs root, as CI has); unmounted on drop.
@@ -325,7 +324,8 @@ fn resnet_and_vit_train_on_cifar_10_and_100_files_in_the_real_format() {
     let b3 = c10.join("data_batch_3.bin");
     let bytes = std::fs::read(&b3).unwrap();
     std::fs::write(&b3, &bytes[..bytes.len() - 100]).unwrap();
-    let o = foil().args(["train", "--model", "resnet", "--epochs", "1", "--quiet", "--data"]).arg(&c10).arg("--out").arg(tmp.path().join("bad")).output().unwrap();
+    let o =
+        foil().args(["train", "--model", "resnet", "--epochs", "1", "--quiet", "--data"]).arg(&c10).arg("--out").arg(tmp.path().join("bad")).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("data_batch_3.bin"), "{err}");
@@ -465,7 +465,9 @@ fn compare_gives_the_same_results_whatever_the_number_of_jobs() {
     let go = |name: &str, extra: &[&str]| {
         let out = tmp.path().join(name);
         let o = foil()
-            .args(["compare", "--modes", "baseline,sa", "--seeds", "3", "--epochs", "1", "--width", "16", "--train-limit", "300", "--test-limit", "100", "--quiet"])
+            .args([
+                "compare", "--modes", "baseline,sa", "--seeds", "3", "--epochs", "1", "--width", "16", "--train-limit", "300", "--test-limit", "100", "--quiet",
+            ])
             .args(extra)
             .arg("--out")
             .arg(&out)
@@ -476,7 +478,11 @@ fn compare_gives_the_same_results_whatever_the_number_of_jobs() {
     };
     // Every column but `seconds` (wall time).
     let runs = |dir: &Path| -> Vec<String> {
-        std::fs::read_to_string(dir.join("runs.csv")).unwrap().lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 6).map(|(_, c)| c).collect::<Vec<_>>().join(",")).collect()
+        std::fs::read_to_string(dir.join("runs.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 6).map(|(_, c)| c).collect::<Vec<_>>().join(","))
+            .collect()
     };
     let (serial, parallel) = (go("serial", &["--jobs", "1"]), go("parallel", &["--jobs", "6"]));
     assert_eq!(runs(&serial).len(), 7);

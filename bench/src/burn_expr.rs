@@ -41,10 +41,7 @@ fn erfi<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
     let q = B::float_add(half(&Q[..4], &t, &t2), mul(&t4, &q_hi));
     let g = B::float_div(p, q);
     let xh = B::float_mul_scalar(B::float_floor(B::float_mul_scalar(a.clone(), f(GRID_STEPS))), f(1.0 / GRID_STEPS));
-    let lo = B::float_add(
-        B::float_sub(mul(&xh, &xh), t.clone()),
-        B::float_mul(B::float_add(a.clone(), xh.clone()), B::float_sub(a.clone(), xh)),
-    );
+    let lo = B::float_add(B::float_sub(mul(&xh, &xh), t.clone()), B::float_mul(B::float_add(a.clone(), xh.clone()), B::float_sub(a.clone(), xh)));
     let r = mul(&a, &g);
     let r = B::float_add(r.clone(), mul(&r, &lo));
     let big = B::float_clamp(B::float_ceil(B::float_add_scalar(t.clone(), f(-EXP_SHIFT))), f(0.0), f(1.0));
@@ -67,13 +64,41 @@ pub fn eval<B: Backend>(expr: &Expr, inputs: &[(&str, FloatTensor<B>)]) -> Resul
             Math::Num(c) => Val::Num(c.into_inner()),
             Math::Pi => Val::Num(std::f64::consts::PI),
             Math::Euler => Val::Num(std::f64::consts::E),
-            Math::Var(s) => Val::T(
-                inputs.iter().find(|(n, _)| *n == s.as_str()).map(|(_, t)| t.clone()).ok_or_else(|| format!("variable `{s}` has no input tensor"))?,
+            Math::Var(s) => {
+                Val::T(inputs.iter().find(|(n, _)| *n == s.as_str()).map(|(_, t)| t.clone()).ok_or_else(|| format!("variable `{s}` has no input tensor"))?)
+            }
+            Math::Add([a, b]) => binary::<B>(
+                arg(a),
+                arg(b),
+                |x, y| x + y,
+                B::float_add,
+                |t, s| B::float_add_scalar(t, Scalar::Float(s)),
+                |s, t| B::float_add_scalar(t, Scalar::Float(s)),
             ),
-            Math::Add([a, b]) => binary::<B>(arg(a), arg(b), |x, y| x + y, B::float_add, |t, s| B::float_add_scalar(t, Scalar::Float(s)), |s, t| B::float_add_scalar(t, Scalar::Float(s))),
-            Math::Sub([a, b]) => binary::<B>(arg(a), arg(b), |x, y| x - y, B::float_sub, |t, s| B::float_add_scalar(t, Scalar::Float(-s)), |s, t| B::float_add_scalar(B::float_neg(t), Scalar::Float(s))),
-            Math::Mul([a, b]) => binary::<B>(arg(a), arg(b), |x, y| x * y, B::float_mul, |t, s| B::float_mul_scalar(t, Scalar::Float(s)), |s, t| B::float_mul_scalar(t, Scalar::Float(s))),
-            Math::Div([a, b]) => binary::<B>(arg(a), arg(b), |x, y| x / y, B::float_div, |t, s| B::float_mul_scalar(t, Scalar::Float(1.0 / s)), |s, t| B::float_mul_scalar(B::float_recip(t), Scalar::Float(s))),
+            Math::Sub([a, b]) => binary::<B>(
+                arg(a),
+                arg(b),
+                |x, y| x - y,
+                B::float_sub,
+                |t, s| B::float_add_scalar(t, Scalar::Float(-s)),
+                |s, t| B::float_add_scalar(B::float_neg(t), Scalar::Float(s)),
+            ),
+            Math::Mul([a, b]) => binary::<B>(
+                arg(a),
+                arg(b),
+                |x, y| x * y,
+                B::float_mul,
+                |t, s| B::float_mul_scalar(t, Scalar::Float(s)),
+                |s, t| B::float_mul_scalar(t, Scalar::Float(s)),
+            ),
+            Math::Div([a, b]) => binary::<B>(
+                arg(a),
+                arg(b),
+                |x, y| x / y,
+                B::float_div,
+                |t, s| B::float_mul_scalar(t, Scalar::Float(1.0 / s)),
+                |s, t| B::float_mul_scalar(B::float_recip(t), Scalar::Float(s)),
+            ),
             Math::Pow([a, b]) => binary::<B>(
                 arg(a),
                 arg(b),
@@ -143,21 +168,23 @@ pub fn forward_backward<AD: AutodiffBackend>(
     expr: &Expr,
     inputs: &[(&str, FloatTensor<AD::InnerBackend>)],
 ) -> Result<(FloatTensor<AD::InnerBackend>, Vec<FloatTensor<AD::InnerBackend>>), String> {
-    let tracked: Vec<(&str, FloatTensor<AD>)> =
-        inputs.iter().map(|(n, t)| (*n, AD::float_set_require_grad(AD::from_inner(t.clone()), true))).collect();
+    let tracked: Vec<(&str, FloatTensor<AD>)> = inputs.iter().map(|(n, t)| (*n, AD::float_set_require_grad(AD::from_inner(t.clone()), true))).collect();
     let y = eval::<AD>(expr, &tracked)?;
     let y_inner = AD::inner(y.clone());
     let grads = AD::backward(y);
-    let gs = tracked
-        .iter()
-        .map(|(n, t)| AD::grad(t, &grads).ok_or_else(|| format!("no gradient reached input `{n}`")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let gs = tracked.iter().map(|(n, t)| AD::grad(t, &grads).ok_or_else(|| format!("no gradient reached input `{n}`"))).collect::<Result<Vec<_>, _>>()?;
     Ok((y_inner, gs))
 }
 
 /// The median time of burn's forward + backward of `expr` on backend `B`
 /// (under `Autodiff`, synced each step), and the input gradients of the last step.
-pub fn time_forward_backward<B: Backend>(expr: &Expr, vars: &[String], data: &[Vec<f32>], device: &B::Device, plan: &Plan) -> Result<(f64, Vec<Vec<f32>>), String> {
+pub fn time_forward_backward<B: Backend>(
+    expr: &Expr,
+    vars: &[String],
+    data: &[Vec<f32>],
+    device: &B::Device,
+    plan: &Plan,
+) -> Result<(f64, Vec<Vec<f32>>), String> {
     let n = data[0].len();
     let tensors: Vec<FloatTensor<B>> = data.iter().map(|d| B::float_from_data(TensorData::new(d.clone(), [n]), device)).collect();
     let inputs: Vec<(&str, FloatTensor<B>)> = vars.iter().map(|v| v.as_str()).zip(tensors).collect();
@@ -176,4 +203,3 @@ pub fn time_forward_backward<B: Backend>(expr: &Expr, vars: &[String], data: &[V
         .collect::<Result<_, _>>()?;
     Ok((seconds, grads))
 }
-

@@ -8,8 +8,8 @@
 //! time limit counts at the limit, so the ratio is then a lower bound.
 
 use super::{goal, median_seconds, Plan};
-use foil_compiler::suite::embedded_suite;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions};
+use foil_compiler::suite::embedded_suite;
 use serde_json::{json, Value};
 use std::process::Command;
 
@@ -40,8 +40,7 @@ pub fn run(plan: &Plan) -> Value {
     // Rows where foil refuses (f' has zeros) get a short SymPy limit: the
     // headline does not use them, and SymPy grinds on them for minutes.
     let limit = |zeros: bool| if zeros { plan.sympy_timeout_s.min(1.0) } else { plan.sympy_timeout_s };
-    let sympy_input: Vec<(String, String, f64)> =
-        rows.iter().map(|r| (r.name.clone(), r.expression.clone(), limit(r.ga_refused()))).collect();
+    let sympy_input: Vec<(String, String, f64)> = rows.iter().map(|r| (r.name.clone(), r.expression.clone(), limit(r.ga_refused()))).collect();
     let sympy_report = sympy(&sympy_input);
     let (mut foil_total, mut sympy_total, mut lower_bound) = (0.0, 0.0, false);
     let mut cases = Vec::new();

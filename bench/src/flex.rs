@@ -9,8 +9,8 @@
 use super::acts::{GeluSa, SigmoidGa, TanhGa};
 use super::burn_expr::time_forward_backward;
 use super::{goal, inputs, max_rel_diff, median_seconds, Plan};
-use foil::{Activation, SplitActivation};
 use burn_flex::{Flex, FlexDevice};
+use foil::{Activation, SplitActivation};
 use foil_burn::ActivationKernel;
 use serde_json::{json, Value};
 

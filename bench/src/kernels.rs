@@ -21,9 +21,9 @@
 //! alternation, so that both see the same machine load, and the ratio is the
 //! median of the per-repetition ratios.
 
-use super::{goal, Plan};
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 use super::BenchDevice;
+use super::{goal, Plan};
 use foil_compiler::lang::Expr;
 use serde_json::{json, Value};
 
@@ -44,7 +44,12 @@ mod device {
 
     /// Medians of `a`'s and `b`'s device seconds over `reps` alternated runs;
     /// `None` where the device keeps no timestamps.
-    fn median_device_seconds(client: &Client, reps: usize, a: &mut dyn FnMut() -> Result<(), String>, b: &mut dyn FnMut() -> Result<(), String>) -> Result<Option<(f64, f64)>, String> {
+    fn median_device_seconds(
+        client: &Client,
+        reps: usize,
+        a: &mut dyn FnMut() -> Result<(), String>,
+        b: &mut dyn FnMut() -> Result<(), String>,
+    ) -> Result<Option<(f64, f64)>, String> {
         let (mut ta, mut tb) = (Vec::new(), Vec::new());
         for _ in 0..reps.max(1) {
             match (device_seconds(client, a)?, device_seconds(client, b)?) {
@@ -90,7 +95,15 @@ mod device {
 
     impl Buffers {
         pub fn new(client: &Client, n: usize) -> Self {
-            Buffers { client: client.clone(), n, host: HashMap::new(), inputs: HashMap::new(), packed: HashMap::new(), filled: HashMap::new(), fill_checked: HashSet::new() }
+            Buffers {
+                client: client.clone(),
+                n,
+                host: HashMap::new(),
+                inputs: HashMap::new(),
+                packed: HashMap::new(),
+                filled: HashMap::new(),
+                fill_checked: HashSet::new(),
+            }
         }
 
         /// The `n` points of `inputs(n, seed)` on the host.
@@ -314,7 +327,12 @@ mod device {
         let (expr_src, vars, seeds, mut foil) = match label {
             "tanh-GA" => (TanhGa::EXPRESSION, vec!["x".to_string()], vec![1], foil_ga::<TanhGa>(&mut bufs, 1)?),
             "sigmoid-GA" => (SigmoidGa::EXPRESSION, vec!["x".to_string()], vec![1], foil_ga::<SigmoidGa>(&mut bufs, 1)?),
-            _ => (GeluSa::EXPRESSION, (1..=GeluSa::TERMS).map(|i| format!("u{i}")).collect(), (0..GeluSa::TERMS).map(input_seed).collect(), foil_sa::<GeluSa>(&mut bufs)?),
+            _ => (
+                GeluSa::EXPRESSION,
+                (1..=GeluSa::TERMS).map(|i| format!("u{i}")).collect(),
+                (0..GeluSa::TERMS).map(input_seed).collect(),
+                foil_sa::<GeluSa>(&mut bufs)?,
+            ),
         };
         let data: Vec<Vec<f32>> = seeds.into_iter().map(|s| bufs.host(s).to_vec()).collect();
         // burn gets `data`; the host copies in `bufs` would only hold memory
@@ -531,7 +549,8 @@ fn memcpy_goal(key: &str, kind: &str, sweep: &[Value]) -> Value {
     let cases: Vec<&Value> = sweep.iter().filter(|c| c["kind"] == kind).collect();
     let name = |c: &Value| format!("{} at {}", c["kernel"].as_str().unwrap_or("?"), c["elements"]);
     let worst_case = cases.iter().min_by(|a, b| a["vs_memcpy"].as_f64().unwrap_or(f64::NAN).total_cmp(&b["vs_memcpy"].as_f64().unwrap_or(f64::NAN)));
-    let misses: Vec<String> = cases.iter().filter(|c| c["met"] == false).map(|c| format!("{} ({:.3})", name(c), c["vs_memcpy"].as_f64().unwrap_or(f64::NAN))).collect();
+    let misses: Vec<String> =
+        cases.iter().filter(|c| c["met"] == false).map(|c| format!("{} ({:.3})", name(c), c["vs_memcpy"].as_f64().unwrap_or(f64::NAN))).collect();
     let mut note = format!("worst case over every suite kernel ({kind}) and size: memcpy time of the same bytes / kernel time");
     if let Some(w) = worst_case {
         note += &format!("; worst: {}", name(w));
@@ -559,7 +578,9 @@ fn peak_goal(sweep: &[Value]) -> Value {
         value,
         PEAK_GOAL,
         true,
-        &format!("tanh GA forward + backward bytes/s at >= 64M elements / the stated HBM peak (FOIL_BENCH_PEAK_BYTES_PER_S; full mode on a GPU); timed by {timed}"),
+        &format!(
+            "tanh GA forward + backward bytes/s at >= 64M elements / the stated HBM peak (FOIL_BENCH_PEAK_BYTES_PER_S; full mode on a GPU); timed by {timed}"
+        ),
     )
 }
 
@@ -727,7 +748,9 @@ pub fn run(plan: &Plan) -> Value {
             // One size's shared buffers at a time (2–3 GB at 16M).
             let mut bufs = device::Buffers::new(&client, n);
             for k in &kernels {
-                sweep.extend(guarded(&mut errors, format!("{} ({}) at {n} elements", k.label, k.kind), || device::sweep_case(k, &mut bufs, plan, stated_peak())));
+                sweep.extend(guarded(&mut errors, format!("{} ({}) at {n} elements", k.label, k.kind), || {
+                    device::sweep_case(k, &mut bufs, plan, stated_peak())
+                }));
             }
         }
         let kind = match plan.device {

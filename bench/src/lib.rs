@@ -165,11 +165,47 @@ impl Plan {
     fn from_args(a: &BenchArgs) -> Self {
         let (device, kernels, probe) = (a.device, a.kernel.clone(), a.probe.clone());
         if a.smoke {
-            Plan { name: "smoke", warmup: 1, reps: 2, sizes: &[1 << 16], sweep_sizes: &[1 << 16], sympy_timeout_s: 2.0, train_steps: 2, sweep_min_seconds: 0.0, device, kernels, probe }
+            Plan {
+                name: "smoke",
+                warmup: 1,
+                reps: 2,
+                sizes: &[1 << 16],
+                sweep_sizes: &[1 << 16],
+                sympy_timeout_s: 2.0,
+                train_steps: 2,
+                sweep_min_seconds: 0.0,
+                device,
+                kernels,
+                probe,
+            }
         } else if a.quick {
-            Plan { name: "quick", warmup: 2, reps: 5, sizes: &[M], sweep_sizes: &[M, 16 * M], sympy_timeout_s: 10.0, train_steps: 101, sweep_min_seconds: 0.25, device, kernels, probe }
+            Plan {
+                name: "quick",
+                warmup: 2,
+                reps: 5,
+                sizes: &[M],
+                sweep_sizes: &[M, 16 * M],
+                sympy_timeout_s: 10.0,
+                train_steps: 101,
+                sweep_min_seconds: 0.25,
+                device,
+                kernels,
+                probe,
+            }
         } else {
-            Plan { name: "full", warmup: 3, reps: 10, sizes: &[M, 16 * M, 64 * M], sweep_sizes: &[M, 16 * M, 64 * M], sympy_timeout_s: 60.0, train_steps: 201, sweep_min_seconds: 0.5, device, kernels, probe }
+            Plan {
+                name: "full",
+                warmup: 3,
+                reps: 10,
+                sizes: &[M, 16 * M, 64 * M],
+                sweep_sizes: &[M, 16 * M, 64 * M],
+                sympy_timeout_s: 60.0,
+                train_steps: 201,
+                sweep_min_seconds: 0.5,
+                device,
+                kernels,
+                probe,
+            }
         }
     }
 }
@@ -229,14 +265,9 @@ pub fn inputs(n: usize, seed: u64) -> Vec<f32> {
     foil_compiler::eval::scattered(n, seed, -4.0, 4.0)
 }
 
-
 /// Largest |a - b| / max(1, |b|) over every gradient.
 pub fn max_rel_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
-    a.iter()
-        .zip(b)
-        .flat_map(|(x, y)| x.iter().zip(y))
-        .map(|(&p, &q)| (p as f64 - q as f64).abs() / (q as f64).abs().max(1.0))
-        .fold(0.0, f64::max)
+    a.iter().zip(b).flat_map(|(x, y)| x.iter().zip(y)).map(|(&p, &q)| (p as f64 - q as f64).abs() / (q as f64).abs().max(1.0)).fold(0.0, f64::max)
 }
 
 /// Median wall time in seconds of `reps` runs of `f`, after `warmup` runs.
@@ -268,7 +299,13 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 /// (at most [`MAX_REPS`]): a short case's median then rests on more pairs
 /// than a long one's. As for [`median_seconds`], each must wait for its own
 /// work.
-pub fn median_ratio<E>(warmup: usize, reps: usize, min_seconds: f64, mut a: impl FnMut() -> Result<(), E>, mut b: impl FnMut() -> Result<(), E>) -> Result<Ratio, E> {
+pub fn median_ratio<E>(
+    warmup: usize,
+    reps: usize,
+    min_seconds: f64,
+    mut a: impl FnMut() -> Result<(), E>,
+    mut b: impl FnMut() -> Result<(), E>,
+) -> Result<Ratio, E> {
     for _ in 0..warmup {
         a()?;
         b()?;
@@ -377,7 +414,8 @@ fn fmt_num(v: &Value) -> String {
 
 /// The report for people: the goals table, then each section's cases.
 fn text(r: &Value) -> String {
-    let mut out = format!("foil-bench ({} mode, {} build, {} host threads)\n", r["mode"].as_str().unwrap_or(""), r["profile"].as_str().unwrap_or(""), r["host_threads"]);
+    let mut out =
+        format!("foil-bench ({} mode, {} build, {} host threads)\n", r["mode"].as_str().unwrap_or(""), r["profile"].as_str().unwrap_or(""), r["host_threads"]);
     out += &format!("kernel device: {}\n\n", r["kernels"]["device"].as_str().unwrap_or("n/a"));
     out += "| ratio | value | goal | met | note |\n|---|---|---|---|---|\n";
     for g in r["goals"].as_array().into_iter().flatten() {
@@ -386,7 +424,15 @@ fn text(r: &Value) -> String {
             Some(false) => "MISSED",
             None => "not measured",
         };
-        out += &format!("| {} | {} | {} {} | {} | {} |\n", g["key"].as_str().unwrap_or(""), fmt_num(&g["value"]), g["goal_is"].as_str().unwrap_or(""), fmt_num(&g["goal"]), met, g["note"].as_str().unwrap_or(""));
+        out += &format!(
+            "| {} | {} | {} {} | {} | {} |\n",
+            g["key"].as_str().unwrap_or(""),
+            fmt_num(&g["value"]),
+            g["goal_is"].as_str().unwrap_or(""),
+            fmt_num(&g["goal"]),
+            met,
+            g["note"].as_str().unwrap_or("")
+        );
     }
     for section in ["derive", "kernels", "flex", "training"] {
         let s = &r[section];

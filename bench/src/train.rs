@@ -21,7 +21,18 @@ const ACT: &str = "tanh(x)";
 fn stepper(kind: ModelKind, (depth, width): (usize, usize), mode: Mode, data: &Dataset, device: &Device) -> Result<impl FnMut() -> Result<(), String>, String> {
     // Split layers in the form `foil train` runs by default.
     let split = Stabilizer::DEFAULT.split_param(mode, None);
-    let cfg = ModelConfig { kind, act: ACT.into(), mode, depth, width, channels: data.channels, side: data.side, classes: data.classes, split, allow_singular_sa: false };
+    let cfg = ModelConfig {
+        kind,
+        act: ACT.into(),
+        mode,
+        depth,
+        width,
+        channels: data.channels,
+        side: data.side,
+        classes: data.classes,
+        split,
+        allow_singular_sa: false,
+    };
     device.seed(1);
     let mut model: Option<Model> = Some(cfg.init(device).map_err(|e| e.to_string())?);
     let mut optim = AdamConfig::new().init();
@@ -50,7 +61,15 @@ fn stepper(kind: ModelKind, (depth, width): (usize, usize), mode: Mode, data: &D
 /// one mode after the other, a single model's baseline moved 1.2 → 12 ms
 /// between runs on the shared 2-core machine). `every_mode`: HD-FGD's and
 /// SA's steps too, each timed on its own.
-fn model_steps(kind: ModelKind, size: (usize, usize), data: &Dataset, device: &Device, plan: &Plan, every_mode: bool, errors: &mut Vec<String>) -> (serde_json::Map<String, Value>, Option<f64>) {
+fn model_steps(
+    kind: ModelKind,
+    size: (usize, usize),
+    data: &Dataset,
+    device: &Device,
+    plan: &Plan,
+    every_mode: bool,
+    errors: &mut Vec<String>,
+) -> (serde_json::Map<String, Value>, Option<f64>) {
     let mut ms = serde_json::Map::new();
     let warmup = plan.warmup.min(2);
     let pair = stepper(kind, size, Mode::Baseline, data, device).and_then(|base| Ok((base, stepper(kind, size, Mode::Ga, data, device)?)));
@@ -84,7 +103,15 @@ const VIT: TimedModel = ("vit", ModelKind::Vit, (2, 32));
 
 /// `models`' steps on `backend`: their cases, and the worst model's GA
 /// overhead (None when no model measured one).
-fn backend_cases(backend: BackendKind, models: &[TimedModel], data: &Dataset, plan: &Plan, every_mode: bool, cases: &mut Vec<Value>, errors: &mut Vec<String>) -> Option<f64> {
+fn backend_cases(
+    backend: BackendKind,
+    models: &[TimedModel],
+    data: &Dataset,
+    plan: &Plan,
+    every_mode: bool,
+    cases: &mut Vec<Value>,
+    errors: &mut Vec<String>,
+) -> Option<f64> {
     let device = match Placement::new(backend, 1).replica_devices() {
         Ok(d) => d[0].clone(),
         Err(e) => {
@@ -114,7 +141,8 @@ fn backend_cases(backend: BackendKind, models: &[TimedModel], data: &Dataset, pl
 /// CPU-only machine's wgpu) takes 170 ms, which would multiply the
 /// section's time.
 pub fn run(plan: &Plan) -> Value {
-    let flex_note = "worst model on flex (the CPU backend `foil train` defaults to): median over alternating pairs of GA step time / baseline step time, minus 1";
+    let flex_note =
+        "worst model on flex (the CPU backend `foil train` defaults to): median over alternating pairs of GA step time / baseline step time, minus 1";
     let device = match plan.device {
         BenchDevice::Wgpu => BackendKind::Wgpu,
         BenchDevice::Cuda => BackendKind::Cuda,

@@ -7,7 +7,6 @@
 //! Without a wgpu adapter the kernel section is skipped (and says why),
 //! unless `FOIL_REQUIRE_GPU=1`, where it must run.
 
-
 use serde_json::{json, Value};
 use std::process::Command;
 
@@ -176,7 +175,8 @@ fn a_probe_sweeps_only_its_own_functions() {
     assert_eq!(r["kernels"]["errors"], json!([]), "{}", r["kernels"]);
     assert_eq!(r["kernels"]["cases"], json!([]));
     let sweep = r["kernels"]["sweep"].as_array().unwrap();
-    let seen: Vec<(&str, &str, u64)> = sweep.iter().map(|c| (c["kernel"].as_str().unwrap(), c["kind"].as_str().unwrap(), c["inputs"].as_u64().unwrap())).collect();
+    let seen: Vec<(&str, &str, u64)> =
+        sweep.iter().map(|c| (c["kernel"].as_str().unwrap(), c["kind"].as_str().unwrap(), c["inputs"].as_u64().unwrap())).collect();
     assert_eq!(seen, [("derived", "probe", 2), ("given", "probe", 1)], "{}", r["kernels"]["sweep"]);
     assert!(sweep.iter().all(|c| c["vs_memcpy"].as_f64().is_some_and(|v| v > 0.0)), "{}", r["kernels"]["sweep"]);
     let _ = std::fs::remove_dir_all(&dir);

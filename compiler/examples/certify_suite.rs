@@ -16,7 +16,15 @@ fn main() {
         let opts = GaOptions { regularize: eps, ..GaOptions::default() };
         let t = Instant::now();
         match derive_global_adversarial(&f, &opts) {
-            Ok(g) => println!("{src}: {:.1} ms, closed form {}, {}\n  {} cells, {:?}\n  numeric {:?}", t.elapsed().as_secs_f64() * 1e3, g.closed_form, g.certificate.describe(), g.certificate.subintervals, g.certificate.uncertified.iter().take(6).collect::<Vec<_>>(), g.numeric),
+            Ok(g) => println!(
+                "{src}: {:.1} ms, closed form {}, {}\n  {} cells, {:?}\n  numeric {:?}",
+                t.elapsed().as_secs_f64() * 1e3,
+                g.closed_form,
+                g.certificate.describe(),
+                g.certificate.subintervals,
+                g.certificate.uncertified.iter().take(6).collect::<Vec<_>>(),
+                g.numeric
+            ),
             Err(e) => println!("{src}: {:.1} ms, error {e}", t.elapsed().as_secs_f64() * 1e3),
         }
         return;

@@ -127,9 +127,7 @@ impl Builder {
 
     pub fn add_(&mut self, a: Id, b: Id) -> Id {
         match (self.value(a), self.value(b)) {
-            (Some(x), Some(y)) if (x + y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) => {
-                self.num(x + y)
-            }
+            (Some(x), Some(y)) if (x + y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) => self.num(x + y),
             (Some(x), _) if x == 0.0 => b,
             (_, Some(y)) if y == 0.0 => a,
             _ => {
@@ -146,9 +144,7 @@ impl Builder {
             return self.num(0.0);
         }
         match (self.value(a), self.value(b)) {
-            (Some(x), Some(y)) if (x - y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) => {
-                self.num(x - y)
-            }
+            (Some(x), Some(y)) if (x - y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) => self.num(x - y),
             (_, Some(y)) if y == 0.0 => a,
             (Some(x), _) if x == 0.0 => self.neg(b),
             _ => {
@@ -162,9 +158,7 @@ impl Builder {
 
     pub fn mul(&mut self, a: Id, b: Id) -> Id {
         match (self.value(a), self.value(b)) {
-            (Some(x), Some(y)) if (x * y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) => {
-                self.num(x * y)
-            }
+            (Some(x), Some(y)) if (x * y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) => self.num(x * y),
             (Some(x), _) | (_, Some(x)) if x == 0.0 => self.num(0.0),
             (Some(x), _) if x == 1.0 => b,
             (_, Some(y)) if y == 1.0 => a,
@@ -196,11 +190,7 @@ impl Builder {
             return self.num(1.0);
         }
         match (self.value(a), self.value(b)) {
-            (Some(x), Some(y))
-                if y != 0.0 && (x / y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) && is_short(x / y) =>
-            {
-                self.num(x / y)
-            }
+            (Some(x), Some(y)) if y != 0.0 && (x / y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) && is_short(x / y) => self.num(x / y),
             (Some(x), _) if x == 0.0 => self.num(0.0),
             (_, Some(y)) if y == 1.0 => a,
             (_, Some(y)) if y == -1.0 => self.neg(a),
@@ -221,9 +211,7 @@ impl Builder {
 
     pub fn pow(&mut self, a: Id, b: Id) -> Id {
         match (self.value(a), self.value(b)) {
-            (Some(x), Some(y)) if x.powf(y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) && is_short(x.powf(y)) => {
-                self.num(x.powf(y))
-            }
+            (Some(x), Some(y)) if x.powf(y).is_finite() && is_plain(&self.nodes[a]) && is_plain(&self.nodes[b]) && is_short(x.powf(y)) => self.num(x.powf(y)),
             (_, Some(y)) if y == 0.0 => self.num(1.0),
             (_, Some(y)) if y == 1.0 => a,
             _ => self.add(Math::Pow([a, b])),

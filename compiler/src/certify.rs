@@ -28,9 +28,9 @@
 
 use crate::interval::{eval_nodes, I};
 use crate::lang::{Expr, Math};
-use egg::Language;
 use crate::piecewise::Interval;
 use crate::taylor::eval_series;
+use egg::Language;
 use egg::{Id, Symbol};
 use serde::Serialize;
 
@@ -126,11 +126,8 @@ impl Certificate {
         let range = self.range.map(|r| describe_range(&r)).unwrap_or_else(|| "nowhere".into());
         match self.kind {
             Kind::Exact => {
-                let (identity, meaning) = if self.checked == CHECKED_REGULARISED {
-                    ("g' - f'/(f'^2 + eps^2)", "g' = f'/(f'^2 + eps^2)")
-                } else {
-                    ("g'·f' - 1", "g' = 1/f'")
-                };
+                let (identity, meaning) =
+                    if self.checked == CHECKED_REGULARISED { ("g' - f'/(f'^2 + eps^2)", "g' = f'/(f'^2 + eps^2)") } else { ("g'·f' - 1", "g' = 1/f'") };
                 format!("exact: {identity} = 0 identically ({}), so {meaning} for all x", self.checked_short())
             }
             Kind::Certified => {
@@ -183,7 +180,11 @@ impl Certificate {
 pub fn describe_range(r: &Interval) -> String {
     let end = |v: f64| {
         if v.is_infinite() {
-            if v < 0.0 { "-inf".to_string() } else { "inf".to_string() }
+            if v < 0.0 {
+                "-inf".to_string()
+            } else {
+                "inf".to_string()
+            }
         } else {
             format!("{v:.4e}").replace("e0", "").parse::<f64>().map(crate::zeros::fmt9).unwrap_or_else(|_| format!("{v:.4e}"))
         }
@@ -323,7 +324,11 @@ pub fn horizon(g: &Expr, g_prime: &Expr, var: &str, dir: f64) -> f64 {
             let (mut a, mut b) = (prev, t);
             for _ in 0..60 {
                 let m = if a > 0.0 && b / a > 2.0 { (a * b).sqrt() } else { 0.5 * (a + b) };
-                if leaves(dir * m) { b = m } else { a = m }
+                if leaves(dir * m) {
+                    b = m
+                } else {
+                    a = m
+                }
             }
             return dir * a;
         }
@@ -583,7 +588,11 @@ fn jumps_at(pieces: &[Piece], b: f64, kind: Target, var: &str) -> bool {
 
 /// Why the range ends at `r`.
 fn end_reason(r: f64) -> String {
-    if r.abs() >= F32_MAX { NO_F32_BEYOND.into() } else { LEAVES_F32.into() }
+    if r.abs() >= F32_MAX {
+        NO_F32_BEYOND.into()
+    } else {
+        LEAVES_F32.into()
+    }
 }
 
 /// Why a range ends at ±f32::MAX.
@@ -629,7 +638,19 @@ mod tests {
 
     fn run(g: &str, gp: &str, t: &str) -> Certificate {
         let p = piece(gp, t);
-        certify(&g.parse().unwrap(), &p.g_prime, &p.target, &[p.clone()], &[false], &[], Target::Reciprocal, "|g' - 1/f'|", "x", &Span::Horizon, Budget::default())
+        certify(
+            &g.parse().unwrap(),
+            &p.g_prime,
+            &p.target,
+            &[p.clone()],
+            &[false],
+            &[],
+            Target::Reciprocal,
+            "|g' - 1/f'|",
+            "x",
+            &Span::Horizon,
+            Budget::default(),
+        )
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! ```
 
 use crate::build::Builder;
-use crate::lang::{Expr, Cmp, Func, Math};
+use crate::lang::{Cmp, Expr, Func, Math};
 use egg::{Id, Symbol};
 use std::collections::HashMap;
 

@@ -6,7 +6,6 @@
 use crate::piecewise::Interval;
 use crate::zeros::Zeros;
 
-
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum DeriveError {
     #[error("{0}")]

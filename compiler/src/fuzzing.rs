@@ -92,11 +92,7 @@ fn check_ga(ga: &GaResult, src: &str) {
         // own stated bound; here the claim must at least be that it passed
         // with a finite bound.
         assert!(ga.verification.passed, "GA of {src:?} returned an unverified numeric result");
-        assert!(
-            ga.error_bound.is_some_and(f64::is_finite),
-            "GA of {src:?} is numeric without a finite error bound: {:?}",
-            ga.error_bound
-        );
+        assert!(ga.error_bound.is_some_and(f64::is_finite), "GA of {src:?} is numeric without a finite error bound: {:?}", ga.error_bound);
     }
 }
 
@@ -122,11 +118,7 @@ fn check_sa(sa: &SaResult, src: &str) {
         }
         assert!(t.verification.passed, "SA of {src:?}: term {} returned unverified", t.var);
     }
-    assert!(
-        sa.split_max_rel_error <= 1e-9,
-        "SA of {src:?}: F(x,…,x) differs from f by {:.3e}",
-        sa.split_max_rel_error
-    );
+    assert!(sa.split_max_rel_error <= 1e-9, "SA of {src:?}: F(x,…,x) differs from f by {:.3e}", sa.split_max_rel_error);
 }
 
 fn has_breaks(e: &Expr) -> bool {

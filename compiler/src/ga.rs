@@ -11,13 +11,13 @@
 //! ```
 
 use crate::build::Builder;
+use crate::certify::{Certificate, Target};
 use crate::diff::derivative;
 use crate::error::DeriveError;
 use crate::eval::eval1;
-use crate::lang::{is_constant, root, Expr, Cmp, Math};
+use crate::lang::{is_constant, root, Cmp, Expr, Math};
 use crate::piecewise::{break_points, intervals, specialize, Interval};
 use crate::simplify::{simplify, Limits, SimplifyReport};
-use crate::certify::{Certificate, Target};
 use crate::verify::{verify_adversarial, Verification};
 use egg::Symbol;
 
@@ -133,7 +133,11 @@ pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
     let refine = |mut good: f64, mut nan: f64| {
         for _ in 0..80 {
             let m = 0.5 * (good + nan);
-            if bad(m) { nan = m } else { good = m }
+            if bad(m) {
+                nan = m
+            } else {
+                good = m
+            }
         }
         crate::zeros::fmt9(0.5 * (good + nan)).parse::<f64>().unwrap_or(good)
     };
@@ -183,11 +187,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         smooth_f.push(fi);
     }
     let f_second = derivative(&f_prime, VAR);
-    let zeros = crate::zeros::find_zeros_refined(
-        &|x| eval1(&f_prime, VAR, x),
-        Some(&|x| eval1(&f_second, VAR, x)),
-        &breaks,
-    );
+    let zeros = crate::zeros::find_zeros_refined(&|x| eval1(&f_prime, VAR, x), Some(&|x| eval1(&f_second, VAR, x)), &breaks);
     let f_prime_simplified = simp(&f_prime);
     if let Some(&interval) = flat.first() {
         // The regularisation policy covers flat pieces too (g is constant there).
@@ -243,10 +243,8 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         .map(|(iv, (g, c))| GaPiece { interval: *iv, adversarial: simp(&shifted(g, c.as_ref().unwrap())) })
         .collect();
     // g' piece by piece: one small e-graph each instead of one over the whole `where` chain.
-    let derivative_pieces: Vec<GaPiece> = pieces
-        .iter()
-        .map(|p| GaPiece { interval: p.interval, adversarial: simp(&derivative(&p.adversarial, VAR)) })
-        .collect();
+    let derivative_pieces: Vec<GaPiece> =
+        pieces.iter().map(|p| GaPiece { interval: p.interval, adversarial: simp(&derivative(&p.adversarial, VAR)) }).collect();
     // Exact where provable; a g' whose constants f64 folding rounded (4/3 as
     // 1.333333333333333) is proven with the fractions restored, and printed so.
     let mut derivative_pieces = derivative_pieces;
@@ -280,9 +278,8 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     for ((p, dfi), exact) in derivative_pieces.iter_mut().zip(&smooth).zip(&exact) {
         if *exact {
             let recip = reciprocal(dfi);
-            let collected = crate::canon::polynomial_form(&recip, VAR)
-                .map(|e| simp(&e))
-                .filter(|e| crate::certify::is_exact_by_normal_form(e, dfi, Target::Reciprocal));
+            let collected =
+                crate::canon::polynomial_form(&recip, VAR).map(|e| simp(&e)).filter(|e| crate::certify::is_exact_by_normal_form(e, dfi, Target::Reciprocal));
             for r in std::iter::once(simp(&recip)).chain(collected) {
                 if emits_without_powf(&r) && sums_well_conditioned(&r) && crate::simplify::gpu_cost(&r) < crate::simplify::gpu_cost(&p.adversarial) {
                     p.adversarial = r;
@@ -292,14 +289,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     }
     let adversarial = assemble_pieces(&pieces);
     let adversarial_derivative = assemble_pieces(&derivative_pieces);
-    let verification = verify_adversarial(
-        &f_prime,
-        &adversarial,
-        &adversarial_derivative,
-        VAR,
-        &breaks,
-        opts.anchor.map(|a| (a, eval1(f, VAR, a))),
-    );
+    let verification = verify_adversarial(&f_prime, &adversarial, &adversarial_derivative, VAR, &breaks, opts.anchor.map(|a| (a, eval1(f, VAR, a))));
     if !verification.passed {
         return Err(DeriveError::Verification { reason: verification.failure.clone().unwrap_or_default() });
     }
@@ -422,12 +412,8 @@ fn derive_approximate(
             (g, dg, true, None, crate::verify::REL_TOL, Vec::new(), cert)
         }
         None => {
-            let mut nopts = crate::numeric::NumericOptions {
-                breaks: breaks.to_vec(),
-                frequency: frequency(&h),
-                refine: Vec::new(),
-                even: is_even(&h, &opts.limits),
-            };
+            let mut nopts =
+                crate::numeric::NumericOptions { breaks: breaks.to_vec(), frequency: frequency(&h), refine: Vec::new(), even: is_even(&h, &opts.limits) };
             // Fit, certify, and refit where the certificate found the fit
             // wanting (a feature narrower than the fit's own error check saw).
             let mut round = 0;
@@ -529,8 +515,7 @@ fn certify_pieces(
             }
         })
         .collect();
-    let exact: Vec<bool> =
-        pieces.iter().map(|p| closed_form && crate::certify::is_exact(&p.g_prime, &p.target, kind, limits)).collect();
+    let exact: Vec<bool> = pieces.iter().map(|p| closed_form && crate::certify::is_exact(&p.g_prime, &p.target, kind, limits)).collect();
     crate::certify::certify(g, g_prime, target, &pieces, &exact, cells, kind, checked, VAR, span, crate::certify::Budget::default())
 }
 
@@ -548,9 +533,7 @@ fn certify_numeric(n: &crate::numeric::NumericAntiderivative, dg: &Expr, target:
     cells.dedup();
     let limits = crate::simplify::Limits::default();
     match (&n.base_period, n.period) {
-        (Some(base), Some(period)) => {
-            certify_pieces(&n.expr, base, target, kind, checked, &cells, false, &limits, &crate::certify::Span::Periodic { period })
-        }
+        (Some(base), Some(period)) => certify_pieces(&n.expr, base, target, kind, checked, &cells, false, &limits, &crate::certify::Span::Periodic { period }),
         _ => {
             let span = crate::certify::Span::Given { lo: n.lo, hi: n.hi, ends: n.beyond.clone() };
             certify_pieces(&n.expr, dg, target, kind, checked, &cells, false, &limits, &span)

@@ -277,12 +277,7 @@ fn instantiate(rule: &Expr, terms: &[Term], value: impl Fn(&Term, usize) -> Expr
 }
 
 /// Derive the split adversarial of `f` (SPEC §4), verifying every term.
-pub fn derive_split_adversarial(
-    f: &Expr,
-    granularity: Granularity,
-    constant: TermConstant,
-    opts: &GaOptions,
-) -> Result<SaResult, DeriveError> {
+pub fn derive_split_adversarial(f: &Expr, granularity: Granularity, constant: TermConstant, opts: &GaOptions) -> Result<SaResult, DeriveError> {
     let sp = split(f, granularity)?;
     crate::ga::check_domain(f, VAR)?;
     let mut terms = Vec::with_capacity(sp.terms.len());
@@ -302,9 +297,7 @@ pub fn derive_split_adversarial(
                     ..opts.clone()
                 };
                 let g = derive_global_adversarial(&t.term, &term_opts).map_err(|e| match e {
-                    DeriveError::DerivativeZeros { zeros, .. } => {
-                        DeriveError::TermNotMonotone { term: crate::print::to_spec(&t.term), zeros }
-                    }
+                    DeriveError::DerivativeZeros { zeros, .. } => DeriveError::TermNotMonotone { term: crate::print::to_spec(&t.term), zeros },
                     other => other,
                 })?;
                 cache.insert(key, g.clone());
@@ -328,9 +321,7 @@ pub fn derive_split_adversarial(
     let singularities = find_singularities(&adversarial);
     let split_max_rel_error = split_error(f, &sp);
     if split_max_rel_error > 1e-9 {
-        return Err(DeriveError::Verification {
-            reason: format!("F(x, …, x) differs from f(x) by {split_max_rel_error:.3e} (relative)"),
-        });
+        return Err(DeriveError::Verification { reason: format!("F(x, …, x) differs from f(x) by {split_max_rel_error:.3e} (relative)") });
     }
     Ok(SaResult {
         input: f.clone(),
@@ -418,9 +409,7 @@ fn reaches_zero(e: &Expr, negative_too: bool) -> Option<Vec<(String, f64)>> {
     let k = vars.len();
     let (mut pos, mut neg): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (Vec::new(), Vec::new());
     for i in 0..4096usize {
-        let p: Vec<f64> = (0..k)
-            .map(|j| (((i * (2 * j + 3) + j * 7919) as f64 * 0.618_033_988_749_895).fract() - 0.5) * 16.0)
-            .collect();
+        let p: Vec<f64> = (0..k).map(|j| (((i * (2 * j + 3) + j * 7919) as f64 * 0.618_033_988_749_895).fract() - 0.5) * 16.0).collect();
         let v = eval_at(&p);
         if v == 0.0 {
             return Some(names.iter().cloned().zip(p).collect());

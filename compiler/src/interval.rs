@@ -50,12 +50,20 @@ pub struct I {
 
 /// The next f64 down (one ulp), with -inf fixed.
 fn dn(x: f64) -> f64 {
-    if x == f64::NEG_INFINITY { x } else { x.next_down() }
+    if x == f64::NEG_INFINITY {
+        x
+    } else {
+        x.next_down()
+    }
 }
 
 /// The next f64 up (one ulp), with +inf fixed.
 fn up(x: f64) -> f64 {
-    if x == f64::INFINITY { x } else { x.next_up() }
+    if x == f64::INFINITY {
+        x
+    } else {
+        x.next_up()
+    }
 }
 
 fn dn_by(mut x: f64, n: u32) -> f64 {
@@ -77,7 +85,11 @@ fn up_by(mut x: f64, n: u32) -> f64 {
 /// `0 · ±inf = 0` at interval ends (IEEE 1788): an end at infinity bounds
 /// values that are all finite.
 fn mul_end(a: f64, b: f64) -> f64 {
-    if a == 0.0 || b == 0.0 { 0.0 } else { a * b }
+    if a == 0.0 || b == 0.0 {
+        0.0
+    } else {
+        a * b
+    }
 }
 
 impl I {
@@ -87,7 +99,11 @@ impl I {
 
     /// `[lo, hi]`; invalid when either end is NaN or lo > hi.
     pub fn new(lo: f64, hi: f64) -> I {
-        if lo.is_nan() || hi.is_nan() || lo > hi { I::NAI } else { I { lo, hi } }
+        if lo.is_nan() || hi.is_nan() || lo > hi {
+            I::NAI
+        } else {
+            I { lo, hi }
+        }
     }
 
     pub fn point(x: f64) -> I {
@@ -115,7 +131,11 @@ impl I {
 
     /// Smallest |x| over the interval (the mignitude).
     pub fn mig(&self) -> f64 {
-        if self.contains(0.0) { 0.0 } else { self.lo.abs().min(self.hi.abs()) }
+        if self.contains(0.0) {
+            0.0
+        } else {
+            self.lo.abs().min(self.hi.abs())
+        }
     }
 
     pub fn hull(&self, o: &I) -> I {
@@ -132,7 +152,11 @@ impl I {
         }
         let (lo, hi) = (self.lo.max(o.lo), self.hi.min(o.hi));
         // Disjoint enclosures of one quantity cannot both be right: say so.
-        if lo > hi { I::NAI } else { I { lo, hi } }
+        if lo > hi {
+            I::NAI
+        } else {
+            I { lo, hi }
+        }
     }
 
     pub fn neg(&self) -> I {
@@ -213,7 +237,15 @@ impl I {
         if !self.is_valid() || !n.is_valid() || self.contains(0.0) {
             return I::NAI;
         }
-        let q = |a: f64, b: f64| if a == 0.0 { 0.0 } else if b.is_infinite() && a.is_infinite() { f64::NAN } else { a / b };
+        let q = |a: f64, b: f64| {
+            if a == 0.0 {
+                0.0
+            } else if b.is_infinite() && a.is_infinite() {
+                f64::NAN
+            } else {
+                a / b
+            }
+        };
         let p = [q(n.lo, self.lo), q(n.lo, self.hi), q(n.hi, self.lo), q(n.hi, self.hi)];
         if p.iter().any(|v| v.is_nan()) {
             return I::NAI;
@@ -336,7 +368,11 @@ impl I {
             return I::NAI;
         }
         let widen = |v: f64, dir: f64| {
-            if v.is_infinite() { v } else { v + dir * (ERFI_REL * v.abs()) + dir * f64::MIN_POSITIVE }
+            if v.is_infinite() {
+                v
+            } else {
+                v + dir * (ERFI_REL * v.abs()) + dir * f64::MIN_POSITIVE
+            }
         };
         let (a, b) = (crate::eval::erfi(self.lo), crate::eval::erfi(self.hi));
         // erfi overflows f64 past |x| ≈ 26.6, where it returns ±inf: a lower

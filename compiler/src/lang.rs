@@ -215,4 +215,3 @@ pub fn variables(expr: &Expr) -> Vec<Symbol> {
 pub fn root(expr: &Expr) -> Id {
     Id::from(expr.as_ref().len() - 1)
 }
-

@@ -4,28 +4,28 @@
 //!
 //! The compiler has no GPU dependency; `foil-macros` and `foil-runtime` consume it.
 
+pub mod activations;
 pub mod build;
 pub mod canon;
 pub mod certify;
-pub mod lower;
-pub mod eval;
-pub mod interval;
-pub mod taylor;
-pub mod lang;
-pub mod numeric;
-pub mod activations;
-pub mod integrate;
-pub mod parse;
-pub mod print;
-pub mod simplify;
-pub mod suite;
 pub mod diff;
 pub mod error;
-pub mod ga;
-pub mod hdfgd;
-pub mod piecewise;
-pub mod verify;
-pub mod zeros;
+pub mod eval;
 /// Checks shared by the fuzz targets and the corpus replay test.
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod ga;
+pub mod hdfgd;
+pub mod integrate;
+pub mod interval;
+pub mod lang;
+pub mod lower;
+pub mod numeric;
+pub mod parse;
+pub mod piecewise;
+pub mod print;
+pub mod simplify;
+pub mod suite;
+pub mod taylor;
+pub mod verify;
+pub mod zeros;

@@ -239,7 +239,8 @@ fn tanh_plus_one(b: &mut Builder, id: Id) -> Id {
         if c == 0.0 || !c.is_finite() {
             continue;
         }
-        let Some((j, (k, z))) = (0..terms.len()).filter(|&j| j != i).find_map(|j| tanh_term(b, terms[j]).filter(|(k, _)| k.abs() == c.abs()).map(|t| (j, t))) else {
+        let Some((j, (k, z))) = (0..terms.len()).filter(|&j| j != i).find_map(|j| tanh_term(b, terms[j]).filter(|(k, _)| k.abs() == c.abs()).map(|t| (j, t)))
+        else {
             continue;
         };
         // c + c·tanh(z) = 2c/(1 + e^-2z); c - c·tanh(z) = 2c/(1 + e^2z).
@@ -730,9 +731,7 @@ fn paired_sum(b: &mut Builder, id: Id, factors: &mut HashMap<Id, (Id, Id)>) -> I
 /// `e^a - e^c` for the exponential nodes `p = e^a`, `q = e^c`, in the safe
 /// form of [`cancellation_safe_differences`].
 fn exp_difference(b: &mut Builder, p: Id, q: Id, factors: &mut HashMap<Id, (Id, Id)>) -> Id {
-    let (&Math::Call(Func::Exp, a), &Math::Call(Func::Exp, c)) = (b.node(p), b.node(q)) else {
-        unreachable!("paired terms are exponentials")
-    };
+    let (&Math::Call(Func::Exp, a), &Math::Call(Func::Exp, c)) = (b.node(p), b.node(q)) else { unreachable!("paired terms are exponentials") };
     let ((x, s), (y, t)) = (split_shift(b, a), split_shift(b, c));
     let (d, m) = match (s, t) {
         // (y - s) - (x - s) as y - x; max(x - s, y - s) as max(x, y) - s
@@ -1106,7 +1105,8 @@ fn arctangent_differences(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         let id = b.add(node);
         let mut terms = Vec::new();
         signed_terms(b, id, &mut terms);
-        let scaled: Vec<Option<(f64, Id)>> = terms.iter().map(|&(t, negative)| scaled_arctangent(b, t).map(|(c, a)| (if negative { -c } else { c }, a))).collect();
+        let scaled: Vec<Option<(f64, Id)>> =
+            terms.iter().map(|&(t, negative)| scaled_arctangent(b, t).map(|(c, a)| (if negative { -c } else { c }, a))).collect();
         let pair = (0..terms.len()).find_map(|i| {
             let (ci, _) = scaled[i]?;
             // Equal and opposite up to the rounding of their constant factors.
@@ -1569,7 +1569,8 @@ fn complementary_choices(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         let mut changed = false;
         for i in 0..terms.len() {
             let Some((d, e, ge)) = choice(b, terms[i].0) else { continue };
-            let partner = (0..terms.len()).find(|&j| j != i && out[j].is_some() && out[i].is_some() && terms[j].1 == terms[i].1 && choice(b, terms[j].0) == Some((d, e, !ge)));
+            let partner = (0..terms.len())
+                .find(|&j| j != i && out[j].is_some() && out[i].is_some() && terms[j].1 == terms[i].1 && choice(b, terms[j].0) == Some((d, e, !ge)));
             let Some(j) = partner else { continue };
             let one = b.num(1.0);
             out[i] = Some((one, terms[i].1));
@@ -1935,4 +1936,3 @@ pub fn live_nodes(ops: &[SafeOp], roots: &[Id]) -> Vec<bool> {
     }
     live
 }
-

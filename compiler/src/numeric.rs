@@ -29,7 +29,7 @@
 //! the anchor it bounds |G - ∫h| by error_bound · ∫ max(1, |h|).
 
 use crate::build::Builder;
-use crate::lang::{Expr, Cmp, Math};
+use crate::lang::{Cmp, Expr, Math};
 use egg::Id;
 
 /// The largest f32: the polynomial range ends where |g'| or |g| exceeds
@@ -100,9 +100,7 @@ fn interpolate(values: &[f64]) -> Vec<f64> {
     // Chebyshev coefficients by the discrete cosine sum.
     let mut c = vec![0.0; n];
     for (j, cj) in c.iter_mut().enumerate() {
-        let s: f64 = (0..n)
-            .map(|k| values[k] * (std::f64::consts::PI * j as f64 * (k as f64 + 0.5) / n as f64).cos())
-            .sum();
+        let s: f64 = (0..n).map(|k| values[k] * (std::f64::consts::PI * j as f64 * (k as f64 + 0.5) / n as f64).cos()).sum();
         *cj = 2.0 * s / n as f64;
     }
     c[0] *= 0.5;
@@ -200,7 +198,11 @@ pub fn integrand_horizon(h: &dyn Fn(f64) -> f64, dir: f64) -> f64 {
             let (mut a, mut b) = (prev, t);
             for _ in 0..80 {
                 let m = 0.5 * (a + b);
-                if leaves(dir * m) { b = m } else { a = m }
+                if leaves(dir * m) {
+                    b = m
+                } else {
+                    a = m
+                }
             }
             return dir * a;
         }
@@ -218,13 +220,7 @@ pub fn integrand_horizon(h: &dyn Fn(f64) -> f64, dir: f64) -> f64 {
 /// kernels are fed: to where |h| or |G| leaves f32, or to ±f32::MAX
 /// ([`NumericAntiderivative::beyond`] says which); a periodic h is fitted on
 /// one period and continued exactly.
-pub fn numeric_antiderivative(
-    h: &dyn Fn(f64) -> f64,
-    var: &str,
-    anchor: f64,
-    value: f64,
-    opts: &NumericOptions,
-) -> Result<NumericAntiderivative, String> {
+pub fn numeric_antiderivative(h: &dyn Fn(f64) -> f64, var: &str, anchor: f64, value: f64, opts: &NumericOptions) -> Result<NumericAntiderivative, String> {
     let period = opts.frequency.map(|a| 2.0 * std::f64::consts::PI / a.abs());
     let (mut lo, mut hi) = match period {
         Some(p) => (-0.5 * p, 0.5 * p),
@@ -400,11 +396,8 @@ pub fn numeric_antiderivative(
             let weighted = (!exponents.is_empty()).then(|| {
                 let ws: Vec<Frame> = pieces.iter().zip(&exponents).map(|(pc, w)| Frame::new(pc.centre, pc.half, w, 0.0)).collect();
                 let w = piecewise_polynomial(&mut b, ax, &ws, &starts);
-                let dws: Vec<Frame> = pieces
-                    .iter()
-                    .zip(&exponents)
-                    .map(|(pc, w)| Frame::new(pc.centre, pc.half, &derivative_coefficients(w, pc.half), 0.0))
-                    .collect();
+                let dws: Vec<Frame> =
+                    pieces.iter().zip(&exponents).map(|(pc, w)| Frame::new(pc.centre, pc.half, &derivative_coefficients(w, pc.half), 0.0)).collect();
                 let dw = piecewise_polynomial(&mut b, ax, &dws, &starts);
                 (b.call(crate::lang::Func::Exp, w), dw)
             });
@@ -565,12 +558,7 @@ fn exponent_on(p: &[f64], centre: f64, half: f64) -> Vec<f64> {
 /// come from a quadrature of h, not from the direct pieces, whose 1e-11
 /// would be noise in Q'. `None` when h does not grow (by e^8 or less), has
 /// a zero, or cannot be followed that way.
-fn fit_weighted(
-    h: &dyn Fn(f64) -> f64,
-    hi: f64,
-    ts: &[f64],
-    must_split: &dyn Fn(f64, f64) -> bool,
-) -> Option<Weighted> {
+fn fit_weighted(h: &dyn Fn(f64) -> f64, hi: f64, ts: &[f64], must_split: &dyn Fn(f64, f64) -> bool) -> Option<Weighted> {
     if !(hi.is_finite() && hi > 0.0 && hi <= 1024.0) {
         return None;
     }

@@ -146,8 +146,7 @@ impl Vars {
 
 /// `u1`, `u2`, … (no `u0`, no leading zeros): the HD-FGD split inputs.
 fn is_split_variable(name: &str) -> bool {
-    name.strip_prefix('u')
-        .is_some_and(|n| !n.is_empty() && !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
+    name.strip_prefix('u').is_some_and(|n| !n.is_empty() && !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn parse_with(src: &str, vars: &Vars) -> PResult<Expr> {
@@ -156,11 +155,7 @@ fn parse_with(src: &str, vars: &Vars) -> PResult<Expr> {
         while !src.is_char_boundary(start) {
             start -= 1;
         }
-        return fail(
-            K::TooLarge,
-            start..src.len(),
-            format!("the input is {} bytes; at most {MAX_INPUT_BYTES} are accepted", src.len()),
-        );
+        return fail(K::TooLarge, start..src.len(), format!("the input is {} bytes; at most {MAX_INPUT_BYTES} are accepted", src.len()));
     }
     if src.trim().is_empty() {
         return fail(K::Empty, 0..src.len(), "the input is empty: expected an expression such as `tanh(x)`");
@@ -369,9 +364,7 @@ impl<'a> Parser<'a> {
                     fail(K::UnexpectedToken, t.span.clone(), format!("expected an expression after `{op}`, found {found}"))
                 }
             }
-            Some(p) if p.tok == Tok::Comma => {
-                fail(K::UnexpectedToken, t.span.clone(), format!("expected an argument after `,`, found {found}"))
-            }
+            Some(p) if p.tok == Tok::Comma => fail(K::UnexpectedToken, t.span.clone(), format!("expected an argument after `,`, found {found}")),
             _ => fail(K::UnexpectedToken, t.span.clone(), format!("expected an expression, found {found}")),
         }
     }
@@ -384,12 +377,7 @@ impl<'a> Parser<'a> {
             tok if tok.is_comparison() => self.comparison_outside_where(t),
             _ => {
                 let found = t.tok.describe(self.text(&t.span));
-                fail_help(
-                    K::UnexpectedToken,
-                    t.span.clone(),
-                    format!("expected an operator or {closer}, found {found}"),
-                    "products need an explicit `*`",
-                )
+                fail_help(K::UnexpectedToken, t.span.clone(), format!("expected an operator or {closer}, found {found}"), "products need an explicit `*`")
             }
         }
     }
@@ -428,12 +416,7 @@ impl<'a> Parser<'a> {
             "e" => Math::Euler,
             _ if self.vars.allows(name) => crate::lang::var(name),
             _ if is_function(name, self.vars) => {
-                return fail_help(
-                    K::UnexpectedToken,
-                    span,
-                    format!("`{name}` is a function: expected `(` after it"),
-                    format!("call it as `{name}(x)`"),
-                )
+                return fail_help(K::UnexpectedToken, span, format!("`{name}` is a function: expected `(` after it"), format!("call it as `{name}(x)`"))
             }
             _ => {
                 let names = function_names(self.vars);
@@ -534,14 +517,7 @@ impl<'a> Parser<'a> {
             Tok::Le => Cmp::Le,
             Tok::Gt => Cmp::Gt,
             Tok::Ge => Cmp::Ge,
-            _ => {
-                return fail_help(
-                    K::WhereWithoutComparison,
-                    lhs.span,
-                    "the condition of `where` must be a comparison",
-                    "write e.g. `where(x > 0, a, b)`",
-                )
-            }
+            _ => return fail_help(K::WhereWithoutComparison, lhs.span, "the condition of `where` must be a comparison", "write e.g. `where(x > 0, a, b)`"),
         };
         self.bump();
         let rhs = self.sum()?;
@@ -645,12 +621,7 @@ fn is_function(name: &str, vars: &Vars) -> bool {
 /// functions, the calls of the language and, in input, the named activations.
 fn function_names(vars: &Vars) -> Vec<String> {
     let acts = named_activations().iter().map(|a| a.name).filter(move |_| matches!(vars, Vars::Input));
-    Func::ALL
-        .iter()
-        .map(|f| f.name().to_string())
-        .chain(Math::calls().iter().map(|(node, _)| node.to_string()))
-        .chain(acts.map(str::to_string))
-        .collect()
+    Func::ALL.iter().map(|f| f.name().to_string()).chain(Math::calls().iter().map(|(node, _)| node.to_string())).chain(acts.map(str::to_string)).collect()
 }
 
 #[cfg(test)]

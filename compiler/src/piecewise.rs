@@ -8,9 +8,9 @@
 //! assert_eq!(specialize(&f, "x", -1.0).to_string(), "(/ x (- 1 x))");
 //! ```
 
+use crate::build::subtree;
 use crate::build::Builder;
 use crate::eval::eval1;
-use crate::build::subtree;
 use crate::lang::{Cmp, Expr, Func, Math};
 use egg::Id;
 use std::collections::HashMap;
@@ -84,7 +84,11 @@ fn spec(expr: &Expr, id: Id, var: &str, at: f64, b: &mut Builder, memo: &mut Has
     let r = match expr[id].clone() {
         Math::Call(Func::Abs, a) => {
             let s = spec(expr, a, var, at, b, memo);
-            if value(a) >= 0.0 { s } else { b.neg(s) }
+            if value(a) >= 0.0 {
+                s
+            } else {
+                b.neg(s)
+            }
         }
         Math::Call(Func::Sign, a) => {
             let v = crate::eval::sign(value(a));

@@ -9,7 +9,7 @@
 //! ```
 
 use crate::eval::eval;
-use crate::lang::{literal_value, Constant, Expr, Cmp, Func, Math};
+use crate::lang::{literal_value, Cmp, Constant, Expr, Func, Math};
 use egg::{rewrite as rw, Analysis, CostFunction, DidMerge, Id, Language, RecExpr, Runner, StopReason};
 use std::time::Duration;
 
@@ -291,9 +291,7 @@ pub fn same_values(a: &Expr, b: &Expr) -> bool {
     let vars = crate::lang::variables(a);
     for k in 0..24 {
         // Deterministic, irregular points in [-6, 6] per variable.
-        let vals: Vec<f64> = (0..vars.len().max(1))
-            .map(|j| (((k * 7 + j * 13) as f64 * 0.618_033_988_75).fract() - 0.5) * 12.0)
-            .collect();
+        let vals: Vec<f64> = (0..vars.len().max(1)).map(|j| (((k * 7 + j * 13) as f64 * 0.618_033_988_75).fract() - 0.5) * 12.0).collect();
         let va = crate::eval::eval_n(a, &vars, &vals);
         let vb = crate::eval::eval_n(b, &vars, &vals);
         if va.is_finite() && !(vb.is_finite() && (va - vb).abs() <= 1e-9 * va.abs().max(1.0)) {

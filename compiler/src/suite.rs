@@ -109,14 +109,7 @@ pub fn parse_suite(tsv: &str) -> Result<Vec<SuiteRow>, SuiteError> {
             "-" => false,
             other => return Err(err("sa", format!("`{other}`: expected `required` or `-`"))),
         };
-        rows.push(SuiteRow {
-            name: cols[0].to_string(),
-            expression,
-            ga,
-            ga_form,
-            sa_required,
-            note: cols.get(6).unwrap_or(&"").to_string(),
-        });
+        rows.push(SuiteRow { name: cols[0].to_string(), expression, ga, ga_form, sa_required, note: cols.get(6).unwrap_or(&"").to_string() });
     }
     Ok(rows)
 }

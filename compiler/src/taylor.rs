@@ -276,7 +276,11 @@ pub fn eval_series(expr: &Expr, var: egg::Symbol, x0: I, order: usize) -> Option
             Math::Add([a, b]) => add(at(a), at(b)),
             Math::Sub([a, b]) => sub(at(a), at(b)),
             Math::Mul([a, b]) => {
-                if a == b { sqr(at(a)) } else { mul(at(a), at(b)) }
+                if a == b {
+                    sqr(at(a))
+                } else {
+                    mul(at(a), at(b))
+                }
             }
             Math::Div([a, b]) => div(at(a), at(b))?,
             Math::Neg(a) => neg(at(a)),
@@ -290,7 +294,11 @@ pub fn eval_series(expr: &Expr, var: egg::Symbol, x0: I, order: usize) -> Option
                     Math::Min(_) => decided(&a_le_b)?,
                     _ => decided(&a_ge_b)?,
                 };
-                if pick_a { p.clone() } else { q.clone() }
+                if pick_a {
+                    p.clone()
+                } else {
+                    q.clone()
+                }
             }
             Math::Compare(c, [a, b]) => {
                 let r = compare(*c, &at(a)[0], &at(b)[0]);

@@ -50,8 +50,7 @@ pub struct Verification {
 /// The verification sample: an even grid plus points either side of each break.
 pub fn sample_points(breaks: &[f64]) -> Vec<f64> {
     let (lo, hi) = RANGE;
-    let mut xs: Vec<f64> =
-        (0..GRID_POINTS).map(|i| lo + (hi - lo) * i as f64 / (GRID_POINTS - 1) as f64).collect();
+    let mut xs: Vec<f64> = (0..GRID_POINTS).map(|i| lo + (hi - lo) * i as f64 / (GRID_POINTS - 1) as f64).collect();
     for &b in breaks {
         for d in [1e-6, 1e-3, 0.1] {
             xs.push(b - d);
@@ -76,14 +75,7 @@ pub fn numeric_derivative(g: &Expr, var: &str, x: f64) -> f64 {
 }
 
 /// Check `g' = 1/f'` (both given) and, with `anchor = Some((a, f))`, `g(a) = f`.
-pub fn verify_adversarial(
-    f_prime: &Expr,
-    g: &Expr,
-    g_prime: &Expr,
-    var: &str,
-    breaks: &[f64],
-    anchor: Option<(f64, f64)>,
-) -> Verification {
+pub fn verify_adversarial(f_prime: &Expr, g: &Expr, g_prime: &Expr, var: &str, breaks: &[f64], anchor: Option<(f64, f64)>) -> Verification {
     verify_adversarial_within(f_prime, g, g_prime, var, breaks, anchor, REL_TOL, NUMERIC_TOL, (f64::NEG_INFINITY, f64::INFINITY))
 }
 

@@ -47,7 +47,11 @@ impl Zeros {
 pub fn fmt9(v: f64) -> String {
     let s = format!("{v:.9}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
 }
 
 /// The grid the scan evaluates: fine in the middle, geometric outside.

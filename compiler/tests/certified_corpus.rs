@@ -35,7 +35,11 @@ struct T {
 
 fn ulp(v: f64) -> f64 {
     let a = v.abs();
-    if a.is_finite() { a.next_up() - a } else { f64::INFINITY }
+    if a.is_finite() {
+        a.next_up() - a
+    } else {
+        f64::INFINITY
+    }
 }
 
 fn t(v: f64, e: f64) -> T {
@@ -118,11 +122,19 @@ fn eval_t_at(e: &Expr, id: egg::Id, x: f64, memo: &mut Vec<Option<T>>) -> T {
         }
         Math::Min([a, b]) => {
             let (p, q) = (at(a), at(b));
-            if p.v <= q.v { p } else { q }
+            if p.v <= q.v {
+                p
+            } else {
+                q
+            }
         }
         Math::Max([a, b]) => {
             let (p, q) = (at(a), at(b));
-            if p.v >= q.v { p } else { q }
+            if p.v >= q.v {
+                p
+            } else {
+                q
+            }
         }
         Math::Compare(c, [a, b]) => {
             let (p, q) = (at(a), at(b));
@@ -185,7 +197,13 @@ fn call_big(f: Func, a: &BigFloat, cc: &mut Consts) -> BigFloat {
         Func::Sqrt => a.sqrt(P, RM),
         Func::Abs => a.abs(),
         Func::Sign => {
-            if a.is_zero() { big(0.0) } else if a.is_negative() { big(-1.0) } else { big(1.0) }
+            if a.is_zero() {
+                big(0.0)
+            } else if a.is_negative() {
+                big(-1.0)
+            } else {
+                big(1.0)
+            }
         }
         Func::Sin => a.sin(P, RM, cc),
         Func::Cos => a.cos(P, RM, cc),
@@ -225,7 +243,11 @@ fn eval_big_at(e: &Expr, id: egg::Id, x: f64, cc: &mut Consts, memo: &mut Vec<Op
             let k = to_f64(&ex);
             if k == k.round() && k.abs() < 1e6 {
                 let r = base.powi(k.abs() as usize, P, RM);
-                if k < 0.0 { big(1.0).div(&r, P, RM) } else { r }
+                if k < 0.0 {
+                    big(1.0).div(&r, P, RM)
+                } else {
+                    r
+                }
             } else {
                 base.pow(&ex, P, RM, cc)
             }
@@ -238,7 +260,11 @@ fn eval_big_at(e: &Expr, id: egg::Id, x: f64, cc: &mut Consts, memo: &mut Vec<Op
             let (p, q) = (at(a, cc), at(b, cc));
             let o = p.cmp(&q).unwrap_or(0);
             let pick_p = if matches!(e[id], Math::Min(_)) { o <= 0 } else { o >= 0 };
-            if pick_p { p } else { q }
+            if pick_p {
+                p
+            } else {
+                q
+            }
         }
         Math::Compare(c, [a, b]) => {
             let o = at(a, cc).cmp(&at(b, cc)).unwrap_or(0);
@@ -251,7 +277,11 @@ fn eval_big_at(e: &Expr, id: egg::Id, x: f64, cc: &mut Consts, memo: &mut Vec<Op
             big(holds as u8 as f64)
         }
         Math::Where([c, a, b]) => {
-            if !at(c, cc).is_zero() { at(a, cc) } else { at(b, cc) }
+            if !at(c, cc).is_zero() {
+                at(a, cc)
+            } else {
+                at(b, cc)
+            }
         }
     };
     memo[usize::from(id)] = Some(r.clone());

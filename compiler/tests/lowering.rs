@@ -20,7 +20,15 @@ use foil_compiler::lower::{lower_exprs, Lowered, SafeOp};
 use foil_compiler::simplify::{simplify_all, Limits};
 
 /// The arithmetic the interpreter needs, in f32 and f64.
-trait Real: Copy + PartialOrd + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self> + std::ops::Div<Output = Self> + std::ops::Neg<Output = Self> {
+trait Real:
+    Copy
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Neg<Output = Self>
+{
     fn of(v: f64) -> Self;
     fn to(self) -> f64;
     fn call(f: Func, x: Self) -> Self;
@@ -345,7 +353,12 @@ fn the_reported_cancellation_is_gone() {
         // The IR as written, every operation in f32.
         let naive = naive_f32(&f.exprs[0], &names, &u);
         let got = run::<f32>(&lowered, &names, &u);
-        eprintln!("u = {u:?}: want {want:e}, naive f32 {naive:e} (error {:.2e}), lowered f32 {:e} (error {:.2e})", error(naive, want), got[0], error(got[0] as f64, want));
+        eprintln!(
+            "u = {u:?}: want {want:e}, naive f32 {naive:e} (error {:.2e}), lowered f32 {:e} (error {:.2e})",
+            error(naive, want),
+            got[0],
+            error(got[0] as f64, want)
+        );
         if cancels {
             assert!(error(naive, want) > 1e-4, "the point does not cancel: {naive} vs {want}");
         }
@@ -440,7 +453,6 @@ fn suite_split_functions_off_the_diagonal() {
     }
 }
 
-
 /// `exprs` lowered and evaluated in f64 at `point` (variables u1, u2, ...)
 /// against `foil_compiler::eval` on the IR: the rewrites keep values.
 fn same_values(exprs: &[&str], point: &[f64]) -> Lowered {
@@ -495,7 +507,8 @@ fn cancelling_shapes_are_rewritten_and_keep_their_values() {
         let l = same_values(&["u3 + exp(u1) - exp(u2) + u4", "exp(u1) - exp(u2) + exp(u3) - exp(u4)"], &point);
         assert_eq!(count(&l, expm1), 2, "(u1, u2) in both, (u3, u4)");
         // A quotient of two differences, a log of one, a product with an exponential.
-        let l = same_values(&["(exp(u1) - exp(u2))/(exp(u3) - exp(u4))", "log(exp(u1) - exp(u2)) + log(exp(u3) - exp(u4))", "exp(u3)*(exp(u1) - exp(u2))"], &point);
+        let l =
+            same_values(&["(exp(u1) - exp(u2))/(exp(u3) - exp(u4))", "log(exp(u1) - exp(u2)) + log(exp(u3) - exp(u4))", "exp(u3)*(exp(u1) - exp(u2))"], &point);
         assert_eq!(count(&l, expm1), 2, "the two differences, shared by all three");
         assert!(count(&l, |op| matches!(op, SafeOp::Call(Func::Log, _))) == 2);
         // c - c/(1 + t), rewritten as one quotient.
@@ -633,7 +646,8 @@ fn a_normalised_pair_of_exponentials_is_one_exponential_and_keeps_the_f32_values
 /// huge differences; NaN where an input is NaN), and `-(…) - (…)` likewise.
 #[test]
 fn a_normalised_pair_sums_to_one_plus_one_exponential() {
-    let exprs = ["exp(u1 - max(u1, u2)) + exp(u2 - max(u1, u2))", "-exp(u1 - max(u1, u2)) - exp(u2 - max(u1, u2))"].map(|e| foil_compiler::parse::parse(e).unwrap());
+    let exprs =
+        ["exp(u1 - max(u1, u2)) + exp(u2 - max(u1, u2))", "-exp(u1 - max(u1, u2)) - exp(u2 - max(u1, u2))"].map(|e| foil_compiler::parse::parse(e).unwrap());
     let l = lower_exprs(&exprs.iter().collect::<Vec<_>>());
     assert_eq!(count(&l, |op| matches!(op, SafeOp::Where(..) | SafeOp::Compare(..))), 0);
     assert_eq!(count(&l, |op| matches!(op, SafeOp::Call(Func::Exp, _))), 1);
@@ -662,7 +676,8 @@ fn a_normalised_pair_sums_to_one_plus_one_exponential() {
 /// input.
 #[test]
 fn hyperbolic_forms_take_one_exponential_and_keep_the_f32_values() {
-    let softplus_forms = ["tanh(log(1 + exp(u1)))", "tanh(log1p(exp(u1)))", "u1*tanh(log(exp(u1) + 1))", "1/cosh(log1p(exp(u1)))^2", "u1/cosh(log(1 + exp(u1)))"];
+    let softplus_forms =
+        ["tanh(log(1 + exp(u1)))", "tanh(log1p(exp(u1)))", "u1*tanh(log(exp(u1) + 1))", "1/cosh(log1p(exp(u1)))^2", "u1/cosh(log(1 + exp(u1)))"];
     let others = ["log(cosh(u1))", "sinh(u1)/cosh(u1)", "(1 + u1^2)/cosh(0.8*u1)^2", "u1/cosh(u1)"];
     let hyperbolic = |op: &SafeOp| matches!(op, SafeOp::Call(Func::Tanh | Func::Cosh | Func::Sinh, _));
     for point in [[-30.0], [-2.5], [-0.25], [0.0], [0.75], [3.0], [40.0]] {
@@ -866,10 +881,15 @@ fn a_half_expm1_of_a_non_positive_value_is_recognised() {
     let recognised = |src: &str| {
         let f = foil_compiler::parse::parse(src).unwrap();
         let l = lower_exprs(&[&f]);
-        let args: Vec<Id> = l.ops.iter().zip(&l.live).filter_map(|(op, live)| match op {
-            SafeOp::Call(Func::Log1p, a) if *live => Some(*a),
-            _ => None,
-        }).collect();
+        let args: Vec<Id> = l
+            .ops
+            .iter()
+            .zip(&l.live)
+            .filter_map(|(op, live)| match op {
+                SafeOp::Call(Func::Log1p, a) if *live => Some(*a),
+                _ => None,
+            })
+            .collect();
         assert!(!args.is_empty(), "{src} has a log1p");
         args.iter().all(|a| foil_compiler::lower::half_expm1_of_non_positive(&l.nodes, &l.ops, *a))
     };
@@ -922,7 +942,8 @@ fn a_difference_of_arctangents_is_one_arctangent() {
 /// where the argument's interval reaches 2⁶² (√3·S ≥ 0 needs no lower one).
 #[test]
 fn arctangent_arguments_are_clamped_so_no_difference_overflows() {
-    let g = "2*(sqrt(3)*(atan(sqrt(3)*sqrt(u1*u1 + 1))/9)) + (0.26360014128128473 + (atan(sqrt(3)*(0.5*u1))*(sqrt(3)*(-2/9)) + 1/3*(-2*sqrt(u1*u1 + 1) + 4*u1)))";
+    let g =
+        "2*(sqrt(3)*(atan(sqrt(3)*sqrt(u1*u1 + 1))/9)) + (0.26360014128128473 + (atan(sqrt(3)*(0.5*u1))*(sqrt(3)*(-2/9)) + 1/3*(-2*sqrt(u1*u1 + 1) + 4*u1)))";
     for point in [[0.0], [-0.5], [3.0], [-1e19], [1e20], [2e38], [-1.5e38]] {
         same_values(&[g], &point);
     }
@@ -931,7 +952,10 @@ fn arctangent_arguments_are_clamped_so_no_difference_overflows() {
     let live = |f: &dyn Fn(&SafeOp) -> bool| lowered.ops.iter().zip(&lowered.live).filter(|(op, l)| **l && f(op)).count();
     assert_eq!((live(&|op| matches!(op, SafeOp::Min(..))), live(&|op| matches!(op, SafeOp::Max(..)))), (2, 1), "{:?}", lowered.ops);
     let beyond = foil_compiler::lower::beyond_division_range(&lowered);
-    assert!(!lowered.ops.iter().zip(&lowered.live).any(|(op, l)| *l && matches!(op, SafeOp::Div(_, d) if beyond[usize::from(*d)])), "a divisor is still unbounded");
+    assert!(
+        !lowered.ops.iter().zip(&lowered.live).any(|(op, l)| *l && matches!(op, SafeOp::Div(_, d) if beyond[usize::from(*d)])),
+        "a divisor is still unbounded"
+    );
     let names = [Symbol::from("u1")];
     let s3 = 3f64.sqrt();
     let want = |x: f64| {
@@ -1103,11 +1127,7 @@ fn a_factor_that_cannot_overflow_joins_the_halved_exponential() {
                     // The exponent u2²/2 ≤ 177 is rounded in a few f32 steps:
                     // up to ~5e-5 relative in e^(u2²/2); a subnormal result
                     // keeps its absolute digits.
-                    assert!(
-                        (got - want).abs() <= 1e-4 * want.abs() + 1e-43,
-                        "{}: ∂/∂u2 at {point:?}: {got:e}, true {want:e}",
-                        f.name
-                    );
+                    assert!((got - want).abs() <= 1e-4 * want.abs() + 1e-43, "{}: ∂/∂u2 at {point:?}: {got:e}, true {want:e}", f.name);
                     checked += 1;
                     zeros += (point[0] == 0.0 && got == 0.0) as usize;
                 }
@@ -1133,11 +1153,7 @@ fn a_product_with_erfi_overflows_only_where_it_does() {
     for simplified in [true, false] {
         let f = sa("gelu(x)", simplified);
         let lowered = lower_exprs(&[&f.exprs[0], &f.exprs[1]]);
-        assert!(
-            lowered.ops.iter().zip(&lowered.live).any(|(op, live)| *live && matches!(op, SafeOp::ErfiTimes(..))),
-            "{}: no erfi product",
-            f.name
-        );
+        assert!(lowered.ops.iter().zip(&lowered.live).any(|(op, live)| *live && matches!(op, SafeOp::ErfiTimes(..))), "{}: no erfi product", f.name);
         let (mut checked, mut zeros) = (0, 0);
         for &a in &u1s {
             for &b in &u2s {
@@ -1163,11 +1179,7 @@ fn a_product_with_erfi_overflows_only_where_it_does() {
                         // its absolute digits.
                         let first_term = 0.5 * if k == 0 { point[0].abs() } else { 1.0 };
                         let rel = 1e-6 + 3e-7 * point[1] * point[1];
-                        assert!(
-                            (got - want).abs() <= rel * want.abs().max(first_term) + 1e-44,
-                            "{}: {what} at {point:?}: {got:e}, true {want:e}",
-                            f.name
-                        );
+                        assert!((got - want).abs() <= rel * want.abs().max(first_term) + 1e-44, "{}: {what} at {point:?}: {got:e}, true {want:e}", f.name);
                         checked += 1;
                     }
                 }

@@ -110,7 +110,20 @@ const POINTS: &[(f64, f64)] = &[(-3.7, 0.2), (-1.0, -1.0), (-0.5, 2.0), (0.0, 0.
 
 fn values(e: &Expr) -> Vec<f64> {
     let (x, u1) = (Symbol::from("x"), Symbol::from("u1"));
-    POINTS.iter().map(|&(vx, vu)| eval(e, &|s| if s == x { vx } else if s == u1 { vu } else { f64::NAN })).collect()
+    POINTS
+        .iter()
+        .map(|&(vx, vu)| {
+            eval(e, &|s| {
+                if s == x {
+                    vx
+                } else if s == u1 {
+                    vu
+                } else {
+                    f64::NAN
+                }
+            })
+        })
+        .collect()
 }
 
 fn same_bits(a: f64, b: f64) -> bool {
@@ -120,9 +133,7 @@ fn same_bits(a: f64, b: f64) -> bool {
 /// The parser refuses non-finite constant subexpressions (`1/0`), so such
 /// trees have no text to round-trip through.
 fn has_non_finite_constant(e: &Expr) -> bool {
-    (0..e.as_ref().len()).map(Id::from).any(|id| {
-        is_constant(e, id) && !eval(&foil_compiler::build::subtree(e, id), &|_| f64::NAN).is_finite()
-    })
+    (0..e.as_ref().len()).map(Id::from).any(|id| is_constant(e, id) && !eval(&foil_compiler::build::subtree(e, id), &|_| f64::NAN).is_finite())
 }
 
 /// The parser also refuses division by a constant zero (`x/0`, `x/(1 - 1)`):

@@ -162,7 +162,11 @@ fn ev_with(e: &Expr, x: f64, perturb: &dyn Fn(usize) -> f64) -> f64 {
             // A mirrored numeric result is sign(x)·G(|x|); ±0 and NaN pass through.
             Math::Call(Func::Sign, p) => {
                 let s = a(p);
-                if s == 0.0 || s.is_nan() { s } else { s.signum() }
+                if s == 0.0 || s.is_nan() {
+                    s
+                } else {
+                    s.signum()
+                }
             }
             Math::Call(Func::Sin, p) => a(p).sin(),
             Math::Call(Func::Cos, p) => a(p).cos(),
@@ -182,7 +186,13 @@ fn ev_with(e: &Expr, x: f64, perturb: &dyn Fn(usize) -> f64) -> f64 {
             Math::Compare(Cmp::Le, [p, q]) => f64::from(a(p) <= a(q)),
             Math::Compare(Cmp::Gt, [p, q]) => f64::from(a(p) > a(q)),
             Math::Compare(Cmp::Ge, [p, q]) => f64::from(a(p) >= a(q)),
-            Math::Where([c, p, q]) => if a(c) != 0.0 { a(p) } else { a(q) },
+            Math::Where([c, p, q]) => {
+                if a(c) != 0.0 {
+                    a(p)
+                } else {
+                    a(q)
+                }
+            }
             Math::Min([p, q]) => a(p).min(a(q)),
             Math::Max([p, q]) => a(p).max(a(q)),
         };
@@ -202,7 +212,11 @@ fn well_conditioned(e: &Expr, x: f64) -> bool {
     (1..=6u64).all(|seed| {
         let p = ev_with(e, x, &|k| {
             let h = (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(seed.wrapping_mul(0xBF58_476D_1CE4_E5B9));
-            if (h >> 29) & 1 == 0 { 1e-13 } else { -1e-13 }
+            if (h >> 29) & 1 == 0 {
+                1e-13
+            } else {
+                -1e-13
+            }
         });
         p.is_finite() && (p - v).abs() <= 1e-10 * v.abs().max(1.0)
     })
@@ -317,7 +331,12 @@ fn ga_is_right(f: &Expr) -> Result<(), TestCaseError> {
             // 1e-14 is an accepted answer, not a wrong one.
             prop_assert!(
                 (dg - want).abs() <= 1e-6 * want.abs().max(1.0),
-                "at x = {}: g' = {} but 1/f' = {}: f = {}, g = {}", x, dg, want, to_spec(f), to_spec(g)
+                "at x = {}: g' = {} but 1/f' = {}: f = {}, g = {}",
+                x,
+                dg,
+                want,
+                to_spec(f),
+                to_spec(g)
             );
         }
     }

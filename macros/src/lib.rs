@@ -27,8 +27,8 @@ extern crate self as foil;
 
 pub use foil_macros::{activation, adversarial, hd_fgd};
 pub use foil_runtime as runtime;
-pub use foil_runtime::kernels::{self, CubeActivation, CubeSplitActivation, GpuActivation, GpuSplitActivation};
-pub use foil_runtime::{Activation, Adversarial, Float, RuntimeError, SplitActivation};
 /// The cubecl the generated kernels are written against (`::foil::cubecl::...`),
 /// so that a crate depending only on `foil` can hold generated activations.
 pub use foil_runtime::cubecl;
+pub use foil_runtime::kernels::{self, CubeActivation, CubeSplitActivation, GpuActivation, GpuSplitActivation};
+pub use foil_runtime::{Activation, Adversarial, Float, RuntimeError, SplitActivation};

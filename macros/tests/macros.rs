@@ -73,4 +73,3 @@ fn names_and_texts() {
     assert_eq!(Tanh::NAME, "Tanh");
     assert!(!Tanh::EXPRESSION.is_empty() && !Tanh::DERIVATIVE.is_empty());
 }
-

@@ -189,7 +189,14 @@ fn expand_select<F: Float, N: Size>(scope: &Scope, x: Reg<F, N>, t: &Pieces) -> 
 
 /// Piece p, evaluated only when a lane of this invocation lies in its cell.
 #[cube]
-fn piece_branch<F: Float, N: Size>(x: Vector<F, N>, lanes_min: F, lanes_max: F, acc: Vector<F, N>, #[comptime] t: Pieces, #[comptime] p: usize) -> Vector<F, N> {
+fn piece_branch<F: Float, N: Size>(
+    x: Vector<F, N>,
+    lanes_min: F,
+    lanes_max: F,
+    acc: Vector<F, N>,
+    #[comptime] t: Pieces,
+    #[comptime] p: usize,
+) -> Vector<F, N> {
     let mut out = acc;
     let s = comptime!(if p == 0 { -f32::MAX } else { t.start(p) as f32 });
     let e = comptime!(if p + 1 == t.pieces { f32::MAX } else { t.start(p + 1) as f32 });
@@ -213,7 +220,13 @@ fn piece_poly<F: Float, N: Size>(tt: Vector<F, N>, #[comptime] t: Pieces, #[comp
     })
 }
 
-fn expand_branch<F: Float, N: Size>(scope: &Scope, x: Reg<F, N>, lanes_min: <F as CubeType>::ExpandType, lanes_max: <F as CubeType>::ExpandType, t: &Pieces) -> Reg<F, N> {
+fn expand_branch<F: Float, N: Size>(
+    scope: &Scope,
+    x: Reg<F, N>,
+    lanes_min: <F as CubeType>::ExpandType,
+    lanes_max: <F as CubeType>::ExpandType,
+    t: &Pieces,
+) -> Reg<F, N> {
     let mut acc = splat::expand::<F, N>(scope, 0.0);
     for p in 0..t.pieces {
         acc = piece_branch::expand::<F, N>(scope, x.clone(), lanes_min.clone(), lanes_max.clone(), acc, t.clone(), p);
@@ -259,7 +272,15 @@ fn table_eval<F: Float, N: Size>(x: Vector<F, N>, #[comptime] t: Pieces) -> Vect
     // Padded to a power of two for the search; ±f32::MAX, not ±inf, which
     // WGSL cannot write as a literal (naga rejects `f32(+Inf)`).
     let starts = table::<F>(comptime!(Vals(
-        (0..size).map(|m| if m == 0 { -f32::MAX } else if m < t.pieces { t.start(m) as f32 } else { f32::MAX }).collect()
+        (0..size)
+            .map(|m| if m == 0 {
+                -f32::MAX
+            } else if m < t.pieces {
+                t.start(m) as f32
+            } else {
+                f32::MAX
+            })
+            .collect()
     )));
     let centres = table::<F>(comptime!(Vals((0..t.pieces).map(|p| t.centre(p) as f32).collect())));
     let coefs = table::<F>(comptime!(Vals((0..t.pieces).flat_map(|p| (0..=t.degree).map(move |k| (p, k))).map(|(p, k)| t.coef(p, k) as f32).collect())));
@@ -528,7 +549,17 @@ fn host_eval(t: &Pieces, x: f64) -> f64 {
 
 fn buf_table(t: &Pieces) -> Vec<f32> {
     let size = 1usize << t.levels();
-    let mut v: Vec<f32> = (0..size).map(|m| if m == 0 { -f32::MAX } else if m < t.pieces { t.start(m) as f32 } else { f32::MAX }).collect();
+    let mut v: Vec<f32> = (0..size)
+        .map(|m| {
+            if m == 0 {
+                -f32::MAX
+            } else if m < t.pieces {
+                t.start(m) as f32
+            } else {
+                f32::MAX
+            }
+        })
+        .collect();
     v.extend((0..t.pieces).map(|p| t.centre(p) as f32));
     for p in 0..t.pieces {
         v.extend((0..=t.degree).map(|k| t.coef(p, k) as f32));
@@ -550,16 +581,60 @@ fn run(client: &Client, launch: Launch, xh: &Handle, yh: &Handle, t: &Pieces, ta
     let tlen = buf_table(t).len();
     unsafe {
         match t.variant {
-            Scheme::LocalOneBlock => k_eval_flat::launch_unchecked::<f32>(client, count, dim, launch.vector_size, launch.arg(xh), launch.arg(yh), Pieces { variant: Scheme::LocalSearch, ..t.clone() }),
-            Scheme::GridVec4 | Scheme::GridScalar => k_eval_grid::launch_unchecked::<f32>(client, count, dim, launch.vector_size, launch.arg(xh), BufferArg::from_raw_parts(tab16.clone(), t.pieces * 16), BufferArg::from_raw_parts(tab16.clone(), t.pieces * 4), launch.arg(yh), t.clone()),
-            Scheme::CountedVec4 => k_eval_counted4::launch_unchecked::<f32>(client, count, dim, launch.vector_size, launch.arg(xh), BufferArg::from_raw_parts(tab20.clone(), t.pieces * 5), launch.arg(yh), t.clone()),
-            Scheme::SharedStores | Scheme::SharedCopy => k_eval_sm::launch_unchecked::<f32>(client, count, dim, launch.vector_size, launch.arg(xh), BufferArg::from_raw_parts(tab.clone(), tlen), launch.arg(yh), t.clone()),
-            Scheme::BufferSearch | Scheme::BufferUniform | Scheme::BufferCounted => k_eval_buf::launch_unchecked::<f32>(client, count, dim, launch.vector_size, launch.arg(xh), BufferArg::from_raw_parts(tab.clone(), tlen), launch.arg(yh), t.clone()),
+            Scheme::LocalOneBlock => k_eval_flat::launch_unchecked::<f32>(
+                client,
+                count,
+                dim,
+                launch.vector_size,
+                launch.arg(xh),
+                launch.arg(yh),
+                Pieces { variant: Scheme::LocalSearch, ..t.clone() },
+            ),
+            Scheme::GridVec4 | Scheme::GridScalar => k_eval_grid::launch_unchecked::<f32>(
+                client,
+                count,
+                dim,
+                launch.vector_size,
+                launch.arg(xh),
+                BufferArg::from_raw_parts(tab16.clone(), t.pieces * 16),
+                BufferArg::from_raw_parts(tab16.clone(), t.pieces * 4),
+                launch.arg(yh),
+                t.clone(),
+            ),
+            Scheme::CountedVec4 => k_eval_counted4::launch_unchecked::<f32>(
+                client,
+                count,
+                dim,
+                launch.vector_size,
+                launch.arg(xh),
+                BufferArg::from_raw_parts(tab20.clone(), t.pieces * 5),
+                launch.arg(yh),
+                t.clone(),
+            ),
+            Scheme::SharedStores | Scheme::SharedCopy => k_eval_sm::launch_unchecked::<f32>(
+                client,
+                count,
+                dim,
+                launch.vector_size,
+                launch.arg(xh),
+                BufferArg::from_raw_parts(tab.clone(), tlen),
+                launch.arg(yh),
+                t.clone(),
+            ),
+            Scheme::BufferSearch | Scheme::BufferUniform | Scheme::BufferCounted => k_eval_buf::launch_unchecked::<f32>(
+                client,
+                count,
+                dim,
+                launch.vector_size,
+                launch.arg(xh),
+                BufferArg::from_raw_parts(tab.clone(), tlen),
+                launch.arg(yh),
+                t.clone(),
+            ),
             _ => k_eval::launch_unchecked::<f32>(client, count, dim, launch.vector_size, launch.arg(xh), launch.arg(yh), t.clone()),
         }
     };
 }
-
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(|v| v.parse().ok().expect(name)).unwrap_or(default)
@@ -570,7 +645,11 @@ fn main() {
     let n: usize = arg(&args, "--n", 1 << 20);
     let reps: usize = arg(&args, "--reps", 7);
     let pieces: usize = arg(&args, "--pieces", 76);
-    let schemes: String = arg(&args, "--schemes", [Scheme::SelectChain, Scheme::BufferCounted, Scheme::GridVec4, Scheme::GridScalar, Scheme::CountedVec4].map(|s| (s as u32).to_string()).join(","));
+    let schemes: String = arg(
+        &args,
+        "--schemes",
+        [Scheme::SelectChain, Scheme::BufferCounted, Scheme::GridVec4, Scheme::GridScalar, Scheme::CountedVec4].map(|s| (s as u32).to_string()).join(","),
+    );
     let client = foil_runtime::launch::default_client().expect("no cubecl device");
     let sync = |c: &Client| cubecl::future::block_on(c.sync()).expect("device sync");
     let launch = match args.iter().position(|a| a == "--vector-size") {
@@ -602,7 +681,9 @@ fn main() {
     let t0 = &chosen[0].0;
     let grid: Vec<f32> = (0..pieces).flat_map(|p| (0..16).map(move |k| if k <= t0.degree { t0.coef(p, k) as f32 } else { 0.0 })).collect();
     let five: Vec<f32> = (0..pieces)
-        .flat_map(|p| [t0.centre(p) as f32, t0.inv() as f32, 0.0, 0.0].into_iter().chain((0..16).map(move |k| if k <= t0.degree { t0.coef(p, k) as f32 } else { 0.0 })))
+        .flat_map(|p| {
+            [t0.centre(p) as f32, t0.inv() as f32, 0.0, 0.0].into_iter().chain((0..16).map(move |k| if k <= t0.degree { t0.coef(p, k) as f32 } else { 0.0 }))
+        })
         .collect();
     let tables = Tables {
         search: foil_runtime::launch::upload(&client, &buf_table(t0)),
@@ -619,10 +700,13 @@ fn main() {
         sync(&client);
         let first = c0.elapsed();
         let y = foil_runtime::launch::read(&client, yh, n).expect("read back");
-        let worst = (0..n).step_by(97).map(|i| {
-            let want = if t.variant == Scheme::Copy { x[i] as f64 } else { host_eval(t, x[i] as f64) };
-            (y[i] as f64 - want).abs() / want.abs().max(1.0)
-        }).fold(0.0, f64::max);
+        let worst = (0..n)
+            .step_by(97)
+            .map(|i| {
+                let want = if t.variant == Scheme::Copy { x[i] as f64 } else { host_eval(t, x[i] as f64) };
+                (y[i] as f64 - want).abs() / want.abs().max(1.0)
+            })
+            .fold(0.0, f64::max);
         println!("{name}: first launch (compile + run) {:.2} s, max relative error vs f64 {worst:.1e}", first.as_secs_f64());
         // f32 rounding of t = (x - c)/half; the grid schemes form t from the
         // cell's arithmetic position (lo and the width are not dyadic here).

@@ -43,6 +43,7 @@ mod special;
 
 pub use fast::{erf_rational, erfi_rational};
 
+#[rustfmt::skip]
 macro_rules! impl_float {
     ($t:ty, $erf:path, $erfi:expr, $erfi_times:expr, exp: $exp:path, exp_m1: $exp_m1:path, sinh: $sinh:path, cosh: $cosh:path, tanh: $tanh:path) => {
         impl Float for $t {

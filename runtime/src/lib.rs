@@ -20,8 +20,8 @@ mod error;
 mod float;
 
 pub use activation::{Activation, Adversarial, SplitActivation};
+/// The cubecl the generated kernels are written against.
+pub use cubecl;
 pub use error::RuntimeError;
 pub use float::{erf_rational, erfi_rational, Float};
 pub use launch::{backward_host, default_client, forward_host, split_backward_host, split_forward_host};
-/// The cubecl the generated kernels are written against.
-pub use cubecl;

@@ -55,7 +55,9 @@ pub fn gelu_tanh_term_beyond_range(u: &[f64]) -> bool {
     let (lo, hi) = *RANGE.get_or_init(|| {
         let f = foil_compiler::parse::parse("gelu_tanh(x)").unwrap();
         let opts = foil_compiler::ga::GaOptions { limits: foil_codegen::items::macro_limits(), ..Default::default() };
-        let sa = foil_compiler::hdfgd::derive_split_adversarial(&f, foil_compiler::hdfgd::Granularity::Elementary, foil_compiler::hdfgd::TermConstant::Plain, &opts).unwrap();
+        let sa =
+            foil_compiler::hdfgd::derive_split_adversarial(&f, foil_compiler::hdfgd::Granularity::Elementary, foil_compiler::hdfgd::TermConstant::Plain, &opts)
+                .unwrap();
         let n = sa.terms[1].numeric.as_ref().expect("gelu_tanh's tanh term has a numeric GA");
         (n.lo, n.hi)
     });
@@ -268,4 +270,3 @@ pub fn reference(e: &Expr, names: &[Symbol], points: &[&[f32]]) -> Vec<f64> {
         lo
     })
 }
-

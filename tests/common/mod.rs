@@ -176,9 +176,7 @@ pub fn reference(name: &str) -> (fn(f64) -> f64, &'static [f64]) {
         "expm1" => f64::exp_m1,
         "silu" => |x| x * sigmoid(x),
         "gelu" => |x| 0.5 * x * (1.0 + libm::erf(x / std::f64::consts::SQRT_2)),
-        "gelu_tanh" => |x| {
-            0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x)).tanh())
-        },
+        "gelu_tanh" => |x| 0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x)).tanh()),
         "mish" => |x| x * softplus(x).tanh(),
         "sin" => f64::sin,
         "logcosh" => |x: f64| x.abs() + (-2.0 * x.abs()).exp().ln_1p() - std::f64::consts::LN_2,

@@ -96,13 +96,17 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
                     times.push(timed.ok_or("the device keeps no timestamps")?);
                 }
                 let s = foil_bench::median(times);
-                cases.push(json!({ "vector_width": width, "cube_dim": cube, "vectors_per_unit": per_unit, "device_ms": s * 1e3, "gbps": bytes as f64 / s / 1e9 }));
+                cases.push(
+                    json!({ "vector_width": width, "cube_dim": cube, "vectors_per_unit": per_unit, "device_ms": s * 1e3, "gbps": bytes as f64 / s / 1e9 }),
+                );
             }
         }
     }
     let best = cases.iter().max_by(|a, b| a["gbps"].as_f64().unwrap_or(0.0).total_cmp(&b["gbps"].as_f64().unwrap_or(0.0))).cloned();
     let shipped = cases.iter().find(|c| c["vector_width"] == 4 && c["cube_dim"] == 256 && c["vectors_per_unit"] == 1).cloned();
-    Ok(json!({ "device": name, "elements": n, "bytes": bytes, "timed_by": "GPU timestamps (cubecl profile window), median", "reps": args.reps, "shipped_shape": shipped, "fastest": best, "cases": cases }))
+    Ok(
+        json!({ "device": name, "elements": n, "bytes": bytes, "timed_by": "GPU timestamps (cubecl profile window), median", "reps": args.reps, "shipped_shape": shipped, "fastest": best, "cases": cases }),
+    )
 }
 
 fn main() {

@@ -4,7 +4,11 @@
 //! is what "rationalising 1/f'" means. With no square root at all this is the
 //! plain rational-function case.
 
-use super::{constant_value, readable, poly::{cancel_common, Poly}, rational, Outcome};
+use super::{
+    constant_value,
+    poly::{cancel_common, Poly},
+    rational, readable, Outcome,
+};
 use crate::build::Builder;
 use crate::lang::{Expr, Func, Math};
 use egg::{Id, Symbol};

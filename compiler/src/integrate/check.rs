@@ -2,8 +2,8 @@
 //! Richardson-extrapolated central differences of the candidate against the
 //! integrand at 16 points of [-4, 4].
 
-use crate::eval::eval;
 use crate::build::subtree;
+use crate::eval::eval;
 use crate::lang::Expr;
 use egg::{Id, Symbol};
 

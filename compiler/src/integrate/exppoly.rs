@@ -9,7 +9,7 @@
 //! Terms integrate by parts (or, Gaussian ones, to erf/erfi), and the result
 //! is turned back into real sinh/cosh/sin/cos form.
 
-use super::{constant_value, readable, rational, poly::Poly, Outcome};
+use super::{constant_value, poly::Poly, rational, readable, Outcome};
 use crate::build::Builder;
 use crate::lang::{Expr, Func, Math};
 use egg::{Id, Symbol};
@@ -74,8 +74,7 @@ impl Sum {
         Sum(v).normalized()
     }
     fn same(&self, o: &Sum) -> bool {
-        self.0.len() == o.0.len()
-            && self.0.iter().all(|t| o.0.iter().any(|u| t.same_shape(u) && close(t.c, u.c)))
+        self.0.len() == o.0.len() && self.0.iter().all(|t| o.0.iter().any(|u| t.same_shape(u) && close(t.c, u.c)))
     }
 }
 
@@ -278,7 +277,11 @@ enum Osc {
     Cosh,
     Sinh,
     /// cos(beta x + rho) or, with `sin`, sin(beta x + rho).
-    Trig { beta: f64, rho: f64, sin: bool },
+    Trig {
+        beta: f64,
+        rho: f64,
+        sin: bool,
+    },
 }
 
 impl Antiderivative {
@@ -357,7 +360,10 @@ fn pair_hyperbolic(terms: &mut Vec<RealTerm>) {
         let t = &terms[i];
         if t.osc == Osc::None && t.g == 0.0 && t.alpha > 0.0 {
             let partner = terms.iter().position(|u| {
-                u.osc == Osc::None && u.g == 0.0 && u.k == t.k && close(C::new(u.alpha, 0.0), C::new(-t.alpha, 0.0))
+                u.osc == Osc::None
+                    && u.g == 0.0
+                    && u.k == t.k
+                    && close(C::new(u.alpha, 0.0), C::new(-t.alpha, 0.0))
                     && (u.coef.abs() - t.coef.abs()).abs() <= 1e-9 * t.coef.abs()
             });
             if let Some(j) = partner {
@@ -434,8 +440,7 @@ fn substitute_exponential(f: &Frac, b: &mut Builder, x: Id) -> Outcome {
         let n = t.a.re / a0;
         ((n - n.round()).abs() < 1e-9).then_some(n.round() as i32)
     };
-    let (Some(ns), Some(ds)) = (f.n.0.iter().map(steps).collect::<Option<Vec<_>>>(), f.d.0.iter().map(steps).collect::<Option<Vec<_>>>())
-    else {
+    let (Some(ns), Some(ds)) = (f.n.0.iter().map(steps).collect::<Option<Vec<_>>>(), f.d.0.iter().map(steps).collect::<Option<Vec<_>>>()) else {
         return Outcome::NotMine;
     };
     let low = ns.iter().chain(&ds).copied().min().unwrap_or(0).min(0);

@@ -13,10 +13,10 @@
 
 mod algebraic;
 mod check;
-mod readable;
 mod exppoly;
 mod poly;
 mod rational;
+mod readable;
 mod search;
 
 use crate::build::Builder;
@@ -60,9 +60,7 @@ pub fn antiderivative(integrand: &Expr, var: Symbol) -> Result<Expr, Integration
             Math::Where(_) | Math::Min(_) | Math::Max(_) => node.to_string(),
             Math::Call(f @ (Func::Abs | Func::Sign), _) => f.name().to_string(),
             Math::Compare(..) => "comparison".to_string(),
-            Math::Var(s) if *s != var => {
-                return Err(IntegrationError::OtherVariable { variable: s.to_string(), integrand: text })
-            }
+            Math::Var(s) if *s != var => return Err(IntegrationError::OtherVariable { variable: s.to_string(), integrand: text }),
             _ => continue,
         };
         return Err(IntegrationError::Piecewise { construct, integrand: text });

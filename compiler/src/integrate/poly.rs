@@ -156,9 +156,7 @@ fn aberth(p: &Poly) -> Vec<C> {
     let dp = p.derivative();
     // Cauchy bound for the initial circle; offset angles avoid symmetric stalls.
     let radius = 1.0 + p.0[..n].iter().fold(0.0f64, |m, c| m.max((c / p.lead()).abs()));
-    let mut z: Vec<C> = (0..n)
-        .map(|k| C::from_polar(radius * 0.5, 2.0 * std::f64::consts::PI * k as f64 / n as f64 + 0.4))
-        .collect();
+    let mut z: Vec<C> = (0..n).map(|k| C::from_polar(radius * 0.5, 2.0 * std::f64::consts::PI * k as f64 / n as f64 + 0.4)).collect();
     for _ in 0..200 {
         let mut worst = 0.0f64;
         for i in 0..n {

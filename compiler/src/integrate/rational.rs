@@ -2,8 +2,8 @@
 //! fractions over the numeric roots of D (complex roots in conjugate pairs,
 //! giving log and atan terms so the result stays real).
 
-use super::readable;
 use super::poly::{distinct_roots, taylor_at, Poly};
+use super::readable;
 use crate::build::Builder;
 use crate::lang::Func;
 use egg::Id;
@@ -71,11 +71,7 @@ fn proper_fraction(rem: &Poly, den: &Poly, b: &mut Builder, u: Id, u_positive: b
         if a.norm() <= DROP_TOL * scale {
             continue;
         }
-        out.push(if r.im == 0.0 {
-            real_root_term(b, u, r.re, power, a.re, u_positive)
-        } else {
-            complex_pair_term(b, u, r, power, a)
-        });
+        out.push(if r.im == 0.0 { real_root_term(b, u, r.re, power, a.re, u_positive) } else { complex_pair_term(b, u, r, power, a) });
     }
     Some(out)
 }
@@ -115,11 +111,7 @@ fn complex_pair_term(b: &mut Builder, u: Id, r: C, power: usize, a: C) -> Id {
         let arg = readable::poly_desc(b, &[-alpha / beta, 1.0 / beta], u);
         let atan = b.call(Func::Atan, arg);
         let atan_term = readable::scaled(b, -2.0 * a.im, atan);
-        let parts: Vec<Id> = [(a.re, log_term), (a.im, atan_term)]
-            .into_iter()
-            .filter(|(c, _)| c.abs() > DROP_TOL * a.norm())
-            .map(|(_, t)| t)
-            .collect();
+        let parts: Vec<Id> = [(a.re, log_term), (a.im, atan_term)].into_iter().filter(|(c, _)| c.abs() > DROP_TOL * a.norm()).map(|(_, t)| t).collect();
         b.sum(parts)
     } else {
         // 2·Re(-a/((p-1)(u - r)^{p-1})) = 2·Re(-a·(u - r̄)^{p-1}) / ((p-1)·quad^{p-1}).

@@ -91,7 +91,11 @@ fn unit_sqrt_pi(b: &mut Builder) -> Id {
 
 fn reduce(p: i64, q: i64) -> (i64, i64) {
     fn gcd(a: i64, b: i64) -> i64 {
-        if b == 0 { a.abs() } else { gcd(b, a % b) }
+        if b == 0 {
+            a.abs()
+        } else {
+            gcd(b, a % b)
+        }
     }
     let g = gcd(p, q).max(1);
     let s = if q < 0 { -1 } else { 1 };
@@ -102,7 +106,11 @@ fn fraction(b: &mut Builder, p: i64, q: i64) -> Id {
     let (p, q) = reduce(p, q);
     let (np, nq) = (b.num(p.abs() as f64), b.num(q as f64));
     let f = b.div(np, nq);
-    if p < 0 { b.neg(f) } else { f }
+    if p < 0 {
+        b.neg(f)
+    } else {
+        f
+    }
 }
 
 /// `(p/q)·t` as `t`, `-t`, `p*t`, `t/q`, `p*t/q`.
@@ -117,7 +125,11 @@ fn scaled_fraction(b: &mut Builder, p: i64, q: i64, t: Id) -> Id {
         let nq = b.num(q as f64);
         r = b.div(r, nq);
     }
-    if p < 0 { b.neg(r) } else { r }
+    if p < 0 {
+        b.neg(r)
+    } else {
+        r
+    }
 }
 
 /// `c·t` with `c` printed as recognisably as possible.

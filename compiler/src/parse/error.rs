@@ -160,12 +160,7 @@ pub(crate) fn fail<T>(kind: ParseErrorKind, span: Range<usize>, message: impl In
     Err(Box::new(Fail { kind, span, message: message.into(), help: None }))
 }
 
-pub(crate) fn fail_help<T>(
-    kind: ParseErrorKind,
-    span: Range<usize>,
-    message: impl Into<String>,
-    help: impl Into<String>,
-) -> PResult<T> {
+pub(crate) fn fail_help<T>(kind: ParseErrorKind, span: Range<usize>, message: impl Into<String>, help: impl Into<String>) -> PResult<T> {
     Err(Box::new(Fail { kind, span, message: message.into(), help: Some(help.into()) }))
 }
 

@@ -161,12 +161,7 @@ fn number(src: &str, start: usize) -> PResult<(Tok, usize)> {
     let text = &src[start..i];
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok((Tok::Num(v), i)),
-        _ => fail_help(
-            K::InvalidNumber,
-            start..i,
-            format!("the number `{text}` is too large for a 64-bit float"),
-            "finite numbers go up to about 1.8e308",
-        ),
+        _ => fail_help(K::InvalidNumber, start..i, format!("the number `{text}` is too large for a 64-bit float"), "finite numbers go up to about 1.8e308"),
     }
 }
 

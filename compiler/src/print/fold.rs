@@ -34,12 +34,9 @@ fn variants() -> &'static [Variant] {
             let optional = t.act.params.iter().filter(|(_, d)| d.is_some()).count();
             for defaulted in 0..=optional {
                 let keep = t.params.len() - defaulted;
-                let defaults: Vec<(Symbol, f64)> =
-                    t.params[keep..].iter().zip(&t.act.params[keep..]).map(|(s, (_, d))| (*s, d.unwrap_or(0.0))).collect();
+                let defaults: Vec<(Symbol, f64)> = t.params[keep..].iter().zip(&t.act.params[keep..]).map(|(s, (_, d))| (*s, d.unwrap_or(0.0))).collect();
                 let mut b = Builder::new();
-                let r = b.substitute(&t.expr, root(&t.expr), &|b, s| {
-                    defaults.iter().find(|(p, _)| *p == s).map(|(_, v)| b.num(*v))
-                });
+                let r = b.substitute(&t.expr, root(&t.expr), &|b, s| defaults.iter().find(|(p, _)| *p == s).map(|(_, v)| b.num(*v)));
                 out.push(Variant { act: t.act, expr: b.finish_at(r), free: t.params[..keep].to_vec() });
             }
         }

@@ -127,8 +127,9 @@ fn wrapped(p: &P, wrap: bool, out: &mut String) {
 fn function_name(callee: &Callee) -> String {
     let name = callee.name();
     match callee {
-        Callee::Func(Func::Exp | Func::Log | Func::Sin | Func::Cos | Func::Sinh | Func::Cosh | Func::Tanh)
-        | Callee::Language(Math::Min(_) | Math::Max(_)) => format!(r"\{name}"),
+        Callee::Func(Func::Exp | Func::Log | Func::Sin | Func::Cos | Func::Sinh | Func::Cosh | Func::Tanh) | Callee::Language(Math::Min(_) | Math::Max(_)) => {
+            format!(r"\{name}")
+        }
         Callee::Func(Func::Atan) => r"\arctan".to_string(),
         _ => format!(r"\operatorname{{{}}}", name.replace('_', r"\_")),
     }

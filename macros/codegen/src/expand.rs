@@ -2,10 +2,10 @@
 //! compile error spanned on the user's tokens.
 
 use crate::invocation::Invocation;
+use crate::items::{activation_items, activation_kernels, split_items, split_kernels, SplitFn};
 use crate::spec_text::error_between;
 use foil_compiler::diff::derivative;
 use foil_compiler::error::DeriveError;
-use crate::items::{activation_items, activation_kernels, split_items, split_kernels, SplitFn};
 use foil_compiler::ga::{derive_global_adversarial, require_x, GaOptions};
 use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, TermConstant};
 use foil_compiler::lang::Expr;
@@ -99,10 +99,9 @@ fn parse_source(inv: &Invocation) -> syn::Result<Expr> {
 /// names CLI flags, so the refusals with a macro remedy are worded here.
 fn derive_error(inv: &Invocation, e: DeriveError) -> syn::Error {
     let message = match &e {
-        DeriveError::DerivativeZeros { derivative, zeros } => format!(
-            "no global adversarial: f' = {derivative} vanishes at {}, so 1/f' has a pole there; help: use `mode = split`",
-            zeros.describe("x")
-        ),
+        DeriveError::DerivativeZeros { derivative, zeros } => {
+            format!("no global adversarial: f' = {derivative} vanishes at {}, so 1/f' has a pole there; help: use `mode = split`", zeros.describe("x"))
+        }
         DeriveError::FlatDerivative { intervals, .. } => format!(
             "no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist); help: use `mode = split` or another activation",
             intervals.iter().map(|i| i.describe("x")).collect::<Vec<_>>().join(" and ")
@@ -159,8 +158,8 @@ mod tests {
     #[test]
     fn raw_identifier_names_expand() {
         for out in [
-            activation(quote!(r#t = x^5 + x)),
-            adversarial(quote!(r#t = x^5 + x)),
+            activation(quote!(r#t = x ^ 5 + x)),
+            adversarial(quote!(r#t = x ^ 5 + x)),
             adversarial(quote!(r#type = tanh(x), mode = split)),
             hd_fgd(quote!(r#t = x * sigmoid(x))),
         ] {

@@ -24,9 +24,9 @@
 //! assert!(src.contains("ln_1p") && src.contains("max"));
 //! ```
 
+use egg::Id;
 use foil_compiler::lang::{Cmp, Expr, Func, Math};
 use foil_compiler::lower::{lower_exprs, Lowered, SafeOp};
-use egg::Id;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -101,7 +101,11 @@ fn emit_ssa(exprs: &[&Expr], vars: &[&str], target: Target) -> (TokenStream, Vec
                 // keep their precedence with parentheses.
                 let call = matches!(op, SafeOp::Call(..) | SafeOp::Min(..) | SafeOp::Max(..) | SafeOp::Powf(..))
                     || (target == Target::Rust && matches!(op, SafeOp::Powi(..)));
-                e.inline[i] = Some(if call { rhs } else { quote! { (#rhs) } });
+                e.inline[i] = Some(if call {
+                    rhs
+                } else {
+                    quote! { (#rhs) }
+                });
             }
         }
     }
@@ -324,9 +328,7 @@ impl Emitter<'_> {
             }
             // logcosh's log1p(expm1(-2|z|)/2): an argument in (-1/2, 0],
             // where the device's polynomial `log1p_half` applies.
-            SafeOp::Call(Func::Log1p, a)
-                if self.target == Target::Cube && foil_compiler::lower::half_expm1_of_non_positive(self.expr, self.ops, *a) =>
-            {
+            SafeOp::Call(Func::Log1p, a) if self.target == Target::Cube && foil_compiler::lower::half_expm1_of_non_positive(self.expr, self.ops, *a) => {
                 let a = unparenthesised(n(a));
                 quote! { ::foil::kernels::math::log1p_half::<F, N>(#a) }
             }
@@ -443,7 +445,11 @@ fn cube_helper(f: Func) -> Option<Ident> {
 /// may not carry a minus sign).
 fn float_literal(v: f64) -> TokenStream {
     if !v.is_finite() {
-        return if v > 0.0 { quote! { F::from_f64(f64::INFINITY) } } else { quote! { F::from_f64(f64::NEG_INFINITY) } };
+        return if v > 0.0 {
+            quote! { F::from_f64(f64::INFINITY) }
+        } else {
+            quote! { F::from_f64(f64::NEG_INFINITY) }
+        };
     }
     let lit = Literal::f64_suffixed(v.abs());
     if v.is_sign_negative() {

@@ -57,7 +57,10 @@ impl SpecText {
                         syn::Lit::Int(i) if i.suffix().is_empty() => i.base10_digits().to_string(),
                         syn::Lit::Float(f) if f.suffix().is_empty() => f.base10_digits().to_string(),
                         syn::Lit::Int(_) | syn::Lit::Float(_) => {
-                            return Err(syn::Error::new(l.span(), "a type suffix has no meaning here: the expression is generic over `foil::Float`; write the plain number"));
+                            return Err(syn::Error::new(
+                                l.span(),
+                                "a type suffix has no meaning here: the expression is generic over `foil::Float`; write the plain number",
+                            ));
                         }
                         _ => return Err(syn::Error::new(l.span(), "expected a number, a variable, a function call or an operator")),
                     };
@@ -83,13 +86,7 @@ impl SpecText {
     /// The spans of the first and last token covering `offset..offset+len`;
     /// an offset past the end (unexpected end of input) maps to the last token.
     pub fn locate(&self, offset: usize, len: usize) -> (Span, Span) {
-        let at = |o: usize| {
-            self.pieces
-                .iter()
-                .find(|(r, _)| o < r.end)
-                .or(self.pieces.last())
-                .map_or_else(Span::call_site, |(_, s)| *s)
-        };
+        let at = |o: usize| self.pieces.iter().find(|(r, _)| o < r.end).or(self.pieces.last()).map_or_else(Span::call_site, |(_, s)| *s);
         let start = at(offset);
         let end = if len == 0 { start } else { at(offset + len - 1) };
         (start, end)
@@ -100,10 +97,7 @@ impl SpecText {
 /// them, but `syn` emits the error over both).
 pub fn error_between(start: Span, end: Span, message: impl std::fmt::Display) -> syn::Error {
     let mut tokens = TokenStream::new();
-    tokens.extend([
-        TokenTree::Ident(proc_macro2::Ident::new("start", start)),
-        TokenTree::Ident(proc_macro2::Ident::new("end", end)),
-    ]);
+    tokens.extend([TokenTree::Ident(proc_macro2::Ident::new("start", start)), TokenTree::Ident(proc_macro2::Ident::new("end", end))]);
     syn::Error::new_spanned(tokens, message)
 }
 

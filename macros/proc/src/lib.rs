@@ -52,11 +52,7 @@ fn guarded(input: TokenStream, expand: fn(proc_macro2::TokenStream) -> syn::Resu
         Ok(Ok(tokens)) => tokens,
         Ok(Err(e)) => e.to_compile_error(),
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown panic");
+            let what = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("unknown panic");
             syn::Error::new(proc_macro2::Span::call_site(), format!("internal error in foil (please report): {what}")).to_compile_error()
         }
     };

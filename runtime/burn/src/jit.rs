@@ -66,8 +66,7 @@ impl Hash for JitProgram {
 
 impl PartialEq for JitProgram {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.program, &other.program)
-            || (self.fingerprint == other.fingerprint && self.program.same_as(&other.program))
+        Arc::ptr_eq(&self.program, &other.program) || (self.fingerprint == other.fingerprint && self.program.same_as(&other.program))
     }
 }
 
@@ -270,11 +269,7 @@ fn half_expm1_of_non_positive(ops: &[Op], a: u32) -> bool {
 
 /// Expands `program` into straight-line code: one cube value per
 /// instruction, the outputs returned in order. Runs at kernel-compile time.
-fn expand_program<F: Float, N: Size>(
-    scope: &Scope,
-    inputs: SequenceExpand<Vector<F, N>>,
-    program: &Program,
-) -> SequenceExpand<Vector<F, N>> {
+fn expand_program<F: Float, N: Size>(scope: &Scope, inputs: SequenceExpand<Vector<F, N>>, program: &Program) -> SequenceExpand<Vector<F, N>> {
     let inputs: Vec<Reg<F, N>> = inputs.iter_cloned().collect();
     let mut regs: Vec<Reg<F, N>> = Vec::with_capacity(program.len());
     // A comparison's lane mask, kept beside its 1/0 value: a `where` on it
@@ -361,12 +356,7 @@ fn packed_base(p: usize, #[comptime] block: usize, #[comptime] n: usize) -> usiz
 /// y = F(u_1..u_n) over the packed layout; `block` = c·inner / N (0 for
 /// n = 1), see [`comptime_block`].
 #[cube(launch_unchecked)]
-pub fn jit_forward<F: Float, N: Size>(
-    x: &[Vector<F, N>],
-    y: &mut [Vector<F, N>],
-    #[comptime] block: usize,
-    #[comptime] program: JitProgram,
-) {
+pub fn jit_forward<F: Float, N: Size>(x: &[Vector<F, N>], y: &mut [Vector<F, N>], #[comptime] block: usize, #[comptime] program: JitProgram) {
     let p = ABSOLUTE_POS;
     if p < y.len() {
         let n = comptime!(program.program().arity());
@@ -551,11 +541,7 @@ impl JitKernel {
 
     fn check_arity(&self, layout: &PackedLayout) -> Result<(), RuntimeError> {
         if layout.n != self.arity() {
-            return Err(RuntimeError::Layout(format!(
-                "the layout packs {} inputs, the kernel takes {}",
-                layout.n,
-                self.arity()
-            )));
+            return Err(RuntimeError::Layout(format!("the layout packs {} inputs, the kernel takes {}", layout.n, self.arity())));
         }
         Ok(())
     }
@@ -574,30 +560,12 @@ impl JitKernel {
         // SAFETY: x holds input_len and y output_len f32 (checked above); the
         // kernel guards its position against y's length, and every x index
         // it forms for a valid position is below input_len.
-        unsafe {
-            jit_forward::launch_unchecked::<f32>(
-                client,
-                count,
-                dim,
-                out.vector_size,
-                inp.arg(x),
-                out.arg(y),
-                block,
-                self.forward.clone(),
-            )
-        };
+        unsafe { jit_forward::launch_unchecked::<f32>(client, count, dim, out.vector_size, inp.arg(x), out.arg(y), block, self.forward.clone()) };
         Ok(())
     }
 
     /// Queue grad_x = grad_out · ∂F/∂u_i (all i, one pass) on `client`.
-    pub fn launch_backward(
-        &self,
-        client: &Client,
-        x: &Handle,
-        grad_out: &Handle,
-        grad_x: &Handle,
-        layout: PackedLayout,
-    ) -> Result<(), RuntimeError> {
+    pub fn launch_backward(&self, client: &Client, x: &Handle, grad_out: &Handle, grad_x: &Handle, layout: PackedLayout) -> Result<(), RuntimeError> {
         self.check_arity(&layout)?;
         let (out, inp) = layout.launches(client)?;
         if out.len == 0 {

@@ -32,13 +32,7 @@ pub fn jit_forward_on(client: &Client, kernel: &JitKernel, x: &[f32], layout: Pa
     read(client, yh, layout.output_len())
 }
 
-pub fn jit_backward_on(
-    client: &Client,
-    kernel: &JitKernel,
-    x: &[f32],
-    grad_out: &[f32],
-    layout: PackedLayout,
-) -> Result<Vec<f32>, RuntimeError> {
+pub fn jit_backward_on(client: &Client, kernel: &JitKernel, x: &[f32], grad_out: &[f32], layout: PackedLayout) -> Result<Vec<f32>, RuntimeError> {
     same_len("x", layout.input_len(), x.len())?;
     same_len("grad_out", layout.output_len(), grad_out.len())?;
     if layout.output_len() == 0 {

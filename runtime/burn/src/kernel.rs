@@ -61,7 +61,10 @@ struct Inner {
 
 enum Eval {
     /// Forward program (1 output) and backward program (n outputs: the partials).
-    Program { forward: Program, backward: Program },
+    Program {
+        forward: Program,
+        backward: Program,
+    },
     Native {
         value: fn(f32) -> f32,
         derivative: fn(f32) -> f32,
@@ -212,19 +215,13 @@ impl ActivationKernel {
     /// assert_eq!(k.value_at(&[1.0]), 0.5);
     /// ```
     pub fn native<A: Activation + Send + Sync + 'static>() -> Self {
-        let expr = foil_compiler::parse::parse(A::EXPRESSION)
-            .unwrap_or_else(|e| panic!("{}::EXPRESSION does not parse: {e}", A::NAME));
+        let expr = foil_compiler::parse::parse(A::EXPRESSION).unwrap_or_else(|e| panic!("{}::EXPRESSION does not parse: {e}", A::NAME));
         ActivationKernel(Arc::new(Inner {
             name: A::NAME.to_string(),
             vars: vec!["x".into()],
             partials: vec![derivative(&expr, "x")],
             expr,
-            eval: Eval::Native {
-                value: A::value::<f32>,
-                derivative: A::derivative::<f32>,
-                forward: native_forward::<A>,
-                backward: native_backward::<A>,
-            },
+            eval: Eval::Native { value: A::value::<f32>, derivative: A::derivative::<f32>, forward: native_forward::<A>, backward: native_backward::<A> },
             jit: Default::default(),
         }))
     }
@@ -308,15 +305,13 @@ impl ActivationKernel {
             Eval::Native { forward, .. } => out.par_chunks_mut(TASK).zip(x.par_chunks(TASK)).for_each(|(o, x)| forward(x, o)),
             Eval::Program { forward, .. } => {
                 if n == 1 {
-                    out.par_chunks_mut(TASK).zip(x.par_chunks(TASK)).for_each_init(
-                        || Scratch::new(forward),
-                        |s, (o, x)| forward_row(forward, s, x, o, 1, o.len()),
-                    );
+                    out.par_chunks_mut(TASK)
+                        .zip(x.par_chunks(TASK))
+                        .for_each_init(|| Scratch::new(forward), |s, (o, x)| forward_row(forward, s, x, o, 1, o.len()));
                 } else {
-                    out.par_chunks_mut(block).zip(x.par_chunks(n * block)).for_each_init(
-                        || Scratch::new(forward),
-                        |s, (o, x)| forward_row(forward, s, x, o, n, block),
-                    );
+                    out.par_chunks_mut(block)
+                        .zip(x.par_chunks(n * block))
+                        .for_each_init(|| Scratch::new(forward), |s, (o, x)| forward_row(forward, s, x, o, n, block));
                 }
             }
         }
@@ -329,26 +324,22 @@ impl ActivationKernel {
         assert_eq!(x.len(), grad_out.len() * n);
         assert_eq!(x.len(), grad_in.len());
         match &self.0.eval {
-            Eval::Native { backward, .. } => grad_in
-                .par_chunks_mut(TASK)
-                .zip(x.par_chunks(TASK))
-                .zip(grad_out.par_chunks(TASK))
-                .for_each(|((gi, x), go)| backward(x, go, gi)),
+            Eval::Native { backward, .. } => {
+                grad_in.par_chunks_mut(TASK).zip(x.par_chunks(TASK)).zip(grad_out.par_chunks(TASK)).for_each(|((gi, x), go)| backward(x, go, gi))
+            }
             Eval::Program { backward, .. } => {
                 if n == 1 {
-                    grad_in.par_chunks_mut(TASK).zip(x.par_chunks(TASK)).zip(grad_out.par_chunks(TASK)).for_each_init(
-                        || Scratch::new(backward),
-                        |s, ((gi, x), go)| backward_row(backward, s, x, go, gi, 1, go.len()),
-                    );
+                    grad_in
+                        .par_chunks_mut(TASK)
+                        .zip(x.par_chunks(TASK))
+                        .zip(grad_out.par_chunks(TASK))
+                        .for_each_init(|| Scratch::new(backward), |s, ((gi, x), go)| backward_row(backward, s, x, go, gi, 1, go.len()));
                 } else {
                     grad_in
                         .par_chunks_mut(n * block)
                         .zip(x.par_chunks(n * block))
                         .zip(grad_out.par_chunks(block))
-                        .for_each_init(
-                            || Scratch::new(backward),
-                            |s, ((gi, x), go)| backward_row(backward, s, x, go, gi, n, block),
-                        );
+                        .for_each_init(|| Scratch::new(backward), |s, ((gi, x), go)| backward_row(backward, s, x, go, gi, n, block));
                 }
             }
         }
@@ -399,10 +390,7 @@ pub fn split_layout(dims: &[usize], axis: usize, n: usize) -> Result<(usize, Vec
         return Err(format!("foil activation: axis {axis} out of range for a rank-{} tensor", dims.len()));
     }
     if dims[axis] % n != 0 {
-        return Err(format!(
-            "foil activation: an {n}-input kernel needs the split axis ({}) to be a multiple of {n}",
-            dims[axis]
-        ));
+        return Err(format!("foil activation: an {n}-input kernel needs the split axis ({}) to be a multiple of {n}", dims[axis]));
     }
     let c = dims[axis] / n;
     let inner: usize = dims[axis + 1..].iter().product();

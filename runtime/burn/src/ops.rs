@@ -41,12 +41,7 @@ pub trait FoilActivationOps: burn::backend::Backend {
     /// The gradient with respect to the packed input (the layout of `x`):
     /// every input's partial times `grad_out`, in one pass.
     #[fusion(dtype = x, shape = x)]
-    fn foil_activation_backward(
-        x: FloatTensor<Self>,
-        grad_out: FloatTensor<Self>,
-        kernel: ActivationKernel,
-        axis: usize,
-    ) -> FloatTensor<Self>;
+    fn foil_activation_backward(x: FloatTensor<Self>, grad_out: FloatTensor<Self>, kernel: ActivationKernel, axis: usize) -> FloatTensor<Self>;
 }
 
 /// The forward output's shape, which lazy backends (Fusion) need before the
@@ -68,18 +63,8 @@ pub fn activation<const D: usize>(x: Tensor<D>, kernel: &ActivationKernel, axis:
 
 /// The backward op on its own (for tests and for callers composing their own
 /// backward): the gradient with respect to the packed input `x`.
-pub fn activation_backward<const D: usize>(
-    x: Tensor<D>,
-    grad_out: Tensor<D>,
-    kernel: &ActivationKernel,
-    axis: usize,
-) -> Tensor<D> {
-    Tensor::from_dispatch(Dispatch::foil_activation_backward(
-        x.into_dispatch(),
-        grad_out.into_dispatch(),
-        kernel.clone(),
-        axis,
-    ))
+pub fn activation_backward<const D: usize>(x: Tensor<D>, grad_out: Tensor<D>, kernel: &ActivationKernel, axis: usize) -> Tensor<D> {
+    Tensor::from_dispatch(Dispatch::foil_activation_backward(x.into_dispatch(), grad_out.into_dispatch(), kernel.clone(), axis))
 }
 
 mod flex_impl {
@@ -102,24 +87,14 @@ mod flex_impl {
             out
         }
 
-        fn foil_activation_backward(
-            x: FlexTensor,
-            grad_out: FlexTensor,
-            kernel: ActivationKernel,
-            axis: usize,
-        ) -> FlexTensor {
+        fn foil_activation_backward(x: FlexTensor, grad_out: FlexTensor, kernel: ActivationKernel, axis: usize) -> FlexTensor {
             let x = f32_contiguous(x, "backward");
             let g = f32_contiguous(grad_out, "backward");
             let dims: Vec<usize> = x.layout().shape().to_vec();
             let (block, out_dims) = split_layout(&dims, axis, kernel.arity()).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(g.layout().shape().to_vec(), out_dims, "foil activation backward: grad_out has the wrong shape");
             let mut gi = FlexTensor::empty(x.layout().shape().clone(), DType::F32);
-            kernel.backward_host(
-                x.as_slice::<f32>().expect("contiguous"),
-                g.as_slice::<f32>().expect("contiguous"),
-                gi.storage_mut::<f32>(),
-                block,
-            );
+            kernel.backward_host(x.as_slice::<f32>().expect("contiguous"), g.as_slice::<f32>().expect("contiguous"), gi.storage_mut::<f32>(), block);
             gi
         }
     }
@@ -168,12 +143,7 @@ mod cube_impl {
             y
         }
 
-        fn foil_activation_backward(
-            x: CubeTensor,
-            grad_out: CubeTensor,
-            kernel: ActivationKernel,
-            axis: usize,
-        ) -> CubeTensor {
+        fn foil_activation_backward(x: CubeTensor, grad_out: CubeTensor, kernel: ActivationKernel, axis: usize) -> CubeTensor {
             let x = f32_contiguous(x, "backward");
             let g = f32_contiguous(grad_out, "backward");
             let x_dims = dims(&x);
@@ -214,12 +184,7 @@ impl<B: FoilActivationOps, C: CheckpointStrategy> FoilActivationOps for Autodiff
         }
     }
 
-    fn foil_activation_backward(
-        _x: FloatTensor<Self>,
-        _grad_out: FloatTensor<Self>,
-        _kernel: ActivationKernel,
-        _axis: usize,
-    ) -> FloatTensor<Self> {
+    fn foil_activation_backward(_x: FloatTensor<Self>, _grad_out: FloatTensor<Self>, _kernel: ActivationKernel, _axis: usize) -> FloatTensor<Self> {
         unimplemented!("second-order gradients through a foil activation are not supported")
     }
 }

@@ -90,7 +90,16 @@ impl Op {
     fn operands(&self) -> Vec<u32> {
         match *self {
             Op::Const(_) | Op::Var(_) => vec![],
-            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::DivWide(a, b) | Op::Pow(a, b) | Op::Min(a, b) | Op::Max(a, b) | Op::Compare(_, a, b) | Op::ErfiTimes(a, b) => {
+            Op::Add(a, b)
+            | Op::Sub(a, b)
+            | Op::Mul(a, b)
+            | Op::Div(a, b)
+            | Op::DivWide(a, b)
+            | Op::Pow(a, b)
+            | Op::Min(a, b)
+            | Op::Max(a, b)
+            | Op::Compare(_, a, b)
+            | Op::ErfiTimes(a, b) => {
                 vec![a, b]
             }
             Op::Powi(a, _) | Op::Neg(a) | Op::Call(_, a) => vec![a],
@@ -167,12 +176,7 @@ impl Program {
                     Math::Euler => b.push(Op::Const(std::f64::consts::E)),
                     Math::Var(s) => match vars.iter().position(|v| *v == s.as_str()) {
                         Some(v) => b.push(Op::Var(v)),
-                        None => {
-                            return Err(CompileError::UnknownVariable(
-                                s.to_string(),
-                                vars.iter().map(|v| v.to_string()).collect(),
-                            ))
-                        }
+                        None => return Err(CompileError::UnknownVariable(s.to_string(), vars.iter().map(|v| v.to_string()).collect())),
                     },
                     other => return Err(CompileError::Unsupported(format!("{other:?} as a leaf"))),
                 },
@@ -439,11 +443,7 @@ mod tests {
             let mut got = [0.0f32];
             let x32: Vec<f32> = pt.iter().map(|v| *v as f32).collect();
             p.eval(&x32, &mut got);
-            assert!(
-                (got[0] as f64 - want).abs() <= 1e-5 * want.abs().max(1.0),
-                "{src} at {pt:?}: {} vs {want}",
-                got[0]
-            );
+            assert!((got[0] as f64 - want).abs() <= 1e-5 * want.abs().max(1.0), "{src} at {pt:?}: {} vs {want}", got[0]);
         }
     }
 
@@ -482,7 +482,16 @@ mod tests {
     #[test]
     fn matches_the_f64_reference() {
         let pts: Vec<Vec<f64>> = [-3.5, -1.0, -0.25, 0.0, 0.5, 2.0, 4.0].iter().map(|&x| vec![x]).collect();
-        for src in ["tanh(x)", "x*sigmoid(x)", "gelu(x)", "where(x > 0, x, 0.01*x)", "x/2 + sinh(2*x)/4", "softplus(x)", "x^3 + 2^x", "atan(x) + erf(x) - abs(x)*sign(x)"] {
+        for src in [
+            "tanh(x)",
+            "x*sigmoid(x)",
+            "gelu(x)",
+            "where(x > 0, x, 0.01*x)",
+            "x/2 + sinh(2*x)/4",
+            "softplus(x)",
+            "x^3 + 2^x",
+            "atan(x) + erf(x) - abs(x)*sign(x)",
+        ] {
             check(src, &["x"], &pts);
         }
         let pts2: Vec<Vec<f64>> = vec![vec![0.1, -0.3, 0.7, 1.2], vec![-1.0, 2.0, 0.0, -0.5]];

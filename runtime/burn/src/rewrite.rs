@@ -52,10 +52,7 @@ impl fmt::Display for Mode {
 impl FromStr for Mode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Mode::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s.trim())
-            .ok_or_else(|| format!("unknown mode `{s}` (expected baseline, ga, hdfgd or sa)"))
+        Mode::ALL.into_iter().find(|m| m.as_str() == s.trim()).ok_or_else(|| format!("unknown mode `{s}` (expected baseline, ga, hdfgd or sa)"))
     }
 }
 
@@ -132,7 +129,8 @@ impl Rewriter {
     pub fn g(&mut self) -> Result<ActivationKernel, RewriteError> {
         if self.cache_g.is_none() {
             let ga = derive_global_adversarial(&self.f, &GaOptions::default())?;
-            self.cache_g = Some(ActivationKernel::global_adversarial(format!("g = {}", to_spec(&ga.adversarial)), &ga.adversarial, &ga.adversarial_derivative)?);
+            self.cache_g =
+                Some(ActivationKernel::global_adversarial(format!("g = {}", to_spec(&ga.adversarial)), &ga.adversarial, &ga.adversarial_derivative)?);
         }
         Ok(self.cache_g.clone().unwrap())
     }

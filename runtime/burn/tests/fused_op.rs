@@ -1,4 +1,3 @@
-
 //! The fused activation op on Flex and on wgpu (burn's CubeCL backend with
 //! its fusion, running the run-time generated kernels): forward equals the
 //! f64 reference, and the gradient autodiff takes through the op's
@@ -8,8 +7,8 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use egg::Symbol;
-use foil_compiler::eval::eval_n;
 use foil_burn::{activation, activation_backward, ActivationKernel, Rewriter};
+use foil_compiler::eval::eval_n;
 
 fn data(n: usize, seed: u32, scale: f32) -> Vec<f32> {
     (0..n).map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) % 10007) as f32 / 10007.0 - 0.5) * 2.0 * scale).collect()

@@ -282,6 +282,7 @@ mod tests {
     /// Every 257th f32 bit pattern (about 16.7 million values), plus the edges.
     fn check(name: &str, fast: fn(f32) -> f32, truth: fn(f64) -> f64, max_ulps: f64) {
         let mut worst = (0.0f64, 0.0f32);
+        #[rustfmt::skip]
         let edges = [0.0f32, -0.0, 1e-40, -1e-40, 1e-7, 0.5, -0.5, 1.0, -1.0, 88.72, 88.7229, -87.34, -103.97, -104.0, 89.5, -89.5, f32::MAX, f32::MIN, f32::INFINITY, f32::NEG_INFINITY, f32::NAN];
         for x in (0..u32::MAX / 257).map(|i| f32::from_bits(i * 257)).chain(edges) {
             let want = truth(x as f64);

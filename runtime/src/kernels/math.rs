@@ -261,7 +261,8 @@ pub fn erf<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let t = a * a;
     let t2 = t * t;
     let t4 = t2 * t2;
-    let p = (pair::<F, N>(t, 1.128_379_1, 0.188_769_18) + t2 * pair::<F, N>(t, 0.052_571_71, 0.003_705_522_5)) + t4 * pair::<F, N>(t, 0.000_285_341_1, 2.087_224_9e-6);
+    let p = (pair::<F, N>(t, 1.128_379_1, 0.188_769_18) + t2 * pair::<F, N>(t, 0.052_571_71, 0.003_705_522_5))
+        + t4 * pair::<F, N>(t, 0.000_285_341_1, 2.087_224_9e-6);
     let q = (pair::<F, N>(t, 1.0, 0.500_625_13) + t2 * pair::<F, N>(t, 0.113_468_155, 0.014_848_274)) + t4 * pair::<F, N>(t, 0.001_151_270_6, 3.849_817_6e-5);
     let r = a * (p / q);
     // Past 3.875 (where t⁴ overflows, from |x| ≈ 4.3e4, p/q is NaN) the

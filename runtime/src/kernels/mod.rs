@@ -37,11 +37,7 @@ impl Launch {
 
     /// The largest vector size the client prefers for f32 that divides `len`.
     pub fn for_client(client: &Client, len: usize) -> Self {
-        let vector_size = client
-            .io_optimized_vector_sizes(core::mem::size_of::<f32>())
-            .filter(|&v| matches!(v, 1 | 2 | 4) && len % v == 0)
-            .max()
-            .unwrap_or(1);
+        let vector_size = client.io_optimized_vector_sizes(core::mem::size_of::<f32>()).filter(|&v| matches!(v, 1 | 2 | 4) && len % v == 0).max().unwrap_or(1);
         Launch { len, vector_size }
     }
 
@@ -143,17 +139,7 @@ impl<A: Activation + CubeActivation> GpuActivation for A {
         launch.check("grad_in", grad_in)?;
         let (count, dim) = launch.geometry(client);
         // SAFETY: as in `launch_forward`.
-        unsafe {
-            backward::launch_unchecked::<A, f32>(
-                client,
-                count,
-                dim,
-                launch.vector_size,
-                launch.arg(x),
-                launch.arg(grad_out),
-                launch.arg(grad_in),
-            )
-        };
+        unsafe { backward::launch_unchecked::<A, f32>(client, count, dim, launch.vector_size, launch.arg(x), launch.arg(grad_out), launch.arg(grad_in)) };
         Ok(())
     }
 }

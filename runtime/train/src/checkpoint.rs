@@ -110,24 +110,22 @@ impl Checkpoint {
                 .map(|b| u64::from_le_bytes(b.try_into().unwrap()) as usize)
                 .ok_or_else(|| corrupt(format!("truncated before the {name} section ({} bytes)", bytes.len())))?;
             pos += 8;
-            let end = pos.checked_add(len).filter(|&e| e <= bytes.len()).ok_or_else(|| {
-                corrupt(format!("truncated in the {name} section (needs {len} bytes, file has {} bytes)", bytes.len()))
-            })?;
+            let end = pos
+                .checked_add(len)
+                .filter(|&e| e <= bytes.len())
+                .ok_or_else(|| corrupt(format!("truncated in the {name} section (needs {len} bytes, file has {} bytes)", bytes.len())))?;
             sections.push(&bytes[pos..end]);
             pos = end;
         }
-        let stored = bytes
-            .get(pos..pos + 8)
-            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
-            .ok_or_else(|| corrupt("truncated before the checksum".into()))?;
+        let stored =
+            bytes.get(pos..pos + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap())).ok_or_else(|| corrupt("truncated before the checksum".into()))?;
         if pos + 8 != bytes.len() {
             return Err(corrupt(format!("{} unexpected trailing bytes", bytes.len() - pos - 8)));
         }
         if fnv1a(&bytes[..pos]) != stored {
             return Err(corrupt("checksum mismatch (the file was modified or partly written)".into()));
         }
-        let header: CheckpointHeader =
-            serde_json::from_slice(sections[0]).map_err(|e| corrupt(format!("unreadable header: {e}")))?;
+        let header: CheckpointHeader = serde_json::from_slice(sections[0]).map_err(|e| corrupt(format!("unreadable header: {e}")))?;
         Ok(Checkpoint { header, model: sections[1].to_vec(), optimizer: sections[2].to_vec() })
     }
 
@@ -145,16 +143,12 @@ impl Checkpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use foil_burn::Mode;
     use crate::models::ModelConfig;
+    use foil_burn::Mode;
 
     fn sample() -> Checkpoint {
         Checkpoint {
-            header: CheckpointHeader {
-                config: TrainConfig::new(ModelConfig::mlp("tanh(x)", Mode::Ga, 2, 16), 3, 7),
-                epoch: 1,
-                history: vec![],
-            },
+            header: CheckpointHeader { config: TrainConfig::new(ModelConfig::mlp("tanh(x)", Mode::Ga, 2, 16), 3, 7), epoch: 1, history: vec![] },
             model: vec![1, 2, 3, 4, 5],
             optimizer: vec![9; 100],
         }

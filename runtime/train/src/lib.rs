@@ -24,9 +24,9 @@ use ::burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams};
 use ::burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use foil_burn::RewriteError;
 use crate::data::{DataError, Mnist};
 use checkpoint::{Checkpoint, CheckpointError, CheckpointHeader};
+use foil_burn::RewriteError;
 use metrics::{EpochMetrics, LayerGrad};
 use models::{Model, ModelConfig};
 pub use placement::{BackendKind, Placement};
@@ -182,7 +182,11 @@ impl Dataset {
         match Cifar100::from_dir(dir) {
             Ok(c) => Ok(cifar(format!("cifar-100 ({})", dir.display()), 100, c.train, c.test)),
             Err(c100_err) => {
-                let has = |names: &[&str]| names.iter().any(|n| dir.join(n).exists() || dir.join("cifar-10-batches-bin").join(n).exists() || dir.join("cifar-100-binary").join(n).exists());
+                let has = |names: &[&str]| {
+                    names
+                        .iter()
+                        .any(|n| dir.join(n).exists() || dir.join("cifar-10-batches-bin").join(n).exists() || dir.join("cifar-100-binary").join(n).exists())
+                };
                 if has(&Cifar10::TRAIN_FILES) || has(&[Cifar10::TEST_FILE]) {
                     Err(c10_err)
                 } else if has(&[Cifar100::TRAIN_FILE, Cifar100::TEST_FILE]) {
@@ -230,10 +234,7 @@ impl Dataset {
             y.push(labels[i] as i64);
         }
         let b = idx.len();
-        (
-            Tensor::from_data(TensorData::new(x, [b, self.channels, self.side, self.side]), device),
-            Tensor::from_data(TensorData::new(y, [b]), device),
-        )
+        (Tensor::from_data(TensorData::new(x, [b, self.channels, self.side, self.side]), device), Tensor::from_data(TensorData::new(y, [b]), device))
     }
 }
 
@@ -517,9 +518,7 @@ fn learning_rates(cfg: &TrainConfig, model: &Model) -> ::burn::optim::lr_schedul
     use ::burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
     match cfg.split_lr {
         None => cfg.learning_rate.into(),
-        Some(split_lr) => ModuleLrScheduler::new(cfg.learning_rate)
-            .with_group(::burn::module::ParamGroup::from_ids(model.split_param_ids()), split_lr)
-            .step(),
+        Some(split_lr) => ModuleLrScheduler::new(cfg.learning_rate).with_group(::burn::module::ParamGroup::from_ids(model.split_param_ids()), split_lr).step(),
     }
 }
 
@@ -534,14 +533,7 @@ static SEEDED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Trains `cfg` on `data`, writing checkpoints, metrics and plots into `out`.
 /// With `resume`, continues from the newest checkpoint in `out` (an absent one
 /// starts from scratch; a damaged one is an error and is left in place).
-pub fn train(
-    cfg: &TrainConfig,
-    data: &Dataset,
-    out: &Path,
-    resume: bool,
-    placement: &Placement,
-    obs: &mut dyn Observer,
-) -> Result<RunSummary, TrainError> {
+pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, placement: &Placement, obs: &mut dyn Observer) -> Result<RunSummary, TrainError> {
     check_out_dir(out)?;
     let replicas = placement.replica_devices()?;
     let device = replicas[0].clone();

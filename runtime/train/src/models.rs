@@ -10,16 +10,16 @@
 //!   `Linear → act` is rewritten, mean pooling, linear head).
 
 use ::burn::module::{Module, Param};
-use ::burn::nn::Initializer;
 use ::burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
 use ::burn::nn::conv::{Conv2d, Conv2dConfig};
 use ::burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig};
+use ::burn::nn::Initializer;
 use ::burn::nn::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use ::burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use foil_burn::{ActivationKernel, DenseAct, Mode, RewriteError, Rewriter, SplitParam};
 use foil_burn::modules::ActivationLayer;
+use foil_burn::{ActivationKernel, DenseAct, Mode, RewriteError, Rewriter, SplitParam};
 
 use crate::stabilize::Stabilizer;
 
@@ -52,11 +52,7 @@ impl std::fmt::Display for ModelKind {
 impl std::str::FromStr for ModelKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        ModelKind::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown model `{s}` (expected mlp, resnet or vit)"))
+        ModelKind::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown model `{s}` (expected mlp, resnet or vit)"))
     }
 }
 
@@ -136,13 +132,10 @@ impl Model {
         let mut ids = Ids(Vec::new());
         match self {
             Model::Mlp(m) => m.hidden.iter().filter(|l| l.act.kernel.arity() > 1).for_each(|l| l.visit(&mut ids)),
-            Model::Resnet(m) => std::iter::once(&m.stem)
-                .chain(m.blocks.iter().flat_map(|b| [&b.a, &b.b]))
-                .filter(|l| l.act.kernel.arity() > 1)
-                .for_each(|l| {
-                    l.conv.visit(&mut ids);
-                    l.norm.visit(&mut ids);
-                }),
+            Model::Resnet(m) => std::iter::once(&m.stem).chain(m.blocks.iter().flat_map(|b| [&b.a, &b.b])).filter(|l| l.act.kernel.arity() > 1).for_each(|l| {
+                l.conv.visit(&mut ids);
+                l.norm.visit(&mut ids);
+            }),
             Model::Vit(m) => m.blocks.iter().filter(|b| b.fc1.act.kernel.arity() > 1).for_each(|b| b.fc1.visit(&mut ids)),
         }
         ids.0
@@ -167,11 +160,8 @@ pub struct Mlp {
 impl Mlp {
     pub fn new(c: &ModelConfig, kernels: &[ActivationKernel], device: &Device) -> Self {
         let d_in = c.channels * c.side * c.side;
-        let hidden = kernels
-            .iter()
-            .enumerate()
-            .map(|(i, k)| DenseAct::with_split(if i == 0 { d_in } else { c.width }, c.width, k.clone(), c.split, device))
-            .collect();
+        let hidden =
+            kernels.iter().enumerate().map(|(i, k)| DenseAct::with_split(if i == 0 { d_in } else { c.width }, c.width, k.clone(), c.split, device)).collect();
         let head = LinearConfig::new(if kernels.is_empty() { d_in } else { c.width }, c.classes).init(device);
         Mlp { hidden, head }
     }
@@ -201,11 +191,7 @@ impl ConvAct {
             // (with offsets: the offset blocks begin at zero).
             conv.weight = Param::from_tensor(split.tied_start(conv.weight.val(), 0, c_out, n));
         }
-        ConvAct {
-            conv,
-            norm: BatchNormConfig::new(n * c_out).init(device),
-            act: ActivationLayer::new(kernel.clone(), 1),
-        }
+        ConvAct { conv, norm: BatchNormConfig::new(n * c_out).init(device), act: ActivationLayer::new(kernel.clone(), 1) }
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -243,7 +229,12 @@ impl ResNet {
         let blocks = (0..c.depth)
             .map(|i| ResBlock { a: ConvAct::new(w, w, &kernels[1 + 2 * i], c.split, device), b: ConvAct::new(w, w, &kernels[2 + 2 * i], c.split, device) })
             .collect();
-        ResNet { stem, blocks, pool: AdaptiveAvgPool2dConfig::new([RESNET_POOL, RESNET_POOL]).init(), head: LinearConfig::new(w * RESNET_POOL * RESNET_POOL, c.classes).init(device) }
+        ResNet {
+            stem,
+            blocks,
+            pool: AdaptiveAvgPool2dConfig::new([RESNET_POOL, RESNET_POOL]).init(),
+            head: LinearConfig::new(w * RESNET_POOL * RESNET_POOL, c.classes).init(device),
+        }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {

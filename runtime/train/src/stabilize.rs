@@ -91,9 +91,7 @@ impl Stabilizer {
     pub fn apply(self, value: Option<f64>, cfg: &mut TrainConfig) -> Result<(), String> {
         match (value, self.default_value()) {
             (Some(v), None) => return Err(format!("--stabilize {} takes no value (got --stabilize-value {v})", self.as_str())),
-            (Some(v), Some(_)) if !(v.is_finite() && v > 0.0) => {
-                return Err(format!("--stabilize-value must be a finite number > 0 (got {v})"))
-            }
+            (Some(v), Some(_)) if !(v.is_finite() && v > 0.0) => return Err(format!("--stabilize-value must be a finite number > 0 (got {v})")),
             _ => {}
         }
         let v = value.or(self.default_value());

@@ -45,19 +45,13 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 /// Deterministic pixel pattern so round trips check values, not just sizes.
 fn pattern(n: usize, seed: u8) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-        .collect()
+    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
 }
 
 /// Asserts the error's message names `path`: the contract every error keeps.
 fn assert_names(err: &DataError, path: &Path) {
     let msg = err.to_string();
-    assert!(
-        msg.contains(&path.display().to_string()),
-        "error does not name {}: {msg}",
-        path.display()
-    );
+    assert!(msg.contains(&path.display().to_string()), "error does not name {}: {msg}", path.display());
 }
 
 // ------------------------------------------------------------- embedded MNIST
@@ -82,19 +76,10 @@ fn embedded_mnist_has_expected_shape_and_content() {
         // Real digits use the full range: black background, saturated strokes.
         assert!(split.images.contains(&0.0) && split.images.contains(&1.0));
         let counts = class_counts(split);
-        assert!(
-            counts.iter().all(|&c| c > 0),
-            "a class is missing: {counts:?}"
-        );
+        assert!(counts.iter().all(|&c| c > 0), "a class is missing: {counts:?}");
     }
-    assert_eq!(
-        class_counts(&m.train),
-        [814, 927, 785, 844, 781, 678, 801, 847, 748, 775]
-    );
-    assert_eq!(
-        class_counts(&m.test),
-        [187, 200, 206, 188, 199, 185, 213, 223, 196, 203]
-    );
+    assert_eq!(class_counts(&m.train), [814, 927, 785, 844, 781, 678, 801, 847, 748, 775]);
+    assert_eq!(class_counts(&m.test), [187, 200, 206, 188, 199, 185, 213, 223, 196, 203]);
 }
 
 #[test]
@@ -112,10 +97,7 @@ fn embedded_mnist_checksums_are_pinned() {
     let byte_sum = |img: &[f32]| img.iter().map(|&p| (p * 255.0).round() as u64).sum::<u64>();
     assert_eq!(byte_sum(m.train.image(0).unwrap()), 14_685);
     assert_eq!(byte_sum(m.test.image(0).unwrap()), 32_781);
-    assert_eq!(
-        byte_sum(&m.train.images) + byte_sum(&m.test.images),
-        262_146_600
-    );
+    assert_eq!(byte_sum(&m.train.images) + byte_sum(&m.test.images), 262_146_600);
 
     assert!(m.test.image(1_999).is_some());
     assert!(m.test.image(2_000).is_none());
@@ -124,10 +106,7 @@ fn embedded_mnist_checksums_are_pinned() {
 #[test]
 fn embedded_dir_matches_single_file_layout() {
     // from_dir on the committed directory is exactly what embedded() returns.
-    assert_eq!(
-        Mnist::from_dir(mnist::EMBEDDED_DIR).unwrap(),
-        Mnist::embedded().unwrap()
-    );
+    assert_eq!(Mnist::from_dir(mnist::EMBEDDED_DIR).unwrap(), Mnist::embedded().unwrap());
 }
 
 // ------------------------------------------------------- MNIST from_dir layouts
@@ -138,22 +117,10 @@ fn write_standard(dir: &Path, train_n: usize, test_n: usize) {
     let test_px = pattern(test_n * PIXELS, 2);
     let train_lab: Vec<u8> = (0..train_n).map(|i| (i % 10) as u8).collect();
     let test_lab: Vec<u8> = (0..test_n).map(|i| (9 - i % 10) as u8).collect();
-    write(
-        dir,
-        "train-images-idx3-ubyte",
-        &idx_images(train_n as u32, 28, 28, &train_px),
-    );
+    write(dir, "train-images-idx3-ubyte", &idx_images(train_n as u32, 28, 28, &train_px));
     write(dir, "train-labels-idx1-ubyte", &idx_labels(&train_lab));
-    write(
-        dir,
-        "t10k-images-idx3-ubyte.gz",
-        &gzip(&idx_images(test_n as u32, 28, 28, &test_px)),
-    );
-    write(
-        dir,
-        "t10k-labels-idx1-ubyte.gz",
-        &gzip(&idx_labels(&test_lab)),
-    );
+    write(dir, "t10k-images-idx3-ubyte.gz", &gzip(&idx_images(test_n as u32, 28, 28, &test_px)));
+    write(dir, "t10k-labels-idx1-ubyte.gz", &gzip(&idx_labels(&test_lab)));
 }
 
 #[test]
@@ -164,10 +131,7 @@ fn from_dir_reads_standard_layout_plain_and_gzipped() {
     assert_eq!((m.train.len, m.test.len), (3, 2));
     assert_eq!(m.train.labels, [0, 1, 2]);
     assert_eq!(m.test.labels, [9, 8]);
-    let expected: Vec<f32> = pattern(2 * PIXELS, 2)
-        .iter()
-        .map(|&p| f32::from(p) / 255.0)
-        .collect();
+    let expected: Vec<f32> = pattern(2 * PIXELS, 2).iter().map(|&p| f32::from(p) / 255.0).collect();
     assert_eq!(m.test.images, expected);
 }
 
@@ -175,34 +139,21 @@ fn from_dir_reads_standard_layout_plain_and_gzipped() {
 fn from_dir_splits_single_file_layout_80_20() {
     let tmp = TempDir::new().unwrap();
     let labels: Vec<u8> = (0..10).collect();
-    write(
-        tmp.path(),
-        "images-idx3-ubyte.gz",
-        &gzip(&idx_images(10, 28, 28, &pattern(10 * PIXELS, 0))),
-    );
+    write(tmp.path(), "images-idx3-ubyte.gz", &gzip(&idx_images(10, 28, 28, &pattern(10 * PIXELS, 0))));
     write(tmp.path(), "labels-idx1-ubyte", &idx_labels(&labels));
     let m = Mnist::from_dir(tmp.path()).unwrap();
     assert_eq!(m.train.labels, [0, 1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(m.test.labels, [8, 9]);
     assert_eq!(m.train.images.len(), 8 * PIXELS);
-    assert_eq!(
-        m.test.image(0).unwrap()[0],
-        f32::from(pattern(9 * PIXELS, 0)[8 * PIXELS]) / 255.0
-    );
+    assert_eq!(m.test.image(0).unwrap()[0], f32::from(pattern(9 * PIXELS, 0)[8 * PIXELS]) / 255.0);
 }
 
 #[test]
 fn from_dir_lists_missing_files() {
     let tmp = TempDir::new().unwrap();
-    write(
-        tmp.path(),
-        "train-images-idx3-ubyte",
-        &idx_images(0, 28, 28, &[]),
-    );
+    write(tmp.path(), "train-images-idx3-ubyte", &idx_images(0, 28, 28, &[]));
     let err = Mnist::from_dir(tmp.path()).unwrap_err();
-    let DataError::MissingFiles { ref missing, .. } = err else {
-        panic!("{err}")
-    };
+    let DataError::MissingFiles { ref missing, .. } = err else { panic!("{err}") };
     assert!(!missing.iter().any(|m| m.starts_with("train-images")));
     assert!(missing.iter().any(|m| m.starts_with("t10k-labels")));
     assert_names(&err, tmp.path());
@@ -216,32 +167,13 @@ fn wrong_magic_names_file_and_both_magics() {
     // A label file where an image file is expected: a classic mix-up.
     let path = write(tmp.path(), "images", &idx_labels(&[1, 2, 3]));
     let err = read_images(&path).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::BadMagic {
-                found: 0x801,
-                expected: 0x803,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::BadMagic { found: 0x801, expected: 0x803, .. }), "{err}");
     assert_names(&err, &path);
     let msg = err.to_string();
-    assert!(
-        msg.contains("0x00000801") && msg.contains("0x00000803"),
-        "{msg}"
-    );
+    assert!(msg.contains("0x00000801") && msg.contains("0x00000803"), "{msg}");
 
     let path = write(tmp.path(), "png", b"\x89PNG\r\n\x1a\n-------");
-    assert!(matches!(
-        read_labels(&path),
-        Err(DataError::BadMagic {
-            found: 0x8950_4e47,
-            ..
-        })
-    ));
+    assert!(matches!(read_labels(&path), Err(DataError::BadMagic { found: 0x8950_4e47, .. })));
 }
 
 #[test]
@@ -251,10 +183,7 @@ fn non_u8_dtype_is_unsupported() {
     bytes[2] = 0x0D; // f32
     let path = write(tmp.path(), "floats", &bytes);
     let err = read_labels(&path).unwrap_err();
-    assert!(
-        matches!(err, DataError::UnsupportedDtype { code: 0x0D, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::UnsupportedDtype { code: 0x0D, .. }), "{err}");
     assert!(err.to_string().contains("f32"));
     assert_names(&err, &path);
 }
@@ -265,44 +194,17 @@ fn truncated_image_file_reports_expected_and_found() {
     let full = idx_images(2, 28, 28, &pattern(2 * PIXELS, 0));
     let path = write(tmp.path(), "images.gz", &gzip(&full[..full.len() - 100]));
     let err = read_images(&path).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::Truncated {
-                part: "payload",
-                expected: 1568,
-                found: 1468,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::Truncated { part: "payload", expected: 1568, found: 1468, .. }), "{err}");
     assert_names(&err, &path);
-    assert!(err
-        .to_string()
-        .contains("expected 1568 bytes of payload, found 1468"));
+    assert!(err.to_string().contains("expected 1568 bytes of payload, found 1468"));
 
     // Cut inside the header.
     let path = write(tmp.path(), "stub", &full[..9]);
     let err = read_images(&path).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::Truncated {
-                part: "header",
-                expected: 16,
-                found: 9,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::Truncated { part: "header", expected: 16, found: 9, .. }), "{err}");
 
     let path = write(tmp.path(), "empty", &[]);
-    assert!(matches!(
-        read_labels(&path),
-        Err(DataError::Truncated { part: "header", .. })
-    ));
+    assert!(matches!(read_labels(&path), Err(DataError::Truncated { part: "header", .. })));
 }
 
 #[test]
@@ -312,17 +214,7 @@ fn trailing_data_is_rejected() {
     bytes.push(4);
     let path = write(tmp.path(), "labels", &bytes);
     let err = read_labels(&path).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::TrailingData {
-                expected: 3,
-                found: 4,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::TrailingData { expected: 3, found: 4, .. }), "{err}");
     assert_names(&err, &path);
 }
 
@@ -332,17 +224,7 @@ fn label_count_mismatch_names_both_files() {
     write_standard(tmp.path(), 3, 2);
     let labels = write(tmp.path(), "train-labels-idx1-ubyte", &idx_labels(&[0, 1]));
     let err = Mnist::from_dir(tmp.path()).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::CountMismatch {
-                image_count: 3,
-                label_count: 2,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::CountMismatch { image_count: 3, label_count: 2, .. }), "{err}");
     assert_names(&err, &labels);
     assert_names(&err, &tmp.path().join("train-images-idx3-ubyte"));
 }
@@ -351,54 +233,22 @@ fn label_count_mismatch_names_both_files() {
 fn mnist_rejects_bad_labels_and_shapes() {
     let tmp = TempDir::new().unwrap();
     write_standard(tmp.path(), 3, 2);
-    let labels = write(
-        tmp.path(),
-        "train-labels-idx1-ubyte",
-        &idx_labels(&[0, 10, 1]),
-    );
+    let labels = write(tmp.path(), "train-labels-idx1-ubyte", &idx_labels(&[0, 10, 1]));
     let err = Mnist::from_dir(tmp.path()).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::LabelOutOfRange {
-                index: 1,
-                label: 10,
-                classes: 10,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::LabelOutOfRange { index: 1, label: 10, classes: 10, .. }), "{err}");
     assert_names(&err, &labels);
 
     write_standard(tmp.path(), 3, 2);
-    let images = write(
-        tmp.path(),
-        "train-images-idx3-ubyte",
-        &idx_images(3, 32, 32, &[0; 3 * 1024]),
-    );
+    let images = write(tmp.path(), "train-images-idx3-ubyte", &idx_images(3, 32, 32, &[0; 3 * 1024]));
     let err = Mnist::from_dir(tmp.path()).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::BadShape {
-                found: (32, 32),
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::BadShape { found: (32, 32), .. }), "{err}");
     assert_names(&err, &images);
 }
 
 #[test]
 fn gzip_garbage_is_a_gzip_error() {
     let tmp = TempDir::new().unwrap();
-    let path = write(
-        tmp.path(),
-        "images.gz",
-        b"\x1f\x8bthis is not deflate data at all",
-    );
+    let path = write(tmp.path(), "images.gz", b"\x1f\x8bthis is not deflate data at all");
     let err = read_images(&path).unwrap_err();
     assert!(matches!(err, DataError::Gzip { .. }), "{err}");
     assert_names(&err, &path);
@@ -423,11 +273,7 @@ fn absurd_dimensions_are_rejected_without_allocating() {
     let tmp = TempDir::new().unwrap();
     // u32::MAX³ overflows u64; 65536 × 65536 × 2 fits u64 but exceeds the cap.
     for (dims, name) in [([u32::MAX; 3], "overflow"), ([65_536, 65_536, 2], "huge")] {
-        let path = write(
-            tmp.path(),
-            name,
-            &idx_images(dims[0], dims[1], dims[2], &[0; 16]),
-        );
+        let path = write(tmp.path(), name, &idx_images(dims[0], dims[1], dims[2], &[0; 16]));
         let err = read_images(&path).unwrap_err();
         assert!(matches!(err, DataError::DimsTooLarge { .. }), "{err}");
         assert_names(&err, &path);
@@ -435,15 +281,7 @@ fn absurd_dimensions_are_rejected_without_allocating() {
     // A zero dimension makes the product 0 even with huge others: valid and empty.
     let path = write(tmp.path(), "zero", &idx_images(0, u32::MAX, u32::MAX, &[]));
     let img = read_images(&path).unwrap();
-    assert_eq!(
-        img,
-        IdxImages {
-            count: 0,
-            rows: u32::MAX as usize,
-            cols: u32::MAX as usize,
-            pixels: vec![]
-        }
-    );
+    assert_eq!(img, IdxImages { count: 0, rows: u32::MAX as usize, cols: u32::MAX as usize, pixels: vec![] });
 }
 
 #[test]
@@ -512,17 +350,9 @@ fn cifar100_records(labels: &[(u8, u8)]) -> Vec<u8> {
 fn cifar10_fixture_round_trips() {
     let tmp = TempDir::new().unwrap();
     for (b, name) in Cifar10::TRAIN_FILES.iter().enumerate() {
-        write(
-            tmp.path(),
-            name,
-            &cifar10_records(&[b as u8, 9 - b as u8], b as u8 * 2),
-        );
+        write(tmp.path(), name, &cifar10_records(&[b as u8, 9 - b as u8], b as u8 * 2));
     }
-    write(
-        tmp.path(),
-        Cifar10::TEST_FILE,
-        &cifar10_records(&[7, 3, 5], 100),
-    );
+    write(tmp.path(), Cifar10::TEST_FILE, &cifar10_records(&[7, 3, 5], 100));
 
     let c = Cifar10::from_dir(tmp.path()).unwrap();
     assert_eq!((c.train.len, c.test.len), (10, 3));
@@ -531,10 +361,7 @@ fn cifar10_fixture_round_trips() {
     assert!(c.train.coarse_labels.is_none());
     assert_eq!(c.train.images.len(), 10 * cifar::PIXELS);
     // Image 3 is batch 2's second record: seed 2*1 + 1.
-    let expected: Vec<f32> = pattern(cifar::PIXELS, 3)
-        .iter()
-        .map(|&p| f32::from(p) / 255.0)
-        .collect();
+    let expected: Vec<f32> = pattern(cifar::PIXELS, 3).iter().map(|&p| f32::from(p) / 255.0).collect();
     assert_eq!(c.train.image(3).unwrap(), expected.as_slice());
 
     // The official tarball's directory name is found from its parent.
@@ -546,21 +373,14 @@ fn cifar10_fixture_round_trips() {
 #[test]
 fn cifar100_fixture_round_trips() {
     let tmp = TempDir::new().unwrap();
-    write(
-        tmp.path(),
-        "train.bin",
-        &cifar100_records(&[(19, 99), (0, 0), (4, 42)]),
-    );
+    write(tmp.path(), "train.bin", &cifar100_records(&[(19, 99), (0, 0), (4, 42)]));
     write(tmp.path(), "test.bin", &cifar100_records(&[(1, 2)]));
     let c = Cifar100::from_dir(tmp.path()).unwrap();
     assert_eq!(c.train.labels, [99, 0, 42]);
     assert_eq!(c.train.coarse_labels.as_deref(), Some(&[19, 0, 4][..]));
     assert_eq!(c.test.labels, [2]);
     assert_eq!(c.test.coarse_labels.as_deref(), Some(&[1][..]));
-    let expected: Vec<f32> = pattern(cifar::PIXELS, 2)
-        .iter()
-        .map(|&p| f32::from(p) / 255.0)
-        .collect();
+    let expected: Vec<f32> = pattern(cifar::PIXELS, 2).iter().map(|&p| f32::from(p) / 255.0).collect();
     assert_eq!(c.train.image(2).unwrap(), expected.as_slice());
 }
 
@@ -571,17 +391,7 @@ fn cifar_partial_record_is_truncated_error() {
     bytes.truncate(bytes.len() - 10);
     let path = write(tmp.path(), "data_batch_1.bin", &bytes);
     let err = read_cifar10_file(&path).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::Truncated {
-                expected: 6146,
-                found: 6136,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::Truncated { expected: 6146, found: 6136, .. }), "{err}");
     assert_names(&err, &path);
 
     // A CIFAR-10 file read as CIFAR-100 has the wrong record size.
@@ -591,10 +401,7 @@ fn cifar_partial_record_is_truncated_error() {
     assert_names(&err, &path);
 
     let path = write(tmp.path(), "empty.bin", &[]);
-    assert!(matches!(
-        read_cifar10_file(&path),
-        Err(DataError::Truncated { found: 0, .. })
-    ));
+    assert!(matches!(read_cifar10_file(&path), Err(DataError::Truncated { found: 0, .. })));
 }
 
 #[test]
@@ -602,43 +409,17 @@ fn cifar_label_range_and_missing_files() {
     let tmp = TempDir::new().unwrap();
     let path = write(tmp.path(), "test_batch.bin", &cifar10_records(&[3, 10], 0));
     let err = read_cifar10_file(&path).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::LabelOutOfRange {
-                index: 1,
-                label: 10,
-                classes: 10,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::LabelOutOfRange { index: 1, label: 10, classes: 10, .. }), "{err}");
     assert_names(&err, &path);
 
     let path = write(tmp.path(), "train.bin", &cifar100_records(&[(20, 5)]));
     let err = read_cifar100_file(&path).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::LabelOutOfRange {
-                label: 20,
-                classes: 20,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, DataError::LabelOutOfRange { label: 20, classes: 20, .. }), "{err}");
 
     let err = Cifar10::from_dir(tmp.path()).unwrap_err();
-    let DataError::MissingFiles { ref missing, .. } = err else {
-        panic!("{err}")
-    };
+    let DataError::MissingFiles { ref missing, .. } = err else { panic!("{err}") };
     assert_eq!(missing.len(), 5, "{missing:?}");
-    assert!(matches!(
-        Cifar100::from_dir(tmp.path()),
-        Err(DataError::MissingFiles { .. })
-    ));
+    assert!(matches!(Cifar100::from_dir(tmp.path()), Err(DataError::MissingFiles { .. })));
 }
 
 // ------------------------------------------------------ Fashion-MNIST
@@ -664,10 +445,12 @@ fn fashion_mnist_from_the_debian_package_is_the_real_data_set() {
     assert_eq!((d.channels, d.side, d.classes), (1, 28, 10));
     assert_eq!((d.train_len(), d.test_len()), (60_000, 10_000));
     assert_eq!((d.train_images.len(), d.test_images.len()), (60_000 * PIXELS, 10_000 * PIXELS));
-    let counts = |labels: &[u8]| labels.iter().fold([0usize; 10], |mut c, &l| {
-        c[l as usize] += 1;
-        c
-    });
+    let counts = |labels: &[u8]| {
+        labels.iter().fold([0usize; 10], |mut c, &l| {
+            c[l as usize] += 1;
+            c
+        })
+    };
     assert_eq!(counts(&d.train_labels), [6000; 10]);
     assert_eq!(counts(&d.test_labels), [1000; 10]);
     // The published files' first labels, and the training pixels' sum

@@ -1,4 +1,3 @@
-
 //! Training on the embedded MNIST digits (Flex, one device); each test prints
 //! its timings.
 

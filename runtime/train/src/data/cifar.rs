@@ -33,8 +33,7 @@ pub struct CifarSplit {
 impl CifarSplit {
     /// The `i`-th image as `PIXELS` values, or `None` past the end.
     pub fn image(&self, i: usize) -> Option<&[f32]> {
-        self.images
-            .get(i.checked_mul(PIXELS)?..i.checked_add(1)?.checked_mul(PIXELS)?)
+        self.images.get(i.checked_mul(PIXELS)?..i.checked_add(1)?.checked_mul(PIXELS)?)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -103,12 +102,7 @@ fn read_file(path: &Path, variant: Variant) -> Result<CifarSplit, DataError> {
     // An empty file is rejected too: it is a failed download, not a dataset.
     if bytes.is_empty() || bytes.len() % record != 0 {
         let whole = bytes.len().div_ceil(record).max(1) * record;
-        return Err(DataError::Truncated {
-            path: path.to_path_buf(),
-            part: variant.records_part(),
-            expected: whole as u64,
-            found: bytes.len() as u64,
-        });
+        return Err(DataError::Truncated { path: path.to_path_buf(), part: variant.records_part(), expected: whole as u64, found: bytes.len() as u64 });
     }
 
     let len = bytes.len() / record;
@@ -118,12 +112,7 @@ fn read_file(path: &Path, variant: Variant) -> Result<CifarSplit, DataError> {
         let (labels, image) = rec.split_at(variant.label_bytes());
         for ((&label, &classes), col) in labels.iter().zip(variant.classes()).zip(&mut label_cols) {
             if u16::from(label) >= classes {
-                return Err(DataError::LabelOutOfRange {
-                    path: path.to_path_buf(),
-                    index,
-                    label,
-                    classes,
-                });
+                return Err(DataError::LabelOutOfRange { path: path.to_path_buf(), index, label, classes });
             }
             col.push(label);
         }
@@ -133,12 +122,7 @@ fn read_file(path: &Path, variant: Variant) -> Result<CifarSplit, DataError> {
     // The fine label is the last byte of a CIFAR-100 record, the only one of CIFAR-10.
     let labels = label_cols.pop().unwrap_or_default();
     let coarse_labels = label_cols.pop();
-    Ok(CifarSplit {
-        images: normalise(&pixels),
-        labels,
-        coarse_labels,
-        len,
-    })
+    Ok(CifarSplit { images: normalise(&pixels), labels, coarse_labels, len })
 }
 
 /// Resolves `dir`, descending into the directory the official tarball
@@ -154,18 +138,11 @@ fn resolve_dir(dir: &Path, first_file: &str, tarball_dir: &str) -> PathBuf {
 
 /// Fails with every missing file listed, rather than on the first one.
 fn require(dir: &Path, names: &[&str]) -> Result<(), DataError> {
-    let missing: Vec<String> = names
-        .iter()
-        .filter(|n| !dir.join(n).is_file())
-        .map(|n| n.to_string())
-        .collect();
+    let missing: Vec<String> = names.iter().filter(|n| !dir.join(n).is_file()).map(|n| n.to_string()).collect();
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(DataError::MissingFiles {
-            dir: dir.to_path_buf(),
-            missing,
-        })
+        Err(DataError::MissingFiles { dir: dir.to_path_buf(), missing })
     }
 }
 
@@ -177,13 +154,7 @@ pub struct Cifar10 {
 }
 
 impl Cifar10 {
-    pub const TRAIN_FILES: [&'static str; 5] = [
-        "data_batch_1.bin",
-        "data_batch_2.bin",
-        "data_batch_3.bin",
-        "data_batch_4.bin",
-        "data_batch_5.bin",
-    ];
+    pub const TRAIN_FILES: [&'static str; 5] = ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"];
     pub const TEST_FILE: &'static str = "test_batch.bin";
 
     /// Loads from `dir` (or its `cifar-10-batches-bin/` subdirectory);
@@ -218,9 +189,6 @@ impl Cifar100 {
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, DataError> {
         let dir = resolve_dir(dir.as_ref(), Self::TRAIN_FILE, "cifar-100-binary");
         require(&dir, &[Self::TRAIN_FILE, Self::TEST_FILE])?;
-        Ok(Cifar100 {
-            train: read_cifar100_file(dir.join(Self::TRAIN_FILE))?,
-            test: read_cifar100_file(dir.join(Self::TEST_FILE))?,
-        })
+        Ok(Cifar100 { train: read_cifar100_file(dir.join(Self::TRAIN_FILE))?, test: read_cifar100_file(dir.join(Self::TEST_FILE))? })
     }
 }

@@ -19,11 +19,7 @@ pub enum DataError {
     FileTooLarge { path: PathBuf, limit: u64 },
 
     #[error("{}: wrong magic number 0x{found:08x}, expected 0x{expected:08x}", path.display())]
-    BadMagic {
-        path: PathBuf,
-        found: u32,
-        expected: u32,
-    },
+    BadMagic { path: PathBuf, found: u32, expected: u32 },
 
     /// A well-formed IDX header for an element type other than `u8`.
     #[error(
@@ -35,54 +31,27 @@ pub enum DataError {
 
     /// Header dimensions whose product overflows or exceeds [`crate::data::MAX_FILE_BYTES`].
     #[error("{}: header declares dimensions {dims:?}, more than the {limit}-byte limit", path.display())]
-    DimsTooLarge {
-        path: PathBuf,
-        dims: Vec<u32>,
-        limit: u64,
-    },
+    DimsTooLarge { path: PathBuf, dims: Vec<u32>, limit: u64 },
 
     #[error("{}: truncated file: expected {expected} bytes of {part}, found {found}", path.display())]
-    Truncated {
-        path: PathBuf,
-        part: &'static str,
-        expected: u64,
-        found: u64,
-    },
+    Truncated { path: PathBuf, part: &'static str, expected: u64, found: u64 },
 
     /// More payload than the header declares: usually a mismatched or concatenated file.
     #[error("{}: expected {expected} bytes of payload, found {found} (trailing data)", path.display())]
-    TrailingData {
-        path: PathBuf,
-        expected: u64,
-        found: u64,
-    },
+    TrailingData { path: PathBuf, expected: u64, found: u64 },
 
     #[error(
         "label count ≠ image count: {} holds {label_count} labels but {} holds {image_count} images",
         labels.display(),
         images.display()
     )]
-    CountMismatch {
-        images: PathBuf,
-        labels: PathBuf,
-        image_count: usize,
-        label_count: usize,
-    },
+    CountMismatch { images: PathBuf, labels: PathBuf, image_count: usize, label_count: usize },
 
     #[error("{}: images are {}×{}, expected {}×{}", path.display(), found.0, found.1, expected.0, expected.1)]
-    BadShape {
-        path: PathBuf,
-        expected: (usize, usize),
-        found: (usize, usize),
-    },
+    BadShape { path: PathBuf, expected: (usize, usize), found: (usize, usize) },
 
     #[error("{}: label {label} of record {index} is outside 0..{classes}", path.display())]
-    LabelOutOfRange {
-        path: PathBuf,
-        index: usize,
-        label: u8,
-        classes: u16,
-    },
+    LabelOutOfRange { path: PathBuf, index: usize, label: u8, classes: u16 },
 
     #[error("{}: missing dataset files: {}", dir.display(), missing.join(", "))]
     MissingFiles { dir: PathBuf, missing: Vec<String> },

@@ -22,18 +22,10 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Sniffing the content instead of trusting the `.gz` suffix lets users
 /// pass files that were decompressed but not renamed (or vice versa).
 pub(crate) fn read_all(path: &Path) -> Result<Vec<u8>, DataError> {
-    let too_large = || DataError::FileTooLarge {
-        path: path.to_path_buf(),
-        limit: MAX_FILE_BYTES,
-    };
+    let too_large = || DataError::FileTooLarge { path: path.to_path_buf(), limit: MAX_FILE_BYTES };
 
     let mut raw = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut raw))
-        .map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut raw)).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     if raw.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large());
     }
@@ -47,10 +39,7 @@ pub(crate) fn read_all(path: &Path) -> Result<Vec<u8>, DataError> {
     MultiGzDecoder::new(raw.as_slice())
         .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut out)
-        .map_err(|source| DataError::Gzip {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        .map_err(|source| DataError::Gzip { path: path.to_path_buf(), source })?;
     if out.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large());
     }

@@ -29,8 +29,7 @@ pub struct Split {
 impl Split {
     /// The `i`-th image as `PIXELS` values, or `None` past the end.
     pub fn image(&self, i: usize) -> Option<&[f32]> {
-        self.images
-            .get(i.checked_mul(PIXELS)?..i.checked_add(1)?.checked_mul(PIXELS)?)
+        self.images.get(i.checked_mul(PIXELS)?..i.checked_add(1)?.checked_mul(PIXELS)?)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -40,11 +39,7 @@ impl Split {
     /// Splits off everything from image `at` onwards (`at` is clamped to `len`).
     fn split_off(&mut self, at: usize) -> Split {
         let at = at.min(self.len);
-        let tail = Split {
-            images: self.images.split_off(at * PIXELS),
-            labels: self.labels.split_off(at),
-            len: self.len - at,
-        };
+        let tail = Split { images: self.images.split_off(at * PIXELS), labels: self.labels.split_off(at), len: self.len - at };
         self.len = at;
         tail
     }
@@ -84,10 +79,7 @@ impl Mnist {
         let dir = dir.as_ref();
         let standard = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS].map(|n| find(dir, n));
         if let [Some(tr_img), Some(tr_lab), Some(te_img), Some(te_lab)] = &standard {
-            return Ok(Mnist {
-                train: load_split(tr_img, tr_lab)?,
-                test: load_split(te_img, te_lab)?,
-            });
+            return Ok(Mnist { train: load_split(tr_img, tr_lab)?, test: load_split(te_img, te_lab)? });
         }
         if let (Some(img), Some(lab)) = (find(dir, ALL_IMAGES), find(dir, ALL_LABELS)) {
             let mut train = load_split(&img, &lab)?;
@@ -105,29 +97,20 @@ impl Mnist {
             .map(|(name, _)| format!("{name}[.gz]"))
             .collect();
         missing.push(format!("(or {ALL_IMAGES}[.gz] + {ALL_LABELS}[.gz])"));
-        Err(DataError::MissingFiles {
-            dir: dir.to_path_buf(),
-            missing,
-        })
+        Err(DataError::MissingFiles { dir: dir.to_path_buf(), missing })
     }
 }
 
 /// `dir/name` if it exists, else `dir/name.gz` if that exists.
 fn find(dir: &Path, name: &str) -> Option<PathBuf> {
-    [dir.join(name), dir.join(format!("{name}.gz"))]
-        .into_iter()
-        .find(|p| p.is_file())
+    [dir.join(name), dir.join(format!("{name}.gz"))].into_iter().find(|p| p.is_file())
 }
 
 /// Loads and cross-checks one image file and its label file.
 fn load_split(images_path: &Path, labels_path: &Path) -> Result<Split, DataError> {
     let images = read_images(images_path)?;
     if (images.rows, images.cols) != (SIDE, SIDE) {
-        return Err(DataError::BadShape {
-            path: images_path.to_path_buf(),
-            expected: (SIDE, SIDE),
-            found: (images.rows, images.cols),
-        });
+        return Err(DataError::BadShape { path: images_path.to_path_buf(), expected: (SIDE, SIDE), found: (images.rows, images.cols) });
     }
     let labels = read_labels(labels_path)?;
     if labels.len() != images.count {
@@ -138,21 +121,8 @@ fn load_split(images_path: &Path, labels_path: &Path) -> Result<Split, DataError
             label_count: labels.len(),
         });
     }
-    if let Some((index, &label)) = labels
-        .iter()
-        .enumerate()
-        .find(|(_, &l)| usize::from(l) >= CLASSES)
-    {
-        return Err(DataError::LabelOutOfRange {
-            path: labels_path.to_path_buf(),
-            index,
-            label,
-            classes: CLASSES as u16,
-        });
+    if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &l)| usize::from(l) >= CLASSES) {
+        return Err(DataError::LabelOutOfRange { path: labels_path.to_path_buf(), index, label, classes: CLASSES as u16 });
     }
-    Ok(Split {
-        images: normalise(&images.pixels),
-        labels,
-        len: images.count,
-    })
+    Ok(Split { images: normalise(&images.pixels), labels, len: images.count })
 }
