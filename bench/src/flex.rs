@@ -3,8 +3,9 @@
 //! tensor ops under autodiff. Forward + backward, grad_out = 1 on both sides.
 //!
 //! GA activations run their macro-generated native f32 code
-//! (`foil_burn::ActivationKernel::native`); the SA's n-input F runs as a compiled register
-//! program (`ActivationKernel::from_expr`), as the trainer runs it.
+//! (`foil_burn::ActivationKernel::native`); the SA's n-input F and plain gelu
+//! (erf: the trainer's baseline for it) run as compiled register programs
+//! (`ActivationKernel::from_expr`), as the trainer runs them.
 
 use super::acts::{GeluSa, SigmoidGa, TanhGa};
 use super::burn_expr::time_forward_backward;
@@ -36,6 +37,11 @@ fn case(label: &str, n: usize, plan: &Plan) -> Result<Value, String> {
     let (kernel, src, vars, data) = match label {
         "tanh-GA" => (ActivationKernel::native::<TanhGa>(), TanhGa::EXPRESSION, vec!["x".to_string()], vec![inputs(n, 1)]),
         "sigmoid-GA" => (ActivationKernel::native::<SigmoidGa>(), SigmoidGa::EXPRESSION, vec!["x".to_string()], vec![inputs(n, 1)]),
+        "gelu" => {
+            let expr = foil_compiler::parse::parse("gelu(x)").map_err(|e| format!("{label}: {e}"))?;
+            let k = ActivationKernel::from_expr(label, &expr, &["x"]).map_err(|e| format!("{label}: {e}"))?;
+            (k, "gelu(x)", vec!["x".to_string()], vec![inputs(n, 1)])
+        }
         _ => {
             let vars: Vec<String> = (1..=GeluSa::TERMS).map(|i| format!("u{i}")).collect();
             let expr = foil_compiler::parse::parse(GeluSa::EXPRESSION).map_err(|e| format!("{label}: {e}"))?;
@@ -63,7 +69,7 @@ pub fn run(plan: &Plan) -> Value {
     // the ratio does not depend on the size once caches are exceeded.
     let n = plan.sizes[0];
     let (mut cases, mut errors) = (Vec::new(), Vec::new());
-    for label in ["tanh-GA", "sigmoid-GA", "gelu-SA"] {
+    for label in ["tanh-GA", "sigmoid-GA", "gelu-SA", "gelu"] {
         match case(label, n, plan) {
             Ok(c) => cases.push(c),
             Err(e) => errors.push(e),

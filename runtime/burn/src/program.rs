@@ -323,7 +323,7 @@ impl Program {
                 Op::Pow(a, b) => bin!(a, b, f64::powf),
                 Op::Powi(a, k) => un!(a, |x: f64| x.powi(k)),
                 Op::Neg(a) => un!(a, |x: f64| -x),
-                // The exponential family and erfi in foil's own f32
+                // The exponential family, erf and erfi in foil's own f32
                 // functions (`foil_runtime::Float`, within 2–8 ulp, what the
                 // macros' scalar code calls), which vectorise; std's f64 ones
                 // are a libm call per element (the MLP's tanh step on flex
@@ -337,6 +337,7 @@ impl Program {
                 Op::Call(Func::Sinh, a) => un!(a, |x: f64| Float::sinh(x as f32) as f64),
                 Op::Call(Func::Cosh, a) => un!(a, |x: f64| Float::cosh(x as f32) as f64),
                 Op::Call(Func::Tanh, a) => un!(a, |x: f64| Float::tanh(x as f32) as f64),
+                Op::Call(Func::Erf, a) => un!(a, |x: f64| Float::erf(x as f32) as f64),
                 Op::Call(Func::Erfi, a) => un!(a, |x: f64| Float::erfi(x as f32) as f64),
                 Op::ErfiTimes(a, m) => bin!(a, m, |x: f64, m: f64| Float::erfi_times(x as f32, m as f32) as f64),
                 Op::Call(f, a) => un!(a, |x: f64| apply(f, x)),
@@ -447,7 +448,7 @@ mod tests {
         }
     }
 
-    /// The exponential family and erfi run as foil's f32 implementations
+    /// The exponential family, erf and erfi run as foil's f32 implementations
     /// (bit for bit, over 2,001 points to ±12: std's inherent f32 method,
     /// a libm call, would differ in the last bit somewhere), and another
     /// function (`atan`) in f64, rounded once.
@@ -455,12 +456,13 @@ mod tests {
     fn host_functions_are_foils_f32_ones() {
         let xs: Vec<f32> = (-1000..=1000).map(|k| k as f32 * 0.012).collect();
         let atan = |x: f32| (x as f64).atan() as f32;
-        let cases: [(Func, fn(f32) -> f32); 7] = [
+        let cases: [(Func, fn(f32) -> f32); 8] = [
             (Func::Exp, Float::exp),
             (Func::Expm1, Float::exp_m1),
             (Func::Sinh, Float::sinh),
             (Func::Cosh, Float::cosh),
             (Func::Tanh, Float::tanh),
+            (Func::Erf, Float::erf),
             (Func::Erfi, Float::erfi),
             (Func::Atan, atan),
         ];
