@@ -301,18 +301,17 @@ impl ActivationKernel {
     pub fn forward_host(&self, x: &[f32], out: &mut [f32], block: usize) {
         let n = self.arity();
         assert_eq!(x.len(), out.len() * n, "foil activation: input is not n × output");
+        if out.is_empty() {
+            return;
+        }
         match &self.0.eval {
             Eval::Native { forward, .. } => out.par_chunks_mut(TASK).zip(x.par_chunks(TASK)).for_each(|(o, x)| forward(x, o)),
             Eval::Program { forward, .. } => {
-                if n == 1 {
-                    out.par_chunks_mut(TASK)
-                        .zip(x.par_chunks(TASK))
-                        .for_each_init(|| Scratch::new(forward), |s, (o, x)| forward_row(forward, s, x, o, 1, o.len()));
-                } else {
-                    out.par_chunks_mut(block)
-                        .zip(x.par_chunks(n * block))
-                        .for_each_init(|| Scratch::new(forward), |s, (o, x)| forward_row(forward, s, x, o, n, block));
-                }
+                let block = if n == 1 { out.len() } else { block };
+                out.par_chunks_mut(block)
+                    .zip(x.par_chunks(n * block))
+                    .flat_map(|(row_out, row_x)| row_out.par_chunks_mut(TASK).enumerate().map(move |(k, o)| (row_x, k * TASK, o)))
+                    .for_each_init(|| Scratch::new(forward), |s, (row_x, q0, o)| forward_span(forward, s, row_x, block, q0, o));
             }
         }
     }
@@ -323,61 +322,64 @@ impl ActivationKernel {
         let n = self.arity();
         assert_eq!(x.len(), grad_out.len() * n);
         assert_eq!(x.len(), grad_in.len());
+        if grad_in.is_empty() {
+            return;
+        }
         match &self.0.eval {
             Eval::Native { backward, .. } => {
                 grad_in.par_chunks_mut(TASK).zip(x.par_chunks(TASK)).zip(grad_out.par_chunks(TASK)).for_each(|((gi, x), go)| backward(x, go, gi))
             }
             Eval::Program { backward, .. } => {
-                if n == 1 {
-                    grad_in
-                        .par_chunks_mut(TASK)
-                        .zip(x.par_chunks(TASK))
-                        .zip(grad_out.par_chunks(TASK))
-                        .for_each_init(|| Scratch::new(backward), |s, ((gi, x), go)| backward_row(backward, s, x, go, gi, 1, go.len()));
-                } else {
-                    grad_in
-                        .par_chunks_mut(n * block)
-                        .zip(x.par_chunks(n * block))
-                        .zip(grad_out.par_chunks(block))
-                        .for_each_init(|| Scratch::new(backward), |s, ((gi, x), go)| backward_row(backward, s, x, go, gi, n, block));
-                }
+                let block = if n == 1 { grad_out.len() } else { block };
+                grad_in
+                    .par_chunks_mut(n * block)
+                    .zip(x.par_chunks(n * block))
+                    .zip(grad_out.par_chunks(block))
+                    .flat_map(|((row_gi, row_x), row_go)| {
+                        // The row's n input blocks, cut at the same spans.
+                        let mut blocks: Vec<_> = row_gi.chunks_mut(block).map(|b| b.chunks_mut(TASK)).collect();
+                        let spans: Vec<(usize, Vec<&mut [f32]>)> =
+                            (0..block.div_ceil(TASK)).map(|k| (k * TASK, blocks.iter_mut().filter_map(Iterator::next).collect())).collect();
+                        spans.into_par_iter().map(move |(q0, gi)| (row_x, row_go, q0, gi))
+                    })
+                    .for_each_init(|| Scratch::new(backward), |s, (row_x, row_go, q0, gi)| backward_span(backward, s, row_x, row_go, block, q0, gi));
             }
         }
     }
 }
 
-/// One row: `x` is `[n, block]`, `out` is `[block]`.
-fn forward_row(p: &Program, s: &mut Scratch, x: &[f32], out: &mut [f32], n: usize, block: usize) {
-    let mut q = 0;
-    while q < block {
-        let len = CHUNK.min(block - q);
-        let cols: Vec<&[f32]> = (0..n).map(|i| &x[i * block + q..i * block + q + len]).collect();
-        let mut outs = [&mut out[q..q + len]];
-        p.eval_chunk(s, &cols, &mut outs);
-        q += len;
+/// Elements `q0..q0 + out.len()` of one row: `x` is the row, `[n, block]`;
+/// `out` is those elements of the row's output.
+fn forward_span(p: &Program, s: &mut Scratch, x: &[f32], block: usize, q0: usize, out: &mut [f32]) {
+    let n = p.arity();
+    let mut cols: Vec<&[f32]> = Vec::with_capacity(n);
+    for (k, o) in out.chunks_mut(CHUNK).enumerate() {
+        let q = q0 + k * CHUNK;
+        cols.clear();
+        cols.extend((0..n).map(|i| &x[i * block + q..i * block + q + o.len()]));
+        p.eval_chunk(s, &cols, &mut [o]);
     }
 }
 
-/// One row of the backward: all n partials per element, times grad_out.
-fn backward_row(p: &Program, s: &mut Scratch, x: &[f32], go: &[f32], gi: &mut [f32], n: usize, block: usize) {
-    let mut q = 0;
-    while q < block {
-        let len = CHUNK.min(block - q);
-        let cols: Vec<&[f32]> = (0..n).map(|i| &x[i * block + q..i * block + q + len]).collect();
-        {
-            // Split grad_in into its n blocks and write partials straight into them.
-            let mut outs: Vec<&mut [f32]> = Vec::with_capacity(n);
-            let mut rest: &mut [f32] = gi;
-            for _ in 0..n {
-                let (head, tail) = rest.split_at_mut(block);
-                outs.push(&mut head[q..q + len]);
-                rest = tail;
-            }
-            p.eval_chunk(s, &cols, &mut outs);
-            for o in outs.iter_mut() {
-                for (v, &g) in o.iter_mut().zip(&go[q..q + len]) {
-                    *v *= g;
-                }
+/// The backward of the same elements: `gi[i]` is their part of input i's
+/// block of the row's `grad_in`, `go` the row's `grad_out`; all n partials
+/// per element, times grad_out.
+fn backward_span(p: &Program, s: &mut Scratch, x: &[f32], go: &[f32], block: usize, q0: usize, gi: Vec<&mut [f32]>) {
+    let n = p.arity();
+    let mut cols: Vec<&[f32]> = Vec::with_capacity(n);
+    let mut outs: Vec<&mut [f32]> = Vec::with_capacity(n);
+    let mut chunks: Vec<_> = gi.into_iter().map(|g| g.chunks_mut(CHUNK)).collect();
+    let mut q = q0;
+    loop {
+        outs.clear();
+        outs.extend(chunks.iter_mut().filter_map(Iterator::next));
+        let Some(len) = outs.first().map(|o| o.len()) else { break };
+        cols.clear();
+        cols.extend((0..n).map(|i| &x[i * block + q..i * block + q + len]));
+        p.eval_chunk(s, &cols, &mut outs);
+        for o in outs.iter_mut() {
+            for (v, &g) in o.iter_mut().zip(&go[q..q + len]) {
+                *v *= g;
             }
         }
         q += len;
@@ -397,4 +399,43 @@ pub fn split_layout(dims: &[usize], axis: usize, n: usize) -> Result<(usize, Vec
     let mut out = dims.to_vec();
     out[axis] = c;
     Ok((c * inner, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ActivationKernel, TASK};
+
+    /// The host path cuts rows longer than a task into spans (so that one long
+    /// row still runs in parallel) and spans into chunks: every element of
+    /// every row, either side of each cut, is what the kernel gives at that
+    /// point, bit for bit, forward and backward.
+    #[test]
+    fn host_spans_cover_every_element_of_every_row() {
+        let expr = foil_compiler::parse::parse("u1*exp(-u2) + u2*u2").unwrap();
+        let two = ActivationKernel::from_expr("two", &expr, &["u1", "u2"]).unwrap();
+        let gelu = ActivationKernel::from_expr("gelu", &foil_compiler::parse::parse("gelu(x)").unwrap(), &["x"]).unwrap();
+        // Three rows of a block that is neither a multiple of a task nor of a
+        // chunk; one input over a length just past a task; a single element.
+        for (k, outer, block) in [(&two, 3, 2 * TASK + 37), (&two, 1, TASK), (&gelu, 1, TASK + 5), (&gelu, 1, 1)] {
+            let n = k.arity();
+            let x: Vec<f32> = (0..outer * n * block).map(|i| ((i * 7919) % 2001) as f32 / 250.0 - 4.0).collect();
+            let go: Vec<f32> = (0..outer * block).map(|i| 1.0 + (i % 13) as f32 / 8.0).collect();
+            let (mut y, mut gi) = (vec![f32::NAN; outer * block], vec![f32::NAN; x.len()]);
+            k.forward_host(&x, &mut y, block);
+            k.backward_host(&x, &go, &mut gi, block);
+            for o in 0..outer {
+                for q in 0..block {
+                    let u: Vec<f32> = (0..n).map(|i| x[(o * n + i) * block + q]).collect();
+                    let at = format!("{k:?}, row {o} of {outer}, element {q} of {block}");
+                    assert_eq!(y[o * block + q].to_bits(), k.value_at(&u).to_bits(), "value at {at}");
+                    for (i, d) in k.partials_at(&u).into_iter().enumerate() {
+                        assert_eq!(gi[(o * n + i) * block + q].to_bits(), (d * go[o * block + q]).to_bits(), "∂/∂u{} at {at}", i + 1);
+                    }
+                }
+            }
+        }
+        // Nothing to do, and nothing read: empty buffers.
+        two.forward_host(&[], &mut [], 5);
+        two.backward_host(&[], &[], &mut [], 5);
+    }
 }
