@@ -219,8 +219,9 @@ impl Program {
             };
             regs[i] = reg;
         }
-        let outputs = lowered.roots.iter().map(|&r| regs[usize::from(r)]).collect();
-        Ok(Program { ops: b.ops, outputs, arity: vars.len() })
+        let outputs: Vec<u32> = lowered.roots.iter().map(|&r| regs[usize::from(r)]).collect();
+        let (ops, outputs) = live_only(b.ops, &outputs);
+        Ok(Program { ops, outputs, arity: vars.len() })
     }
 
     /// The instructions, in order: instruction k writes register k and reads
@@ -287,6 +288,7 @@ impl Program {
         let n = outs.first().map_or(0, |o| o.len());
         debug_assert!(n <= CHUNK);
         debug_assert_eq!(vars.len(), self.arity);
+        debug_assert_eq!(s.regs.len(), self.ops.len(), "a Scratch of another program");
         let regs = &mut s.regs;
         for (i, op) in self.ops.iter().enumerate() {
             // Split so that the destination is mutable while sources are read.
@@ -310,7 +312,8 @@ impl Program {
                 }};
             }
             match *op {
-                Op::Const(c) => dst.fill(c),
+                // Filled once, by `Scratch::new`.
+                Op::Const(_) => {}
                 Op::Var(v) => {
                     for (d, &x) in dst.iter_mut().zip(&vars[v][..n]) {
                         *d = x as f64;
@@ -360,15 +363,45 @@ impl Program {
     }
 }
 
-/// Register file for [`Program::eval_chunk`] (one per thread).
+/// Register file for [`Program::eval_chunk`] (one per thread), for the
+/// program it was made for: its constants' registers are filled here, once,
+/// and no chunk writes them again.
 pub struct Scratch {
     regs: Vec<[f64; CHUNK]>,
 }
 
 impl Scratch {
     pub fn new(p: &Program) -> Self {
-        Scratch { regs: vec![[0.0f64; CHUNK]; p.ops.len()] }
+        let regs = p.ops.iter().map(|op| if let Op::Const(c) = *op { [c; CHUNK] } else { [0.0; CHUNK] }).collect();
+        Scratch { regs }
     }
+}
+
+/// `ops` without the instructions no output depends on (constant folding
+/// leaves its operands behind), renumbered; and the outputs' new registers.
+fn live_only(ops: Vec<Op>, outputs: &[u32]) -> (Vec<Op>, Vec<u32>) {
+    let mut live = vec![false; ops.len()];
+    for &r in outputs {
+        live[r as usize] = true;
+    }
+    // Operands come before their instruction: one backward sweep.
+    for k in (0..ops.len()).rev() {
+        if live[k] {
+            for a in ops[k].operands() {
+                live[a as usize] = true;
+            }
+        }
+    }
+    let mut new_index = vec![u32::MAX; ops.len()];
+    let mut kept = Vec::with_capacity(ops.len());
+    for (k, op) in ops.into_iter().enumerate() {
+        if live[k] {
+            new_index[k] = kept.len() as u32;
+            kept.push(op.renamed(|r| new_index[r as usize]));
+        }
+    }
+    let outputs = outputs.iter().map(|&r| new_index[r as usize]).collect();
+    (kept, outputs)
 }
 
 struct Builder {
@@ -478,6 +511,28 @@ mod tests {
                 let want = reference(x);
                 assert!(g.to_bits() == want.to_bits(), "{f:?}({x}): host {g}, want {want}");
             }
+        }
+    }
+
+    /// Constant folding leaves its operands behind; a compiled program keeps
+    /// only what its outputs read (gelu's derivative folded 2/√π and √2/2
+    /// into √(2/π) and kept six dead constants, each filled per chunk).
+    #[test]
+    fn every_instruction_is_read() {
+        for src in ["gelu(x)", "x*sigmoid(x)", "where(x > 0, x, 0.01*x)", "softplus(x)"] {
+            let e = foil_compiler::parse::parse(src).unwrap();
+            let d = foil_compiler::diff::derivative(&e, "x");
+            let p = Program::compile(&[&e, &d], &["x"]).unwrap();
+            let mut read = vec![false; p.len()];
+            for op in p.ops() {
+                for a in op.operands() {
+                    read[a as usize] = true;
+                }
+            }
+            for &r in p.output_registers() {
+                read[r as usize] = true;
+            }
+            assert!(read.iter().all(|&r| r), "{src}: unread instructions in {:?}", p.ops());
         }
     }
 
