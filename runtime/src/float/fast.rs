@@ -45,20 +45,22 @@ fn exp_scaled(x: f32, scale: i32) -> f32 {
     // Beyond these e^x·2^scale is 0 or inf in f32 for the scales used here
     // (0 and -1); the clamp keeps n in range (NaN stays NaN through it).
     let xc = x.clamp(-104.0, 89.5);
-    let n = (xc * LOG2E + ROUND) - ROUND;
+    let shifted = xc * LOG2E + ROUND;
+    let n = shifted - ROUND;
     let r = (xc - n * LN2_HI) - n * LN2_LO;
     let p = 1.0 + expm1_reduced(r);
-    // NaN casts to 0, so the scaling stays finite and p carries the NaN.
-    let k = n as i32 + scale;
+    // n as an integer from the bits that hold it (n + 1.5·2^23 has n in its
+    // low mantissa bits): `n as i32`, a saturating cast, was a compare and
+    // two conditional moves per value. For NaN the bits are NaN's: k is
+    // some integer of magnitude below 2^31 - 2^29 (no overflow below), and p
+    // carries the NaN.
+    let k = (shifted.to_bits() as i32 - ROUND.to_bits() as i32) + scale;
     let k1 = k / 2;
-    let y = p * pow2i(k1) * pow2i(k - k1);
-    if x < -104.0 {
-        0.0
-    } else if x > 89.5 {
-        f32::INFINITY
-    } else {
-        y
-    }
+    // The clamp gives the ends without a branch: for the scales used here,
+    // e^-104·2^scale rounds to 0 and e^89.5·2^scale to inf (the tests' edges).
+    // A branch here kept a loop over f64 values cast to f32 (the host
+    // programs') from vectorising.
+    p * pow2i(k1) * pow2i(k - k1)
 }
 
 #[inline(always)]
