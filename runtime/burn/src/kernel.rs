@@ -415,8 +415,9 @@ mod tests {
         let two = ActivationKernel::from_expr("two", &expr, &["u1", "u2"]).unwrap();
         let gelu = ActivationKernel::from_expr("gelu", &foil_compiler::parse::parse("gelu(x)").unwrap(), &["x"]).unwrap();
         // Three rows of a block that is neither a multiple of a task nor of a
-        // chunk; one input over a length just past a task; a single element.
-        for (k, outer, block) in [(&two, 3, 2 * TASK + 37), (&two, 1, TASK), (&gelu, 1, TASK + 5), (&gelu, 1, 1)] {
+        // chunk; 100 short rows; one input over a length just past a task; a
+        // single element.
+        for (k, outer, block) in [(&two, 3, 2 * TASK + 37), (&two, 1, TASK), (&two, 100, 100), (&gelu, 1, TASK + 5), (&gelu, 1, 1)] {
             let n = k.arity();
             let x: Vec<f32> = (0..outer * n * block).map(|i| ((i * 7919) % 2001) as f32 / 250.0 - 4.0).collect();
             let go: Vec<f32> = (0..outer * block).map(|i| 1.0 + (i % 13) as f32 / 8.0).collect();

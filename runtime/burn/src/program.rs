@@ -288,7 +288,7 @@ impl Program {
         let n = outs.first().map_or(0, |o| o.len());
         debug_assert!(n <= CHUNK);
         debug_assert_eq!(vars.len(), self.arity);
-        debug_assert_eq!(s.regs.len(), self.ops.len(), "a Scratch of another program");
+        debug_assert_eq!(s.program, self.fingerprint(), "a Scratch of another program");
         let regs = &mut s.regs;
         for (i, op) in self.ops.iter().enumerate() {
             // Split so that the destination is mutable while sources are read.
@@ -368,12 +368,14 @@ impl Program {
 /// and no chunk writes them again.
 pub struct Scratch {
     regs: Vec<[f64; CHUNK]>,
+    /// The program's [`Program::fingerprint`], checked in debug builds.
+    program: u64,
 }
 
 impl Scratch {
     pub fn new(p: &Program) -> Self {
         let regs = p.ops.iter().map(|op| if let Op::Const(c) = *op { [c; CHUNK] } else { [0.0; CHUNK] }).collect();
-        Scratch { regs }
+        Scratch { regs, program: p.fingerprint() }
     }
 }
 
