@@ -111,6 +111,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = constant_factors_into_sums(&mut b, &roots);
     let roots = constant_divisors_as_products(&mut b, &roots);
     let roots = erfi_products(&mut b, &roots);
+    let roots = constant_operations_as_literals(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);
     let mut live = live_nodes(&ops, &roots);
@@ -1384,6 +1385,27 @@ fn erfi_product(b: &mut Builder, p: Id, q: Id) -> Id {
 /// `sqrt(2)`), valued in f64.
 fn constant_value(b: &Builder, id: Id) -> Option<f64> {
     b.value(id).or_else(|| crate::lang::is_constant(b.nodes(), id).then(|| crate::eval::eval(&crate::build::subtree(b.nodes(), id), &|_| f64::NAN)))
+}
+
+/// An operation whose operands are all literals (gelu's `sqrt(2)` and
+/// `sqrt(pi)`, softplus's `log(2)`, bent_identity's `sqrt(3)`, `pi` itself)
+/// as the literal of its f64 value, rounded once where it is emitted. As
+/// written, every lane computed it in f32 from operands already rounded
+/// (`sqrt(3.1415927)` rounds π first) with the device's `sqrt` and `log`,
+/// which Vulkan does not require to be correctly rounded, unless the driver
+/// folded it. Comparisons and `where` stay as they are (a condition is not a
+/// number), and so does a value that is not finite. Last of the passes, so
+/// the others see the constants as written.
+fn constant_operations_as_literals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let foldable =
+            !matches!(node, Math::Num(_) | Math::Var(_) | Math::Compare(..) | Math::Where(_)) && node.children().iter().all(|&c| b.value(c).is_some());
+        let id = b.add(node);
+        match foldable.then(|| constant_value(b, id)).flatten() {
+            Some(v) if v.is_finite() => b.num(v),
+            _ => id,
+        }
+    })
 }
 
 /// `(k, t)` for the factors of a product `k·t` or `t·k` of a constant k

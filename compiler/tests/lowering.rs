@@ -850,6 +850,50 @@ fn a_division_by_a_constant_is_a_product() {
     assert!(worst <= 1.5, "worst {worst} ulps (of 2^-23) from the f32 quotient");
 }
 
+/// The live operations of `l` that read literals alone (a condition or a
+/// `where` aside), each with its node.
+fn operations_on_literals(l: &Lowered) -> Vec<String> {
+    let literal = |id: Id| foil_compiler::lang::literal_value(&l.nodes[id]).is_some();
+    (0..l.ops.len())
+        .filter(|&i| l.live[i] && !matches!(l.ops[i], SafeOp::Leaf | SafeOp::Compare(..) | SafeOp::Where(..)))
+        .filter(|&i| l.ops[i].operands().into_iter().all(literal))
+        .map(|i| format!("{:?} = {:?}", l.ops[i], l.nodes[Id::from(i)]))
+        .collect()
+}
+
+/// An operation on literals alone is lowered to the literal of its f64
+/// value: gelu's SA divides by `sqrt(2)` and multiplies by `sqrt(pi)`,
+/// softplus's g adds `log(2)`, and every lane computed them in f32. Over the
+/// suite's GA g and g′ and SA functions with their partials, no live
+/// operation reads literals alone.
+#[test]
+fn operations_on_literals_are_literals() {
+    let exprs = ["u1*sqrt(2)", "u1 + log(2)", "sqrt(pi)*u1 + (1 + log(2))", "erf(u1/sqrt(2))*sqrt(pi)", "u1^(1/2)"];
+    for point in [[-3.0], [0.25], [1e30]] {
+        let l = same_values(&exprs, &point);
+        assert_eq!(operations_on_literals(&l), Vec::<String>::new());
+        // Only erf and the square root of u1 are left to call.
+        assert_eq!(count(&l, |op| matches!(op, SafeOp::Call(..))), 2);
+    }
+    let mut lowered = 0;
+    for row in foil_compiler::suite::embedded_suite() {
+        let f = foil_compiler::parse::parse(&row.expression).unwrap();
+        if let Ok(ga) = foil_compiler::ga::derive_global_adversarial(&f, &options()) {
+            let l = lower_exprs(&[&ga.adversarial, &ga.adversarial_derivative]);
+            assert_eq!(operations_on_literals(&l), Vec::<String>::new(), "GA of {}", row.name);
+            lowered += 1;
+        }
+        if row.sa_required {
+            let f = sa(&row.expression, true);
+            let l = lower_exprs(&f.exprs.iter().collect::<Vec<_>>());
+            assert_eq!(operations_on_literals(&l), Vec::<String>::new(), "SA of {}", row.name);
+            lowered += 1;
+        }
+    }
+    // 12 GAs (every suite row whose GA derives) and the 6 SAs the suite requires.
+    assert_eq!(lowered, 18, "functions lowered");
+}
+
 /// A mirrored numeric term, g(x) = g(0) + s(x)·G(|x|), has the slope h(0)
 /// at x = 0 (gelu_tanh's SA term: 1/t'(0) = sqrt(pi/2)); written with
 /// `sign` and `abs`, whose derivatives are 0 at 0, its partial there was
