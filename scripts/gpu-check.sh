@@ -2,11 +2,11 @@
 # The kernel accuracy tests and foil-bench's kernel and training sections on
 # wgpu/Vulkan on an NVIDIA GPU, the results as JSON in bench/results/, in
 # about 7 minutes (370 s of the steps before foil-bandwidth on an H200,
-# 2026-12-04; the budget is 8 minutes).
+# 2026-12-04; the budget is 9 minutes).
 #
-#   scripts/gpu-check.sh --prepare   # here (any x86-64 machine with cargo):
+#   scripts/gpu-check.sh --prepare   # here (any x86-64 machine with cargo and xz):
 #                                    #   build the release artifacts and pack
-#                                    #   them into .gpu-check/artifacts.tar.gz
+#                                    #   them into .gpu-check/artifacts.tar.xz
 #   scripts/gpu-check.sh             # on the GPU machine: run them
 #   scripts/gpu-check.sh --dry-run   # anywhere: say what it would do, run nothing
 #
@@ -18,7 +18,8 @@
 #      bench/README.md says how to fetch them); the NVIDIA ICD file is
 #      exported as VK_DRIVER_FILES when the driver left it outside the
 #      loader's search path;
-#   3. the artifacts: .gpu-check/artifacts.tar.gz (from --prepare), else a
+#   3. the artifacts: .gpu-check/artifacts.tar.xz (from --prepare; unpacked
+#      by python3's tarfile where there is no xz), else a
 #      release build with cargo (slower than the budget from a cold cache);
 #   4. the tests `kernels` and `jit`, side by side (FOIL_REQUIRE_GPU=1: a
 #      missing adapter fails), then `foil-bench --quick --section kernels --section training
@@ -26,12 +27,16 @@
 #      the MLP's GA step overhead on the GPU), then `foil-bench --section
 #      kernels --kernel 'tanh GA' --format json` (the full plan's 64M
 #      elements, which the HBM-peak goal `tanh_ga_fraction_of_peak` needs),
-#      then foil-bandwidth (identity-copy bandwidth by launch shape, GPU
-#      timestamps), and, where python3 has torch, scripts/torch-reference.py
-#      (the same GPU's copy and tanh GA through CUDA), each under `timeout`,
-#      all within FOIL_GPU_CHECK_BUDGET_S (default 480);
+#      then foil-bandwidth (identity-copy bandwidth by launch shape, and
+#      tanh GA's step, GPU timestamps), then foil-bandwidth built with the
+#      bench's `vulkan` feature (cubecl compiles the kernels to SPIR-V itself
+#      instead of WGSL for naga: is the copy ceiling wgpu's or WGSL's?), and,
+#      where python3 has torch, scripts/torch-reference.py (the same GPU's
+#      copy and tanh GA through CUDA), each under `timeout`, all within
+#      FOIL_GPU_CHECK_BUDGET_S (default 540);
 #   5. bench/results/<UTC stamp>-<gpu>-wgpu-quick.json, -wgpu-peak.json
-#      (foil-bench's reports), -bandwidth.json, -torch.json,
+#      (foil-bench's reports), -bandwidth.json, -spirv-bandwidth.json,
+#      -torch.json,
 #      <stamp>-<gpu>-gpu-check.json (the GPU, the adapter foil-bench saw,
 #      each step's exit status and seconds, the test logs' file names), and
 #      the logs beside them (empty ones removed). It exits non-zero when a
@@ -55,23 +60,46 @@ done
 
 art=${FOIL_GPU_CHECK_DIR:-.gpu-check}
 results=${FOIL_GPU_CHECK_RESULTS:-bench/results}
-budget=${FOIL_GPU_CHECK_BUDGET_S:-480}
-tarball=$art/artifacts.tar.gz
+budget=${FOIL_GPU_CHECK_BUDGET_S:-540}
+tarball=$art/artifacts.tar.xz
 say() { echo "gpu-check: $*"; }
+# Unpacks the tarball into folder $1, or with a member name $2 prints that
+# member instead: by tar and xz, else by python3's tarfile (a bare machine
+# may lack xz; python3 reads it through its lzma module).
+untar() {
+  if command -v xz >/dev/null; then
+    if [ -n "${2:-}" ]; then tar -xJOf "$tarball" "$2"; else tar -C "$1" -xJf "$tarball"; fi
+  else
+    python3 - "$tarball" "$1" "${2:-}" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    if sys.argv[3]:
+        sys.stdout.buffer.write(t.extractfile(sys.argv[3]).read())
+    else:
+        try:
+            t.extractall(sys.argv[2], filter="fully_trusted")
+        except TypeError:  # before Python 3.12: no filters
+            t.extractall(sys.argv[2])
+PY
+  fi
+}
 # What --prepare packs and a run unpacks.
-binaries=(foil-bench foil-bandwidth kernels jit)
+binaries=(foil-bench foil-bandwidth kernels jit foil-bandwidth-spirv)
 # The tree's revision, "-dirty" when it has uncommitted changes.
 revision_here() { git describe --always --dirty --abbrev=40 2>/dev/null; }
 
-# The four release binaries (foil-bench, foil-bandwidth and the kernels/jit
-# test executables) built here and copied into $1 under those names.
+# The release binaries built here and copied into $1 under those names:
+# foil-bench, foil-bandwidth and the kernels/jit test executables, then
+# foil-bandwidth again with the `vulkan` feature (-spirv).
 build_into() {
+  local tests t release=${CARGO_TARGET_DIR:-target}/release
   cargo build --release --workspace --bin foil-bench --bin foil-bandwidth || return 1
-  local tests t
+  cp "$release/foil-bench" "$1/foil-bench"
+  cp "$release/foil-bandwidth" "$1/foil-bandwidth"
+  cargo build --release -p foil-bench --features vulkan --bin foil-bandwidth || return 1
+  cp "$release/foil-bandwidth" "$1/foil-bandwidth-spirv"
   tests=$(cargo test --release --workspace --test kernels --test jit --no-run --message-format=json \
     | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p') || return 1
-  cp "${CARGO_TARGET_DIR:-target}/release/foil-bench" "$1/foil-bench"
-  cp "${CARGO_TARGET_DIR:-target}/release/foil-bandwidth" "$1/foil-bandwidth"
   for t in $tests; do
     case "$(basename "$t")" in
       kernels-*) cp "$t" "$1/kernels" ;;
@@ -84,16 +112,19 @@ build_into() {
 }
 
 # --prepare: the binaries, stripped, in one tarball that the GPU machine
-# unpacks: 44 MB on 2026-12-04, which with the checkout (17 MB) is 62 of the
-# 64 MiB a device run of this workplace may carry.
+# unpacks. A device run of this workplace may carry 64 MiB with the checkout
+# (21 MB on 2026-12-06): gzip packed the first four binaries into 44 MB
+# (2026-12-04); xz packs the five into 34 MB (foil-bench 13 MB, where
+# gzip took 21). A SPIR-V foil-bench (14 MB more) did not fit.
 if [ "$mode" = prepare ]; then
   command -v cargo >/dev/null || { say "cargo not found: --prepare builds here"; exit 2; }
+  command -v xz >/dev/null || { say "xz not found: --prepare packs the binaries with it"; exit 2; }
   mkdir -p "$art/bin"
   say "building foil-bench and the kernels/jit tests (release, --workspace)"
   build_into "$art/bin" || exit 1
   if command -v strip >/dev/null; then (cd "$art/bin" && strip "${binaries[@]}"); fi
   revision_here > "$art/bin/REVISION" || true
-  tar -C "$art/bin" -czf "$tarball" "${binaries[@]}" REVISION
+  tar -C "$art/bin" -cJf "$tarball" "${binaries[@]}" REVISION
   rm -rf "$art/bin"
   say "wrote $tarball ($(du -h "$tarball" | cut -f1)); carry $art (and .gl) to the GPU machine"
   exit 0
@@ -138,10 +169,10 @@ fi
 
 build=
 if [ -f "$tarball" ]; then
-  plan+=("artifacts: would unpack $tarball ($(tar -xzOf "$tarball" REVISION 2>/dev/null | cut -c1-12 || echo 'no revision')) into a temporary folder")
+  plan+=("artifacts: would unpack $tarball ($(untar "" REVISION 2>/dev/null | cut -c1-12 || echo 'no revision')) into a temporary folder")
 elif command -v cargo >/dev/null; then
   build=1
-  plan+=("artifacts: none in $art; would build them (cargo build --release --workspace --bin foil-bench --bin foil-bandwidth; cargo test --release --workspace --test kernels --test jit --no-run): from a cold cache this alone takes longer than the ${budget} s budget")
+  plan+=("artifacts: none in $art; would build them (cargo build --release --workspace --bin foil-bench --bin foil-bandwidth, foil-bandwidth again with -p foil-bench --features vulkan; cargo test --release --workspace --test kernels --test jit --no-run): from a cold cache this alone takes longer than the ${budget} s budget")
 else
   plan+=("artifacts: none in $art and no cargo to build them")
   stop=${stop:-"no artifacts: run scripts/gpu-check.sh --prepare where cargo is, and carry $art"}
@@ -153,6 +184,7 @@ plan+=("run, side by side: FOIL_REQUIRE_GPU=1 kernels --test-threads=1 (log $bas
 plan+=("run: foil-bench --quick --section kernels --section training --format json > $base-wgpu-quick.json")
 plan+=("run: foil-bench --section kernels --kernel 'tanh GA' --format json > $base-wgpu-peak.json (64M elements: the HBM-peak goal)")
 plan+=("run: foil-bandwidth > $base-bandwidth.json (identity-copy bandwidth by launch shape)")
+plan+=("run: foil-bandwidth-spirv > $base-spirv-bandwidth.json (the same, kernels compiled to SPIR-V by cubecl)")
 plan+=("run, where python3 has torch: scripts/torch-reference.py > $base-torch.json (CUDA copy and eager tanh GA on the same GPU)")
 plan+=("write: $base-gpu-check.json (steps, exit statuses, seconds, the adapter); budget ${budget} s in all")
 
@@ -183,7 +215,7 @@ if [ -n "$build" ]; then
   say "building (no artifacts carried)"
   build_into "$bin" || exit 1
 else
-  tar -C "$bin" -xzf "$tarball" || { say "could not unpack $tarball"; exit 1; }
+  untar "$bin" || { say "could not unpack $tarball"; exit 1; }
 fi
 # The budget counts from here (a build above is not in it).
 t_start=$(date +%s)
@@ -210,27 +242,37 @@ step() { # name, seconds allowed, stdout file, stderr file ("" for the stdout fi
   say "$name: exit $rc in ${s}s -> $out"
   echo "{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\"}" > "$record"
 }
-# The tests get what the later steps leave them (on the H200: the quick
-# bench 257 s, the peak run 48 s, foil-bandwidth and torch under 30 s; the
-# tests took 26 and 25 s one after the other; all before the sweep shared
-# its read-only buffers across cases, which took the kernel section on lavapipe
-# from 300 s to 164–178 s and is not yet timed on a GPU). The two binaries run side by
-# side: they check values, not times, and each keeps its own log.
-step kernels-test $(( $(left) - 400 )) "$base-kernels-test.txt" "" "$bin/kernels" --test-threads=1 --nocapture &
-step jit-test $(( $(left) - 400 )) "$base-jit-test.txt" "" "$bin/jit" --test-threads=1 --nocapture
+# Each step may use what the later steps' shares leave it. On the H200
+# (2026-12-04) the quick bench took 257 s, the peak run 48 s, foil-bandwidth
+# and torch were not timed, and the tests took 26 and 25 s one after the
+# other; all before the sweep shared its read-only buffers across cases,
+# which took the kernel section on lavapipe from 300 s to 164–178 s and is
+# not yet timed on a GPU. The shares after each step: quick bench 250 s, the
+# peak run 50 s, each foil-bandwidth 35 s, torch 20 s. The two test binaries
+# run side by side: they check values, not times, and each keeps its own log.
+step kernels-test $(( $(left) - 390 )) "$base-kernels-test.txt" "" "$bin/kernels" --test-threads=1 --nocapture &
+step jit-test $(( $(left) - 390 )) "$base-jit-test.txt" "" "$bin/jit" --test-threads=1 --nocapture
 wait
 # The quick sweep of every kernel, and the training step on the GPU; it may
 # use all but the later steps' share. foil-bench's stderr (driver chatter)
 # goes to its own log, not into the JSON.
-step foil-bench $(( $(left) - 110 )) "$base-wgpu-quick.json" "$base-wgpu-quick.stderr.txt" \
+step foil-bench $(( $(left) - 140 )) "$base-wgpu-quick.json" "$base-wgpu-quick.stderr.txt" \
   "$bin/foil-bench" --quick --section kernels --section training --format json
 # The HBM-peak goal needs 64M elements, which only the full plan runs: tanh
 # GA alone in the sweep (1M, 16M, 64M), and burn's comparisons at all three.
-step foil-bench-peak $(( $(left) - 55 )) "$base-wgpu-peak.json" "$base-wgpu-peak.stderr.txt" \
+step foil-bench-peak $(( $(left) - 90 )) "$base-wgpu-peak.json" "$base-wgpu-peak.stderr.txt" \
   "$bin/foil-bench" --section kernels --kernel 'tanh GA' --format json
 # Which launch shape copies fastest on this GPU (the kernels use width 4,
-# 256 units, one vector per unit): the lever for the HBM-peak goal.
-step foil-bandwidth $(( $(left) - 25 )) "$base-bandwidth.json" /dev/stderr "$bin/foil-bandwidth"
+# 256 units, one vector per unit): the lever for the HBM-peak goal; and
+# tanh GA's step at 64M by the same timestamps.
+step foil-bandwidth $(( $(left) - 55 )) "$base-bandwidth.json" /dev/stderr "$bin/foil-bandwidth"
+# foil-bandwidth again, built with the `vulkan` feature: cubecl compiles the
+# copy and foil's tanh GA to SPIR-V itself, with buffers addressed through
+# 64-bit pointers, instead of WGSL that naga translates. On lavapipe that
+# path was slower (2026-12-06, a full sweep of each: foil's kernels took a
+# median 1.53× the WGSL build's time, the copy 1.58×; bench/README.md):
+# whether NVIDIA's driver copies faster from it is what this measures.
+step foil-bandwidth-spirv $(( $(left) - 20 )) "$base-spirv-bandwidth.json" /dev/stderr "$bin/foil-bandwidth-spirv"
 # The same GPU through CUDA (PyTorch, where the machine's python3 has it): the
 # copy ceiling and tanh's GA as eager ops, beside foil's wgpu figures.
 if python3 -c 'import torch' 2>/dev/null; then

@@ -67,6 +67,7 @@ fn without_a_gpu_it_says_what_it_would_do_and_fails() {
         "foil-bench --quick --section kernels --section training --format json",
         "foil-bench --section kernels --kernel 'tanh GA' --format json",
         "foil-bandwidth",
+        "foil-bandwidth-spirv",
         "gpu-check.json",
     ] {
         assert!(out.contains(step), "the plan does not mention `{step}`:\n{out}");
@@ -86,17 +87,61 @@ fn with_a_gpu_and_artifacts_the_dry_run_names_both() {
     let stage = scratch("gpu-stage");
     std::fs::create_dir_all(&stage).unwrap();
     std::fs::write(stage.join("REVISION"), "0123456789abcdef\n").unwrap();
-    let tar = Command::new("tar").arg("-C").arg(&stage).arg("-czf").arg(art.join("artifacts.tar.gz")).arg("REVISION").status();
-    assert!(tar.is_ok_and(|s| s.success()), "tar is needed for this test");
+    let tar = Command::new("tar").arg("-C").arg(&stage).arg("-cJf").arg(art.join("artifacts.tar.xz")).arg("REVISION").status();
+    assert!(tar.is_ok_and(|s| s.success()), "tar and xz are needed for this test");
     let (code, out) = run(&["--dry-run"], Some("NVIDIA H200"), &art, "gpu");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("GPU: NVIDIA H200"), "{out}");
-    assert!(out.contains("artifacts.tar.gz (0123456789ab)"), "{out}");
+    assert!(out.contains("artifacts.tar.xz (0123456789ab)"), "{out}");
     assert!(out.contains("NVIDIA-H200-wgpu-quick.json"), "{out}");
     assert!(out.contains("NVIDIA-H200-wgpu-peak.json"), "{out}");
     assert!(out.contains("NVIDIA-H200-bandwidth.json"), "{out}");
+    assert!(out.contains("NVIDIA-H200-spirv-bandwidth.json"), "{out}");
     // With a GPU it stops only because of --dry-run, or for want of a Vulkan loader here.
     assert!(out.contains("stops here: --dry-run") || out.contains("stops here: no Vulkan loader"), "{out}");
+}
+
+/// Where the machine has no `xz`, the tarball is read by python3's tarfile:
+/// the dry run still names the revision inside it. The PATH holds links to
+/// every program of this machine's PATH but xz.
+#[test]
+fn without_xz_the_tarball_is_read_by_python3() {
+    let has_python = Command::new("python3").args(["-c", "import lzma, tarfile"]).status().is_ok_and(|s| s.success());
+    if !has_python {
+        assert!(std::env::var("CI").is_err(), "CI: no python3 with lzma, so gpu-check's xz fallback is not exercised");
+        eprintln!("SKIP: no python3 with lzma here");
+        return;
+    }
+    let (art, stage, bin) = (scratch("noxz-art"), scratch("noxz-stage"), scratch("noxz-bin"));
+    for d in [&art, &stage] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(stage.join("REVISION"), "fedcba9876543210\n").unwrap();
+    let tar = Command::new("tar").arg("-C").arg(&stage).arg("-cJf").arg(art.join("artifacts.tar.xz")).arg("REVISION").status();
+    assert!(tar.is_ok_and(|s| s.success()), "tar and xz are needed for this test");
+    fake_nvidia_smi(&bin, Some("NVIDIA H200"));
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let link = bin.join(&name);
+            if !["xz", "unxz", "xzcat"].contains(&name.to_string_lossy().as_ref()) && !link.exists() {
+                #[cfg(unix)]
+                let _ = std::os::unix::fs::symlink(entry.path(), &link);
+            }
+        }
+    }
+    let out = Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/gpu-check.sh"))
+        .arg("--dry-run")
+        .env("PATH", &bin)
+        .env("FOIL_GPU_CHECK_DIR", &art)
+        .env("FOIL_GPU_CHECK_RESULTS", scratch("noxz-results"))
+        .output()
+        .expect("bash runs the script");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(Command::new("bash").args(["-c", "command -v xz"]).env("PATH", &bin).status().is_ok_and(|s| !s.success()), "xz is still on the PATH");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("artifacts.tar.xz (fedcba987654)"), "{text}");
 }
 
 #[test]
@@ -131,15 +176,16 @@ fn a_run_records_every_step_and_runs_the_tests_side_by_side() {
     script(&stage.join("jit"), &format!("touch '{}'\necho 'test result: ok'", started.display()));
     script(&stage.join("foil-bench"), "echo '{'\necho '  \"device\": \"wgpu: NVIDIA H200 (stand-in)\",'\necho '  \"mode\": \"quick\"'\necho '}'");
     script(&stage.join("foil-bandwidth"), "echo 'no adapter' >&2\nexit 3");
+    script(&stage.join("foil-bandwidth-spirv"), "echo '{}'");
     std::fs::write(stage.join("REVISION"), "0123456789abcdef\n").unwrap();
     let tar = Command::new("tar")
         .arg("-C")
         .arg(&stage)
-        .arg("-czf")
-        .arg(art.join("artifacts.tar.gz"))
-        .args(["foil-bench", "foil-bandwidth", "kernels", "jit", "REVISION"])
+        .arg("-cJf")
+        .arg(art.join("artifacts.tar.xz"))
+        .args(["foil-bench", "foil-bandwidth", "kernels", "jit", "foil-bandwidth-spirv", "REVISION"])
         .status();
-    assert!(tar.is_ok_and(|s| s.success()), "tar is needed for this test");
+    assert!(tar.is_ok_and(|s| s.success()), "tar and xz are needed for this test");
 
     // python3 without torch, whatever this machine has: no torch step.
     let bin = scratch("run-bin");
@@ -162,7 +208,15 @@ fn a_run_records_every_step_and_runs_the_tests_side_by_side() {
     let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
     let mut tests = names[..2].to_vec();
     tests.sort();
-    assert_eq!((tests.as_slice(), &names[2..]), (&["jit-test", "kernels-test"][..], &["foil-bench", "foil-bench-peak", "foil-bandwidth"][..]), "{report}");
+    assert_eq!(
+        (tests.as_slice(), &names[2..]),
+        (&["jit-test", "kernels-test"][..], &["foil-bench", "foil-bench-peak", "foil-bandwidth", "foil-bandwidth-spirv"][..]),
+        "{report}"
+    );
     let exit = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap()["exit"].as_i64().unwrap();
-    assert_eq!((exit("kernels-test"), exit("jit-test"), exit("foil-bench"), exit("foil-bandwidth")), (0, 0, 0, 3), "{report}\n{text}");
+    assert_eq!(
+        (exit("kernels-test"), exit("jit-test"), exit("foil-bench"), exit("foil-bandwidth"), exit("foil-bandwidth-spirv")),
+        (0, 0, 0, 3, 0),
+        "{report}\n{text}"
+    );
 }

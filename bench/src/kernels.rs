@@ -23,7 +23,7 @@
 
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 use super::BenchDevice;
-use super::{goal, Plan};
+use super::{goal, stated_peak, Plan};
 use foil_compiler::lang::Expr;
 use serde_json::{json, Value};
 
@@ -531,12 +531,6 @@ const MEMCPY_GOAL: f64 = 0.8;
 /// The bar on a stated HBM peak (`FOIL_BENCH_PEAK_BYTES_PER_S`) for tanh's GA
 /// at ≥ 64M elements.
 const PEAK_GOAL: f64 = 0.9;
-
-/// Peak memory bandwidth of the device in bytes/s, when the caller states it
-/// (`FOIL_BENCH_PEAK_BYTES_PER_S`; `scripts/gpu-check.sh` sets it for an H200).
-fn stated_peak() -> Option<f64> {
-    std::env::var("FOIL_BENCH_PEAK_BYTES_PER_S").ok()?.parse().ok().filter(|p: &f64| *p > 0.0)
-}
 
 /// The worst case over `cases` of `key` (the headline: every case must meet the goal).
 fn worst(cases: &[&Value], key: &str) -> Option<f64> {

@@ -23,6 +23,13 @@ pub mod gpu {
     use foil::cubecl;
     use foil::kernels::Client;
 
+    /// How this build's wgpu kernels (foil's and burn's) reach the driver:
+    /// with the `vulkan` feature cubecl compiles them to SPIR-V itself on a
+    /// Vulkan adapter (buffers addressed through 64-bit pointers); without
+    /// it, to WGSL, which wgpu's naga translates. `open` appends it to the
+    /// adapter's name, so every report says which path its figures are of.
+    pub const WGPU_SHADERS: &str = if cfg!(feature = "vulkan") { "SPIR-V by cubecl" } else { "WGSL through naga" };
+
     /// The client of `which`, the device, and the adapter's own name
     /// ("NVIDIA H200", "llvmpipe (LLVM …)"): which hardware the figures are of.
     pub fn open(which: super::BenchDevice) -> Result<(Client, cubecl::Device, String), String> {
@@ -37,7 +44,10 @@ pub mod gpu {
         // Client creation can still panic when the adapter request fails.
         let d = device.clone();
         let client = std::panic::catch_unwind(move || d.client()).map_err(|_| "the device was found but its client could not be created".to_string())?;
-        let name = client.properties().identity.name.clone();
+        let mut name = client.properties().identity.name.clone();
+        if which == super::BenchDevice::Wgpu {
+            name = format!("{name} [{WGPU_SHADERS}]");
+        }
         Ok((client, device, name))
     }
 
@@ -209,6 +219,16 @@ impl Plan {
         }
     }
 }
+
+/// Peak memory bandwidth of the device in bytes/s, when the caller states it
+/// (`FOIL_BENCH_PEAK_BYTES_PER_S`; `scripts/gpu-check.sh` sets it for an H200).
+pub fn stated_peak() -> Option<f64> {
+    std::env::var("FOIL_BENCH_PEAK_BYTES_PER_S").ok()?.parse().ok().filter(|p: &f64| *p > 0.0)
+}
+
+/// tanh's GA kernel, which `foil-bandwidth` also times beside its copies.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub use acts::TanhGa;
 
 /// The macro-generated kernels: every suite kernel (the memcpy sweep), of
 /// which tanh-GA, sigmoid-GA and gelu-SA (SPEC names) are also compared with

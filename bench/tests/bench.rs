@@ -125,7 +125,8 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
 
 /// `foil-bandwidth` at 64K elements: every launch shape (3 widths × 4 cube
 /// sizes × 4 vectors per unit) copied exactly (it exits 1 otherwise) and
-/// timed, the shipped shape among them; a size it cannot take is refused.
+/// timed, the shipped shape among them, then tanh's GA step; a size it
+/// cannot take is refused.
 #[cfg(feature = "wgpu")]
 #[test]
 fn bandwidth_probe_times_every_launch_shape() {
@@ -146,6 +147,12 @@ fn bandwidth_probe_times_every_launch_shape() {
     }
     let shipped = r["shipped_shape"]["gbps"].as_f64().expect("the shipped shape was timed");
     assert!(r["fastest"]["gbps"].as_f64().is_some_and(|f| f >= shipped), "{stdout}");
+    // tanh's GA step at the same elements: timed, its five arrays counted,
+    // and within SPEC §5's 1e-5 of the scalar Rust (checked by the binary).
+    let tanh = &r["tanh_ga"];
+    assert_eq!((tanh["elements"].as_u64(), tanh["bytes"].as_u64()), (Some(65536), Some(20 * 65536)), "{tanh}");
+    assert!(tanh["gbps"].as_f64().is_some_and(|g| g.is_finite() && g > 0.0), "{tanh}");
+    assert!(tanh["max_mixed_error_vs_scalar"].as_f64().is_some_and(|e| e <= 1e-5), "{tanh}");
 
     let bad = Command::new(bin).args(["--elements", "33"]).output().expect("foil-bandwidth runs");
     assert_eq!(bad.status.code(), Some(1));

@@ -11,13 +11,21 @@
 //! session reads the answer rather than guessing. Every copy is read back
 //! and compared; a wrong one is an error (exit 1), not a fast figure.
 //!
-//! Prints JSON: the device, the sizes, one case per shape, the fastest.
+//! Then foil's tanh GA, forward then backward as a training step launches
+//! them, at the same elements and the kernels' own launch, timed the same
+//! way: the rate the HBM-peak goal reads, beside the copy's, from one small
+//! binary (`scripts/gpu-check.sh` runs it built for WGSL and for SPIR-V).
+//! Its every output is compared with the scalar Rust of the same kernel.
+//!
+//! Prints JSON: the device, the sizes, one case per shape, the fastest, and
+//! `tanh_ga`.
 
 use clap::Parser;
 use foil::cubecl::{self, prelude::*};
-use foil::kernels::{Client, Handle};
+use foil::kernels::{Client, Handle, Launch};
+use foil::{Activation, GpuActivation};
 use foil_bench::gpu::{device_seconds, open, sync};
-use foil_bench::BenchDevice;
+use foil_bench::{BenchDevice, TanhGa};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -64,6 +72,50 @@ fn launch(client: &Client, src: &Handle, dst: &Handle, elements: usize, width: u
     };
 }
 
+/// The worst of |got − want| / max(|want|, 1) over every element (SPEC §5's
+/// scale).
+fn worst_mixed_error(got: &[f32], want: impl Iterator<Item = f32>) -> f64 {
+    got.iter().zip(want).map(|(&g, w)| (g as f64 - w as f64).abs() / (w as f64).abs().max(1.0)).fold(0.0, f64::max)
+}
+
+/// tanh's GA forward then backward over `n` elements in [-5, 5] with
+/// grad_out = 1, the step's five arrays of f32 (20·n bytes), timed by the
+/// GPU's timestamps (median of `reps`), its outputs checked against the
+/// scalar Rust within SPEC §5's 1e-5; `fraction_of_peak` of the stated HBM
+/// peak, as foil-bench states it.
+fn tanh_ga(client: &Client, n: usize, reps: usize) -> Result<serde_json::Value, String> {
+    let x: Vec<f32> = (0..n).map(|i| (i % 65_521) as f32 * (10.0 / 65_520.0) - 5.0).collect();
+    let upload = |v: &[f32]| client.create_from_slice(f32::as_bytes(v));
+    let (xh, gh, yh, gxh) = (upload(&x), upload(&vec![1.0; n]), upload(&vec![f32::NAN; n]), upload(&vec![f32::NAN; n]));
+    let launch = Launch::for_client(client, n);
+    let step = || -> Result<(), String> {
+        TanhGa::launch_forward(client, &xh, &yh, launch).map_err(|e| e.to_string())?;
+        TanhGa::launch_backward(client, &xh, &gh, &gxh, launch).map_err(|e| e.to_string())
+    };
+    step()?;
+    let read = |h: &Handle| client.read_one(h.clone()).map(|b| f32::from_bytes(&b).to_vec()).map_err(|e| format!("read back failed: {e:?}"));
+    let error =
+        worst_mixed_error(&read(&yh)?, x.iter().map(|&v| TanhGa::value(v))).max(worst_mixed_error(&read(&gxh)?, x.iter().map(|&v| TanhGa::derivative(v))));
+    if !(error <= 1e-5) {
+        return Err(format!("tanh GA: an output is off the scalar Rust by {error:e} (mixed; SPEC scale 1e-5)"));
+    }
+    let mut times = Vec::with_capacity(reps.max(1));
+    for _ in 0..reps.max(1) {
+        let timed = device_seconds(client, &mut || {
+            step()?;
+            sync(client)
+        })?;
+        times.push(timed.ok_or("the device keeps no timestamps")?);
+    }
+    let s = foil_bench::median(times);
+    let bytes = 20 * n;
+    let peak = foil_bench::stated_peak();
+    Ok(json!({
+        "elements": n, "bytes": bytes, "vector_size": launch.vector_size, "device_ms": s * 1e3, "gbps": bytes as f64 / s / 1e9,
+        "fraction_of_peak": peak.map(|p| bytes as f64 / s / p), "max_mixed_error_vs_scalar": error,
+    }))
+}
+
 fn run(args: &Args) -> Result<serde_json::Value, String> {
     if args.elements == 0 || args.elements % 32 != 0 {
         return Err(format!("--elements {}: must be a positive multiple of 32", args.elements));
@@ -104,9 +156,12 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
     }
     let best = cases.iter().max_by(|a, b| a["gbps"].as_f64().unwrap_or(0.0).total_cmp(&b["gbps"].as_f64().unwrap_or(0.0))).cloned();
     let shipped = cases.iter().find(|c| c["vector_width"] == 4 && c["cube_dim"] == 256 && c["vectors_per_unit"] == 1).cloned();
-    Ok(
-        json!({ "device": name, "elements": n, "bytes": bytes, "timed_by": "GPU timestamps (cubecl profile window), median", "reps": args.reps, "shipped_shape": shipped, "fastest": best, "cases": cases }),
-    )
+    drop(src);
+    let tanh_ga = tanh_ga(&client, n, args.reps)?;
+    Ok(json!({
+        "device": name, "elements": n, "bytes": bytes, "timed_by": "GPU timestamps (cubecl profile window), median", "reps": args.reps,
+        "shipped_shape": shipped, "fastest": best, "cases": cases, "tanh_ga": tanh_ga,
+    }))
 }
 
 fn main() {
