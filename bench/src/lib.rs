@@ -285,7 +285,7 @@ pub fn inputs(n: usize, seed: u64) -> Vec<f32> {
     foil_compiler::eval::scattered(n, seed, -4.0, 4.0)
 }
 
-/// Largest |a - b| / max(1, |b|) over every gradient.
+/// Largest |a - b| / max(1, |b|) over every element of every output (SPEC §5's scale).
 pub fn max_rel_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
     a.iter().zip(b).flat_map(|(x, y)| x.iter().zip(y)).map(|(&p, &q)| (p as f64 - q as f64).abs() / (q as f64).abs().max(1.0)).fold(0.0, f64::max)
 }

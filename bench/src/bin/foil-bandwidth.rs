@@ -72,19 +72,23 @@ fn launch(client: &Client, src: &Handle, dst: &Handle, elements: usize, width: u
     };
 }
 
-/// The worst of |got − want| / max(|want|, 1) over every element (SPEC §5's
-/// scale).
-fn worst_mixed_error(got: &[f32], want: impl Iterator<Item = f32>) -> f64 {
-    got.iter().zip(want).map(|(&g, w)| (g as f64 - w as f64).abs() / (w as f64).abs().max(1.0)).fold(0.0, f64::max)
+/// The median over `reps` runs of `f` (which waits for the device) by the
+/// GPU's timestamps, in seconds.
+fn median_device_seconds(client: &Client, reps: usize, f: &mut dyn FnMut() -> Result<(), String>) -> Result<f64, String> {
+    let mut times = Vec::with_capacity(reps.max(1));
+    for _ in 0..reps.max(1) {
+        times.push(device_seconds(client, f)?.ok_or("the device keeps no timestamps")?);
+    }
+    Ok(foil_bench::median(times))
 }
 
-/// tanh's GA forward then backward over `n` elements in [-5, 5] with
+/// tanh's GA forward then backward over `n` of the bench's inputs with
 /// grad_out = 1, the step's five arrays of f32 (20·n bytes), timed by the
 /// GPU's timestamps (median of `reps`), its outputs checked against the
 /// scalar Rust within SPEC §5's 1e-5; `fraction_of_peak` of the stated HBM
 /// peak, as foil-bench states it.
 fn tanh_ga(client: &Client, n: usize, reps: usize) -> Result<serde_json::Value, String> {
-    let x: Vec<f32> = (0..n).map(|i| (i % 65_521) as f32 * (10.0 / 65_520.0) - 5.0).collect();
+    let x = foil_bench::inputs(n, 1);
     let upload = |v: &[f32]| client.create_from_slice(f32::as_bytes(v));
     let (xh, gh, yh, gxh) = (upload(&x), upload(&vec![1.0; n]), upload(&vec![f32::NAN; n]), upload(&vec![f32::NAN; n]));
     let launch = Launch::for_client(client, n);
@@ -94,20 +98,15 @@ fn tanh_ga(client: &Client, n: usize, reps: usize) -> Result<serde_json::Value, 
     };
     step()?;
     let read = |h: &Handle| client.read_one(h.clone()).map(|b| f32::from_bytes(&b).to_vec()).map_err(|e| format!("read back failed: {e:?}"));
-    let error =
-        worst_mixed_error(&read(&yh)?, x.iter().map(|&v| TanhGa::value(v))).max(worst_mixed_error(&read(&gxh)?, x.iter().map(|&v| TanhGa::derivative(v))));
+    let scalar = vec![x.iter().map(|&v| TanhGa::value(v)).collect(), x.iter().map(|&v| TanhGa::derivative(v)).collect()];
+    let error = foil_bench::max_rel_diff(&[read(&yh)?, read(&gxh)?], &scalar);
     if !(error <= 1e-5) {
         return Err(format!("tanh GA: an output is off the scalar Rust by {error:e} (mixed; SPEC scale 1e-5)"));
     }
-    let mut times = Vec::with_capacity(reps.max(1));
-    for _ in 0..reps.max(1) {
-        let timed = device_seconds(client, &mut || {
-            step()?;
-            sync(client)
-        })?;
-        times.push(timed.ok_or("the device keeps no timestamps")?);
-    }
-    let s = foil_bench::median(times);
+    let s = median_device_seconds(client, reps, &mut || {
+        step()?;
+        sync(client)
+    })?;
     let bytes = 20 * n;
     let peak = foil_bench::stated_peak();
     Ok(json!({
@@ -139,15 +138,10 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
                 }
                 launch(&client, &src, &dst, n, width, cube, per_unit);
                 sync(&client)?;
-                let mut times = Vec::with_capacity(args.reps.max(1));
-                for _ in 0..args.reps.max(1) {
-                    let timed = device_seconds(&client, &mut || {
-                        launch(&client, &src, &dst, n, width, cube, per_unit);
-                        sync(&client)
-                    })?;
-                    times.push(timed.ok_or("the device keeps no timestamps")?);
-                }
-                let s = foil_bench::median(times);
+                let s = median_device_seconds(&client, args.reps, &mut || {
+                    launch(&client, &src, &dst, n, width, cube, per_unit);
+                    sync(&client)
+                })?;
                 cases.push(
                     json!({ "vector_width": width, "cube_dim": cube, "vectors_per_unit": per_unit, "device_ms": s * 1e3, "gbps": bytes as f64 / s / 1e9 }),
                 );
