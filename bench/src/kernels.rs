@@ -31,8 +31,8 @@ use serde_json::{json, Value};
 mod device {
     use super::super::acts::{self, DeviceCopy, GeluSa, SigmoidGa, TanhGa};
     use super::super::burn_expr::time_forward_backward;
-    use super::super::gpu::{device_seconds, sync};
-    use super::super::{inputs, median, median_ratio, median_seconds, Plan};
+    use super::super::gpu::{median_device_seconds, sync};
+    use super::super::{inputs, median_ratio, median_seconds, Plan};
     use burn_cubecl::{Cube, CubeBackend};
     use foil::cubecl::{self, prelude::*};
     use foil::kernels::{Client, Handle, Launch};
@@ -41,27 +41,6 @@ mod device {
     use foil_compiler::lang::Expr;
     use serde_json::{json, Value};
     use std::collections::{HashMap, HashSet};
-
-    /// Medians of `a`'s and `b`'s device seconds over `reps` alternated runs;
-    /// `None` where the device keeps no timestamps.
-    fn median_device_seconds(
-        client: &Client,
-        reps: usize,
-        a: &mut dyn FnMut() -> Result<(), String>,
-        b: &mut dyn FnMut() -> Result<(), String>,
-    ) -> Result<Option<(f64, f64)>, String> {
-        let (mut ta, mut tb) = (Vec::new(), Vec::new());
-        for _ in 0..reps.max(1) {
-            match (device_seconds(client, a)?, device_seconds(client, b)?) {
-                (Some(x), Some(y)) => {
-                    ta.push(x);
-                    tb.push(y);
-                }
-                _ => return Ok(None),
-            }
-        }
-        Ok(Some((median(ta), median(tb))))
-    }
 
     fn upload(client: &Client, v: &[f32]) -> Handle {
         client.create_from_slice(f32::as_bytes(v))
@@ -444,7 +423,7 @@ mod device {
         let mut copy = memcpy(bufs, &step)?;
         let timed = median_ratio(plan.warmup, plan.reps, plan.sweep_min_seconds, || step.run(), || copy.run())?;
         let (foil_s, copy_s, ratio) = (timed.a, timed.b, timed.b_over_a);
-        let device = median_device_seconds(&client, plan.reps, &mut || step.run(), &mut || copy.run())?;
+        let device = median_device_seconds(&client, plan.reps, &mut [&mut || step.run(), &mut || copy.run()])?.map(|t| (t[0], t[1]));
         // Every output element written: a skipped launch would time nothing.
         for (what, out) in [("the kernel", step.outputs()?), ("the memcpy", copy.outputs()?)] {
             if let Some(i) = out.iter().flatten().position(|v| v.is_nan()) {

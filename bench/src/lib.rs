@@ -72,6 +72,22 @@ pub mod gpu {
         }
         Ok(cubecl::future::block_on(d.resolve()).map(|t| t.duration().as_secs_f64()))
     }
+
+    /// The median device seconds ([`device_seconds`]) of each of `fs` over
+    /// `reps` rounds, each round running them in turn so that they see the
+    /// same machine load; `None` where the device keeps no timestamps.
+    pub fn median_device_seconds(client: &Client, reps: usize, fs: &mut [&mut dyn FnMut() -> Result<(), String>]) -> Result<Option<Vec<f64>>, String> {
+        let mut times = vec![Vec::with_capacity(reps.max(1)); fs.len()];
+        for _ in 0..reps.max(1) {
+            for (f, t) in fs.iter_mut().zip(&mut times) {
+                match device_seconds(client, *f)? {
+                    Some(s) => t.push(s),
+                    None => return Ok(None),
+                }
+            }
+        }
+        Ok(Some(times.into_iter().map(super::median).collect()))
+    }
 }
 
 use clap::ValueEnum;
@@ -227,7 +243,6 @@ pub fn stated_peak() -> Option<f64> {
 }
 
 /// tanh's GA kernel, which `foil-bandwidth` also times beside its copies.
-#[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub use acts::TanhGa;
 
 /// The macro-generated kernels: every suite kernel (the memcpy sweep), of

@@ -24,7 +24,7 @@ use clap::Parser;
 use foil::cubecl::{self, prelude::*};
 use foil::kernels::{Client, Handle, Launch};
 use foil::{Activation, GpuActivation};
-use foil_bench::gpu::{device_seconds, open, sync};
+use foil_bench::gpu::{median_device_seconds, open, sync};
 use foil_bench::{BenchDevice, TanhGa};
 use serde_json::json;
 
@@ -72,16 +72,6 @@ fn launch(client: &Client, src: &Handle, dst: &Handle, elements: usize, width: u
     };
 }
 
-/// The median over `reps` runs of `f` (which waits for the device) by the
-/// GPU's timestamps, in seconds.
-fn median_device_seconds(client: &Client, reps: usize, f: &mut dyn FnMut() -> Result<(), String>) -> Result<f64, String> {
-    let mut times = Vec::with_capacity(reps.max(1));
-    for _ in 0..reps.max(1) {
-        times.push(device_seconds(client, f)?.ok_or("the device keeps no timestamps")?);
-    }
-    Ok(foil_bench::median(times))
-}
-
 /// tanh's GA forward then backward over `n` of the bench's inputs with
 /// grad_out = 1, the step's five arrays of f32 (20·n bytes), timed by the
 /// GPU's timestamps (median of `reps`), its outputs checked against the
@@ -103,10 +93,15 @@ fn tanh_ga(client: &Client, n: usize, reps: usize) -> Result<serde_json::Value, 
     if !(error <= 1e-5) {
         return Err(format!("tanh GA: an output is off the scalar Rust by {error:e} (mixed; SPEC scale 1e-5)"));
     }
-    let s = median_device_seconds(client, reps, &mut || {
-        step()?;
-        sync(client)
-    })?;
+    let s = median_device_seconds(
+        client,
+        reps,
+        &mut [&mut || {
+            step()?;
+            sync(client)
+        }],
+    )?
+    .ok_or("the device keeps no timestamps")?[0];
     let bytes = 20 * n;
     let peak = foil_bench::stated_peak();
     Ok(json!({
@@ -138,10 +133,15 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
                 }
                 launch(&client, &src, &dst, n, width, cube, per_unit);
                 sync(&client)?;
-                let s = median_device_seconds(&client, args.reps, &mut || {
-                    launch(&client, &src, &dst, n, width, cube, per_unit);
-                    sync(&client)
-                })?;
+                let s = median_device_seconds(
+                    &client,
+                    args.reps,
+                    &mut [&mut || {
+                        launch(&client, &src, &dst, n, width, cube, per_unit);
+                        sync(&client)
+                    }],
+                )?
+                .ok_or("the device keeps no timestamps")?[0];
                 cases.push(
                     json!({ "vector_width": width, "cube_dim": cube, "vectors_per_unit": per_unit, "device_ms": s * 1e3, "gbps": bytes as f64 / s / 1e9 }),
                 );
