@@ -144,10 +144,23 @@ mod device {
     }
 
     /// The most bytes one buffer of the sweep's memcpy and run-time steps
-    /// holds: they split into several launches past it. 64 MiB is what the
-    /// macro kernels bind per buffer at 16M elements; lavapipe leaves a
-    /// 160 MiB binding unwritten.
-    const MAX_BUFFER_BYTES: usize = 64 << 20;
+    /// binds: they split into several launches past it. It is the runtime's
+    /// own limit for one launch (`max_piece_bytes`: the device's largest
+    /// binding, at most 256 MiB; 128 MiB on lavapipe), so a step takes as
+    /// few launches as the device allows. A fixed 64 MiB (the macro kernels'
+    /// buffer at 16M elements) split a run-time step of t inputs at 16M into
+    /// t launches per pass; on the H200 the 4- and 5-input ones took 25–36 µs
+    /// more per extra launch than the macro kernel's step of about 1 ms
+    /// (bench/README.md).
+    fn max_buffer_bytes(client: &Client) -> usize {
+        foil::runtime::launch::max_piece_bytes(client)
+    }
+
+    /// Rows of the packed layout `[rows, t·block, 1]` one launch takes when
+    /// its input may bind at most `max_bytes`: at least one.
+    pub(super) fn rows_per_launch(max_bytes: usize, t: usize, block: usize) -> usize {
+        (max_bytes / (4 * t * block)).max(1)
+    }
 
     fn read(client: &Client, h: Handle) -> Result<Vec<f32>, String> {
         let bytes = client.read_one(h).map_err(|e| format!("read back failed: {e:?}"))?;
@@ -160,6 +173,8 @@ mod device {
         /// Bytes each pass reads and writes: forward, then backward (a
         /// memcpy's: one copy per pass of the step it stands for).
         pub passes: Vec<usize>,
+        /// Kernel launches one run queues (all passes).
+        pub launches: usize,
         run: Box<dyn FnMut() -> Result<(), String>>,
         outputs: Box<dyn Fn() -> Result<Vec<Vec<f32>>, String>>,
     }
@@ -196,6 +211,7 @@ mod device {
         let c2 = client.clone();
         Ok(Step {
             passes: passes(1, n),
+            launches: 2,
             run: Box::new(move || {
                 A::launch_forward(&c, &xh, &yh, launch).map_err(|e| e.to_string())?;
                 A::launch_backward(&c, &xh, &gh, &gih, launch).map_err(|e| e.to_string())?;
@@ -219,6 +235,7 @@ mod device {
         let c2 = client.clone();
         Ok(Step {
             passes: passes(t, n),
+            launches: 2,
             run: Box::new(move || {
                 A::launch_forward(&c, &uh, &yh, launch).map_err(|e| e.to_string())?;
                 A::launch_backward(&c, &uh, &gh, &gih, launch).map_err(|e| e.to_string())?;
@@ -230,13 +247,13 @@ mod device {
 
     /// The same for a run-time kernel of `t` inputs over the packed layout
     /// `[rows, t·COLUMNS, 1]` (input block i of every row holds
-    /// `inputs(n, input_seed(i))`), in launches of at most [`MAX_BUFFER_BYTES`] of
-    /// input each.
+    /// `inputs(n, input_seed(i))`), in launches of at most
+    /// [`max_buffer_bytes`] of input each.
     pub fn foil_jit(bufs: &mut Buffers, kernel: &JitKernel, t: usize) -> Result<Step, String> {
         let (client, len) = (bufs.client.clone(), bufs.n);
         let block = if len % COLUMNS == 0 { COLUMNS } else { len };
         let rows = len / block;
-        let per_launch = (MAX_BUFFER_BYTES / (4 * t * block)).max(1);
+        let per_launch = rows_per_launch(max_buffer_bytes(&client), t, block);
         let mut launches = Vec::new();
         for first in (0..rows).step_by(per_launch) {
             let outer = per_launch.min(rows - first);
@@ -249,6 +266,7 @@ mod device {
         let (c, c2, k) = (client.clone(), client.clone(), kernel.clone());
         Ok(Step {
             passes: passes(t, len),
+            launches: 2 * launches.len(),
             run: Box::new(move || {
                 for (layout, xh, gh, yh, gxh) in &launches {
                     k.launch_forward(&c, xh, yh, *layout).map_err(|e| e.to_string())?;
@@ -262,12 +280,12 @@ mod device {
 
     /// The identity kernel, once per pass of `step`, over `bytes / 8` f32
     /// (read + write = the pass's bytes), in launches of at most
-    /// [`MAX_BUFFER_BYTES`] per buffer: memory speed for a step of that
+    /// [`max_buffer_bytes`] per buffer: memory speed for a step of that
     /// many passes. (Forward and backward cannot share a launch: backward
     /// needs grad_out, which exists only after the loss.)
     pub fn memcpy(bufs: &mut Buffers, step: &Step) -> Result<Step, String> {
         let client = bufs.client.clone();
-        let most = MAX_BUFFER_BYTES / 4;
+        let most = max_buffer_bytes(&client) / 4;
         let mut launches: Vec<(Handle, Handle, Launch)> = Vec::new();
         let mut passes = Vec::new();
         for bytes in &step.passes {
@@ -282,6 +300,7 @@ mod device {
         let (c, c2) = (client.clone(), client.clone());
         Ok(Step {
             passes,
+            launches: launches.len(),
             run: Box::new(move || {
                 for (src, dst, launch) in &launches {
                     DeviceCopy::launch_forward(&c, src, dst, *launch).map_err(|e| e.to_string())?;
@@ -442,6 +461,10 @@ mod device {
             // memcpy's launches per pass: one copy per pass of the kernel.
             "passes": step.passes,
             "memcpy_passes": copy.passes,
+            // Launches per step: a pass splits where its buffers pass what
+            // the device binds (`max_buffer_bytes`).
+            "launches": step.launches,
+            "memcpy_launches": copy.launches,
             "foil_ms": foil_s * 1e3,
             "memcpy_ms": copy_s * 1e3,
             "foil_gbps": gbps(foil_s),
@@ -464,8 +487,20 @@ mod device {
     #[cfg(test)]
     mod tests {
         use super::super::super::{gpu, inputs, BenchDevice};
-        use super::{read, Buffers, DeviceCopy, Launch, COLUMNS};
+        use super::{read, rows_per_launch, Buffers, DeviceCopy, Launch, COLUMNS};
         use foil::GpuActivation;
+
+        /// A run-time step's input splits at the device's binding: at 16M
+        /// elements (16384 rows of 1024), 5 inputs take 3 launches a pass on
+        /// lavapipe (128 MiB) and 2 at the runtime's 256 MiB cap, 4 inputs
+        /// 2 and 1; a row larger than the binding still gets a launch.
+        #[test]
+        fn a_packed_step_takes_as_few_launches_as_the_binding_allows() {
+            let launches = |max: usize, t: usize| 16384usize.div_ceil(rows_per_launch(max, t, COLUMNS));
+            assert_eq!([launches(128 << 20, 5), launches(256 << 20, 5)], [3, 2]);
+            assert_eq!([launches(128 << 20, 4), launches(256 << 20, 4)], [2, 1]);
+            assert_eq!(rows_per_launch(1000, 5, COLUMNS), 1);
+        }
 
         /// The shared buffers hold what each case used to upload for itself:
         /// the inputs, the packed rows of the run-time kernels, and output

@@ -87,6 +87,8 @@ fn bench_smoke_reports_every_ratio_with_its_goal() {
             let passes = json!([4 * n * (t + 1), 4 * n * (2 * t + 1)]);
             assert_eq!((&c["passes"], &c["memcpy_passes"]), (&passes, &passes), "{c}");
             assert_eq!(c["bytes"].as_u64(), Some(4 * n * (3 * t + 2)), "{c}");
+            // At the smoke size every buffer fits one binding: one launch a pass.
+            assert_eq!((c["launches"].as_u64(), c["memcpy_launches"].as_u64()), (Some(2), Some(2)), "{c}");
         }
         let parts = &r["kernels"]["seconds_by_part"];
         for part in ["burn_cases", "jit_derivation", "sweep"] {
