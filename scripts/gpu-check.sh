@@ -27,8 +27,9 @@
 #      the MLP's GA step overhead on the GPU), then `foil-bench --section
 #      kernels --kernel 'tanh GA' --format json` (the full plan's 64M
 #      elements, which the HBM-peak goal `tanh_ga_fraction_of_peak` needs),
-#      then foil-bandwidth (identity-copy bandwidth by launch shape, and
-#      tanh GA's step, GPU timestamps), then foil-bandwidth built with the
+#      then foil-bandwidth (identity-copy bandwidth by launch shape,
+#      tanh GA's step, and gelu_tanh SA's step at vector widths 1, 2 and 4,
+#      GPU timestamps), then foil-bandwidth built with the
 #      bench's `vulkan` feature (cubecl compiles the kernels to SPIR-V itself
 #      instead of WGSL for naga: is the copy ceiling wgpu's or WGSL's?), and,
 #      where python3 has torch, scripts/torch-reference.py (the same GPU's
@@ -263,8 +264,10 @@ step foil-bench $(( $(left) - 140 )) "$base-wgpu-quick.json" "$base-wgpu-quick.s
 step foil-bench-peak $(( $(left) - 90 )) "$base-wgpu-peak.json" "$base-wgpu-peak.stderr.txt" \
   "$bin/foil-bench" --section kernels --kernel 'tanh GA' --format json
 # Which launch shape copies fastest on this GPU (the kernels use width 4,
-# 256 units, one vector per unit): the lever for the HBM-peak goal; and
-# tanh GA's step at 64M by the same timestamps.
+# 256 units, one vector per unit): the lever for the HBM-peak goal;
+# tanh GA's step at 64M by the same timestamps; and gelu_tanh SA's step at
+# 16M with 1, 2 and 4 elements per unit (compute-bound at a third of the
+# copy's speed on the H200: do four elements' registers per unit cost it?).
 step foil-bandwidth $(( $(left) - 55 )) "$base-bandwidth.json" /dev/stderr "$bin/foil-bandwidth"
 # foil-bandwidth again, built with the `vulkan` feature: cubecl compiles the
 # copy and foil's tanh GA to SPIR-V itself, with buffers addressed through

@@ -243,7 +243,7 @@ pub fn stated_peak() -> Option<f64> {
 }
 
 /// tanh's GA kernel, which `foil-bandwidth` also times beside its copies.
-pub use acts::TanhGa;
+pub use acts::{GeluTanhSa, TanhGa};
 
 /// The macro-generated kernels: every suite kernel (the memcpy sweep), of
 /// which tanh-GA, sigmoid-GA and gelu-SA (SPEC names) are also compared with

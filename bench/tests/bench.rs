@@ -155,6 +155,16 @@ fn bandwidth_probe_times_every_launch_shape() {
     assert_eq!((tanh["elements"].as_u64(), tanh["bytes"].as_u64()), (Some(65536), Some(20 * 65536)), "{tanh}");
     assert!(tanh["gbps"].as_f64().is_some_and(|g| g.is_finite() && g > 0.0), "{tanh}");
     assert!(tanh["max_mixed_error_vs_scalar"].as_f64().is_some_and(|e| e <= 1e-5), "{tanh}");
+    // gelu_tanh's SA step at each vector width: timed, its eight arrays
+    // counted, each width within 1e-5 of the scalar Rust.
+    let heavy = &r["gelu_tanh_sa_by_width"];
+    assert_eq!((heavy["elements"].as_u64(), heavy["bytes"].as_u64()), (Some(65536), Some(32 * 65536)), "{heavy}");
+    let widths: Vec<u64> = heavy["widths"].as_array().expect("widths").iter().filter_map(|w| w["vector_size"].as_u64()).collect();
+    assert_eq!(widths, [1, 2, 4], "{heavy}");
+    for w in heavy["widths"].as_array().unwrap() {
+        assert!(w["gbps"].as_f64().is_some_and(|g| g.is_finite() && g > 0.0), "{w}");
+        assert!(w["max_mixed_error_vs_scalar"].as_f64().is_some_and(|e| e <= 1e-5), "{w}");
+    }
 
     let bad = Command::new(bin).args(["--elements", "33"]).output().expect("foil-bandwidth runs");
     assert_eq!(bad.status.code(), Some(1));

@@ -17,15 +17,22 @@
 //! binary (`scripts/gpu-check.sh` runs it built for WGSL and for SPIR-V).
 //! Its every output is compared with the scalar Rust of the same kernel.
 //!
-//! Prints JSON: the device, the sizes, one case per shape, the fastest, and
-//! `tanh_ga`.
+//! Last, gelu_tanh's SA step (forward, then backward with its two partials)
+//! at each vector width, 1, 2 and 4, at up to 16M elements. It is the one
+//! kernel far from the copy's speed on the H200 (0.32–0.36 × memcpy at 16M
+//! on 2026-12-04), and compute-bound there: is it the registers that four
+//! elements per unit take? Each width's outputs are compared with the
+//! scalar Rust too.
+//!
+//! Prints JSON: the device, the sizes, one case per shape, the fastest,
+//! `tanh_ga` and `gelu_tanh_sa_by_width`.
 
 use clap::Parser;
 use foil::cubecl::{self, prelude::*};
 use foil::kernels::{Client, Handle, Launch};
-use foil::{Activation, GpuActivation};
+use foil::{Activation, GpuActivation, GpuSplitActivation, SplitActivation};
 use foil_bench::gpu::{median_device_seconds, open, sync};
-use foil_bench::{BenchDevice, TanhGa};
+use foil_bench::{BenchDevice, GeluTanhSa, TanhGa};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -110,6 +117,56 @@ fn tanh_ga(client: &Client, n: usize, reps: usize) -> Result<serde_json::Value, 
     }))
 }
 
+/// The most elements [`gelu_tanh_sa_by_width`] runs: the H200 figure it
+/// revisits is at 16M, and its scalar reference costs host time per element.
+const WIDTH_PROBE_ELEMENTS: usize = 16 << 20;
+
+/// gelu_tanh's SA forward then backward (grad_out = 1) over `n` of the
+/// bench's inputs (u1, u2 as foil-bench's seeds 2 and 3), at vector width 1,
+/// 2 and 4, timed by the GPU's timestamps (median of `reps`); every width's
+/// outputs checked against the scalar Rust within SPEC §5's 1e-5.
+fn gelu_tanh_sa_by_width(client: &Client, n: usize, reps: usize) -> Result<serde_json::Value, String> {
+    let u = [foil_bench::inputs(n, 2), foil_bench::inputs(n, 3)];
+    let mut scalar = vec![Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n)];
+    let mut grad = [0.0f32; 2];
+    for (&a, &b) in u[0].iter().zip(&u[1]) {
+        scalar[0].push(GeluTanhSa::value(&[a, b]));
+        GeluTanhSa::gradient(&[a, b], &mut grad);
+        scalar[1].push(grad[0]);
+        scalar[2].push(grad[1]);
+    }
+    let upload = |v: &[f32]| client.create_from_slice(f32::as_bytes(v));
+    let inputs = [upload(&u[0]), upload(&u[1])];
+    let grad_out = upload(&vec![1.0; n]);
+    let read = |h: &Handle| client.read_one(h.clone()).map(|b| f32::from_bytes(&b).to_vec()).map_err(|e| format!("read back failed: {e:?}"));
+    let bytes = 4 * n * (3 * GeluTanhSa::TERMS + 2);
+    let mut widths = Vec::new();
+    for width in [1usize, 2, 4] {
+        let launch = Launch::new(n, width).map_err(|e| e.to_string())?;
+        let (y, grads) = (upload(&vec![f32::NAN; n]), [upload(&vec![f32::NAN; n]), upload(&vec![f32::NAN; n])]);
+        let step = || -> Result<(), String> {
+            GeluTanhSa::launch_forward(client, &inputs, &y, launch).map_err(|e| e.to_string())?;
+            GeluTanhSa::launch_backward(client, &inputs, &grad_out, &grads, launch).map_err(|e| e.to_string())
+        };
+        step()?;
+        let error = foil_bench::max_rel_diff(&[read(&y)?, read(&grads[0])?, read(&grads[1])?], &scalar);
+        if !(error <= 1e-5) {
+            return Err(format!("gelu_tanh SA at vector width {width}: an output is off the scalar Rust by {error:e} (mixed; SPEC scale 1e-5)"));
+        }
+        let s = median_device_seconds(
+            client,
+            reps,
+            &mut [&mut || {
+                step()?;
+                sync(client)
+            }],
+        )?
+        .ok_or("the device keeps no timestamps")?[0];
+        widths.push(json!({ "vector_size": width, "device_ms": s * 1e3, "gbps": bytes as f64 / s / 1e9, "max_mixed_error_vs_scalar": error }));
+    }
+    Ok(json!({ "elements": n, "bytes": bytes, "widths": widths }))
+}
+
 fn run(args: &Args) -> Result<serde_json::Value, String> {
     if args.elements == 0 || args.elements % 32 != 0 {
         return Err(format!("--elements {}: must be a positive multiple of 32", args.elements));
@@ -152,9 +209,10 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
     let shipped = cases.iter().find(|c| c["vector_width"] == 4 && c["cube_dim"] == 256 && c["vectors_per_unit"] == 1).cloned();
     drop(src);
     let tanh_ga = tanh_ga(&client, n, args.reps)?;
+    let by_width = gelu_tanh_sa_by_width(&client, n.min(WIDTH_PROBE_ELEMENTS), args.reps)?;
     Ok(json!({
         "device": name, "elements": n, "bytes": bytes, "timed_by": "GPU timestamps (cubecl profile window), median", "reps": args.reps,
-        "shipped_shape": shipped, "fastest": best, "cases": cases, "tanh_ga": tanh_ga,
+        "shipped_shape": shipped, "fastest": best, "cases": cases, "tanh_ga": tanh_ga, "gelu_tanh_sa_by_width": by_width,
     }))
 }
 
