@@ -79,6 +79,36 @@ fn launch(client: &Client, src: &Handle, dst: &Handle, elements: usize, width: u
     };
 }
 
+/// Runs `step` once, compares its `outputs` with `scalar` (SPEC §5's 1e-5,
+/// mixed scale: an error names `what`), then times it by the GPU's
+/// timestamps: the median seconds of `reps`, and the error.
+fn checked_step_seconds(
+    client: &Client,
+    reps: usize,
+    what: &str,
+    step: &dyn Fn() -> Result<(), String>,
+    outputs: &[&Handle],
+    scalar: &[Vec<f32>],
+) -> Result<(f64, f64), String> {
+    step()?;
+    let read = |h: &Handle| client.read_one(h.clone()).map(|b| f32::from_bytes(&b).to_vec()).map_err(|e| format!("read back failed: {e:?}"));
+    let got = outputs.iter().map(|h| read(h)).collect::<Result<Vec<_>, String>>()?;
+    let error = foil_bench::max_rel_diff(&got, scalar);
+    if !(error <= 1e-5) {
+        return Err(format!("{what}: an output is off the scalar Rust by {error:e} (mixed; SPEC scale 1e-5)"));
+    }
+    let s = median_device_seconds(
+        client,
+        reps,
+        &mut [&mut || {
+            step()?;
+            sync(client)
+        }],
+    )?
+    .ok_or("the device keeps no timestamps")?[0];
+    Ok((s, error))
+}
+
 /// tanh's GA forward then backward over `n` of the bench's inputs with
 /// grad_out = 1, the step's five arrays of f32 (20·n bytes), timed by the
 /// GPU's timestamps (median of `reps`), its outputs checked against the
@@ -93,22 +123,8 @@ fn tanh_ga(client: &Client, n: usize, reps: usize) -> Result<serde_json::Value, 
         TanhGa::launch_forward(client, &xh, &yh, launch).map_err(|e| e.to_string())?;
         TanhGa::launch_backward(client, &xh, &gh, &gxh, launch).map_err(|e| e.to_string())
     };
-    step()?;
-    let read = |h: &Handle| client.read_one(h.clone()).map(|b| f32::from_bytes(&b).to_vec()).map_err(|e| format!("read back failed: {e:?}"));
     let scalar = vec![x.iter().map(|&v| TanhGa::value(v)).collect(), x.iter().map(|&v| TanhGa::derivative(v)).collect()];
-    let error = foil_bench::max_rel_diff(&[read(&yh)?, read(&gxh)?], &scalar);
-    if !(error <= 1e-5) {
-        return Err(format!("tanh GA: an output is off the scalar Rust by {error:e} (mixed; SPEC scale 1e-5)"));
-    }
-    let s = median_device_seconds(
-        client,
-        reps,
-        &mut [&mut || {
-            step()?;
-            sync(client)
-        }],
-    )?
-    .ok_or("the device keeps no timestamps")?[0];
+    let (s, error) = checked_step_seconds(client, reps, "tanh GA", &step, &[&yh, &gxh], &scalar)?;
     let bytes = 20 * n;
     let peak = foil_bench::stated_peak();
     Ok(json!({
@@ -138,7 +154,6 @@ fn gelu_tanh_sa_by_width(client: &Client, n: usize, reps: usize) -> Result<serde
     let upload = |v: &[f32]| client.create_from_slice(f32::as_bytes(v));
     let inputs = [upload(&u[0]), upload(&u[1])];
     let grad_out = upload(&vec![1.0; n]);
-    let read = |h: &Handle| client.read_one(h.clone()).map(|b| f32::from_bytes(&b).to_vec()).map_err(|e| format!("read back failed: {e:?}"));
     let bytes = 4 * n * (3 * GeluTanhSa::TERMS + 2);
     let mut widths = Vec::new();
     for width in [1usize, 2, 4] {
@@ -148,20 +163,8 @@ fn gelu_tanh_sa_by_width(client: &Client, n: usize, reps: usize) -> Result<serde
             GeluTanhSa::launch_forward(client, &inputs, &y, launch).map_err(|e| e.to_string())?;
             GeluTanhSa::launch_backward(client, &inputs, &grad_out, &grads, launch).map_err(|e| e.to_string())
         };
-        step()?;
-        let error = foil_bench::max_rel_diff(&[read(&y)?, read(&grads[0])?, read(&grads[1])?], &scalar);
-        if !(error <= 1e-5) {
-            return Err(format!("gelu_tanh SA at vector width {width}: an output is off the scalar Rust by {error:e} (mixed; SPEC scale 1e-5)"));
-        }
-        let s = median_device_seconds(
-            client,
-            reps,
-            &mut [&mut || {
-                step()?;
-                sync(client)
-            }],
-        )?
-        .ok_or("the device keeps no timestamps")?[0];
+        let what = format!("gelu_tanh SA at vector width {width}");
+        let (s, error) = checked_step_seconds(client, reps, &what, &step, &[&y, &grads[0], &grads[1]], &scalar)?;
         widths.push(json!({ "vector_size": width, "device_ms": s * 1e3, "gbps": bytes as f64 / s / 1e9, "max_mixed_error_vs_scalar": error }));
     }
     Ok(json!({ "elements": n, "bytes": bytes, "widths": widths }))
