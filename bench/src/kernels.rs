@@ -36,6 +36,7 @@ mod device {
     use burn_cubecl::{Cube, CubeBackend};
     use foil::cubecl::{self, prelude::*};
     use foil::kernels::{Client, Handle, Launch};
+    use foil::runtime::launch::max_piece_bytes;
     use foil::{Activation, GpuActivation, GpuSplitActivation, SplitActivation};
     use foil_burn::jit::{JitKernel, PackedLayout};
     use foil_compiler::lang::Expr;
@@ -143,18 +144,14 @@ mod device {
         }
     }
 
-    /// The most bytes one buffer of the sweep's memcpy and run-time steps
-    /// binds: they split into several launches past it. It is the runtime's
-    /// own limit for one launch (`max_piece_bytes`: the device's largest
-    /// binding, at most 256 MiB; 128 MiB on lavapipe), so a step takes as
-    /// few launches as the device allows. A fixed 64 MiB (the macro kernels'
-    /// buffer at 16M elements) split a run-time step of t inputs at 16M into
-    /// t launches per pass; on the H200 the 4- and 5-input ones took 25–36 µs
-    /// more per extra launch than the macro kernel's step of about 1 ms
-    /// (bench/README.md).
-    fn max_buffer_bytes(client: &Client) -> usize {
-        foil::runtime::launch::max_piece_bytes(client)
-    }
+    // The sweep's memcpy and run-time steps split into several launches where
+    // a buffer would pass `max_piece_bytes`, the runtime's own limit for one
+    // launch (the device's largest binding, at most 256 MiB; 128 MiB on
+    // lavapipe), so a step takes as few launches as the device allows. A
+    // fixed 64 MiB (the macro kernels' buffer at 16M elements) split a
+    // run-time step of t inputs at 16M into t launches per pass; on the H200
+    // the 4- and 5-input ones took 25–36 µs more per extra launch than the
+    // macro kernel's step of about 1 ms (bench/README.md).
 
     /// Rows of the packed layout `[rows, t·block, 1]` one launch takes when
     /// its input may bind at most `max_bytes`: at least one.
@@ -248,12 +245,12 @@ mod device {
     /// The same for a run-time kernel of `t` inputs over the packed layout
     /// `[rows, t·COLUMNS, 1]` (input block i of every row holds
     /// `inputs(n, input_seed(i))`), in launches of at most
-    /// [`max_buffer_bytes`] of input each.
+    /// [`max_piece_bytes`] of input each.
     pub fn foil_jit(bufs: &mut Buffers, kernel: &JitKernel, t: usize) -> Result<Step, String> {
         let (client, len) = (bufs.client.clone(), bufs.n);
         let block = if len % COLUMNS == 0 { COLUMNS } else { len };
         let rows = len / block;
-        let per_launch = rows_per_launch(max_buffer_bytes(&client), t, block);
+        let per_launch = rows_per_launch(max_piece_bytes(&client), t, block);
         let mut launches = Vec::new();
         for first in (0..rows).step_by(per_launch) {
             let outer = per_launch.min(rows - first);
@@ -280,12 +277,12 @@ mod device {
 
     /// The identity kernel, once per pass of `step`, over `bytes / 8` f32
     /// (read + write = the pass's bytes), in launches of at most
-    /// [`max_buffer_bytes`] per buffer: memory speed for a step of that
+    /// [`max_piece_bytes`] per buffer: memory speed for a step of that
     /// many passes. (Forward and backward cannot share a launch: backward
     /// needs grad_out, which exists only after the loss.)
     pub fn memcpy(bufs: &mut Buffers, step: &Step) -> Result<Step, String> {
         let client = bufs.client.clone();
-        let most = max_buffer_bytes(&client) / 4;
+        let most = max_piece_bytes(&client) / 4;
         let mut launches: Vec<(Handle, Handle, Launch)> = Vec::new();
         let mut passes = Vec::new();
         for bytes in &step.passes {
@@ -462,7 +459,7 @@ mod device {
             "passes": step.passes,
             "memcpy_passes": copy.passes,
             // Launches per step: a pass splits where its buffers pass what
-            // the device binds (`max_buffer_bytes`).
+            // the device binds (`max_piece_bytes`).
             "launches": step.launches,
             "memcpy_launches": copy.launches,
             "foil_ms": foil_s * 1e3,
