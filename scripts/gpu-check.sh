@@ -22,7 +22,10 @@
 #      by python3's tarfile where there is no xz), else a
 #      release build with cargo (slower than the budget from a cold cache);
 #   4. the tests `kernels` and `jit`, side by side (FOIL_REQUIRE_GPU=1: a
-#      missing adapter fails), then `foil-bench --quick --section kernels --section training
+#      missing adapter fails), and beside them `kernels` built with the
+#      bench's `vulkan` feature (a probe: are foil's kernels as accurate
+#      when cubecl compiles them to SPIR-V itself? on lavapipe one edge
+#      case is not), then `foil-bench --quick --section kernels --section training
 #      --format json` (the training section's `ga_step_overhead_device` is
 #      the MLP's GA step overhead on the GPU), then `foil-bench --section
 #      kernels --kernel 'tanh GA' --format json` (the full plan's 64M
@@ -42,7 +45,9 @@
 #      each step's exit status and seconds, the test logs' file names), and
 #      the logs beside them (empty ones removed). It exits non-zero when a
 #      step failed or the adapter wgpu picked is not the NVIDIA GPU
-#      (lavapipe would give CPU figures).
+#      (lavapipe would give CPU figures). The SPIR-V steps are probes of a
+#      path foil does not ship: their exit statuses are in the report
+#      (`"probe": true`) and do not fail the run.
 #
 # Environment: FOIL_GPU_CHECK_DIR (artifact folder, default .gpu-check),
 # FOIL_GPU_CHECK_RESULTS (default bench/results), FOIL_GPU_CHECK_BUDGET_S.
@@ -85,13 +90,18 @@ PY
   fi
 }
 # What --prepare packs and a run unpacks.
-binaries=(foil-bench foil-bandwidth kernels jit foil-bandwidth-spirv)
+binaries=(foil-bench foil-bandwidth kernels jit foil-bandwidth-spirv kernels-spirv)
+# Steps whose failure is a finding about a path foil does not ship (cubecl's
+# SPIR-V compiler), not a failure of the run.
+probe_steps=" foil-bandwidth-spirv kernels-spirv-test "
 # The tree's revision, "-dirty" when it has uncommitted changes.
 revision_here() { git describe --always --dirty --abbrev=40 2>/dev/null; }
 
 # The release binaries built here and copied into $1 under those names:
 # foil-bench, foil-bandwidth and the kernels/jit test executables, then
-# foil-bandwidth again with the `vulkan` feature (-spirv).
+# foil-bandwidth and the kernels test again with the `vulkan` feature
+# (-spirv; built with foil-bench, whose feature turns cubecl's on for the
+# whole build).
 build_into() {
   local tests t release=${CARGO_TARGET_DIR:-target}/release
   cargo build --release --workspace --bin foil-bench --bin foil-bandwidth || return 1
@@ -107,6 +117,11 @@ build_into() {
       jit-*) cp "$t" "$1/jit" ;;
     esac
   done
+  tests=$(cargo test --release -p foil-cli -p foil-bench --features foil-bench/vulkan --test kernels --no-run --message-format=json \
+    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p') || return 1
+  for t in $tests; do
+    case "$(basename "$t")" in kernels-*) cp "$t" "$1/kernels-spirv" ;; esac
+  done
   for t in "${binaries[@]}"; do
     [ -x "$1/$t" ] || { say "no $t binary came out of the build"; return 1; }
   done
@@ -116,7 +131,9 @@ build_into() {
 # unpacks. A device run of this workplace may carry 64 MiB with the checkout
 # (21 MB on 2026-12-06): gzip packed the first four binaries into 44 MB
 # (2026-12-04); xz packs the five into 34 MB (foil-bench 13 MB, where
-# gzip took 21). A SPIR-V foil-bench (14 MB more) did not fit.
+# gzip took 21), the six with the SPIR-V kernels test into 41.9 MB
+# (2026-12-06; 63.5 MB with the checkout's 21.6). A SPIR-V foil-bench
+# (14 MB more) does not fit.
 if [ "$mode" = prepare ]; then
   command -v cargo >/dev/null || { say "cargo not found: --prepare builds here"; exit 2; }
   command -v xz >/dev/null || { say "xz not found: --prepare packs the binaries with it"; exit 2; }
@@ -173,7 +190,7 @@ if [ -f "$tarball" ]; then
   plan+=("artifacts: would unpack $tarball ($(untar "" REVISION 2>/dev/null | cut -c1-12 || echo 'no revision')) into a temporary folder")
 elif command -v cargo >/dev/null; then
   build=1
-  plan+=("artifacts: none in $art; would build them (cargo build --release --workspace --bin foil-bench --bin foil-bandwidth, foil-bandwidth again with -p foil-bench --features vulkan; cargo test --release --workspace --test kernels --test jit --no-run): from a cold cache this alone takes longer than the ${budget} s budget")
+  plan+=("artifacts: none in $art; would build them (cargo build --release --workspace --bin foil-bench --bin foil-bandwidth, foil-bandwidth again with -p foil-bench --features vulkan; cargo test --release --workspace --test kernels --test jit --no-run, kernels again with the feature): from a cold cache this alone takes longer than the ${budget} s budget")
 else
   plan+=("artifacts: none in $art and no cargo to build them")
   stop=${stop:-"no artifacts: run scripts/gpu-check.sh --prepare where cargo is, and carry $art"}
@@ -181,11 +198,11 @@ fi
 slug=$(echo "${gpu:-no-gpu}" | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//')
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 base=$results/$stamp-$slug
-plan+=("run, side by side: FOIL_REQUIRE_GPU=1 kernels --test-threads=1 (log $base-kernels-test.txt) and FOIL_REQUIRE_GPU=1 jit --test-threads=1 (log $base-jit-test.txt)")
+plan+=("run, side by side: FOIL_REQUIRE_GPU=1 kernels --test-threads=1 (log $base-kernels-test.txt), FOIL_REQUIRE_GPU=1 jit --test-threads=1 (log $base-jit-test.txt) and, a probe, FOIL_REQUIRE_GPU=1 kernels-spirv --test-threads=1 (log $base-kernels-spirv-test.txt)")
 plan+=("run: foil-bench --quick --section kernels --section training --format json > $base-wgpu-quick.json")
 plan+=("run: foil-bench --section kernels --kernel 'tanh GA' --format json > $base-wgpu-peak.json (64M elements: the HBM-peak goal)")
-plan+=("run: foil-bandwidth > $base-bandwidth.json (identity-copy bandwidth by launch shape)")
-plan+=("run: foil-bandwidth-spirv > $base-spirv-bandwidth.json (the same, kernels compiled to SPIR-V by cubecl)")
+plan+=("run: foil-bandwidth > $base-bandwidth.json (identity-copy bandwidth by launch shape; tanh GA's step; gelu_tanh SA's step by vector width)")
+plan+=("run: foil-bandwidth-spirv > $base-spirv-bandwidth.json (the same, kernels compiled to SPIR-V by cubecl; a probe)")
 plan+=("run, where python3 has torch: scripts/torch-reference.py > $base-torch.json (CUDA copy and eager tanh GA on the same GPU)")
 plan+=("write: $base-gpu-check.json (steps, exit statuses, seconds, the adapter); budget ${budget} s in all")
 
@@ -241,7 +258,9 @@ step() { # name, seconds allowed, stdout file, stderr file ("" for the stdout fi
   fi
   local s=$(( $(date +%s) - t0 ))
   say "$name: exit $rc in ${s}s -> $out"
-  echo "{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\"}" > "$record"
+  local probe=false
+  case "$probe_steps" in *" $name "*) probe=true ;; esac
+  echo "{\"step\": \"$name\", \"exit\": $rc, \"seconds\": $s, \"output\": \"$(basename "$out")\", \"probe\": $probe}" > "$record"
 }
 # Each step may use what the later steps' shares leave it. On the H200
 # (2026-12-04) the quick bench took 257 s, the peak run 48 s, foil-bandwidth
@@ -249,9 +268,10 @@ step() { # name, seconds allowed, stdout file, stderr file ("" for the stdout fi
 # other; all before the sweep shared its read-only buffers across cases,
 # which took the kernel section on lavapipe from 300 s to 164–178 s and is
 # not yet timed on a GPU. The shares after each step: quick bench 250 s, the
-# peak run 50 s, each foil-bandwidth 35 s, torch 20 s. The two test binaries
+# peak run 50 s, each foil-bandwidth 35 s, torch 20 s. The three test binaries
 # run side by side: they check values, not times, and each keeps its own log.
 step kernels-test $(( $(left) - 390 )) "$base-kernels-test.txt" "" "$bin/kernels" --test-threads=1 --nocapture &
+step kernels-spirv-test $(( $(left) - 390 )) "$base-kernels-spirv-test.txt" "" "$bin/kernels-spirv" --test-threads=1 --nocapture &
 step jit-test $(( $(left) - 390 )) "$base-jit-test.txt" "" "$bin/jit" --test-threads=1 --nocapture
 wait
 # The quick sweep of every kernel, and the training step on the GPU; it may
@@ -291,7 +311,7 @@ steps=()
 for r in "$records"/*; do
   record=$(cat "$r")
   steps+=("$record")
-  case "$record" in *'"exit": 0,'*) ;; *) ok=0 ;; esac
+  case "$record" in *'"exit": 0,'* | *'"probe": true'*) ;; *) ok=0 ;; esac
 done
 rm -rf "$records"
 revision=$(revision_here || cat "$bin/REVISION" 2>/dev/null)

@@ -64,6 +64,7 @@ fn without_a_gpu_it_says_what_it_would_do_and_fails() {
     for step in [
         "kernels --test-threads=1",
         "jit --test-threads=1",
+        "kernels-spirv --test-threads=1",
         "foil-bench --quick --section kernels --section training --format json",
         "foil-bench --section kernels --kernel 'tanh GA' --format json",
         "foil-bandwidth",
@@ -97,6 +98,7 @@ fn with_a_gpu_and_artifacts_the_dry_run_names_both() {
     assert!(out.contains("NVIDIA-H200-wgpu-peak.json"), "{out}");
     assert!(out.contains("NVIDIA-H200-bandwidth.json"), "{out}");
     assert!(out.contains("NVIDIA-H200-spirv-bandwidth.json"), "{out}");
+    assert!(out.contains("NVIDIA-H200-kernels-spirv-test.txt"), "{out}");
     // With a GPU it stops only because of --dry-run, or for want of a Vulkan loader here.
     assert!(out.contains("stops here: --dry-run") || out.contains("stops here: no Vulkan loader"), "{out}");
 }
@@ -151,11 +153,12 @@ fn unknown_arguments_are_refused() {
 }
 
 /// The real-run path with stand-in binaries in the artifacts tarball: the
-/// two test binaries run side by side (the kernels stand-in fails unless the
+/// test binaries run side by side (the kernels stand-in fails unless the
 /// jit one starts while it waits), every step is recorded in order with its
 /// exit status, and one failing step (foil-bandwidth exits 3) makes the run
-/// fail. Needs the Vulkan loader installed (the script would otherwise
-/// unpack .gl/*.deb into /); CI has it.
+/// fail, while the SPIR-V probes (both exit 4 here) do not: a second run
+/// where only they fail succeeds. Needs the Vulkan loader installed (the
+/// script would otherwise unpack .gl/*.deb into /); CI has it.
 #[test]
 fn a_run_records_every_step_and_runs_the_tests_side_by_side() {
     let has_loader = Command::new("sh").arg("-c").arg("ldconfig -p | grep -q 'libvulkan\\.so\\.1'").status().is_ok_and(|s| s.success());
@@ -175,48 +178,60 @@ fn a_run_records_every_step_and_runs_the_tests_side_by_side() {
     );
     script(&stage.join("jit"), &format!("touch '{}'\necho 'test result: ok'", started.display()));
     script(&stage.join("foil-bench"), "echo '{'\necho '  \"device\": \"wgpu: NVIDIA H200 (stand-in)\",'\necho '  \"mode\": \"quick\"'\necho '}'");
-    script(&stage.join("foil-bandwidth"), "echo 'no adapter' >&2\nexit 3");
-    script(&stage.join("foil-bandwidth-spirv"), "echo '{}'");
+    script(&stage.join("foil-bandwidth-spirv"), "echo 'SPIR-V off by 1e-3' >&2\nexit 4");
+    script(&stage.join("kernels-spirv"), "echo 'test result: FAILED'\nexit 4");
     std::fs::write(stage.join("REVISION"), "0123456789abcdef\n").unwrap();
-    let tar = Command::new("tar")
-        .arg("-C")
-        .arg(&stage)
-        .arg("-cJf")
-        .arg(art.join("artifacts.tar.xz"))
-        .args(["foil-bench", "foil-bandwidth", "kernels", "jit", "foil-bandwidth-spirv", "REVISION"])
-        .status();
-    assert!(tar.is_ok_and(|s| s.success()), "tar and xz are needed for this test");
-
     // python3 without torch, whatever this machine has: no torch step.
     let bin = scratch("run-bin");
     fake_nvidia_smi(&bin, Some("NVIDIA H200"));
     script(&bin.join("python3"), "exit 1");
-    let results = scratch("run-results");
-    let (code, text) = run_with(&[], &bin, &art, &results);
-    assert_eq!(code, 1, "one step failed, so the run must:\n{text}");
+    let run_with_bandwidth = |exit: i32, name: &str| {
+        script(&stage.join("foil-bandwidth"), &format!("echo 'no adapter' >&2\nexit {exit}"));
+        let tar = Command::new("tar")
+            .arg("-C")
+            .arg(&stage)
+            .arg("-cJf")
+            .arg(art.join("artifacts.tar.xz"))
+            .args(["foil-bench", "foil-bandwidth", "kernels", "jit", "foil-bandwidth-spirv", "kernels-spirv", "REVISION"])
+            .status();
+        assert!(tar.is_ok_and(|s| s.success()), "tar and xz are needed for this test");
+        let _ = std::fs::remove_file(&started);
+        let results = scratch(name);
+        let (code, text) = run_with(&[], &bin, &art, &results);
+        let report = std::fs::read_dir(&results)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with("-gpu-check.json"))
+            .unwrap_or_else(|| panic!("no report:\n{text}"));
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap_or_else(|e| panic!("report not JSON ({e}):\n{text}"));
+        (code, text, report)
+    };
 
-    let report = std::fs::read_dir(&results)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with("-gpu-check.json"))
-        .unwrap_or_else(|| panic!("no report:\n{text}"));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap_or_else(|e| panic!("report not JSON ({e}):\n{text}"));
+    // Only the probes fail: the run succeeds.
+    let (code, text, report) = run_with_bandwidth(0, "run-results-probes");
+    assert_eq!((code, &report["ok"]), (0, &serde_json::Value::Bool(true)), "only the SPIR-V probes failed, so the run must succeed:\n{text}");
+    let (code, text, report) = run_with_bandwidth(3, "run-results");
+    assert_eq!(code, 1, "one step failed, so the run must:\n{text}");
     assert_eq!(report["ok"], false, "{report}");
     assert_eq!(report["adapter"], "wgpu: NVIDIA H200 (stand-in)", "{report}");
     let steps = report["steps"].as_array().unwrap();
     let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
-    let mut tests = names[..2].to_vec();
+    let mut tests = names[..3].to_vec();
     tests.sort();
     assert_eq!(
-        (tests.as_slice(), &names[2..]),
-        (&["jit-test", "kernels-test"][..], &["foil-bench", "foil-bench-peak", "foil-bandwidth", "foil-bandwidth-spirv"][..]),
+        (tests.as_slice(), &names[3..]),
+        (&["jit-test", "kernels-spirv-test", "kernels-test"][..], &["foil-bench", "foil-bench-peak", "foil-bandwidth", "foil-bandwidth-spirv"][..]),
         "{report}"
     );
-    let exit = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap()["exit"].as_i64().unwrap();
+    let step = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap();
+    let exit = |name: &str| step(name)["exit"].as_i64().unwrap();
     assert_eq!(
-        (exit("kernels-test"), exit("jit-test"), exit("foil-bench"), exit("foil-bandwidth"), exit("foil-bandwidth-spirv")),
-        (0, 0, 0, 3, 0),
+        (exit("kernels-test"), exit("jit-test"), exit("kernels-spirv-test"), exit("foil-bench"), exit("foil-bandwidth"), exit("foil-bandwidth-spirv")),
+        (0, 0, 4, 0, 3, 4),
         "{report}\n{text}"
     );
+    let probes: Vec<&str> = steps.iter().filter(|s| s["probe"] == true).map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(probes.len(), 2, "{report}");
+    assert!(probes.contains(&"kernels-spirv-test") && probes.contains(&"foil-bandwidth-spirv"), "{report}");
 }
