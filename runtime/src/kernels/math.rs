@@ -247,7 +247,9 @@ pub fn div<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> 
 /// erf(x) = x·P(x²)/Q(x²) for |x| < 3.875, ±1 beyond, where erf rounds to
 /// ±1 in f32: the host's algorithm and constants (`float::fast::erf`,
 /// `erf_rational`), whose doc and tests give its bounds (3.9e-7 relative,
-/// 3.4e-7 absolute near ±1, without contraction, as lavapipe runs it). No
+/// 3.4e-7 absolute near ±1). cubecl contracts each multiply-add of P and Q
+/// into an `fma`, which a driver may round once (NVIDIA) or twice; the
+/// host's test holds both to that bound. No
 /// exponential: the Maclaurin series and Abramowitz–Stegun 7.1.26 pair it
 /// replaced took as many other operations and an exp on every lane (gelu's
 /// plain kernel was compute-bound on lavapipe, bench/README.md,
