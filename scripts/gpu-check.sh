@@ -97,6 +97,12 @@ probe_steps=" foil-bandwidth-spirv kernels-spirv-test "
 # The tree's revision, "-dirty" when it has uncommitted changes.
 revision_here() { git describe --always --dirty --abbrev=40 2>/dev/null; }
 
+# The paths of the release test executables `cargo test` builds with
+# arguments $@ (packages, features, tests), one per line.
+test_executables() {
+  cargo test --release "$@" --no-run --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p'
+}
+
 # The release binaries built here and copied into $1 under those names:
 # foil-bench, foil-bandwidth and the kernels/jit test executables, then
 # foil-bandwidth and the kernels test again with the `vulkan` feature
@@ -109,16 +115,14 @@ build_into() {
   cp "$release/foil-bandwidth" "$1/foil-bandwidth"
   cargo build --release -p foil-bench --features vulkan --bin foil-bandwidth || return 1
   cp "$release/foil-bandwidth" "$1/foil-bandwidth-spirv"
-  tests=$(cargo test --release --workspace --test kernels --test jit --no-run --message-format=json \
-    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p') || return 1
+  tests=$(test_executables --workspace --test kernels --test jit) || return 1
   for t in $tests; do
     case "$(basename "$t")" in
       kernels-*) cp "$t" "$1/kernels" ;;
       jit-*) cp "$t" "$1/jit" ;;
     esac
   done
-  tests=$(cargo test --release -p foil-cli -p foil-bench --features foil-bench/vulkan --test kernels --no-run --message-format=json \
-    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p') || return 1
+  tests=$(test_executables -p foil-cli -p foil-bench --features foil-bench/vulkan --test kernels) || return 1
   for t in $tests; do
     case "$(basename "$t")" in kernels-*) cp "$t" "$1/kernels-spirv" ;; esac
   done

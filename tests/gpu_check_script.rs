@@ -25,6 +25,13 @@ fn fake_nvidia_smi(dir: &Path, gpu: Option<&str>) {
     script(&dir.join("nvidia-smi"), &body);
 }
 
+/// `members` of the folder `stage` packed as `art`/artifacts.tar.xz, the
+/// tarball `--prepare` writes.
+fn pack_artifacts(stage: &Path, art: &Path, members: &[&str]) {
+    let tar = Command::new("tar").arg("-C").arg(stage).arg("-cJf").arg(art.join("artifacts.tar.xz")).args(members).status();
+    assert!(tar.is_ok_and(|s| s.success()), "tar and xz are needed for this test");
+}
+
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("foil-gpu-check-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -88,8 +95,7 @@ fn with_a_gpu_and_artifacts_the_dry_run_names_both() {
     let stage = scratch("gpu-stage");
     std::fs::create_dir_all(&stage).unwrap();
     std::fs::write(stage.join("REVISION"), "0123456789abcdef\n").unwrap();
-    let tar = Command::new("tar").arg("-C").arg(&stage).arg("-cJf").arg(art.join("artifacts.tar.xz")).arg("REVISION").status();
-    assert!(tar.is_ok_and(|s| s.success()), "tar and xz are needed for this test");
+    pack_artifacts(&stage, &art, &["REVISION"]);
     let (code, out) = run(&["--dry-run"], Some("NVIDIA H200"), &art, "gpu");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("GPU: NVIDIA H200"), "{out}");
@@ -119,8 +125,7 @@ fn without_xz_the_tarball_is_read_by_python3() {
         std::fs::create_dir_all(d).unwrap();
     }
     std::fs::write(stage.join("REVISION"), "fedcba9876543210\n").unwrap();
-    let tar = Command::new("tar").arg("-C").arg(&stage).arg("-cJf").arg(art.join("artifacts.tar.xz")).arg("REVISION").status();
-    assert!(tar.is_ok_and(|s| s.success()), "tar and xz are needed for this test");
+    pack_artifacts(&stage, &art, &["REVISION"]);
     fake_nvidia_smi(&bin, Some("NVIDIA H200"));
     for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
@@ -187,14 +192,7 @@ fn a_run_records_every_step_and_runs_the_tests_side_by_side() {
     script(&bin.join("python3"), "exit 1");
     let run_with_bandwidth = |exit: i32, name: &str| {
         script(&stage.join("foil-bandwidth"), &format!("echo 'no adapter' >&2\nexit {exit}"));
-        let tar = Command::new("tar")
-            .arg("-C")
-            .arg(&stage)
-            .arg("-cJf")
-            .arg(art.join("artifacts.tar.xz"))
-            .args(["foil-bench", "foil-bandwidth", "kernels", "jit", "foil-bandwidth-spirv", "kernels-spirv", "REVISION"])
-            .status();
-        assert!(tar.is_ok_and(|s| s.success()), "tar and xz are needed for this test");
+        pack_artifacts(&stage, &art, &["foil-bench", "foil-bandwidth", "kernels", "jit", "foil-bandwidth-spirv", "kernels-spirv", "REVISION"]);
         let _ = std::fs::remove_file(&started);
         let results = scratch(name);
         let (code, text) = run_with(&[], &bin, &art, &results);

@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 mod device {
     use super::super::acts::{self, DeviceCopy, GeluSa, SigmoidGa, TanhGa};
     use super::super::burn_expr::time_forward_backward;
-    use super::super::gpu::{median_device_seconds, sync};
+    use super::super::gpu::{median_device_seconds, read, sync};
     use super::super::{inputs, median_ratio, median_seconds, Plan};
     use burn_cubecl::{Cube, CubeBackend};
     use foil::cubecl::{self, prelude::*};
@@ -157,11 +157,6 @@ mod device {
     /// its input may bind at most `max_bytes`: at least one.
     pub(super) fn rows_per_launch(max_bytes: usize, t: usize, block: usize) -> usize {
         (max_bytes / (4 * t * block)).max(1)
-    }
-
-    fn read(client: &Client, h: Handle) -> Result<Vec<f32>, String> {
-        let bytes = client.read_one(h).map_err(|e| format!("read back failed: {e:?}"))?;
-        Ok(f32::from_bytes(&bytes).to_vec())
     }
 
     /// One device step with its buffers in place: `run` queues the launches

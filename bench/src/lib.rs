@@ -20,8 +20,8 @@ mod train;
 /// section and `foil-bandwidth`.
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 pub mod gpu {
-    use foil::cubecl;
-    use foil::kernels::Client;
+    use foil::cubecl::{self, prelude::*};
+    use foil::kernels::{Client, Handle};
 
     /// How this build's wgpu kernels (foil's and burn's) reach the driver:
     /// with the `vulkan` feature cubecl compiles them to SPIR-V itself on a
@@ -71,6 +71,12 @@ pub mod gpu {
             return Ok(None);
         }
         Ok(cubecl::future::block_on(d.resolve()).map(|t| t.duration().as_secs_f64()))
+    }
+
+    /// The f32 values of the device buffer `h`, read back.
+    pub fn read(client: &Client, h: Handle) -> Result<Vec<f32>, String> {
+        let bytes = client.read_one(h).map_err(|e| format!("read back failed: {e:?}"))?;
+        Ok(f32::from_bytes(&bytes).to_vec())
     }
 
     /// The median device seconds ([`device_seconds`]) of each of `fs` over

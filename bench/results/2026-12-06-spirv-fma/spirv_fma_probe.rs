@@ -96,61 +96,49 @@ fn more4<F: Float>(x: &[V4<F>], out: &mut [V4<F>]) {
 
 foil::adversarial!(AsinhGaT = asinh(x));
 
+/// Uploads `input`, runs `launch` on one unit over it and an output of
+/// `out_len` NaNs (bound as `input_items` and `out_items` elements of the
+/// kernel's type: f32 or vec4), and reads the output back.
+fn run_once(client: &Client, input: &[f32], input_items: usize, out_len: usize, out_items: usize, launch: impl FnOnce(&Client, CubeCount, CubeDim, BufferArg, BufferArg)) -> Vec<f32> {
+    let xh: Handle = client.create_from_slice(f32::as_bytes(input));
+    let oh: Handle = client.create_from_slice(f32::as_bytes(&vec![f32::NAN; out_len]));
+    let (a, b) = unsafe { (BufferArg::from_raw_parts(xh.clone(), input_items), BufferArg::from_raw_parts(oh.clone(), out_items)) };
+    launch(client, CubeCount::Static(1, 1, 1), CubeDim::new_1d(1), a, b);
+    f32::from_bytes(&client.read_one(oh).unwrap()).to_vec()
+}
+
 fn main() {
     let (client, _d, name): (Client, _, String) = open(BenchDevice::Wgpu).unwrap();
     println!("{name}");
-    let x = [2e19f32, 0.0, 0.0, 0.0];
-    let xh: Handle = client.create_from_slice(f32::as_bytes(&x));
-    let oh: Handle = client.create_from_slice(f32::as_bytes(&[f32::NAN; 8]));
-    unsafe {
-        probe::launch_unchecked::<f32>(&client, CubeCount::Static(1, 1, 1), CubeDim::new_1d(1), BufferArg::from_raw_parts(xh.clone(), 4), BufferArg::from_raw_parts(oh.clone(), 8))
-    };
-    let out = client.read_one(oh).unwrap();
-    println!("probe: {:?}", f32::from_bytes(&out));
-    let xh: Handle = client.create_from_slice(f32::as_bytes(&[2e19f32, 1e19, -2e19, 3.0]));
-    let oh: Handle = client.create_from_slice(f32::as_bytes(&[f32::NAN; 16]));
-    unsafe {
-        probe2::launch_unchecked::<f32>(&client, CubeCount::Static(1, 1, 1), CubeDim::new_1d(1), BufferArg::from_raw_parts(xh.clone(), 1), BufferArg::from_raw_parts(oh.clone(), 4))
-    };
-    let out = client.read_one(oh).unwrap();
-    println!("probe2 (x = 2e19, 1e19, -2e19, 3): asinh, (0.5x)s, value, s: {:?}", f32::from_bytes(&out));
+    let out = run_once(&client, &[2e19f32, 0.0, 0.0, 0.0], 4, 8, 8, |c, n, d, a, b| unsafe { probe::launch_unchecked::<f32>(c, n, d, a, b) });
+    println!("probe: {out:?}");
+    let out = run_once(&client, &[2e19f32, 1e19, -2e19, 3.0], 1, 16, 4, |c, n, d, a, b| unsafe { probe2::launch_unchecked::<f32>(c, n, d, a, b) });
+    println!("probe2 (x = 2e19, 1e19, -2e19, 3): asinh, (0.5x)s, value, s: {out:?}");
     for (name, k) in [("lone product + add", 0), ("explicit fma(0.5v, v, 0.5w)", 1), ("fma(1.5e19, 2e19, 22)", 2)] {
-        let xh: Handle = client.create_from_slice(f32::as_bytes(&[if k == 2 { 1.5e19f32 } else { 2e19 }, 45.0, 2e19, 0.0]));
-        let oh: Handle = client.create_from_slice(f32::as_bytes(&[f32::NAN; 4]));
-        let (c, d) = (CubeCount::Static(1, 1, 1), CubeDim::new_1d(1));
-        let (a, b) = unsafe { (BufferArg::from_raw_parts(xh.clone(), 4), BufferArg::from_raw_parts(oh.clone(), 4)) };
-        unsafe {
+        let input = [if k == 2 { 1.5e19f32 } else { 2e19 }, 45.0, 2e19, 0.0];
+        let out = run_once(&client, &input, 4, 4, 4, |c, n, d, a, b| unsafe {
             match k {
-                0 => lone::launch_unchecked::<f32>(&client, c, d, a, b),
-                1 => explicit::launch_unchecked::<f32>(&client, c, d, a, b),
-                _ => plain_fma::launch_unchecked::<f32>(&client, c, d, a, b),
+                0 => lone::launch_unchecked::<f32>(c, n, d, a, b),
+                1 => explicit::launch_unchecked::<f32>(c, n, d, a, b),
+                _ => plain_fma::launch_unchecked::<f32>(c, n, d, a, b),
             }
-        };
-        println!("{name}: {:e}", f32::from_bytes(&client.read_one(oh).unwrap())[0]);
+        });
+        println!("{name}: {:e}", out[0]);
     }
     for (name, k) in [("vec4 lone product + add", 0), ("vec4 fma(v, v, -3e38) at v = 2e19", 1)] {
         let w = if k == 0 { 45.0f32 } else { -3e38 };
-        let xh: Handle = client.create_from_slice(f32::as_bytes(&[2e19f32, 2e19, 1e19, 3.0, w, w, w, w]));
-        let oh: Handle = client.create_from_slice(f32::as_bytes(&[f32::NAN; 4]));
-        let (c, d) = (CubeCount::Static(1, 1, 1), CubeDim::new_1d(1));
-        let (a, b) = unsafe { (BufferArg::from_raw_parts(xh.clone(), 2), BufferArg::from_raw_parts(oh.clone(), 1)) };
-        unsafe {
+        let out = run_once(&client, &[2e19f32, 2e19, 1e19, 3.0, w, w, w, w], 2, 4, 1, |c, n, d, a, b| unsafe {
             match k {
-                0 => lone4::launch_unchecked::<f32>(&client, c, d, a, b),
-                _ => fma4::launch_unchecked::<f32>(&client, c, d, a, b),
+                0 => lone4::launch_unchecked::<f32>(c, n, d, a, b),
+                _ => fma4::launch_unchecked::<f32>(c, n, d, a, b),
             }
-        };
-        println!("{name}: {:?}", f32::from_bytes(&client.read_one(oh).unwrap()));
+        });
+        println!("{name}: {out:?}");
     }
-    {
-        // x0 = v, x1 = w, x2 = c, x3 = h
-        let data = [1e19f32, 2e19, 2e19, 2e19, 2e19, 2e19, 1e19, 1e19, 22.5, -3e38, 22.5, 22.5, 0.5, 0.5, 0.5, 0.5];
-        let xh: Handle = client.create_from_slice(f32::as_bytes(&data));
-        let oh: Handle = client.create_from_slice(f32::as_bytes(&[f32::NAN; 8]));
-        let (a, b) = unsafe { (BufferArg::from_raw_parts(xh.clone(), 4), BufferArg::from_raw_parts(oh.clone(), 2)) };
-        unsafe { more4::launch_unchecked::<f32>(&client, CubeCount::Static(1, 1, 1), CubeDim::new_1d(1), a, b) };
-        println!("vec4 fma(v, w, c) for (1e19,2e19,22.5), (2e19,2e19,-3e38), (2e19,1e19,22.5), (2e19,1e19,22.5); then (h*v)*v + c, h = 0.5 from the buffer: {:?}", f32::from_bytes(&client.read_one(oh).unwrap()));
-    }
+    // x0 = v, x1 = w, x2 = c, x3 = h
+    let data = [1e19f32, 2e19, 2e19, 2e19, 2e19, 2e19, 1e19, 1e19, 22.5, -3e38, 22.5, 22.5, 0.5, 0.5, 0.5, 0.5];
+    let out = run_once(&client, &data, 4, 8, 2, |c, n, d, a, b| unsafe { more4::launch_unchecked::<f32>(c, n, d, a, b) });
+    println!("vec4 fma(v, w, c) for (1e19,2e19,22.5), (2e19,2e19,-3e38), (2e19,1e19,22.5), (2e19,1e19,22.5); then (h*v)*v + c, h = 0.5 from the buffer: {out:?}");
     for v in [2e19f32, 1e19, 5e18, 1e18, 1e17, 1.3e19] {
         let y = foil::runtime::forward_host::<AsinhGaT>(&[v, v, v, v]).unwrap();
         println!("AsinhGa({v:e}) device {:e} scalar {:e}", y[0], AsinhGaT::value(v));

@@ -31,7 +31,7 @@ use clap::Parser;
 use foil::cubecl::{self, prelude::*};
 use foil::kernels::{Client, Handle, Launch};
 use foil::{Activation, GpuActivation, GpuSplitActivation, SplitActivation};
-use foil_bench::gpu::{median_device_seconds, open, sync};
+use foil_bench::gpu::{median_device_seconds, open, read, sync};
 use foil_bench::{BenchDevice, GeluTanhSa, TanhGa};
 use serde_json::json;
 
@@ -91,8 +91,7 @@ fn checked_step_seconds(
     scalar: &[Vec<f32>],
 ) -> Result<(f64, f64), String> {
     step()?;
-    let read = |h: &Handle| client.read_one(h.clone()).map(|b| f32::from_bytes(&b).to_vec()).map_err(|e| format!("read back failed: {e:?}"));
-    let got = outputs.iter().map(|h| read(h)).collect::<Result<Vec<_>, String>>()?;
+    let got = outputs.iter().map(|&h| read(client, h.clone())).collect::<Result<Vec<_>, String>>()?;
     let error = foil_bench::max_rel_diff(&got, scalar);
     if !(error <= 1e-5) {
         return Err(format!("{what}: an output is off the scalar Rust by {error:e} (mixed; SPEC scale 1e-5)"));
@@ -186,8 +185,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
                 // A destination of NaN, copied into once, compared element by element.
                 let dst = client.create_from_slice(f32::as_bytes(&vec![f32::NAN; n]));
                 launch(&client, &src, &dst, n, width, cube, per_unit);
-                let out = client.read_one(dst.clone()).map_err(|e| format!("read back failed: {e:?}"))?;
-                let got = f32::from_bytes(&out);
+                let got = read(&client, dst.clone())?;
                 if let Some(i) = (0..n).find(|&i| got[i].to_bits() != data[i].to_bits()) {
                     return Err(format!("width {width}, cube {cube}, {per_unit} per unit: element {i} is {} not {}", got[i], data[i]));
                 }
