@@ -10,7 +10,7 @@ use crate::outcome::{derive_message, Exit, Outcome};
 use clap::{Parser, Subcommand, ValueEnum};
 use foil_compiler::certify::{Certificate, Kind};
 use foil_compiler::error::DeriveError;
-use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult, NumericSummary};
+use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult, KernelForm, NumericSummary};
 use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, SaResult, TermConstant};
 use foil_compiler::lang::Expr;
 use foil_compiler::print::{to_latex, to_spec};
@@ -387,6 +387,30 @@ fn numeric_json(n: &Option<NumericSummary>) -> Value {
     }
 }
 
+/// What the f32 kernels evaluate where it is a numeric result's own fit.
+fn kernel_json(k: &Option<KernelForm>) -> Value {
+    match k {
+        None => Value::Null,
+        Some(k) => json!({
+            "adversarial": to_spec(&k.adversarial),
+            "adversarial_derivative": to_spec(&k.adversarial_derivative),
+            "pieces": k.pieces,
+            "degree": k.degree,
+            "tolerance": foil_compiler::numeric::KERNEL_TOLERANCE,
+            "bound": k.bound,
+            "subintervals": k.subintervals,
+        }),
+    }
+}
+
+/// One line on the kernels' own fit: g (or a term's a) as they evaluate it.
+fn kernel_line(k: &KernelForm, g: &str, f: &str) -> String {
+    format!(
+        "kernels: {} pieces of degree {}, their own fit for f32 (certified: |{g}' - 1/{f}'| / max(1, |1/{f}'|) <= {:.1e} on the same range, interval arithmetic, {} subintervals)",
+        k.pieces, k.degree, k.bound, k.subintervals
+    )
+}
+
 /// The weakest kind over several certificates (an SA is as verified as its
 /// least verified term).
 fn weakest(kinds: impl Iterator<Item = Kind>) -> Kind {
@@ -474,6 +498,7 @@ impl Derived {
                 "error_bound": g.error_bound,
                 "numeric_range": g.numeric_range,
                 "numeric": numeric_json(&g.numeric),
+                "kernel": kernel_json(&g.kernel),
                 "anchor": g.anchor,
                 "break_points": g.break_points,
                 "cost": foil_compiler::simplify::gpu_cost(&g.adversarial),
@@ -492,6 +517,7 @@ impl Derived {
                             "closed_form": t.closed_form,
                             "error_bound": t.error_bound,
                             "numeric": numeric_json(&t.numeric),
+                            "kernel": kernel_json(&t.kernel),
                             "verification": verification_json(&t.verification, &t.certificate),
                         })
                     })
@@ -505,6 +531,8 @@ impl Derived {
                     "derivative": to_spec(s.derivative()),
                     "adversarial": to_spec(&s.adversarial),
                     "adversarial_derivative": partials,
+                    // What the kernels evaluate (`adversarial` where no term has a fit of its own).
+                    "kernel": to_spec(&s.kernel),
                     "closed_form": s.closed_form(),
                     "terms": terms,
                     "split": to_spec(&s.split.lifted),
@@ -589,6 +617,9 @@ impl Derived {
                     readable(to_spec(&g.derivative)),
                     g.certificate.describe(),
                 );
+                if let Some(k) = &g.kernel {
+                    out += &format!("{}\n", kernel_line(k, "g", "f"));
+                }
                 out += &format!(
                     "sampled: {} points on [{}, {}], max relative |g' - {sampled_against}| = {:.1e}\n",
                     v.points,
@@ -627,6 +658,9 @@ impl Derived {
                     // The certificate speaks of g and f; a term's are a and t.
                     let said = t.certificate.describe().replace("g'", "a'").replace("|g|", "|a|").replace(" g linearly", " a linearly").replace("f'", "t'");
                     out += &format!("{}: {said}\n", t.var);
+                    if let Some(k) = &t.kernel {
+                        out += &format!("{}: {}\n", t.var, kernel_line(k, "a", "t"));
+                    }
                 }
                 let worst = s.terms.iter().map(|t| t.verification.max_rel_error).fold(0.0, f64::max);
                 out += &format!(
@@ -757,14 +791,14 @@ fn emit(a: &EmitArgs) -> Outcome {
         }
         EmitMode::Ga => {
             let g = derive_global_adversarial(&f, &opts)?;
-            let (value, deriv) = (&g.adversarial, &g.adversarial_derivative);
+            let (value, deriv) = g.kernel_pair();
             Ok(if rust { activation_items(name, value, deriv, Some(&to_spec(&g.input))) } else { activation_kernels(name, value, deriv) })
         }
         EmitMode::Sa | EmitMode::HdFgd => {
             let (expression, vars, what) = if a.mode == EmitMode::Sa {
                 let s = derive_split_adversarial(&f, Granularity::Elementary, TermConstant::Plain, &opts)?;
                 let vars = s.terms.iter().map(|t| t.var.clone()).collect();
-                (s.adversarial, vars, "Split adversarial")
+                (s.kernel, vars, "Split adversarial")
             } else {
                 let s = split(&f, Granularity::Elementary)?;
                 let vars = s.terms.iter().map(|t| t.var.clone()).collect();

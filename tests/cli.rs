@@ -242,11 +242,41 @@ fn ga_json_contract() {
     assert!(ver["max_rel_error"].as_f64().is_some_and(|e| e <= 1e-9), "{ver:#}");
 }
 
+/// gelu_tanh's numeric term: the JSON carries the kernels' own fit, read
+/// back and checked here against the term's a' = 1/t' by finite differences
+/// of the fit itself, and against the certified a, within its 1e-7.
+#[test]
+fn sa_json_carries_the_kernels_fit_of_a_numeric_term() {
+    let (code, v) = derive_json("gelu_tanh(x)", &["--mode", "sa"]);
+    assert_eq!(code, 0, "{v:#}");
+    let t = &v["terms"][1];
+    let k = &t["kernel"];
+    assert_eq!((k["pieces"].as_u64(), k["degree"].as_u64(), k["tolerance"].as_f64()), (Some(2), Some(18), Some(1e-7)), "{k:#}");
+    assert!(k["bound"].as_f64().is_some_and(|b| b > 0.0 && b <= 1e-7), "{k:#}");
+    let (fit, certified) = (parse(s(k, "adversarial")).unwrap(), parse(s(t, "adversarial")).unwrap());
+    let term = parse(s(t, "term")).unwrap();
+    for u in spread(-10.0, 10.0, 81) {
+        let (a, b) = (ev_all(&fit, u), ev_all(&certified, u));
+        assert!((a - b).abs() <= 1.01e-7 * b.abs() + 1e-14, "a({u}): fit {a}, certified {b}");
+    }
+    // Where t' itself resolves in f64 differences (t saturates beyond).
+    for u in spread(-4.0, 4.0, 33) {
+        let want = 1.0 / fd8(&|y| ev1(&term, y), u, H_F);
+        let got = fd8(&|y| ev_all(&fit, y), u, H_G);
+        assert!(rel_close(got, want, 1e-6), "fit's a'({u}) = {got}, 1/t' = {want}");
+    }
+    assert_ne!(v["kernel"], v["adversarial"]);
+    parse(s(&v, "kernel")).expect("the kernels' SA reads back");
+}
+
 #[test]
 fn sa_json_contract() {
     let (code, v) = derive_json("tanh(x)", &["--mode", "sa"]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(s(&v, "mode"), "sa");
+    // Closed-form terms: the kernels evaluate the SA itself.
+    assert_eq!(v["kernel"], v["adversarial"]);
+    assert!(v["terms"].as_array().unwrap().iter().all(|t| t["kernel"].is_null()));
     let terms = v["terms"].as_array().unwrap_or_else(|| panic!("no terms: {v:#}"));
     assert_eq!(terms.len(), 4);
     for t in terms {

@@ -236,12 +236,14 @@ struct Model {
     t: Id,
     kind: Target,
     var: Symbol,
+    /// The bound to prove ([`Budget::tol`]).
+    tol: f64,
 }
 
 impl Model {
-    fn new(p: &Piece, kind: Target, var: &str) -> Model {
+    fn new(p: &Piece, kind: Target, var: &str, tol: f64) -> Model {
         let (h, g, t) = residual(&p.g_prime, &p.target, kind);
-        Model { h, g, t, kind, var: Symbol::from(var) }
+        Model { h, g, t, kind, var: Symbol::from(var), tol }
     }
 
     /// The SPEC scale's denominator, max(1, least |target| on X) for the
@@ -260,12 +262,12 @@ impl Model {
         // form of the expressions): no split will, so the cell stays unproven.
         let Some(pt) = eval_series(&self.h, self.var, I::point(c), ORDER) else { return Err(()) };
         let (hp, tc) = (pt.last().unwrap(), pt[usize::from(self.t)][0]);
-        if !hp[0].is_valid() || !hp[0].mag().is_finite() || hp[0].mig() > TOL * self.scale(&tc).next_up() * 1.0000001 {
+        if !hp[0].is_valid() || !hp[0].mag().is_finite() || hp[0].mig() > self.tol * self.scale(&tc).next_up() * 1.0000001 {
             return Err(());
         }
         // The centre's own enclosure too wide to meet the bound (evaluation
         // near overflow): smaller cells have such centres too.
-        let at_centre = bound_of(&hp[0], self.scale(&tc)).filter(|v| *v <= TOL).ok_or(())?;
+        let at_centre = bound_of(&hp[0], self.scale(&tc)).filter(|v| *v <= self.tol).ok_or(())?;
         let Some(over) = eval_series(&self.h, self.var, I::new(lo, hi), ORDER) else { return Ok((None, at_centre)) };
         let ho = over.last().unwrap();
         let tt = I::new((lo - c).next_down(), (hi - c).next_up());
@@ -363,11 +365,14 @@ const PERIODIC_END: &str = "all x by periodicity: f' has period P and g'(x) = G'
 pub struct Budget {
     /// Most cells evaluated.
     pub cells: usize,
+    /// The bound to prove: SPEC §5's [`TOL`], or the f32 kernels' own fit's
+    /// ([`crate::numeric::KERNEL_TOLERANCE`]).
+    pub tol: f64,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { cells: 40_000 }
+        Budget { cells: 40_000, tol: TOL }
     }
 }
 
@@ -402,7 +407,7 @@ fn cover_piece(m: &Model, lo: f64, hi: f64, tail_lo: bool, tail_hi: bool, budget
     // Tails [A, ∞): where g′ and 1/f′ both vanish, one plain evaluation proves it.
     if tail_hi {
         for a in [16.0, 256.0, 65536.0, 4294967296.0, 1.8446744073709552e19] {
-            if a > lo && a < hi && m.trivial_bound(a, f64::INFINITY).is_some_and(|b| b <= TOL) {
+            if a > lo && a < hi && m.trivial_bound(a, f64::INFINITY).is_some_and(|b| b <= m.tol) {
                 out.bound = out.bound.max(m.trivial_bound(a, f64::INFINITY).unwrap());
                 out.infinite.1 = true;
                 hi = a;
@@ -412,7 +417,7 @@ fn cover_piece(m: &Model, lo: f64, hi: f64, tail_lo: bool, tail_hi: bool, budget
     }
     if tail_lo {
         for a in [16.0, 256.0, 65536.0, 4294967296.0, 1.8446744073709552e19] {
-            if -a < hi && -a > lo && m.trivial_bound(f64::NEG_INFINITY, -a).is_some_and(|b| b <= TOL) {
+            if -a < hi && -a > lo && m.trivial_bound(f64::NEG_INFINITY, -a).is_some_and(|b| b <= m.tol) {
                 out.bound = out.bound.max(m.trivial_bound(f64::NEG_INFINITY, -a).unwrap());
                 out.infinite.0 = true;
                 lo = -a;
@@ -435,14 +440,14 @@ fn cover_piece(m: &Model, lo: f64, hi: f64, tail_lo: bool, tail_hi: bool, budget
             // A counterexample at the centre, or a centre that cannot be
             // evaluated: no split can prove this cell. A vanishing tail may
             // still be proven by plain evaluation.
-            if let Some(v) = m.trivial_bound(a, b).filter(|v| *v <= TOL) {
+            if let Some(v) = m.trivial_bound(a, b).filter(|v| *v <= m.tol) {
                 out.bound = out.bound.max(v);
                 continue;
             }
             out.failed.push((a, b));
             continue;
         };
-        let found = taylor.filter(|v| *v <= TOL).or_else(|| m.trivial_bound(a, b).filter(|v| *v <= TOL));
+        let found = taylor.filter(|v| *v <= m.tol).or_else(|| m.trivial_bound(a, b).filter(|v| *v <= m.tol));
         // Worth tightening: the bound is 100× the centre's error and above 1e-13.
         let loose = found.is_some_and(|v| v > (100.0 * at_centre).max(1e-13));
         match found {
@@ -505,8 +510,8 @@ pub fn certify(
     // At a break where the target jumps (f' of |x| at 0), f' does not exist:
     // that point is not claimed; at the others, the assembled expressions
     // must meet the bound.
-    let (excluded, checked_breaks): (Vec<f64>, Vec<f64>) = breaks.iter().partition(|&&b| jumps_at(pieces, b, kind, var));
-    if !pieces.is_empty() && exact_pieces == pieces.len() && breaks_hold(g_prime, full_target, &checked_breaks, kind, var) {
+    let (excluded, checked_breaks): (Vec<f64>, Vec<f64>) = breaks.iter().partition(|&&b| jumps_at(pieces, b, kind, var, budget.tol));
+    if !pieces.is_empty() && exact_pieces == pieces.len() && breaks_hold(g_prime, full_target, &checked_breaks, kind, var, budget.tol) {
         return Certificate {
             kind: Kind::Exact,
             checked: checked.into(),
@@ -527,7 +532,7 @@ pub fn certify(
         if is_exact || lo > hi {
             continue;
         }
-        let m = Model::new(p, kind, var);
+        let m = Model::new(p, kind, var, budget.tol);
         // Tails only where g stays inside f32 up to f32::MAX on that side.
         let (tail_lo, tail_hi) = (p.lo == f64::NEG_INFINITY && rlo == -F32_MAX, p.hi == f64::INFINITY && rhi == F32_MAX);
         if lo == hi {
@@ -537,10 +542,10 @@ pub fn certify(
     }
     // The break points themselves, with the assembled (one-sided) expressions.
     let full = Piece { lo: 0.0, hi: 0.0, g_prime: g_prime.clone(), target: full_target.clone() };
-    let fm = Model::new(&full, kind, var);
+    let fm = Model::new(&full, kind, var, budget.tol);
     for &b in checked_breaks.iter().filter(|b| **b >= rlo && **b <= rhi) {
         match point_bound(&fm, b) {
-            Some(v) if v <= TOL => out.bound = out.bound.max(v),
+            Some(v) if v <= budget.tol => out.bound = out.bound.max(v),
             _ => out.failed.push((b, b)),
         }
     }
@@ -576,9 +581,9 @@ pub fn certify(
 }
 
 /// Does the target take different values on the two sides of break `b`?
-fn jumps_at(pieces: &[Piece], b: f64, kind: Target, var: &str) -> bool {
+fn jumps_at(pieces: &[Piece], b: f64, kind: Target, var: &str, tol: f64) -> bool {
     let side = |p: &Piece| {
-        let m = Model::new(p, kind, var);
+        let m = Model::new(p, kind, var, tol);
         eval_nodes(&m.h, &|s| if s == m.var { I::point(b) } else { I::NAI })[usize::from(m.t)]
     };
     let (Some(l), Some(r)) = (pieces.iter().find(|p| p.hi == b), pieces.iter().find(|p| p.lo == b)) else { return false };
@@ -605,9 +610,9 @@ pub const LEAVES_F32: &str = "|g| or |g'| leaves f32 there (not certified beyond
 pub const NUMERIC_TAIL: &str = "|g| or |g'| leaves f32 there; beyond, the kernels continue g linearly with its end slope (not certified)";
 
 /// Do the assembled expressions meet the bound exactly at each break?
-fn breaks_hold(g_prime: &Expr, target: &Expr, breaks: &[f64], kind: Target, var: &str) -> bool {
-    let m = Model::new(&Piece { lo: 0.0, hi: 0.0, g_prime: g_prime.clone(), target: target.clone() }, kind, var);
-    breaks.iter().all(|&b| point_bound(&m, b).is_some_and(|v| v <= TOL))
+fn breaks_hold(g_prime: &Expr, target: &Expr, breaks: &[f64], kind: Target, var: &str, tol: f64) -> bool {
+    let m = Model::new(&Piece { lo: 0.0, hi: 0.0, g_prime: g_prime.clone(), target: target.clone() }, kind, var, tol);
+    breaks.iter().all(|&b| point_bound(&m, b).is_some_and(|v| v <= tol))
 }
 
 fn point_bound(m: &Model, x: f64) -> Option<f64> {

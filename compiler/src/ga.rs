@@ -79,7 +79,39 @@ pub struct GaResult {
     pub verification: Verification,
     /// How the result is verified: exact, certified on a range, or sampled only.
     pub certificate: Certificate,
+    /// What the f32 kernels evaluate, where it is not `adversarial`: a
+    /// numeric g's own fit to f32's needs, with fewer pieces.
+    pub kernel: Option<KernelForm>,
     pub simplify: SimplifyReport,
+}
+
+impl GaResult {
+    /// (g, g') as the f32 kernels evaluate them: the kernels' fit where
+    /// there is one, else the certified result.
+    pub fn kernel_pair(&self) -> (&Expr, &Expr) {
+        match &self.kernel {
+            Some(k) => (&k.adversarial, &k.adversarial_derivative),
+            None => (&self.adversarial, &self.adversarial_derivative),
+        }
+    }
+}
+
+/// A numeric g as the f32 kernels evaluate it: a fit with fewer pieces than
+/// the certified one, itself certified, to
+/// [`crate::numeric::KERNEL_TOLERANCE`] (|g_k' − 1/f'| / max(1, |1/f'|)),
+/// on the certified result's range. The certified result is what foil
+/// prints and proves to SPEC §5's 1e-9; the kernels, which round every
+/// operation to f32 (6e-8), evaluate this one.
+#[derive(Clone, Debug)]
+pub struct KernelForm {
+    pub adversarial: Expr,
+    pub adversarial_derivative: Expr,
+    pub pieces: usize,
+    pub degree: usize,
+    /// The proven bound, over the certified result's range.
+    pub bound: f64,
+    /// Subintervals of its proof.
+    pub subintervals: usize,
 }
 
 /// What a numeric g is made of, for a summary instead of its expression.
@@ -333,6 +365,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         derivative_zeros: None,
         error_bound: None,
         numeric_range: None,
+        kernel: None,
         numeric: None,
         anchor: opts.anchor,
         break_points: breaks,
@@ -408,7 +441,7 @@ fn derive_approximate(
             let c = if opts.anchor.is_some() { simp(&constant_difference(f, &g, anchor)) } else { "0".parse().unwrap() };
             let g = simp(&shifted(&g, &c));
             let dg = simp(&derivative(&g, VAR));
-            let cert = certify_pieces(&g, &dg, target_expr, target, checked, breaks, true, &opts.limits, &crate::certify::Span::Horizon);
+            let cert = certify_pieces(&g, &dg, target_expr, target, checked, breaks, true, &opts.limits, &crate::certify::Span::Horizon, crate::certify::TOL);
             (g, dg, true, None, crate::verify::REL_TOL, Vec::new(), cert)
         }
         None => {
@@ -438,6 +471,7 @@ fn derive_approximate(
             }
         }
     };
+    let kernel = numeric.as_ref().and_then(|n| certified_kernel(n, target_expr, target, checked, &certificate));
     let (error_bound, numeric_range) = (numeric.as_ref().map(|n| n.error_bound), numeric.as_ref().map(|n| n.range));
     let verification = crate::verify::verify_adversarial_within(
         &recip,
@@ -479,6 +513,7 @@ fn derive_approximate(
         anchor: opts.anchor,
         break_points: breaks.to_vec(),
         verification,
+        kernel,
         simplify: report,
     })
 }
@@ -498,6 +533,7 @@ fn certify_pieces(
     closed_form: bool,
     limits: &crate::simplify::Limits,
     span: &crate::certify::Span,
+    tol: f64,
 ) -> Certificate {
     let mut ends = vec![f64::NEG_INFINITY];
     ends.extend_from_slice(cells);
@@ -516,7 +552,7 @@ fn certify_pieces(
         })
         .collect();
     let exact: Vec<bool> = pieces.iter().map(|p| closed_form && crate::certify::is_exact(&p.g_prime, &p.target, kind, limits)).collect();
-    crate::certify::certify(g, g_prime, target, &pieces, &exact, cells, kind, checked, VAR, span, crate::certify::Budget::default())
+    crate::certify::certify(g, g_prime, target, &pieces, &exact, cells, kind, checked, VAR, span, crate::certify::Budget { tol, ..Default::default() })
 }
 
 /// Fits and certificates per numeric GA: a refit only where the previous
@@ -533,12 +569,37 @@ fn certify_numeric(n: &crate::numeric::NumericAntiderivative, dg: &Expr, target:
     cells.dedup();
     let limits = crate::simplify::Limits::default();
     match (&n.base_period, n.period) {
-        (Some(base), Some(period)) => certify_pieces(&n.expr, base, target, kind, checked, &cells, false, &limits, &crate::certify::Span::Periodic { period }),
+        (Some(base), Some(period)) => {
+            certify_pieces(&n.expr, base, target, kind, checked, &cells, false, &limits, &crate::certify::Span::Periodic { period }, crate::certify::TOL)
+        }
         _ => {
             let span = crate::certify::Span::Given { lo: n.lo, hi: n.hi, ends: n.beyond.clone() };
-            certify_pieces(&n.expr, dg, target, kind, checked, &cells, false, &limits, &span)
+            certify_pieces(&n.expr, dg, target, kind, checked, &cells, false, &limits, &span, crate::certify::TOL)
         }
     }
+}
+
+/// The kernels' fit of a numeric g, certified to
+/// [`crate::numeric::KERNEL_TOLERANCE`] on the same cells' way: kept only
+/// where it is proven on the whole range the certified result is
+/// (`certified`), else the kernels evaluate the certified result.
+fn certified_kernel(n: &crate::numeric::NumericAntiderivative, target: &Expr, kind: Target, checked: &str, certified: &Certificate) -> Option<KernelForm> {
+    let k = n.kernel.as_ref()?;
+    if certified.kind != crate::certify::Kind::Certified {
+        return None;
+    }
+    let span = crate::certify::Span::Given { lo: n.lo, hi: n.hi, ends: n.beyond.clone() };
+    let limits = crate::simplify::Limits::default();
+    let cert = certify_pieces(&k.expr, &k.derivative, target, kind, checked, &k.boundaries, false, &limits, &span, crate::numeric::KERNEL_TOLERANCE);
+    let whole = cert.kind == crate::certify::Kind::Certified && cert.range == certified.range;
+    whole.then(|| KernelForm {
+        adversarial: k.expr.clone(),
+        adversarial_derivative: k.derivative.clone(),
+        pieces: k.pieces,
+        degree: k.degree,
+        bound: cert.bound.unwrap_or(f64::NAN),
+        subintervals: cert.subintervals,
+    })
 }
 
 /// `Some(a)` when h is periodic with period 2π/a because every occurrence
@@ -714,5 +775,54 @@ mod tests {
         // A dip on one side only, narrower than any sampling grid.
         assert!(!even(spec("1/(1 + 20*exp(-(10000*(x - 0.3137))^2))")));
         assert!(even("(/ 1 (+ 1 (* x x)))".parse().unwrap()));
+    }
+
+    /// gelu_tanh's SA term as a GA of its own: the kernels get a fit of 2
+    /// pieces, proven to 1e-7, which agrees with the certified g; a closed
+    /// form gets none.
+    #[test]
+    fn a_weighted_numeric_g_gets_a_certified_kernel_fit() {
+        let spec = |src: &str| crate::parse::parse(src).unwrap();
+        let ga = derive_global_adversarial(&spec("tanh(sqrt(2/pi)*(x + 0.044715*x^3))"), &GaOptions::default()).unwrap();
+        let k = ga.kernel.as_ref().expect("a kernel fit");
+        assert_eq!((ga.numeric.as_ref().unwrap().pieces, k.pieces), (4, 2));
+        assert!(k.bound <= crate::numeric::KERNEL_TOLERANCE && k.subintervals > 0, "{k:?}");
+        let (g, dg) = ga.kernel_pair();
+        let hi = ga.numeric.as_ref().unwrap().hi;
+        for i in -400..=400 {
+            let x = hi * i as f64 / 400.0;
+            let (want, got) = (eval1(&ga.adversarial, VAR, x), eval1(g, VAR, x));
+            // |g_k - g| ≤ 1e-7·∫max(1, 1/f') + the certified fit's own 1e-9-scale error.
+            assert!((got - want).abs() <= 1.01e-7 * want.abs() + 1e-14, "g at {x}: {got} against {want}");
+            let (dw, dk) = (eval1(&ga.adversarial_derivative, VAR, x), eval1(dg, VAR, x));
+            assert!((dk - dw).abs() <= 1.01e-7 * dw.abs(), "g' at {x}: {dk} against {dw}");
+        }
+        let closed = derive_global_adversarial(&spec("tanh(x)"), &GaOptions::default()).unwrap();
+        assert!(closed.kernel.is_none());
+        assert_eq!(closed.kernel_pair().0, &closed.adversarial);
+    }
+
+    /// A kernel fit whose certificate fails is not used: the kernels then
+    /// evaluate the certified result.
+    #[test]
+    fn a_kernel_fit_that_does_not_certify_is_dropped() {
+        let spec = |src: &str| crate::parse::parse(src).unwrap();
+        let h = spec("cosh(sqrt(2/pi)*(x + 0.044715*x^3))^2/(sqrt(2/pi)*(1 + 3*0.044715*x^2))");
+        // f' (the reciprocal target: g' is checked against 1/f').
+        let target = spec("sqrt(2/pi)*(1 + 3*0.044715*x^2)/cosh(sqrt(2/pi)*(x + 0.044715*x^3))^2");
+        let opts = crate::numeric::NumericOptions { even: true, ..Default::default() };
+        let mut n = crate::numeric::numeric_antiderivative(&|x| eval1(&h, VAR, x), VAR, 0.0, 0.0, &opts).unwrap();
+        let certified = certify_numeric(&n, &n.derivative.clone(), &target, Target::Reciprocal, crate::certify::CHECKED_RECIPROCAL, &[]);
+        assert_eq!(certified.kind, crate::certify::Kind::Certified);
+        let kept = certified_kernel(&n, &target, Target::Reciprocal, crate::certify::CHECKED_RECIPROCAL, &certified);
+        assert!(kept.is_some_and(|k| k.pieces == 2));
+        // g_k' off by 1e-6 relative: beyond the kernel tolerance.
+        let k = n.kernel.as_mut().unwrap();
+        let mut b = crate::build::Builder::new();
+        let d = b.copy(&k.derivative, root(&k.derivative));
+        let scale = b.num(1.0 + 1e-6);
+        let off = b.mul(scale, d);
+        k.derivative = b.finish_at(off);
+        assert!(certified_kernel(&n, &target, Target::Reciprocal, crate::certify::CHECKED_RECIPROCAL, &certified).is_none());
     }
 }

@@ -103,6 +103,8 @@ pub struct TermAdversarial {
     pub certificate: crate::certify::Certificate,
     /// For a numeric ai: its pieces, range and continuation.
     pub numeric: Option<crate::ga::NumericSummary>,
+    /// ai as the f32 kernels evaluate it, where that is its own fit (in ui).
+    pub kernel: Option<crate::ga::KernelForm>,
 }
 
 #[derive(Clone, Debug)]
@@ -118,6 +120,10 @@ pub struct SaResult {
     pub terms: Vec<TermAdversarial>,
     /// SA(u1..un).
     pub adversarial: Expr,
+    /// SA as the f32 kernels evaluate it: `adversarial` with each numeric
+    /// term's kernel fit ([`TermAdversarial::kernel`]) in its place; the
+    /// same expression where no term has one.
+    pub kernel: Expr,
     pub singularities: Vec<Singularity>,
     /// Largest |F(x, …, x) - f(x)| relative, over the verification grid.
     pub split_max_rel_error: f64,
@@ -282,6 +288,7 @@ pub fn derive_split_adversarial(f: &Expr, granularity: Granularity, constant: Te
     crate::ga::check_domain(f, VAR)?;
     let mut terms = Vec::with_capacity(sp.terms.len());
     let mut adversarials_in_x = Vec::with_capacity(sp.terms.len());
+    let mut kernels_in_x = Vec::with_capacity(sp.terms.len());
     // Equal atoms share one derivation.
     let mut cache: HashMap<String, crate::ga::GaResult> = HashMap::new();
     for t in &sp.terms {
@@ -313,11 +320,23 @@ pub fn derive_split_adversarial(f: &Expr, granularity: Granularity, constant: Te
             verification: ga.verification,
             certificate: ga.certificate,
             numeric: ga.numeric,
+            kernel: ga.kernel.as_ref().map(|k| crate::ga::KernelForm {
+                adversarial: rename_x(&k.adversarial, &t.var),
+                adversarial_derivative: rename_x(&k.adversarial_derivative, &t.var),
+                ..k.clone()
+            }),
         });
+        kernels_in_x.push(ga.kernel.map(|k| k.adversarial));
         adversarials_in_x.push(ga.adversarial);
     }
     let adversarial_raw = instantiate(&sp.rule, &sp.terms, |_, i| adversarials_in_x[i].clone());
     let (adversarial, _) = crate::simplify::simplify(&adversarial_raw, &opts.limits);
+    let kernel = if kernels_in_x.iter().any(Option::is_some) {
+        let raw = instantiate(&sp.rule, &sp.terms, |_, i| kernels_in_x[i].clone().unwrap_or_else(|| adversarials_in_x[i].clone()));
+        crate::simplify::simplify(&raw, &opts.limits).0
+    } else {
+        adversarial.clone()
+    };
     let singularities = find_singularities(&adversarial);
     let split_max_rel_error = split_error(f, &sp);
     if split_max_rel_error > 1e-9 {
@@ -330,6 +349,7 @@ pub fn derive_split_adversarial(f: &Expr, granularity: Granularity, constant: Te
         split: sp,
         terms,
         adversarial,
+        kernel,
         singularities,
         split_max_rel_error,
     })

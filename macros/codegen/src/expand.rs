@@ -42,12 +42,14 @@ pub fn adversarial(input: TokenStream) -> syn::Result<TokenStream> {
         // SA is a function of n inputs: it implements `SplitActivation`.
         let sa = derive_split_adversarial(&f, Granularity::Elementary, TermConstant::Plain, &opts).map_err(|e| derive_error(&inv, e))?;
         let vars = sa.terms.iter().map(|t| t.var.clone()).collect();
-        let sf = SplitFn::new(sa.adversarial, vars, &opts.limits);
+        // What the kernels evaluate: each numeric term's own f32 fit.
+        let sf = SplitFn::new(sa.kernel, vars, &opts.limits);
         return split_impl(&inv, &to_spec(&f), "Split adversarial", &sf);
     }
     let ga = derive_global_adversarial(&f, &opts).map_err(|e| derive_error(&inv, e))?;
     let source = to_spec(&ga.input);
-    activation_impl(&inv, &ga.adversarial, &ga.adversarial_derivative, Some(&source))
+    let (g, dg) = ga.kernel_pair();
+    activation_impl(&inv, g, dg, Some(&source))
 }
 
 /// `hd_fgd!(Name = f)`: the lifted F(u1..un) of f's HD-FGD split.

@@ -129,8 +129,9 @@ impl Rewriter {
     pub fn g(&mut self) -> Result<ActivationKernel, RewriteError> {
         if self.cache_g.is_none() {
             let ga = derive_global_adversarial(&self.f, &GaOptions::default())?;
-            self.cache_g =
-                Some(ActivationKernel::global_adversarial(format!("g = {}", to_spec(&ga.adversarial)), &ga.adversarial, &ga.adversarial_derivative)?);
+            // What the kernels evaluate: a numeric g's own f32 fit.
+            let (g, dg) = ga.kernel_pair();
+            self.cache_g = Some(ActivationKernel::global_adversarial(format!("g = {}", to_spec(g)), g, dg)?);
         }
         Ok(self.cache_g.clone().unwrap())
     }
@@ -143,7 +144,8 @@ impl Rewriter {
                 let sa = derive_split_adversarial(&self.f, self.granularity, TermConstant::Plain, &GaOptions::default())?;
                 let vars: Vec<&str> = sa.terms.iter().map(|t| t.var.as_str()).collect();
                 let big_f = ActivationKernel::from_expr(format!("F = {}", to_spec(&sa.split.lifted)), &sa.split.lifted, &vars)?;
-                let k_sa = ActivationKernel::from_expr(format!("SA = {}", to_spec(&sa.adversarial)), &sa.adversarial, &vars)?;
+                // What the kernels evaluate: each numeric term's own f32 fit.
+                let k_sa = ActivationKernel::from_expr(format!("SA = {}", to_spec(&sa.kernel)), &sa.kernel, &vars)?;
                 self.sa_singular = sa.singular().then(|| RewriteError::SingularSa {
                     f: to_spec(&self.f),
                     vars: vars.join(", "),
@@ -202,6 +204,19 @@ impl Rewriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The run-time kernels evaluate what the macros do: SA with each
+    /// numeric term's own f32 fit (gelu_tanh's), the certified SA elsewhere.
+    #[test]
+    fn run_time_sa_kernels_take_the_kernels_fit() {
+        for (f, fitted) in [("gelu_tanh(x)", true), ("tanh(x)", false)] {
+            let sa = derive_split_adversarial(&foil_compiler::parse::parse(f).unwrap(), Granularity::Elementary, TermConstant::Plain, &GaOptions::default())
+                .unwrap();
+            assert_eq!(sa.kernel != sa.adversarial, fitted, "{f}");
+            let k = Rewriter::new(f).unwrap().sa().unwrap();
+            assert_eq!(k.name(), format!("SA = {}", to_spec(&sa.kernel)), "{f}");
+        }
+    }
 
     #[test]
     fn modes_assign_kernels_per_spec_6() {
