@@ -2,7 +2,7 @@
 P pieces (coefficients chosen by a balanced tree of `where`), a polynomial of degree d
 in t = a - centre, by Horner or by Estrin; made-up coefficients (cost, not values).
 
-    python3 synthetic_forms.py synthetic-forms.tsv
+    python3 synthetic_forms.py synthetic-forms.tsv [PxD ...]
     foil-bench --quick --section kernels --probe synthetic-forms.tsv --format json
 """
 import sys
@@ -65,9 +65,12 @@ def form(P, d, scheme):
     d2 = "0.5*u1*%s" % dG
     return F, d1, d2
 
+# Optional shapes after the file name, "PxD" (e.g. 2x18), Estrin's scheme only
+# (2026-12-06, bench/results/2026-12-06-kernel-fit); none: the shapes above, both schemes.
+shapes = [tuple(int(v) for v in a.split("x")) for a in sys.argv[2:]]
 lines = []
-for P, d in ((4, 18), (3, 21), (2, 26), (1, 18)):
-    for scheme in ("horner", "estrin"):
+for P, d in shapes or ((4, 18), (3, 21), (2, 26), (1, 18)):
+    for scheme in ("estrin",) if shapes else ("horner", "estrin"):
         F, d1, d2 = form(P, d, scheme)
         lines.append("synthetic %d x deg %d, %s\t%s\t%s\t%s" % (P, d, scheme, F, d1, d2))
 open(sys.argv[1], "w").write("\n".join(lines) + "\n")
