@@ -579,10 +579,10 @@ fn certify_numeric(n: &crate::numeric::NumericAntiderivative, dg: &Expr, target:
     }
 }
 
-/// The kernels' fit of a numeric g, certified to
-/// [`crate::numeric::KERNEL_TOLERANCE`] on the same cells' way: kept only
-/// where it is proven on the whole range the certified result is
-/// (`certified`), else the kernels evaluate the certified result.
+/// The kernels' fit of a numeric g, certified as the result is (Taylor
+/// models on its cells) but to [`crate::numeric::KERNEL_TOLERANCE`]: kept
+/// only where that is proven on the whole range the result's certificate
+/// (`certified`) covers; else the kernels evaluate the certified result.
 fn certified_kernel(n: &crate::numeric::NumericAntiderivative, target: &Expr, kind: Target, checked: &str, certified: &Certificate) -> Option<KernelForm> {
     let k = n.kernel.as_ref()?;
     if certified.kind != crate::certify::Kind::Certified {

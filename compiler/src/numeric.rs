@@ -658,15 +658,6 @@ fn exponent_on(p: &[f64], centre: f64, half: f64) -> Vec<f64> {
     out
 }
 
-/// G = e^W·Q for an h that grows by orders of magnitude on [0, hi] (as
-/// 1/t' does where t saturates): P is the least-squares cubic through
-/// ln|h|, so Q = G/e^W varies slowly and interpolants of the same degree as
-/// the direct fit's follow it on a few long cells, halved until G' =
-/// e^W·(W'·Q + Q') is within 1e-11 of h relative to max(1,|h|) (the direct
-/// fit's criterion). A cell where G itself meets it keeps W = 0. Q's values
-/// come from a quadrature of h, not from the direct pieces, whose 1e-11
-/// would be noise in Q'. `None` when h does not grow (by e^8 or less), has
-/// a zero, or cannot be followed that way.
 /// How [`fit_weighted`] chooses its cells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cells {
@@ -675,11 +666,20 @@ enum Cells {
     Halving,
     /// From 0 outward, each cell as long as meets the tolerance (its end on
     /// a grid of 1/64, so that f32 holds it exactly): the fewest pieces, for
-    /// the kernels' fit. A long first cell costs little accuracy near 0:
-    /// W is 0 at the cell's centre and a few units at 0.
+    /// the kernels' fit. Its first cell is long, and W far from 0 at x = 0
+    /// there: [`exponents_from_zero`] expands that cell's W about 0.
     Longest,
 }
 
+/// G = e^W·Q for an h that grows by orders of magnitude on [0, hi] (as
+/// 1/t' does where t saturates): P is the least-squares cubic through
+/// ln|h|, so Q = G/e^W varies slowly and interpolants of the same degree as
+/// the direct fit's follow it on a few long cells (as `cells` says) where G' =
+/// e^W·(W'·Q + Q') is within `tolerance` of h relative to max(1,|h|) (the
+/// direct fit's 1e-11 for the certified fit). A cell where G itself meets it keeps W = 0. Q's values
+/// come from a quadrature of h, not from the direct pieces, whose 1e-11
+/// would be noise in Q'. `None` when h does not grow (by e^8 or less), has
+/// a zero, or cannot be followed that way.
 fn fit_weighted(h: &dyn Fn(f64) -> f64, hi: f64, ts: &[f64], must_split: &dyn Fn(f64, f64) -> bool, tolerance: f64, cells: Cells) -> Option<Weighted> {
     if !(hi.is_finite() && hi > 0.0 && hi <= 1024.0) {
         return None;
