@@ -418,7 +418,7 @@ pub fn numeric_antiderivative(h: &dyn Fn(f64) -> f64, var: &str, anchor: f64, va
     let x = b.var(var);
     let starts: Vec<f64> = pieces.iter().map(|p| p.start).collect();
     let (root, derivative) = match period {
-        None if odd => mirrored(&mut b, x, &pieces, &offsets, &exponents, hi, h(hi), constant),
+        None if odd => mirrored(&mut b, x, &pieces, &offsets, &exponents, (hi, top), h(hi), constant),
         None => {
             let inner = piecewise_polynomial(&mut b, x, &Frame::values(&pieces, &offsets), &starts);
             // Beyond the range (where g or g' is out of f32, or x is): linear,
@@ -484,7 +484,8 @@ pub fn numeric_antiderivative(h: &dyn Fn(f64) -> f64, var: &str, anchor: f64, va
     let kernel = kernel_fit.map(|k| {
         let mut b = Builder::new();
         let x = b.var(var);
-        let (g, dg) = mirrored(&mut b, x, &k.pieces, &k.offsets, &k.exponents, hi, h(hi), constant);
+        let top = top_value(&k.pieces, &k.offsets, &k.exponents);
+        let (g, dg) = mirrored(&mut b, x, &k.pieces, &k.offsets, &k.exponents, (hi, top), h(hi), constant);
         let mut boundaries: Vec<f64> = k.pieces.iter().map(|p| p.start).collect();
         boundaries.push(hi);
         KernelFit {
@@ -516,12 +517,11 @@ pub fn numeric_antiderivative(h: &dyn Fn(f64) -> f64, var: &str, anchor: f64, va
     })
 }
 
-/// The mirrored form of an odd G fitted on [0, hi]:
+/// The mirrored form of an odd G fitted on [0, hi], `top` = G(hi):
 /// g = g(0) + s·where(|x| < hi, G(|x|), G(hi) + h(hi)·(|x| - hi)), and g'.
 #[allow(clippy::too_many_arguments)]
-fn mirrored(b: &mut Builder, x: Id, pieces: &[Piece], offsets: &[f64], exponents: &[Vec<f64>], hi: f64, h_hi: f64, constant: f64) -> (Id, Id) {
+fn mirrored(b: &mut Builder, x: Id, pieces: &[Piece], offsets: &[f64], exponents: &[Vec<f64>], (hi, top): (f64, f64), h_hi: f64, constant: f64) -> (Id, Id) {
     let starts: Vec<f64> = pieces.iter().map(|p| p.start).collect();
-    let top = top_value(pieces, offsets, exponents);
     let (pieces, offsets, w_frames, dw_frames) = exponents_from_zero(pieces, offsets, exponents);
     let (pieces, offsets) = (&pieces[..], &offsets[..]);
     // g(0) + s·where(|x| < hi, G(|x|), G(hi) + h(hi)·(|x| - hi)),
@@ -786,23 +786,19 @@ fn fit_weighted(h: &dyn Fn(f64) -> f64, hi: f64, ts: &[f64], must_split: &dyn Fn
                     pieces.push(whole);
                     break;
                 }
-                // Bisection on the end a + k/64: k_ok meets the tolerance (or
-                // is 0), k_bad does not.
-                let (mut k_ok, mut k_bad) = (0u64, ((hi - a) * GRID).ceil() as u64);
+                // Bisection on the end a + k/64: k_ok meets the tolerance
+                // (its fit kept), k_bad does not.
+                let (mut k_ok, mut k_bad, mut fitted) = (0u64, ((hi - a) * GRID).ceil() as u64, None);
                 while k_bad - k_ok > 1 {
                     let k = (k_ok + k_bad) / 2;
-                    if a + k as f64 / GRID < hi && meets(a, a + k as f64 / GRID).is_some() {
-                        k_ok = k;
-                    } else {
-                        k_bad = k;
+                    let b = a + k as f64 / GRID;
+                    match if b < hi { meets(a, b) } else { None } {
+                        Some(piece) => (k_ok, fitted) = (k, Some(piece)),
+                        None => k_bad = k,
                     }
                 }
-                if k_ok == 0 {
-                    return None;
-                }
-                let b = a + k_ok as f64 / GRID;
-                pieces.push(meets(a, b)?);
-                a = b;
+                pieces.push(fitted?);
+                a += k_ok as f64 / GRID;
             }
         }
     }
