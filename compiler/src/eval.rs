@@ -23,7 +23,9 @@ pub fn eval(expr: &Expr, env: &dyn Fn(Symbol) -> f64) -> f64 {
     })
 }
 
-fn eval_into(expr: &Expr, env: &dyn Fn(Symbol) -> f64, vals: &mut Vec<f64>) -> f64 {
+/// [`eval`] keeping every node's value: `vals[i]` is node i's (the buffer is
+/// cleared first, so a caller can reuse it across points); returns the root's.
+pub fn eval_into(expr: &Expr, env: &dyn Fn(Symbol) -> f64, vals: &mut Vec<f64>) -> f64 {
     let nodes = expr.as_ref();
     vals.clear();
     vals.reserve(nodes.len());
