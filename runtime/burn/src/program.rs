@@ -292,7 +292,7 @@ impl Program {
     /// the code asks for one.
     pub fn eval_chunk(&self, s: &mut Scratch, vars: &[&[f32]], outs: &mut [&mut [f32]]) {
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if avx2_and_fma() {
             // SAFETY: the CPU has both features, checked just above.
             return unsafe { self.eval_chunk_avx2(s, vars, outs) };
         }
@@ -389,6 +389,13 @@ impl Program {
             }
         }
     }
+}
+
+/// Whether this CPU has AVX2 and FMA, which the host loops' second copies
+/// are compiled for (std caches the detection).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn avx2_and_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
 /// Register file for [`Program::eval_chunk`] (one per thread), for the
@@ -553,7 +560,7 @@ mod tests {
     fn the_avx2_copy_gives_the_portable_result_in_every_bit() {
         #[cfg(target_arch = "x86_64")]
         {
-            if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+            if !avx2_and_fma() {
                 eprintln!("skipped: this CPU lacks AVX2 or FMA, so eval_chunk runs the portable copy only");
                 return;
             }
