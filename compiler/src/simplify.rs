@@ -265,9 +265,6 @@ pub fn gpu_cost(expr: &Expr) -> f64 {
 /// condition was too weak and the value changed, the input is returned
 /// unchanged (a wrong simplification is worse than none).
 pub fn simplify(expr: &Expr, limits: &Limits) -> (Expr, SimplifyReport) {
-    if let Some(literal) = short_literal(expr) {
-        return (literal, SimplifyReport { stop_reason: "constant".into(), ..SimplifyReport::default() });
-    }
     let (mut out, report) = simplify_all(&[expr], limits);
     (out.remove(0), report)
 }
@@ -275,8 +272,25 @@ pub fn simplify(expr: &Expr, limits: &Limits) -> (Expr, SimplifyReport) {
 /// [`simplify`] for several expressions in ONE e-graph (the partial
 /// derivatives of a split function share most of their subterms, which are
 /// then rewritten once). The node limit scales with the number of
-/// expressions, so each gets the room a run of its own would.
+/// expressions, so each gets the room a run of its own would. A constant
+/// whose literal prints short ([`short_literal`]) is that literal, without
+/// the e-graph; with no other expression there is no run, and the report
+/// says `constant`.
 pub fn simplify_all(exprs: &[&Expr], limits: &Limits) -> (Vec<Expr>, SimplifyReport) {
+    let literals: Vec<Option<Expr>> = exprs.iter().map(|e| short_literal(e)).collect();
+    let rest: Vec<&Expr> = exprs.iter().zip(&literals).filter(|(_, l)| l.is_none()).map(|(e, _)| *e).collect();
+    if rest.is_empty() {
+        return (literals.into_iter().flatten().collect(), SimplifyReport { stop_reason: "constant".into(), ..SimplifyReport::default() });
+    }
+    let (simplified, report) = run_egraph(&rest, limits);
+    let mut simplified = simplified.into_iter();
+    let out = literals.into_iter().map(|l| l.unwrap_or_else(|| simplified.next().expect("one result per expression run"))).collect();
+    (out, report)
+}
+
+/// The e-graph run of [`simplify_all`]: every expression in one e-graph,
+/// each extracted at its cheapest form that keeps its values.
+fn run_egraph(exprs: &[&Expr], limits: &Limits) -> (Vec<Expr>, SimplifyReport) {
     let mut runner = Runner::<Math, ConstantFold>::default()
         .with_node_limit(limits.node_limit.saturating_mul(exprs.len().max(1)))
         .with_iter_limit(limits.iter_limit)
@@ -390,7 +404,7 @@ mod tests {
         ] {
             let e: Expr = src.parse().unwrap();
             let (got, report) = simplify(&e, &limits);
-            let (by_egraph, _) = simplify_all(&[&e], &limits);
+            let (by_egraph, _) = run_egraph(&[&e], &limits);
             assert_eq!(got.to_string(), by_egraph[0].to_string(), "{src}");
             assert_eq!((report.stop_reason.as_str(), report.nodes), ("constant", 0), "{src}");
         }
