@@ -459,7 +459,9 @@ fn derive_approximate(
                 round += 1;
                 // Only narrow failures are features a finer fit can resolve;
                 // a wide one (a tail the expressions overflow on) is not.
-                let refine: Vec<(f64, f64)> = cert.uncertified.iter().filter(|u| u.hi - u.lo <= 1.0).take(64).map(|u| (u.lo, u.hi)).collect();
+                // Nor is one the budget left untried.
+                let refine: Vec<(f64, f64)> =
+                    if cert.exhausted { Vec::new() } else { cert.uncertified.iter().filter(|u| u.hi - u.lo <= 1.0).take(64).map(|u| (u.lo, u.hi)).collect() };
                 if refine.is_empty() || round == REFITS {
                     // The f64 witness samples where the polynomials are (beyond, g is out of f32).
                     let r = n.range.min(64.0).floor() as i64;

@@ -327,6 +327,38 @@ pub fn eval_series(expr: &Expr, var: egg::Symbol, x0: I, order: usize) -> Option
     Some(v)
 }
 
+/// What one [`eval_series`] of `expr` costs, in series products: the
+/// O(order²) recurrences (a product, a quotient, one function's
+/// coefficients; sin and cos, or tanh, two; a general power its logarithm,
+/// a product and an exponential), counted from the nodes alone. A sum, a
+/// branch or a constant is O(order) and counts nothing; every evaluation
+/// counts at least 1. Enough to budget work ([`crate::certify::Budget`]),
+/// not a timing.
+pub fn series_products(expr: &Expr) -> usize {
+    let nodes = expr.as_ref();
+    let products = |node: &Math| -> usize {
+        match node {
+            Math::Mul(_) | Math::Div(_) => 1,
+            Math::Pow([_, b]) => match constant(&nodes[usize::from(*b)]) {
+                // Repeated squaring (pow above): a square per bit, a product per set bit.
+                Some(e) if e.lo == e.hi && e.lo == e.lo.round() && e.lo.abs() <= 64.0 => {
+                    let k = e.lo.abs() as u64;
+                    (u64::BITS - k.leading_zeros() + k.count_ones()) as usize + usize::from(e.lo < 0.0)
+                }
+                _ => 3,
+            },
+            Math::Call(f, _) => match f {
+                Func::Abs | Func::Sign => 0,
+                Func::Exp | Func::Expm1 | Func::Log | Func::Log1p | Func::Sqrt => 1,
+                Func::Sin | Func::Cos | Func::Sinh | Func::Cosh | Func::Tanh | Func::Atan => 2,
+                Func::Asinh | Func::Erf | Func::Erfi => 3,
+            },
+            _ => 0,
+        }
+    };
+    nodes.iter().map(products).sum::<usize>().max(1)
+}
+
 /// A decided comparison's truth; `None` when it is undecided.
 fn decided(c: &I) -> Option<bool> {
     if c.lo == 1.0 {
@@ -421,6 +453,25 @@ fn call(f: Func, a: &Series) -> Option<Series> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counted as `eval_series` spends them: a power by squaring, a
+    /// negative one through one quotient more, a general one as
+    /// exp(b·log a); sums and constants free, yet every evaluation 1.
+    #[test]
+    fn series_products_count_the_recurrences() {
+        for (src, products) in [
+            ("(+ x 1)", 1),
+            ("(* x x)", 1),
+            ("(^ x 3)", 4),
+            ("(^ x -2)", 4),
+            ("(^ 2 x)", 3),
+            ("(^ x 0.5)", 3),
+            ("(/ (sin (exp x)) (+ 1 (abs x)))", 4),
+            ("(erf (atan x))", 5),
+        ] {
+            assert_eq!(series_products(&src.parse().unwrap()), products, "{src}");
+        }
+    }
 
     /// The point series of each function matches finite differences of it,
     /// and the Lagrange form over an interval encloses the function there.
