@@ -295,6 +295,11 @@ pub fn numeric_antiderivative(h: &dyn Fn(f64) -> f64, var: &str, anchor: f64, va
     ends.retain(|e| *e >= fit_lo && *e <= hi);
     ends.sort_by(|a, b| a.total_cmp(b));
     ends.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+    // A range within 1e-12 of the anchor has no cell to fit (a fuzz input
+    // whose integrand overflows at |x| ≈ 1e-13 indexed an empty fit).
+    if ends.len() < 2 {
+        return Err(format!("the integrand leaves f32 range within 1e-12 of the anchor (it does beyond x = {lo:e}, {hi:e})"));
+    }
     // A cell the certificate could not prove holds a feature the error check
     // missed: its pieces are cut to 1/64 of it, and the error check then
     // resolves whatever is there.
@@ -1165,6 +1170,19 @@ mod tests {
             assert!(err <= g.error_bound * x.abs() + 1e-15, "at {x}: {err:e} above the bound");
         }
         assert!(g.error_bound < 1e-9, "bound {:e}", g.error_bound);
+    }
+
+    /// An integrand that leaves f32 within 1e-12 of the anchor has no
+    /// range to fit: an error that says so, not an index into no pieces
+    /// (the fuzzer's `3802000^2 - 112700801^0^x^4^2 - 11^x - x`).
+    #[test]
+    fn an_integrand_out_of_f32_next_to_the_anchor_is_refused() {
+        let h = |x: f64| if x.abs() < 1e-13 { 1.0 } else { f64::INFINITY };
+        for even in [false, true] {
+            let opts = NumericOptions { even, ..Default::default() };
+            let err = numeric_antiderivative(&h, "x", 0.0, 0.0, &opts).map(|_| ()).unwrap_err();
+            assert!(err.contains("within 1e-12 of the anchor"), "{err}");
+        }
     }
 
     /// gelu_tanh's SA term's integrand, 1/t' = cosh²(p)/p', p = k(x + c·x³).
