@@ -339,13 +339,14 @@ pub fn series_products(expr: &Expr) -> usize {
     let products = |node: &Math| -> usize {
         match node {
             Math::Mul(_) | Math::Div(_) => 1,
-            Math::Pow([_, b]) => match constant(&nodes[usize::from(*b)]) {
-                // Repeated squaring (pow above): a square per bit, a product per set bit.
-                Some(e) if e.lo == e.hi && e.lo == e.lo.round() && e.lo.abs() <= 64.0 => {
-                    let k = e.lo.abs() as u64;
-                    (u64::BITS - k.leading_zeros() + k.count_ones()) as usize + usize::from(e.lo < 0.0)
+            Math::Pow([_, b]) => match constant(&nodes[usize::from(*b)]).as_ref().and_then(squaring_exponent) {
+                // Repeated squaring (`pow`): a square per bit, a product per
+                // set bit, and a quotient first for a negative power.
+                Some(k) => {
+                    let m = k.unsigned_abs();
+                    (u64::BITS - m.leading_zeros() + m.count_ones()) as usize + usize::from(k < 0)
                 }
-                _ => 3,
+                None => 3,
             },
             Math::Call(f, _) => match f {
                 Func::Abs | Func::Sign => 0,
@@ -370,12 +371,16 @@ fn decided(c: &I) -> Option<bool> {
     }
 }
 
+/// The exponent `a^e` takes by repeated squaring: an integer of at most 64
+/// in magnitude, known exactly.
+fn squaring_exponent(e: &I) -> Option<i64> {
+    (e.lo == e.hi && e.lo == e.lo.round() && e.lo.abs() <= 64.0).then_some(e.lo as i64)
+}
+
 fn pow(a: &Series, b: &Series) -> Option<Series> {
     let n = a.len();
     let exponent_is_constant = b.iter().skip(1).all(is_zero);
-    let e = b[0];
-    if exponent_is_constant && e.lo == e.hi && e.lo == e.lo.round() && e.lo.abs() <= 64.0 {
-        let k = e.lo as i64;
+    if let Some(k) = squaring_exponent(&b[0]).filter(|_| exponent_is_constant) {
         let mut base = if k < 0 { div(&constant_series(I::point(1.0), n), a)? } else { a.clone() };
         let mut acc = constant_series(I::point(1.0), n);
         let mut m = k.unsigned_abs();
