@@ -347,7 +347,7 @@ pub enum Derived {
 fn verification_json(v: &foil_compiler::verify::Verification, c: &Certificate) -> Value {
     let end = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
     let range = |r: &foil_compiler::piecewise::Interval| json!({ "lo": end(r.lo), "hi": end(r.hi) });
-    json!({
+    let mut out = json!({
         "passed": v.passed,
         "points": v.points,
         "range": [v.range.0, v.range.1],
@@ -366,7 +366,12 @@ fn verification_json(v: &foil_compiler::verify::Verification, c: &Certificate) -
         // Break points where f' jumps: not claimed (f' has no value there).
         "excluded_points": c.excluded,
         "statement": c.describe(),
-    })
+    });
+    // Only when the cover ran out of work (`Certificate::exhausted`).
+    if c.exhausted {
+        out["exhausted"] = json!(true);
+    }
+    out
 }
 
 /// A numeric result's shape, for tools: pieces, degree, range, period, and

@@ -532,6 +532,19 @@ fn bare_names_are_activations_of_x() {
 
 // ---- how a result is verified (issue 12) -----------------------------------
 
+/// A certificate that ran out of work says so in the text and, only then,
+/// as `exhausted: true` in the JSON (a fuzz input: 1.4 s in release).
+#[test]
+fn a_certificate_out_of_work_says_so() {
+    let (code, v) = derive_json("200000/204000000800002^-x-x^2", &[]);
+    assert_eq!(code, 0, "{v:#}");
+    let ver = &v["verification"];
+    assert_eq!((s(ver, "kind"), ver["exhausted"].as_bool()), ("sampled", Some(true)), "{ver:#}");
+    assert!(s(ver, "statement").contains("its work budget ran out"), "{ver:#}");
+    let (_, v) = derive_json("exp(tanh(x))", &[]);
+    assert!(v["verification"].get("exhausted").is_none(), "{:#}", v["verification"]);
+}
+
 /// `verification.kind` says exact / certified / sampled, with the bound, the
 /// range it holds on and what lies beyond; a numeric result has a summary.
 #[test]
