@@ -8,8 +8,11 @@
 //! form is picked for cost and readability, the emitted one for f32: `x^2`,
 //! `x^3` become products, `log(1 + a)` becomes `log1p(a)`, `exp(a) - 1`
 //! becomes `expm1(a)`, `log(1 + exp(a))` becomes the softplus form
-//! `max(a, 0) + log1p(exp(-|a|))`, which never overflows, quotients of
-//! exponential sums are divided through by their largest exponential, and a
+//! `max(a, 0) + log1p(exp(-|a|))`, which never overflows, and `log(c +
+//! exp(a))` the shifted one ([`shifted_softpluses`]), quotients of
+//! exponential sums are divided through by their largest exponential (a
+//! product of exponentials going into the numerators of the quotients it
+//! multiplies), and a
 //! difference of exponentials `e^a - e^c` becomes
 //! `e^max(a, c)·sign(c - a)·expm1(-|c - a|)`, which keeps the digits the two
 //! terms share (see [`cancellation_safe_differences`]). A product with an
@@ -60,6 +63,76 @@ pub struct Lowered {
     pub live: Vec<bool>,
 }
 
+impl Lowered {
+    /// Every root at one point, in f64, through the safe operations: what
+    /// the kernels compute, at f64's precision. Where the IR as written
+    /// overflows f64 (`log(e^y + c)` from y ≈ 709.8, inf - inf beyond), this
+    /// is its value; [`crate::verify`] asks it before calling a NaN of the
+    /// IR a g that is not real.
+    ///
+    /// ```
+    /// use foil_compiler::{lower::lower_exprs, parse::parse};
+    /// let g = parse("log(exp(2*x) + 0.5) - log(exp(2*x) + 2)").unwrap();
+    /// assert!(foil_compiler::eval::eval1(&g, "x", 400.0).is_nan());
+    /// let v = lower_exprs(&[&g]).eval(&["x".into()], &[400.0]);
+    /// assert!(v[0].abs() < 1e-12);
+    /// ```
+    pub fn eval(&self, names: &[egg::Symbol], point: &[f64]) -> Vec<f64> {
+        use crate::eval::apply;
+        let mut v = vec![f64::NAN; self.ops.len()];
+        for (i, op) in self.ops.iter().enumerate() {
+            if !self.live[i] {
+                continue;
+            }
+            let a = |id: &Id| v[usize::from(*id)];
+            v[i] = match op {
+                SafeOp::Leaf => match &self.nodes[Id::from(i)] {
+                    Math::Var(s) => names.iter().position(|n| n == s).map_or(f64::NAN, |k| point[k]),
+                    leaf => literal_value(leaf).unwrap_or(f64::NAN),
+                },
+                SafeOp::Add(p, q) => a(p) + a(q),
+                SafeOp::Sub(p, q) => a(p) - a(q),
+                SafeOp::Mul(p, q) => a(p) * a(q),
+                SafeOp::Div(p, q) => a(p) / a(q),
+                SafeOp::Neg(p) => -a(p),
+                SafeOp::Call(f, p) => apply(*f, a(p)),
+                SafeOp::Min(p, q) => a(p).min(a(q)),
+                SafeOp::Max(p, q) => a(p).max(a(q)),
+                SafeOp::Powf(p, q) => a(p).powf(a(q)),
+                SafeOp::Powi(p, k) => a(p).powi(*k),
+                SafeOp::Product(fs) => fs.iter().map(|f| a(f)).product(),
+                SafeOp::Compare(c, p, q) => {
+                    let (x, y) = (a(p), a(q));
+                    let holds = match c {
+                        Cmp::Lt => x < y,
+                        Cmp::Le => x <= y,
+                        Cmp::Gt => x > y,
+                        Cmp::Ge => x >= y,
+                    };
+                    holds as u8 as f64
+                }
+                SafeOp::Where(c, p, q) => {
+                    if a(c) != 0.0 {
+                        a(p)
+                    } else {
+                        a(q)
+                    }
+                }
+                SafeOp::Softplus(p) => {
+                    let x = a(p);
+                    x.max(0.0) + (-x.abs()).exp().ln_1p()
+                }
+                SafeOp::NegExpm1(p) => -a(p).exp_m1(),
+                SafeOp::ErfiTimes(p, m) => match (a(p), a(m)) {
+                    (x, m) if m == 0.0 && !x.is_nan() => 0.0,
+                    (x, m) => m * apply(Func::Erfi, x),
+                },
+            };
+        }
+        self.roots.iter().map(|r| v[usize::from(*r)]).collect()
+    }
+}
+
 /// Whether each node of `lowered` may exceed 2¹²⁵ in magnitude for some
 /// f32 inputs (every variable over [-f32::MAX, f32::MAX], by
 /// [`crate::interval::eval_nodes`]; an invalid enclosure counts as may).
@@ -95,9 +168,7 @@ fn may_exceed(r: I, limit: f64) -> bool {
 pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
-    let roots = safe_hyperbolics(&mut b, &roots);
-    let roots = complementary_fractions(&mut b, &roots);
-    let roots = normalise_exp_quotients(&mut b, &roots);
+    let roots = exact_rewrites(&mut b, &roots);
     let roots = cancellation_safe_differences(&mut b, &roots);
     let roots = one_exponential_per_normalised_pair(&mut b, &roots);
     let roots = halved_exponential_products(&mut b, &roots);
@@ -119,6 +190,34 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
         live = live_nodes(&ops, &roots);
     }
     Lowered { nodes, ops, roots, live }
+}
+
+/// `exprs` rewritten by the lowering's exact identities alone, each node
+/// still a real function of the inputs: logarithms of exponential sums as
+/// softpluses ([`shifted_softpluses`]), hyperbolic forms in one exponential
+/// ([`safe_hyperbolics`]), complementary fractions, and quotients of
+/// exponential sums divided through by their largest exponential
+/// ([`normalise_exp_quotients`]). No f32 threshold (`roots_of_large_squares`,
+/// clamped arctangents) and no rounded constant enters, so an interval
+/// evaluation of the result encloses the inputs' values; and it stays
+/// finite where they are: `e^x/(e^x + 2.6)` is inf/inf in f64 from
+/// x ≈ 709.8, its divided form `1/(1 + 2.6·e^-x)` is not. What the
+/// certificate evaluates on tails to infinity ([`crate::certify`]).
+/// Returns the nodes and each input's root.
+pub fn overflow_safe_forms(exprs: &[&Expr]) -> (Expr, Vec<Id>) {
+    let mut b = Builder::new();
+    let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
+    let roots = exact_rewrites(&mut b, &roots);
+    (b.nodes().clone(), roots)
+}
+
+/// The passes [`overflow_safe_forms`] names, in the order [`lower_exprs`]
+/// runs them first.
+fn exact_rewrites(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    let roots = shifted_softpluses(b, roots);
+    let roots = safe_hyperbolics(b, &roots);
+    let roots = complementary_fractions(b, &roots);
+    normalise_exp_quotients(b, &roots)
 }
 
 /// Hyperbolic functions in forms that cost one exponential and stay finite
@@ -279,6 +378,40 @@ fn softplus_quotients(b: &mut Builder, a: Id) -> (Id, Id, Id) {
     (n, d, p)
 }
 
+/// `log(c + e^y)` with a literal c > 0 (GA's antiderivatives of
+/// `1/(1 + k·e^-x)`, partial fractions in `u = e^(ax)`: `x + tanh(x)` has two)
+/// as `L + log(1 + e^(y - L))`, `L = ln c`: the softplus form, which
+/// [`lower`] makes `max(z, 0) + log1p(e^-|z|)`. As written, `e^y` overflows
+/// from y ≈ 88.7 in f32 (709.8 in f64), where the value is about y, and a
+/// difference of two such logarithms is inf - inf. c = 1 is left to
+/// [`lower`]'s own softplus.
+fn shifted_softpluses(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Call(Func::Log, sum) = node else { return b.add(node) };
+        let Math::Add([p, q]) = *b.node(sum) else { return b.add(node) };
+        let (c, e) = match (b.value(p), b.value(q)) {
+            (Some(c), None) => (c, q),
+            (None, Some(c)) => (c, p),
+            _ => return b.add(node),
+        };
+        let Math::Call(Func::Exp, y) = *b.node(e) else { return b.add(node) };
+        if !(c > 0.0 && c.is_finite()) || c == 1.0 {
+            return b.add(node);
+        }
+        // `log(c)`, not its f64 value: the identity stays exact for the
+        // certificate's intervals ([`overflow_safe_forms`]); the kernels'
+        // constant folding makes it a literal.
+        let c = b.num(c);
+        let l = b.add(Math::Call(Func::Log, c));
+        let z = b.add(Math::Sub([y, l]));
+        let ez = b.add(Math::Call(Func::Exp, z));
+        let one = b.num(1.0);
+        let sum = b.add(Math::Add([one, ez]));
+        let softplus = b.add(Math::Call(Func::Log, sum));
+        b.add(Math::Add([l, softplus]))
+    })
+}
+
 /// `a` of `log(1 + e^a)`, `log(e^a + 1)` or `log1p(e^a)`.
 fn softplus_argument(b: &Builder, s: Id) -> Option<Id> {
     let z = match *b.node(s) {
@@ -415,10 +548,61 @@ fn pull_into_quotients(b: &mut Builder, node: Math) -> Id {
                 let num = pull_into_quotients(b, Math::Mul([a, q]));
                 b.add(Math::Div([num, c]))
             }
+            // A literal numerator too, under a product of exponentials, over
+            // a denominator that will be divided through: `e^x·(-0.5/(e^x +
+            // 0.5))` (`x + softplus(x)`'s g′) is inf·0 from x ≈ 88.7 as
+            // written. (Not over a constant: `e^(z²)·(2/sqrt(pi))` stays
+            // for the halved products.)
+            (_, Math::Div([a, c])) if exponential_monomial(b, p) && holds_exp(b, c) => {
+                let num = b.add(Math::Mul([p, a]));
+                b.add(Math::Div([num, c]))
+            }
+            (Math::Div([a, c]), _) if exponential_monomial(b, q) && holds_exp(b, c) => {
+                let num = b.add(Math::Mul([a, q]));
+                b.add(Math::Div([num, c]))
+            }
+            (_, Math::Add([u, v]) | Math::Sub([u, v])) if exponential_monomial(b, p) => distribute_over_quotients(b, p, q, u, v),
+            (Math::Add([u, v]) | Math::Sub([u, v]), _) if exponential_monomial(b, q) => distribute_over_quotients(b, q, p, u, v),
             _ => b.add(node),
         },
         node => b.add(node),
     }
+}
+
+/// `E·(u/c ± v/d)` as `(E·u)/c ± (E·v)/d`, for `E` a product of literals
+/// and exponentials: a GA's g′ from a difference of logarithms,
+/// `0.25·e^2x·(2/(e^2x + 5.8) - 2/(e^2x + 0.17))` (`x + tanh(x)`), is
+/// inf·0 from 2x ≈ 88.7 as written, while each quotient with `E` in its
+/// numerator normalises to a value near 2. `sum` itself (times `E`) when
+/// its terms are not both quotients over exponential sums.
+fn distribute_over_quotients(b: &mut Builder, e: Id, sum: Id, u: Id, v: Id) -> Id {
+    let (Math::Div([a, c]), Math::Div([a2, d])) = (b.node(u).clone(), b.node(v).clone()) else {
+        return b.add(Math::Mul([e, sum]));
+    };
+    if !(holds_exp(b, c) && holds_exp(b, d)) {
+        return b.add(Math::Mul([e, sum]));
+    }
+    let (eu, ev) = (b.add(Math::Mul([e, a])), b.add(Math::Mul([e, a2])));
+    let (qu, qv) = (b.add(Math::Div([eu, c])), b.add(Math::Div([ev, d])));
+    match *b.node(sum) {
+        Math::Add(_) => b.add(Math::Add([qu, qv])),
+        _ => b.add(Math::Sub([qu, qv])),
+    }
+}
+
+/// A product of literals and at least one exponential.
+fn exponential_monomial(b: &Builder, id: Id) -> bool {
+    let mut stack = vec![id];
+    let mut any = false;
+    while let Some(id) = stack.pop() {
+        match *b.node(id) {
+            Math::Call(Func::Exp, _) => any = true,
+            Math::Mul([p, q]) => stack.extend([p, q]),
+            Math::Num(_) => {}
+            _ => return false,
+        }
+    }
+    any
 }
 
 /// A sum of exponentials, or a product with such a factor.

@@ -485,7 +485,9 @@ fn worst_in_f32(
     for x in xs {
         for (g, w) in run::<f32>(l, names, &[x]).iter().zip(want(x)) {
             if let Some(e) = error(x, *g as f64, w) {
-                if !(e <= worst) {
+                // A NaN error (a NaN result) is the worst, and stays so.
+                let e = if e.is_nan() { f64::INFINITY } else { e };
+                if e > worst {
                     (worst, at) = (e, x);
                 }
             }
@@ -1340,4 +1342,68 @@ fn products_with_erfi_are_no_worse_than_as_written_in_any_shape() {
         assert!(checked > 5_000, "{src}: {checked} checked");
     }
     assert!(better > 100, "finite at {better} points where the written form is not");
+}
+
+/// Points over f32's line: a fine grid on [-100, 100] and 10^(k/10) out to
+/// 10^38, both signs, each rounded to f32.
+fn wide_f32_points() -> Vec<f64> {
+    let mut xs: Vec<f64> = (-5000..=5000).map(|k| k as f64 * 0.02).collect();
+    for k in -40..=380 {
+        let m = 10f64.powf(k as f64 / 10.0);
+        xs.extend([m, -m]);
+    }
+    xs.into_iter().map(|x| x as f32 as f64).collect()
+}
+
+/// `log(c + e^y)` (a GA's g from partial fractions in e^(kx): `x - e^-2x`,
+/// `x - 0.5·e^-x`, `x + tanh(x)`) is `log(c) + softplus(y - log(c))`: as
+/// written, e^y overflows f32 from y ≈ 88.7, where the value is about y
+/// (inf before, and inf - inf where two such logarithms are subtracted).
+#[test]
+fn a_logarithm_of_c_plus_an_exponential_is_a_shifted_softplus() {
+    let names = [Symbol::from("x")];
+    // log(c + e^y) in f64 without overflow, written independently.
+    let log_c_plus_exp = |c: f64, y: f64| if y > 0.0 { y + (c * (-y).exp()).ln_1p() } else { (c + y.exp()).ln() };
+    let cases: [(&str, Box<dyn Fn(f64) -> f64>); 3] = [
+        ("0.5*log(2 + exp(2*x)) - 1", Box::new(move |x| 0.5 * log_c_plus_exp(2.0, 2.0 * x) - 1.0)),
+        ("log(exp(x) + 0.5)", Box::new(move |x| log_c_plus_exp(0.5, x))),
+        (
+            "0.25*sqrt(2)*(log(exp(2*x) + 5.82842712474619) - log(exp(2*x) + 0.1715728752538099)) + x",
+            Box::new(move |x| 0.25 * 2f64.sqrt() * (log_c_plus_exp(5.82842712474619, 2.0 * x) - log_c_plus_exp(0.1715728752538099, 2.0 * x)) + x),
+        ),
+    ];
+    for (src, want) in cases {
+        let e = foil_compiler::parse::parse(src).unwrap();
+        let lowered = lower_exprs(&[&e]);
+        assert!(count(&lowered, |op| matches!(op, SafeOp::Softplus(_))) >= 1, "{src}: no softplus in {:?}", lowered.ops);
+        let (worst, at) = worst_in_f32(&lowered, &names, wide_f32_points(), |x| vec![want(x)], |_, g, w| Some(error(g, w)));
+        assert!(worst <= 2e-6, "{src}: off by {worst:e} at x = {at}");
+    }
+}
+
+/// A product of exponentials times a difference of quotients, g′ of `x +
+/// tanh(x)` as printed, is distributed over the quotients, each then
+/// divided through by its largest exponential: as written it is inf·0 from
+/// 2x ≈ 88.7, where its value is about 1. So is a product with one quotient
+/// of literal numerator (`x + softplus(x)`'s g′).
+#[test]
+fn an_exponential_times_quotients_goes_into_their_numerators() {
+    let names = [Symbol::from("x")];
+    let cases: [(&str, fn(f64) -> f64); 2] = [
+        ("sqrt(2)*(0.25*exp(2*x)*(2/(exp(2*x) + 5.82842712474619) - 2/(exp(2*x) + 0.1715728752538099))) + 1", |x| 1.0 / (1.0 + 1.0 / x.cosh().powi(2))),
+        ("exp(x)*(-0.5/(exp(x) + 0.5)) + 1", |x| {
+            let e = (-x.abs()).exp();
+            if x > 0.0 {
+                (e + 1.0) / (e + 2.0)
+            } else {
+                (1.0 + e) / (1.0 + 2.0 * e)
+            }
+        }),
+    ];
+    for (src, want) in cases {
+        let e = foil_compiler::parse::parse(src).unwrap();
+        let lowered = lower_exprs(&[&e]);
+        let (worst, at) = worst_in_f32(&lowered, &names, wide_f32_points(), |x| vec![want(x)], |_, g, w| Some(error(g, w)));
+        assert!(worst <= 1e-6, "{src}: off by {worst:e} at x = {at}");
+    }
 }
