@@ -12,9 +12,12 @@
 //! H_N(X)(X − c)^N. The cover starts from unit cells near 0 and octaves
 //! [2^k, 2^(k+1)] beyond 4, and bisects a cell until its bound is ≤ 1e-9 or
 //! it is too small to split (then the cell is reported as uncertified).
-//! Where g′ and 1/f′ both tend to 0 (f′ → ∞), |g′ − 1/f′| ≤ |g′| + |1/f′|
-//! bounds the error on a whole tail [A, ∞) from plain interval evaluation:
-//! there the certificate covers the whole line on that side.
+//! Where g′ and 1/f′ tend to one limit (0 where f′ → ∞, 1 for `x − c·k^-x`),
+//! enclosures G ∋ g′ and R ∋ 1/f′ from plain interval evaluation bound the
+//! error on a whole tail [A, ∞) by sup|G − R|: there the certificate covers
+//! the whole line on that side. They are taken of the expressions'
+//! overflow-safe forms ([`crate::lower::overflow_safe_forms`]), reduced to
+//! the tail's branch ([`crate::piecewise::specialize_on`]).
 //!
 //! **The range.** The f32 kernels are fed x up to where |g| or |g′| leaves
 //! f32 (beyond, they return ±inf for a value that is indeed out of f32) and
@@ -38,6 +41,11 @@ use serde::Serialize;
 pub const TOL: f64 = crate::verify::REL_TOL;
 /// The largest f32, as f64: the kernels' horizon.
 pub const F32_MAX: f64 = f32::MAX as f64;
+/// The least magnitude that rounds to ±inf in f32 (f32::MAX plus half its
+/// ulp, 2^128 - 2^103): a value below it is in f32. [`horizon`] asks this
+/// rather than `<= F32_MAX`, since an f64 evaluation of g(f32::MAX) = f32::MAX
+/// - 3.5 (`x - 2 - 8^-x`'s g) rounds above f32::MAX, where f32 does not.
+const F32_ROUNDS_TO_INFINITY: f64 = 3.4028235677973366e38;
 /// What a plain GA's certificate bounds (SPEC §5).
 pub const CHECKED_RECIPROCAL: &str = "|g' - 1/f'| / max(1, |1/f'|)";
 /// What a regularised GA's certificate bounds: g' against its own target.
@@ -238,9 +246,15 @@ pub fn is_exact_by_normal_form(g_prime: &Expr, target: &Expr, kind: Target) -> b
 /// The residual of one piece, ready to evaluate.
 struct Model {
     h: Expr,
+    /// g′ and the target in their overflow-safe forms
+    /// ([`crate::lower::overflow_safe_forms`]) with their roots, built when
+    /// [`Model::plain_bound`] first needs them.
+    safe: std::cell::OnceCell<(Expr, [Id; 2])>,
+    /// The piece's g′ and target, for `safe`.
+    g_prime: Expr,
+    target: Expr,
     /// What a cell costs ([`crate::taylor::series_products`] of `h`).
     products: usize,
-    g: Id,
     t: Id,
     kind: Target,
     var: Symbol,
@@ -250,9 +264,10 @@ struct Model {
 
 impl Model {
     fn new(p: &Piece, kind: Target, var: &str, tol: f64) -> Model {
-        let (h, g, t) = residual(&p.g_prime, &p.target, kind);
+        let (h, _, t) = residual(&p.g_prime, &p.target, kind);
         let products = crate::taylor::series_products(&h);
-        Model { h, products, g, t, kind, var: Symbol::from(var), tol }
+        let (g_prime, target) = (p.g_prime.clone(), p.target.clone());
+        Model { h, safe: std::cell::OnceCell::new(), g_prime, target, products, t, kind, var: Symbol::from(var), tol }
     }
 
     /// The SPEC scale's denominator, max(1, least |target| on X) for the
@@ -290,23 +305,32 @@ impl Model {
         Ok((bound_of(&enc, self.scale(&t0)), at_centre))
     }
 
-    /// |g′| + |1/q| (or |g′| + |r|) from plain interval evaluation: valid
-    /// on any cell, infinite ones included; small only where both vanish.
-    fn trivial_bound(&self, lo: f64, hi: f64) -> Option<f64> {
+    /// The SPEC error's bound on the cell from plain interval evaluation:
+    /// with G ∋ g′(x) and R ∋ r(x) (r = 1/q, or the direct target) for
+    /// every x of the cell, |g′ − r| / max(1, |r|) ≤ sup|G − R| / max(1,
+    /// inf|R|). Valid on any cell, infinite ones included, and small where
+    /// g′ and r tend to the same value (0 where f′ → ∞, 1 for x − c·k^-x).
+    /// Evaluated on the overflow-safe forms, whose enclosures stay tight
+    /// where the expressions as written overflow.
+    fn plain_bound(&self, lo: f64, hi: f64) -> Option<f64> {
         let x = I::new(lo, hi);
-        let v = eval_nodes(&self.h, &|s| if s == self.var { x } else { I::NAI });
-        let (g, t) = (v[usize::from(self.g)], v[usize::from(self.t)]);
-        let other = match self.kind {
+        let (forms, roots) = self.safe.get_or_init(|| {
+            let (nodes, roots) = crate::lower::overflow_safe_forms(&[&self.g_prime, &self.target]);
+            (nodes, [roots[0], roots[1]])
+        });
+        let (safe, roots) = crate::piecewise::specialize_on(forms, roots, self.var.as_str(), x)?;
+        let v = eval_nodes(&safe, &|s| if s == self.var { x } else { I::NAI });
+        let (g, t) = (v[usize::from(roots[0])], v[usize::from(roots[1])]);
+        let r = match self.kind {
             Target::Reciprocal => {
-                if !(t.mig() >= 1.0) {
+                if !(t.mig() > 0.0) {
                     return None;
                 }
                 t.recip()
             }
             Target::Direct => t,
         };
-        let sum = I::point(g.mag()).add(&I::point(other.mag()));
-        bound_of(&sum, self.scale(&t))
+        bound_of(&g.sub(&r), r.mig().max(1.0))
     }
 }
 
@@ -322,12 +346,13 @@ fn bound_of(enc: &I, scale: f64) -> Option<f64> {
 /// Where, going from 0 towards `dir` (±1), |g| or |g′| first leaves f32
 /// (or is not a number): the end of what the kernels are fed. Found on a
 /// geometric scan to 2^128 ≈ f32::MAX, refined by bisection; `dir·F32_MAX`
-/// when they never do.
+/// when they never do. Both are evaluated in the kernels' safe forms, in
+/// f64 ([`crate::lower::Lowered::eval`]): as written, `log(e^2x + a) -
+/// log(e^2x + b)` is inf - inf from x ≈ 355, where its value is small.
 pub fn horizon(g: &Expr, g_prime: &Expr, var: &str, dir: f64) -> f64 {
-    let leaves = |x: f64| {
-        let (a, b) = (crate::eval::eval1(g, var, x), crate::eval::eval1(g_prime, var, x));
-        !(a.abs() <= F32_MAX && b.abs() <= F32_MAX)
-    };
+    let safe = crate::lower::lower_exprs(&[g, g_prime]);
+    let names = [Symbol::from(var)];
+    let leaves = |x: f64| !safe.eval(&names, &[x]).iter().all(|v| v.abs() < F32_ROUNDS_TO_INFINITY);
     let mut prev = 0.0;
     for k in -8..=256 {
         let t = (2f64.powf(k as f64 / 2.0)).min(F32_MAX);
@@ -428,11 +453,11 @@ fn initial_ends(lo: f64, hi: f64) -> Vec<f64> {
 /// piece and the range allow.
 fn cover_piece(m: &Model, lo: f64, hi: f64, tail_lo: bool, tail_hi: bool, budget: &mut usize, out: &mut Cover) {
     let (mut lo, mut hi) = (lo, hi);
-    // Tails [A, ∞): where g′ and 1/f′ both vanish, one plain evaluation proves it.
+    // Tails [A, ∞): where g′ and 1/f′ tend to one limit, one plain evaluation proves it.
     if tail_hi {
         for a in [16.0, 256.0, 65536.0, 4294967296.0, 1.8446744073709552e19] {
-            if a > lo && a < hi && m.trivial_bound(a, f64::INFINITY).is_some_and(|b| b <= m.tol) {
-                out.bound = out.bound.max(m.trivial_bound(a, f64::INFINITY).unwrap());
+            if let Some(b) = (a > lo && a < hi).then(|| m.plain_bound(a, f64::INFINITY)).flatten().filter(|b| *b <= m.tol) {
+                out.bound = out.bound.max(b);
                 out.infinite.1 = true;
                 hi = a;
                 break;
@@ -441,8 +466,8 @@ fn cover_piece(m: &Model, lo: f64, hi: f64, tail_lo: bool, tail_hi: bool, budget
     }
     if tail_lo {
         for a in [16.0, 256.0, 65536.0, 4294967296.0, 1.8446744073709552e19] {
-            if -a < hi && -a > lo && m.trivial_bound(f64::NEG_INFINITY, -a).is_some_and(|b| b <= m.tol) {
-                out.bound = out.bound.max(m.trivial_bound(f64::NEG_INFINITY, -a).unwrap());
+            if let Some(b) = (-a < hi && -a > lo).then(|| m.plain_bound(f64::NEG_INFINITY, -a)).flatten().filter(|b| *b <= m.tol) {
+                out.bound = out.bound.max(b);
                 out.infinite.0 = true;
                 lo = -a;
                 break;
@@ -463,16 +488,16 @@ fn cover_piece(m: &Model, lo: f64, hi: f64, tail_lo: bool, tail_hi: bool, budget
         out.cells += 1;
         let Ok((taylor, at_centre)) = m.taylor_bound(a, b) else {
             // A counterexample at the centre, or a centre that cannot be
-            // evaluated: no split can prove this cell. A vanishing tail may
-            // still be proven by plain evaluation.
-            if let Some(v) = m.trivial_bound(a, b).filter(|v| *v <= m.tol) {
+            // evaluated: no split can prove this cell. Plain evaluation of
+            // the safe forms still may (a tail where the written form overflows).
+            if let Some(v) = m.plain_bound(a, b).filter(|v| *v <= m.tol) {
                 out.bound = out.bound.max(v);
                 continue;
             }
             out.failed.push((a, b));
             continue;
         };
-        let found = taylor.filter(|v| *v <= m.tol).or_else(|| m.trivial_bound(a, b).filter(|v| *v <= m.tol));
+        let found = taylor.filter(|v| *v <= m.tol).or_else(|| m.plain_bound(a, b).filter(|v| *v <= m.tol));
         // Worth tightening: the bound is 100× the centre's error and above 1e-13.
         let loose = found.is_some_and(|v| v > (100.0 * at_centre).max(1e-13));
         match found {
@@ -589,8 +614,8 @@ pub fn certify(
     };
     let kind_got = if uncertified.is_empty() { Kind::Certified } else { Kind::Sampled };
     let ends = (
-        if out.infinite.0 { "proven to -inf: g' and 1/f' both vanish there".into() } else { ends.0 },
-        if out.infinite.1 { "proven to +inf: g' and 1/f' both vanish there".into() } else { ends.1 },
+        if out.infinite.0 { TAIL_TO_INFINITY.replace("{inf}", "-inf") } else { ends.0 },
+        if out.infinite.1 { TAIL_TO_INFINITY.replace("{inf}", "+inf") } else { ends.1 },
     );
     Certificate {
         kind: kind_got,
@@ -626,6 +651,9 @@ fn end_reason(r: f64) -> String {
         LEAVES_F32.into()
     }
 }
+
+/// Why a range reaches ±∞ ([`Model::plain_bound`] on a whole tail).
+const TAIL_TO_INFINITY: &str = "proven to {inf}: g' and its target enclosed on the whole tail";
 
 /// Why a range ends at ±f32::MAX.
 pub const NO_F32_BEYOND: &str = "no f32 input lies beyond (±f32::MAX)";
@@ -707,6 +735,48 @@ mod tests {
         let at = 0.5 * (2.0 * F32_MAX).acosh(); // ≈ 45.05
         assert!((r.hi - at).abs() < 1e-6 && (r.lo + at).abs() < 1e-6, "{r:?}");
         assert!(c.bound.unwrap() < 1e-11, "{c:#?}");
+    }
+
+    /// The plain bound on a tail is on the SPEC scale, max(1, |1/f′|), which
+    /// is 1 where f′ ≥ 1: a wrong g′ = 2e^-x against 1/f′ = e^-x is off by
+    /// e^-x, over 1e-9 up to x ≈ 20.7, and stays uncertified there. The
+    /// bound this replaced, (|g′| + |1/f′|)/inf|f′|, proved [16, ∞) at
+    /// 3.8e-14.
+    #[test]
+    fn a_tail_is_bounded_on_the_spec_scale() {
+        let c = run("(- 2 (* 2 (exp (neg x))))", "(* 2 (exp (neg x)))", "(exp x)");
+        assert_eq!(c.kind, Kind::Sampled, "{c:#?}");
+        assert!(c.uncertified.iter().any(|u| u.lo <= 20.0 && u.hi >= 20.0), "{:?}", c.uncertified);
+        // Where e^-x < 1e-9 the tail holds, and is proven to +inf.
+        assert!(c.ends.1.starts_with("proven to +inf"), "{:?}", c.ends);
+    }
+
+    /// Where g′ and 1/f′ tend to 1 (`x - 2 - 8^-x`: g′ = e^(kx)/(k + e^(kx)),
+    /// k = log 8, inf/inf in f64 from kx ≈ 709.8), the tails are proven on
+    /// the overflow-safe forms, and g, finite to f32::MAX there, sets no
+    /// horizon: the certificate covers the whole line.
+    #[test]
+    fn tails_tending_to_one_are_proven_past_where_the_written_forms_overflow() {
+        let k = 8f64.ln();
+        let (g, gp, t) = (
+            format!("(- (* {} (log (+ {k} (exp (* {k} x))))) 3.540889580382448)", 1.0 / k),
+            format!("(/ (exp (* {k} x)) (+ {k} (exp (* {k} x))))"),
+            "(+ 1 (* (^ 8 (neg x)) (log 8)))".to_string(),
+        );
+        assert!(crate::eval::eval1(&gp.parse().unwrap(), "x", 400.0).is_nan());
+        assert_eq!(horizon(&g.parse().unwrap(), &gp.parse().unwrap(), "x", 1.0), F32_MAX);
+        let c = run(&g, &gp, &t);
+        assert_eq!(c.kind, Kind::Certified, "{c:#?}");
+        let r = c.range.unwrap();
+        assert_eq!((r.lo, r.hi), (f64::NEG_INFINITY, f64::INFINITY), "{c:#?}");
+        assert!(c.bound.unwrap() <= TOL);
+    }
+
+    #[test]
+    fn the_f32_overflow_threshold_is_f32_max_plus_half_its_ulp() {
+        assert_eq!(F32_ROUNDS_TO_INFINITY, 2f64.powi(128) - 2f64.powi(103));
+        assert_eq!(F32_ROUNDS_TO_INFINITY.next_down() as f32, f32::MAX);
+        assert_eq!(F32_ROUNDS_TO_INFINITY as f32, f32::INFINITY);
     }
 
     #[test]

@@ -115,6 +115,69 @@ fn spec(expr: &Expr, id: Id, var: &str, at: f64, b: &mut Builder, memo: &mut Has
     r
 }
 
+/// [`specialize`] over a whole interval: the smooth expressions `roots` of
+/// `nodes` reduce to on every x of `x`, each branch chosen by the interval
+/// enclosures of its condition; `None` where one is undecided there. Sound
+/// where [`specialize`] at a point is not: on the tail [16, ∞), `relu(kx)`
+/// is kx, so `exp(kx - relu(kx))` becomes `exp(0)`, which interval
+/// evaluation of the unreduced form (∞ - ∞) cannot see.
+pub fn specialize_on(nodes: &Expr, roots: &[Id], var: &str, x: crate::interval::I) -> Option<(Expr, Vec<Id>)> {
+    let name = egg::Symbol::from(var);
+    let v = crate::interval::eval_nodes(nodes, &|s| if s == name { x } else { crate::interval::I::NAI });
+    let mut b = Builder::new();
+    let mut memo = HashMap::new();
+    let roots = roots.iter().map(|&r| spec_on(nodes, r, var, &v, &mut b, &mut memo)).collect::<Option<Vec<Id>>>()?;
+    Some((b.nodes().clone(), roots))
+}
+
+fn spec_on(nodes: &Expr, id: Id, var: &str, v: &[crate::interval::I], b: &mut Builder, memo: &mut HashMap<Id, Id>) -> Option<Id> {
+    if let Some(&r) = memo.get(&id) {
+        return Some(r);
+    }
+    let at = |i: Id| v[usize::from(i)];
+    let decided = |i: &crate::interval::I| i.is_valid();
+    let r = match nodes[id].clone() {
+        // An exponent collected (`-x + 2*x` is x): the divided forms of
+        // [`crate::lower::overflow_safe_forms`] subtract exponents, and an
+        // interval evaluation of `-x + 2*x` on a tail is all of ℝ.
+        Math::Call(Func::Exp, a) => {
+            let s = spec_on(nodes, a, var, v, b, memo)?;
+            let exponent = subtree(b.nodes(), s);
+            let collected = crate::canon::polynomial_form(&exponent, var).filter(|p| p.as_ref().len() < exponent.as_ref().len());
+            let s = collected.map_or(s, |p| b.copy(&p, crate::lang::root(&p)));
+            b.add(Math::Call(Func::Exp, s))
+        }
+        Math::Call(Func::Abs, a) if decided(&at(a)) && at(a).lo >= 0.0 => spec_on(nodes, a, var, v, b, memo)?,
+        Math::Call(Func::Abs, a) if decided(&at(a)) && at(a).hi <= 0.0 => {
+            let s = spec_on(nodes, a, var, v, b, memo)?;
+            b.neg(s)
+        }
+        Math::Call(Func::Sign, a) if decided(&at(a)) && (at(a).lo > 0.0 || at(a).hi < 0.0) => b.num(if at(a).lo > 0.0 { 1.0 } else { -1.0 }),
+        Math::Min([p, q]) | Math::Max([p, q]) if decided(&at(p)) && decided(&at(q)) && (at(p).hi <= at(q).lo || at(q).hi <= at(p).lo) => {
+            let p_below = at(p).hi <= at(q).lo;
+            let pick = if matches!(nodes[id], Math::Min(_)) == p_below { p } else { q };
+            spec_on(nodes, pick, var, v, b, memo)?
+        }
+        Math::Where([c, p, _]) if decided(&at(c)) && (at(c).lo > 0.0 || at(c).hi < 0.0) => spec_on(nodes, p, var, v, b, memo)?,
+        Math::Where([c, _, q]) if decided(&at(c)) && at(c).lo == 0.0 && at(c).hi == 0.0 => spec_on(nodes, q, var, v, b, memo)?,
+        Math::Call(Func::Abs | Func::Sign, _) | Math::Min(_) | Math::Max(_) | Math::Where(_) => return None,
+        node => {
+            let mut children = Vec::new();
+            for c in egg::Language::children(&node) {
+                children.push(spec_on(nodes, *c, var, v, b, memo)?);
+            }
+            let mut k = 0;
+            let node = egg::Language::map_children(node, |_| {
+                k += 1;
+                children[k - 1]
+            });
+            b.rebuild(node)
+        }
+    };
+    memo.insert(id, r);
+    Some(r)
+}
+
 /// An open interval `(lo, hi)` of the real line (infinite ends allowed).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Interval {
@@ -165,4 +228,27 @@ pub fn intervals(breaks: &[f64]) -> Vec<Interval> {
     ends.extend_from_slice(breaks);
     ends.push(f64::INFINITY);
     ends.windows(2).map(|w| Interval { lo: w[0], hi: w[1] }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interval::I;
+
+    /// On [16, ∞) `relu(2x)` is 2x and the exponent `2x - 2x` collects to 0;
+    /// on [-1, 1] the maximum is undecided, and nothing is claimed.
+    #[test]
+    fn specialises_over_an_interval_only_where_every_branch_is_decided() {
+        let e: Expr = "(/ (exp (- (* 2 x) (max (* 2 x) 0))) (+ (exp (neg (max (* 2 x) 0))) (exp (- (* 2 x) (max (* 2 x) 0)))))".parse().unwrap();
+        let root = crate::lang::root(&e);
+        let (tail, roots) = specialize_on(&e, &[root], "x", I::new(16.0, f64::INFINITY)).unwrap();
+        let text = crate::print::to_spec(&crate::build::subtree(&tail, roots[0]));
+        assert!(!text.contains("max") && !text.contains("relu"), "{text}");
+        let v = crate::interval::eval_nodes(&tail, &|_| I::new(16.0, f64::INFINITY))[usize::from(roots[0])];
+        assert!(v.lo > 1.0 - 1e-12 && v.hi < 1.0 + 1e-12, "{v:?} of {text}");
+        assert!(specialize_on(&e, &[root], "x", I::new(-1.0, 1.0)).is_none());
+        let (left, roots) = specialize_on(&e, &[root], "x", I::new(f64::NEG_INFINITY, -16.0)).unwrap();
+        let v = crate::interval::eval_nodes(&left, &|_| I::new(f64::NEG_INFINITY, -16.0))[usize::from(roots[0])];
+        assert!(v.lo >= 0.0 && v.hi < 1e-13, "{v:?}");
+    }
 }

@@ -125,13 +125,17 @@ pub fn verify_adversarial_within(
         }
         samples.push(SamplePoint { x, expected, actual, rel_error: rel });
     }
-    // Real on the whole line where the maths allows: NaN anywhere on a wide sweep fails.
+    // Real on the whole line where the maths allows: NaN anywhere on a wide
+    // sweep fails. A NaN of g as written that its safe form (what the
+    // kernels compute) does not share is f64 overflowing (inf - inf in
+    // `log(e^2x + a) - log(e^2x + b)` from x ≈ 355), not g leaving the reals.
+    let safe = crate::lower::lower_exprs(&[g]);
     for k in -40..=40 {
         let x = k as f64 * 25.0;
         if x <= within.0 || x >= within.1 {
             continue;
         }
-        if eval1(g, var, x).is_nan() && !eval1(f_prime, var, x).is_nan() {
+        if eval1(g, var, x).is_nan() && !eval1(f_prime, var, x).is_nan() && safe.eval(&[var.into()], &[x])[0].is_nan() {
             non_finite_at.push(x);
         }
     }
@@ -156,5 +160,26 @@ pub fn verify_adversarial_within(
         non_finite_at,
         samples,
         failure,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// g real on the whole line: `x + tanh(x)`'s g is inf - inf in f64 from
+    /// x ≈ 355 as written, but finite in its safe form, and passes; a g that
+    /// leaves the reals (sqrt of a negative number from x = 500) fails there.
+    #[test]
+    fn only_a_g_that_leaves_the_reals_fails_the_sweep() {
+        let p = |s: &str| -> Expr { crate::parse::parse(s).unwrap() };
+        let f_prime = p("1 + 1/cosh(x)^2");
+        let g = p("0.25*sqrt(2)*(log(exp(2*x) + 5.82842712474619) - log(exp(2*x) + 0.1715728752538099)) + (x - 0.6232252401402306)");
+        let g_prime = p("sqrt(2)*(0.25*exp(2*x)*(2/(exp(2*x) + 5.82842712474619) - 2/(exp(2*x) + 0.1715728752538099))) + 1");
+        assert!(eval1(&g, "x", 375.0).is_nan());
+        let v = verify_adversarial(&f_prime, &g, &g_prime, "x", &[], Some((0.0, 0.0)));
+        assert!(v.passed, "{:?}", v.failure);
+        let not_real = verify_adversarial(&p("1"), &p("x + 1e-300*sqrt(500 - x)"), &p("1"), "x", &[], None);
+        assert_eq!(not_real.failure.as_deref(), Some("g is not real and finite at x = 525"));
     }
 }

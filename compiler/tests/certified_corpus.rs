@@ -1,4 +1,4 @@
-//! Every claim foil certifies, re-checked (issue 12): for a corpus of 36
+//! Every claim foil certifies, re-checked (issue 12): for a corpus of 39
 //! activations (1/f' growing exponentially and doubly so, periodic f',
 //! piecewise f, regularised GAs, closed-form and numeric results), each
 //! certified claim |g' − T|/max(1, |T|) ≤ bound (T = 1/f', or the
@@ -418,6 +418,12 @@ const CORPUS: &[(&str, &str, Option<f64>)] = &[
     ("erf_plus", "x + erf(x)", None),
     ("atan_cubed", "x + atan(x)^3", None),
     ("gauss_dip", "x + 0.5*exp(-x^2)", None),
+    // Closed forms, 1/f' → 1: logarithms of e^(kx) + c, whose g' as written
+    // is inf/inf in f64 from kx ≈ 709.8 (the tails are proven on the
+    // overflow-safe forms).
+    ("plus_tanh", "x + tanh(x)", None),
+    ("plus_sigmoid", "x + sigmoid(x)", None),
+    ("minus_power", "x - 2 - 8^-x", None),
     // Sampling gets it wrong: 1/f' dips to 1/114 over a width of 2e-4 at x = 0.3137.
     ("narrow_dip", "x + 0.001*erf(10000*(x - 0.3137))", None),
     // Periodic f'.
