@@ -23,6 +23,10 @@ adversarial!(IsruGa = x / sqrt(1 + x ^ 2));
 adversarial!(BentIdentityGa = (sqrt(x ^ 2 + 1) - 1) / 2 + x);
 adversarial!(Sigmoid2xGa = sigmoid(2 * x));
 adversarial!(Expm1Ga = exp(x) - 1);
+// Not suite rows: GAs whose g is a logarithm of an exponential sum
+// (`f32_edge_cases_of_exponential_sums`).
+adversarial!(PlusTanhGa = x + tanh(x));
+adversarial!(MinusExpGa = x - exp(-2 * x));
 
 // Every suite activation with an SA.
 adversarial!(TanhSa = tanh(x), mode = split);
@@ -425,6 +429,58 @@ fn f32_edge_cases() {
     let d = backward_on::<IsruGa>(&client, &far, &vec![1.0; far.len()], Launch::new(far.len(), 4).unwrap()).unwrap();
     if d.iter().any(|&v| v != f32::INFINITY) {
         problems.push(format!("IsruGa g′ beyond 1e38: {d:?}"));
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// GAs whose g is a logarithm of an exponential sum, `log(c + e^(2x))`
+/// (partial fractions in e^(2x)), past 2x ≈ 88.7 where e^(2x) overflows f32
+/// and out to f32::MAX: the device matches maths written independently
+/// (x + tanh(x): g = x − atanh(tanh(x)/√2)/√2, g′ = 1/(1 + sech²x);
+/// x − e^(−2x): g = log(2 + e^(2x))/2 − 1 − log(3)/2, g′ = 1/(1 + 2e^(−2x))),
+/// within 1e-5 on the mixed scale. As written, g was inf (and inf − inf =
+/// NaN for x + tanh(x)) from x ≈ 44.4, and x + tanh(x)'s g′ inf·0 = NaN.
+/// Checked over [−300, 300] and ±10^(k/10) to 1e38, ±2e38, ±3e38, ±f32::MAX.
+#[test]
+fn f32_edge_cases_of_exponential_sums() {
+    let Some(client) = client() else { return };
+    let mut x: Vec<f32> = grid(1 << 12).iter().map(|v| v * 10.0).collect();
+    // 10^(k/10) to 1e38, and f32::MAX: a multiple of the width 4.
+    for k in 0..=380 {
+        let m = 10f32.powf(k as f32 / 10.0);
+        x.extend([m, -m]);
+    }
+    x.extend([2e38, -2e38, 3e38, -3e38, f32::MAX, -f32::MAX]);
+    fn run<A: GpuActivation>(client: &Client, x: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let l = Launch::new(x.len(), 4).unwrap();
+        (forward_on::<A>(client, x, l).unwrap(), backward_on::<A>(client, x, &vec![1.0; x.len()], l).unwrap())
+    }
+    // (g, g′) in f64, without overflow.
+    let plus_tanh = |x: f64| {
+        let (r, sech) = (0.5f64.sqrt(), 1.0 / x.cosh());
+        (x - r * (r * x.tanh()).atanh(), 1.0 / (1.0 + sech * sech))
+    };
+    let minus_exp = |x: f64| {
+        let log_2_plus_e2x = if x > 0.0 { 2.0 * x + (2.0 * (-2.0 * x).exp()).ln_1p() } else { (2.0 + (2.0 * x).exp()).ln() };
+        (0.5 * log_2_plus_e2x - 1.0 - 0.5 * 3f64.ln(), 1.0 / (1.0 + 2.0 * (-2.0 * x).exp()))
+    };
+    let cases: [(&str, (Vec<f32>, Vec<f32>), &dyn Fn(f64) -> (f64, f64)); 2] =
+        [("PlusTanhGa", run::<PlusTanhGa>(&client, &x), &plus_tanh), ("MinusExpGa", run::<MinusExpGa>(&client, &x), &minus_exp)];
+    let mut problems = Vec::new();
+    for (name, (y, d), maths) in cases {
+        let mut err = Errors::default();
+        for (i, &xi) in x.iter().enumerate() {
+            let (want_y, want_d) = maths(xi as f64);
+            err.add(xi as f64, y[i], want_y);
+            err.add(xi as f64, d[i], want_d);
+        }
+        println!("{name}: {}", err.line(""));
+        // NaN or an inf where the true value fits fails, but for the one
+        // early overflow of x − e^(−2x)'s g past |x| = f32::MAX/2, where
+        // 2x overflows: there the value is within a factor 2 of f32::MAX.
+        if !err.passed() || (err.early_overflow > 0 && err.early_overflow_least < f32::MAX as f64 / 2.0) {
+            problems.push(format!("{name}: {}; {:?}", err.line(""), err.bad.iter().take(5).collect::<Vec<_>>()));
+        }
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }

@@ -9,7 +9,8 @@
 //! `x^3` become products, `log(1 + a)` becomes `log1p(a)`, `exp(a) - 1`
 //! becomes `expm1(a)`, `log(1 + exp(a))` becomes the softplus form
 //! `max(a, 0) + log1p(exp(-|a|))`, which never overflows, and `log(c +
-//! exp(a))` the shifted one ([`shifted_softpluses`]), quotients of
+//! exp(a))` the shifted one ([`shifted_softpluses`]), or with another such
+//! logarithm subtracted, one `log1p` ([`differences_of_logarithms`]), quotients of
 //! exponential sums are divided through by their largest exponential (a
 //! product of exponentials going into the numerators of the quotients it
 //! multiplies), and a
@@ -214,7 +215,8 @@ pub fn overflow_safe_forms(exprs: &[&Expr]) -> (Expr, Vec<Id>) {
 /// The passes [`overflow_safe_forms`] names, in the order [`lower_exprs`]
 /// runs them first.
 fn exact_rewrites(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
-    let roots = shifted_softpluses(b, roots);
+    let roots = differences_of_logarithms(b, roots);
+    let roots = shifted_softpluses(b, &roots);
     let roots = safe_hyperbolics(b, &roots);
     let roots = complementary_fractions(b, &roots);
     normalise_exp_quotients(b, &roots)
@@ -376,6 +378,43 @@ fn softplus_quotients(b: &mut Builder, a: Id) -> (Id, Id, Id) {
     let choice = b.add(Math::Where([positive, e, one]));
     let p = b.add(Math::Mul([one_plus_e, choice]));
     (n, d, p)
+}
+
+/// `log(a + e^y) - log(c + e^y)` (literals a, c > 0, one y; also as
+/// `-log(c + e^y) + log(a + e^y)`) as `log1p((a - c)/(e^y + c))`: one
+/// exponential, nothing subtracted but the literals. Two shifted softpluses
+/// ([`shifted_softpluses`]) would be inf - inf where y overflows f32 (2x
+/// for x past 1.7e38 in `x + tanh(x)`'s g), and cancel to the difference
+/// before that.
+fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    // (c, y) of `log(c + e^y)`.
+    let log_c_plus_exp = |b: &Builder, id: Id| -> Option<(Id, Id)> {
+        let Math::Call(Func::Log, sum) = *b.node(id) else { return None };
+        let Math::Add([p, q]) = *b.node(sum) else { return None };
+        let (c, e) = if b.value(p).is_some() { (p, q) } else { (q, p) };
+        let Math::Call(Func::Exp, y) = *b.node(e) else { return None };
+        b.value(c).is_some_and(|v| v > 0.0 && v.is_finite()).then_some((c, y))
+    };
+    rebuild_bottom_up(b, roots, |b, node| {
+        let (plus, minus) = match node {
+            Math::Sub([p, q]) => (p, q),
+            Math::Add([p, q]) => match (b.node(p).clone(), b.node(q).clone()) {
+                (Math::Neg(m), _) => (q, m),
+                (_, Math::Neg(m)) => (p, m),
+                _ => return b.add(node),
+            },
+            _ => return b.add(node),
+        };
+        let (Some((a, y)), Some((c, y2))) = (log_c_plus_exp(b, plus), log_c_plus_exp(b, minus)) else { return b.add(node) };
+        if y != y2 {
+            return b.add(node);
+        }
+        let difference = b.add(Math::Sub([a, c]));
+        let e = b.add(Math::Call(Func::Exp, y));
+        let denominator = b.add(Math::Add([e, c]));
+        let quotient = b.add(Math::Div([difference, denominator]));
+        b.add(Math::Call(Func::Log1p, quotient))
+    })
 }
 
 /// `log(c + e^y)` with a literal c > 0 (GA's antiderivatives of
