@@ -278,29 +278,26 @@ impl Model {
 
     /// The bound from the Taylor model on the finite cell [lo, hi], with
     /// the error bound at its centre (no bound on the cell can be below it);
-    /// `Err(())` when the 1e-9 bound is provably broken at the centre, or
-    /// the centre cannot be evaluated (splitting cannot help there).
-    fn taylor_bound(&self, lo: f64, hi: f64) -> Result<(Option<f64>, f64), ()> {
+    /// `Err` when the 1e-9 bound is provably broken at the centre, or the
+    /// centre cannot be evaluated: no Taylor model of a smaller cell will
+    /// do better there.
+    fn taylor_bound(&self, lo: f64, hi: f64) -> Result<(Option<f64>, f64), NoModel> {
         let c = lo + 0.5 * (hi - lo);
         // Not even a point of the cell evaluates (f64 overflow, 0/0 in this
-        // form of the expressions): no split will, so the cell stays unproven.
-        let Some(pt) = eval_series(&self.h, self.var, I::point(c), ORDER) else { return Err(()) };
+        // form of the expressions): no split will.
+        let Some(pt) = eval_series(&self.h, self.var, I::point(c), ORDER) else { return Err(NoModel::Unevaluable) };
         let (hp, tc) = (pt.last().unwrap(), pt[usize::from(self.t)][0]);
-        if !hp[0].is_valid() || !hp[0].mag().is_finite() || hp[0].mig() > self.tol * self.scale(&tc).next_up() * 1.0000001 {
-            return Err(());
+        if !hp[0].is_valid() || !hp[0].mag().is_finite() {
+            return Err(NoModel::Unevaluable);
+        }
+        if hp[0].mig() > self.tol * self.scale(&tc).next_up() * 1.0000001 {
+            return Err(NoModel::Counterexample);
         }
         // The centre's own enclosure too wide to meet the bound (evaluation
         // near overflow): smaller cells have such centres too.
-        let at_centre = bound_of(&hp[0], self.scale(&tc)).filter(|v| *v <= self.tol).ok_or(())?;
+        let at_centre = bound_of(&hp[0], self.scale(&tc)).filter(|v| *v <= self.tol).ok_or(NoModel::Unevaluable)?;
         let Some(over) = eval_series(&self.h, self.var, I::new(lo, hi), ORDER) else { return Ok((None, at_centre)) };
-        let ho = over.last().unwrap();
-        let tt = I::new((lo - c).next_down(), (hi - c).next_up());
-        let mut enc = ho[ORDER].mul(&tt.powi(ORDER as i64));
-        for (k, hk) in hp.iter().enumerate().take(ORDER) {
-            enc = enc.add(&hk.mul(&tt.powi(k as i64)));
-        }
-        // Both are enclosures of h on the cell: keep the tighter.
-        let enc = if enc.is_valid() { enc.meet(&ho[0]) } else { ho[0] };
+        let enc = model_enclosure(hp, over.last().unwrap(), lo, hi);
         let t0 = over[usize::from(self.t)][0];
         Ok((bound_of(&enc, self.scale(&t0)), at_centre))
     }
@@ -318,9 +315,33 @@ impl Model {
             let (nodes, roots) = crate::lower::overflow_safe_forms(&[&self.g_prime, &self.target]);
             (nodes, [roots[0], roots[1]])
         });
-        let (safe, roots) = crate::piecewise::specialize_on(forms, roots, self.var.as_str(), x)?;
+        // A branch undecided on the cell (it spans two pieces of a numeric
+        // g′): plain evaluation takes the hull of both.
+        let (safe, roots) = crate::piecewise::specialize_on(forms, roots, self.var.as_str(), x).unwrap_or_else(|| (forms.clone(), roots.to_vec()));
         let v = eval_nodes(&safe, &|s| if s == self.var { x } else { I::NAI });
-        let (g, t) = (v[usize::from(roots[0])], v[usize::from(roots[1])]);
+        // On a finite cell, each side's own Taylor model where its series
+        // evaluates (a numeric g′'s polynomial, though f′ overflows): plain
+        // evaluation of a polynomial of degree 19 is wider than its values.
+        let enclose = |root: Id| {
+            let plain = v[usize::from(root)];
+            if !(lo.is_finite() && hi.is_finite()) {
+                return plain;
+            }
+            let side = crate::build::subtree(&safe, root);
+            let c = lo + 0.5 * (hi - lo);
+            match (eval_series(&side, self.var, I::point(c), ORDER), eval_series(&side, self.var, x, ORDER)) {
+                (Some(pt), Some(over)) => {
+                    let model = model_enclosure(pt.last().unwrap(), over.last().unwrap(), lo, hi);
+                    if plain.is_valid() {
+                        model.meet(&plain)
+                    } else {
+                        model
+                    }
+                }
+                _ => plain,
+            }
+        };
+        let (g, t) = (enclose(roots[0]), enclose(roots[1]));
         let r = match self.kind {
             Target::Reciprocal => {
                 if !(t.mig() > 0.0) {
@@ -331,6 +352,41 @@ impl Model {
             Target::Direct => t,
         };
         bound_of(&g.sub(&r), r.mig().max(1.0))
+    }
+}
+
+/// Why a cell has no Taylor-model bound.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum NoModel {
+    /// The bound is provably broken at the centre: no split proves the cell.
+    Counterexample,
+    /// The centre does not evaluate (f64 overflow in the series): the plain
+    /// bound may still prove the cell, or its halves.
+    Unevaluable,
+}
+
+/// How many times a cell whose centre does not evaluate is halved for the
+/// plain bound: a numeric g′ of degree 19 encloses more tightly on halves
+/// (`exp(exp(exp(exp(x))))`'s on [0.5, 1], where f′ overflows f64: ±1.4e-9
+/// on the cell, under 1e-9 on its quarters), and 2^8 cells at most bound the
+/// work where no half ever proves.
+const PLAIN_SPLITS: u32 = 8;
+
+/// The Taylor model's enclosure of a node on the finite cell [lo, hi]:
+/// Σ_{k<N} a_k(c)·(X − c)^k + A_N(X)·(X − c)^N from its coefficients at the
+/// centre c (`at_centre`) and over the cell (`over`), met with the plain
+/// enclosure `over[0]` (both enclose it: the tighter is kept).
+fn model_enclosure(at_centre: &[I], over: &[I], lo: f64, hi: f64) -> I {
+    let c = lo + 0.5 * (hi - lo);
+    let tt = I::new((lo - c).next_down(), (hi - c).next_up());
+    let mut enc = over[ORDER].mul(&tt.powi(ORDER as i64));
+    for (k, ak) in at_centre.iter().enumerate().take(ORDER) {
+        enc = enc.add(&ak.mul(&tt.powi(k as i64)));
+    }
+    if enc.is_valid() {
+        enc.meet(&over[0])
+    } else {
+        over[0]
     }
 }
 
@@ -477,8 +533,10 @@ fn cover_piece(m: &Model, lo: f64, hi: f64, tail_lo: bool, tail_hi: bool, budget
     let ends = initial_ends(lo, hi);
     // (cell, how many more splits to spend on tightening a bound that
     // already meets 1e-9 but is far above the error at the cell's centre).
-    let mut stack: Vec<(f64, f64, u32)> = ends.windows(2).rev().map(|w| (w[0], w[1], TIGHTEN)).collect();
-    while let Some((a, b, tighten)) = stack.pop() {
+    // (…, and how many more halvings a cell whose centre does not
+    // evaluate may take for the plain bound: [`PLAIN_SPLITS`]).
+    let mut stack: Vec<(f64, f64, u32, u32)> = ends.windows(2).rev().map(|w| (w[0], w[1], TIGHTEN, PLAIN_SPLITS)).collect();
+    while let Some((a, b, tighten, plain_splits)) = stack.pop() {
         if *budget < m.products {
             out.failed.push((a, b));
             out.exhausted = true;
@@ -486,16 +544,24 @@ fn cover_piece(m: &Model, lo: f64, hi: f64, tail_lo: bool, tail_hi: bool, budget
         }
         *budget -= m.products;
         out.cells += 1;
-        let Ok((taylor, at_centre)) = m.taylor_bound(a, b) else {
-            // A counterexample at the centre, or a centre that cannot be
-            // evaluated: no split can prove this cell. Plain evaluation of
-            // the safe forms still may (a tail where the written form overflows).
-            if let Some(v) = m.plain_bound(a, b).filter(|v| *v <= m.tol) {
-                out.bound = out.bound.max(v);
+        let (taylor, at_centre) = match m.taylor_bound(a, b) {
+            Ok(found) => found,
+            Err(why) => {
+                // No Taylor model: plain evaluation of the safe forms may
+                // still prove the cell (a tail where the written form
+                // overflows), or, where the centre did not evaluate, its halves.
+                let plain = m.plain_bound(a, b);
+                match plain {
+                    Some(v) if v <= m.tol => out.bound = out.bound.max(v),
+                    Some(_) if why == NoModel::Unevaluable && plain_splits > 0 && a.is_finite() && b.is_finite() && splittable(a, b) => {
+                        let mid = split_point(a, b);
+                        stack.push((mid, b, tighten, plain_splits - 1));
+                        stack.push((a, mid, tighten, plain_splits - 1));
+                    }
+                    _ => out.failed.push((a, b)),
+                }
                 continue;
             }
-            out.failed.push((a, b));
-            continue;
         };
         let found = taylor.filter(|v| *v <= m.tol).or_else(|| m.plain_bound(a, b).filter(|v| *v <= m.tol));
         // Worth tightening: the bound is 100× the centre's error and above 1e-13.
@@ -504,26 +570,39 @@ fn cover_piece(m: &Model, lo: f64, hi: f64, tail_lo: bool, tail_hi: bool, budget
             Some(v) if !(loose && tighten > 0) => out.bound = out.bound.max(v),
             _ => {
                 let tighten = if found.is_some() { tighten - 1 } else { tighten };
-                let mid = if a > 0.0 && b / a > 4.0 {
-                    (a * b).sqrt()
-                } else if b < 0.0 && a / b > 4.0 {
-                    -(a * b).sqrt()
-                } else {
-                    a + 0.5 * (b - a)
-                };
                 // Too small to split further: this cell stays unproven.
-                if !(mid > a && mid < b) || b - a <= 1e-12 * a.abs().max(b.abs()).max(1.0) {
+                if !splittable(a, b) {
                     match found {
                         Some(v) => out.bound = out.bound.max(v),
                         None => out.failed.push((a, b)),
                     }
                 } else {
-                    stack.push((mid, b, tighten));
-                    stack.push((a, mid, tighten));
+                    let mid = split_point(a, b);
+                    stack.push((mid, b, tighten, plain_splits));
+                    stack.push((a, mid, tighten, plain_splits));
                 }
             }
         }
     }
+}
+
+/// Where a cell is halved: geometrically across an octave or more of one
+/// sign, else at its midpoint.
+fn split_point(a: f64, b: f64) -> f64 {
+    if a > 0.0 && b / a > 4.0 {
+        (a * b).sqrt()
+    } else if b < 0.0 && a / b > 4.0 {
+        -(a * b).sqrt()
+    } else {
+        a + 0.5 * (b - a)
+    }
+}
+
+/// Whether [a, b] is wide enough to halve (its halves distinct, and wider
+/// than 1e-12 of its magnitude).
+fn splittable(a: f64, b: f64) -> bool {
+    let mid = split_point(a, b);
+    mid > a && mid < b && b - a > 1e-12 * a.abs().max(b.abs()).max(1.0)
 }
 
 /// Certify g′ against its target on every piece (exact pieces skipped) and
