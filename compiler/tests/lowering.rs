@@ -1361,6 +1361,8 @@ fn wide_f32_points() -> Vec<f64> {
 /// two such logarithms of one y (`x + tanh(x)`, `x + sigmoid(x)`) is
 /// `log1p((a - c)/(e^y + c))`: as written inf - inf from there, and as two
 /// softpluses still inf - inf where y itself overflows (2x, x > 1.7e38).
+/// `y - log(c + e^y)` is `-softplus(log(c) - y)`: as written it cancels to
+/// c·e^-y for large y, 2.5e-5 off at y = 1000 in f32 (then −inf from 88.7).
 #[test]
 fn logarithms_of_c_plus_an_exponential_are_shifted_softpluses_or_one_log1p() {
     let names = [Symbol::from("x")];
@@ -1368,7 +1370,7 @@ fn logarithms_of_c_plus_an_exponential_are_shifted_softpluses_or_one_log1p() {
     let log_c_plus_exp = |c: f64, y: f64| if y > 0.0 { y + (c * (-y).exp()).ln_1p() } else { (c + y.exp()).ln() };
     let mut xs = wide_f32_points();
     xs.extend([2e38, -2e38, 3e38, -3e38, f32::MAX as f64, -(f32::MAX as f64)]);
-    let cases: [(&str, Box<dyn Fn(f64) -> f64>, fn(&SafeOp) -> bool); 4] = [
+    let cases: [(&str, Box<dyn Fn(f64) -> f64>, fn(&SafeOp) -> bool); 5] = [
         // Past |x| = f32::MAX/2, 2x overflows and so does this g: its value
         // is within a factor 2 of f32::MAX there (the only case exempted).
         ("0.5*log(2 + exp(2*x)) - 1", Box::new(move |x| 0.5 * log_c_plus_exp(2.0, 2.0 * x) - 1.0), |op| matches!(op, SafeOp::Softplus(_))),
@@ -1382,6 +1384,12 @@ fn logarithms_of_c_plus_an_exponential_are_shifted_softpluses_or_one_log1p() {
             "x + 0.2*sqrt(5)*(-log(exp(x) + 0.38196601125010515) + log(exp(x) + 2.618033988749895))",
             Box::new(move |x| x + 0.2 * 5f64.sqrt() * (log_c_plus_exp(2.618033988749895, x) - log_c_plus_exp(0.38196601125010515, x))),
             |op| matches!(op, SafeOp::Call(Func::Log1p, _)),
+        ),
+        // y - log(c + e^y) (x + 2e^x's g) cancels to c·e^-y: a softplus.
+        (
+            "x - log(exp(x) + 0.5) + 2.405465108108164",
+            Box::new(|x: f64| if x > 0.0 { -(0.5 * (-x).exp()).ln_1p() } else { x - (x.exp() + 0.5).ln() } + 2.405465108108164),
+            |op| matches!(op, SafeOp::Softplus(_)),
         ),
     ];
     for (src, want, shape) in cases {
