@@ -1361,8 +1361,9 @@ fn wide_f32_points() -> Vec<f64> {
 /// two such logarithms of one y (`x + tanh(x)`, `x + sigmoid(x)`) is
 /// `log1p((a - c)/(e^y + c))`: as written inf - inf from there, and as two
 /// softpluses still inf - inf where y itself overflows (2x, x > 1.7e38).
-/// `y - log(c + e^y)` is `-softplus(log(c) - y)`: as written it cancels to
-/// c·e^-y for large y, 2.5e-5 off at y = 1000 in f32 (then −inf from 88.7).
+/// `y - log(c + e^y)` is `-softplus(log(c) - y)`: as written it is −inf
+/// from y ≈ 88.7 in f32, and y minus a shifted softplus cancels to c·e^-y
+/// (1.3e-5 off at y = 511).
 #[test]
 fn logarithms_of_c_plus_an_exponential_are_shifted_softpluses_or_one_log1p() {
     let names = [Symbol::from("x")];
