@@ -215,8 +215,15 @@ pub fn overflow_safe_forms(exprs: &[&Expr]) -> (Expr, Vec<Id>) {
 /// The passes [`overflow_safe_forms`] names, in the order [`lower_exprs`]
 /// runs them first.
 fn exact_rewrites(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
-    let roots = differences_of_logarithms(b, roots);
-    let roots = shifted_softpluses(b, &roots);
+    // Both logarithm passes only where a logarithm of a sum is (a scan, not
+    // two rebuilds of every expression lowered).
+    let log_of_sum = b.nodes().as_ref().iter().any(|n| matches!(n, Math::Call(Func::Log, a) if matches!(b.node(*a), Math::Add(_))));
+    let roots = if log_of_sum {
+        let roots = differences_of_logarithms(b, roots);
+        shifted_softpluses(b, &roots)
+    } else {
+        roots.to_vec()
+    };
     let roots = safe_hyperbolics(b, &roots);
     let roots = complementary_fractions(b, &roots);
     normalise_exp_quotients(b, &roots)

@@ -129,13 +129,16 @@ pub fn verify_adversarial_within(
     // sweep fails. A NaN of g as written that its safe form (what the
     // kernels compute) does not share is f64 overflowing (inf - inf in
     // `log(e^2x + a) - log(e^2x + b)` from x ≈ 355), not g leaving the reals.
-    let safe = crate::lower::lower_exprs(&[g]);
+    let safe = std::cell::OnceCell::new();
     for k in -40..=40 {
         let x = k as f64 * 25.0;
         if x <= within.0 || x >= within.1 {
             continue;
         }
-        if eval1(g, var, x).is_nan() && !eval1(f_prime, var, x).is_nan() && safe.eval(&[var.into()], &[x])[0].is_nan() {
+        if eval1(g, var, x).is_nan()
+            && !eval1(f_prime, var, x).is_nan()
+            && safe.get_or_init(|| crate::lower::lower_exprs(&[g])).eval(&[var.into()], &[x])[0].is_nan()
+        {
             non_finite_at.push(x);
         }
     }
