@@ -396,14 +396,6 @@ fn softplus_quotients(b: &mut Builder, a: Id) -> (Id, Id, Id) {
 /// a softplus: y minus a shifted softplus cancels to c·e^-y (x + 2e^x's g
 /// was 1.3e-5 off at x = 511).
 fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
-    // (c, y) of `log(c + e^y)`.
-    let log_c_plus_exp = |b: &Builder, id: Id| -> Option<(Id, Id)> {
-        let Math::Call(Func::Log, sum) = *b.node(id) else { return None };
-        let Math::Add([p, q]) = *b.node(sum) else { return None };
-        let (c, e) = if b.value(p).is_some() { (p, q) } else { (q, p) };
-        let Math::Call(Func::Exp, y) = *b.node(e) else { return None };
-        b.value(c).is_some_and(|v| v > 0.0 && v.is_finite()).then_some((c, y))
-    };
     rebuild_bottom_up(b, roots, |b, node| {
         let (plus, minus) = match node {
             Math::Sub([p, q]) => (p, q),
@@ -416,14 +408,14 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         };
         // y - log(c + e^y) = -log(1 + c·e^-y): a softplus of log(c) - y,
         // where the difference cancels to c·e^-y (x + 2e^x's g).
-        if let Some((c, y)) = log_c_plus_exp(b, minus).filter(|&(_, y)| y == plus) {
+        if let Some((c, y)) = log_of_constant_plus_exp(b, minus).filter(|&(_, y)| y == plus) {
             let l = b.add(Math::Call(Func::Log, c));
             let z = b.add(Math::Sub([l, y]));
             let e = b.add(Math::Call(Func::Exp, z));
             let softplus = b.add(Math::Call(Func::Log1p, e));
             return b.add(Math::Neg(softplus));
         }
-        let (Some((a, y)), Some((c, y2))) = (log_c_plus_exp(b, plus), log_c_plus_exp(b, minus)) else { return b.add(node) };
+        let (Some((a, y)), Some((c, y2))) = (log_of_constant_plus_exp(b, plus), log_of_constant_plus_exp(b, minus)) else { return b.add(node) };
         if y != y2 {
             return b.add(node);
         }
@@ -435,7 +427,18 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     })
 }
 
-/// `log(c + e^y)` with a literal c > 0 (GA's antiderivatives of
+/// (c, y) of `log(c + e^y)` or `log(e^y + c)`, c a constant expression
+/// whose value is positive and finite (a literal, or `1/11` as the
+/// integrator prints it).
+fn log_of_constant_plus_exp(b: &Builder, id: Id) -> Option<(Id, Id)> {
+    let Math::Call(Func::Log, sum) = *b.node(id) else { return None };
+    let Math::Add([p, q]) = *b.node(sum) else { return None };
+    let (c, e) = if crate::lang::is_constant(b.nodes(), p) { (p, q) } else { (q, p) };
+    let Math::Call(Func::Exp, y) = *b.node(e) else { return None };
+    crate::integrate::constant_value(b.nodes(), c).is_some_and(|v| v > 0.0).then_some((c, y))
+}
+
+/// `log(c + e^y)` with a constant c > 0 (GA's antiderivatives of
 /// `1/(1 + k·e^-x)`, partial fractions in `u = e^(ax)`: `x + tanh(x)` has two)
 /// as `L + log(1 + e^(y - L))`, `L = ln c`: the softplus form, which
 /// [`lower`] makes `max(z, 0) + log1p(e^-|z|)`. As written, `e^y` overflows
@@ -444,21 +447,12 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 /// [`lower`]'s own softplus.
 fn shifted_softpluses(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
-        let Math::Call(Func::Log, sum) = node else { return b.add(node) };
-        let Math::Add([p, q]) = *b.node(sum) else { return b.add(node) };
-        let (c, e) = match (b.value(p), b.value(q)) {
-            (Some(c), None) => (c, q),
-            (None, Some(c)) => (c, p),
-            _ => return b.add(node),
-        };
-        let Math::Call(Func::Exp, y) = *b.node(e) else { return b.add(node) };
-        if !(c > 0.0 && c.is_finite()) || c == 1.0 {
-            return b.add(node);
-        }
+        let id = b.add(node.clone());
+        // A literal 1 is [`lower`]'s own softplus.
+        let Some((c, y)) = log_of_constant_plus_exp(b, id).filter(|&(c, _)| b.value(c) != Some(1.0)) else { return id };
         // `log(c)`, not its f64 value: the identity stays exact for the
         // certificate's intervals ([`overflow_safe_forms`]); the kernels'
         // constant folding makes it a literal.
-        let c = b.num(c);
         let l = b.add(Math::Call(Func::Log, c));
         let z = b.add(Math::Sub([y, l]));
         let ez = b.add(Math::Call(Func::Exp, z));

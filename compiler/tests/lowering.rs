@@ -1371,9 +1371,9 @@ fn logarithms_of_c_plus_an_exponential_are_shifted_softpluses_or_one_log1p() {
     let log_c_plus_exp = |c: f64, y: f64| if y > 0.0 { y + (c * (-y).exp()).ln_1p() } else { (c + y.exp()).ln() };
     let mut xs = wide_f32_points();
     xs.extend([2e38, -2e38, 3e38, -3e38, f32::MAX as f64, -(f32::MAX as f64)]);
-    let cases: [(&str, Box<dyn Fn(f64) -> f64>, fn(&SafeOp) -> bool); 5] = [
+    let cases: [(&str, Box<dyn Fn(f64) -> f64>, fn(&SafeOp) -> bool); 6] = [
         // Past |x| = f32::MAX/2, 2x overflows and so does this g: its value
-        // is within a factor 2 of f32::MAX there (the only case exempted).
+        // is within a factor 2 of f32::MAX there.
         ("0.5*log(2 + exp(2*x)) - 1", Box::new(move |x| 0.5 * log_c_plus_exp(2.0, 2.0 * x) - 1.0), |op| matches!(op, SafeOp::Softplus(_))),
         ("log(exp(x) + 0.5)", Box::new(move |x| log_c_plus_exp(0.5, x)), |op| matches!(op, SafeOp::Softplus(_))),
         (
@@ -1392,20 +1392,30 @@ fn logarithms_of_c_plus_an_exponential_are_shifted_softpluses_or_one_log1p() {
             Box::new(|x: f64| if x > 0.0 { -(0.5 * (-x).exp()).ln_1p() } else { x - (x.exp() + 0.5).ln() } + 2.405465108108164),
             |op| matches!(op, SafeOp::Softplus(_)),
         ),
+        // c a constant expression, as the integrator prints 1/11
+        // (softplus(x) + 0.1x's g; 10x minus about 9.09x cancels one digit).
+        (
+            "log(exp(x) + 1/11)*(-100/11) + (10*x + 1.484159698647488)",
+            Box::new(move |x| -100.0 / 11.0 * log_c_plus_exp(1.0 / 11.0, x) + 10.0 * x + 1.484159698647488),
+            |op| matches!(op, SafeOp::Softplus(_)),
+        ),
     ];
     for (src, want, shape) in cases {
         let e = foil_compiler::parse::parse(src).unwrap();
         let lowered = lower_exprs(&[&e]);
         assert!(count(&lowered, shape) >= 1, "{src}: not rewritten: {:?}", lowered.ops);
-        let exempt = src.starts_with("0.5*log(2 + exp(2*x))");
-        let (worst, at) = worst_in_f32(
-            &lowered,
-            &names,
-            xs.iter().copied(),
-            |x| vec![want(x)],
-            |x, g, w| (!exempt || x.abs() < 1.7e38 || g.is_finite()).then(|| error(g, w)),
-        );
-        assert!(worst <= 2e-6, "{src}: off by {worst:e} at x = {at}");
+        // Where a term overflows f32 before the value does: 2x past
+        // f32::MAX/2, 10x past f32::MAX/10 (within a factor 11 of f32::MAX).
+        let finite_below = match src {
+            s if s.starts_with("0.5*log(2 + exp(2*x))") => 1.7e38,
+            s if s.contains("10*x") => 3.4e37,
+            _ => f64::INFINITY,
+        };
+        let (worst, at) =
+            worst_in_f32(&lowered, &names, xs.iter().copied(), |x| vec![want(x)], |x, g, w| (x.abs() < finite_below || g.is_finite()).then(|| error(g, w)));
+        // The cancelling digit of 10x − 9.09x: 2.0e-6 at x = 8.36.
+        let bound = if src.contains("10*x") { 5e-6 } else { 1e-6 };
+        assert!(worst <= bound, "{src}: off by {worst:e} at x = {at}");
     }
 }
 
