@@ -195,7 +195,8 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
 
 /// `exprs` rewritten by the lowering's exact identities alone, each node
 /// still a real function of the inputs: logarithms of exponential sums as
-/// softpluses ([`shifted_softpluses`]), hyperbolic forms in one exponential
+/// softpluses and their differences as one `log1p`
+/// ([`differences_of_logarithms`], [`shifted_softpluses`]), hyperbolic forms in one exponential
 /// ([`safe_hyperbolics`]), complementary fractions, and quotients of
 /// exponential sums divided through by their largest exponential
 /// ([`normalise_exp_quotients`]). No f32 threshold (`roots_of_large_squares`,
@@ -387,7 +388,7 @@ fn softplus_quotients(b: &mut Builder, a: Id) -> (Id, Id, Id) {
     (n, d, p)
 }
 
-/// `log(a + e^y) - log(c + e^y)` (literals a, c > 0, one y; also as
+/// `log(a + e^y) - log(c + e^y)` (constants a, c > 0, one y; also as
 /// `-log(c + e^y) + log(a + e^y)`) as `log1p((a - c)/(e^y + c))`: one
 /// exponential, nothing subtracted but the literals. Two shifted softpluses
 /// ([`shifted_softpluses`]) would be inf - inf where y overflows f32 (2x
@@ -443,12 +444,11 @@ fn log_of_constant_plus_exp(b: &Builder, id: Id) -> Option<(Id, Id)> {
 /// as `L + log(1 + e^(y - L))`, `L = ln c`: the softplus form, which
 /// [`lower`] makes `max(z, 0) + log1p(e^-|z|)`. As written, `e^y` overflows
 /// from y ≈ 88.7 in f32 (709.8 in f64), where the value is about y, and a
-/// difference of two such logarithms is inf - inf. c = 1 is left to
-/// [`lower`]'s own softplus.
+/// difference of two such logarithms is inf - inf. A literal c = 1 is left
+/// to [`lower`]'s own softplus.
 fn shifted_softpluses(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
-        let id = b.add(node.clone());
-        // A literal 1 is [`lower`]'s own softplus.
+        let id = b.add(node);
         let Some((c, y)) = log_of_constant_plus_exp(b, id).filter(|&(c, _)| b.value(c) != Some(1.0)) else { return id };
         // `log(c)`, not its f64 value: the identity stays exact for the
         // certificate's intervals ([`overflow_safe_forms`]); the kernels'
@@ -612,8 +612,8 @@ fn pull_into_quotients(b: &mut Builder, node: Math) -> Id {
                 let num = b.add(Math::Mul([a, q]));
                 b.add(Math::Div([num, c]))
             }
-            (_, Math::Add([u, v]) | Math::Sub([u, v])) if exponential_monomial(b, p) => distribute_over_quotients(b, p, q, u, v),
-            (Math::Add([u, v]) | Math::Sub([u, v]), _) if exponential_monomial(b, q) => distribute_over_quotients(b, q, p, u, v),
+            (_, Math::Add([u, v]) | Math::Sub([u, v])) if exponential_monomial(b, p) => distribute_over_quotients(b, p, q, u, v).unwrap_or_else(|| b.add(node)),
+            (Math::Add([u, v]) | Math::Sub([u, v]), _) if exponential_monomial(b, q) => distribute_over_quotients(b, q, p, u, v).unwrap_or_else(|| b.add(node)),
             _ => b.add(node),
         },
         node => b.add(node),
@@ -624,21 +624,19 @@ fn pull_into_quotients(b: &mut Builder, node: Math) -> Id {
 /// and exponentials: a GA's g′ from a difference of logarithms,
 /// `0.25·e^2x·(2/(e^2x + 5.8) - 2/(e^2x + 0.17))` (`x + tanh(x)`), is
 /// inf·0 from 2x ≈ 88.7 as written, while each quotient with `E` in its
-/// numerator normalises to a value near 2. `sum` itself (times `E`) when
-/// its terms are not both quotients over exponential sums.
-fn distribute_over_quotients(b: &mut Builder, e: Id, sum: Id, u: Id, v: Id) -> Id {
-    let (Math::Div([a, c]), Math::Div([a2, d])) = (b.node(u).clone(), b.node(v).clone()) else {
-        return b.add(Math::Mul([e, sum]));
-    };
+/// numerator normalises to a value near 2. `None` when the terms of `sum`
+/// are not both quotients over exponential sums.
+fn distribute_over_quotients(b: &mut Builder, e: Id, sum: Id, u: Id, v: Id) -> Option<Id> {
+    let (Math::Div([a, c]), Math::Div([a2, d])) = (b.node(u).clone(), b.node(v).clone()) else { return None };
     if !(holds_exp(b, c) && holds_exp(b, d)) {
-        return b.add(Math::Mul([e, sum]));
+        return None;
     }
     let (eu, ev) = (b.add(Math::Mul([e, a])), b.add(Math::Mul([e, a2])));
     let (qu, qv) = (b.add(Math::Div([eu, c])), b.add(Math::Div([ev, d])));
-    match *b.node(sum) {
+    Some(match *b.node(sum) {
         Math::Add(_) => b.add(Math::Add([qu, qv])),
         _ => b.add(Math::Sub([qu, qv])),
-    }
+    })
 }
 
 /// A product of literals and at least one exponential.
