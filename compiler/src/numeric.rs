@@ -909,10 +909,19 @@ pub const PERIODIC: &str = "periodic: continued exactly, g(x + kP) = g(x) + k·�
 
 /// Why the range ends at `r`.
 fn reason(h: &dyn Fn(f64) -> f64, r: f64) -> String {
+    let beyond = h(r + r.signum() * r.abs().max(1.0) * 1e-12);
     if r.abs() >= F32_MAX {
         crate::certify::NO_F32_BEYOND.into()
-    } else if h(r + r.signum() * r.abs().max(1.0) * 1e-12).is_nan() {
+    } else if beyond.is_nan() {
         "g' is not computed: its expression is not a number in f64 there (it overflows)".into()
+    } else if beyond.abs() <= F32_MAX {
+        // Finite just beyond: the horizon stopped at a point where the
+        // expression is 0/0 (a removable singularity of its form, as
+        // atan(s/(x + 1))'s derivative at x = -1), not where it leaves f32.
+        format!(
+            "the integrand is not a number at x ≈ {} (0/0 or inf/inf in its expression), though finite beyond; beyond, the kernels continue g linearly with its end slope (not certified)",
+            crate::zeros::fmt9(r)
+        )
     } else {
         crate::certify::NUMERIC_TAIL.into()
     }
@@ -1096,6 +1105,19 @@ fn reframe(q: &[f64], alpha: f64, beta: f64) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
+    /// A range that ends at a point where the integrand's expression is
+    /// 0/0, not where it leaves f32, says so: the integrand of
+    /// `sinh(x) - atan(sqrt(x^2 + 1)/(x + 1))`'s GA is 0/0 at x = -1 only.
+    #[test]
+    fn a_range_ending_at_a_zero_over_zero_says_so() {
+        let h = |x: f64| (x + 1.0) / (x + 1.0);
+        let r = super::integrand_horizon(&h, -1.0);
+        assert!(r > -1.0 && r < -0.999, "{r}");
+        assert!(super::reason(&h, r).starts_with("the integrand is not a number at x ≈ -1 "), "{}", super::reason(&h, r));
+        let big = |x: f64| (x * 1e300).exp();
+        assert_eq!(super::reason(&big, 1.0), crate::certify::NUMERIC_TAIL);
+    }
+
     use super::*;
     use crate::eval::eval1;
 
