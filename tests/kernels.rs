@@ -346,6 +346,12 @@ fn gelu_tanh_sa_keeps_its_slope_at_zero() {
     }
 }
 
+/// Forward and backward of a one-input activation at vector width 4.
+fn forward_and_backward<A: GpuActivation>(client: &Client, x: &[f32], g: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let l = Launch::new(x.len(), 4).unwrap();
+    (forward_on::<A>(client, x, l).unwrap(), backward_on::<A>(client, x, g, l).unwrap())
+}
+
 #[test]
 fn f32_edge_cases() {
     let Some(client) = client() else { return };
@@ -366,14 +372,10 @@ fn f32_edge_cases() {
     let checked = x.len() - 5;
     let n = x.len();
     let g = vec![1.0f32; n];
-    fn run<A: GpuActivation>(client: &Client, x: &[f32], g: &[f32]) -> (Vec<f32>, Vec<f32>) {
-        let l = Launch::new(x.len(), 4).unwrap();
-        (forward_on::<A>(client, x, l).unwrap(), backward_on::<A>(client, x, g, l).unwrap())
-    }
     let mut problems = Vec::new();
     macro_rules! edge {
         ($($a:ty),*) => {$({
-            let (y, d) = run::<$a>(&client, &x, &g);
+            let (y, d) = forward_and_backward::<$a>(&client, &x, &g);
             println!("{:<16} y  {:?}\n{:<16} dy {:?}", <$a as foil::Activation>::NAME, y, "", d);
             // NaN in: the kernels do what the scalar Rust does (NaN out, except
             // where a `where` selects a constant branch, as in ELU's g').
@@ -451,10 +453,7 @@ fn f32_edge_cases_of_exponential_sums() {
         x.extend([m, -m]);
     }
     x.extend([2e38, -2e38, 3e38, -3e38, f32::MAX, -f32::MAX]);
-    fn run<A: GpuActivation>(client: &Client, x: &[f32]) -> (Vec<f32>, Vec<f32>) {
-        let l = Launch::new(x.len(), 4).unwrap();
-        (forward_on::<A>(client, x, l).unwrap(), backward_on::<A>(client, x, &vec![1.0; x.len()], l).unwrap())
-    }
+    let g = vec![1.0f32; x.len()];
     // (g, g′) in f64, without overflow.
     let plus_tanh = |x: f64| {
         let (r, sech) = (0.5f64.sqrt(), 1.0 / x.cosh());
@@ -464,8 +463,10 @@ fn f32_edge_cases_of_exponential_sums() {
         let log_2_plus_e2x = if x > 0.0 { 2.0 * x + (2.0 * (-2.0 * x).exp()).ln_1p() } else { (2.0 + (2.0 * x).exp()).ln() };
         (0.5 * log_2_plus_e2x - 1.0 - 0.5 * 3f64.ln(), 1.0 / (1.0 + 2.0 * (-2.0 * x).exp()))
     };
-    let cases: [(&str, (Vec<f32>, Vec<f32>), &dyn Fn(f64) -> (f64, f64)); 2] =
-        [("PlusTanhGa", run::<PlusTanhGa>(&client, &x), &plus_tanh), ("MinusExpGa", run::<MinusExpGa>(&client, &x), &minus_exp)];
+    let cases: [(&str, (Vec<f32>, Vec<f32>), &dyn Fn(f64) -> (f64, f64)); 2] = [
+        ("PlusTanhGa", forward_and_backward::<PlusTanhGa>(&client, &x, &g), &plus_tanh),
+        ("MinusExpGa", forward_and_backward::<MinusExpGa>(&client, &x, &g), &minus_exp),
+    ];
     let mut problems = Vec::new();
     for (name, (y, d), maths) in cases {
         let mut err = Errors::default();
