@@ -412,8 +412,7 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         if let Some((c, y)) = log_of_constant_plus_exp(b, minus).filter(|&(_, y)| y == plus) {
             let l = b.add(Math::Call(Func::Log, c));
             let z = b.add(Math::Sub([l, y]));
-            let e = b.add(Math::Call(Func::Exp, z));
-            let softplus = b.add(Math::Call(Func::Log1p, e));
+            let softplus = softplus_of(b, z);
             return b.add(Math::Neg(softplus));
         }
         let (Some((a, y)), Some((c, y2))) = (log_of_constant_plus_exp(b, plus), log_of_constant_plus_exp(b, minus)) else { return b.add(node) };
@@ -455,12 +454,16 @@ fn shifted_softpluses(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         // constant folding makes it a literal.
         let l = b.add(Math::Call(Func::Log, c));
         let z = b.add(Math::Sub([y, l]));
-        let ez = b.add(Math::Call(Func::Exp, z));
-        let one = b.num(1.0);
-        let sum = b.add(Math::Add([one, ez]));
-        let softplus = b.add(Math::Call(Func::Log, sum));
+        let softplus = softplus_of(b, z);
         b.add(Math::Add([l, softplus]))
     })
+}
+
+/// `log1p(e^z)`: the node [`lower`] computes as its softplus form, and
+/// [`softplus_argument`] reads.
+fn softplus_of(b: &mut Builder, z: Id) -> Id {
+    let e = b.add(Math::Call(Func::Exp, z));
+    b.add(Math::Call(Func::Log1p, e))
 }
 
 /// `a` of `log(1 + e^a)`, `log(e^a + 1)` or `log1p(e^a)`.
