@@ -280,7 +280,7 @@ fn split_functions_off_the_diagonal() {
 /// below f32::MAX/1000, and stay within 1e-4 (SPEC §5's scale; the f32
 /// rounding of u2/√2 moves e^(u2²/2) by up to u2²·1.2e-7). The value was NaN
 /// at u1 = 0 from |u2| = 13.5 before erfi took its multiplier
-/// (`ErfiTimes`).
+/// (`Times`).
 #[test]
 fn gelu_sa_keeps_a_small_u1_against_a_large_u2() {
     let Some(client) = client() else { return };

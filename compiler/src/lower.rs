@@ -29,9 +29,11 @@
 //! ([`roots_of_large_squares`]), `1/(1 + a/b)` is `b/(b + a)`, one
 //! division ([`unnested_reciprocals`]), and a constant |c| ≤ 1 times a sum
 //! of scaled terms is the sum of the rescaled terms
-//! ([`constant_factors_into_sums`]). A product with erfi is one operation,
-//! `m·erfi(a)`, that overflows only where the product does, with a product
-//! over a sum holding such a term distributed ([`erfi_products`]).
+//! ([`constant_factors_into_sums`]), as `c·y³` is `(c·y)·y²` for |c| < 1
+//! ([`constants_onto_powers`]). A product with erfi, sinh, cosh or
+//! `e^y - 1` that may pass f32::MAX is one operation, `m·f(a)`, that
+//! overflows only where the product does, with a product over a sum holding
+//! such a term distributed ([`scaled_products`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
@@ -124,9 +126,9 @@ impl Lowered {
                     x.max(0.0) + (-x.abs()).exp().ln_1p()
                 }
                 SafeOp::NegExpm1(p) => -a(p).exp_m1(),
-                SafeOp::ErfiTimes(p, m) => match (a(p), a(m)) {
+                SafeOp::Times(f, p, m) => match (a(p), a(m)) {
                     (x, m) if m == 0.0 && !x.is_nan() => 0.0,
-                    (x, m) => m * apply(Func::Erfi, x),
+                    (x, m) => m * apply(*f, x),
                 },
             };
         }
@@ -182,7 +184,8 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = unnested_reciprocals(&mut b, &roots);
     let roots = constant_factors_into_sums(&mut b, &roots);
     let roots = constant_divisors_as_products(&mut b, &roots);
-    let roots = erfi_products(&mut b, &roots);
+    let roots = constants_onto_powers(&mut b, &roots);
+    let roots = scaled_products(&mut b, &roots);
     let roots = constant_operations_as_literals(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);
@@ -1420,13 +1423,40 @@ fn constant_divisors_as_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     })
 }
 
+/// `c·y³` and `c·y²` with a constant |c| < 1 as `(c·y)·y²` and `(c·y)·y`,
+/// where the power may pass f32::MAX by the f32 intervals: the power
+/// overflowed first, and the product came too late to bring it back
+/// (softsign's and atan's g, `x + x·|x| + x³/3`, were ±inf from
+/// |x| = 6.98e12, where g fits to 1.0e13). No step is larger than the
+/// result for |y| ≥ 1, and the multiplies are as many or fewer.
+fn constants_onto_powers(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Mul(factors) = node else { return b.add(node) };
+        let Some((c, power)) = constant_times(b, factors).filter(|(c, _)| c.abs() < 1.0) else { return b.add(node) };
+        let Math::Pow([y, n]) = *b.node(power) else { return b.add(node) };
+        let n = b.value(n);
+        if !matches!(n, Some(2.0 | 3.0)) || !may_exceed(f32_enclosure(b, power), f32::MAX as f64) {
+            return b.add(node);
+        }
+        let c = b.num(c);
+        let cy = b.add(Math::Mul([c, y]));
+        // y² as `y·y`, the node a sum beside it may already hold (softsign's g).
+        let rest = if n == Some(3.0) { b.add(Math::Mul([y, y])) } else { y };
+        b.add(Math::Mul([cy, rest]))
+    })
+}
+
 /// `1/(1 + a/b)` (either order of the sum) as `b/(b + a)`: one division
 /// instead of two. A g′ = 1/f′ of an f′ that is 1 plus a quotient takes this
 /// form (bent_identity's `1/(1 + x/(2·sqrt(1 + x²)))`). A literal factor k
 /// of `b = k·d` moves to the numerator's side, `d/(d + a/k)` with `a/k` as
 /// a product: `k·d` could overflow where d does not (bent_identity's
-/// `2·|x|` from 1.7e38), and inf/inf would be NaN. Both forms are NaN where
-/// `a/b` is (0/0, inf/inf), and both have the pole b + a = 0.
+/// `2·|x|` from 1.7e38), and inf/inf would be NaN. Where `d + a/k` may
+/// pass f32::MAX by the f32 intervals, and half of it cannot, both are
+/// halved ([`scaled_by`]), `(d/2)/(d/2 + a/(2k))`: bent_identity's `S + 0.5·x`
+/// overflowed from x = 2.27e38, where g′ read 0 instead of 2/3. Where d or
+/// a/k may pass f32::MAX on its own, the two divisions stay. Both forms are
+/// NaN where `a/b` is (0/0, inf/inf), and both have the pole b + a = 0.
 fn unnested_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
         let Math::Div([one, s]) = node else { return b.add(node) };
@@ -1453,50 +1483,132 @@ fn unnested_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             }
             None => (d, n),
         };
+        // Halved where |d| + |n| may pass f32::MAX and half of it cannot; a
+        // term that may overflow itself keeps both divisions, `1/(1 + n/d)`,
+        // which is 1 or 0 there, not inf/inf (`x + atan(x)`'s g′,
+        // `1/(1 + 1/(1 + x²))`, was NaN from |x| = 1.8e19 as one division).
+        let limit = f32::MAX as f64 * (1.0 - 2f64.powi(-16));
+        let size = f32_enclosure(b, d).mag() + f32_enclosure(b, n).mag();
+        if !(size / 2.0 <= limit) {
+            let quotient = b.add(Math::Div([n, d]));
+            let one = b.num(1.0);
+            let sum = b.add(Math::Add([one, quotient]));
+            return b.add(Math::Div([one, sum]));
+        }
+        let (d, n) = if size > limit { (scaled_by(b, 0.5, d), scaled_by(b, 0.5, n)) } else { (d, n) };
         let sum = b.add(Math::Add([d, n]));
         b.add(Math::Div([d, sum]))
     })
 }
 
-/// Products with erfi as one operation, `m·erfi(a)`
-/// ([`SafeOp::ErfiTimes`], which overflows only where the product does):
-/// erfi passes f32::MAX from |a| = 9.57, where a product with a small m
-/// still fits, and at m = 0 its inf made 0·inf = NaN. gelu's split value
-/// `u1·(0.5 + (π/4)·erfi(u2/√2))` was NaN at u1 = 0 from |u2| = 13.5, and inf
-/// at u1 = 1e-30, u2 = 14, where it is 1.6e11.
+/// `s·t`, with s folded into a literal factor of t (`k·e` as `(s·k)·e`).
+fn scaled_by(b: &mut Builder, s: f64, t: Id) -> Id {
+    if let Math::Mul([k, e]) = *b.node(t) {
+        if let Some(sk) = b.value(k).map(|k| s * k) {
+            let sk = b.num(sk);
+            return b.add(Math::Mul([sk, e]));
+        }
+    }
+    let s = b.num(s);
+    b.add(Math::Mul([s, t]))
+}
+
+/// Whether a product with the call `node` may be one operation, `m·f(a)`
+/// ([`SafeOp::Times`]): erfi, sinh, cosh and expm1 grow as fast as an
+/// exponential or faster, and pass f32::MAX where their product with a
+/// small m still fits. Which of them are: [`scaled_call`].
+fn scalable_call(node: &Math) -> bool {
+    matches!(node, Math::Call(Func::Erfi | Func::Sinh | Func::Cosh | Func::Expm1, _))
+}
+
+/// A [`scalable_call`] whose value, enclosed by `range` over every f32
+/// input, may pass f32::MAX: its product is [`SafeOp::Times`]. A bounded one
+/// (the split forms' `sign(d)·expm1(-|d|)`) multiplies plainly, a few
+/// operations cheaper.
+fn scaled_call(node: &Math, range: I) -> bool {
+    scalable_call(node) && may_exceed(range, f32::MAX as f64)
+}
+
+/// `e^y - 1` (as `(y, false)`) or `1 - e^y` (as `(y, true)`) at `id`.
+fn exponential_minus_one(b: &Builder, id: Id) -> Option<(Id, bool)> {
+    let Math::Sub([p, q]) = *b.node(id) else { return None };
+    let exp = |e: Id| match *b.node(e) {
+        Math::Call(Func::Exp, y) => Some(y),
+        _ => None,
+    };
+    match (b.value(p), b.value(q)) {
+        (_, Some(1.0)) => exp(p).map(|y| (y, false)),
+        (Some(1.0), _) => exp(q).map(|y| (y, true)),
+        _ => None,
+    }
+}
+
+/// Products with erfi, sinh, cosh or `e^y - 1` that may pass f32::MAX
+/// ([`scaled_call`]) as one operation, `m·f(a)` ([`SafeOp::Times`], which
+/// overflows only where the product does): erfi passes f32::MAX from
+/// |a| = 9.57, sinh and cosh from 89.4, e^y from 88.72, where a product
+/// with a small m still fits, and at m = 0 erfi's inf made 0·inf = NaN.
+/// gelu's split value `u1·(0.5 + (π/4)·erfi(u2/√2))` was NaN at u1 = 0 from
+/// |u2| = 13.5, and inf at u1 = 1e-30, u2 = 14, where it is 1.6e11; tanh's
+/// g, `0.5·x + 0.25·sinh(2·x)`, was inf from x = 44.72, where it fits to
+/// 45.4; selu's g, `0.569·(1 - e^-x)`, from x = -88.72 (fits to -89.3).
 ///
-/// - A product holding an erfi factor becomes `erfi(a)·m`, m its other
-///   factor times its constants ([`erfi_product`]).
+/// - A factor `e^y - 1` or `1 - e^y` becomes `expm1(y)` or `-expm1(y)`.
+/// - A product holding such a factor becomes `f(a)·m`, m its other factor
+///   times its constants ([`scaled_product`]).
 /// - A product of a factor p with a signed sum holding such a term is
 ///   distributed over the sum (`0.5·u1 + erfi(u2/√2)·((π/4)·u1)`): p joins
-///   the m of the erfi term instead of multiplying an overflowed sum. The
-///   sum has one erfi term c·erfi(a), its other terms are constants or
-///   bounded by 1 in magnitude, and a power of two K ≥ max(c, 1 + their
-///   sizes) stays outside: gelu's value is
-///   `2·(0.25·u1 + erfi(u2/√2)·((π/8)·u1))`, finite also where its erfi
-///   term alone passes f32::MAX and the sum cancels it (−2.1e38 at
-///   u1 = 3e38 where (π/4)·erfi = −1.2; without K, inf − … = −inf). The
-///   sum's cancellation, where it has any, is the same in both forms.
-fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
-    // Every product is flattened below; without an erfi there is nothing to do.
-    if !b.nodes().as_ref().iter().any(|n| matches!(n, Math::Call(Func::Erfi, _))) {
+///   the m of that term instead of multiplying an overflowed sum. The sum
+///   has one such term c·f(a), its other terms are constants or bounded by
+///   1 in magnitude, and a power of two K ≥ max(c, 1 + their sizes) stays
+///   outside: gelu's value is `2·(0.25·u1 + erfi(u2/√2)·((π/8)·u1))`,
+///   finite also where its erfi term alone passes f32::MAX and the sum
+///   cancels it (−2.1e38 at u1 = 3e38 where (π/4)·erfi = −1.2; without K,
+///   inf − … = −inf). A constant p with |p| ≤ 1 needs no K: no product
+///   grows (sigmoid(2x)'s g, `x + 0.5·(sinh(2·x) + 1)`). The sum's
+///   cancellation, where it has any, is the same in both forms.
+fn scaled_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    // Every product is flattened below; without such a call (or an
+    // exponential, `e^y - 1`) there is nothing to do.
+    if !b.nodes().as_ref().iter().any(|n| scalable_call(n) || matches!(n, Math::Call(Func::Exp, _))) {
         return roots.to_vec();
     }
     rebuild_bottom_up(b, roots, |b, node| {
         let Math::Mul([p, q]) = node else { return b.add(node) };
+        // A factor `±(e^y - 1)` whose e^y may overflow, as `±expm1(y)`.
+        let mut negated = false;
+        let [p, q] = [p, q].map(|f| match exponential_minus_one(b, f) {
+            Some((y, minus)) if may_exceed(f32_enclosure(b, f), f32::MAX as f64) => {
+                negated ^= minus;
+                b.add(Math::Call(Func::Expm1, y))
+            }
+            _ => f,
+        });
+        let product = scaled_product_or_sum(b, p, q);
+        if negated {
+            b.neg(product)
+        } else {
+            product
+        }
+    })
+}
+
+/// [`scaled_products`]' rewrite of `p·q`.
+fn scaled_product_or_sum(b: &mut Builder, p: Id, q: Id) -> Id {
+    {
         for (factor, sum) in [(p, q), (q, p)] {
             if !matches!(b.node(sum), Math::Add(_) | Math::Sub(_)) {
                 continue;
             }
             let mut terms = Vec::new();
             signed_terms(b, sum, &mut terms);
-            let split: Vec<Option<ErfiFactors>> = terms.iter().map(|&(t, _)| erfi_factors(b, &[t])).collect();
-            // One erfi term: two could cancel each other where p times each
+            let split: Vec<Option<ScaledFactors>> = terms.iter().map(|&(t, _)| scaled_factors(b, &[t])).collect();
+            // One such term: two could cancel each other where p times each
             // passes f32::MAX (u1·(erfi(u2) − erfi(u3)) at u1 = 3e38).
             if split.iter().filter(|s| s.is_some()).count() != 1 {
                 continue;
             }
-            // The erfi term's constant coefficient c, and the other terms'
+            // That term's constant coefficient c, and the other terms'
             // sizes as multiples of the factor's: a constant's value, or 1
             // for a term the intervals bound by 1. Any other term (u3·erfi(a)
             // among them) could make a product overflow before the factor
@@ -1516,11 +1628,15 @@ fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             }
             // K·Σ ±p·(t/K) with K a power of two at least c and 1 + (the
             // other terms' sizes): m = p·c/K fits where p does, the other
-            // products are below f32::MAX/K·(1 + sizes), and where p·c·erfi/K
+            // products are below f32::MAX/K·(1 + sizes), and where p·c·f/K
             // passes f32::MAX the value exceeds (K − sizes)·f32::MAX ≥ f32::MAX
             // anyway; K·(the sum) overflows only where the value does. Powers
-            // of two scale without rounding.
-            let k = 2f64.powi(c.max(1.0 + others).log2().ceil() as i32);
+            // of two scale without rounding. A constant |p| ≤ 1 makes no
+            // product larger than its term: K = 1.
+            let k = match constant_value(b, factor) {
+                Some(p) if p.abs() <= 1.0 => 1.0,
+                _ => 2f64.powi(c.max(1.0 + others).log2().ceil() as i32),
+            };
             let terms: Vec<(Id, bool)> = terms
                 .into_iter()
                 .zip(&split)
@@ -1531,7 +1647,7 @@ fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
                     } else {
                         t
                     };
-                    let product = if split.is_some() { erfi_product(b, factor, t) } else { b.mul(factor, t) };
+                    let product = if split.is_some() { scaled_product(b, factor, t) } else { b.mul(factor, t) };
                     (product, negative)
                 })
                 .collect();
@@ -1543,8 +1659,8 @@ fn erfi_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
                 sum
             };
         }
-        erfi_product(b, p, q)
-    })
+        scaled_product(b, p, q)
+    }
 }
 
 /// The factors of the product at `id` (through `*` only), left to right.
@@ -1558,24 +1674,25 @@ fn product_factors(b: &Builder, id: Id, out: &mut Vec<Id>) {
     }
 }
 
-/// The factors of a product split around its first erfi: the erfi, the
-/// product of the constant factors, and the factors with a variable, in
-/// order.
-struct ErfiFactors {
-    erfi: Id,
+/// The factors of a product split around its first [`scalable`] call: the
+/// call, the product of the constant factors, and the factors with a
+/// variable, in order.
+struct ScaledFactors {
+    call: Id,
     constant: f64,
     variables: Vec<Id>,
 }
 
 /// The factors of the product of `ids` (through `*`), split around its first
-/// erfi; `None` without one.
-fn erfi_factors(b: &Builder, ids: &[Id]) -> Option<ErfiFactors> {
+/// [`scalable`] call; `None` without one.
+fn scaled_factors(b: &Builder, ids: &[Id]) -> Option<ScaledFactors> {
     let mut factors = Vec::new();
     for &id in ids {
         product_factors(b, id, &mut factors);
     }
-    let at = factors.iter().position(|&f| matches!(b.node(f), Math::Call(Func::Erfi, _)))?;
-    let erfi = factors.remove(at);
+    // The enclosure only for such a call.
+    let at = factors.iter().position(|&f| scalable_call(b.node(f)) && scaled_call(b.node(f), f32_enclosure(b, f)))?;
+    let call = factors.remove(at);
     let (mut constant, mut variables) = (1.0, Vec::new());
     for f in factors {
         match constant_value(b, f) {
@@ -1583,34 +1700,34 @@ fn erfi_factors(b: &Builder, ids: &[Id]) -> Option<ErfiFactors> {
             None => variables.push(f),
         }
     }
-    Some(ErfiFactors { erfi, constant, variables })
+    Some(ScaledFactors { call, constant, variables })
 }
 
-/// `p·q`, as `erfi(a)·m` when one of their factors is an erfi and at most
-/// one other factor has a variable: m is that factor times the product c of
-/// the constants, or c alone. A constant |c| > 1 multiplies from outside,
-/// `c·(erfi(a)·f)`, and two or more variable factors keep the product as
+/// `p·q`, as `f(a)·m` when one of their factors is a [`scalable`] call and
+/// at most one other factor has a variable: m is that factor times the
+/// product c of the constants, or c alone. A constant |c| > 1 multiplies
+/// from outside, `c·(f(a)·v)`, and two or more variable factors keep the product as
 /// written: m itself must not pass f32::MAX before the product does, as
 /// `u3·u1` would at u1 = 3, u3 = 3e38, where `u3·(u1·erfi(0))` is 0.
-fn erfi_product(b: &mut Builder, p: Id, q: Id) -> Id {
-    let Some(ErfiFactors { erfi, constant, variables }) = erfi_factors(b, &[p, q]) else {
+fn scaled_product(b: &mut Builder, p: Id, q: Id) -> Id {
+    let Some(ScaledFactors { call, constant, variables }) = scaled_factors(b, &[p, q]) else {
         return b.add(Math::Mul([p, q]));
     };
     match variables[..] {
-        [] if constant == 1.0 => erfi,
+        [] if constant == 1.0 => call,
         [] => {
             let c = b.num(constant);
-            b.add(Math::Mul([erfi, c]))
+            b.add(Math::Mul([call, c]))
         }
-        [f] if constant == 1.0 => b.add(Math::Mul([erfi, f])),
+        [f] if constant == 1.0 => b.add(Math::Mul([call, f])),
         [f] if constant.abs() <= 1.0 => {
             let c = b.num(constant);
             let m = b.add(Math::Mul([c, f]));
-            b.add(Math::Mul([erfi, m]))
+            b.add(Math::Mul([call, m]))
         }
         [f] => {
             let c = b.num(constant);
-            let product = b.add(Math::Mul([erfi, f]));
+            let product = b.add(Math::Mul([call, f]));
             b.add(Math::Mul([c, product]))
         }
         _ => b.add(Math::Mul([p, q])),
@@ -2062,9 +2179,9 @@ pub enum SafeOp {
     Softplus(Id),
     /// 1 - exp(a) as -expm1(a).
     NegExpm1(Id),
-    /// `m·erfi(a)` as `ErfiTimes(a, m)`, computed so that it overflows only
-    /// where the product does ([`erfi_products`]).
-    ErfiTimes(Id, Id),
+    /// `m·f(a)` as `Times(f, a, m)`, f erfi, sinh, cosh or expm1, computed so
+    /// that it overflows only where the product does ([`scaled_products`]).
+    Times(Func, Id, Id),
 }
 
 impl SafeOp {
@@ -2081,7 +2198,7 @@ impl SafeOp {
             | SafeOp::Max(a, b)
             | SafeOp::Powf(a, b)
             | SafeOp::Compare(_, a, b)
-            | SafeOp::ErfiTimes(a, b) => vec![*a, *b],
+            | SafeOp::Times(_, a, b) => vec![*a, *b],
             SafeOp::Product(v) => v.clone(),
             SafeOp::Where(c, a, b) => vec![*c, *a, *b],
         }
@@ -2125,6 +2242,9 @@ pub fn half_expm1_of_non_positive(nodes: &Expr, ops: &[SafeOp], a: Id) -> bool {
 /// One [`SafeOp`] per node of `expr`, indices preserved.
 fn lower(expr: &Expr) -> Vec<SafeOp> {
     let lit = |id: Id| literal_value(&expr[id]);
+    // The f32 enclosures, only where a product may be [`SafeOp::Times`].
+    let ranges = if expr.as_ref().iter().any(scalable_call) { f32_enclosures(expr) } else { Vec::new() };
+    let range = |id: Id| ranges.get(usize::from(id)).copied().unwrap_or(I::NAI);
     let log1p = |a: Id| log1p(expr, a);
     expr.as_ref()
         .iter()
@@ -2138,8 +2258,8 @@ fn lower(expr: &Expr) -> Vec<SafeOp> {
                 _ => SafeOp::Sub(a, b),
             },
             Math::Mul([a, b]) => match (&expr[a], &expr[b]) {
-                (Math::Call(Func::Erfi, x), _) => SafeOp::ErfiTimes(*x, b),
-                (_, Math::Call(Func::Erfi, x)) => SafeOp::ErfiTimes(*x, a),
+                (Math::Call(f, x), _) if scaled_call(&expr[a], range(a)) => SafeOp::Times(*f, *x, b),
+                (_, Math::Call(f, x)) if scaled_call(&expr[b], range(b)) => SafeOp::Times(*f, *x, a),
                 _ => SafeOp::Mul(a, b),
             },
             Math::Div([a, b]) => SafeOp::Div(a, b),

@@ -165,11 +165,12 @@ fn run<R: Real>(l: &Lowered, names: &[Symbol], point: &[f64]) -> Vec<R> {
             }
             SafeOp::NegExpm1(p) => -R::call(Func::Expm1, a(p)),
             // The product rounded once, and 0 for m = 0 at every x but NaN,
-            // as the device's `erfi_times` clamps |x| (an ideal f32 one; the
-            // f64 erfi overflows from 26.6).
-            SafeOp::ErfiTimes(p, m) => match a(m).to() {
+            // as the device's `erfi_times`, `sinh_times`, `cosh_times` and
+            // `expm1_times` clamp x (an ideal f32 one; the f64 erfi
+            // overflows from 26.6).
+            SafeOp::Times(f, p, m) => match a(m).to() {
                 0.0 if !a(p).to().is_nan() => R::of(0.0),
-                m => R::of(m * foil_compiler::eval::apply(Func::Erfi, a(p).to())),
+                m => R::of(m * foil_compiler::eval::apply(*f, a(p).to())),
             },
         };
     }
@@ -1038,23 +1039,35 @@ fn a_root_of_a_large_square_is_its_magnitude() {
 }
 
 /// `1/(1 + a/b)` takes one division, `b/(b + a)`, with a literal factor of
-/// b moved to a: bent_identity's g′ `1/(1 + x/(2·sqrt(1 + x²)))`, the
-/// other order of the sum, and a divisor without a literal. f64 values are
-/// kept at sample points, bent_identity's f32 g′ is within 4 ulps of f64
-/// from 1e-30 to 2.2e38 (past that, `S + x/2` overflows: 0 instead of 2/3,
-/// where the nested form read 1 from 1.7e38), and it is never NaN.
+/// b moved to a: bent_identity's g′ `1/(1 + x/(2·sqrt(1 + x²)))`. f64
+/// values are kept at sample points, and bent_identity's f32 g′ is within 4
+/// ulps of f64 from 1e-30 to f32::MAX (from 2.27e38, `S + x/2` overflowed
+/// and g′ read 0 instead of 2/3 until its sum was halved; the nested form
+/// read 1 from 1.7e38), and it is never NaN. A divisor that overflows on its
+/// own, `3 + u1²` (the other order of the sum) and `u1² + 1`, keeps both
+/// divisions: as one, `b/(b + a)` was inf/inf = NaN from |u1| = 1.8e19,
+/// where the value is about 1.
 #[test]
 fn a_reciprocal_of_one_plus_a_quotient_takes_one_division() {
     let div = |op: &SafeOp| matches!(op, SafeOp::Div(..));
     let exprs = ["1/(1 + u1/(2*sqrt(1 + u1*u1)))", "1/(u1/(3 + u1*u1) + 1)", "1/(1 + u1/(u1*u1 + 1))"];
     for point in [[0.0], [-0.5], [0.75], [3.0], [-40.0], [1e5]] {
         let lowered = same_values(&exprs, &point);
-        assert_eq!(count(&lowered, div), 3, "one division per expression");
+        assert_eq!(count(&lowered, div), 1 + 2 + 2, "one division for the first expression, two for the others");
+    }
+    for src in &exprs[1..] {
+        let parsed = foil_compiler::parse::parse(src).unwrap();
+        let lowered = lower_exprs(&[&parsed]);
+        for x in [1e19, 1.9e19, 1e30, f32::MAX as f64, -f32::MAX as f64] {
+            let g = run::<f32>(&lowered, &[Symbol::from("u1")], &[x])[0];
+            assert!((g - 1.0).abs() <= 1e-7, "{src} at {x:e}: {g}");
+        }
     }
     let parsed = foil_compiler::parse::parse(exprs[0]).unwrap();
     let lowered = lower_exprs(&[&parsed]);
     let names = [Symbol::from("u1")];
-    let mut xs: Vec<f64> = (-300..=383).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite() && *x <= 2.2e38).collect();
+    let mut xs: Vec<f64> = (-300..=383).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite()).collect();
+    xs.extend((0..=64).map(|k| (2.2e38 + k as f64 * (f32::MAX as f64 - 2.2e38) / 64.0) as f32 as f64));
     xs.extend(xs.clone().iter().map(|x| -x));
     let want = |x: f64| vec![1.0 / (1.0 + x / (2.0 * (1.0 + x * x).sqrt()))];
     let ulps = |_, g: f64, w: f64| Some(((g - w) / w).abs() / f32::EPSILON as f64);
@@ -1185,10 +1198,10 @@ fn a_factor_that_cannot_overflow_joins_the_halved_exponential() {
 
 /// gelu's split value `u1·(0.5 + (π/4)·erfi(u2/√2))` and its ∂/∂u1
 /// `0.5 + (π/4)·erfi(u2/√2)` for a small u1 against a large u2: erfi is one
-/// operation with its multiplier (`SafeOp::ErfiTimes`), the product over the
+/// operation with its multiplier (`SafeOp::Times`), the product over the
 /// sum distributed, so the value is finite wherever its true value fits (1.6e11
 /// at u1 = 1e-30, u2 = 14, where erfi alone is inf) and exactly 0 at u1 = 0
-/// for every u2 (it was NaN from |u2| = 13.5). Each ErfiTimes here is the
+/// for every u2 (it was NaN from |u2| = 13.5). Each such product here is the
 /// product rounded once (`run`), so this checks the form, and
 /// `tests/kernels.rs` the device's function.
 #[test]
@@ -1199,7 +1212,7 @@ fn a_product_with_erfi_overflows_only_where_it_does() {
     for simplified in [true, false] {
         let f = sa("gelu(x)", simplified);
         let lowered = lower_exprs(&[&f.exprs[0], &f.exprs[1]]);
-        assert!(lowered.ops.iter().zip(&lowered.live).any(|(op, live)| *live && matches!(op, SafeOp::ErfiTimes(..))), "{}: no erfi product", f.name);
+        assert!(lowered.ops.iter().zip(&lowered.live).any(|(op, live)| *live && matches!(op, SafeOp::Times(Func::Erfi, ..))), "{}: no erfi product", f.name);
         let (mut checked, mut zeros) = (0, 0);
         for &a in &u1s {
             for &b in &u2s {

@@ -2,7 +2,8 @@
 //!
 //! Only what emitted code calls: the macros emit `F::exp(t)`-style calls, so
 //! every `Math` node and every operation of the compiler's safe form
-//! (`erfi_times`) needs a method here, and nothing else does.
+//! (`erfi_times`, `sinh_times`, `cosh_times`, `expm1_times`) needs a method
+//! here, and nothing else does.
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -30,8 +31,14 @@ pub trait Float: Copy + PartialOrd + Add<Output = Self> + Sub<Output = Self> + M
     fn erfi(self) -> Self;
     /// `m·erfi(self)`, finite wherever the product is (erfi alone overflows
     /// where a small m keeps the product in range): the compiler's
-    /// `SafeOp::ErfiTimes`.
+    /// `SafeOp::Times(Func::Erfi, ..)`.
     fn erfi_times(self, m: Self) -> Self;
+    /// `m·sinh(self)`, finite wherever the product is: `SafeOp::Times(Func::Sinh, ..)`.
+    fn sinh_times(self, m: Self) -> Self;
+    /// `m·cosh(self)`, finite wherever the product is: `SafeOp::Times(Func::Cosh, ..)`.
+    fn cosh_times(self, m: Self) -> Self;
+    /// `m·(e^self − 1)`, finite wherever the product is: `SafeOp::Times(Func::Expm1, ..)`.
+    fn expm1_times(self, m: Self) -> Self;
     fn powi(self, n: i32) -> Self;
     fn powf(self, e: Self) -> Self;
     fn min(self, other: Self) -> Self;
@@ -45,7 +52,8 @@ pub use fast::{erf_rational, erfi_rational};
 
 #[rustfmt::skip]
 macro_rules! impl_float {
-    ($t:ty, $erf:path, $erfi:expr, $erfi_times:expr, exp: $exp:path, exp_m1: $exp_m1:path, sinh: $sinh:path, cosh: $cosh:path, tanh: $tanh:path) => {
+    ($t:ty, $erf:path, $erfi:expr, $erfi_times:expr, exp: $exp:path, exp_m1: $exp_m1:path, sinh: $sinh:path, cosh: $cosh:path, tanh: $tanh:path,
+     sinh_times: $sinh_times:expr, cosh_times: $cosh_times:expr, expm1_times: $expm1_times:expr) => {
         impl Float for $t {
             fn from_f64(v: f64) -> Self { v as $t }
             fn zero() -> Self { 0.0 }
@@ -77,6 +85,12 @@ macro_rules! impl_float {
             fn erfi(self) -> Self { ($erfi)(self) }
             #[inline]
             fn erfi_times(self, m: Self) -> Self { ($erfi_times)(self, m) }
+            #[inline]
+            fn sinh_times(self, m: Self) -> Self { ($sinh_times)(self, m) }
+            #[inline]
+            fn cosh_times(self, m: Self) -> Self { ($cosh_times)(self, m) }
+            #[inline]
+            fn expm1_times(self, m: Self) -> Self { ($expm1_times)(self, m) }
             fn powi(self, n: i32) -> Self { <$t>::powi(self, n) }
             fn powf(self, e: Self) -> Self { <$t>::powf(self, e) }
             fn min(self, other: Self) -> Self { <$t>::min(self, other) }
@@ -85,15 +99,19 @@ macro_rules! impl_float {
     };
 }
 
-// f64 multiplies plainly: its erfi overflows only from |x| = 26.6, past every
-// f32 input's product (f32 code is what the kernels and the trainer run).
+// f64 multiplies plainly: its erfi overflows only from |x| = 26.6, its sinh,
+// cosh and exp from 710, past every f32 input's product (f32 code is what the
+// kernels and the trainer run).
 impl_float!(f64, libm::erf, special::erfi, |x: f64, m: f64| m * special::erfi(x),
-    exp: f64::exp, exp_m1: f64::exp_m1, sinh: f64::sinh, cosh: f64::cosh, tanh: f64::tanh);
+    exp: f64::exp, exp_m1: f64::exp_m1, sinh: f64::sinh, cosh: f64::cosh, tanh: f64::tanh,
+    sinh_times: |x: f64, m: f64| m * x.sinh(), cosh_times: |x: f64, m: f64| m * x.cosh(),
+    expm1_times: |x: f64, m: f64| m * x.exp_m1());
 // The exponential family, erf and erfi are foil's own (`fast`): no library
 // calls, so loops over generated activations vectorise (erfi was the f64
 // series rounded once, ~140 ns per value), and erf is the kernels' algorithm.
 impl_float!(f32, fast::erf, fast::erfi, fast::erfi_times,
-    exp: fast::exp, exp_m1: fast::exp_m1, sinh: fast::sinh, cosh: fast::cosh, tanh: fast::tanh);
+    exp: fast::exp, exp_m1: fast::exp_m1, sinh: fast::sinh, cosh: fast::cosh, tanh: fast::tanh,
+    sinh_times: fast::sinh_times, cosh_times: fast::cosh_times, expm1_times: fast::expm1_times);
 
 #[cfg(test)]
 mod tests {

@@ -213,6 +213,23 @@ fn compare<F: Float, N: Size>(scope: &Scope, cmp: Cmp, a: Reg<F, N>, b: Reg<F, N
     }
 }
 
+/// `m·f(a)` in cube code, finite wherever the product is: foil's helper in
+/// [`math`] (the same as the macro kernels'); the lowering scales no function
+/// but erfi, sinh, cosh and expm1 (`lower::SafeOp::Times`), and any other
+/// would be the plain product.
+fn times<F: Float, N: Size>(scope: &Scope, f: Func, a: Reg<F, N>, m: Reg<F, N>) -> Reg<F, N> {
+    match f {
+        Func::Erfi => math::erfi_times::expand::<F, N>(scope, a, m),
+        Func::Sinh => math::sinh_times::expand::<F, N>(scope, a, m),
+        Func::Cosh => math::cosh_times::expand::<F, N>(scope, a, m),
+        Func::Expm1 => math::expm1_times::expand::<F, N>(scope, a, m),
+        f => {
+            let v = call::<F, N>(scope, f, a);
+            mul::expand::<F, N>(scope, m, v)
+        }
+    }
+}
+
 /// An elementary function in cube code: the GPU builtin where it is exact
 /// enough on every backend, else foil's helper in [`math`] (the same choice
 /// as the macro kernels).
@@ -287,7 +304,7 @@ fn expand_program<F: Float, N: Size>(scope: &Scope, inputs: SequenceExpand<Vecto
             Op::Mul(a, b) => mul::expand::<F, N>(scope, r(a), r(b)),
             Op::Div(a, b) => div::expand::<F, N>(scope, r(a), r(b)),
             Op::DivWide(a, b) => math::div::expand::<F, N>(scope, r(a), r(b)),
-            Op::ErfiTimes(a, m) => math::erfi_times::expand::<F, N>(scope, r(a), r(m)),
+            Op::Times(f, a, m) => times::<F, N>(scope, f, r(a), r(m)),
             Op::Pow(a, b) => powf::expand::<F, N>(scope, r(a), r(b)),
             // As the macro kernels: small integer powers as products (no pow
             // of a negative base), the rest through powf.

@@ -42,9 +42,9 @@ pub enum Op {
     Powi(u32, i32),
     Neg(u32),
     Call(Func, u32),
-    /// `m·erfi(a)` as `ErfiTimes(a, m)`: finite wherever the product is
-    /// (`foil_compiler::lower::SafeOp::ErfiTimes`).
-    ErfiTimes(u32, u32),
+    /// `m·f(a)` as `Times(f, a, m)`, f erfi, sinh, cosh or expm1: finite wherever
+    /// the product is (`foil_compiler::lower::SafeOp::Times`).
+    Times(Func, u32, u32),
     Min(u32, u32),
     Max(u32, u32),
     Where(u32, u32, u32),
@@ -60,6 +60,7 @@ enum Key {
     Powi(u32, i32),
     Neg(u32),
     Call(Func, u32),
+    Times(Func, u32, u32),
     Where(u32, u32, u32),
     Compare(Cmp, u32, u32),
 }
@@ -74,13 +75,13 @@ impl Op {
             Op::Mul(a, b) => Key::Bin(2, a, b),
             Op::Div(a, b) => Key::Bin(3, a, b),
             Op::DivWide(a, b) => Key::Bin(7, a, b),
-            Op::ErfiTimes(a, b) => Key::Bin(8, a, b),
             Op::Pow(a, b) => Key::Bin(4, a, b),
             Op::Min(a, b) => Key::Bin(5, a, b),
             Op::Max(a, b) => Key::Bin(6, a, b),
             Op::Powi(a, k) => Key::Powi(a, k),
             Op::Neg(a) => Key::Neg(a),
             Op::Call(f, a) => Key::Call(f, a),
+            Op::Times(f, a, m) => Key::Times(f, a, m),
             Op::Where(c, a, b) => Key::Where(c, a, b),
             Op::Compare(cmp, a, b) => Key::Compare(cmp, a, b),
         }
@@ -99,7 +100,7 @@ impl Op {
             | Op::Min(a, b)
             | Op::Max(a, b)
             | Op::Compare(_, a, b)
-            | Op::ErfiTimes(a, b) => {
+            | Op::Times(_, a, b) => {
                 vec![a, b]
             }
             Op::Powi(a, _) | Op::Neg(a) | Op::Call(_, a) => vec![a],
@@ -116,7 +117,7 @@ impl Op {
             Op::Mul(a, b) => Op::Mul(m(a), m(b)),
             Op::Div(a, b) => Op::Div(m(a), m(b)),
             Op::DivWide(a, b) => Op::DivWide(m(a), m(b)),
-            Op::ErfiTimes(a, b) => Op::ErfiTimes(m(a), m(b)),
+            Op::Times(f, a, b) => Op::Times(f, m(a), m(b)),
             Op::Pow(a, b) => Op::Pow(m(a), m(b)),
             Op::Min(a, b) => Op::Min(m(a), m(b)),
             Op::Max(a, b) => Op::Max(m(a), m(b)),
@@ -215,7 +216,7 @@ impl Program {
                     let e = b.push(Op::Call(Func::Expm1, r(*a)));
                     b.push(Op::Neg(e))
                 }
-                SafeOp::ErfiTimes(a, m) => b.push(Op::ErfiTimes(r(*a), r(*m))),
+                SafeOp::Times(f, a, m) => b.push(Op::Times(*f, r(*a), r(*m))),
             };
             regs[i] = reg;
         }
@@ -370,7 +371,12 @@ impl Program {
                 Op::Call(Func::Tanh, a) => un!(a, |x: f64| Float::tanh(x as f32) as f64),
                 Op::Call(Func::Erf, a) => un!(a, |x: f64| Float::erf(x as f32) as f64),
                 Op::Call(Func::Erfi, a) => un!(a, |x: f64| Float::erfi(x as f32) as f64),
-                Op::ErfiTimes(a, m) => bin!(a, m, |x: f64, m: f64| Float::erfi_times(x as f32, m as f32) as f64),
+                Op::Times(Func::Erfi, a, m) => bin!(a, m, |x: f64, m: f64| Float::erfi_times(x as f32, m as f32) as f64),
+                Op::Times(Func::Sinh, a, m) => bin!(a, m, |x: f64, m: f64| Float::sinh_times(x as f32, m as f32) as f64),
+                Op::Times(Func::Cosh, a, m) => bin!(a, m, |x: f64, m: f64| Float::cosh_times(x as f32, m as f32) as f64),
+                Op::Times(Func::Expm1, a, m) => bin!(a, m, |x: f64, m: f64| Float::expm1_times(x as f32, m as f32) as f64),
+                // The lowering scales no other function (`lower::SafeOp::Times`).
+                Op::Times(f, a, m) => bin!(a, m, |x: f64, m: f64| m * apply(f, x)),
                 Op::Call(f, a) => un!(a, |x: f64| apply(f, x)),
                 Op::Min(a, b) => bin!(a, b, f64::min),
                 Op::Max(a, b) => bin!(a, b, f64::max),

@@ -7,7 +7,9 @@
 //!   and `log` are not accurate enough near 0 and 1 for the Kahan/Goldberg
 //!   corrections: lavapipe's exp(-1e-40) is 1 - 2⁻²⁴).
 //! - `tanh` on `expm1`, `sinh` and `cosh` on a split exponential e^(|x|/2), so they
-//!   are accurate near 0 and overflow only where the true value does.
+//!   are accurate near 0 and overflow only where the true value does, and
+//!   `sinh_times`, `cosh_times`, `expm1_times`, m·sinh(x), m·cosh(x) and
+//!   m·(e^x - 1), likewise.
 //! - `log1p_unit`: ln(1 + t) for t in [0, 1] (a softplus's tail) as one
 //!   polynomial, no division or logarithm; `log1p_half` likewise for u in
 //!   [-1/2, 0] (logcosh's `log1p(expm1(-2|z|)/2)`).
@@ -132,13 +134,36 @@ pub fn log1p_half<F: Float, N: Size>(u: Vector<F, N>) -> Vector<F, N> {
 #[cube]
 pub fn expm1<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
+    select_many(x.abs().less_than(&splat::<F, N>(0.5)), expm1_series::<F, N>(x), x.exp() - one)
+}
+
+/// [`expm1`]'s series, x·p(x), for |x| < 0.5.
+#[cube]
+fn expm1_series<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let x2 = x * x;
     let p01 = pair::<F, N>(x, 1.0, 0.500_000_042_592_054_4);
     let p23 = pair::<F, N>(x, 0.166_666_671_394_938_02, 0.041_665_304_193_438_314);
     let p45 = pair::<F, N>(x, 0.008_333_182_071_584_195, 0.001_399_777_337_959_033_2);
     let p = p01 + x2 * (p23 + x2 * (p45 + x2 * splat::<F, N>(0.000_199_621_762_266_955)));
-    let series = x * p;
-    select_many(x.abs().less_than(&splat::<F, N>(0.5)), series, x.exp() - one)
+    x * p
+}
+
+/// m·(e^x - 1), finite wherever the product is (e^x alone passes f32::MAX
+/// from x = 88.72, where a product with |m| < 1 still fits: selu's g,
+/// 0.569·(1 - e^-x), to x = -89.3), and -m at x = -inf, 0 for m = 0 at
+/// every x but NaN. [`expm1_series`] below |x| = 0.5; above, m·e^x as
+/// [`erfi_times`] applies its exponential: in halves h = e^((x - s)/2),
+/// `h·(h·m)`, then E = e^s for x > s (s = 56.47204, a multiple of 2⁻¹⁷, so
+/// x - s is exact; E an f32 to 2e-14), every partial product at most the
+/// result in magnitude; x clamped to 177 (NaN kept), where m·e^x is past
+/// f32::MAX for every normal m and h stays finite.
+#[cube]
+pub fn expm1_times<F: Float, N: Size>(x: Vector<F, N>, m: Vector<F, N>) -> Vector<F, N> {
+    let xc = select_many(x.greater_than(&splat::<F, N>(177.0)), splat::<F, N>(177.0), x);
+    let big = xc.greater_than(&splat::<F, N>(5.647204e1));
+    let h = ((xc - select_many(big, splat::<F, N>(5.647204e1), Vector::<F, N>::zero())) * splat::<F, N>(0.5)).exp();
+    let product = (h * (h * m)) * select_many(big, splat::<F, N>(3.3534714e24), splat::<F, N>(1.0));
+    select_many(x.abs().less_than(&splat::<F, N>(0.5)), m * expm1_series::<F, N>(x), product - m)
 }
 
 /// tanh(|x|) = -t/(2 + t) with t = expm1(-2|x|) ∈ (-1, 0]: no cancellation
@@ -149,38 +174,70 @@ pub fn tanh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     odd::<F, N>(x, -t / (splat::<F, N>(2.0) + t))
 }
 
-/// h = e^(|x|/2) and (h/2)·(h ± 1/h³) = (e^|x| ± e^-|x|)/2: one
-/// exponential and one division, finite up to |x| ≈ 89.4, where cosh and
-/// sinh themselves overflow (e^|x| alone overflows at 88.72; h·h/2 does
-/// not). h³ overflows past |x| ≈ 59, where 1/h³ = 0 is below f32's
-/// resolution of h anyway.
+/// h = e^(a/2) and (m/2·h)·(h ± 1/h³) = m·(e^a ± e^-a)/2 for a ≥ 0: one
+/// exponential and one division, finite wherever the result is: h·h/2
+/// does not overflow before cosh and sinh do (|x| ≈ 89.4; e^a alone
+/// overflows at 88.72), and m/2·h is formed first, so a product with a
+/// small m fits as far as its value does. h³ overflows past a ≈ 59, where
+/// 1/h³ = 0 is below f32's resolution of h anyway.
 #[cube]
-fn half_exp_pair<F: Float, N: Size>(a: Vector<F, N>, #[comptime] sign: f32) -> Vector<F, N> {
+fn half_exp_pair<F: Float, N: Size>(a: Vector<F, N>, #[comptime] sign: f32, half_m: Vector<F, N>) -> Vector<F, N> {
     let h = (a * splat::<F, N>(0.5)).exp();
     let r = splat::<F, N>(sign) / (h * h * h);
-    (splat::<F, N>(0.5) * h) * (h + r)
+    (half_m * h) * (h + r)
 }
 
-/// sinh: the odd Maclaurin polynomial to x⁷ below 0.5 (truncation 1.0e-8
-/// relative, 0.17 ulp, where the difference of exponentials would cancel),
-/// [`half_exp_pair`] above (h - 1/h³ amplifies the error of h at most
-/// 3.3-fold, at 0.5).
+/// |x| clamped to 177 (NaN kept): where h = e^(a/2) stays finite, so that
+/// [`half_exp_pair`] with m = 0 is 0, not 0·inf (for every normal m,
+/// m·e^177/2 is past f32::MAX).
+#[cube]
+fn abs_within_exp_range<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let a = x.abs();
+    select_many(a.greater_than(&splat::<F, N>(177.0)), splat::<F, N>(177.0), a)
+}
+
+/// The odd Maclaurin polynomial of sinh to x⁷, for |x| < 0.5 (truncation
+/// 1.0e-8 relative, 0.17 ulp, where the difference of exponentials would
+/// cancel); ±0 stays ±0.
+#[cube]
+fn sinh_series<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
+    let x2 = x * x;
+    let x4 = x2 * x2;
+    let p01 = pair::<F, N>(x2, 1.0, 1.0 / 6.0);
+    let p23 = pair::<F, N>(x2, 1.0 / 120.0, 1.0 / 5040.0);
+    x * (p01 + x4 * p23)
+}
+
+/// sinh: [`sinh_series`] below 0.5, [`half_exp_pair`] above (h - 1/h³
+/// amplifies the error of h at most 3.3-fold, at 0.5).
 #[cube]
 pub fn sinh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let a = x.abs();
-    let a2 = a * a;
-    let a4 = a2 * a2;
-    let p01 = pair::<F, N>(a2, 1.0, 1.0 / 6.0);
-    let p23 = pair::<F, N>(a2, 1.0 / 120.0, 1.0 / 5040.0);
-    let series = a * (p01 + a4 * p23);
-    let r = select_many(a.less_than(&splat::<F, N>(0.5)), series, half_exp_pair::<F, N>(a, -1.0));
-    odd::<F, N>(x, r)
+    let large = odd::<F, N>(x, half_exp_pair::<F, N>(a, -1.0, splat::<F, N>(0.5)));
+    select_many(a.less_than(&splat::<F, N>(0.5)), sinh_series::<F, N>(x), large)
+}
+
+/// m·sinh(x), finite wherever the product is (sinh alone passes f32::MAX
+/// from |x| = 89.4, where a product with |m| < 1 still fits: tanh's g,
+/// 0.25·sinh(2x), to x = 45.4), and 0 for m = 0 at every x but NaN.
+#[cube]
+pub fn sinh_times<F: Float, N: Size>(x: Vector<F, N>, m: Vector<F, N>) -> Vector<F, N> {
+    let a = abs_within_exp_range::<F, N>(x);
+    let large = odd::<F, N>(x, half_exp_pair::<F, N>(a, -1.0, m * splat::<F, N>(0.5)));
+    select_many(a.less_than(&splat::<F, N>(0.5)), m * sinh_series::<F, N>(x), large)
 }
 
 /// cosh: [`half_exp_pair`]'s sum, no cancellation anywhere.
 #[cube]
 pub fn cosh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
-    half_exp_pair::<F, N>(x.abs(), 1.0)
+    half_exp_pair::<F, N>(x.abs(), 1.0, splat::<F, N>(0.5))
+}
+
+/// m·cosh(x), finite wherever the product is, as [`sinh_times`] is (tanh's
+/// g′, 0.5 + 0.5·cosh(2x), to x = 45.05).
+#[cube]
+pub fn cosh_times<F: Float, N: Size>(x: Vector<F, N>, m: Vector<F, N>) -> Vector<F, N> {
+    half_exp_pair::<F, N>(abs_within_exp_range::<F, N>(x), 1.0, m * splat::<F, N>(0.5))
 }
 
 /// asinh(|x|) in one logarithm and no division: a·P(a²) below 0.5, with P
@@ -359,6 +416,8 @@ mod tests {
         let splats = |name: &str| literals(name, "splat::<F, N>(");
         assert_eq!(splats("erfi"), [1.0]);
         assert_eq!(splats("erfi_times"), [1.0, CLAMP, CLAMP, EXP_SHIFT, EXP_SHIFT, 0.5, EXP_SCALE]);
+        // expm1_times shifts its exponential as erfi_times does.
+        assert_eq!(splats("expm1_times"), [177.0, 177.0, EXP_SHIFT, EXP_SHIFT, 0.5, EXP_SCALE, 1.0, 0.5]);
         let mut reduced = P.to_vec();
         reduced.extend(&Q[..8]);
         reduced.extend([GRID_STEPS, 1.0 / GRID_STEPS]);
