@@ -172,6 +172,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
     let roots = exact_rewrites(&mut b, &roots);
+    let roots: Vec<Id> = roots.iter().map(|&r| softplus_with_its_line(&mut b, r).unwrap_or(r)).collect();
     let roots = cancellation_safe_differences(&mut b, &roots);
     let roots = one_exponential_per_normalised_pair(&mut b, &roots);
     let roots = halved_exponential_products(&mut b, &roots);
@@ -231,6 +232,100 @@ fn exact_rewrites(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     let roots = safe_hyperbolics(b, &roots);
     let roots = complementary_fractions(b, &roots);
     normalise_exp_quotients(b, &roots)
+}
+
+/// The terms of a linear combination at `id`, read through sums,
+/// differences, negations and products with a constant, each with its
+/// coefficient (times `c`).
+fn linear_combination(b: &Builder, id: Id, c: f64, out: &mut Vec<(f64, Id)>) {
+    match *b.node(id) {
+        Math::Add([p, q]) => {
+            linear_combination(b, p, c, out);
+            linear_combination(b, q, c, out);
+        }
+        Math::Sub([p, q]) => {
+            linear_combination(b, p, c, out);
+            linear_combination(b, q, -c, out);
+        }
+        Math::Neg(p) => linear_combination(b, p, -c, out),
+        Math::Mul(factors) => match constant_times(b, factors) {
+            Some((k, t)) => linear_combination(b, t, c * k, out),
+            None => out.push((c, id)),
+        },
+        _ => out.push((c, id)),
+    }
+}
+
+/// `(variable, slope, intercept)` of a line in one variable at `id`, read
+/// as a [`linear_combination`]; `None` for anything else, or a constant.
+fn line(b: &Builder, id: Id) -> Option<(egg::Symbol, f64, f64)> {
+    let mut terms = Vec::new();
+    linear_combination(b, id, 1.0, &mut terms);
+    let (mut var, mut slope, mut intercept) = (None, 0.0, 0.0);
+    for (c, t) in terms {
+        match (b.node(t), constant_value(b, t)) {
+            (_, Some(v)) => intercept += c * v,
+            (Math::Var(s), None) if var.is_none_or(|v| v == *s) => {
+                var = Some(*s);
+                slope += c;
+            }
+            _ => return None,
+        }
+    }
+    Some((var?, slope, intercept)).filter(|(_, k, i)| *k != 0.0 && k.is_finite() && i.is_finite())
+}
+
+/// A line plus one softplus of a line, `α·x + β + c·softplus(k·x + z₀)`
+/// (the root of an expression), as `where(z ≥ 0, (α + c·k)·x + β + c·z₀,
+/// α·x + β) + c·softplus(-|z|)` with z = k·x + z₀: `softplus(z) = max(z, 0)
+/// + log1p(e^-|z|)` with its linear part collected into the line's. As
+/// written, the terms' own lines overflow where the sum does not and
+/// cancel where it is small: `x - e^(-2x)`'s g, `0.5·(log 2 + softplus(2x -
+/// log 2)) - …`, was inf past f32::MAX/2, where 2x overflows, and
+/// `softplus(x) + 0.1·x`'s, `10·x - (100/11)·softplus(x + 2.40) + …`, past
+/// f32::MAX/10, with 10·x − 9.09·x cancelling eleven-fold on the way. Only
+/// where that happens: α ≠ 0 or |k| > 1 (a softplus alone keeps its form).
+/// `None` where the root is no such sum.
+fn softplus_with_its_line(b: &mut Builder, root: Id) -> Option<Id> {
+    let mut terms = Vec::new();
+    linear_combination(b, root, 1.0, &mut terms);
+    let mut softplus = None;
+    let mut rest = Vec::new();
+    for (c, t) in terms {
+        match softplus_argument(b, t) {
+            Some(z) if softplus.is_none() => softplus = Some((c, z)),
+            _ => rest.push((c, t)),
+        }
+    }
+    let (c, z) = softplus?;
+    let (x, k, z0) = line(b, z)?;
+    let (mut alpha, mut beta) = (0.0, 0.0);
+    for (a, t) in rest {
+        match (b.node(t), constant_value(b, t)) {
+            (_, Some(v)) => beta += a * v,
+            (Math::Var(s), None) if *s == x => alpha += a,
+            _ => return None,
+        }
+    }
+    if (alpha == 0.0 && k.abs() <= 1.0) || !(alpha.is_finite() && beta.is_finite() && c.is_finite()) {
+        return None;
+    }
+    let x = b.add(Math::Var(x));
+    let line_at = |b: &mut Builder, slope: f64, intercept: f64| {
+        let (slope, intercept) = (b.num(slope), b.num(intercept));
+        let sx = b.mul(slope, x);
+        b.add(Math::Add([sx, intercept]))
+    };
+    let above = line_at(b, alpha + c * k, beta + c * z0);
+    let below = line_at(b, alpha, beta);
+    let zero = b.num(0.0);
+    let non_negative = b.add(Math::Compare(Cmp::Ge, [z, zero]));
+    let piece = b.add(Math::Where([non_negative, above, below]));
+    let tail_argument = minus_abs(b, z);
+    let tail = softplus_of(b, tail_argument);
+    let c = b.num(c);
+    let scaled_tail = b.mul(c, tail);
+    Some(b.add(Math::Add([piece, scaled_tail])))
 }
 
 /// Hyperbolic functions in forms that cost one exponential and stay finite
@@ -2280,9 +2375,13 @@ fn lower(expr: &Expr) -> Vec<SafeOp> {
         .collect()
 }
 
-/// log1p(a), or the softplus form when a = exp(b) (log1p(exp(b)) overflows for b > 88).
+/// log1p(a), or the softplus form when a = exp(b) (log1p(exp(b)) overflows
+/// for b > 88) but for b = -|z| ([`softplus_with_its_line`]'s tail), where
+/// e^b is in (0, 1] and the softplus form's `max(b, 0)` and `-|b|` would be
+/// 0 and b.
 fn log1p(expr: &Expr, a: Id) -> SafeOp {
     match expr[a] {
+        Math::Call(Func::Exp, b) if matches!(expr[b], Math::Neg(n) if matches!(expr[n], Math::Call(Func::Abs, _))) => SafeOp::Call(Func::Log1p, a),
         Math::Call(Func::Exp, b) => SafeOp::Softplus(b),
         _ => SafeOp::Call(Func::Log1p, a),
     }
