@@ -1616,12 +1616,12 @@ fn scalable_call(node: &Math) -> bool {
     matches!(node, Math::Call(Func::Erfi | Func::Sinh | Func::Cosh | Func::Expm1, _))
 }
 
-/// A [`scalable_call`] whose value, enclosed by `range` over every f32
-/// input, may pass f32::MAX: its product is [`SafeOp::Times`]. A bounded one
-/// (the split forms' `sign(d)·expm1(-|d|)`) multiplies plainly, a few
-/// operations cheaper.
-fn scaled_call(node: &Math, range: I) -> bool {
-    scalable_call(node) && may_exceed(range, f32::MAX as f64)
+/// A [`scalable_call`] whose value, enclosed by `range()` over every f32
+/// input (asked only of such a call), may pass f32::MAX: its product is
+/// [`SafeOp::Times`]. A bounded one (the split forms' `sign(d)·expm1(-|d|)`)
+/// multiplies plainly, a few operations cheaper.
+fn scaled_call(node: &Math, range: impl FnOnce() -> I) -> bool {
+    scalable_call(node) && may_exceed(range(), f32::MAX as f64)
 }
 
 /// `e^y - 1` (as `(y, false)`) or `1 - e^y` (as `(y, true)`) at `id`.
@@ -1690,72 +1690,70 @@ fn scaled_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 
 /// [`scaled_products`]' rewrite of `p·q`.
 fn scaled_product_or_sum(b: &mut Builder, p: Id, q: Id) -> Id {
-    {
-        for (factor, sum) in [(p, q), (q, p)] {
-            if !matches!(b.node(sum), Math::Add(_) | Math::Sub(_)) {
-                continue;
-            }
-            let mut terms = Vec::new();
-            signed_terms(b, sum, &mut terms);
-            let split: Vec<Option<ScaledFactors>> = terms.iter().map(|&(t, _)| scaled_factors(b, &[t])).collect();
-            // One such term: two could cancel each other where p times each
-            // passes f32::MAX (u1·(erfi(u2) − erfi(u3)) at u1 = 3e38).
-            if split.iter().filter(|s| s.is_some()).count() != 1 {
-                continue;
-            }
-            // That term's constant coefficient c, and the other terms'
-            // sizes as multiples of the factor's: a constant's value, or 1
-            // for a term the intervals bound by 1. Any other term (u3·erfi(a)
-            // among them) could make a product overflow before the factor
-            // does, and stops this.
-            let (mut c, mut others, mut bounded) = (0.0, 0.0, true);
-            for (&(t, _), split) in terms.iter().zip(&split) {
-                match (split, constant_value(b, t)) {
-                    (Some(s), _) if s.variables.is_empty() => c = s.constant.abs(),
-                    (Some(_), _) => bounded = false,
-                    (None, Some(v)) => others += v.abs(),
-                    (None, None) if at_most_one(b, t) || !may_exceed(f32_enclosure(b, t), 1.0) => others += 1.0,
-                    (None, None) => bounded = false,
-                }
-            }
-            if !bounded || !others.is_finite() {
-                continue;
-            }
-            // K·Σ ±p·(t/K) with K a power of two at least c and 1 + (the
-            // other terms' sizes): m = p·c/K fits where p does, the other
-            // products are below f32::MAX/K·(1 + sizes), and where p·c·f/K
-            // passes f32::MAX the value exceeds (K − sizes)·f32::MAX ≥ f32::MAX
-            // anyway; K·(the sum) overflows only where the value does. Powers
-            // of two scale without rounding. A constant |p| ≤ 1 makes no
-            // product larger than its term: K = 1.
-            let k = match constant_value(b, factor) {
-                Some(p) if p.abs() <= 1.0 => 1.0,
-                _ => 2f64.powi(c.max(1.0 + others).log2().ceil() as i32),
-            };
-            let terms: Vec<(Id, bool)> = terms
-                .into_iter()
-                .zip(&split)
-                .map(|((t, negative), split)| {
-                    let t = if k > 1.0 {
-                        let inverse = b.num(1.0 / k);
-                        b.mul(inverse, t)
-                    } else {
-                        t
-                    };
-                    let product = if split.is_some() { scaled_product(b, factor, t) } else { b.mul(factor, t) };
-                    (product, negative)
-                })
-                .collect();
-            let sum = signed_sum(b, terms);
-            return if k > 1.0 {
-                let k = b.num(k);
-                b.add(Math::Mul([k, sum]))
-            } else {
-                sum
-            };
+    for (factor, sum) in [(p, q), (q, p)] {
+        if !matches!(b.node(sum), Math::Add(_) | Math::Sub(_)) {
+            continue;
         }
-        scaled_product(b, p, q)
+        let mut terms = Vec::new();
+        signed_terms(b, sum, &mut terms);
+        let split: Vec<Option<ScaledFactors>> = terms.iter().map(|&(t, _)| scaled_factors(b, &[t])).collect();
+        // One such term: two could cancel each other where p times each
+        // passes f32::MAX (u1·(erfi(u2) − erfi(u3)) at u1 = 3e38).
+        if split.iter().filter(|s| s.is_some()).count() != 1 {
+            continue;
+        }
+        // That term's constant coefficient c, and the other terms'
+        // sizes as multiples of the factor's: a constant's value, or 1
+        // for a term the intervals bound by 1. Any other term (u3·erfi(a)
+        // among them) could make a product overflow before the factor
+        // does, and stops this.
+        let (mut c, mut others, mut bounded) = (0.0, 0.0, true);
+        for (&(t, _), split) in terms.iter().zip(&split) {
+            match (split, constant_value(b, t)) {
+                (Some(s), _) if s.variables.is_empty() => c = s.constant.abs(),
+                (Some(_), _) => bounded = false,
+                (None, Some(v)) => others += v.abs(),
+                (None, None) if at_most_one(b, t) || !may_exceed(f32_enclosure(b, t), 1.0) => others += 1.0,
+                (None, None) => bounded = false,
+            }
+        }
+        if !bounded || !others.is_finite() {
+            continue;
+        }
+        // K·Σ ±p·(t/K) with K a power of two at least c and 1 + (the
+        // other terms' sizes): m = p·c/K fits where p does, the other
+        // products are below f32::MAX/K·(1 + sizes), and where p·c·f/K
+        // passes f32::MAX the value exceeds (K − sizes)·f32::MAX ≥ f32::MAX
+        // anyway; K·(the sum) overflows only where the value does. Powers
+        // of two scale without rounding. A constant |p| ≤ 1 makes no
+        // product larger than its term: K = 1.
+        let k = match constant_value(b, factor) {
+            Some(p) if p.abs() <= 1.0 => 1.0,
+            _ => 2f64.powi(c.max(1.0 + others).log2().ceil() as i32),
+        };
+        let terms: Vec<(Id, bool)> = terms
+            .into_iter()
+            .zip(&split)
+            .map(|((t, negative), split)| {
+                let t = if k > 1.0 {
+                    let inverse = b.num(1.0 / k);
+                    b.mul(inverse, t)
+                } else {
+                    t
+                };
+                let product = if split.is_some() { scaled_product(b, factor, t) } else { b.mul(factor, t) };
+                (product, negative)
+            })
+            .collect();
+        let sum = signed_sum(b, terms);
+        return if k > 1.0 {
+            let k = b.num(k);
+            b.add(Math::Mul([k, sum]))
+        } else {
+            sum
+        };
     }
+    scaled_product(b, p, q)
 }
 
 /// The factors of the product at `id` (through `*` only), left to right.
@@ -1769,7 +1767,7 @@ fn product_factors(b: &Builder, id: Id, out: &mut Vec<Id>) {
     }
 }
 
-/// The factors of a product split around its first [`scalable`] call: the
+/// The factors of a product split around its first [`scaled_call`]: the
 /// call, the product of the constant factors, and the factors with a
 /// variable, in order.
 struct ScaledFactors {
@@ -1779,14 +1777,13 @@ struct ScaledFactors {
 }
 
 /// The factors of the product of `ids` (through `*`), split around its first
-/// [`scalable`] call; `None` without one.
+/// [`scaled_call`]; `None` without one.
 fn scaled_factors(b: &Builder, ids: &[Id]) -> Option<ScaledFactors> {
     let mut factors = Vec::new();
     for &id in ids {
         product_factors(b, id, &mut factors);
     }
-    // The enclosure only for such a call.
-    let at = factors.iter().position(|&f| scalable_call(b.node(f)) && scaled_call(b.node(f), f32_enclosure(b, f)))?;
+    let at = factors.iter().position(|&f| scaled_call(b.node(f), || f32_enclosure(b, f)))?;
     let call = factors.remove(at);
     let (mut constant, mut variables) = (1.0, Vec::new());
     for f in factors {
@@ -1798,7 +1795,7 @@ fn scaled_factors(b: &Builder, ids: &[Id]) -> Option<ScaledFactors> {
     Some(ScaledFactors { call, constant, variables })
 }
 
-/// `p·q`, as `f(a)·m` when one of their factors is a [`scalable`] call and
+/// `p·q`, as `f(a)·m` when one of their factors is a [`scaled_call`] and
 /// at most one other factor has a variable: m is that factor times the
 /// product c of the constants, or c alone. A constant |c| > 1 multiplies
 /// from outside, `c·(f(a)·v)`, and two or more variable factors keep the product as
@@ -2353,8 +2350,8 @@ fn lower(expr: &Expr) -> Vec<SafeOp> {
                 _ => SafeOp::Sub(a, b),
             },
             Math::Mul([a, b]) => match (&expr[a], &expr[b]) {
-                (Math::Call(f, x), _) if scaled_call(&expr[a], range(a)) => SafeOp::Times(*f, *x, b),
-                (_, Math::Call(f, x)) if scaled_call(&expr[b], range(b)) => SafeOp::Times(*f, *x, a),
+                (Math::Call(f, x), _) if scaled_call(&expr[a], || range(a)) => SafeOp::Times(*f, *x, b),
+                (_, Math::Call(f, x)) if scaled_call(&expr[b], || range(b)) => SafeOp::Times(*f, *x, a),
                 _ => SafeOp::Mul(a, b),
             },
             Math::Div([a, b]) => SafeOp::Div(a, b),

@@ -152,18 +152,12 @@ fn expm1_series<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
 /// from x = 88.72, where a product with |m| < 1 still fits: selu's g,
 /// 0.569·(1 - e^-x), to x = -89.3), and -m at x = -inf, 0 for m = 0 at
 /// every x but NaN. [`expm1_series`] below |x| = 0.5; above, m·e^x as
-/// [`erfi_times`] applies its exponential: in halves h = e^((x - s)/2),
-/// `h·(h·m)`, then E = e^s for x > s (s = 56.47204, a multiple of 2⁻¹⁷, so
-/// x - s is exact; E an f32 to 2e-14), every partial product at most the
-/// result in magnitude; x clamped to 177 (NaN kept), where m·e^x is past
-/// f32::MAX for every normal m and h stays finite.
+/// [`scaled_exp`], with x clamped to 177 (NaN kept), where m·e^x is past
+/// f32::MAX for every normal m and its halves stay finite.
 #[cube]
 pub fn expm1_times<F: Float, N: Size>(x: Vector<F, N>, m: Vector<F, N>) -> Vector<F, N> {
     let xc = select_many(x.greater_than(&splat::<F, N>(177.0)), splat::<F, N>(177.0), x);
-    let big = xc.greater_than(&splat::<F, N>(5.647204e1));
-    let h = ((xc - select_many(big, splat::<F, N>(5.647204e1), Vector::<F, N>::zero())) * splat::<F, N>(0.5)).exp();
-    let product = (h * (h * m)) * select_many(big, splat::<F, N>(3.3534714e24), splat::<F, N>(1.0));
-    select_many(x.abs().less_than(&splat::<F, N>(0.5)), m * expm1_series::<F, N>(x), product - m)
+    select_many(x.abs().less_than(&splat::<F, N>(0.5)), m * expm1_series::<F, N>(x), scaled_exp::<F, N>(xc, m) - m)
 }
 
 /// tanh(|x|) = -t/(2 + t) with t = expm1(-2|x|) ∈ (-1, 0]: no cancellation
@@ -346,27 +340,33 @@ pub fn erfi<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
 /// every x but NaN (|x| is clamped to 15, where the product exceeds f32 for
 /// every nonzero m; P and Q stay finite there).
 ///
-/// erfi(x) = e^t·r with t = fl(x²) and r from [`erfi_reduced`]. e^t =
-/// e^(t − s)·E for t > s, with s a multiple of 2⁻¹⁷ (so t − s is exact for
-/// t < 184) chosen so that E = e^s is an f32 to 2e-14: a smaller exp argument
-/// is also a more accurate one where exp is exp2(y·log2 e) (lavapipe). e^(t − s)
-/// is applied in halves h = e^((t − s)/2) (halving exact), as `h·(h·(r·m))`
-/// and then E: every partial product is at most the result in magnitude, so
-/// none overflows first. m·r is formed first, so a product below 2⁻¹²⁶
+/// erfi(x) = e^t·r with t = fl(x²) and r from [`erfi_reduced`], applied as
+/// [`scaled_exp`]`(t, r·m)`. m·r is formed first, so a product below 2⁻¹²⁶
 /// (|m| ≲ 3e-37 at large |x|) keeps a subnormal's digits (none on NVIDIA,
 /// which flushes them). Beyond G's fit (|x| > 9.57, where only |m| < 1 keeps
 /// the product finite) G's error grows to 1.7e-6 at |x| = 13.4.
 /// 48 add/sub/mul, 1 division, 1 exp, 1 floor; 11 compares/selects/abs/neg.
 #[cube]
 pub fn erfi_times<F: Float, N: Size>(x: Vector<F, N>, m: Vector<F, N>) -> Vector<F, N> {
-    let one = splat::<F, N>(1.0);
     let a0 = x.abs();
     let a = select_many(a0.greater_than(&splat::<F, N>(15.0)), splat::<F, N>(15.0), a0);
     let t = a * a;
     let r = erfi_reduced::<F, N>(a, t);
+    scaled_exp::<F, N>(t, odd::<F, N>(x, r) * m)
+}
+
+/// m·e^t, every partial product at most the result in magnitude, so none
+/// overflows first: e^t = e^(t − s)·E for t > s, with s a multiple of 2⁻¹⁷
+/// (so t − s is exact for t < 184, past which m·e^t exceeds f32 for every
+/// normal m; callers clamp t to 225 at most) chosen so that E = e^s is
+/// an f32 to 2e-14 (a smaller exp argument is also a more accurate one where
+/// exp is exp2(y·log2 e), as on lavapipe); e^(t − s) is applied in halves
+/// h = e^((t − s)/2) (halving exact), as `h·(h·m)`, and then E.
+#[cube]
+fn scaled_exp<F: Float, N: Size>(t: Vector<F, N>, m: Vector<F, N>) -> Vector<F, N> {
     let big = t.greater_than(&splat::<F, N>(5.647204e1));
     let h = ((t - select_many(big, splat::<F, N>(5.647204e1), Vector::<F, N>::zero())) * splat::<F, N>(0.5)).exp();
-    (h * (h * (odd::<F, N>(x, r) * m))) * select_many(big, splat::<F, N>(3.3534714e24), one)
+    (h * (h * m)) * select_many(big, splat::<F, N>(3.3534714e24), splat::<F, N>(1.0))
 }
 
 /// r = a·G(t)·(1 + lo) for a = |x| ≤ 15 and t = fl(a²): erfi(a) = e^t·r.
@@ -415,9 +415,8 @@ mod tests {
         use crate::erfi_rational::{CLAMP, EXP_SCALE, EXP_SHIFT, GRID_STEPS, P, Q};
         let splats = |name: &str| literals(name, "splat::<F, N>(");
         assert_eq!(splats("erfi"), [1.0]);
-        assert_eq!(splats("erfi_times"), [1.0, CLAMP, CLAMP, EXP_SHIFT, EXP_SHIFT, 0.5, EXP_SCALE]);
-        // expm1_times shifts its exponential as erfi_times does.
-        assert_eq!(splats("expm1_times"), [177.0, 177.0, EXP_SHIFT, EXP_SHIFT, 0.5, EXP_SCALE, 1.0, 0.5]);
+        assert_eq!(splats("erfi_times"), [CLAMP, CLAMP]);
+        assert_eq!(splats("scaled_exp"), [EXP_SHIFT, EXP_SHIFT, 0.5, EXP_SCALE, 1.0]);
         let mut reduced = P.to_vec();
         reduced.extend(&Q[..8]);
         reduced.extend([GRID_STEPS, 1.0 / GRID_STEPS]);
