@@ -10,7 +10,8 @@ use foil::kernels::{Client, Launch};
 use foil::runtime::launch::{backward_on, forward_on, split_backward_on, split_forward_on};
 use foil::{adversarial, hd_fgd, GpuActivation, GpuSplitActivation, SplitActivation};
 
-// Every suite activation with a GA.
+// Every suite activation with a GA, and selu's (a named activation, no
+// suite row), whose g multiplies 1 − e^-x by a constant below 1.
 adversarial!(TanhGa = tanh(x));
 adversarial!(SigmoidGa = sigmoid(x));
 adversarial!(SoftplusGa = softplus(x));
@@ -28,6 +29,9 @@ adversarial!(SeluGa = selu(x));
 // (`f32_edge_cases_of_exponential_sums`).
 adversarial!(PlusTanhGa = x + tanh(x));
 adversarial!(MinusExpGa = x - exp(-2 * x));
+// PyTorch's Softplus(beta = 2): its g, x + 0.5·(1.69 − e^(−2x)), scales an
+// exponential by a constant below 1.
+adversarial!(SoftplusBeta2Ga = softplus(2 * x) / 2);
 
 // Every suite activation with an SA.
 adversarial!(TanhSa = tanh(x), mode = split);
@@ -207,7 +211,7 @@ fn report(results: Vec<(String, bool)>) {
     assert!(failed.is_empty(), "failed: {failed:?}");
 }
 
-/// [`check_ga`] of every suite GA kernel at `x`.
+/// [`check_ga`] of every suite GA kernel and selu's at `x`.
 fn check_every_ga(client: &Client, x: &[f32]) -> Vec<(String, bool)> {
     vec![
         check_ga::<TanhGa>(client, x),
@@ -239,7 +243,10 @@ fn global_adversarial_kernels_match_f64() {
 /// sigmoid(2x)'s g from 44.72, selu's from −88.72 (to −89.3), softsign's
 /// and atan's from 6.98e12 (to 1.0e13), where `sinh(2x)`, `cosh(2x)`,
 /// `e^-x` and `x³` passed f32::MAX before their constant factors brought
-/// them back; bent_identity's g′ read 0 instead of 2/3 from 2.27e38.
+/// them back; bent_identity's g′ read 0 instead of 2/3 from 2.27e38. Beyond
+/// the suite, x + tanh(x) and softplus(2x)/2 (−inf from x = −44.36); x −
+/// e^(−2x), whose g as written overflows f64 from x = 355, is checked
+/// against maths that does not in `f32_edge_cases_of_exponential_sums`.
 #[test]
 fn global_adversarial_kernels_are_finite_wherever_their_values_fit() {
     let Some(client) = client() else { return };
@@ -249,6 +256,7 @@ fn global_adversarial_kernels_are_finite_wherever_their_values_fit() {
     assert!(x.iter().all(|v| v.is_finite()) && x.len() % 4 == 0, "finite points, a multiple of the vector width 4");
     let mut results = check_every_ga(&client, &x);
     results.push(check_ga::<PlusTanhGa>(&client, &x));
+    results.push(check_ga::<SoftplusBeta2Ga>(&client, &x));
     report(results);
 }
 

@@ -10,7 +10,11 @@
 //! becomes `expm1(a)`, `log(1 + exp(a))` becomes the softplus form
 //! `max(a, 0) + log1p(exp(-|a|))`, which never overflows, and `log(c +
 //! exp(a))` the shifted one ([`shifted_softpluses`]), or with another such
-//! logarithm subtracted, one `log1p` ([`differences_of_logarithms`]), quotients of
+//! logarithm subtracted, one `log1p` ([`differences_of_logarithms`]); at a
+//! root, a line plus a softplus of a line is one line on each side of the
+//! kink plus a bounded tail ([`softplus_with_its_line`]), and a constant
+//! below 1 goes onto the one exponential of a sum
+//! ([`constant_onto_its_exponential`]); quotients of
 //! exponential sums are divided through by their largest exponential (a
 //! product of exponentials going into the numerators of the quotients it
 //! multiplies), and a
@@ -172,7 +176,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
     let roots = exact_rewrites(&mut b, &roots);
-    let roots: Vec<Id> = roots.iter().map(|&r| softplus_with_its_line(&mut b, r).unwrap_or(r)).collect();
+    let roots: Vec<Id> = roots.iter().map(|&r| softplus_with_its_line(&mut b, r).or_else(|| constant_onto_its_exponential(&mut b, r)).unwrap_or(r)).collect();
     let roots = cancellation_safe_differences(&mut b, &roots);
     let roots = one_exponential_per_normalised_pair(&mut b, &roots);
     let roots = halved_exponential_products(&mut b, &roots);
@@ -326,6 +330,43 @@ fn softplus_with_its_line(b: &mut Builder, root: Id) -> Option<Id> {
     let c = b.num(c);
     let scaled_tail = b.mul(c, tail);
     Some(b.add(Math::Add([piece, scaled_tail])))
+}
+
+/// A root that is a linear combination with one exponential term, `c·e^A`
+/// with |c| < 1, where e^A may pass f32::MAX, rebuilt with c on that term
+/// (`Σ cᵢ·tᵢ`, its constants as one literal), so that the halving of a
+/// product with an exponential ([`halved_exponential_products`]) takes it:
+/// `softplus(2x)/2`'s g, `x + 0.5·(1.69 - e^-2x)`, was -inf from x = -44.36,
+/// where e^-2x overflowed before the 0.5 brought it back (the value fits to
+/// -44.7). Terms of coefficient 1 stay as they are; `None` for any other
+/// root.
+fn constant_onto_its_exponential(b: &mut Builder, root: Id) -> Option<Id> {
+    let mut terms = Vec::new();
+    linear_combination(b, root, 1.0, &mut terms);
+    // Like terms merged, in order; the constants apart.
+    let (mut merged, mut constant): (Vec<(f64, Id)>, f64) = (Vec::new(), 0.0);
+    for (c, t) in terms {
+        match (constant_value(b, t), merged.iter_mut().find(|(_, u)| *u == t)) {
+            (Some(v), _) => constant += c * v,
+            (None, Some(m)) => m.0 += c,
+            (None, None) => merged.push((c, t)),
+        }
+    }
+    let is_exp = |b: &Builder, t: Id| matches!(b.node(t), Math::Call(Func::Exp, _));
+    let exponentials: Vec<(f64, Id)> = merged.iter().copied().filter(|&(_, t)| is_exp(b, t)).collect();
+    let [(c, e)] = exponentials[..] else { return None };
+    if !(c.abs() < 1.0 && c != 0.0 && constant.is_finite()) || !may_exceed(f32_enclosure(b, e), f32::MAX as f64) {
+        return None;
+    }
+    let mut parts: Vec<(Id, bool)> = Vec::new();
+    for (c, t) in merged.into_iter().filter(|(c, _)| *c != 0.0) {
+        let magnitude = b.num(c.abs());
+        parts.push((b.mul(magnitude, t), c < 0.0));
+    }
+    if constant != 0.0 {
+        parts.push((b.num(constant.abs()), constant < 0.0));
+    }
+    Some(signed_sum(b, parts))
 }
 
 /// Hyperbolic functions in forms that cost one exponential and stay finite
