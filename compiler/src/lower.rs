@@ -265,8 +265,16 @@ fn linear_combination(b: &Builder, id: Id, c: f64, out: &mut Vec<(f64, Id)>) {
 fn line(b: &Builder, id: Id) -> Option<(egg::Symbol, f64, f64)> {
     let mut terms = Vec::new();
     linear_combination(b, id, 1.0, &mut terms);
+    let (var, slope, intercept) = line_of_terms(b, &terms)?;
+    Some((var?, slope, intercept)).filter(|(_, k, _)| *k != 0.0)
+}
+
+/// The terms of a [`linear_combination`] as `(variable, slope, intercept)`
+/// where each is a constant or one same variable (`None` as the variable
+/// where there is none); `None` for anything else or a value not finite.
+fn line_of_terms(b: &Builder, terms: &[(f64, Id)]) -> Option<(Option<egg::Symbol>, f64, f64)> {
     let (mut var, mut slope, mut intercept) = (None, 0.0, 0.0);
-    for (c, t) in terms {
+    for &(c, t) in terms {
         match (b.node(t), constant_value(b, t)) {
             (_, Some(v)) => intercept += c * v,
             (Math::Var(s), None) if var.is_none_or(|v| v == *s) => {
@@ -276,7 +284,7 @@ fn line(b: &Builder, id: Id) -> Option<(egg::Symbol, f64, f64)> {
             _ => return None,
         }
     }
-    Some((var?, slope, intercept)).filter(|(_, k, i)| *k != 0.0 && k.is_finite() && i.is_finite())
+    (slope.is_finite() && intercept.is_finite()).then_some((var, slope, intercept))
 }
 
 /// A line plus one softplus of a line, `α·x + β + c·softplus(k·x + z₀)`
@@ -303,15 +311,8 @@ fn softplus_with_its_line(b: &mut Builder, root: Id) -> Option<Id> {
     }
     let (c, z) = softplus?;
     let (x, k, z0) = line(b, z)?;
-    let (mut alpha, mut beta) = (0.0, 0.0);
-    for (a, t) in rest {
-        match (b.node(t), constant_value(b, t)) {
-            (_, Some(v)) => beta += a * v,
-            (Math::Var(s), None) if *s == x => alpha += a,
-            _ => return None,
-        }
-    }
-    if (alpha == 0.0 && k.abs() <= 1.0) || !(alpha.is_finite() && beta.is_finite() && c.is_finite()) {
+    let (var, alpha, beta) = line_of_terms(b, &rest)?;
+    if var.is_some_and(|v| v != x) || (alpha == 0.0 && k.abs() <= 1.0) || !c.is_finite() {
         return None;
     }
     let x = b.add(Math::Var(x));
