@@ -792,6 +792,48 @@ fn suite_ga_derivatives_keep_their_f32_digits() {
     assert_eq!(foil_compiler::print::to_spec(&asinh.adversarial_derivative), "sqrt(1 + x*x)");
 }
 
+/// Every suite closed-form GA, and four outside the suite, g and g′ each
+/// lowered on its own as the kernels are, in f32 at ±10^(k/1000) from 1 to
+/// f32::MAX: finite wherever the value fits in f32 (no early overflow), and
+/// within 1e-5 on SPEC §5's scale. The value is f64 on the IR, or where that
+/// overflows f64 as written (`log(2 + e^(2x))` from x = 355), the lowered
+/// form in f64 (`Lowered::eval`). Before the products with sinh, cosh and
+/// expm1 were one operation, tanh's g was inf from |x| = 44.72 (fits to
+/// 45.4) and its g′ too (to 45.05), sigmoid(2x)'s g likewise; softsign's
+/// and atan's g from 6.98e12 (to 1.0e13; lavapipe, which may reassociate
+/// `c·(x·x·x)`, did not show atan's); bent_identity's g′ read 0 from
+/// 2.27e38; `x - exp(-2*x)`'s g was inf past f32::MAX/2 and
+/// `softplus(2*x)/2`'s from −44.36.
+#[test]
+fn ga_forms_are_finite_wherever_their_values_fit() {
+    let names = [Symbol::from("x")];
+    let mut xs: Vec<f64> = (0..=38_531).map(|k| 10f64.powf(k as f64 / 1000.0) as f32 as f64).collect();
+    xs.push(f32::MAX as f64);
+    xs.extend(xs.clone().iter().map(|x| -x));
+    let mut sources: Vec<String> = foil_compiler::suite::embedded_suite().into_iter().map(|row| row.expression).collect();
+    sources.extend(["selu(x)", "x + tanh(x)", "x - exp(-2*x)", "softplus(2*x)/2"].map(String::from));
+    let mut checked = 0;
+    for src in &sources {
+        let f = foil_compiler::parse::parse(src).unwrap();
+        let Ok(ga) = foil_compiler::ga::derive_global_adversarial(&f, &options()) else { continue };
+        if !ga.closed_form {
+            continue;
+        }
+        for (what, e) in [("g", &ga.adversarial), ("g'", &ga.adversarial_derivative)] {
+            let lowered = lower_exprs(&[e]);
+            let want = |x: f64| {
+                let v = eval_n(e, &names, &[x]);
+                vec![if v.is_finite() { v } else { lowered.eval(&names, &[x])[0] }]
+            };
+            let fits = |_: f64, g: f64, w: f64| (w.abs() <= f32::MAX as f64).then(|| error(g, w));
+            let (worst, at) = worst_in_f32(&lowered, &names, xs.iter().copied(), want, fits);
+            assert!(worst <= 1e-5, "{src}: {what} = {} is off by {worst:e} at x = {at:e}", foil_compiler::print::to_spec(e));
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 12 + 4, "the suite's closed-form GAs and four more");
+}
+
 /// isru's g' is its 1/f' with the cancelling sum collected,
 /// sqrt(1 + x²) + x²·sqrt(1 + x²) = (1 + x²)^(3/2): no division and no
 /// difference. The derivative of g it replaces held (x·(0.625x + 0.25x³))/
