@@ -176,7 +176,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
     let roots = exact_rewrites(&mut b, &roots);
-    let roots: Vec<Id> = roots.iter().map(|&r| softplus_with_its_line(&mut b, r).or_else(|| constant_onto_its_exponential(&mut b, r)).unwrap_or(r)).collect();
+    let roots: Vec<Id> = roots.iter().map(|&r| linear_root(&mut b, r)).collect();
     let roots = cancellation_safe_differences(&mut b, &roots);
     let roots = one_exponential_per_normalised_pair(&mut b, &roots);
     let roots = halved_exponential_products(&mut b, &roots);
@@ -287,8 +287,17 @@ fn line_of_terms(b: &Builder, terms: &[(f64, Id)]) -> Option<(Option<egg::Symbol
     (slope.is_finite() && intercept.is_finite()).then_some((var, slope, intercept))
 }
 
+/// A root read once as a [`linear_combination`], rewritten by
+/// [`softplus_with_its_line`] or else [`constant_onto_its_exponential`], or
+/// kept.
+fn linear_root(b: &mut Builder, root: Id) -> Id {
+    let mut terms = Vec::new();
+    linear_combination(b, root, 1.0, &mut terms);
+    softplus_with_its_line(b, &terms).or_else(|| constant_onto_its_exponential(b, &terms)).unwrap_or(root)
+}
+
 /// A line plus one softplus of a line, `α·x + β + c·softplus(k·x + z₀)`
-/// (the root of an expression), as `where(z ≥ 0, (α + c·k)·x + β + c·z₀,
+/// (the terms of an expression's root), as `where(z ≥ 0, (α + c·k)·x + β + c·z₀,
 /// α·x + β) + c·softplus(-|z|)` with z = k·x + z₀: `softplus(z) = max(z, 0)
 /// + log1p(e^-|z|)` with its linear part collected into the line's. As
 /// written, the terms' own lines overflow where the sum does not and
@@ -297,13 +306,11 @@ fn line_of_terms(b: &Builder, terms: &[(f64, Id)]) -> Option<(Option<egg::Symbol
 /// `softplus(x) + 0.1·x`'s, `10·x - (100/11)·softplus(x + 2.40) + …`, past
 /// f32::MAX/10, with 10·x − 9.09·x cancelling eleven-fold on the way. Only
 /// where that happens: α ≠ 0 or |k| > 1 (a softplus alone keeps its form).
-/// `None` where the root is no such sum.
-fn softplus_with_its_line(b: &mut Builder, root: Id) -> Option<Id> {
-    let mut terms = Vec::new();
-    linear_combination(b, root, 1.0, &mut terms);
+/// `None` where the terms are no such sum.
+fn softplus_with_its_line(b: &mut Builder, terms: &[(f64, Id)]) -> Option<Id> {
     let mut softplus = None;
     let mut rest = Vec::new();
-    for (c, t) in terms {
+    for &(c, t) in terms {
         match softplus_argument(b, t) {
             Some(z) if softplus.is_none() => softplus = Some((c, z)),
             _ => rest.push((c, t)),
@@ -333,7 +340,7 @@ fn softplus_with_its_line(b: &mut Builder, root: Id) -> Option<Id> {
     Some(b.add(Math::Add([piece, scaled_tail])))
 }
 
-/// A root that is a linear combination with one exponential term, `c·e^A`
+/// The terms of a root's linear combination with one exponential term, `c·e^A`
 /// with |c| < 1, where e^A may pass f32::MAX, rebuilt with c on that term
 /// (`Σ cᵢ·tᵢ`, its constants as one literal), so that the halving of a
 /// product with an exponential ([`halved_exponential_products`]) takes it:
@@ -341,12 +348,10 @@ fn softplus_with_its_line(b: &mut Builder, root: Id) -> Option<Id> {
 /// where e^-2x overflowed before the 0.5 brought it back (the value fits to
 /// -44.7). Terms of coefficient 1 stay as they are; `None` for any other
 /// root.
-fn constant_onto_its_exponential(b: &mut Builder, root: Id) -> Option<Id> {
-    let mut terms = Vec::new();
-    linear_combination(b, root, 1.0, &mut terms);
+fn constant_onto_its_exponential(b: &mut Builder, terms: &[(f64, Id)]) -> Option<Id> {
     // Like terms merged, in order; the constants apart.
     let (mut merged, mut constant): (Vec<(f64, Id)>, f64) = (Vec::new(), 0.0);
-    for (c, t) in terms {
+    for &(c, t) in terms {
         match (constant_value(b, t), merged.iter_mut().find(|(_, u)| *u == t)) {
             (Some(v), _) => constant += c * v,
             (None, Some(m)) => m.0 += c,
@@ -575,7 +580,7 @@ fn log_of_constant_plus_exp(b: &Builder, id: Id) -> Option<(Id, Id)> {
     let Math::Add([p, q]) = *b.node(sum) else { return None };
     let (c, e) = if crate::lang::is_constant(b.nodes(), p) { (p, q) } else { (q, p) };
     let Math::Call(Func::Exp, y) = *b.node(e) else { return None };
-    crate::integrate::constant_value(b.nodes(), c).is_some_and(|v| v > 0.0).then_some((c, y))
+    constant_value(b, c).is_some_and(|v| v > 0.0 && v.is_finite()).then_some((c, y))
 }
 
 /// `log(c + e^y)` with a constant c > 0 (GA's antiderivatives of
