@@ -29,8 +29,10 @@
 //! and stay finite and accurate as far as their values do
 //! ([`safe_hyperbolics`]). A difference of two arctangents with equal
 //! constant factors takes one ([`arctangent_differences`]),
-//! `sqrt(c + k·y²)` is `√k·|y|` for large |y|, where y² would overflow
-//! ([`roots_of_large_squares`]), `1/(1 + a/b)` is `b/(b + a)`, one
+//! a polynomial in x and `S = sqrt(k·x² + c)` whose terms cancel as
+//! x → ±∞ (a squareplus's GA) is a Laurent polynomial in `(x + S/√k)/2`
+//! ([`euler`]'s substitution), `sqrt(c + k·y²)` is `√k·|y|` for large |y|,
+//! where y² would overflow ([`roots_of_large_squares`]), `1/(1 + a/b)` is `b/(b + a)`, one
 //! division ([`unnested_reciprocals`]), and a constant |c| ≤ 1 times a sum
 //! of scaled terms is the sum of the rescaled terms
 //! ([`constant_factors_into_sums`]), as `c·y³` is `(c·y)·y²` for |c| < 1
@@ -53,6 +55,8 @@ use crate::interval::I;
 use crate::lang::{literal_value, root, Cmp, Expr, Func, Math};
 use egg::{Id, Language};
 use std::collections::HashMap;
+
+mod euler;
 
 /// Several expressions hash-consed into one node list and lowered to their
 /// numerically safe operations: what every emitter (the macros' code, and
@@ -184,6 +188,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = shared_reciprocals(&mut b, &roots);
     let roots = unsplit_lone_squares(&mut b, &roots);
     let roots = half_integer_powers(&mut b, &roots);
+    let roots = euler::euler_substitution(&mut b, &roots);
     let roots = roots_of_large_squares(&mut b, &roots);
     let roots = arctangent_differences(&mut b, &roots);
     let roots = unnested_reciprocals(&mut b, &roots);
@@ -713,12 +718,30 @@ fn normalise_exp_quotients(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 ///
 /// Iterative: derived expressions can be thousands of levels deep (a
 /// recursive walk overflowed the stack of a macro expansion there).
-fn rebuild_bottom_up(b: &mut Builder, roots: &[Id], mut rebuild: impl FnMut(&mut Builder, Math) -> Id) -> Vec<Id> {
+fn rebuild_bottom_up(b: &mut Builder, roots: &[Id], rebuild: impl FnMut(&mut Builder, Math) -> Id) -> Vec<Id> {
+    rebuild_replacing(b, roots, |_, _| None, rebuild)
+}
+
+/// [`rebuild_bottom_up`], with `replace` asked first for each node as the
+/// walk from the roots reaches it: where it gives a new id, that is the
+/// node's, and its subtree is not walked.
+fn rebuild_replacing(
+    b: &mut Builder,
+    roots: &[Id],
+    mut replace: impl FnMut(&mut Builder, Id) -> Option<Id>,
+    mut rebuild: impl FnMut(&mut Builder, Math) -> Id,
+) -> Vec<Id> {
     let mut new: HashMap<Id, Id> = HashMap::new();
     let mut stack: Vec<(Id, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
     while let Some((id, children_done)) = stack.pop() {
         if new.contains_key(&id) {
             continue;
+        }
+        if !children_done {
+            if let Some(r) = replace(b, id) {
+                new.insert(id, r);
+                continue;
+            }
         }
         let node = b.node(id).clone();
         if !children_done {
