@@ -39,7 +39,10 @@
 //! ([`constants_onto_powers`]). A product with erfi, sinh, cosh or
 //! `e^y - 1` that may pass f32::MAX is one operation, `m·f(a)`, that
 //! overflows only where the product does, with a product over a sum holding
-//! such a term distributed ([`scaled_products`]).
+//! such a term distributed ([`scaled_products`]). Last, a root of one
+//! variable whose terms still cancel near 0 by more than 128 ulps (a leaky
+//! variant's GA, `100·x − 995.04·atan(0.0995·x)`) is a piecewise polynomial
+//! fitted to it there ([`cancellation`]).
 //!
 //! ```
 //! use foil_compiler::{lang::{Expr, Func}, lower::{lower_exprs, SafeOp}};
@@ -56,6 +59,7 @@ use crate::lang::{literal_value, root, Cmp, Expr, Func, Math};
 use egg::{Id, Language};
 use std::collections::HashMap;
 
+mod cancellation;
 mod euler;
 
 /// Several expressions hash-consed into one node list and lowered to their
@@ -196,6 +200,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = constant_divisors_as_products(&mut b, &roots);
     let roots = constants_onto_powers(&mut b, &roots);
     let roots = scaled_products(&mut b, &roots);
+    let roots = cancellation::polynomials_where_terms_cancel(&mut b, &roots);
     let roots = constant_operations_as_literals(&mut b, &roots);
     let nodes = b.nodes().clone();
     let mut ops = lower(&nodes);

@@ -126,12 +126,12 @@ pub struct NumericAntiderivative {
 }
 
 /// Chebyshev nodes on [-1, 1].
-fn nodes(n: usize) -> Vec<f64> {
+pub(crate) fn chebyshev_nodes(n: usize) -> Vec<f64> {
     (0..n).map(|k| (std::f64::consts::PI * (k as f64 + 0.5) / n as f64).cos()).collect()
 }
 
 /// Monomial coefficients (in t ∈ [-1, 1]) of the interpolant through (nodes, values).
-fn interpolate(values: &[f64]) -> Vec<f64> {
+pub(crate) fn interpolate(values: &[f64]) -> Vec<f64> {
     let n = values.len();
     // Chebyshev coefficients by the discrete cosine sum.
     let mut c = vec![0.0; n];
@@ -164,7 +164,7 @@ fn interpolate(values: &[f64]) -> Vec<f64> {
     mono
 }
 
-fn horner(p: &[f64], t: f64) -> f64 {
+pub(crate) fn horner(p: &[f64], t: f64) -> f64 {
     p.iter().rev().fold(0.0, |acc, c| acc * t + c)
 }
 
@@ -278,7 +278,7 @@ pub fn numeric_antiderivative(h: &dyn Fn(f64) -> f64, var: &str, anchor: f64, va
         hi = (-lo).min(hi);
     }
     let fit_lo = if odd { 0.0 } else { lo };
-    let ts = nodes(DEGREE + 1);
+    let ts = chebyshev_nodes(DEGREE + 1);
     let mut ends: Vec<f64> = vec![lo, hi];
     match period {
         Some(p) => ends.extend((1..8).map(|k| lo + p * k as f64 / 8.0)),
@@ -965,7 +965,7 @@ fn balanced(b: &mut Builder, x: Id, choices: &[Id], starts: &[f64]) -> Id {
 
 /// One piece's polynomial, offset + Σ q_k t^k with t = (x - centre)/half,
 /// moved to a frame the f32 kernels hold exactly ([`exact_frame`]).
-struct Frame {
+pub(crate) struct Frame {
     centre: f64,
     inverse_half: f64,
     /// Lowest first, the offset added to the constant.
@@ -973,7 +973,7 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(centre: f64, half: f64, q: &[f64], offset: f64) -> Frame {
+    pub(crate) fn new(centre: f64, half: f64, q: &[f64], offset: f64) -> Frame {
         let mut q = q.to_vec();
         if let Some(q0) = q.first_mut() {
             *q0 += offset;
@@ -998,7 +998,7 @@ impl Frame {
 /// Horner chains; 242 with the kernels' 2). A lane's arithmetic
 /// is its piece's own polynomial, by [`estrin`]; the certificate and the
 /// f32 tests see the same values.
-fn piecewise_polynomial(b: &mut Builder, x: Id, frames: &[Frame], starts: &[f64]) -> Id {
+pub(crate) fn piecewise_polynomial(b: &mut Builder, x: Id, frames: &[Frame], starts: &[f64]) -> Id {
     let choose = |b: &mut Builder, values: &[f64]| {
         if values.iter().all(|v| v.to_bits() == values[0].to_bits()) {
             return b.num(values[0]);
