@@ -437,10 +437,19 @@ fn float_method(f: Func) -> Ident {
 /// enough on every backend.
 fn cube_helper(f: Func) -> Option<Ident> {
     match f {
-        Func::Log1p | Func::Expm1 | Func::Sign | Func::Tanh | Func::Sinh | Func::Cosh | Func::Asinh | Func::Erf | Func::Erfi | Func::Sin | Func::Cos => {
-            Some(Ident::new(f.name(), Span::call_site()))
-        }
-        Func::Exp | Func::Log | Func::Sqrt | Func::Abs | Func::Atan => None,
+        Func::Log1p
+        | Func::Expm1
+        | Func::Sign
+        | Func::Tanh
+        | Func::Sinh
+        | Func::Cosh
+        | Func::Asinh
+        | Func::Erf
+        | Func::Erfi
+        | Func::Sin
+        | Func::Cos
+        | Func::Atan => Some(Ident::new(f.name(), Span::call_site())),
+        Func::Exp | Func::Log | Func::Sqrt | Func::Abs => None,
     }
 }
 

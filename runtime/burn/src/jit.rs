@@ -147,11 +147,6 @@ fn abs<F: Float, N: Size>(a: Vector<F, N>) -> Vector<F, N> {
 }
 
 #[cube]
-fn atan<F: Float, N: Size>(a: Vector<F, N>) -> Vector<F, N> {
-    a.atan()
-}
-
-#[cube]
 fn minimum<F: Float, N: Size>(a: Vector<F, N>, b: Vector<F, N>) -> Vector<F, N> {
     min(a, b)
 }
@@ -244,7 +239,7 @@ fn call<F: Float, N: Size>(scope: &Scope, f: Func, a: Reg<F, N>) -> Reg<F, N> {
         Func::Sign => math::sign::expand::<F, N>(scope, a),
         Func::Sin => math::sin::expand::<F, N>(scope, a),
         Func::Cos => math::cos::expand::<F, N>(scope, a),
-        Func::Atan => atan::expand::<F, N>(scope, a),
+        Func::Atan => math::atan::expand::<F, N>(scope, a),
         Func::Sinh => math::sinh::expand::<F, N>(scope, a),
         Func::Cosh => math::cosh::expand::<F, N>(scope, a),
         Func::Tanh => math::tanh::expand::<F, N>(scope, a),
