@@ -545,7 +545,11 @@ fn softplus_quotients(b: &mut Builder, a: Id) -> (Id, Id, Id) {
 
 /// `log(a + e^y) - log(c + e^y)` (constants a, c > 0, one y; also as
 /// `-log(c + e^y) + log(a + e^y)`) as `log1p((a - c)/(e^y + c))`: one
-/// exponential, nothing subtracted but the literals. Two shifted softpluses
+/// exponential, nothing subtracted but the literals. Where a < c/2 the
+/// quotient q nears −1 as e^y ≪ a, and log1p there multiplies q's rounding
+/// by 1/(1 + q): for q ≤ −1/2 it is `log((e^y + a)/(e^y + c))` instead
+/// (`x + 0.001·sinh(x)`'s g, a = 5e-4 and c = 2000, was 2e-2 off at
+/// x = −10). Two shifted softpluses
 /// ([`shifted_softpluses`]) would be inf - inf where y overflows f32 (2x
 /// for x past 1.7e38 in `x + tanh(x)`'s g), and cancel to the difference
 /// before that. Likewise `y - log(c + e^y)` is `-log(1 + e^(log(c) - y))`,
@@ -578,7 +582,18 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         let e = b.add(Math::Call(Func::Exp, y));
         let denominator = b.add(Math::Add([e, c]));
         let quotient = b.add(Math::Div([difference, denominator]));
-        b.add(Math::Call(Func::Log1p, quotient))
+        let log1p = b.add(Math::Call(Func::Log1p, quotient));
+        if !constant_value(b, a).zip(constant_value(b, c)).is_some_and(|(a, c)| a < 0.5 * c) {
+            return log1p;
+        }
+        // The quotient nears −1 where e^y ≪ a < c/2, and log1p amplifies
+        // its rounding there by 1/(1 + q); the ratio itself does not cancel.
+        let numerator = b.add(Math::Add([e, a]));
+        let ratio = b.add(Math::Div([numerator, denominator]));
+        let log = b.add(Math::Call(Func::Log, ratio));
+        let minus_half = b.num(-0.5);
+        let near_one = b.add(Math::Compare(Cmp::Gt, [quotient, minus_half]));
+        b.add(Math::Where([near_one, log1p, log]))
     })
 }
 
