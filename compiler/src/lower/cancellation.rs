@@ -30,9 +30,12 @@ use egg::{Id, Symbol};
 /// instead of 60 to 130.
 const CONDITION: f64 = 128.0;
 
-/// How far from 0 the estimate is looked at, in steps of 1/16.
+/// How far from 0 the estimate is looked at, in steps of 1/4 (the fitted
+/// range is the power of two above, so a finer step moves it rarely, and
+/// the scan runs wherever the lowering does: twice in every derivation's
+/// horizon search).
 const REACH: f64 = 32.0;
-const STEPS_PER_UNIT: f64 = 16.0;
+const STEPS_PER_UNIT: f64 = 4.0;
 
 /// The fit's error relative to max(1, |value|), on a grid 16 times denser
 /// than its nodes: a sixth of an f32 rounding.
@@ -60,13 +63,17 @@ fn fitted_near_zero(b: &mut Builder, root: Id) -> Option<Id> {
     if expr.as_ref().len() > MAX_NODES_FITTED {
         return None;
     }
+    // Only a sum or a difference cancels.
+    if !expr.as_ref().iter().any(|n| matches!(n, Math::Add(_) | Math::Sub(_))) {
+        return None;
+    }
     let &[var] = crate::lang::variables(&expr).as_slice() else { return None };
     let steps = (REACH * STEPS_PER_UNIT) as i32;
     let mut reach: Option<f64> = None;
-    let mut values = Vec::new();
+    let (mut values, mut spreads) = (Vec::new(), Vec::new());
     for i in -steps..=steps {
         let x = i as f64 / STEPS_PER_UNIT;
-        let (v, spread) = value_and_spread(&expr, var, x, &mut values);
+        let (v, spread) = value_and_spread(&expr, var, x, &mut values, &mut spreads);
         if spread > CONDITION * v.abs().max(1.0) {
             reach = Some(reach.unwrap_or(0.0).max(x.abs()));
         }
@@ -139,9 +146,10 @@ fn chebyshev_fit(value: &dyn Fn(f64) -> f64, n: usize) -> Option<Vec<f64>> {
 /// on scaled by how it propagates them (a product by the other factor, a
 /// function by its slope). A variable and a literal f32 holds exactly
 /// carry none; the branch a `where` takes carries its own.
-fn value_and_spread(expr: &Expr, var: Symbol, x: f64, values: &mut Vec<f64>) -> (f64, f64) {
+/// `values` and `spread` are buffers kept across points.
+fn value_and_spread(expr: &Expr, var: Symbol, x: f64, values: &mut Vec<f64>, spread: &mut Vec<f64>) -> (f64, f64) {
     let value = crate::eval::eval_into(expr, &|s| if s == var { x } else { f64::NAN }, values);
-    let mut spread: Vec<f64> = Vec::with_capacity(values.len());
+    spread.clear();
     for (i, node) in expr.as_ref().iter().enumerate() {
         let v = |id: &Id| values[usize::from(*id)];
         let s = |id: &Id| spread[usize::from(*id)];

@@ -21,7 +21,8 @@
 //!   (within 7.7 ulp with foil's host exp; see the function), and
 //!   `erfi_times`, m·erfi(x), which overflows only where the product does.
 //! - `atan`: Vulkan specifies the builtin to 4096 ulps only, and lavapipe's
-//!   is 347 ulps off near 0; here two reductions and one polynomial.
+//!   is 347 ulps off near 0; here one reduction (one division) and one
+//!   polynomial.
 //! - `sign`: no builtin exists.
 //! - `sin`, `cos`: the argument reduced modulo 2π first (Cody–Waite), since
 //!   Vulkan specifies the builtins only inside [-π, π] (absolute error
@@ -262,31 +263,34 @@ pub fn asinh<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     odd::<F, N>(x, r)
 }
 
-/// atan(x), the builtin's arguments reduced as a library does: |x| > 1 by
-/// atan(a) = π/2 − atan(1/a), then r > tan(π/8) by atan(r) = π/4 +
-/// atan((r − 1)/(r + 1)), to s in [−tan(π/8), tan(π/8)], where atan(s) =
-/// s + s·z·Q(z), z = s², Q of degree 4:
+/// atan(x) on |x| reduced, with one division, to s in [−tan(π/8), tan(π/8)]:
+/// s = a for a ≤ tan(π/8), (a − 1)/(a + 1) + π/4 up to tan(3π/8), and
+/// −1/a + π/2 beyond, where atan(s) = s + s·z·Q(z), z = s², Q of degree 4:
 /// `mpmath.chebyfit(lambda z: (mpmath.atan(mpmath.sqrt(z)) - mpmath.sqrt(z))/(z*mpmath.sqrt(z)), [0, mpmath.tan(mpmath.pi/8)**2], 5)`
-/// (1.6e-8 in Q, 2.8e-9 relative in atan): within 1.45 ulps on lavapipe
-/// (`atan_helper_is_within_two_ulps`). Vulkan specifies the builtin to 4096
-/// ulps; lavapipe's is 347 ulps off at x = 3.9e-3 and gives +0 for −0, which a GA such as `100·x − 995.04·atan(0.0995·x)` (`atan(x) +
-/// 0.01·x`'s) amplifies twentyfold. 1/a goes through [`div`] (a up to
-/// f32::MAX); ±inf gives ±π/2.
+/// (1.6e-8 in Q, 2.8e-9 relative in atan): within 1.30 ulps on lavapipe
+/// (`atan_helper_is_within_two_ulps`). a is clamped to 2²⁵ first, where
+/// π/2 − 1/a already rounds to π/2, so the divisor stays inside Vulkan's
+/// division range; ±inf gives ±π/2, and NaN stays NaN (`odd`). Vulkan
+/// specifies the builtin to 4096 ulps; lavapipe's is 347 ulps off at
+/// x = 3.9e-3 and gives +0 for −0, which a GA such as
+/// `100·x − 995.04·atan(0.0995·x)` (`atan(x) + 0.01·x`'s) amplifies
+/// twentyfold.
 #[cube]
 pub fn atan<F: Float, N: Size>(x: Vector<F, N>) -> Vector<F, N> {
     let one = splat::<F, N>(1.0);
-    let a = x.abs();
-    let inverted = a.greater_than(&one);
-    let r = select_many(inverted, div::<F, N>(one, a), a);
-    let shifted = r.greater_than(&splat::<F, N>(0.414_213_57));
-    let s = select_many(shifted, (r - one) / (r + one), r);
+    let zero = Vector::<F, N>::zero();
+    let a = min(x.abs(), splat::<F, N>(33_554_432.0));
+    let far = a.greater_than(&splat::<F, N>(2.414_213_7));
+    let mid = a.greater_than(&splat::<F, N>(0.414_213_57));
+    let num = select_many(far, -one, select_many(mid, a - one, a));
+    let den = select_many(far, a, select_many(mid, a + one, one));
+    let s = num / den;
     let z = s * s;
     let z2 = z * z;
     let q = pair::<F, N>(z, -0.333_333_317_611_685_2, 0.199_995_404_836_489_64)
         + z2 * (pair::<F, N>(z, -0.142_639_555_979_847_6, 0.107_437_314_907_910_84) + z2 * splat::<F, N>(-0.064_519_282_081_217_49));
-    let p = s + (s * z) * q;
-    let t = select_many(shifted, splat::<F, N>(core::f32::consts::FRAC_PI_4) + p, p);
-    odd::<F, N>(x, select_many(inverted, splat::<F, N>(core::f32::consts::FRAC_PI_2) - t, t))
+    let offset = select_many(far, splat::<F, N>(core::f32::consts::FRAC_PI_2), select_many(mid, splat::<F, N>(core::f32::consts::FRAC_PI_4), zero));
+    odd::<F, N>(x, offset + (s + (s * z) * q))
 }
 
 /// x − k·2π with k = round(x/2π), 2π taken in three parts whose low 12
