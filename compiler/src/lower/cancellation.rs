@@ -48,7 +48,7 @@ const MAX_NODES: usize = 25;
 const MAX_PIECES: usize = 16;
 
 /// Roots larger than this are not looked at (the scan evaluates the root
-/// at 1,025 points, a fit at thousands more): a numeric GA's pieces are
+/// at 257 points, a fit at thousands more): a numeric GA's pieces are
 /// polynomials already.
 const MAX_NODES_FITTED: usize = 400;
 
