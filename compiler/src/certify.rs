@@ -22,7 +22,7 @@
 //! **The range.** The f32 kernels are fed x up to where |g| or |g′| leaves
 //! f32 (beyond, they return ±inf for a value that is indeed out of f32) and
 //! never beyond ±f32::MAX; that is the range to cover, per side
-//! ([`horizon`]). A tail proven to infinity extends it to the whole line.
+//! ([`horizons`]). A tail proven to infinity extends it to the whole line.
 //!
 //! **Piecewise results** are certified piece by piece (the smooth
 //! expression each piece reduces to, on the closed piece), and at each break
@@ -42,7 +42,7 @@ pub const TOL: f64 = crate::verify::REL_TOL;
 /// The largest f32, as f64: the kernels' horizon.
 pub const F32_MAX: f64 = f32::MAX as f64;
 /// The least magnitude that rounds to ±inf in f32 (f32::MAX plus half its
-/// ulp, 2^128 - 2^103): a value below it is in f32. [`horizon`] asks this
+/// ulp, 2^128 - 2^103): a value below it is in f32. [`horizons`] asks this
 /// rather than `<= F32_MAX`, since an f64 evaluation of g(f32::MAX) = f32::MAX
 /// - 3.5 (`x - 2 - 8^-x`'s g) rounds above f32::MAX, where f32 does not.
 const F32_ROUNDS_TO_INFINITY: f64 = 3.4028235677973366e38;
@@ -412,37 +412,41 @@ fn bound_of(enc: &I, scale: f64) -> Option<f64> {
     b.is_finite().then_some(b)
 }
 
-/// Where, going from 0 towards `dir` (±1), |g| or |g′| first leaves f32
-/// (or is not a number): the end of what the kernels are fed. Found on a
-/// geometric scan to 2^128 ≈ f32::MAX, refined by bisection; `dir·F32_MAX`
-/// when they never do. Both are evaluated in the kernels' safe forms, in
-/// f64 ([`crate::lower::Lowered::eval`]): as written, `log(e^2x + a) -
-/// log(e^2x + b)` is inf - inf from x ≈ 355, where its value is small.
-pub fn horizon(g: &Expr, g_prime: &Expr, var: &str, dir: f64) -> f64 {
+/// Where, going from 0 towards −∞ and towards +∞, |g| or |g′| first leaves
+/// f32 (or is not a number): the ends of what the kernels are fed. Each is
+/// found on a geometric scan to 2^128 ≈ f32::MAX, refined by bisection;
+/// ±F32_MAX when they never do. Both are evaluated in the kernels' safe
+/// forms, lowered once, in f64 ([`crate::lower::Lowered::eval`]): as
+/// written, `log(e^2x + a) - log(e^2x + b)` is inf - inf from x ≈ 355,
+/// where its value is small.
+pub fn horizons(g: &Expr, g_prime: &Expr, var: &str) -> (f64, f64) {
     let safe = crate::lower::lower_exprs(&[g, g_prime]);
     let names = [Symbol::from(var)];
     let leaves = |x: f64| !safe.eval(&names, &[x]).iter().all(|v| v.abs() < F32_ROUNDS_TO_INFINITY);
-    let mut prev = 0.0;
-    for k in -8..=256 {
-        let t = (2f64.powf(k as f64 / 2.0)).min(F32_MAX);
-        if leaves(dir * t) {
-            let (mut a, mut b) = (prev, t);
-            for _ in 0..60 {
-                let m = if a > 0.0 && b / a > 2.0 { (a * b).sqrt() } else { 0.5 * (a + b) };
-                if leaves(dir * m) {
-                    b = m
-                } else {
-                    a = m
+    let towards = |dir: f64| {
+        let mut prev = 0.0;
+        for k in -8..=256 {
+            let t = (2f64.powf(k as f64 / 2.0)).min(F32_MAX);
+            if leaves(dir * t) {
+                let (mut a, mut b) = (prev, t);
+                for _ in 0..60 {
+                    let m = if a > 0.0 && b / a > 2.0 { (a * b).sqrt() } else { 0.5 * (a + b) };
+                    if leaves(dir * m) {
+                        b = m
+                    } else {
+                        a = m
+                    }
                 }
+                return dir * a;
             }
-            return dir * a;
+            prev = t;
+            if t == F32_MAX {
+                break;
+            }
         }
-        prev = t;
-        if t == F32_MAX {
-            break;
-        }
-    }
-    dir * F32_MAX
+        dir * F32_MAX
+    };
+    (towards(-1.0), towards(1.0))
 }
 
 /// [`Budget::work`]'s default. gelu_tanh's SA term, the suite's one
@@ -458,7 +462,7 @@ const TIGHTEN: u32 = 3;
 /// What range a certificate must cover.
 #[derive(Clone, Debug)]
 pub enum Span {
-    /// Up to where |g| or |g'| leaves f32 ([`horizon`]), else ±f32::MAX.
+    /// Up to where |g| or |g'| leaves f32 ([`horizons`]), else ±f32::MAX.
     Horizon,
     /// A range known by construction (a numeric g's polynomial range), with
     /// what happens beyond each end.
@@ -649,7 +653,7 @@ pub fn certify(
     let whole = Interval { lo: f64::NEG_INFINITY, hi: f64::INFINITY };
     let (rlo, rhi, ends) = match span {
         Span::Horizon => {
-            let (rlo, rhi) = (horizon(g, g_prime, var, -1.0), horizon(g, g_prime, var, 1.0));
+            let (rlo, rhi) = horizons(g, g_prime, var);
             (rlo, rhi, (end_reason(rlo), end_reason(rhi)))
         }
         Span::Given { lo, hi, ends } => (*lo, *hi, ends.clone()),
@@ -870,7 +874,7 @@ mod tests {
             "(+ 1 (* (^ 8 (neg x)) (log 8)))".to_string(),
         );
         assert!(crate::eval::eval1(&gp.parse().unwrap(), "x", 400.0).is_nan());
-        assert_eq!(horizon(&g.parse().unwrap(), &gp.parse().unwrap(), "x", 1.0), F32_MAX);
+        assert_eq!(horizons(&g.parse().unwrap(), &gp.parse().unwrap(), "x").1, F32_MAX);
         let c = run(&g, &gp, &t);
         assert_eq!(c.kind, Kind::Certified, "{c:#?}");
         let r = c.range.unwrap();
