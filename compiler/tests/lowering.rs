@@ -1533,8 +1533,10 @@ fn an_exponential_times_quotients_goes_into_their_numerators() {
 /// reference is derived here by hand: for f = (x + S)/2 = u, with
 /// x = u − c/(4u), g′ = dx/du = 1 + c/(4u²) and
 /// g = ∫ (1 + c/(4u²))² du = u − c/(2u) − c²/(48u³) + (7/6)·√c (g(0) =
-/// f(0) = √c/2), u computed as (c/2)/(S − x) for x < 0; a factor s and the
-/// mirror f(x) = −squareplus(−x) follow. It is checked against the
+/// f(0) = √c/2), u computed as (c/2)/(S − x) for x < 0; a factor s, an
+/// inner affine map k·x + d (a shifted squareplus's S is the root of a
+/// quadratic with a linear term) and the mirror f(x) = −squareplus(−x)
+/// follow. It is checked against the
 /// derivation's own g and g′ in f64 on [−4, 4], then the f32 lowering
 /// against it at ±10^(k/1000) from 10⁻³ to f32::MAX: finite wherever the
 /// value fits, and within 2e-6 (SPEC §5's scale; the worst, 1.46e-6, is
@@ -1547,20 +1549,24 @@ fn squareplus_gas_keep_their_digits_out_to_f32_max() {
     xs.push(f32::MAX as f64);
     xs.extend(xs.clone().iter().map(|x| -x));
     xs.push(0.0);
-    // (source, scale s, c, mirrored, inner factor k of x: f(x) = s·sp(k·x) or its mirror)
-    let mut cases: Vec<(String, f64, f64, bool, f64)> = Vec::new();
+    // (source, scale s, c, mirrored, k, d: f(x) = ±s·sp(±(k·x + d)))
+    let mut cases: Vec<(String, f64, f64, bool, f64, f64)> = Vec::new();
     for s in [1.0, 2.0, 0.5] {
         for c in [1.0, 4.0, 0.25] {
-            cases.push((format!("{s}*(x + sqrt(x^2 + {c}))/2"), s, c, false, 1.0));
-            cases.push((format!("{s}*(x - sqrt(x^2 + {c}))/2"), s, c, true, 1.0));
+            cases.push((format!("{s}*(x + sqrt(x^2 + {c}))/2"), s, c, false, 1.0, 0.0));
+            cases.push((format!("{s}*(x - sqrt(x^2 + {c}))/2"), s, c, true, 1.0, 0.0));
         }
     }
-    cases.push(("sqrt(1 + x^2) + x".into(), 2.0, 1.0, false, 1.0));
-    cases.push(("2*x + sqrt(4*x^2 + 1)".into(), 2.0, 1.0, false, 2.0));
-    for (src, s, c, mirrored, k) in &cases {
-        let (s, c, k) = (*s, *c, *k);
+    cases.push(("sqrt(1 + x^2) + x".into(), 2.0, 1.0, false, 1.0, 0.0));
+    cases.push(("2*x + sqrt(4*x^2 + 1)".into(), 2.0, 1.0, false, 2.0, 0.0));
+    cases.push(("(x + 1 + sqrt((x + 1)^2 + 4))/2".into(), 1.0, 4.0, false, 1.0, 1.0));
+    cases.push(("(x + 1 - sqrt((x + 1)^2 + 4))/2".into(), 1.0, 4.0, true, 1.0, 1.0));
+    cases.push(("x - 0.5 + sqrt(x^2 - x + 1.25)".into(), 2.0, 1.0, false, 1.0, -0.5));
+    for (src, s, c, mirrored, k, d) in &cases {
+        let (s, c, k, d) = (*s, *c, *k, *d);
         let sign = if *mirrored { -1.0 } else { 1.0 };
-        // The unscaled squareplus's g and g' at t (f = s·sp(k·x): g' = sp'(kx)^-1/(s·k), g = g_sp(kx)/(s·k²) + C).
+        // The unscaled squareplus sp = u, its g and g' at t; with t = ±(k·x + d),
+        // f = ±s·sp(t): g' = g_sp'(t)/(s·k), g = ±g_sp(t)/(s·k²) + C.
         let u = |t: f64| {
             let r = (t * t + c).sqrt();
             if t >= 0.0 {
@@ -1574,9 +1580,10 @@ fn squareplus_gas_keep_their_digits_out_to_f32_max() {
             u - c / (2.0 * u) - c * c / (48.0 * u * u * u) + 7.0 / 6.0 * c.sqrt()
         };
         let dg_sp = |t: f64| 1.0 + c / (4.0 * u(t) * u(t));
-        let f0 = sign * s * c.sqrt() / 2.0;
-        let constant = f0 - sign * g_sp(0.0) / (s * k * k);
-        let reference = |x: f64| [sign * g_sp(sign * k * x) / (s * k * k) + constant, dg_sp(sign * k * x) / (s * k)];
+        let f0 = sign * s * u(sign * d);
+        let constant = f0 - sign * g_sp(sign * d) / (s * k * k);
+        let t = |x: f64| sign * (k * x + d);
+        let reference = |x: f64| [sign * g_sp(t(x)) / (s * k * k) + constant, dg_sp(t(x)) / (s * k)];
         let f = foil_compiler::parse::parse(src).unwrap();
         let ga = foil_compiler::ga::derive_global_adversarial(&f, &options()).unwrap();
         assert!(ga.closed_form, "{src}");

@@ -1,5 +1,7 @@
 //! Euler's substitution for polynomials in `x` and `S = sqrt(k·x² + c)`
-//! (k, c > 0): with `y = √k·x` and `u = (y + S)/2`,
+//! (k, c > 0; a quadratic with a linear term is one in its shifted variable,
+//! `k·x² + b·x + c₀ = k·(x + b/2k)² + c` with c = c₀ − b²/4k > 0, as a
+//! shifted squareplus's is): with `y = √k·x` and `u = (y + S)/2`,
 //!
 //! ```text
 //! y = u − c/(4u),   S = u + c/(4u),
@@ -168,12 +170,14 @@ impl Laurent {
     }
 }
 
-/// `k·x² + c` with k, c > 0: what `S = sqrt(k·x² + c)` is the root of.
+/// `k·(x + shift)² + c` with k, c > 0: what `S` is the root of. Below,
+/// "x" is x + shift.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Quadratic {
     var: Symbol,
     k: f64,
     c: f64,
+    shift: f64,
 }
 
 /// How a reading takes the variable: as itself (to recognise a
@@ -282,7 +286,7 @@ fn reading(b: &Builder, id: Id, known: &[Option<Reading>], mode: Mode) -> Option
             Mode::Plain(v) if v == s => Some(Reading::of(Laurent::from_coefficients(1, &[1.0]), false)),
             Mode::Euler(q, _) if q.var == s => {
                 let rk = q.k.sqrt();
-                Some(Reading::of(Laurent::from_coefficients(-1, &[-q.c / (4.0 * rk), 0.0, 1.0 / rk]).bounded()?, false))
+                Some(Reading::of(Laurent::from_coefficients(-1, &[-q.c / (4.0 * rk), -q.shift, 1.0 / rk]).bounded()?, false))
             }
             _ => None,
         },
@@ -317,10 +321,9 @@ fn quadratic(plain: &[Option<Reading>], var: Symbol, a: Id) -> Option<Quadratic>
     if !r.den.is_one() || r.num.lo != 0 {
         return None;
     }
-    match r.num.coeff.as_slice() {
-        [(c, _), (zero, _), (k, _)] if *zero == 0.0 && *c > 0.0 && *k > 0.0 => Some(Quadratic { var, k: *k, c: *c }),
-        _ => None,
-    }
+    let &[(c0, _), (b, _), (k, _)] = r.num.coeff.as_slice() else { return None };
+    let (shift, c) = (b / (2.0 * k), c0 - b * b / (4.0 * k));
+    (k > 0.0 && c > 0.0 && shift.is_finite() && (c / k).is_finite()).then_some(Quadratic { var, k, c, shift })
 }
 
 /// Every subtree of `roots` that is a polynomial in x and one
@@ -404,6 +407,7 @@ fn laurent_in_u(b: &mut Builder, q: Quadratic, l: &Laurent, halves: &mut Option<
 }
 
 /// u/√k = (x + S/√k)/2 and v/√k = (S/√k − x)/2 (their product c/(4k)),
+/// x taken as `x + shift`,
 /// each without cancellation on either side of 0: the one that is a sum
 /// there as `0.5·x + S/(2√k)`, which overflows only where the value does,
 /// the other as c/(4k) over it. S/(2√k) is `sqrt(c/(4k) + 0.25·(x·x))`,
@@ -411,6 +415,12 @@ fn laurent_in_u(b: &mut Builder, q: Quadratic, l: &Laurent, halves: &mut Option<
 /// would overflow.
 fn half_sum_and_gap(b: &mut Builder, q: Quadratic) -> (Id, Id) {
     let x = b.add(Math::Var(q.var));
+    let x = if q.shift == 0.0 {
+        x
+    } else {
+        let shift = b.num(q.shift);
+        b.add(Math::Add([x, shift]))
+    };
     let xx = b.add(Math::Mul([x, x]));
     let quarter = b.num(0.25);
     let quarter_xx = b.add(Math::Mul([quarter, xx]));
