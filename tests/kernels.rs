@@ -551,23 +551,26 @@ fn f32_edge_cases_of_exponential_sums() {
         ("PlusTanhGa", forward_and_backward::<PlusTanhGa>(&client, &x, &g), &plus_tanh),
         ("MinusExpGa", forward_and_backward::<MinusExpGa>(&client, &x, &g), &minus_exp),
     ];
-    let mut problems = Vec::new();
-    for (name, (y, d), maths) in cases {
-        let mut err = Errors::default();
-        for (i, &xi) in x.iter().enumerate() {
-            let (want_y, want_d) = maths(xi as f64);
-            err.add(xi as f64, y[i], want_y);
-            err.add(xi as f64, d[i], want_d);
-        }
-        println!("{name}: {}", err.line(""));
-        // NaN or an inf where the true value fits fails (x − e^(−2x)'s g
-        // was inf past |x| = f32::MAX/2, where 2x overflows, until its
-        // softplus's line joined x's).
-        if !err.passed() || err.early_overflow > 0 {
-            problems.push(format!("{name}: {}; {:?}", err.line(""), err.bad.iter().take(5).collect::<Vec<_>>()));
-        }
-    }
+    // NaN or an inf where the true value fits fails (x − e^(−2x)'s g was
+    // inf past |x| = f32::MAX/2, where 2x overflows, until its softplus's
+    // line joined x's).
+    let problems: Vec<String> = cases.into_iter().filter_map(|(name, outputs, maths)| against_maths(name, &x, &outputs, maths)).collect();
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// A GA kernel's forward and backward (with grad_out 1) at `x` against
+/// `maths`, (g, g′) in f64 written independently of the IR: the report
+/// line, and what failed (over the tolerance, a NaN, an early overflow),
+/// if anything.
+fn against_maths(name: &str, x: &[f32], (y, d): &(Vec<f32>, Vec<f32>), maths: &dyn Fn(f64) -> (f64, f64)) -> Option<String> {
+    let mut err = Errors::default();
+    for (i, &xi) in x.iter().enumerate() {
+        let (want_y, want_d) = maths(xi as f64);
+        err.add(xi as f64, y[i], want_y);
+        err.add(xi as f64, d[i], want_d);
+    }
+    println!("{name}: {}", err.line(""));
+    (!err.passed() || err.early_overflow > 0).then(|| format!("{name}: {}; {:?}", err.line(""), err.bad.iter().take(5).collect::<Vec<_>>()))
 }
 
 /// The squareplus GA kernel (b = 4) against maths derived independently
@@ -589,23 +592,15 @@ fn squareplus_ga_kernel_keeps_its_digits() {
     x.extend([0.0, -0.0]);
     assert!(x.len() % 4 == 0, "a multiple of the vector width 4");
     let g = vec![1.0f32; x.len()];
-    let (y, d) = forward_and_backward::<SquareplusGa>(&client, &x, &g);
-    let u = |x: f64| {
+    let outputs = forward_and_backward::<SquareplusGa>(&client, &x, &g);
+    let maths = |x: f64| {
         let s = (x * x + 4.0).sqrt();
-        if x >= 0.0 {
-            0.5 * (x + s)
-        } else {
-            2.0 / (s - x)
-        }
+        let u = if x >= 0.0 { 0.5 * (x + s) } else { 2.0 / (s - x) };
+        (u - 2.0 / u - 1.0 / (3.0 * u * u * u) + 7.0 / 3.0, 1.0 + 1.0 / (u * u))
     };
-    let mut err = Errors::default();
-    for (i, &xi) in x.iter().enumerate() {
-        let u = u(xi as f64);
-        err.add(xi as f64, y[i], u - 2.0 / u - 1.0 / (3.0 * u * u * u) + 7.0 / 3.0);
-        err.add(xi as f64, d[i], 1.0 + 1.0 / (u * u));
+    if let Some(problem) = against_maths("SquareplusGa", &x, &outputs, &maths) {
+        panic!("{problem}");
     }
-    println!("SquareplusGa: {}", err.line(""));
-    assert!(err.passed() && err.early_overflow == 0, "{}; {:?}", err.line(""), err.bad.iter().take(5).collect::<Vec<_>>());
 }
 
 /// Every suite SA on the diagonal u1 = … = un = u at extreme inputs: beyond

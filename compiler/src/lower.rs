@@ -568,13 +568,15 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         };
         // y - log(c + e^y) = -log(1 + c·e^-y): a softplus of log(c) - y,
         // where the difference cancels to c·e^-y (x + 2e^x's g).
-        if let Some((c, y)) = log_of_constant_plus_exp(b, minus).filter(|&(_, y)| y == plus) {
+        if let Some((c, _, y)) = log_of_constant_plus_exp(b, minus).filter(|&(_, _, y)| y == plus) {
             let l = b.add(Math::Call(Func::Log, c));
             let z = b.add(Math::Sub([l, y]));
             let softplus = softplus_of(b, z);
             return b.add(Math::Neg(softplus));
         }
-        let (Some((a, y)), Some((c, y2))) = (log_of_constant_plus_exp(b, plus), log_of_constant_plus_exp(b, minus)) else { return b.add(node) };
+        let (Some((a, a_value, y)), Some((c, c_value, y2))) = (log_of_constant_plus_exp(b, plus), log_of_constant_plus_exp(b, minus)) else {
+            return b.add(node);
+        };
         if y != y2 {
             return b.add(node);
         }
@@ -583,7 +585,7 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         let denominator = b.add(Math::Add([e, c]));
         let quotient = b.add(Math::Div([difference, denominator]));
         let log1p = b.add(Math::Call(Func::Log1p, quotient));
-        if !constant_value(b, a).zip(constant_value(b, c)).is_some_and(|(a, c)| a < 0.5 * c) {
+        if a_value >= 0.5 * c_value {
             return log1p;
         }
         // The quotient nears −1 where e^y ≪ a < c/2, and log1p amplifies
@@ -597,15 +599,15 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     })
 }
 
-/// (c, y) of `log(c + e^y)` or `log(e^y + c)`, c a constant expression
-/// whose value is positive and finite (a literal, or `1/11` as the
-/// integrator prints it).
-fn log_of_constant_plus_exp(b: &Builder, id: Id) -> Option<(Id, Id)> {
+/// (c, c's value, y) of `log(c + e^y)` or `log(e^y + c)`, c a constant
+/// expression whose value is positive and finite (a literal, or `1/11` as
+/// the integrator prints it).
+fn log_of_constant_plus_exp(b: &Builder, id: Id) -> Option<(Id, f64, Id)> {
     let Math::Call(Func::Log, sum) = *b.node(id) else { return None };
     let Math::Add([p, q]) = *b.node(sum) else { return None };
     let (c, e) = if crate::lang::is_constant(b.nodes(), p) { (p, q) } else { (q, p) };
     let Math::Call(Func::Exp, y) = *b.node(e) else { return None };
-    constant_value(b, c).is_some_and(|v| v > 0.0 && v.is_finite()).then_some((c, y))
+    constant_value(b, c).filter(|v| *v > 0.0 && v.is_finite()).map(|v| (c, v, y))
 }
 
 /// `log(c + e^y)` with a constant c > 0 (GA's antiderivatives of
@@ -618,7 +620,7 @@ fn log_of_constant_plus_exp(b: &Builder, id: Id) -> Option<(Id, Id)> {
 fn shifted_softpluses(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
         let id = b.add(node);
-        let Some((c, y)) = log_of_constant_plus_exp(b, id).filter(|&(c, _)| b.value(c) != Some(1.0)) else { return id };
+        let Some((c, _, y)) = log_of_constant_plus_exp(b, id).filter(|&(c, _, _)| b.value(c) != Some(1.0)) else { return id };
         // `log(c)`, not its f64 value: the identity stays exact for the
         // certificate's intervals ([`overflow_safe_forms`]); the kernels'
         // constant folding makes it a literal.

@@ -340,7 +340,7 @@ pub(super) fn euler_substitution(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     vars.dedup();
     let mut roots = roots.to_vec();
     for var in vars {
-        let plain = readings(b, Mode::Plain(var));
+        let mut plain = readings(b, Mode::Plain(var));
         let mut found: Vec<Quadratic> = Vec::new();
         for n in b.nodes().as_ref() {
             if let Math::Call(Func::Sqrt, a) = n {
@@ -350,7 +350,10 @@ pub(super) fn euler_substitution(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             }
         }
         for q in found {
-            let plain = readings(b, Mode::Plain(var));
+            // Read again only where a rewrite has added nodes since.
+            if plain.len() != b.nodes().as_ref().len() {
+                plain = readings(b, Mode::Plain(var));
+            }
             let euler = readings(b, Mode::Euler(q, &plain));
             let mut halves = None;
             let replace = |b: &mut Builder, id: Id| {
