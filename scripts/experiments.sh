@@ -13,8 +13,8 @@
 #   c  small ResNet (1 block, 8 channels; first 4,000 / 2,000 images, 3 epochs of batch 32 = 375 steps: a conv
 #      HD-FGD epoch costs ~30x an MLP one here) and ViT (2 blocks, width 32; first 10,000 / 2,000 images,
 #      4 epochs = 625 steps) on Fashion-MNIST: enough for the baselines to reach 0.75 and 0.78 (see README).
-#      On the ResNet the default's split layers are the plain form (BN already normalises) and train at its
-#      3e-4, so its default and plain HD-FGD/SA rows are the same runs
+#      On the ResNet the default's split layers are the plain form (BN already normalises), so its default
+#      and plain HD-FGD/SA rows are the same runs
 #   d  silu (x·sigmoid(x)) through HD-FGD and SA (its GA is refused), the main job's MLP on embedded MNIST
 #   e  control for b: HD-FGD and SA with --stabilize centered (bounded F, no normalisation), so
 #      that LayerNorm's own effect on gradient flow is told apart from F's (acts: $E_ACTS, default tanh;
@@ -28,9 +28,10 @@
 # (the paper's behaviour).
 #
 # Every configuration runs twice: once with the defaults (HD-FGD and SA with
-# --stabilize layernorm, Adam 1e-3), once with --stabilize plain (the paper's
-# form, Adam 3e-4) for baseline, HD-FGD and SA; baseline is the same
-# deterministic run in both, so each table carries its own Welch p.
+# --stabilize layernorm), once with --stabilize plain (the paper's form) for
+# baseline, HD-FGD and SA; both train the split layers at Adam 3e-4 and the
+# rest at 1e-3. Baseline is the same deterministic run in both, so each
+# table carries its own Welch p.
 #
 # Writes $OUT/<name>/{table.md,summary.csv,runs.csv,grads.csv,compare.png,grad_layers.png,command.txt,time.txt};
 # the per-run directories (checkpoints) are deleted. Needs a release build:

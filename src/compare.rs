@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::choice::choice;
 use crate::outcome::{rewrite_message, Exit, Outcome};
-use crate::train_cli::{check_rewrite, config, placement_text, prepare, refusal_text, stabilizer_text, train_error, Bars, ModelArgs};
+use crate::train_cli::{check_rewrite, config, placement_text, prepare, rates_text, refusal_text, stabilizer_text, train_error, Bars, ModelArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
@@ -153,7 +153,6 @@ pub fn compare(a: &CompareArgs) -> Outcome {
         })
         .collect();
     let (kind, depth, width) = shape.unwrap_or((a.common.model, 0, 0));
-    let split_modes = a.modes.iter().any(|&m| stabilizer_text(&a.common, m).is_some());
     let mut out = format!(
         "{} on {}, {kind} depth {depth} width {width}, {} epochs, seeds 0..{}, {}{}\n\n",
         a.common.act,
@@ -161,7 +160,10 @@ pub fn compare(a: &CompareArgs) -> Outcome {
         a.common.epochs,
         a.seeds.saturating_sub(1),
         placement_text(&a.common.placement()),
-        if split_modes { format!("; HD-FGD/SA with --stabilize {}", a.common.stabilize.label(a.common.stabilize_value)) } else { String::new() }
+        match runs.iter().find(|(m, _, _)| stabilizer_text(&a.common, *m).is_some()) {
+            Some((_, _, c)) => format!("; HD-FGD/SA with --stabilize {}, {}", a.common.stabilize.label(a.common.stabilize_value), rates_text(c)),
+            None => runs.first().map(|(_, _, c)| format!("; {}", rates_text(c))).unwrap_or_default(),
+        }
     );
     out += &table(a, &all, data.classes);
     let limit = rt::blow_up_loss(data.classes);

@@ -30,7 +30,7 @@ use foil_burn::RewriteError;
 use metrics::{EpochMetrics, LayerGrad};
 use models::{Model, ModelConfig};
 pub use placement::{BackendKind, Placement};
-pub use stabilize::{default_learning_rate, Stabilizer};
+pub use stabilize::{split_learning_rate, Stabilizer, LEARNING_RATE, UNBOUNDED_SPLIT_RATE};
 
 /// Everything that determines a run's result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,19 +47,18 @@ pub struct TrainConfig {
     /// `GradientClipping::Norm(c)` on every parameter tensor before Adam.
     #[serde(default)]
     pub grad_clip: Option<f32>,
-    /// Stability option (SPEC §6, [`Stabilizer::SplitLr`]): Adam's step size
-    /// for the split layers' parameters, when it differs from `learning_rate`.
+    /// Adam's step size for the split layers' parameters, when it differs
+    /// from `learning_rate` ([`split_learning_rate`], [`Stabilizer::SplitLr`]).
     #[serde(default)]
     pub split_lr: Option<f64>,
 }
 
 impl TrainConfig {
-    /// Batch 64, Adam at [`default_learning_rate`], no clipping.
+    /// Batch 64, Adam at [`LEARNING_RATE`] with the split layers at
+    /// [`split_learning_rate`], no clipping.
     pub fn new(model: ModelConfig, epochs: usize, seed: u64) -> Self {
-        let mut cfg =
-            TrainConfig { model, epochs, seed, batch_size: 64, learning_rate: 0.0, train_limit: None, test_limit: None, grad_clip: None, split_lr: None };
-        cfg.learning_rate = default_learning_rate(&cfg);
-        cfg
+        let split_lr = split_learning_rate(&model);
+        TrainConfig { model, epochs, seed, batch_size: 64, learning_rate: LEARNING_RATE, train_limit: None, test_limit: None, grad_clip: None, split_lr }
     }
 
     /// The settings that must match for `--resume` (everything but `epochs`).
