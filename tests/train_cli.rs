@@ -254,6 +254,13 @@ fn help_documents_the_stabiliser_and_the_data_sets() {
     for needle in ["--stabilize", "[default: layernorm]", "plain", "the paper's form", "changes F", "fashion-mnist", "dataset-fashion-mnist"] {
         assert!(h.contains(needle), "`{needle}` missing from foil train --help:\n{h}");
     }
+    // The rates the help states are the ones the trainer uses.
+    let (rate, split_rate) = (
+        format!("[default: {:e}, and {:e}", foil_train::LEARNING_RATE, foil_train::UNBOUNDED_SPLIT_RATE),
+        format!("split layers at Adam {:e}", foil_train::UNBOUNDED_SPLIT_RATE),
+    );
+    assert!(h.contains(&rate), "`{rate}` missing from foil train --help:\n{h}");
+    assert_eq!(h.matches(&split_rate).count(), 3, "plain, clip and layernorm say `{split_rate}`:\n{h}");
     let tmp = tempfile::tempdir().unwrap();
     let o = foil().args(["train", "--stabilize", "layernorm", "--stabilize-value", "2", "--epochs", "1", "--out"]).arg(tmp.path().join("r")).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
