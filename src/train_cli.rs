@@ -37,7 +37,7 @@ pub struct ModelArgs {
     /// Adam's learning rate, for every parameter [default: 1e-3, and 3e-4
     /// for HD-FGD's and SA's split layers where their F is unbounded:
     /// --stabilize plain, clip and layernorm; at 1e-3 such layers blow up,
-    /// or, 16 deep, un-train].
+    /// or, 16 deep, un-train; 32 deep they need --lr 1e-4].
     #[arg(long)]
     pub lr: Option<f64>,
     /// `mnist-embedded` (the default: the committed 8k/2k MNIST subset),
@@ -166,8 +166,6 @@ fn load_data(c: &ModelArgs) -> Result<Dataset, Outcome> {
     Ok(d)
 }
 
-/// `layernorm` for HD-FGD and SA runs; nothing for baseline and GA, which
-/// have no split layers.
 /// `Adam 1e-3`, or `Adam 1e-3, split layers 3e-4`: the run's step sizes.
 pub(crate) fn rates_text(cfg: &TrainConfig) -> String {
     match cfg.split_lr {
@@ -176,6 +174,8 @@ pub(crate) fn rates_text(cfg: &TrainConfig) -> String {
     }
 }
 
+/// `layernorm` for HD-FGD and SA runs; nothing for baseline and GA, which
+/// have no split layers.
 pub(crate) fn stabilizer_text(c: &ModelArgs, mode: Mode) -> Option<String> {
     matches!(mode, Mode::Hdfgd | Mode::Sa).then(|| c.stabilize.label(c.stabilize_value))
 }

@@ -148,6 +148,10 @@ pub const UNBOUNDED_SPLIT_RATE: f64 = 3e-4;
 /// `bench/results/experiments`). `centered` bounds F (|F| < e^(2V) for tanh)
 /// and `offsets` moves its inputs apart V times slower: both train best at
 /// 1e-3 throughout (centered at 3e-4: 0.928 against 0.943 on the main job).
+///
+/// One constant, not scaled with depth: at 32 layers the split layers
+/// un-train at 3e-4 as they did at 1e-3 with 16, and need 1e-4
+/// (`bench/results/split-rate`, "Depth 32").
 pub fn split_learning_rate(model: &ModelConfig) -> Option<f64> {
     match model.split {
         SplitParam::Plain | SplitParam::LayerNorm if is_split(model.mode) => Some(UNBOUNDED_SPLIT_RATE),
