@@ -170,9 +170,12 @@ pub fn compare(a: &CompareArgs) -> Outcome {
     let _ = writeln!(
         out,
         "\ndiverged: the loss became non-finite (the run stopped; it counts with its last test accuracy) or an epoch's mean train loss \
-         exceeded {limit:.2} = 1.1 × ln {} (worse than chance). 95 % CI: Student's t over the seeds. p: Welch's t-test against baseline \
+         exceeded {limit:.2} = 1.1 × ln {} (worse than chance). un-trained: not diverged, but the mean train loss, once at most \
+         {:.2} × ln {0}, gave back at least {:.0} % of its way down by the last epoch. 95 % CI: Student's t over the seeds. p: Welch's t-test against baseline \
          on the final test accuracies. Gradient ratio: RMS of ∂L/∂W of the first weight layer ÷ the last, at step 1 (geometric mean over seeds).",
-        data.classes
+        data.classes,
+        rt::UNTRAINED_LEARNED,
+        100.0 * rt::UNTRAINED_GIVEN_BACK
     );
     let trained_modes: Vec<&ModeRuns> = all.iter().filter(|m| m.refused.is_none()).collect();
     let written = write_summaries(&a.out, &all, a.target, data.classes)
@@ -279,7 +282,13 @@ fn table(a: &CompareArgs, all: &[ModeRuns], classes: usize) -> String {
             true => "—".to_string(),
             false => fmt_sig(10f64.powf(mean_std(&ratio).0)),
         };
-        let label = if diverged > 0 { format!("{} ({diverged}/{n} diverged)", m.mode) } else { m.mode.to_string() };
+        let untrained = m.runs.iter().filter(|r| r.untrained(classes).is_some()).count();
+        let label = match (diverged, untrained) {
+            (0, 0) => m.mode.to_string(),
+            (d, 0) => format!("{} ({d}/{n} diverged)", m.mode),
+            (0, u) => format!("{} ({u}/{n} un-trained)", m.mode),
+            (d, u) => format!("{} ({d}/{n} diverged, {u}/{n} un-trained)", m.mode),
+        };
         let _ =
             writeln!(s, "| {label} | {} | {ci} | {vs} | {diverged}/{n} | {to_e} | {to_s} | {:.2} | {ratio} |", fmt_mean_std(&finals, 4), m.seconds_per_epoch());
     }
@@ -330,6 +339,7 @@ fn summary_fields(m: &ModeRuns, baseline: Option<&Vec<f64>>, target: f64, classe
             ("welch_df", wt(|w| w.df)),
             ("welch_p", wt(|w| w.p)),
             ("diverged", json!(m.runs.iter().filter(|r| r.is_diverged(classes)).count())),
+            ("untrained", json!(m.runs.iter().filter(|r| r.untrained(classes).is_some()).count())),
             ("max_train_loss", number(max_loss)),
             ("reached_target", json!(reached.len())),
             ("epochs_to_target_mean", number(em)),
@@ -359,7 +369,7 @@ fn csv_cell(v: &Value) -> String {
 /// modes included), `runs.csv` (one row per run and epoch), `grads.csv` (per
 /// run, the per-layer gradient norms at step 1 and on the last batch).
 fn write_summaries(out: &Path, all: &[ModeRuns], target: f64, classes: usize) -> Result<(), String> {
-    const COLUMNS: &str = "mode,seeds,acc_mean,acc_std,acc_ci95_low,acc_ci95_high,welch_t,welch_df,welch_p,diverged,max_train_loss,reached_target,epochs_to_target_mean,epochs_to_target_std,seconds_to_target_mean,seconds_to_target_std,seconds_per_epoch,target,refused";
+    const COLUMNS: &str = "mode,seeds,acc_mean,acc_std,acc_ci95_low,acc_ci95_high,welch_t,welch_df,welch_p,diverged,untrained,max_train_loss,reached_target,epochs_to_target_mean,epochs_to_target_std,seconds_to_target_mean,seconds_to_target_std,seconds_per_epoch,target,refused";
     let mut summary = format!("{COLUMNS}\n");
     let mut objects = Vec::new();
     let mut runs = String::from("mode,seed,epoch,train_loss,test_loss,test_accuracy,seconds,stopped_non_finite\n");

@@ -323,7 +323,17 @@ pub fn train(a: &TrainArgs) -> Outcome {
                     data.classes,
                     if stabilizer_text(&a.common, mode).is_some() { "; see --stabilize" } else { "; try a smaller --lr" }
                 ),
-                None => String::new(),
+                None => match s.untrained(data.classes) {
+                    Some((epoch, best, last)) => format!(
+                        "warning: the run un-trained: its mean train loss fell to {best:.4} in epoch {epoch} and rose to {last:.4} by epoch {} \
+                         (chance: ln {} = {:.2}); try a smaller --lr{}\n",
+                        s.history.len(),
+                        data.classes,
+                        (data.classes as f64).ln(),
+                        if stabilizer_text(&a.common, mode).is_some() { " (split layers 16 deep trained at 3e-4, 32 deep at 1e-4)" } else { "" }
+                    ),
+                    None => String::new(),
+                },
             };
             out += &format!(
                 "final test accuracy {:.4}; wrote {}/metrics.csv, metrics.json, curves.png, grad_magnitudes.png, checkpoints\n",

@@ -239,7 +239,8 @@ fn plot_writes_a_png_and_compare_prints_a_table() {
     // One summary row per mode; per-layer gradients of the 3 hidden layers and the head.
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 4, "{summary}");
-    assert!(summary.starts_with("mode,seeds,acc_mean,acc_std,acc_ci95_low,acc_ci95_high,welch_t,welch_df,welch_p,"), "{summary}");
+    assert!(summary.starts_with("mode,seeds,acc_mean,acc_std,acc_ci95_low,acc_ci95_high,welch_t,welch_df,welch_p,diverged,untrained,"), "{summary}");
+    assert!(s.contains("un-trained: not diverged, but the mean train loss"), "{s}");
     let grads = std::fs::read_to_string(out.join("grads.csv")).unwrap();
     assert!(grads.lines().any(|l| l.starts_with("hdfgd,1,step1,4,")), "{grads}");
 }

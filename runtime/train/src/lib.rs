@@ -304,7 +304,39 @@ impl RunSummary {
     pub fn is_diverged(&self, classes: usize) -> bool {
         self.diverged.is_some() || self.blew_up(classes).is_some()
     }
+
+    /// Un-trained: the run learned and then gave a good part of it back, a
+    /// failure that stays finite and under [`blow_up_loss`] (split layers
+    /// too deep for their rate do this: README, Training → Stability). Some
+    /// epoch before the last brought the mean train loss down to
+    /// [`UNTRAINED_LEARNED`] × ln(classes) or below, and by the last epoch it
+    /// is back up by [`UNTRAINED_GIVEN_BACK`] of the way from that lowest
+    /// loss to chance, ln(classes). Some((that epoch, its loss, the last
+    /// epoch's loss)); None for a run that diverged (it says so itself).
+    ///
+    /// Of the 769 runs committed under `bench/results` on 2026-12-07 this
+    /// names 18: all 10 split runs of the 16-layer tanh MLP with `layernorm`
+    /// at 1e-3, 7 of the 10 of the 32-layer one at the default rates (the
+    /// other 3 never got below 0.85 × ln 10), and one 16-layer SA run with
+    /// `offsets`; none that kept learning.
+    pub fn untrained(&self, classes: usize) -> Option<(usize, f64, f64)> {
+        let (last, before) = self.history.split_last()?;
+        let best = before.iter().min_by(|a, b| a.train_loss.total_cmp(&b.train_loss))?;
+        let chance = (classes.max(2) as f64).ln();
+        let learned = best.train_loss <= UNTRAINED_LEARNED * chance;
+        let given_back = last.train_loss - best.train_loss >= UNTRAINED_GIVEN_BACK * (chance - best.train_loss);
+        (learned && given_back && !self.is_diverged(classes)).then_some((best.epoch, best.train_loss, last.train_loss))
+    }
 }
+
+/// See [`RunSummary::untrained`]: a run whose mean train loss never went
+/// below this share of ln(classes) has not learned enough to lose it (runs
+/// stuck at chance wander by a few hundredths).
+pub const UNTRAINED_LEARNED: f64 = 0.85;
+
+/// See [`RunSummary::untrained`]: the share of its progress a run must give
+/// back by its last epoch.
+pub const UNTRAINED_GIVEN_BACK: f64 = 0.25;
 
 /// A mean train loss above this has blown up: ln(classes) is the loss of
 /// predicting every class equally likely, so a run above it by 10 % is not
@@ -644,6 +676,42 @@ pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, placem
 mod tests {
     use super::*;
     use foil_burn::Mode;
+
+    fn summary(losses: &[f64]) -> RunSummary {
+        let history = losses
+            .iter()
+            .enumerate()
+            .map(|(i, &train_loss)| EpochMetrics {
+                epoch: i + 1,
+                train_loss,
+                test_loss: train_loss,
+                test_accuracy: 0.5,
+                seconds: 1.0,
+                images_per_second: 1.0,
+                grads: Vec::new(),
+                grads_first: Vec::new(),
+            })
+            .collect();
+        RunSummary { history, diverged: None, resumed_from: None, out_dir: PathBuf::new() }
+    }
+
+    /// A run that learned and gave a quarter of it back is named, with its
+    /// best epoch; one that kept learning, one that wobbles at chance, one
+    /// that wobbles while learning, and one that diverged are not.
+    #[test]
+    fn a_run_that_learned_and_lost_it_is_untrained() {
+        // The 16-layer MLP's HD-FGD seed 1 at 1e-3, and the 32-layer one's at 3e-4.
+        assert_eq!(summary(&[1.471, 1.833, 2.247, 2.301, 2.302]).untrained(10), Some((1, 1.471, 2.302)));
+        assert_eq!(summary(&[1.914, 2.185, 2.233, 2.223, 2.199]).untrained(10), Some((1, 1.914, 2.199)));
+        for healthy in [&[1.44, 0.65, 0.43, 0.32][..], &[2.31, 2.30, 2.30, 2.30, 2.30], &[2.25, 2.03, 1.97, 1.97, 2.08], &[0.8, 0.5, 0.52, 0.58], &[0.9]] {
+            assert_eq!(summary(healthy).untrained(10), None, "{healthy:?}");
+        }
+        let mut blown = summary(&[1.2, 2570.8]);
+        assert!(blown.is_diverged(10) && blown.untrained(10).is_none());
+        blown = summary(&[1.2, 1.9]);
+        blown.diverged = Some((3, 17));
+        assert_eq!(blown.untrained(10), None, "a run that stopped on a non-finite loss is diverged, not un-trained");
+    }
 
     fn flat(model: &Model, grads: &GradientsParams) -> Vec<f32> {
         struct Collect<'a>(&'a GradientsParams, Vec<f32>);

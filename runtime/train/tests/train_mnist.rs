@@ -128,17 +128,17 @@ fn split_modes_with_the_default_stabiliser_train_where_the_plain_form_blew_up() 
 /// epoch here.
 ///
 /// The 1e-3 runs are the precondition, run and reported; a loud note says so
-/// where their loss did not rise.
+/// where [`foil_train::RunSummary::untrained`] does not name them.
 #[test]
 fn deep_split_layers_keep_learning_at_the_default_rates() {
     let mut data = Dataset::mnist_embedded().unwrap();
     data.truncate(Some(2000), Some(500));
     let epochs = 4;
-    for (mode, seed) in [(Mode::Hdfgd, 1), (Mode::Sa, 2)] {
+    for (mode, seed) in [(Mode::Hdfgd, 1), (Mode::Sa, 4)] {
         let model = || ModelConfig::mlp("tanh(x)", mode, 16, 64);
         let (_, fast) = train_split(&data, model(), epochs, seed, Stabilizer::DEFAULT, Some(1e-3));
-        if fast.history.windows(2).all(|w| w[1].train_loss < w[0].train_loss) {
-            eprintln!("NOTE ============ {mode} seed {seed}: at 1e-3 the loss did not rise on this CPU; the case below is weaker here ============");
+        if fast.untrained(data.classes).is_none() {
+            eprintln!("NOTE ============ {mode} seed {seed}: at 1e-3 the run did not un-train on this CPU; the case below is weaker here ============");
         }
         let (cfg, s) = train_split(&data, model(), epochs, seed, Stabilizer::DEFAULT, None);
         assert_eq!(cfg.split_lr, Some(foil_train::UNBOUNDED_SPLIT_RATE), "the default's split layers train at the smaller rate");
@@ -146,6 +146,7 @@ fn deep_split_layers_keep_learning_at_the_default_rates() {
         for w in s.history.windows(2) {
             assert!(w[1].train_loss < w[0].train_loss, "{mode} seed {seed}: the train loss rose: {:?}", s.history);
         }
+        assert_eq!(s.untrained(data.classes), None);
         let last = s.history.last().unwrap();
         assert!(last.train_loss < 0.6 && s.final_accuracy() > 0.75, "{mode} seed {seed} learns: {last:?}");
     }
