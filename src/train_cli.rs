@@ -327,7 +327,7 @@ pub fn train(a: &TrainArgs) -> Outcome {
                     Some((epoch, best, last)) => format!(
                         "warning: the run un-trained: its mean train loss fell to {best:.4} in epoch {epoch} and rose to {last:.4} by epoch {} \
                          (chance: ln {} = {:.2}); try a smaller --lr{}\n",
-                        s.history.len(),
+                        s.history.last().map_or(0, |m| m.epoch),
                         data.classes,
                         (data.classes as f64).ln(),
                         if stabilizer_text(&a.common, mode).is_some() { " (split layers 16 deep trained at 3e-4, 32 deep at 1e-4)" } else { "" }
