@@ -423,28 +423,12 @@ pub fn horizons(g: &Expr, g_prime: &Expr, var: &str) -> (f64, f64) {
     let safe = crate::lower::lower_exprs(&[g, g_prime]);
     let names = [Symbol::from(var)];
     let leaves = |x: f64| !safe.eval(&names, &[x]).iter().all(|v| v.abs() < F32_ROUNDS_TO_INFINITY);
+    // Half-octave steps from 2^-4 to f32::MAX; 60 halvings, geometric while
+    // the bracket spans more than an octave.
     let towards = |dir: f64| {
-        let mut prev = 0.0;
-        for k in -8..=256 {
-            let t = (2f64.powf(k as f64 / 2.0)).min(F32_MAX);
-            if leaves(dir * t) {
-                let (mut a, mut b) = (prev, t);
-                for _ in 0..60 {
-                    let m = if a > 0.0 && b / a > 2.0 { (a * b).sqrt() } else { 0.5 * (a + b) };
-                    if leaves(dir * m) {
-                        b = m
-                    } else {
-                        a = m
-                    }
-                }
-                return dir * a;
-            }
-            prev = t;
-            if t == F32_MAX {
-                break;
-            }
-        }
-        dir * F32_MAX
+        let scan = (-8..=256).map(|k| 2f64.powf(k as f64 / 2.0).min(F32_MAX));
+        let midpoint = |a: f64, b: f64| if a > 0.0 && b / a > 2.0 { (a * b).sqrt() } else { 0.5 * (a + b) };
+        crate::numeric::first_exit(&leaves, dir, scan, 60, midpoint)
     };
     (towards(-1.0), towards(1.0))
 }

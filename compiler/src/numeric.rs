@@ -226,14 +226,31 @@ pub struct NumericOptions {
 /// mattering. `dir·F32_MAX` when it never does.
 pub fn integrand_horizon(h: &dyn Fn(f64) -> f64, dir: f64) -> f64 {
     let leaves = |x: f64| !(h(x).abs() <= F32_MAX);
+    // Steps of 1/16 to 64, then sixteen per octave; 80 arithmetic halvings.
+    let scan = std::iter::successors(Some(1.0 / 16.0), |&t: &f64| Some(if t < 64.0 { t + 1.0 / 16.0 } else { (t * 2f64.powf(1.0 / 16.0)).min(F32_MAX) }));
+    first_exit(leaves, dir, scan, 80, |a, b| 0.5 * (a + b))
+}
+
+/// Going from 0 towards `dir` (±1) through the magnitudes `scan` (rising,
+/// ending at or passing f32::MAX), the first point where `leaves` holds,
+/// narrowed by `halvings` bisections at `midpoint(a, b)` between it and the
+/// scan's point before: the last point found where `leaves` does not hold,
+/// times `dir`. `dir·F32_MAX` when `leaves` holds nowhere on the scan. The
+/// integrand's horizon and the certificate's ([`crate::certify::horizons`])
+/// differ only in their scans and midpoints.
+pub(crate) fn first_exit(
+    leaves: impl Fn(f64) -> bool,
+    dir: f64,
+    scan: impl IntoIterator<Item = f64>,
+    halvings: usize,
+    midpoint: impl Fn(f64, f64) -> f64,
+) -> f64 {
     let mut prev = 0.0;
-    let mut t: f64 = 0.0;
-    loop {
-        t = if t < 64.0 { t + 1.0 / 16.0 } else { (t * 2f64.powf(1.0 / 16.0)).min(F32_MAX) };
+    for t in scan {
         if leaves(dir * t) {
             let (mut a, mut b) = (prev, t);
-            for _ in 0..80 {
-                let m = 0.5 * (a + b);
+            for _ in 0..halvings {
+                let m = midpoint(a, b);
                 if leaves(dir * m) {
                     b = m
                 } else {
@@ -244,9 +261,10 @@ pub fn integrand_horizon(h: &dyn Fn(f64) -> f64, dir: f64) -> f64 {
         }
         prev = t;
         if t >= F32_MAX {
-            return dir * F32_MAX;
+            break;
         }
     }
+    dir * F32_MAX
 }
 
 /// Approximate G with G' = h and G(anchor) = value: Chebyshev interpolants
