@@ -36,8 +36,9 @@ pub struct ModelArgs {
     pub batch_size: usize,
     /// Adam's learning rate, for every parameter [default: 1e-3, and 3e-4
     /// for HD-FGD's and SA's split layers where their F is unbounded:
-    /// --stabilize plain, clip and layernorm; at 1e-3 such layers blow up,
-    /// or, 16 deep, un-train; 32 deep they need --lr 1e-4].
+    /// --stabilize plain, clip and layernorm; in an MLP deeper than 16
+    /// layers 3e-4 × (16/depth)². At 1e-3 such layers blow up or, 16 deep,
+    /// un-train; at 3e-4 they un-train from 24 deep].
     #[arg(long)]
     pub lr: Option<f64>,
     /// `mnist-embedded` (the default: the committed 8k/2k MNIST subset),
@@ -326,11 +327,11 @@ pub fn train(a: &TrainArgs) -> Outcome {
                 None => match s.untrained(data.classes) {
                     Some((epoch, best, last)) => format!(
                         "warning: the run un-trained: its mean train loss fell to {best:.4} in epoch {epoch} and rose to {last:.4} by epoch {} \
-                         (chance: ln {} = {:.2}); try a smaller --lr{}\n",
+                         (chance: ln {} = {:.2}); try a smaller --lr than this run's {}\n",
                         s.history.last().map_or(0, |m| m.epoch),
                         data.classes,
                         (data.classes as f64).ln(),
-                        if stabilizer_text(&a.common, mode).is_some() { " (split layers 16 deep trained at 3e-4, 32 deep at 1e-4)" } else { "" }
+                        rates_text(&cfg)
                     ),
                     None => String::new(),
                 },

@@ -256,11 +256,14 @@ fn help_documents_the_stabiliser_and_the_data_sets() {
         assert!(h.contains(needle), "`{needle}` missing from foil train --help:\n{h}");
     }
     // The rates the help states are the ones the trainer uses.
-    let (rate, split_rate) = (
+    let (rate, deeper, split_rate) = (
         format!("[default: {:e}, and {:e}", foil_train::LEARNING_RATE, foil_train::UNBOUNDED_SPLIT_RATE),
-        format!("split layers at Adam {:e}", foil_train::UNBOUNDED_SPLIT_RATE),
+        format!("deeper than {0} layers {1:e} × ({0}/depth)²", foil_train::UNBOUNDED_SPLIT_DEPTH, foil_train::UNBOUNDED_SPLIT_RATE),
+        format!("split layers at Adam {:e}, less in MLPs deeper than {}", foil_train::UNBOUNDED_SPLIT_RATE, foil_train::UNBOUNDED_SPLIT_DEPTH),
     );
-    assert!(h.contains(&rate), "`{rate}` missing from foil train --help:\n{h}");
+    for needle in [&rate, &deeper] {
+        assert!(h.contains(needle.as_str()), "`{needle}` missing from foil train --help:\n{h}");
+    }
     assert_eq!(h.matches(&split_rate).count(), 3, "plain, clip and layernorm say `{split_rate}`:\n{h}");
     let tmp = tempfile::tempdir().unwrap();
     let o = foil().args(["train", "--stabilize", "layernorm", "--stabilize-value", "2", "--epochs", "1", "--out"]).arg(tmp.path().join("r")).output().unwrap();

@@ -30,7 +30,7 @@ use foil_burn::RewriteError;
 use metrics::{EpochMetrics, LayerGrad};
 use models::{Model, ModelConfig};
 pub use placement::{BackendKind, Placement};
-pub use stabilize::{split_learning_rate, Stabilizer, LEARNING_RATE, UNBOUNDED_SPLIT_RATE};
+pub use stabilize::{split_learning_rate, Stabilizer, LEARNING_RATE, UNBOUNDED_SPLIT_DEPTH, UNBOUNDED_SPLIT_RATE};
 
 /// Everything that determines a run's result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

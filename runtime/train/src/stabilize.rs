@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use foil_burn::{Mode, SplitParam};
 
-use crate::models::ModelConfig;
+use crate::models::{ModelConfig, ModelKind};
 use crate::TrainConfig;
 
 /// The stability options; each changes only HD-FGD and SA runs.
@@ -128,11 +128,16 @@ fn is_split(mode: Mode) -> bool {
 /// own rate ([`split_learning_rate`]) says otherwise.
 pub const LEARNING_RATE: f64 = 1e-3;
 
-/// A split layer's Adam step where its F is unbounded: [`split_learning_rate`].
+/// A split layer's Adam step where its F is unbounded, up to
+/// [`UNBOUNDED_SPLIT_DEPTH`] split layers in series: [`split_learning_rate`].
 pub const UNBOUNDED_SPLIT_RATE: f64 = 3e-4;
 
+/// How many split layers in series (an MLP's depth) train at
+/// [`UNBOUNDED_SPLIT_RATE`]; deeper, the rate falls as 1/depth².
+pub const UNBOUNDED_SPLIT_DEPTH: usize = 16;
+
 /// The Adam step of a split layer (HD-FGD's F, SA) whose F is left unbounded,
-/// when no `--lr` is given: [`UNBOUNDED_SPLIT_RATE`] for its own parameters
+/// when no `--lr` is given: `unbounded_split_rate` for its own parameters
 /// (the weights and biases that feed F, and their LayerNorm or BatchNorm),
 /// the rest of the network at [`LEARNING_RATE`]. None: the whole network at
 /// one rate.
@@ -148,21 +153,39 @@ pub const UNBOUNDED_SPLIT_RATE: f64 = 3e-4;
 /// `bench/results/experiments`). `centered` bounds F (|F| < e^(2V) for tanh)
 /// and `offsets` moves its inputs apart V times slower: both train best at
 /// 1e-3 throughout (centered at 3e-4: 0.928 against 0.943 on the main job).
-///
-/// One constant, not scaled with depth: at 32 layers the split layers
-/// un-train at 3e-4 as they did at 1e-3 with 16, and need 1e-4
-/// (`bench/results/split-rate`, "Depth 32").
 pub fn split_learning_rate(model: &ModelConfig) -> Option<f64> {
     match model.split {
-        SplitParam::Plain | SplitParam::LayerNorm if is_split(model.mode) => Some(UNBOUNDED_SPLIT_RATE),
+        SplitParam::Plain | SplitParam::LayerNorm if is_split(model.mode) => Some(unbounded_split_rate(model)),
         _ => None,
     }
+}
+
+/// [`UNBOUNDED_SPLIT_RATE`] × min(1, ([`UNBOUNDED_SPLIT_DEPTH`] / depth)²)
+/// for an MLP of `depth` split layers, to two significant digits (1.3e-4 at
+/// 24, 7.5e-5 at 32, 3.3e-5 at 48, 1.9e-5 at 64); 3e-4 on the ResNet and
+/// the ViT, whose split layers sit in residual blocks, not in series.
+///
+/// Why 1/depth²: in a tanh MLP of width 64 (embedded MNIST, 5 epochs, 5
+/// seeds; `bench/results/split-rate`, "Deeper") the split layers un-train
+/// at 1e-3 from 16 layers, at 3e-4 from 24 (0.78 / 0.83) and 32, at 1e-4
+/// from 48, and at 7e-5 there still lose seeds (0.67 / 0.68); a rate
+/// falling as 1/depth² is below each of those, and rates below it cost
+/// little (16 layers: 0.92 at 3e-4 and at 1e-4).
+fn unbounded_split_rate(model: &ModelConfig) -> f64 {
+    let in_series = match model.kind {
+        ModelKind::Mlp => model.depth,
+        ModelKind::Resnet | ModelKind::Vit => 0,
+    };
+    let over = (in_series as f64 / UNBOUNDED_SPLIT_DEPTH as f64).max(1.0);
+    let rate = UNBOUNDED_SPLIT_RATE / (over * over);
+    // Two significant digits, so the rate prints as what it is (1.3e-4,
+    // not 1.3333333333333333e-4) and a checkpoint's config compares equal.
+    format!("{rate:.1e}").parse().unwrap_or(rate)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::ModelKind;
 
     /// (every parameter's rate, the split layers' own rate) for `stabilizer`
     /// without `--lr`.
@@ -196,6 +219,24 @@ mod tests {
                     assert_eq!(rates(kind, mode, *s), (1e-3, None), "{kind:?} {mode:?} {s:?}");
                 }
             }
+        }
+    }
+
+    /// An MLP's split layers whose F is unbounded train at 3e-4 up to 16
+    /// layers and at 3e-4 × (16/depth)² beyond, to two significant digits;
+    /// the ResNet's and the ViT's, in residual blocks, at 3e-4 however many.
+    #[test]
+    fn deeper_mlps_split_layers_train_at_a_rate_falling_as_the_depth_squared() {
+        let split_rate = |kind, depth| {
+            let mut cfg = TrainConfig::new(ModelConfig { kind, ..ModelConfig::mlp("tanh(x)", Mode::Sa, depth, 8) }, 1, 0);
+            Stabilizer::LayerNorm.apply(None, None, &mut cfg).unwrap();
+            (cfg.learning_rate, cfg.split_lr)
+        };
+        for (depth, want) in [(1, 3e-4), (8, 3e-4), (16, 3e-4), (17, 2.7e-4), (24, 1.3e-4), (32, 7.5e-5), (48, 3.3e-5), (64, 1.9e-5), (160, 3e-6)] {
+            assert_eq!(split_rate(ModelKind::Mlp, depth), (1e-3, Some(want)), "MLP depth {depth}");
+        }
+        for kind in [ModelKind::Resnet, ModelKind::Vit] {
+            assert_eq!(split_rate(kind, 64), (1e-3, Some(3e-4)), "{kind:?} depth 64");
         }
     }
 
