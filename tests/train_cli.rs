@@ -271,6 +271,26 @@ fn help_documents_the_stabiliser_and_the_data_sets() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("takes no value"));
 }
 
+/// The run's header states the rates it trained at: a 17-layer MLP's split
+/// layers at 3e-4 × (16/17)², to two digits, unless `--lr` sets them all.
+#[test]
+fn a_deep_mlps_split_layers_train_at_the_rate_scaled_by_depth_and_the_header_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (lr, rates) in [(None, "Adam 1e-3, split layers 2.7e-4, on flex"), (Some("5e-4"), "Adam 5e-4, on flex")] {
+        let mut args: Vec<String> =
+            ["train", "--mode", "hdfgd", "--depth", "17", "--width", "4", "--epochs", "1", "--train-limit", "64", "--test-limit", "32", "--quiet", "--out"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        args.push(tmp.path().join(format!("lr-{}", lr.unwrap_or("default"))).display().to_string());
+        args.extend(lr.iter().flat_map(|lr| ["--lr".to_string(), lr.to_string()]));
+        let o = run(&args);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(out.lines().next().is_some_and(|header| header.ends_with(rates)), "`{rates}` missing from the header:\n{out}");
+    }
+}
+
 #[test]
 fn a_diverging_run_stops_at_the_first_non_finite_loss_and_says_where() {
     let tmp = tempfile::tempdir().unwrap();
