@@ -19,7 +19,7 @@ use crate::lang::{is_constant, root, Cmp, Expr, Math};
 use crate::piecewise::{break_points, intervals, specialize, Interval};
 use crate::simplify::{simplify, Limits, SimplifyReport};
 use crate::verify::{verify_adversarial, Verification};
-use egg::Symbol;
+use egg::{Language, Symbol};
 
 pub const VAR: &str = "x";
 
@@ -148,10 +148,22 @@ pub fn require_x(f: &Expr) -> Result<(), DeriveError> {
     Err(DeriveError::Variables { found })
 }
 
-/// Refuse functions that are not real on the whole line (`log(x)`, `sqrt(x)`),
-/// naming where: SPEC §5 asks for g real on the whole line.
+/// Refuse functions that are not real on the whole line (`log(x)`, `sqrt(x)`,
+/// `1/(x - 0.3)`), naming where: SPEC §5 asks for g real on the whole line.
+///
+/// A grid of [-64, 64] in steps of 1/16 finds where f is not real or
+/// infinite; the points where an argument that must stay non-zero or
+/// positive reaches 0 ([`domain_edges`]) add samples beside them, so a pole
+/// or a domain's edge between grid points, or beyond them, is found too.
 pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
-    let xs: Vec<f64> = (0..=2048).map(|i| -64.0 + i as f64 / 16.0).collect();
+    let edges = domain_edges(f, var);
+    let mut xs: Vec<f64> = (0..=2048).map(|i| -64.0 + i as f64 / 16.0).collect();
+    for &(z, _) in &edges {
+        let s = z.abs().max(1.0);
+        xs.extend([-1e-6, -1e-9, 1e-9, 1e-6].map(|d| z + d * s));
+    }
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
     // NaN (outside the domain), or an infinity with no infinite neighbour: a
     // pole (-2/x at 0) or the edge of the domain (log(x) at 0, NaN to its
     // left). An infinity that runs on to the end of the range is overflow
@@ -160,7 +172,23 @@ pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
         let v = eval1(f, var, x);
         v.is_nan() || (v.is_infinite() && !eval1(f, var, x - 1e-3).is_infinite() && !eval1(f, var, x + 1e-3).is_infinite())
     };
-    let Some(first) = xs.iter().position(|&x| bad(x)) else { return Ok(()) };
+    let refusal = |interval: Interval, closed: (bool, bool), x: f64| DeriveError::Domain {
+        interval,
+        closed,
+        reason: format!(
+            "f({}) is {}; foil derives adversarials for activations defined on all of ℝ",
+            crate::zeros::fmt9(x),
+            if eval1(f, var, x).is_nan() { "not a real number" } else { "infinite (a pole)" }
+        ),
+    };
+    let Some(first) = xs.iter().position(|&x| bad(x)) else {
+        // A pole between the samples, where f64 gives f a finite value at
+        // every double (1/(x - 0.3), log(abs(x - 0.7))).
+        return match edges.iter().find(|(z, forced)| is_pole(f, forced, var, *z)) {
+            Some(&(z, _)) => Err(refusal(Interval { lo: z, hi: z }, (true, true), z)),
+            None => Ok(()),
+        };
+    };
     let last = xs.iter().rposition(|&x| bad(x)).unwrap();
     let refine = |mut good: f64, mut nan: f64| {
         for _ in 0..80 {
@@ -175,20 +203,74 @@ pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
     };
     let lo = if first == 0 { f64::NEG_INFINITY } else { refine(xs[first - 1], xs[first]) };
     let hi = if last == xs.len() - 1 { f64::INFINITY } else { refine(xs[last + 1], xs[last]) };
-    let x = xs[first];
-    Err(DeriveError::Domain {
-        interval: Interval { lo, hi },
-        closed: (lo.is_finite() && bad(lo), hi.is_finite() && bad(hi)),
-        reason: format!(
-            "f({}) is {}; foil derives adversarials for activations defined on all of ℝ",
-            crate::zeros::fmt9(x),
-            if eval1(f, var, x).is_nan() { "not a real number" } else { "infinite (a pole)" }
-        ),
-    })
+    Err(refusal(Interval { lo, hi }, (lo.is_finite() && bad(lo), hi.is_finite() && bad(hi)), xs[first]))
+}
+
+/// The points where an argument of f that must be non-zero or positive
+/// ([`crate::lang::requirement`]: a denominator, a log's or sqrt's
+/// argument, the base of a power that is not whole) reaches 0, by
+/// [`crate::zeros::find_zeros`] (a fine scan of [-32, 32], geometric to
+/// ±1e6): where f may stop being real or finite. Each comes with f with
+/// that argument set to exactly 0, which is infinite or NaN at the point
+/// if the node's singularity reaches f (not where a `where` leaves that
+/// branch unused).
+fn domain_edges(f: &Expr, var: &str) -> Vec<(f64, Expr)> {
+    let mut seen: Vec<Expr> = Vec::new();
+    let mut edges = Vec::new();
+    for (at, node) in f.as_ref().iter().enumerate() {
+        let Some((_, arg)) = crate::lang::requirement(f, node) else { continue };
+        if is_constant(f, arg) {
+            continue;
+        }
+        let e = crate::build::subtree(f, arg);
+        if seen.contains(&e) {
+            continue;
+        }
+        let zeros = crate::zeros::find_zeros(&|x| eval1(&e, var, x)).zeros;
+        if !zeros.is_empty() {
+            let forced = with_zero_argument(f, at, arg);
+            edges.extend(zeros.into_iter().map(|z| (z, forced.clone())));
+        }
+        seen.push(e);
+    }
+    edges
+}
+
+/// `f` with the argument `arg` of its node `at` replaced by the literal 0.
+fn with_zero_argument(f: &Expr, at: usize, arg: egg::Id) -> Expr {
+    let mut out = Expr::default();
+    let mut ids: Vec<egg::Id> = Vec::with_capacity(f.as_ref().len());
+    for (i, node) in f.as_ref().iter().enumerate() {
+        let zero = (i == at).then(|| out.add(crate::lang::num(0.0)));
+        let node = node.clone().map_children(|c| match zero {
+            Some(z) if c == arg => z,
+            _ => ids[usize::from(c)],
+        });
+        ids.push(out.add(node));
+    }
+    out
+}
+
+/// Is `z` (where an argument of f reaches 0) a pole of f: f infinite or
+/// not real there with that argument exactly 0 (`forced`), or f within a
+/// few rounding errors of `z` (1e-12 relative) at least 1e4 times f a
+/// hundredth away (f64 resolves 1/(x - 0.3) at the double nearest 0.3 only
+/// to about 1e16)?
+fn is_pole(f: &Expr, forced: &Expr, var: &str, z: f64) -> bool {
+    if !eval1(forced, var, z).is_finite() {
+        return true;
+    }
+    let s = z.abs().max(1.0);
+    let peak = [0.0, -1e-12, 1e-12].iter().map(|d| eval1(f, var, z + d * s).abs()).fold(0.0, f64::max);
+    let around = 1.0 + eval1(f, var, z - 1e-2 * s).abs() + eval1(f, var, z + 1e-2 * s).abs();
+    peak.is_infinite() || peak > 1e4 * around
 }
 
 /// Derive and verify the GA of `f` (a function of `x`).
 pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult, DeriveError> {
+    if let Some(a) = opts.anchor.filter(|a| !a.is_finite()) {
+        return Err(DeriveError::InvalidOption(format!("the anchor must be a finite number, got {a}")));
+    }
     require_x(f)?;
     check_domain(f, VAR)?;
     let mut report = SimplifyReport::default();
@@ -763,6 +845,47 @@ pub fn assemble_pieces(pieces: &[GaPiece]) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Poles and domain edges between the domain scan's grid points, or
+    /// beyond it, are refused where they are; arguments that reach 0 in a
+    /// branch `where` leaves unused, or without harm, are not.
+    #[test]
+    fn poles_and_domain_edges_off_the_grid_are_refused_where_they_are() {
+        let refused = |src: &str| match check_domain(&crate::parse::parse(src).unwrap(), VAR) {
+            Err(DeriveError::Domain { interval, .. }) => Some((interval.lo, interval.hi)),
+            Err(e) => panic!("{src}: {e}"),
+            Ok(()) => None,
+        };
+        let ln2 = std::f64::consts::LN_2;
+        for (src, lo, hi) in [
+            ("x - 1/(x - 0.3)", 0.3, 0.3),
+            ("x + 1/(x - 0.3)^2", 0.3, 0.3),
+            ("x + (x - 0.3)^(-3)", 0.3, 0.3),
+            ("exp(x)/(exp(x) - 2)", ln2, ln2),
+            ("x - 1/(x - 100)", 100.0, 100.0),
+            ("x + log(abs(x - 0.7))", 0.7, 0.7),
+            ("x + min(1/(x - 0.3), 1)", 0.3, 0.3),
+            ("x + sqrt(x + 100)", f64::NEG_INFINITY, -100.0),
+            ("x + (x - 0.3)^0.5", f64::NEG_INFINITY, 0.3),
+        ] {
+            let (l, h) = refused(src).unwrap_or_else(|| panic!("{src} is accepted"));
+            let near = |a: f64, b: f64| a == b || (a - b).abs() < 1e-9;
+            assert!(near(l, lo) && near(h, hi), "{src}: refused on [{l}, {h}], not [{lo}, {hi}]");
+        }
+        for src in ["tanh(x)", "where(x > 1, 1/x, x)", "sqrt(1 + x^2) + x", "abs(x)^0.5 + x", "x + sqrt(x^2)", "x/(1 + exp(-x))"] {
+            assert_eq!(refused(src), None, "{src}");
+        }
+    }
+
+    /// A non-finite anchor is an invalid option, not a panic.
+    #[test]
+    fn a_non_finite_anchor_is_an_invalid_option() {
+        let f = crate::parse::parse("tanh(x)").unwrap();
+        for a in [f64::NAN, f64::INFINITY] {
+            let r = derive_global_adversarial(&f, &GaOptions { anchor: Some(a), ..GaOptions::default() });
+            assert!(matches!(r, Err(DeriveError::InvalidOption(_))), "anchor {a}");
+        }
+    }
 
     #[test]
     fn evenness_is_proven_not_sampled() {

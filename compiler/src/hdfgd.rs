@@ -20,7 +20,7 @@ use crate::diff::derivative;
 use crate::error::DeriveError;
 use crate::eval::{eval1, eval_n};
 use crate::ga::{derive_global_adversarial, require_x, GaOptions, VAR};
-use crate::lang::{is_constant, root, Expr, Func, Math};
+use crate::lang::{is_constant, root, Expr, Func, Math, Requirement};
 use crate::verify::Verification;
 use egg::{Id, Symbol};
 use serde::Serialize;
@@ -79,7 +79,7 @@ pub struct Split {
 /// A place where the split adversarial is not real and finite.
 #[derive(Clone, Debug, Serialize)]
 pub struct Singularity {
-    /// `denominator`, `log` or `sqrt`.
+    /// `denominator`, `log`, `sqrt` or `power`.
     pub kind: &'static str,
     /// The subexpression that reaches 0 (or goes negative), in SPEC syntax.
     pub expression: String,
@@ -378,14 +378,16 @@ pub fn split_error(f: &Expr, sp: &Split) -> f64 {
 }
 
 /// Where the recombined function stops being real and finite: denominators
-/// that reach 0, log/sqrt arguments that reach 0 or go negative.
+/// that reach 0, log/sqrt arguments and the bases of powers that are not
+/// whole that reach 0 or go negative ([`crate::lang::requirement`]).
 pub fn find_singularities(sa: &Expr) -> Vec<Singularity> {
     let mut out: Vec<Singularity> = Vec::new();
     for node in sa.as_ref() {
-        let (kind, arg) = match node {
-            Math::Div([_, d]) => ("denominator", *d),
-            Math::Call(f @ (Func::Log | Func::Sqrt), a) => (f.name(), *a),
-            _ => continue,
+        let Some((need, arg)) = crate::lang::requirement(sa, node) else { continue };
+        let kind = match node {
+            Math::Call(f, _) => f.name(),
+            Math::Pow(_) => "power",
+            _ => "denominator",
         };
         let e = crate::build::subtree(sa, arg);
         if is_constant(&e, root(&e)) {
@@ -395,12 +397,14 @@ pub fn find_singularities(sa: &Expr) -> Vec<Singularity> {
         if out.iter().any(|s| s.expression == text && s.kind == kind) {
             continue;
         }
-        if let Some(at) = reaches_zero(&e, kind != "denominator") {
+        if let Some(at) = reaches_zero(&e, need != Requirement::NonZero) {
             let place = at.iter().map(|(v, x)| format!("{v} = {}", crate::zeros::fmt9(*x))).collect::<Vec<_>>().join(", ");
-            let what = match node {
-                Math::Div(_) => "the denominator reaches 0",
-                Math::Call(Func::Log, _) => "the argument of log reaches 0 and goes negative",
-                _ => "the argument of sqrt goes negative",
+            let what = match (node, need) {
+                (Math::Call(Func::Log, _), _) => "the argument of log reaches 0 and goes negative",
+                (Math::Call(_, _), _) => "the argument of sqrt goes negative",
+                (Math::Pow(_), Requirement::NonZero) => "the base of a negative power reaches 0",
+                (Math::Pow(_), _) => "the base of a power that is not whole reaches 0 or goes negative",
+                _ => "the denominator reaches 0",
             };
             out.push(Singularity { kind, description: format!("{what}: {text} = 0 at {place}"), expression: text, at });
         }
@@ -464,4 +468,23 @@ fn reaches_zero(e: &Expr, negative_too: bool) -> Option<Vec<(String, f64)>> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A power whose exponent is not whole is singular where its base
+    /// reaches 0 or goes negative; a negative whole power where its base
+    /// reaches 0; a positive whole power never.
+    #[test]
+    fn powers_that_are_not_whole_are_singularities_where_their_base_reaches_0() {
+        let kinds = |src: &str| find_singularities(&crate::parse::parse(src).unwrap()).iter().map(|s| s.kind).collect::<Vec<_>>();
+        assert_eq!(kinds("(1 - exp(-u1))^0.5 + u2"), ["power"]);
+        assert_eq!(kinds("(1 - exp(-u1))^(-0.5) + u2"), ["power"]);
+        assert_eq!(kinds("(u1 - 1)^(-2) + u2"), ["power"]);
+        assert!(kinds("(1 + exp(-u1))^0.5 + (1 + u2^2)^(-0.5) + (u1 - 1)^3").is_empty());
+        let s = &find_singularities(&crate::parse::parse("(1 - exp(-u1))^0.5").unwrap())[0];
+        assert_eq!(s.at, [("u1".to_string(), 0.0)]);
+    }
 }

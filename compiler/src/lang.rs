@@ -198,6 +198,53 @@ pub fn is_constant(expr: &Expr, id: Id) -> bool {
     }
 }
 
+/// What a node needs of one argument for its value to be real and finite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    /// A denominator, or the base of a negative whole power: never 0.
+    NonZero,
+    /// The argument of log, or the base of a power that is negative and not
+    /// whole, or not constant: above 0.
+    Positive,
+    /// The argument of sqrt, or the base of a positive power that is not
+    /// whole: not below 0.
+    NonNegative,
+}
+
+/// The argument of `node` (a node of `expr`) that must satisfy a
+/// [`Requirement`], if any: where f, F or SA stop being real and finite
+/// lies among the points where these arguments reach 0.
+///
+/// ```
+/// use foil_compiler::lang::{requirement, root, Requirement};
+/// let at_root = |src: &str| {
+///     let e = foil_compiler::parse::parse(src).unwrap();
+///     requirement(&e, &e[root(&e)]).map(|r| r.0)
+/// };
+/// assert_eq!(at_root("(1 + exp(x))^0.5"), Some(Requirement::NonNegative));
+/// assert_eq!(at_root("(1 + exp(x))^(-0.5)"), Some(Requirement::Positive));
+/// assert_eq!(at_root("x^(-2)"), Some(Requirement::NonZero));
+/// assert_eq!(at_root("x^3"), None);
+/// assert_eq!(at_root("1/(x - 0.3)"), Some(Requirement::NonZero));
+/// ```
+pub fn requirement(expr: &Expr, node: &Math) -> Option<(Requirement, Id)> {
+    match node {
+        Math::Div([_, d]) => Some((Requirement::NonZero, *d)),
+        Math::Call(Func::Log, a) => Some((Requirement::Positive, *a)),
+        Math::Call(Func::Sqrt, a) => Some((Requirement::NonNegative, *a)),
+        Math::Pow([b, p]) => {
+            let p = is_constant(expr, *p).then(|| crate::eval::eval(&crate::build::subtree(expr, *p), &|_| f64::NAN));
+            match p {
+                Some(p) if p == p.round() && p >= 0.0 => None,
+                Some(p) if p == p.round() => Some((Requirement::NonZero, *b)),
+                Some(p) if p > 0.0 => Some((Requirement::NonNegative, *b)),
+                _ => Some((Requirement::Positive, *b)),
+            }
+        }
+        _ => None,
+    }
+}
+
 /// The variables in `expr`, in order of first appearance.
 pub fn variables(expr: &Expr) -> Vec<Symbol> {
     let mut seen = Vec::new();

@@ -65,6 +65,12 @@ fn proper_fraction(rem: &Poly, den: &Poly, b: &mut Builder, u: Id, u_positive: b
             pieces.push((r, m - k, hk));
         }
     }
+    // Roots the root finder could not resolve (a high degree, as in a sum of
+    // seven tanh(k·x)) leave NaN or infinite coefficients: no closed form by
+    // partial fractions, so the caller tries the next method.
+    if pieces.iter().any(|(r, _, a)| ![r.re, r.im, a.re, a.im].iter().all(|v| v.is_finite())) {
+        return None;
+    }
     let scale = pieces.iter().fold(0.0f64, |s, p| s.max(p.2.norm()));
     let mut out = Vec::new();
     for (r, power, a) in pieces {
