@@ -1,12 +1,40 @@
-//! Library enums offered as command-line choices. Their values and names come
-//! from the libraries (`Mode::ALL`, `Mode::as_str`, ...), so the command line
-//! holds no mirror of them; only the help text of each value is worded here.
+//! What the command line accepts: library enums offered as choices, and
+//! numbers with their bounds. The enums' values and names come from the
+//! libraries (`Mode::ALL`, `Mode::as_str`, ...), so the command line holds no
+//! mirror of them; only the help text of each value is worded here.
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use foil_burn::Mode;
 use foil_compiler::hdfgd::Granularity;
 use foil_train::models::ModelKind;
 use foil_train::{BackendKind, Stabilizer};
+
+/// A count of at least 1 (`--epochs`, `--width`).
+pub fn count(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A finite number above 0 (`--lr`, `--range`).
+pub fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(_) => Err("must be a finite number above 0".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// An accuracy: a number in (0, 1] (`--target`).
+pub fn accuracy(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        Ok(_) => Err("must be an accuracy, above 0 and at most 1".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
 
 pub trait Choice: Copy + Send + Sync + 'static {
     const ALL: &'static [Self];

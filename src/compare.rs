@@ -32,7 +32,7 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=1000))]
     pub seeds: u64,
     /// Accuracy for the "epochs to" and "seconds to" columns.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, value_parser = crate::choice::accuracy)]
     pub target: f64,
     /// Where runs, plots and the CSV summaries go.
     #[arg(long, default_value = "foil-compare")]
@@ -113,6 +113,10 @@ pub fn compare(a: &CompareArgs) -> Outcome {
     // What the maths refuses (an SA network on a singular SA, a GA where f'
     // has zeros) is a row of the table, not the end of the comparison: the
     // other modes still train; the exit code says so at the end.
+    if let Some(m) = a.modes.iter().enumerate().find_map(|(i, m)| a.modes[..i].contains(m).then_some(m)) {
+        // Two runs of one mode would share its run directories.
+        return Outcome::fail(Exit::Invalid, format!("--modes names {m} twice"));
+    }
     let mut refused: Vec<(Mode, RewriteError)> = Vec::new();
     let mut modes = Vec::new();
     for &m in &a.modes {

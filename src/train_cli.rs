@@ -12,7 +12,7 @@ use foil_train::plot::{Panel, Series};
 use foil_train::{self as rt, BackendKind, DataSource, Dataset, Observer, Placement, Stabilizer, TrainConfig, TrainError};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use crate::choice::choice;
+use crate::choice::{choice, count, positive};
 use crate::outcome::{rewrite_message, train_message, Exit, Outcome};
 
 /// Model and data options shared by `train` and `compare`.
@@ -24,22 +24,22 @@ pub struct ModelArgs {
     /// bare name of one ('tanh', 'gelu').
     #[arg(long, allow_hyphen_values = true, default_value = "tanh(x)")]
     pub act: String,
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = count)]
     pub epochs: usize,
     /// Hidden layers (MLP), residual blocks (ResNet) or transformer blocks (ViT).
-    #[arg(long)]
+    #[arg(long, value_parser = count)]
     pub depth: Option<usize>,
     /// Hidden width (MLP), channels (ResNet) or embedding size (ViT).
-    #[arg(long)]
+    #[arg(long, value_parser = count)]
     pub width: Option<usize>,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = count)]
     pub batch_size: usize,
     /// Adam's learning rate, for every parameter [default: 1e-3, and 3e-4
     /// for HD-FGD's and SA's split layers where their F is unbounded:
     /// --stabilize plain, clip and layernorm; in an MLP deeper than 16
     /// layers 3e-4 × (16/depth)². At 1e-3 such layers blow up or, 16 deep,
     /// un-train; at 3e-4 they un-train from 24 deep].
-    #[arg(long)]
+    #[arg(long, value_parser = positive)]
     pub lr: Option<f64>,
     /// `mnist-embedded` (the default: the committed 8k/2k MNIST subset),
     /// `fashion-mnist` (60k/10k, from the Debian package
@@ -49,10 +49,10 @@ pub struct ModelArgs {
     #[arg(long, value_name = "NAME|DIR")]
     pub data: Option<DataSource>,
     /// Train on the first N training images only.
-    #[arg(long)]
+    #[arg(long, value_parser = count)]
     pub train_limit: Option<usize>,
     /// Evaluate on the first N test images only.
-    #[arg(long)]
+    #[arg(long, value_parser = count)]
     pub test_limit: Option<usize>,
     #[arg(long, value_parser = choice::<BackendKind>(), default_value = "flex")]
     pub device: BackendKind,
@@ -112,7 +112,7 @@ pub struct PlotArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Plot over [-R, R].
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 2.0, value_parser = positive)]
     pub range: f64,
 }
 
@@ -361,7 +361,7 @@ pub fn plot(a: &PlotArgs) -> Outcome {
     };
     let df = foil_compiler::diff::derivative(&f, "x");
     let ga = derive_global_adversarial(&f, &GaOptions::default());
-    let r = a.range.abs().max(1e-3);
+    let r = a.range;
     let xs: Vec<f64> = (0..=400).map(|i| -r + 2.0 * r * i as f64 / 400.0).collect();
     let curve = |e: &foil_compiler::lang::Expr| xs.iter().map(|&x| (x, foil_compiler::eval::eval1(e, "x", x))).collect::<Vec<_>>();
     let mut values = vec![Series::line("f", curve(&f))];
@@ -374,11 +374,17 @@ pub fn plot(a: &PlotArgs) -> Outcome {
         }
         Err(e) => Some(e),
     };
+    // An unusable --out is the user's to fix (exit 2, naming it), found
+    // before drawing, where plotters would report it as a drawing error.
+    let dir = a.out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Err(e) = rt::check_out_dir(dir) {
+        return Outcome::fail(Exit::of_train(&e), format!("--out {}: {e}", a.out.display()));
+    }
     let title = foil_compiler::print::to_spec(&f);
     if let Err(e) =
         rt::plot::overlay(&a.out, &[Panel::new(format!("{title} and its GA"), "x", "value", values), Panel::new("derivatives", "x", "slope", slopes)])
     {
-        return Outcome::fail(Exit::Internal, e);
+        return Outcome::fail(Exit::Internal, format!("cannot draw {}: {e}", a.out.display()));
     }
     match (note, ga.as_ref()) {
         (Some(e), _) => Outcome {

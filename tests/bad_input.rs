@@ -161,6 +161,15 @@ fn functions_not_defined_on_all_of_r_are_refused_saying_where() {
     // sin(1/x): a pole of 1/x at 0.
     let e = refused("sin(1/x)", &[], Refusal { kind: "domain", span: None, code: 3, says: &["x = 0", "all of ℝ"] });
     assert_eq!((e["interval"]["lo"].as_f64(), e["interval"]["hi"].as_f64()), (Some(0.0), Some(0.0)), "{e:#}");
+    // Poles between the domain scan's grid points and beyond it, and a
+    // domain's edge beyond it (each was "exact for all x", exit 0).
+    for (src, at) in [("x - 1/(x - 0.3)", 0.3), ("x - 1/(x - 100)", 100.0), ("x + log(abs(x - 0.7))", 0.7)] {
+        let e = refused(src, &[], Refusal { kind: "domain", span: None, code: 3, says: &["a pole", "all of ℝ"] });
+        let (lo, hi) = (e["interval"]["lo"].as_f64().unwrap(), e["interval"]["hi"].as_f64().unwrap());
+        assert!((lo - at).abs() < 1e-9 && (hi - at).abs() < 1e-9, "{src}: {e:#}");
+    }
+    let e = refused("x + sqrt(x + 100)", &[], Refusal { kind: "domain", span: None, code: 3, says: &["x < -100", "not a real number"] });
+    assert_eq!(e["interval"]["lo"], Value::Null, "{e:#}");
     // x^x^x^x^x = x^(x^(x^(x^x))): x^y is not real for x < 0 and non-integer y.
     let e = refused("x^x^x^x^x", &[], Refusal { kind: "domain", span: None, code: 3, says: &["not a real number", "all of ℝ"] });
     assert_eq!(e["interval"]["lo"], Value::Null, "{e:#}");
@@ -220,4 +229,31 @@ fn every_flat_interval_is_named() {
     // Flat on one side, zeros on the other: both named.
     let e = refused("where(x < 0, 0, sin(x))", &[], Refusal { kind: "flat_derivative", span: None, code: 3, says: &["x < 0", "vanishes at"] });
     assert!(e["zeros"].as_array().is_some_and(|z| !z.is_empty()), "{e:#}");
+}
+
+/// A non-finite anchor is an invalid option, not a panic (exit 101 before).
+#[test]
+fn a_non_finite_anchor_is_an_invalid_option() {
+    for a in ["nan", "inf"] {
+        refused("tanh(x)", &["--anchor", a], Refusal { kind: "invalid_option", span: None, code: 2, says: &["anchor", "finite"] });
+    }
+}
+
+/// A sum of seven tanh(k·x): its partial fractions' roots are not all
+/// finite in f64, which panicked (exit 101); it has a numeric GA.
+#[test]
+fn a_sum_of_seven_tanh_has_a_ga() {
+    let o = derive("tanh(x) + tanh(2*x) + tanh(3*x) + tanh(4*x) + tanh(5*x) + tanh(6*x) + tanh(7*x)", &[]);
+    assert_eq!(o.code, 0, "{:#}", o.json);
+    assert_eq!(o.json["closed_form"], Value::Bool(false), "{:#}", o.json);
+}
+
+/// An SA holding a power that is not whole of a base that reaches 0 is
+/// singular (it was reported not singular, and trained into NaN).
+#[test]
+fn an_sa_with_a_root_of_a_base_that_reaches_0_is_singular() {
+    let o = derive("(1 + exp(x))^0.5 + x", &["--mode", "sa"]);
+    assert_eq!(o.code, 0, "{:#}", o.json);
+    assert_eq!(o.json["singular"], Value::Bool(true), "{:#}", o.json);
+    assert_eq!(o.json["singularities"][0]["kind"], "power", "{:#}", o.json);
 }

@@ -526,3 +526,39 @@ fn compare_gives_the_same_results_whatever_the_number_of_jobs() {
     let h = String::from_utf8_lossy(&o.stdout);
     assert!(h.contains("--jobs <N>") && h.contains("bit for bit") && h.contains("--allow-singular-sa"), "{h}");
 }
+
+/// Numbers out of their range are refused by name before anything runs or
+/// is written (`--width 0` panicked; `--batch-size 0` ran with 1; `--lr=-1`,
+/// `--epochs 0` and `--target nan` ran and printed numbers never measured).
+#[test]
+fn numbers_out_of_range_are_refused_naming_the_option() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("never");
+    let out = out.to_str().unwrap();
+    for args in [
+        &["train", "--width", "0"][..],
+        &["train", "--depth", "0"],
+        &["train", "--epochs", "0"],
+        &["train", "--batch-size", "0"],
+        &["train", "--train-limit", "0"],
+        &["train", "--test-limit", "0"],
+        &["train", "--lr", "nan"],
+        &["train", "--lr=-1"],
+        &["compare", "--target", "nan"],
+        &["compare", "--target", "1.5"],
+        &["compare", "--modes", "baseline,ga,baseline"],
+    ] {
+        let o = foil().args(args).args(["--out", out]).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        let flag = args[1].split('=').next().unwrap();
+        assert!(err.contains(flag), "{args:?}: the error does not name {flag}: {err}");
+        assert!(!std::path::Path::new(out).exists(), "{args:?} wrote {out}");
+    }
+    let o = foil().args(["plot", "tanh", "--range", "0", "--out", &format!("{out}.png")]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = foil().args(["plot", "tanh", "--out", "/proc/foil-plot.png"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("/proc"), "the error does not name the path: {err}");
+}
