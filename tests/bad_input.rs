@@ -257,3 +257,15 @@ fn an_sa_with_a_root_of_a_base_that_reaches_0_is_singular() {
     assert_eq!(o.json["singular"], Value::Bool(true), "{:#}", o.json);
     assert_eq!(o.json["singularities"][0]["kind"], "power", "{:#}", o.json);
 }
+
+/// Sums of two tanh or sigmoid terms: their closed-form g overflows f64 as
+/// written (inf - inf) far out, where it is still real; that failed the
+/// derivation (exit 1, "g is not real and finite at x = 200").
+#[test]
+fn sums_of_two_saturating_terms_have_a_closed_form_ga() {
+    for src in ["tanh(x) + tanh(2*x)", "tanh(x) + sigmoid(x)", "sigmoid(x) + sigmoid(2*x)"] {
+        let o = derive(src, &[]);
+        assert_eq!(o.code, 0, "{src}: {:#}", o.json);
+        assert_eq!(o.json["closed_form"], Value::Bool(true), "{src}: {:#}", o.json);
+    }
+}
