@@ -71,8 +71,8 @@ pub enum Command {
 
 #[derive(clap::Args, Debug)]
 pub struct SuiteArgs {
-    /// Output: text for people, json for tools (errors included), latex, or rust.
-    #[arg(long, value_enum, default_value = "text")]
+    /// Output: text for people, json for tools (errors included).
+    #[arg(long, value_parser = formats(&[Format::Text, Format::Json]), default_value = "text")]
     pub format: Format,
     /// A suite table to run instead of the embedded one (the columns are
     /// described at the top of compiler/suite/activations.tsv).
@@ -95,6 +95,15 @@ pub enum Format {
     Latex,
     /// Scalar Rust, generic over `foil::Float` (what the macros emit).
     Rust,
+}
+
+/// The value parser of a `--format` offering only `allowed`: each
+/// subcommand lists, and accepts, just the formats it writes.
+fn formats(allowed: &'static [Format]) -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    use clap::ValueEnum;
+    clap::builder::PossibleValuesParser::new(allowed.iter().filter_map(|f| f.to_possible_value()))
+        .map(|s| Format::from_str(&s, false).expect("clap checked the value"))
 }
 
 #[derive(clap::Args, Debug)]
@@ -170,15 +179,15 @@ pub struct SplitArgs {
     pub expr: String,
     #[arg(long, value_parser = choice::<Granularity>(), default_value = "elementary")]
     pub granularity: Granularity,
-    /// Output: text for people, json for tools (errors included), latex, or rust.
-    #[arg(long, value_enum, default_value = "text")]
+    /// Output: text for people, json for tools (errors included), or latex.
+    #[arg(long, value_parser = formats(&[Format::Text, Format::Json, Format::Latex]), default_value = "text")]
     pub format: Format,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ListArgs {
-    /// Output: text for people, json for tools (errors included), latex, or rust.
-    #[arg(long, value_enum, default_value = "text")]
+    /// Output: text for people, json for tools.
+    #[arg(long, value_parser = formats(&[Format::Text, Format::Json]), default_value = "text")]
     pub format: Format,
 }
 
@@ -744,6 +753,7 @@ fn split_command(a: &SplitArgs) -> Outcome {
                     "split_max_rel_error": err,
                 })
             )),
+            // Rust: not offered (`formats`).
             Format::Latex | Format::Rust => Outcome::ok(format!("F = {}\n", to_latex(&sp.lifted))),
             Format::Text => {
                 let mut out = format!("f(x) = {}\n", to_spec(&f));

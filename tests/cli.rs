@@ -658,3 +658,23 @@ fn derive_text_matches_the_golden_files() {
     }
     assert!(differ.is_empty(), "text output differs from the golden files:\n{}", differ.join("\n"));
 }
+
+/// A subcommand offers only the formats it writes: one it does not is an
+/// error naming the ones it does (split printed LaTeX for `--format rust`,
+/// list and suite printed text for latex and rust).
+#[test]
+fn each_subcommand_accepts_only_the_formats_it_writes() {
+    for (args, offered) in [
+        (&["split", "tanh", "--format", "rust"][..], "text, json, latex"),
+        (&["list", "--format", "latex"], "text, json"),
+        (&["list", "--format", "rust"], "text, json"),
+        (&["suite", "--format", "latex"], "text, json"),
+    ] {
+        let r = foil(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(offered), "{args:?} does not offer {offered}: {}", r.stderr);
+    }
+    let r = foil(&["split", "tanh", "--format", "latex"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("F = \\frac"), "{}", r.stdout);
+}
