@@ -637,8 +637,8 @@ impl Derived {
                 out += &format!(
                     "sampled: {} points on [{}, {}], max relative |g' - {sampled_against}| = {:.1e}\n",
                     v.points,
-                    fmt_num(v.samples.first().map_or(v.range.0, |p| p.x)),
-                    fmt_num(v.samples.last().map_or(v.range.1, |p| p.x)),
+                    fmt_num(v.range.0),
+                    fmt_num(v.range.1),
                     v.max_rel_error,
                 );
                 if let Some(eps) = g.regularization {

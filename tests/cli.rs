@@ -678,3 +678,18 @@ fn each_subcommand_accepts_only_the_formats_it_writes() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with("F = \\frac"), "{}", r.stdout);
 }
+
+/// The JSON's sampled range is the text's: the span of the sample points,
+/// which reach beyond [-8, 8] beside a numeric g's break points (the JSON
+/// said [-8, 8] where the text said [-43.1, 43.1]).
+#[test]
+fn the_json_and_the_text_state_the_same_sampled_range() {
+    let e = "tanh(tanh(tanh(tanh(x))))";
+    let (code, v) = derive_json(e, &[]);
+    assert_eq!(code, 0);
+    let range = &v["verification"]["range"];
+    let (lo, hi) = (range[0].as_f64().unwrap(), range[1].as_f64().unwrap());
+    assert!(hi > 8.0 && lo == -hi, "{range}");
+    let text = foil(&["derive", e]).stdout;
+    assert!(text.contains(&format!("points on [{lo}, {hi}]")), "[{lo}, {hi}] missing from:\n{text}");
+}

@@ -34,6 +34,8 @@ pub struct SamplePoint {
 pub struct Verification {
     pub passed: bool,
     pub points: usize,
+    /// The span of the sample points: [`RANGE`], wider where points beside
+    /// a break point lie beyond it.
     pub range: (f64, f64),
     pub max_rel_error: f64,
     /// Where the largest error occurred.
@@ -169,7 +171,7 @@ pub fn verify_adversarial_within(
     Verification {
         passed: failure.is_none(),
         points: xs.len(),
-        range: RANGE,
+        range: (xs.first().copied().unwrap_or(RANGE.0), xs.last().copied().unwrap_or(RANGE.1)),
         max_rel_error: max_rel,
         worst_x,
         numeric_max_rel_error: max_num,
