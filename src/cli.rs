@@ -29,8 +29,8 @@ use std::time::Duration;
 /// are recombined with f's own arithmetic. Every result is verified in f64
 /// before it is printed.
 ///
-/// Exit codes: 0 success, 2 invalid expression, 3 refused by the maths
-/// (e.g. f' has zeros), 1 internal error.
+/// Exit codes: 0 success, 2 invalid expression or option, 3 refused by the
+/// maths (e.g. f' has zeros), 1 internal error.
 #[derive(Parser, Debug)]
 #[command(name = "foil", version, verbatim_doc_comment)]
 pub struct Cli {
@@ -643,8 +643,8 @@ impl Derived {
                 );
                 if let Some(eps) = g.regularization {
                     out += &format!(
-                        "APPROXIMATE: regularised with eps = {eps}: g' = f'/(f'^2 + eps^2), not 1/f' (f' vanishes at {}){}\n",
-                        g.derivative_zeros.as_ref().filter(|z| !z.is_empty()).map(|z| z.describe("x")).unwrap_or_else(|| "on a flat piece".into()),
+                        "APPROXIMATE: regularised with eps = {eps}: g' = f'/(f'^2 + eps^2), not 1/f' (f' vanishes {}){}\n",
+                        g.derivative_zeros.as_ref().filter(|z| !z.is_empty()).map(|z| format!("at {}", z.describe("x"))).unwrap_or_else(|| "on a flat piece".into()),
                         numeric_note(g)
                     );
                 }

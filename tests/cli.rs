@@ -635,6 +635,7 @@ fn derive_text_matches_the_golden_files() {
         ("periodic", &["derive", "x + 0.5*sin(x)^2"]),
         ("exp_tanh", &["derive", "exp(tanh(x))"]),
         ("silu_regularised", &["derive", "x*sigmoid(x)", "--regularize", "0.1"]),
+        ("relu_regularised", &["derive", "relu(x)", "--regularize", "0.1"]),
         ("gelu_tanh_sa", &["derive", "gelu_tanh(x)", "--mode", "sa"]),
         ("relu6_refused", &["derive", "min(max(x, 0), 6)"]),
         ("hardtanh_refused", &["derive", "hardtanh(x)"]),
