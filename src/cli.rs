@@ -644,7 +644,11 @@ impl Derived {
                 if let Some(eps) = g.regularization {
                     out += &format!(
                         "APPROXIMATE: regularised with eps = {eps}: g' = f'/(f'^2 + eps^2), not 1/f' (f' vanishes {}){}\n",
-                        g.derivative_zeros.as_ref().filter(|z| !z.is_empty()).map(|z| format!("at {}", z.describe("x"))).unwrap_or_else(|| "on a flat piece".into()),
+                        g.derivative_zeros
+                            .as_ref()
+                            .filter(|z| !z.is_empty())
+                            .map(|z| format!("at {}", z.describe("x")))
+                            .unwrap_or_else(|| "on a flat piece".into()),
                         numeric_note(g)
                     );
                 }
@@ -838,7 +842,18 @@ fn suite(a: &SuiteArgs) -> Outcome {
         None => embedded_suite(),
         Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| parse_suite(&t).map_err(|e| e.to_string())) {
             Ok(rows) => rows,
-            Err(e) => return Outcome::fail(Exit::Invalid, format!("{}: {e}", path.display())),
+            Err(e) => {
+                let message = format!("{}: {e}", path.display());
+                return match a.format {
+                    // Every --format json outcome is one JSON object on stdout.
+                    Format::Json => Outcome {
+                        exit: Exit::Invalid,
+                        stdout: format!("{:#}\n", json!({ "error": { "kind": "invalid_table", "message": message } })),
+                        stderr: String::new(),
+                    },
+                    _ => Outcome::fail(Exit::Invalid, message),
+                };
+            }
         },
     };
     let outcomes: Vec<_> = rows.iter().map(run_row).collect();

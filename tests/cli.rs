@@ -513,6 +513,11 @@ fn suite_fails_on_a_wrong_zero() {
     let r = foil(&["suite", "--table", &bad]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("line 2") && r.stderr.contains("`ga`"), "{}", r.stderr);
+    // With --format json, one JSON object on stdout (it printed nothing there).
+    let j = foil(&["suite", "--table", &bad, "--format", "json"]);
+    assert_eq!(j.code, 2, "{}", j.stderr);
+    assert_eq!(j.json()["error"]["kind"], "invalid_table", "{}", j.stdout);
+    assert!(j.json()["error"]["message"].as_str().is_some_and(|m| m.contains("line 2")), "{}", j.stdout);
 }
 
 /// A bare activation name means `name(x)`, the way torch names activations.
