@@ -281,6 +281,21 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     };
     let f_prime = derivative(f, VAR);
     let breaks = break_points(f, VAR);
+    if let Some(a) = opts.anchor {
+        // g is continuous: at a jump of f, g(a) = f(a) cannot hold from both
+        // sides (x + sign(x) at 0 failed verification, exit 1).
+        let s = a.abs().max(1.0);
+        let (left, right) = (eval1(f, VAR, a - 1e-12 * s), eval1(f, VAR, a + 1e-12 * s));
+        if (left - right).abs() > 1e-6 * left.abs().max(right.abs()).max(1.0) {
+            let n = crate::zeros::fmt9;
+            return Err(DeriveError::InvalidOption(format!(
+                "f jumps at the anchor x = {} (from {} to {}), so g(anchor) = f(anchor) cannot hold on both sides: anchor g where f is continuous",
+                n(a),
+                n(left),
+                n(right)
+            )));
+        }
+    }
     let pieces_at = intervals(&breaks);
 
     // Per piece: the smooth f there and its derivative; refuse flat pieces.
