@@ -20,18 +20,19 @@ pub fn count(s: &str) -> Result<usize, String> {
 
 /// A finite number above 0 (`--lr`, `--range`).
 pub fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        Ok(_) => Err("must be a finite number above 0".into()),
-        Err(e) => Err(e.to_string()),
-    }
+    number(s, |v| v.is_finite() && v > 0.0, "a finite number above 0")
 }
 
 /// An accuracy: a number in (0, 1] (`--target`).
 pub fn accuracy(s: &str) -> Result<f64, String> {
+    number(s, |v| v > 0.0 && v <= 1.0, "an accuracy, above 0 and at most 1")
+}
+
+/// `s` as a number that `holds`, or why not (`must be {what}`).
+fn number(s: &str, holds: impl Fn(f64) -> bool, what: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
-        Ok(_) => Err("must be an accuracy, above 0 and at most 1".into()),
+        Ok(v) if holds(v) => Ok(v),
+        Ok(_) => Err(format!("must be {what}")),
         Err(e) => Err(e.to_string()),
     }
 }
