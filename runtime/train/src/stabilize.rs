@@ -162,8 +162,10 @@ pub fn split_learning_rate(model: &ModelConfig) -> Option<f64> {
 
 /// [`UNBOUNDED_SPLIT_RATE`] × min(1, ([`UNBOUNDED_SPLIT_DEPTH`] / depth)²)
 /// for an MLP of `depth` split layers, to two significant digits (1.3e-4 at
-/// 24, 7.5e-5 at 32, 3.3e-5 at 48, 1.9e-5 at 64); 3e-4 on the ResNet and
-/// the ViT, whose split layers sit in residual blocks, not in series.
+/// 24, 7.5e-5 at 32, 3.3e-5 at 48, 1.9e-5 at 64); 3e-4 on the ViT, whose
+/// split layers sit in residual blocks and train at it to 16 blocks, and on
+/// the ResNet, whose plain-form split layers blow up at it from 2 blocks
+/// (and at 7.5e-5 too, in 2 of 5 seeds): not solved, README's "Not yet".
 ///
 /// Why 1/depth²: in a tanh MLP of width 64 (embedded MNIST, 5 epochs, 5
 /// seeds; `bench/results/split-rate`, "Deeper") the split layers un-train
@@ -224,7 +226,7 @@ mod tests {
 
     /// An MLP's split layers whose F is unbounded train at 3e-4 up to 16
     /// layers and at 3e-4 × (16/depth)² beyond, to two significant digits;
-    /// the ResNet's and the ViT's, in residual blocks, at 3e-4 however many.
+    /// the ResNet's and the ViT's at 3e-4 however many blocks.
     #[test]
     fn deeper_mlps_split_layers_train_at_a_rate_falling_as_the_depth_squared() {
         let split_rate = |kind, depth| {
