@@ -112,13 +112,13 @@ impl Choice for Stabilizer {
     }
     fn help(self) -> &'static str {
         match self {
-            Stabilizer::Plain => "the paper's form: Linear(n·out) → F(u1..un), F unchanged; split layers at Adam 3e-4, less in MLPs deeper than 16 (it diverges in some seeds)",
-            Stabilizer::Clip => "F unchanged; burn's gradient clipping, norm V per parameter tensor [V = 1]; split layers at Adam 3e-4, less in MLPs deeper than 16",
+            Stabilizer::Plain => "the paper's form: Linear(n·out) → F(u1..un), F unchanged; split layers at Adam 3e-4, less in MLPs deeper than 16 and in ResNets of 2 blocks or more (it diverges in some seeds)",
+            Stabilizer::Clip => "F unchanged; burn's gradient clipping, norm V per parameter tensor [V = 1]; split layers at Adam 3e-4, less in MLPs deeper than 16 and in ResNets of 2 blocks or more",
             Stabilizer::Offsets => {
                 "changes F's inputs: Linear((n+1)·out) gives a shared z and offsets vi, F sees ui = z + V·vi [V = 0.1]; starts as Linear → f"
             }
             Stabilizer::LayerNorm => {
-                "changes F's inputs: F(LayerNorm(W·h + b)), a LayerNorm over the n·out pre-activations (ResNet: unchanged, BN already normalises, so it is the plain form there); split layers at Adam 3e-4, less in MLPs deeper than 16"
+                "changes F's inputs: F(LayerNorm(W·h + b)), a LayerNorm over the n·out pre-activations (ResNet: unchanged, BN already normalises, so it is the plain form there); split layers at Adam 3e-4, less in MLPs deeper than 16 and in ResNets of 2 blocks or more"
             }
             Stabilizer::Centered => {
                 "changes F: F(ū + c(u1 − ū), …), c(d) = d/sqrt(1 + (d/V)²), ū the inputs' mean: |ui − ū| < V, so |F| < e^(2V) for tanh [V = 1]; F(u, …, u) = f(u)"

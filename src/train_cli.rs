@@ -37,8 +37,9 @@ pub struct ModelArgs {
     /// Adam's learning rate, for every parameter [default: 1e-3, and 3e-4
     /// for HD-FGD's and SA's split layers where their F is unbounded:
     /// --stabilize plain, clip and layernorm; in an MLP deeper than 16
-    /// layers 3e-4 × (16/depth)². At 1e-3 such layers blow up or, 16 deep,
-    /// un-train; at 3e-4 they un-train from 24 deep].
+    /// layers 3e-4 × (16/depth)², in a ResNet 3e-4/depth². At 1e-3 such
+    /// layers blow up or, 16 deep, un-train; at 3e-4 they un-train from 24
+    /// deep, and a ResNet's blow up from 2 blocks].
     #[arg(long, value_parser = positive)]
     pub lr: Option<f64>,
     /// `mnist-embedded` (the default: the committed 8k/2k MNIST subset),

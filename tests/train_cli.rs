@@ -258,8 +258,8 @@ fn help_documents_the_stabiliser_and_the_data_sets() {
     // The rates the help states are the ones the trainer uses.
     let (rate, deeper, split_rate) = (
         format!("[default: {:e}, and {:e}", foil_train::LEARNING_RATE, foil_train::UNBOUNDED_SPLIT_RATE),
-        format!("deeper than {0} layers {1:e} × ({0}/depth)²", foil_train::UNBOUNDED_SPLIT_DEPTH, foil_train::UNBOUNDED_SPLIT_RATE),
-        format!("split layers at Adam {:e}, less in MLPs deeper than {}", foil_train::UNBOUNDED_SPLIT_RATE, foil_train::UNBOUNDED_SPLIT_DEPTH),
+        format!("deeper than {0} layers {1:e} × ({0}/depth)², in a ResNet {1:e}/depth²", foil_train::UNBOUNDED_SPLIT_DEPTH, foil_train::UNBOUNDED_SPLIT_RATE),
+        format!("split layers at Adam {:e}, less in MLPs deeper than {} and in ResNets", foil_train::UNBOUNDED_SPLIT_RATE, foil_train::UNBOUNDED_SPLIT_DEPTH),
     );
     for needle in [&rate, &deeper] {
         assert!(h.contains(needle.as_str()), "`{needle}` missing from foil train --help:\n{h}");
