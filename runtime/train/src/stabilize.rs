@@ -200,10 +200,9 @@ mod tests {
     use super::*;
 
     /// (every parameter's rate, the split layers' own rate) for `stabilizer`
-    /// without `--lr`.
-    fn rates(kind: ModelKind, mode: Mode, stabilizer: Stabilizer) -> (f64, Option<f64>) {
-        // One block or layer: depth lowers the split rate (the next test).
-        let mut cfg = TrainConfig::new(ModelConfig { kind, ..ModelConfig::mlp("tanh(x)", mode, 1, 8) }, 1, 0);
+    /// without `--lr`, on `depth` layers or blocks.
+    fn rates(kind: ModelKind, depth: usize, mode: Mode, stabilizer: Stabilizer) -> (f64, Option<f64>) {
+        let mut cfg = TrainConfig::new(ModelConfig { kind, ..ModelConfig::mlp("tanh(x)", mode, depth, 8) }, 1, 0);
         stabilizer.apply(None, None, &mut cfg).unwrap();
         (cfg.learning_rate, cfg.split_lr)
     }
@@ -224,12 +223,13 @@ mod tests {
                     (Stabilizer::Offsets, None),
                     (Stabilizer::SplitLr, Some(1e-4)),
                 ] {
-                    assert_eq!(rates(kind, mode, s), (1e-3, split), "{kind:?} {mode:?} {s:?}");
+                    // One layer or block: depth lowers the split rate (the next test).
+                    assert_eq!(rates(kind, 1, mode, s), (1e-3, split), "{kind:?} {mode:?} {s:?}");
                 }
             }
             for mode in [Mode::Baseline, Mode::Ga] {
                 for s in Stabilizer::ALL {
-                    assert_eq!(rates(kind, mode, *s), (1e-3, None), "{kind:?} {mode:?} {s:?}");
+                    assert_eq!(rates(kind, 1, mode, *s), (1e-3, None), "{kind:?} {mode:?} {s:?}");
                 }
             }
         }
@@ -240,11 +240,7 @@ mod tests {
     /// to two significant digits; the ViT's at 3e-4 however many blocks.
     #[test]
     fn deeper_split_layers_train_at_a_rate_falling_as_the_depth_squared() {
-        let split_rate = |kind, depth| {
-            let mut cfg = TrainConfig::new(ModelConfig { kind, ..ModelConfig::mlp("tanh(x)", Mode::Sa, depth, 8) }, 1, 0);
-            Stabilizer::LayerNorm.apply(None, None, &mut cfg).unwrap();
-            (cfg.learning_rate, cfg.split_lr)
-        };
+        let split_rate = |kind, depth| rates(kind, depth, Mode::Sa, Stabilizer::LayerNorm);
         for (depth, want) in [(1, 3e-4), (8, 3e-4), (16, 3e-4), (17, 2.7e-4), (24, 1.3e-4), (32, 7.5e-5), (48, 3.3e-5), (64, 1.9e-5), (160, 3e-6)] {
             assert_eq!(split_rate(ModelKind::Mlp, depth), (1e-3, Some(want)), "MLP depth {depth}");
         }
