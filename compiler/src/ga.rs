@@ -172,24 +172,29 @@ pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
         let v = eval1(f, var, x);
         v.is_nan() || (v.is_infinite() && !eval1(f, var, x - 1e-3).is_infinite() && !eval1(f, var, x + 1e-3).is_infinite())
     };
-    let refusal = |interval: Interval, closed: (bool, bool), x: f64| DeriveError::Domain {
+    let what = |x: f64| if eval1(f, var, x).is_nan() { "not a real number" } else { "infinite (a pole)" };
+    let refusal = |interval: Interval, closed: (bool, bool), x: f64, elsewhere: Option<f64>| DeriveError::Domain {
         interval,
         closed,
         reason: format!(
-            "f({}) is {}; foil derives adversarials for activations defined on all of ℝ",
+            "f({}) is {}{}; foil derives adversarials for activations defined on all of ℝ",
             crate::zeros::fmt9(x),
-            if eval1(f, var, x).is_nan() { "not a real number" } else { "infinite (a pole)" }
+            what(x),
+            elsewhere.map(|y| format!(", and so is f({}), beyond that interval", crate::zeros::fmt9(y))).unwrap_or_default()
         ),
     };
     let Some(first) = xs.iter().position(|&x| bad(x)) else {
         // A pole between the samples, where f64 gives f a finite value at
         // every double (1/(x - 0.3), log(abs(x - 0.7))).
         return match edges.iter().find(|(z, forced)| is_pole(f, forced, var, *z)) {
-            Some(&(z, _)) => Err(refusal(Interval { lo: z, hi: z }, (true, true), z)),
+            Some(&(z, _)) => Err(refusal(Interval { lo: z, hi: z }, (true, true), z, None)),
             None => Ok(()),
         };
     };
-    let last = xs.iter().rposition(|&x| bad(x)).unwrap();
+    // The first run of bad samples is the interval named; f may be real
+    // again after it (x^x at the negative integers) and bad further on.
+    let last = (first..xs.len()).take_while(|&i| bad(xs[i])).last().unwrap_or(first);
+    let elsewhere = xs[last + 1..].iter().copied().find(|&x| bad(x));
     let refine = |mut good: f64, mut nan: f64| {
         for _ in 0..80 {
             let m = 0.5 * (good + nan);
@@ -201,9 +206,27 @@ pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
         }
         crate::zeros::fmt9(0.5 * (good + nan)).parse::<f64>().unwrap_or(good)
     };
-    let lo = if first == 0 { f64::NEG_INFINITY } else { refine(xs[first - 1], xs[first]) };
-    let hi = if last == xs.len() - 1 { f64::INFINITY } else { refine(xs[last + 1], xs[last]) };
-    Err(refusal(Interval { lo, hi }, (lo.is_finite() && bad(lo), hi.is_finite() && bad(hi)), xs[first]))
+    // A run that reaches the end of the samples goes on to ±∞ only if no
+    // sample further out is real (log(x) for x < 0; sqrt(sin(x)) is real
+    // again at -64.4): walk out, finely to twice the scan, then geometrically.
+    let beyond = |from: f64, dir: f64| {
+        let fine = (1..=1024).map(move |k| from + dir * k as f64 / 16.0);
+        let far = (1..).map(move |j| from + dir * 64.0 * 1.5f64.powi(j)).take_while(|x| x.is_finite());
+        let mut nan = from;
+        fine.chain(far).find_map(|x| match bad(x) {
+            true => {
+                nan = x;
+                None
+            }
+            // Real only by an overflow or underflow ((-160)^(-160) is 0 in
+            // f64, so x^x^x is 1 there), which says nothing about f.
+            false if crate::verify::leaves_f64_range(f, var, x) => None,
+            false => Some(refine(x, nan)),
+        })
+    };
+    let lo = if first == 0 { beyond(xs[0], -1.0).unwrap_or(f64::NEG_INFINITY) } else { refine(xs[first - 1], xs[first]) };
+    let hi = if last == xs.len() - 1 { beyond(xs[last], 1.0).unwrap_or(f64::INFINITY) } else { refine(xs[last + 1], xs[last]) };
+    Err(refusal(Interval { lo, hi }, (lo.is_finite() && bad(lo), hi.is_finite() && bad(hi)), xs[first], elsewhere))
 }
 
 /// The points where an argument of f that must be non-zero or positive
@@ -270,6 +293,25 @@ fn is_pole(f: &Expr, forced: &Expr, var: &str, z: f64) -> bool {
     let peak = [0.0, -1e-12, 1e-12].iter().map(|d| eval1(f, var, z + d * s).abs()).fold(0.0, f64::max);
     let around = 1.0 + eval1(f, var, z - 1e-2 * s).abs() + eval1(f, var, z + 1e-2 * s).abs();
     peak.is_infinite() || peak > 1e4 * around
+}
+
+/// An anchor far out can make g's constant so large that f64 cannot hold
+/// g(anchor) = f(anchor): tanh anchored at 15 is g = x/2 + sinh(2x)/4 - C
+/// with C = 2.7e12, whose value at 15 f64 rounds to about ±3e-4. Refused
+/// (an invalid option) where that rounding exceeds 1e-6 · max(1, |f(a)|);
+/// tanh's anchors reach to about 13.
+fn check_anchor_holds_in_f64(g: &Expr, a: f64, fa: f64) -> Result<(), DeriveError> {
+    let rounding = 2.0 * crate::verify::spine_rounding(g, VAR, a);
+    if rounding <= 1e-6 * fa.abs().max(1.0) {
+        return Ok(());
+    }
+    let n = crate::zeros::fmt9;
+    Err(DeriveError::InvalidOption(format!(
+        "at the anchor x = {} g is a sum of terms so large that f64 holds its value there only to ±{rounding:.1e}, so g({0}) = f({0}) = {} \
+         cannot be met: anchor g nearer 0, where g is smaller",
+        n(a),
+        n(fa)
+    )))
 }
 
 /// Derive and verify the GA of `f` (a function of `x`).
@@ -425,6 +467,9 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     }
     let adversarial = assemble_pieces(&pieces);
     let adversarial_derivative = assemble_pieces(&derivative_pieces);
+    if let Some(a) = opts.anchor {
+        check_anchor_holds_in_f64(&adversarial, a, eval1(f, VAR, a))?;
+    }
     let verification = verify_adversarial(&f_prime, &adversarial, &adversarial_derivative, VAR, &breaks, opts.anchor.map(|a| (a, eval1(f, VAR, a))));
     if !verification.passed {
         return Err(DeriveError::Verification { reason: verification.failure.clone().unwrap_or_default() });
@@ -907,6 +952,33 @@ mod tests {
         for a in [f64::NAN, f64::INFINITY] {
             let r = derive_global_adversarial(&f, &GaOptions { anchor: Some(a), ..GaOptions::default() });
             assert!(matches!(r, Err(DeriveError::InvalidOption(_))), "anchor {a}");
+        }
+    }
+
+    /// tanh's g anchored at a is x/2 + sinh(2x)/4 + C with |C| ≈ e^(2a)/8:
+    /// at 10 (C ≈ -1.2e8) it derives, and meets f at 10 to f64's rounding
+    /// of that sum; at 15 (C ≈ -2.7e12, rounding ±3e-4) f64 cannot hold
+    /// g(15) = f(15), an invalid option naming the anchor (exit 1 before:
+    /// the finite difference of g near 0 drowned in C's rounding).
+    #[test]
+    fn an_anchor_far_out_derives_while_f64_holds_g_there() {
+        let f = crate::parse::parse("tanh(x)").unwrap();
+        for a in [-10.0, 10.0, 11.0] {
+            let g = derive_global_adversarial(&f, &GaOptions { anchor: Some(a), ..GaOptions::default() }).unwrap_or_else(|e| panic!("anchor {a}: {e}"));
+            assert_eq!(g.certificate.kind, crate::certify::Kind::Exact, "anchor {a}");
+            // The printed constant, checked in exact terms: g(a) - f(a) =
+            // g₀(a) + C - tanh(a) with g₀(a) = a/2 + sinh(2a)/4, to the
+            // rounding of these f64 values.
+            let c = crate::verify::without_additive_constants(&g.adversarial);
+            let constant = eval1(&g.adversarial, VAR, 0.0) - eval1(&c, VAR, 0.0);
+            let g0 = a / 2.0 + (2.0 * a).sinh() / 4.0;
+            assert!((g0 + constant - a.tanh()).abs() <= 4.0 * f64::EPSILON * g0.abs(), "anchor {a}: C = {constant}");
+        }
+        for a in [15.0, -20.0] {
+            match derive_global_adversarial(&f, &GaOptions { anchor: Some(a), ..GaOptions::default() }) {
+                Err(DeriveError::InvalidOption(m)) => assert!(m.contains(&format!("anchor x = {a}")) && m.contains("nearer 0"), "{m}"),
+                other => panic!("anchor {a}: {other:?}"),
+            }
         }
     }
 
