@@ -6,8 +6,8 @@
 //! outcome, refusals and errors included, is one JSON object on stdout.
 
 use crate::choice::choice;
-use crate::outcome::{derive_message, Exit, Outcome};
-use clap::{Parser, Subcommand, ValueEnum};
+use crate::outcome::{derive_message, Exit, Outcome, EXIT_CODES_HELP};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use foil_compiler::certify::{Certificate, Kind};
 use foil_compiler::error::DeriveError;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult, KernelForm, NumericSummary};
@@ -28,9 +28,6 @@ use std::time::Duration;
 /// (HD-FGD), each term's reciprocal derivative is integrated, and the terms
 /// are recombined with f's own arithmetic. Every result is verified in f64
 /// before it is printed.
-///
-/// Exit codes: 0 success, 2 invalid expression or option, 3 refused by the
-/// maths (e.g. f' has zeros), 1 internal error.
 #[derive(Parser, Debug)]
 #[command(name = "foil", version, verbatim_doc_comment)]
 pub struct Cli {
@@ -106,21 +103,46 @@ fn formats(allowed: &'static [Format]) -> impl clap::builder::TypedValueParser<V
         .map(|s| Format::from_str(&s, false).expect("clap checked the value"))
 }
 
+/// The activation every expression-taking subcommand reads.
 #[derive(clap::Args, Debug)]
-pub struct DeriveArgs {
+pub struct ExprArg {
     /// The activation, in x, or the bare name of one (`tanh` is `tanh(x)`); a
     /// leading `-` is part of the expression; `-` alone reads it from
     /// standard input (for expressions longer than a command line allows).
-    #[arg(allow_hyphen_values = true)]
+    #[arg(allow_hyphen_values = true, value_name = "EXPR")]
     pub expr: String,
+}
+
+impl ExprArg {
+    /// The expression's text: the argument, or standard input for `-`.
+    pub fn text(&self) -> Result<String, DeriveError> {
+        if self.expr != "-" {
+            return Ok(self.expr.clone());
+        }
+        use std::io::Read;
+        // Bounded: the parser refuses anything over MAX_INPUT_BYTES anyway.
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .take(foil_compiler::parse::MAX_INPUT_BYTES as u64 + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| DeriveError::InvalidOption(format!("cannot read the expression from standard input: {e}")))?;
+        String::from_utf8(buf).map_err(|_| DeriveError::InvalidOption("standard input is not UTF-8 text".into()))
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DeriveArgs {
+    #[command(flatten)]
+    pub expr: ExprArg,
     #[arg(long, value_enum, default_value = "ga")]
     pub mode: DeriveMode,
     /// Output: text for people, json for tools (errors included), latex, or rust.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// GA: the point where g meets f (g(X) = f(X)).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    pub anchor: f64,
+    /// GA: the point where g meets f (g(X) = f(X)) [default: 0]. For SA see
+    /// --anchor-terms.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub anchor: Option<f64>,
     /// GA where f' has zeros: use g' = f'/(f'^2 + EPS^2) instead of refusing.
     /// The result is marked approximate; when it has no closed form it is a
     /// piecewise polynomial with a stated relative error bound, reaching as
@@ -128,6 +150,8 @@ pub struct DeriveArgs {
     #[arg(long, value_name = "EPS", allow_negative_numbers = true)]
     pub regularize: Option<f64>,
     /// SA: anchor every term (ai(0) = ti(0)) instead of the plain antiderivative.
+    /// GA's --anchor does not apply to SA, nor this to GA: either is refused
+    /// with the other mode.
     #[arg(long)]
     pub anchor_terms: bool,
     /// SA: split granularity.
@@ -160,9 +184,8 @@ pub enum EmitMode {
 
 #[derive(clap::Args, Debug)]
 pub struct EmitArgs {
-    /// The activation, in x.
-    #[arg(allow_hyphen_values = true)]
-    pub expr: String,
+    #[command(flatten)]
+    pub expr: ExprArg,
     #[arg(long, value_enum, default_value = "rust")]
     pub target: EmitTarget,
     #[arg(long, value_enum, default_value = "ga")]
@@ -174,9 +197,8 @@ pub struct EmitArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct SplitArgs {
-    /// The activation, in x; `-` reads it from standard input.
-    #[arg(allow_hyphen_values = true)]
-    pub expr: String,
+    #[command(flatten)]
+    pub expr: ExprArg,
     #[arg(long, value_parser = choice::<Granularity>(), default_value = "elementary")]
     pub granularity: Granularity,
     /// Output: text for people, json for tools (errors included), or latex.
@@ -214,6 +236,13 @@ impl LimitArgs {
 }
 
 /// Run a parsed command line.
+/// The command line, every `--help` page ending with the exit codes (clap
+/// exits 2 on a usage error, 0 after a help page).
+pub fn parse() -> Cli {
+    let command = Cli::command().after_help(EXIT_CODES_HELP).mut_subcommands(|s| s.after_help(EXIT_CODES_HELP));
+    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
 pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Derive(a) => derive(&a, false),
@@ -236,21 +265,6 @@ pub fn parse_expr(src: &str) -> Result<Expr, DeriveError> {
     let e = foil_compiler::parse::parse_activation(src)?;
     foil_compiler::parse::require_variable(&e, src)?;
     Ok(e)
-}
-
-/// EXPR as given, or standard input for `-` (bounded: the parser refuses
-/// anything over 1 MiB anyway, so read at most one byte more than that).
-fn expression_text(arg: &str) -> Result<String, DeriveError> {
-    if arg != "-" {
-        return Ok(arg.to_string());
-    }
-    use std::io::Read;
-    let mut buf = Vec::new();
-    std::io::stdin()
-        .take(foil_compiler::parse::MAX_INPUT_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| DeriveError::InvalidOption(format!("cannot read the expression from standard input: {e}")))?;
-    String::from_utf8(buf).map_err(|_| DeriveError::InvalidOption("standard input is not UTF-8 text".into()))
 }
 
 pub fn error_outcome(e: DeriveError, format: Format, src: &str) -> Outcome {
@@ -304,11 +318,20 @@ pub fn error_json(e: &DeriveError) -> Value {
 }
 
 fn derive(a: &DeriveArgs, report: bool) -> Outcome {
-    let opts = GaOptions { anchor: Some(a.anchor), regularize: a.regularize, limits: a.limits.limits() };
-    let text = match expression_text(&a.expr) {
+    let opts = GaOptions { anchor: Some(a.anchor.unwrap_or(0.0)), regularize: a.regularize, limits: a.limits.limits() };
+    let text = match a.expr.text() {
         Ok(t) => t,
-        Err(e) => return error_outcome(e, a.format, &a.expr),
+        Err(e) => return error_outcome(e, a.format, &a.expr.expr),
     };
+    // Silently ignored, either would print a result the user did not ask for.
+    let misplaced = match a.mode {
+        DeriveMode::Sa if a.anchor.is_some() => Some("--anchor sets where GA's g meets f; an SA anchors its terms at 0 with --anchor-terms"),
+        DeriveMode::Ga if a.anchor_terms => Some("--anchor-terms anchors an SA's terms (--mode sa); GA's g meets f at --anchor"),
+        _ => None,
+    };
+    if let Some(m) = misplaced {
+        return error_outcome(DeriveError::InvalidOption(m.into()), a.format, &text);
+    }
     let result = parse_expr(&text).and_then(|f| match a.mode {
         DeriveMode::Ga => derive_global_adversarial(&f, &opts).map(Derived::Ga),
         DeriveMode::Sa => {
@@ -614,7 +637,17 @@ impl Derived {
         match self {
             Derived::Ga(g) => {
                 let v = &g.verification;
-                let anchor = fmt_num(g.anchor.unwrap_or(0.0));
+                let a = g.anchor.unwrap_or(0.0);
+                let anchor = fmt_num(a);
+                // Met to f64's rounding of g there, said where that shows:
+                // g anchored far out adds a large constant (tanh at 10: 1.2e8).
+                let rounding = 2.0 * foil_compiler::verify::spine_rounding(&g.adversarial, "x", a);
+                let met = match g.anchor.is_some() && v.anchor_error.is_some() && g.numeric.is_none() {
+                    true if rounding > foil_compiler::verify::ANCHOR_TOL * foil_compiler::eval::eval1(&g.input, "x", a).abs().max(1.0) => {
+                        format!(" up to f64's rounding of g's large terms there (±{rounding:.1e})")
+                    }
+                    _ => String::new(),
+                };
                 // What the samples compare g' with: the regularised target
                 // only when a regularisation was asked for.
                 let sampled_against = if g.regularization.is_some() { "f'/(f'^2 + eps^2)" } else { "1/f'" };
@@ -626,7 +659,7 @@ impl Derived {
                     None => (readable(to_spec(&g.adversarial)), readable(to_spec(&g.adversarial_derivative))),
                 };
                 let mut out = format!(
-                    "f(x)  = {}\nf'(x) = {}\ng(x)  = {g_text}\ng'(x) = {dg_text}\n{}; g({anchor}) = f({anchor})\n",
+                    "f(x)  = {}\nf'(x) = {}\ng(x)  = {g_text}\ng'(x) = {dg_text}\n{}; g({anchor}) = f({anchor}){met}\n",
                     readable(to_spec(&g.input)),
                     readable(to_spec(&g.derivative)),
                     g.certificate.describe(),
@@ -736,9 +769,9 @@ fn fmt_num(v: f64) -> String {
 }
 
 fn split_command(a: &SplitArgs) -> Outcome {
-    let text = match expression_text(&a.expr) {
+    let text = match a.expr.text() {
         Ok(t) => t,
-        Err(e) => return error_outcome(e, a.format, &a.expr),
+        Err(e) => return error_outcome(e, a.format, &a.expr.expr),
     };
     let result = parse_expr(&text).and_then(|f| {
         let sp = split(&f, a.granularity)?;
@@ -802,7 +835,11 @@ fn emit(a: &EmitArgs) -> Outcome {
     let opts = GaOptions { limits: limits.clone(), ..GaOptions::default() };
     let rust = a.target == EmitTarget::Rust;
     let name = a.name.as_str();
-    let tokens = parse_expr(&a.expr).and_then(|f| match a.mode {
+    let text = match a.expr.text() {
+        Ok(t) => t,
+        Err(e) => return error_outcome(e, Format::Text, &a.expr.expr),
+    };
+    let tokens = parse_expr(&text).and_then(|f| match a.mode {
         EmitMode::Activation => {
             foil_compiler::ga::require_x(&f)?;
             let (df, _) = foil_compiler::simplify::simplify(&foil_compiler::diff::derivative(&f, "x"), &limits);
@@ -828,7 +865,7 @@ fn emit(a: &EmitArgs) -> Outcome {
         }
     });
     match tokens {
-        Err(e) => error_outcome(e, Format::Text, &a.expr),
+        Err(e) => error_outcome(e, Format::Text, &text),
         Ok(tokens) => match syn::parse2::<syn::File>(tokens.clone()) {
             Ok(file) => Outcome::ok(prettyplease::unparse(&file)),
             Err(_) => Outcome::ok(format!("{tokens}\n")),

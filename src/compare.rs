@@ -12,7 +12,7 @@ use foil_burn::{Mode, RewriteError};
 use foil_train::metrics::LayerGrad;
 use foil_train::plot::{Panel, Series};
 use foil_train::stats::{ci95_half_width, mean_std, welch};
-use foil_train::{self as rt, Dataset, RunSummary, TrainConfig, TrainError};
+use foil_train::{self as rt, Dataset, Earlier, RunSummary, TrainConfig, TrainError};
 use indicatif::MultiProgress;
 use serde_json::{json, Value};
 
@@ -45,6 +45,20 @@ pub struct CompareArgs {
     /// No progress bars (the table and the files are the same).
     #[arg(long)]
     pub quiet: bool,
+    /// Replace the results of an earlier comparison in --out (the summaries,
+    /// the plots, and the runs this comparison trains again; other files
+    /// stay). Without it, an --out that holds them is refused.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// What a comparison writes into --out besides its runs' directories
+/// ([`run_dir`]): the summaries, then the plots.
+const COMPARE_FILES: [&str; 6] = ["summary.csv", "summary.json", "runs.csv", "grads.csv", "compare.png", "grad_layers.png"];
+
+/// Where the run of `mode` with `seed` writes.
+fn run_dir(out: &Path, mode: Mode, seed: u64) -> PathBuf {
+    out.join(format!("{mode}-seed{seed}"))
 }
 
 /// One mode's runs, one per seed; none when the maths refused the mode.
@@ -130,6 +144,14 @@ pub fn compare(a: &CompareArgs) -> Outcome {
     if modes.is_empty() {
         return Outcome::fail(Exit::Refused, format!("{refusals}\nnothing to compare: every mode was refused"));
     }
+    if !a.overwrite {
+        let mut files: Vec<PathBuf> = COMPARE_FILES.iter().map(|n| a.out.join(n)).filter(|p| p.exists()).collect();
+        files.extend(modes.iter().flat_map(|&m| (0..a.seeds).flat_map(move |seed| rt::earlier_results(&run_dir(&a.out, m, seed)))));
+        if !files.is_empty() {
+            let e = TrainError::EarlierResults { dir: a.out.clone(), files };
+            return Outcome::fail(Exit::of_train(&e), format!("{e}; --overwrite replaces them, or choose another --out"));
+        }
+    }
     let data = match prepare(&a.common, &modes, &a.out) {
         Ok(d) => d,
         Err(o) => return o,
@@ -183,8 +205,8 @@ pub fn compare(a: &CompareArgs) -> Outcome {
     );
     let trained_modes: Vec<&ModeRuns> = all.iter().filter(|m| m.refused.is_none()).collect();
     let written = write_summaries(&a.out, &all, a.target, data.classes)
-        .and_then(|_| accuracy_plot(&a.out.join("compare.png"), &trained_modes, a.common.epochs, &a.common.act))
-        .and_then(|_| gradient_plot(&a.out.join("grad_layers.png"), &trained_modes));
+        .and_then(|_| accuracy_plot(&a.out.join(COMPARE_FILES[4]), &trained_modes, a.common.epochs, &a.common.act))
+        .and_then(|_| gradient_plot(&a.out.join(COMPARE_FILES[5]), &trained_modes));
     if let Err(e) = written {
         return Outcome::fail(Exit::Internal, e);
     }
@@ -229,7 +251,8 @@ fn train_all(a: &CompareArgs, data: &Dataset, runs: &[(Mode, u64, TrainConfig)])
         }
         let (mode, seed, cfg) = &runs[i];
         let mut bars = Bars::shared(a.quiet, format!("{mode} seed {seed} "), &multi);
-        let r = rt::train(cfg, data, &a.out.join(format!("{mode}-seed{seed}")), false, &placement, &mut bars);
+        let earlier = if a.overwrite { Earlier::Replace } else { Earlier::Refuse };
+        let r = rt::train(cfg, data, &run_dir(&a.out, *mode, *seed), earlier, &placement, &mut bars);
         if r.is_err() {
             failed.store(true, Ordering::SeqCst);
         }
@@ -399,7 +422,7 @@ fn write_summaries(out: &Path, all: &[ModeRuns], target: f64, classes: usize) ->
         }
     }
     let json = serde_json::to_string_pretty(&json!({ "modes": objects })).map_err(|e| format!("summary.json: {e}"))? + "\n";
-    for (name, text) in [("summary.csv", summary), ("summary.json", json), ("runs.csv", runs), ("grads.csv", grads)] {
+    for (name, text) in COMPARE_FILES.into_iter().zip([summary, json, runs, grads]) {
         std::fs::write(out.join(name), text).map_err(|e| format!("cannot write {}: {e}", out.join(name).display()))?;
     }
     Ok(())

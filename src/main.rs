@@ -9,11 +9,10 @@ mod fetch;
 mod outcome;
 mod train_cli;
 
-use clap::Parser;
 use std::io::Write;
 
 fn main() {
-    let outcome = cli::run(cli::Cli::parse());
+    let outcome = cli::run(cli::parse());
     // A closed pipe (`foil list | head`) is not an error worth a panic.
     let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
     let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());

@@ -6,7 +6,13 @@ use foil_compiler::error::DeriveError;
 use foil_train::data::DataError;
 use foil_train::TrainError;
 
-/// The stable exit codes (`foil --help`, the README).
+/// [`Exit`] as every `--help` page ends (the README says the same).
+pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 2 invalid expression, option or input (a suite table, a dataset, a damaged \
+     checkpoint, an --out that holds an earlier run's results); 3 refused by the maths (e.g. f' has zeros, or an SA network on a \
+     singular split adversarial); 1 internal error (a result that failed its own verification, a run that diverged, a file that \
+     could not be written, a suite row that did not come out as its table says).";
+
+/// The stable exit codes ([`EXIT_CODES_HELP`], the README).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     Success = 0,
@@ -14,7 +20,8 @@ pub enum Exit {
     /// that diverged, a file that could not be written, a suite row that did
     /// not come out as its table says.
     Internal = 1,
-    /// An invalid expression, option, table or dataset.
+    /// An invalid expression, option, table or dataset; an output directory
+    /// that holds an earlier run's results, or a damaged checkpoint.
     Invalid = 2,
     /// Refused by the maths: f' has zeros, f' ≡ 0 on an interval, f not real
     /// on all of ℝ, no closed form and no fallback, an SA network on a
@@ -50,7 +57,12 @@ impl Exit {
     pub fn of_train(e: &TrainError) -> Exit {
         match e {
             TrainError::Rewrite(e) => Exit::of_rewrite(e),
-            TrainError::OutDir { .. } | TrainError::ConfigMismatch { .. } | TrainError::Data(_) | TrainError::Device { .. } => Exit::Invalid,
+            TrainError::OutDir { .. }
+            | TrainError::EarlierResults { .. }
+            | TrainError::Resume { .. }
+            | TrainError::ConfigMismatch { .. }
+            | TrainError::Data(_)
+            | TrainError::Device { .. } => Exit::Invalid,
             _ => Exit::Internal,
         }
     }

@@ -9,7 +9,7 @@ use foil_burn::{Mode, RewriteError, Rewriter, SplitParam};
 use foil_train::metrics::EpochMetrics;
 use foil_train::models::{ModelConfig, ModelKind};
 use foil_train::plot::{Panel, Series};
-use foil_train::{self as rt, BackendKind, DataSource, Dataset, Observer, Placement, Stabilizer, TrainConfig, TrainError};
+use foil_train::{self as rt, BackendKind, DataSource, Dataset, Earlier, Observer, Placement, Stabilizer, TrainConfig, TrainError};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::choice::{choice, count, positive};
@@ -97,9 +97,15 @@ pub struct TrainArgs {
     /// Output directory: checkpoints, metrics.csv, metrics.json, PNG plots.
     #[arg(long)]
     pub out: PathBuf,
-    /// Continue from the newest checkpoint in --out.
+    /// Continue from the newest checkpoint in --out. Without it or
+    /// --overwrite, an --out that holds a run's results (checkpoints,
+    /// metrics, plots) is refused, so nothing written is lost.
     #[arg(long)]
     pub resume: bool,
+    /// Replace the results of an earlier run in --out (its checkpoints,
+    /// metrics and plots; other files there stay).
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
@@ -107,9 +113,8 @@ pub struct TrainArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct PlotArgs {
-    /// The activation, in x.
-    #[arg(allow_hyphen_values = true)]
-    pub expr: String,
+    #[command(flatten)]
+    pub expr: crate::cli::ExprArg,
     #[arg(long)]
     pub out: PathBuf,
     /// Plot over [-R, R].
@@ -275,6 +280,15 @@ pub fn train(a: &TrainArgs) -> Outcome {
     if let Err(e) = check_rewrite(&a.common, mode) {
         return rewrite_refusal(&a.common, mode, &e);
     }
+    let earlier = match (a.resume, a.overwrite) {
+        (true, _) => Earlier::Resume,
+        (_, true) => Earlier::Replace,
+        _ => Earlier::Refuse,
+    };
+    // Before the data loads (train() checks again, for the library's users).
+    if let (Earlier::Refuse, Err(e)) = (earlier, rt::refuse_earlier_results(&a.out)) {
+        return Outcome::fail(Exit::of_train(&e), format!("{e}; --resume continues it, --overwrite replaces it, or choose another --out"));
+    }
     let data = match prepare(&a.common, &[mode], &a.out) {
         Ok(d) => d,
         Err(o) => return o,
@@ -284,7 +298,7 @@ pub fn train(a: &TrainArgs) -> Outcome {
         Err(o) => return o,
     };
     let mut bars = Bars::new(a.quiet, String::new());
-    match rt::train(&cfg, &data, &a.out, a.resume, &a.common.placement(), &mut bars) {
+    match rt::train(&cfg, &data, &a.out, earlier, &a.common.placement(), &mut bars) {
         Err(e) => train_error(e),
         Ok(s) => {
             let mut out = format!(
@@ -356,9 +370,13 @@ pub(crate) fn placement_text(p: &Placement) -> String {
 
 pub fn plot(a: &PlotArgs) -> Outcome {
     use foil_compiler::ga::{derive_global_adversarial, GaOptions};
-    let f = match crate::cli::parse_expr(&a.expr).and_then(|f| foil_compiler::ga::require_x(&f).map(|_| f)) {
+    let text = match a.expr.text() {
+        Ok(t) => t,
+        Err(e) => return crate::cli::error_outcome(e, crate::cli::Format::Text, &a.expr.expr),
+    };
+    let f = match crate::cli::parse_expr(&text).and_then(|f| foil_compiler::ga::require_x(&f).map(|_| f)) {
         Ok(f) => f,
-        Err(e) => return crate::cli::error_outcome(e, crate::cli::Format::Text, &a.expr),
+        Err(e) => return crate::cli::error_outcome(e, crate::cli::Format::Text, &text),
     };
     let df = foil_compiler::diff::derivative(&f, "x");
     let ga = derive_global_adversarial(&f, &GaOptions::default());

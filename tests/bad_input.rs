@@ -173,6 +173,15 @@ fn functions_not_defined_on_all_of_r_are_refused_saying_where() {
     // x^x^x^x^x = x^(x^(x^(x^x))): x^y is not real for x < 0 and non-integer y.
     let e = refused("x^x^x^x^x", &[], Refusal { kind: "domain", span: None, code: 3, says: &["not a real number", "all of ℝ"] });
     assert_eq!(e["interval"]["lo"], Value::Null, "{e:#}");
+    // The interval named is the first one, and only as far as it goes: x^x
+    // is real at the negative integers (it said -64 < x < 0), sqrt(sin(x))
+    // again from -21π down (it said x ≤ -20π); the rest is said to exist.
+    let e = refused("x^x", &[], Refusal { kind: "domain", span: None, code: 3, says: &["-64 < x < -63", "and so is f(-62.9375), beyond that interval"] });
+    assert_eq!((e["interval"]["lo"].as_f64(), e["interval"]["hi"].as_f64()), (Some(-64.0), Some(-63.0)), "{e:#}");
+    let e = refused("x + sqrt(sin(x))", &[], Refusal { kind: "domain", span: None, code: 3, says: &["beyond that interval"] });
+    let pi = std::f64::consts::PI;
+    let (lo, hi) = (e["interval"]["lo"].as_f64().unwrap(), e["interval"]["hi"].as_f64().unwrap());
+    assert!((lo + 21.0 * pi).abs() < 1e-8 && (hi + 20.0 * pi).abs() < 1e-8, "{e:#}");
 }
 
 #[test]
@@ -236,6 +245,36 @@ fn every_flat_interval_is_named() {
 fn a_non_finite_anchor_is_an_invalid_option() {
     for a in ["nan", "inf"] {
         refused("tanh(x)", &["--anchor", a], Refusal { kind: "invalid_option", span: None, code: 2, says: &["anchor", "finite"] });
+    }
+}
+
+/// tanh anchored at 10 derives (g adds C ≈ -1.2e8; exit 1 before, the
+/// finite-difference check drowned in C's rounding) and says how closely
+/// f64 meets f there; at 15, where f64 holds g only to ±6e-4, the anchor is
+/// refused by name.
+#[test]
+fn an_anchor_far_out_derives_or_is_refused_by_name() {
+    let o = derive("tanh(x)", &["--anchor", "10"]);
+    assert_eq!(o.code, 0, "{:#}", o.json);
+    assert!(o.json["verification"]["anchor_error"].as_f64().is_some_and(|e| e < 1e-7), "{:#}", o.json);
+    let text = Command::new(env!("CARGO_BIN_EXE_foil")).args(["derive", "tanh", "--anchor", "10"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("g(10) = f(10) up to f64's rounding of g's large terms there (±2.7e-8)"), "{text}");
+    refused("tanh(x)", &["--anchor", "15"], Refusal { kind: "invalid_option", span: None, code: 2, says: &["anchor x = 15", "only to ±5.9e-4", "nearer 0"] });
+}
+
+/// Each mode's anchor option is refused with the other mode (`--anchor`
+/// with `--mode sa` was silently ignored).
+#[test]
+fn an_anchor_option_of_the_other_mode_is_refused() {
+    refused("tanh(x)", &["--mode", "sa", "--anchor", "1"], Refusal { kind: "invalid_option", span: None, code: 2, says: &["--anchor", "--anchor-terms"] });
+    refused("tanh(x)", &["--anchor-terms"], Refusal { kind: "invalid_option", span: None, code: 2, says: &["--anchor-terms", "--mode sa"] });
+    for (args, anchor) in [(&["--mode", "sa", "--anchor-terms"][..], None), (&["--anchor", "1"][..], Some(1.0))] {
+        let o = derive("tanh(x)", args);
+        assert_eq!(o.code, 0, "{args:?}: {:#}", o.json);
+        if anchor.is_some() {
+            assert_eq!(o.json["anchor"].as_f64(), anchor, "{:#}", o.json);
+        }
     }
 }
 

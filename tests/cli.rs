@@ -140,6 +140,33 @@ fn a_one_megabyte_expression_exits_2() {
     assert_eq!(v["error"]["kind"], "too_large", "{v:#}");
 }
 
+/// Every subcommand that takes EXPR reads `-` as standard input (emit and
+/// plot took `-` as the expression and refused it), and says so in --help.
+#[test]
+fn every_expression_taking_subcommand_reads_standard_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let png = tmp.path().join("p.png");
+    let png = png.to_str().unwrap();
+    for (args, says) in [
+        (&["derive", "-"][..], "g(x)  = 0.5*x + 0.25*sinh(2*x)"),
+        (&["check", "-"][..], "g(x)  = 0.5*x + 0.25*sinh(2*x)"),
+        (&["split", "-"][..], "u1   = exp(x)"),
+        (&["emit", "-"][..], "`g(x) = 0.5*x + 0.25*sinh(2*x)`"),
+        (&["plot", "-", "--out", png][..], "g(x) = 0.5*x + 0.25*sinh(2*x)"),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_foil")).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"tanh(x)\n").unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && stdout.contains(says), "{args:?}: {}{stdout}", String::from_utf8_lossy(&out.stderr));
+        let help = foil(&[args[0], "--help"]).stdout;
+        assert!(help.split_whitespace().collect::<Vec<_>>().join(" ").contains("`-` alone reads it from standard input"), "{}: {help}", args[0]);
+    }
+}
+
 /// The largest expression the OS lets through argv (just under 128 KiB) is
 /// refused quickly and cleanly too (its `+` chain is deeper than foil allows).
 #[test]
@@ -443,11 +470,19 @@ fn every_subcommand_help_documents_its_options() {
 }
 
 #[test]
-fn top_level_help_documents_exit_codes_and_subcommands() {
+fn every_help_page_documents_the_exit_codes_and_the_top_one_the_subcommands() {
     let r = foil(&["--help"]);
     assert_eq!(r.code, 0);
-    for w in ["derive", "split", "check", "list", "suite", "Exit codes", "0", "2", "3"] {
+    for w in ["derive", "split", "check", "list", "suite", "train", "compare", "plot", "fetch", "emit"] {
         assert!(r.stdout.contains(w), "`{w}` not in --help:\n{}", r.stdout);
+    }
+    for page in ["", "derive", "split", "check", "list", "emit", "suite", "train", "compare", "plot", "fetch"] {
+        let r = foil(&[page, "--help"].into_iter().filter(|a| !a.is_empty()).collect::<Vec<_>>());
+        assert_eq!(r.code, 0, "{page}: {}", r.stderr);
+        let text = r.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        for w in ["Exit codes: 0 success; 2 invalid expression, option or input", "damaged checkpoint", "3 refused by the maths", "1 internal error"] {
+            assert!(text.contains(w), "foil {page} --help lacks `{w}`:\n{}", r.stdout);
+        }
     }
 }
 

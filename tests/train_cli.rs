@@ -103,7 +103,7 @@ fn a_damaged_latest_checkpoint_is_a_clear_error_and_the_previous_one_is_kept() {
         args.push("--resume".into());
         let o = run(&args);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert_eq!(o.status.code(), Some(2), "a damaged file is bad input: {err}");
         assert!(err.contains("checkpoint-epoch-0002.bin") && err.contains("corrupt"), "{err}");
         assert!(err.contains("checkpoint-epoch-0001.bin"), "the previous good checkpoint is named: {err}");
         assert_eq!(std::fs::read(ckpt(&dir, 1)).unwrap(), good, "previous checkpoint untouched");
@@ -119,6 +119,78 @@ fn a_damaged_latest_checkpoint_is_a_clear_error_and_the_previous_one_is_kept() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("resumed after epoch 1"));
     assert_eq!(csv_rows(&dir).len(), 2);
+}
+
+/// Every file of a directory, name → bytes.
+fn contents(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| (e.file_name().to_string_lossy().into(), std::fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+/// Nothing written is lost: an --out that holds a run's results is refused
+/// (exit 2, naming the directory and a file) unless --resume continues the
+/// run or --overwrite replaces it; --overwrite removes the earlier run's
+/// checkpoints, so a later --resume cannot pick up the other run's epoch,
+/// and leaves other files. `compare` does the same for its summaries and
+/// runs. A resume from another configuration names the setting that differs.
+#[test]
+fn earlier_results_are_refused_unless_resumed_or_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let args = |epochs: usize, width: &str, extra: &[&str]| -> Vec<String> {
+        let mut a = train_args(&dir, epochs, 3);
+        let at = |flag: &str, a: &Vec<String>| a.iter().position(|x| x == flag).unwrap() + 1;
+        let (w, n, t) = (at("--width", &a), at("--train-limit", &a), at("--test-limit", &a));
+        (a[w], a[n], a[t]) = (width.into(), "200".into(), "100".into());
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let o = run(&args(2, "16", &[]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let before = contents(&dir);
+    assert!(before.contains_key("checkpoint-epoch-0002.bin") && before.contains_key("metrics.csv"), "{:?}", before.keys());
+
+    let o = run(&args(1, "16", &[]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("{} holds the results of an earlier run (checkpoint-epoch-0001.bin", dir.display())), "{err}");
+    assert!(err.contains("--resume continues it, --overwrite replaces it"), "{err}");
+    assert_eq!(contents(&dir), before, "a refused run changes nothing");
+
+    let o = run(&args(1, "16", &["--resume", "--overwrite"]));
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(contents(&dir), before);
+
+    let o = run(&args(3, "8", &["--resume"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("belongs to a different run (model.width: 16 in the checkpoint, 8 requested)"), "{err}");
+    assert_eq!(contents(&dir), before);
+
+    let o = run(&args(1, "8", &["--overwrite"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let after = contents(&dir);
+    assert!(!after.contains_key("checkpoint-epoch-0002.bin"), "the earlier run's checkpoints are gone: {:?}", after.keys());
+    assert_eq!(csv_rows(&dir).len(), 1);
+    assert_eq!(after["notes.txt"], b"mine", "other files stay");
+
+    let out = tmp.path().join("compare");
+    let o = tiny_compare("tanh", "baseline", &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (summary, run_files) = (contents(&out), contents(&out.join("baseline-seed0")));
+    let o = tiny_compare("tanh", "baseline", &out, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("holds the results of an earlier run (summary.csv") && err.contains("--overwrite replaces them"), "{err}");
+    assert_eq!((contents(&out), contents(&out.join("baseline-seed0"))), (summary, run_files));
+    let o = tiny_compare("tanh", "baseline", &out, &["--overwrite"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(csv_rows(&out.join("baseline-seed0")).len(), 1);
 }
 
 #[test]

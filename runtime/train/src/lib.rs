@@ -67,6 +67,31 @@ impl TrainConfig {
     }
 }
 
+/// The settings in which `checkpoint` and `requested` differ, as
+/// `model.depth: 8 in the checkpoint, 16 requested` (`epochs` excepted: a
+/// resume may extend a run).
+fn config_difference(checkpoint: &TrainConfig, requested: &TrainConfig) -> String {
+    fn walk(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+        match (a, b) {
+            (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+                for (k, v) in x {
+                    let name = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    walk(&name, v, y.get(k).unwrap_or(&serde_json::Value::Null), out);
+                }
+            }
+            _ if a != b => out.push(format!("{path}: {a} in the checkpoint, {b} requested")),
+            _ => {}
+        }
+    }
+    let value = |c: &TrainConfig| serde_json::to_value(TrainConfig { epochs: 0, ..c.clone() }).unwrap_or_default();
+    let mut out = Vec::new();
+    walk("", &value(checkpoint), &value(requested), &mut out);
+    if out.is_empty() {
+        return format!("checkpoint config {checkpoint:?}, requested {requested:?}");
+    }
+    out.join("; ")
+}
+
 /// Where the Debian package `dataset-fashion-mnist` puts Fashion-MNIST's IDX files.
 pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
 /// The Debian package with Fashion-MNIST.
@@ -253,6 +278,8 @@ impl Observer for Quiet {}
 pub enum TrainError {
     #[error("output directory {path} is not usable: {reason}")]
     OutDir { path: PathBuf, reason: String },
+    #[error("{} holds the results of an earlier run ({})", dir.display(), listed(dir, files))]
+    EarlierResults { dir: PathBuf, files: Vec<PathBuf> },
     #[error(transparent)]
     Rewrite(#[from] RewriteError),
     #[error(transparent)]
@@ -344,6 +371,50 @@ pub const UNTRAINED_GIVEN_BACK: f64 = 0.25;
 /// worse than knowing nothing. 2.53 for 10 classes.
 pub fn blow_up_loss(classes: usize) -> f64 {
     1.1 * (classes.max(2) as f64).ln()
+}
+
+/// What [`train`] does with an earlier run's results in its directory
+/// ([`earlier_results`]). A directory holds one run: a run started over
+/// another's checkpoints would mix the two, and a later resume would pick up
+/// the other run's newest epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Earlier {
+    /// Stop with [`TrainError::EarlierResults`], before writing anything.
+    Refuse,
+    /// Continue from the newest checkpoint (none starts from scratch; a
+    /// damaged one is an error and is left in place).
+    Resume,
+    /// Remove them first; other files in the directory stay.
+    Replace,
+}
+
+/// The PNG plots a run draws into its directory.
+pub const PLOT_FILES: [&str; 2] = ["curves.png", "grad_magnitudes.png"];
+
+/// The files of an earlier run in `dir`: what [`train`] writes there (its
+/// checkpoints, oldest first, the metrics and the plots).
+pub fn earlier_results(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = checkpoint::list(dir).into_iter().rev().map(|(_, p)| p).collect();
+    found.extend([metrics::CSV_FILE, metrics::JSON_FILE].iter().chain(&PLOT_FILES).map(|n| dir.join(n)).filter(|p| p.exists()));
+    found
+}
+
+/// `files` relative to `dir`, the first three and how many more.
+fn listed(dir: &Path, files: &[PathBuf]) -> String {
+    let mut names: Vec<String> = files.iter().take(3).map(|f| f.strip_prefix(dir).unwrap_or(f).display().to_string()).collect();
+    if files.len() > 3 {
+        names.push(format!("and {} more files", files.len() - 3));
+    }
+    names.join(", ")
+}
+
+/// [`TrainError::EarlierResults`] if `dir` holds an earlier run's results.
+pub fn refuse_earlier_results(dir: &Path) -> Result<(), TrainError> {
+    let files = earlier_results(dir);
+    match files.is_empty() {
+        true => Ok(()),
+        false => Err(TrainError::EarlierResults { dir: dir.to_path_buf(), files }),
+    }
 }
 
 /// Checks that `dir` can be created and written, before any training.
@@ -561,11 +632,18 @@ fn learning_rates(cfg: &TrainConfig, model: &Model) -> ::burn::optim::lr_schedul
 /// draw them: the same weights, bit for bit, as when the runs go one by one.
 static SEEDED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Trains `cfg` on `data`, writing checkpoints, metrics and plots into `out`.
-/// With `resume`, continues from the newest checkpoint in `out` (an absent one
-/// starts from scratch; a damaged one is an error and is left in place).
-pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, placement: &Placement, obs: &mut dyn Observer) -> Result<RunSummary, TrainError> {
+/// Trains `cfg` on `data`, writing checkpoints, metrics and plots into `out`;
+/// an earlier run's results there are refused, resumed or replaced as
+/// `earlier` says.
+pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, earlier: Earlier, placement: &Placement, obs: &mut dyn Observer) -> Result<RunSummary, TrainError> {
     check_out_dir(out)?;
+    match earlier {
+        Earlier::Refuse => refuse_earlier_results(out)?,
+        Earlier::Resume => {}
+        Earlier::Replace => earlier_results(out).iter().try_for_each(|f| {
+            std::fs::remove_file(f).map_err(|e| TrainError::OutDir { path: out.to_path_buf(), reason: format!("cannot remove {}: {e}", f.display()) })
+        })?,
+    }
     let replicas = placement.replica_devices()?;
     let device = replicas[0].clone();
     // Held from seeding to the end of the first batch, whose forward pass
@@ -578,7 +656,7 @@ pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, placem
     let mut history: Vec<EpochMetrics> = Vec::new();
     let mut resumed_from = None;
 
-    if resume {
+    if earlier == Earlier::Resume {
         let found = checkpoint::list(out);
         if let Some((_, latest)) = found.first() {
             let ck = Checkpoint::load(latest).map_err(|e| TrainError::Resume {
@@ -590,10 +668,7 @@ pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, placem
                 previous: found.get(1).map(|p| p.1.clone()).filter(|p| Checkpoint::load(p).is_ok()),
             })?;
             if !ck.header.config.same_run(cfg) {
-                return Err(TrainError::ConfigMismatch {
-                    path: latest.clone(),
-                    detail: format!("checkpoint config {:?}, requested {:?}", ck.header.config, cfg),
-                });
+                return Err(TrainError::ConfigMismatch { path: latest.clone(), detail: config_difference(&ck.header.config, cfg) });
             }
             let rec_err = |e: String| TrainError::Record { path: latest.clone(), detail: e };
             let record = ::burn::store::ModuleRecord::from_bytes(::burn::tensor::Bytes::from_bytes_vec(ck.model)).map_err(|e| rec_err(e.to_string()))?;
@@ -666,8 +741,8 @@ pub fn train(cfg: &TrainConfig, data: &Dataset, out: &Path, resume: bool, placem
     if !history.is_empty() {
         metrics::write(out, &history, header_json(cfg, data, placement))?;
         let title = format!("{} {} on {}", cfg.model.act, cfg.model.mode, data.name);
-        plot::training_curves(&out.join("curves.png"), &title, &history).map_err(TrainError::Plot)?;
-        plot::gradient_magnitudes(&out.join("grad_magnitudes.png"), &history).map_err(TrainError::Plot)?;
+        plot::training_curves(&out.join(PLOT_FILES[0]), &title, &history).map_err(TrainError::Plot)?;
+        plot::gradient_magnitudes(&out.join(PLOT_FILES[1]), &history).map_err(TrainError::Plot)?;
     }
     Ok(RunSummary { history, diverged, resumed_from, out_dir: out.to_path_buf() })
 }

@@ -75,9 +75,14 @@ pub fn csv(history: &[EpochMetrics]) -> String {
     s
 }
 
-/// Writes `metrics.csv` and `metrics.json` (atomically) into `dir`.
+/// The per-epoch table a run writes into its directory.
+pub const CSV_FILE: &str = "metrics.csv";
+/// The run's settings and every epoch's metrics, as JSON.
+pub const JSON_FILE: &str = "metrics.json";
+
+/// Writes [`CSV_FILE`] and [`JSON_FILE`] (atomically) into `dir`.
 pub fn write(dir: &Path, history: &[EpochMetrics], extra: serde_json::Value) -> Result<(), WriteError> {
-    write_atomic(&dir.join("metrics.csv"), csv(history).as_bytes())?;
+    write_atomic(&dir.join(CSV_FILE), csv(history).as_bytes())?;
     let json = serde_json::json!({ "run": extra, "epochs": history });
-    write_atomic(&dir.join("metrics.json"), format!("{json:#}\n").as_bytes())
+    write_atomic(&dir.join(JSON_FILE), format!("{json:#}\n").as_bytes())
 }

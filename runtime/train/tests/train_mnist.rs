@@ -5,14 +5,14 @@ use std::time::Instant;
 
 use foil_burn::Mode;
 use foil_train::models::{ModelConfig, ModelKind};
-use foil_train::{train, Dataset, Placement, Quiet, Stabilizer, TrainConfig};
+use foil_train::{train, Dataset, Earlier, Placement, Quiet, Stabilizer, TrainConfig};
 
 fn run(mode: Mode) -> f64 {
     let data = Dataset::mnist_embedded().unwrap();
     let cfg = TrainConfig { batch_size: 32, ..TrainConfig::new(ModelConfig::mlp("tanh(x)", mode, 2, 256), 2, 1) };
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
-    let s = train(&cfg, &data, dir.path(), false, &Placement::default(), &mut Quiet).unwrap();
+    let s = train(&cfg, &data, dir.path(), Earlier::Refuse, &Placement::default(), &mut Quiet).unwrap();
     let acc = s.final_accuracy();
     eprintln!(
         "mlp tanh {mode}: test accuracy {:?} in {:.1}s (train s/epoch {:?})",
@@ -58,7 +58,7 @@ fn every_model_and_mode_trains_one_epoch_on_a_slice() {
         let cfg = TrainConfig { batch_size: 32, ..TrainConfig::new(model, 1, 3) };
         let dir = tempfile::tempdir().unwrap();
         let t = Instant::now();
-        let s = train(&cfg, &data, dir.path(), false, &Placement::default(), &mut Quiet).unwrap();
+        let s = train(&cfg, &data, dir.path(), Earlier::Refuse, &Placement::default(), &mut Quiet).unwrap();
         let m = &s.history[0];
         eprintln!("{kind:?} {mode}: loss {:.3} → test acc {:.3} in {:.1}s", m.train_loss, m.test_accuracy, t.elapsed().as_secs_f64());
         assert!(m.train_loss.is_finite() && m.test_loss.is_finite(), "{kind:?} {mode}: {m:?}");
@@ -71,7 +71,7 @@ fn train_split(data: &Dataset, model: ModelConfig, epochs: usize, seed: u64, sta
     let mut cfg = TrainConfig::new(model, epochs, seed);
     stabilizer.apply(None, lr, &mut cfg).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let s = train(&cfg, data, dir.path(), false, &Placement::default(), &mut Quiet).unwrap();
+    let s = train(&cfg, data, dir.path(), Earlier::Refuse, &Placement::default(), &mut Quiet).unwrap();
     let losses: Vec<f64> = s.history.iter().map(|m| m.train_loss).collect();
     eprintln!(
         "{} depth {} seed {seed} --stabilize {stabilizer} (Adam {}, split layers {:?}): train losses {losses:?}, test accuracy {}, stopped {:?}",
