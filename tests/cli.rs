@@ -154,7 +154,8 @@ fn every_expression_taking_subcommand_reads_standard_input() {
         (&["emit", "-"][..], "`g(x) = 0.5*x + 0.25*sinh(2*x)`"),
         (&["plot", "-", "--out", png][..], "g(x) = 0.5*x + 0.25*sinh(2*x)"),
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_foil")).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child =
+            Command::new(env!("CARGO_BIN_EXE_foil")).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         {
             use std::io::Write;
             child.stdin.take().unwrap().write_all(b"tanh(x)\n").unwrap();

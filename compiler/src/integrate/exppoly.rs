@@ -16,6 +16,11 @@ use egg::{Id, Symbol};
 use num_complex::Complex64 as C;
 
 const TOL: f64 = 1e-12;
+/// The most terms a product may form before its like terms merge: a bound
+/// on time (merging is quadratic). A sum of 40 tanh(k·x)/k put over one
+/// denominator took a minute here and has no closed form anyway (from 5
+/// terms its denominator's degree, 30, is past what the roots resolve).
+const MAX_PRODUCT_TERMS: usize = 4096;
 
 #[derive(Clone, Copy, Debug)]
 struct Term {
@@ -64,14 +69,18 @@ impl Sum {
     fn scale(&self, k: C) -> Sum {
         Sum(self.0.iter().map(|t| Term { c: t.c * k, ..*t }).collect()).normalized()
     }
-    fn mul(&self, o: &Sum) -> Sum {
+    /// `None` past [`MAX_PRODUCT_TERMS`].
+    fn mul(&self, o: &Sum) -> Option<Sum> {
+        if self.0.len() * o.0.len() > MAX_PRODUCT_TERMS {
+            return None;
+        }
         let mut v = Vec::with_capacity(self.0.len() * o.0.len());
         for p in &self.0 {
             for q in &o.0 {
                 v.push(Term { c: p.c * q.c, k: p.k + q.k, g: p.g + q.g, a: p.a + q.a });
             }
         }
-        Sum(v).normalized()
+        Some(Sum(v).normalized())
     }
     fn same(&self, o: &Sum) -> bool {
         self.0.len() == o.0.len() && self.0.iter().all(|t| o.0.iter().any(|u| t.same_shape(u) && close(t.c, u.c)))
@@ -103,13 +112,13 @@ impl Frac {
         if self.d.same(&o.d) {
             return Frac { n: self.n.add(&o.n), d: self.d.clone() }.normalized();
         }
-        Frac { n: self.n.mul(&o.d).add(&o.n.mul(&self.d)), d: self.d.mul(&o.d) }.normalized()
+        Frac { n: self.n.mul(&o.d)?.add(&o.n.mul(&self.d)?), d: self.d.mul(&o.d)? }.normalized()
     }
     fn neg(&self) -> Frac {
         Frac { n: self.n.scale(C::new(-1.0, 0.0)), d: self.d.clone() }
     }
     fn mul(&self, o: &Frac) -> Option<Frac> {
-        Frac { n: self.n.mul(&o.n), d: self.d.mul(&o.d) }.normalized()
+        Frac { n: self.n.mul(&o.n)?, d: self.d.mul(&o.d)? }.normalized()
     }
     fn recip(&self) -> Option<Frac> {
         Frac { n: self.d.clone(), d: self.n.clone() }.normalized()
@@ -457,4 +466,20 @@ fn substitute_exponential(f: &Frac, b: &mut Builder, x: Id) -> Outcome {
     let arg = readable::scaled(b, a0, x);
     let u = b.call(Func::Exp, arg);
     rational::integrate(&num, &den, b, u, true).map_or(Outcome::NotMine, Outcome::Found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A product past MAX_PRODUCT_TERMS is not formed (merging its like
+    /// terms is quadratic); one inside it is, like terms merged.
+    #[test]
+    fn products_past_the_term_bound_are_not_formed() {
+        let sum = |n: usize| Sum((0..n).map(|k| Term { c: C::new(1.0, 0.0), k: 0, g: C::default(), a: C::new(k as f64, 0.0) }).collect());
+        let side = (MAX_PRODUCT_TERMS as f64).sqrt() as usize;
+        // (Σ e^(kx))², k < side: 2·side - 1 distinct rates.
+        assert_eq!(sum(side).mul(&sum(side)).map(|p| p.0.len()), Some(2 * side - 1));
+        assert!(sum(side + 1).mul(&sum(side)).is_none());
+    }
 }
