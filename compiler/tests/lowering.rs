@@ -805,14 +805,28 @@ fn suite_ga_derivatives_keep_their_f32_digits() {
 /// 2.27e38; `x - exp(-2*x)`'s g was inf past f32::MAX/2 and
 /// `softplus(2*x)/2`'s from −44.36. `x + 0.001*sinh(x)`'s g, a difference
 /// of logarithms as one log1p of a quotient near −1, was 2e-2 off at
-/// x = −10.
+/// x = −10. `tanh(x) + tanh(2*x)`'s and `tanh(x) + tanh(3*x)`'s g were inf
+/// from 44.46 (they fit to about 45.4).
 #[test]
 fn ga_forms_are_finite_wherever_their_values_fit() {
     let mut xs: Vec<f64> = (0..=38_531).map(|k| 10f64.powf(k as f64 / 1000.0) as f32 as f64).collect();
     xs.push(f32::MAX as f64);
     xs.extend(xs.clone().iter().map(|x| -x));
     let mut sources: Vec<String> = foil_compiler::suite::embedded_suite().into_iter().map(|row| row.expression).collect();
-    sources.extend(["selu(x)", "x + tanh(x)", "x - exp(-2*x)", "softplus(2*x)/2", "x + 0.001*sinh(x)"].map(String::from));
+    sources.extend(
+        [
+            "selu(x)",
+            "x + tanh(x)",
+            "x - exp(-2*x)",
+            "softplus(2*x)/2",
+            "x + 0.001*sinh(x)",
+            "tanh(x) + tanh(2*x)",
+            "tanh(x) + tanh(3*x)",
+            "tanh(x) + sigmoid(x)",
+            "sigmoid(x) + sigmoid(2*x)",
+        ]
+        .map(String::from),
+    );
     let mut checked = 0;
     for src in &sources {
         let f = foil_compiler::parse::parse(src).unwrap();
@@ -826,7 +840,7 @@ fn ga_forms_are_finite_wherever_their_values_fit() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 12 + 5, "the suite's closed-form GAs and five more");
+    assert_eq!(checked, 12 + 9, "the suite's closed-form GAs and nine more");
 }
 
 /// The worst error of `e` (in x) lowered and run in f32 at `xs`, against f64
