@@ -235,7 +235,6 @@ impl LimitArgs {
     }
 }
 
-/// Run a parsed command line.
 /// The command line, every `--help` page ending with the exit codes (clap
 /// exits 2 on a usage error, 0 after a help page).
 pub fn parse() -> Cli {
@@ -243,6 +242,7 @@ pub fn parse() -> Cli {
     Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
 }
 
+/// Run a parsed command line.
 pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Derive(a) => derive(&a, false),
@@ -641,12 +641,12 @@ impl Derived {
                 let anchor = fmt_num(a);
                 // Met to f64's rounding of g there, said where that shows:
                 // g anchored far out adds a large constant (tanh at 10: 1.2e8).
-                let rounding = 2.0 * foil_compiler::verify::spine_rounding(&g.adversarial, "x", a);
-                let met = match g.anchor.is_some() && v.anchor_error.is_some() && g.numeric.is_none() {
-                    true if rounding > foil_compiler::verify::ANCHOR_TOL * foil_compiler::eval::eval1(&g.input, "x", a).abs().max(1.0) => {
-                        format!(" up to f64's rounding of g's large terms there (±{rounding:.1e})")
-                    }
-                    _ => String::new(),
+                let rounding = foil_compiler::verify::anchor_rounding(&g.adversarial, "x", a);
+                let shows = rounding > foil_compiler::verify::ANCHOR_TOL * foil_compiler::eval::eval1(&g.input, "x", a).abs().max(1.0);
+                let met = if g.anchor.is_some() && g.numeric.is_none() && shows {
+                    format!(" up to f64's rounding of g's large terms there (±{rounding:.1e})")
+                } else {
+                    String::new()
                 };
                 // What the samples compare g' with: the regularised target
                 // only when a regularisation was asked for.

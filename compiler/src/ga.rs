@@ -301,7 +301,7 @@ fn is_pole(f: &Expr, forced: &Expr, var: &str, z: f64) -> bool {
 /// (an invalid option) where that rounding exceeds 1e-6 · max(1, |f(a)|);
 /// tanh's anchors reach to about 11.8.
 fn check_anchor_holds_in_f64(g: &Expr, a: f64, fa: f64) -> Result<(), DeriveError> {
-    let rounding = 2.0 * crate::verify::spine_rounding(g, VAR, a);
+    let rounding = crate::verify::anchor_rounding(g, VAR, a);
     if rounding <= 1e-6 * fa.abs().max(1.0) {
         return Ok(());
     }

@@ -162,6 +162,14 @@ pub fn spine_rounding(expr: &Expr, var: &str, x: f64) -> f64 {
     0.5 * f64::EPSILON * total
 }
 
+/// How closely f64 can make g meet f at the anchor `a`: g(a) is f64's sum
+/// of g₀(a) and C = f(a) - g₀(a), each rounded, so twice its spine's
+/// rounding ([`spine_rounding`]). The anchor check allows it; an anchor
+/// where it is large is refused (`ga`), and the text says it where it shows.
+pub fn anchor_rounding(g: &Expr, var: &str, a: f64) -> f64 {
+    2.0 * spine_rounding(g, var, a)
+}
+
 /// Is `expr`'s NaN at `x` f64 overflowing (its first NaN node combines an
 /// infinity: inf - inf, inf/inf, 0·inf, as `log(e^(4x) + a) - log(e^(4x) + b)`
 /// gives from x ≈ 178) rather than the expression leaving the reals (a log,
@@ -260,8 +268,7 @@ pub fn verify_adversarial_within(
         }
     }
     let anchor_error = anchor.map(|(a, fa)| (eval1(g, var, a) - fa).abs());
-    // g(a) is f64's sum of g₀(a) and C = f(a) - g₀(a): met up to that sum's rounding.
-    let anchor_tolerance = anchor.map_or(0.0, |(a, fa)| ANCHOR_TOL * fa.abs().max(1.0) + 2.0 * spine_rounding(g, var, a));
+    let anchor_tolerance = anchor.map_or(0.0, |(a, fa)| ANCHOR_TOL * fa.abs().max(1.0) + anchor_rounding(g, var, a));
     if max_rel > tolerance {
         failure = Some(format!("|g' - 1/f'| reaches {max_rel:.3e} (relative) at {var} = {worst_x}, above {tolerance:e}"));
     } else if max_num > numeric_tolerance {

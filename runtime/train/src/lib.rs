@@ -411,10 +411,10 @@ fn listed(dir: &Path, files: &[PathBuf]) -> String {
 /// [`TrainError::EarlierResults`] if `dir` holds an earlier run's results.
 pub fn refuse_earlier_results(dir: &Path) -> Result<(), TrainError> {
     let files = earlier_results(dir);
-    match files.is_empty() {
-        true => Ok(()),
-        false => Err(TrainError::EarlierResults { dir: dir.to_path_buf(), files }),
+    if files.is_empty() {
+        return Ok(());
     }
+    Err(TrainError::EarlierResults { dir: dir.to_path_buf(), files })
 }
 
 /// Checks that `dir` can be created and written, before any training.
