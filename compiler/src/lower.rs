@@ -667,13 +667,14 @@ fn shifted_softpluses(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     })
 }
 
-/// `log(P(e^y))` with P a polynomial of degree m ≥ 2 and a positive
-/// leading coefficient (GA's partial fractions in `u = e^(ax)` with a
-/// quadratic factor: `tanh(x) + tanh(2x)` has `log(e^2x·(e^2x + 0.32) +
-/// 0.19)`) as `where(y ≥ 0, m·y + log(Σ cₖ·e^((k - m)·y)), log(Σ cₖ·e^(k·y)))`:
-/// each branch's exponentials are at most 1. As written, `e^(m·y)` overflows
-/// from m·y ≈ 88.7 in f32 (that g was inf from x = 22.18, its value about
-/// 4x there). Exact on both sides, so the certificate's tails may use it.
+/// `log(P(e^y))` with P a (Laurent) polynomial whose powers of e^y span
+/// at least 2, lowest and highest coefficients positive (GA's partial
+/// fractions in `u = e^(ax)` with a quadratic factor: `tanh(x) + tanh(2x)`
+/// has `log(e^2x·(e^2x + 0.32) + 0.19)`), as `where(y ≥ 0, hi·y +
+/// log(Σ cₖ·e^((k - hi)·y)), lo·y + log(Σ cₖ·e^((k - lo)·y)))`: each
+/// branch's exponentials are at most 1. As written, `e^(2y)` overflows from
+/// 2y ≈ 88.7 in f32 (that g was inf from x = 22.18, its value about 4x
+/// there). Exact on both sides, so the certificate's tails may use it.
 fn logarithms_of_exponential_polynomials(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
         let id = b.add(node);
@@ -747,7 +748,7 @@ fn products_of_exponential_polynomials(b: &mut Builder, roots: &[Id]) -> Vec<Id>
             let mut y = None;
             let (c, factors) = exponential_factors(b, id, &mut y)?;
             let y = y?;
-            // Two factors (with multiplicity) that grow with |y|, one of them a sum.
+            // Two factors (with multiplicity) that grow with |y|.
             let growing: i32 = factors.iter().filter(|(p, _)| p.span().is_some_and(|s| s != (0, 0))).map(|(_, n)| n.abs()).sum();
             // Only where an exponential in it may pass f32::MAX (sech's
             // 2e^-|z|/(1 + e^-2|z|) is safe as it is).
@@ -924,12 +925,12 @@ fn exponential_polynomial(b: &Builder, id: Id, y: &mut Option<Id>) -> Option<Exp
         Math::Mul([p, q]) => exponential_polynomial(b, p, y)?.mul(&exponential_polynomial(b, q, y)?),
         Math::Div([p, q]) => {
             let q = exponential_polynomial(b, q, y)?;
+            // By one term only: c·E^k divides through.
             let (lo, hi) = q.span()?;
-            let c = q.coefficient(lo);
-            if lo != hi || !(c != 0.0) {
+            if lo != hi {
                 return None;
             }
-            exponential_polynomial(b, p, y)?.mul(&ExpPoly { low: -lo, c: vec![1.0 / c] })
+            exponential_polynomial(b, p, y)?.mul(&ExpPoly { low: -lo, c: vec![1.0 / q.coefficient(lo)] })
         }
         Math::Pow([p, k]) => {
             let k = b.value(k).filter(|k| k.fract() == 0.0 && (0.0..=8.0).contains(k))? as usize;
