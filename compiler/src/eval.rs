@@ -138,10 +138,19 @@ pub fn sign(x: f64) -> f64 {
     }
 }
 
-/// Real power with integer exponents allowed on negative bases.
+/// Real power with integer exponents allowed on negative bases. `powi`
+/// multiplies, so a power whose intermediate overflows comes out 0 or ±inf
+/// where the value is subnormal (204000000800002^-22 is 1.5e-315, `powi`
+/// gave 0: an exact zero between nonzero neighbours, which the zero scan
+/// took for a root at x = 22); `powf`, which also takes negative bases with
+/// whole exponents, decides those.
 pub fn pow(a: f64, b: f64) -> f64 {
     if b == b.round() && b.abs() < 1e9 {
-        a.powi(b as i32)
+        let r = a.powi(b as i32);
+        if (r == 0.0 || r.is_infinite()) && a != 0.0 && a.is_finite() {
+            return a.powf(b);
+        }
+        r
     } else {
         a.powf(b)
     }
@@ -192,6 +201,23 @@ pub fn erfi(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A whole power whose intermediate overflows is f64's value, subnormal
+    /// or infinite, not powi's 0: 204000000800002^-x read 0 at x = 22 and
+    /// nonzero beside it, a false root (its GA was refused for f' "vanishing
+    /// at x ≈ 22", its SA term as not monotone). Negative bases keep whole
+    /// exponents.
+    #[test]
+    fn whole_powers_that_pass_f64s_range_in_between_are_powf() {
+        let c = 204000000800002.0f64;
+        assert_eq!(pow(c, -22.0), c.powf(-22.0));
+        assert!(pow(c, -22.0) > 0.0);
+        assert_eq!((pow(-2.0, 3.0), pow(-2.0, -2.0), pow(0.0, -1.0)), (-8.0, 0.25, f64::INFINITY));
+        assert_eq!((pow(-1e200, 3.0), pow(1e-200, 3.0)), (f64::NEG_INFINITY, 0.0));
+        let f = crate::parse::parse("204000000800002^(-x)").unwrap();
+        let zeros = crate::zeros::find_zeros(&|x| eval1(&crate::diff::derivative(&f, "x"), "x", x));
+        assert!(zeros.is_empty(), "{zeros:?}");
+    }
 
     #[test]
     fn erfi_matches_quadrature() {

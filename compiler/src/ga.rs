@@ -249,13 +249,7 @@ fn domain_edges(f: &Expr, var: &str) -> Vec<(f64, Expr)> {
         if seen.contains(&e) {
             continue;
         }
-        let mut zeros = crate::zeros::find_zeros(&|x| eval1(&e, var, x)).zeros;
-        // An argument that only underflows to 0 (`c^-x` past x ≈ 22 for
-        // c = 2e14) is no zero: beside a real one it is of normal size.
-        zeros.retain(|&z| {
-            let h = 1e-2 * z.abs().max(1.0);
-            eval1(&e, var, z - h).abs().max(eval1(&e, var, z + h).abs()) > 1e-300
-        });
+        let zeros = crate::zeros::find_zeros(&|x| eval1(&e, var, x)).zeros;
         if !zeros.is_empty() {
             let forced = with_zero_argument(f, at, arg);
             edges.extend(zeros.into_iter().map(|z| (z, forced.clone())));
