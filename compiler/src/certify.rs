@@ -165,10 +165,16 @@ impl Certificate {
                 )
             }
             Kind::Sampled => {
-                let missing: Vec<String> = self.uncertified.iter().take(4).map(describe_range).collect();
+                // A point (a break whose check failed) is said as one, not as [a, a].
+                let missing: Vec<String> = self
+                    .uncertified
+                    .iter()
+                    .take(4)
+                    .map(|u| if u.lo == u.hi { format!("at x = {}", describe_end(u.lo)) } else { format!("on {}", describe_range(u)) })
+                    .collect();
                 let more = if self.uncertified.len() > 4 { format!(" and {} more", self.uncertified.len() - 4) } else { String::new() };
                 format!(
-                    "SAMPLED ONLY: the 1e-9 bound on {} could not be proven on {}{more}{}{}",
+                    "SAMPLED ONLY: the 1e-9 bound on {} could not be proven {}{more}{}{}",
                     self.checked,
                     missing.join(", "),
                     if self.exhausted { " (its work budget ran out before every cell there was tried)" } else { "" },
@@ -192,24 +198,24 @@ impl Certificate {
 
 /// `[-4.5, 8]`, `(-inf, 3]`, `all x`.
 pub fn describe_range(r: &Interval) -> String {
-    let end = |v: f64| {
-        if v.is_infinite() {
-            if v < 0.0 {
-                "-inf".to_string()
-            } else {
-                "inf".to_string()
-            }
-        } else {
-            format!("{v:.4e}").replace("e0", "").parse::<f64>().map(crate::zeros::fmt9).unwrap_or_else(|_| format!("{v:.4e}"))
-        }
-    };
-    let short = |v: f64| if v.abs() >= 1e6 && v.is_finite() { format!("{v:.3e}") } else { end(v) };
     match (r.lo.is_finite(), r.hi.is_finite()) {
         (false, false) => "all x".into(),
-        (false, true) => format!("(-inf, {}]", short(r.hi)),
-        (true, false) => format!("[{}, inf)", short(r.lo)),
-        (true, true) => format!("[{}, {}]", short(r.lo), short(r.hi)),
+        (false, true) => format!("(-inf, {}]", describe_end(r.hi)),
+        (true, false) => format!("[{}, inf)", describe_end(r.lo)),
+        (true, true) => format!("[{}, {}]", describe_end(r.lo), describe_end(r.hi)),
     }
+}
+
+/// One end of a range as [`describe_range`] writes it: 5 significant
+/// digits, 4 from 1e6 on.
+fn describe_end(v: f64) -> String {
+    if v.is_infinite() {
+        return if v < 0.0 { "-inf" } else { "inf" }.to_string();
+    }
+    if v.abs() >= 1e6 {
+        return format!("{v:.3e}");
+    }
+    format!("{v:.4e}").replace("e0", "").parse::<f64>().map(crate::zeros::fmt9).unwrap_or_else(|_| format!("{v:.4e}"))
 }
 
 /// `g′·q − 1` (reciprocal) or `g′ − r` (direct), with the ids of g′ and of
