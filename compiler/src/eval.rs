@@ -87,6 +87,15 @@ pub fn eval1(expr: &Expr, name: &str, x: f64) -> f64 {
     eval(expr, &|v| if v == s { x } else { f64::NAN })
 }
 
+/// Every node's value of `expr` at `name` = `x` (children before parents,
+/// the root last): what [`eval1`] computes on the way.
+pub fn eval1_nodes(expr: &Expr, name: &str, x: f64) -> Vec<f64> {
+    let s = symbol(name);
+    let mut vals = Vec::new();
+    eval_into(expr, &|v| if v == s { x } else { f64::NAN }, &mut vals);
+    vals
+}
+
 /// `Symbol::from(name)`, remembering the last name per thread: interning
 /// takes a global lock, and verification and zero-finding call [`eval1`]
 /// thousands of times with the same name (it was 8% of a derivation).

@@ -133,9 +133,7 @@ pub fn without_additive_constants(expr: &Expr) -> Expr {
 /// sums and differences that the evaluation reaches (a `where` reaches its
 /// taken branch). g = g₀ + C with |C| = 1.2e8 is exact only to about 3e-8.
 pub fn spine_rounding(expr: &Expr, var: &str, x: f64) -> f64 {
-    let s = egg::Symbol::from(var);
-    let mut vals = Vec::new();
-    crate::eval::eval_into(expr, &|v| if v == s { x } else { f64::NAN }, &mut vals);
+    let vals = crate::eval::eval1_nodes(expr, var, x);
     let nodes = expr.as_ref();
     let spine = additive_spine(expr);
     let mut reached = vec![false; nodes.len()];
@@ -175,9 +173,7 @@ pub fn anchor_rounding(g: &Expr, var: &str, a: f64) -> f64 {
 /// gives from x ≈ 178) rather than the expression leaving the reals (a log,
 /// sqrt or power of a negative number, from finite arguments)?
 pub fn nan_from_overflow(expr: &Expr, var: &str, x: f64) -> bool {
-    let s = egg::Symbol::from(var);
-    let mut vals = Vec::new();
-    crate::eval::eval_into(expr, &|v| if v == s { x } else { f64::NAN }, &mut vals);
+    let vals = crate::eval::eval1_nodes(expr, var, x);
     let first_nan = vals.iter().position(|v| v.is_nan());
     first_nan.is_some_and(|i| expr.as_ref()[i].children().iter().any(|&c| vals[usize::from(c)].is_infinite()))
 }
@@ -186,9 +182,7 @@ pub fn nan_from_overflow(expr: &Expr, var: &str, x: f64) -> bool {
 /// infinite, or 0 from operands that are not (an underflow)? Its value
 /// there is then f64's, not the function's.
 pub fn leaves_f64_range(expr: &Expr, var: &str, x: f64) -> bool {
-    let s = egg::Symbol::from(var);
-    let mut vals = Vec::new();
-    crate::eval::eval_into(expr, &|v| if v == s { x } else { f64::NAN }, &mut vals);
+    let vals = crate::eval::eval1_nodes(expr, var, x);
     expr.as_ref().iter().zip(&vals).any(|(node, &v)| {
         v.is_infinite()
             || (v == 0.0
