@@ -422,6 +422,7 @@ const CORPUS: &[(&str, &str, Option<f64>)] = &[
     // is inf/inf in f64 from kx ≈ 709.8 (the tails are proven on the
     // overflow-safe forms).
     ("plus_tanh", "x + tanh(x)", None),
+    ("plus_tenth_tanh", "x + 0.1*tanh(x)", None),
     ("plus_sigmoid", "x + sigmoid(x)", None),
     ("minus_power", "x - 2 - 8^-x", None),
     // Sampling gets it wrong: 1/f' dips to 1/114 over a width of 2e-4 at x = 0.3137.
