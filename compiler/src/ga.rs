@@ -358,7 +358,8 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         smooth_f.push(fi);
     }
     let f_second = derivative(&f_prime, VAR);
-    let zeros = crate::zeros::find_zeros_refined(&|x| eval1(&f_prime, VAR, x), Some(&|x| eval1(&f_second, VAR, x)), &breaks);
+    let mut zeros = crate::zeros::find_zeros_refined(&|x| eval1(&f_prime, VAR, x), Some(&|x| eval1(&f_second, VAR, x)), &breaks);
+    zeros.zeros.retain(|&z| !monotone_through_break(z, &breaks, &pieces_at, &smooth));
     let f_prime_simplified = simp(&f_prime);
     if let Some(&interval) = flat.first() {
         // The regularisation policy covers flat pieces too (g is constant there).
@@ -476,7 +477,6 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
     let certificate = crate::certify::certify(
         &adversarial,
         &adversarial_derivative,
-        &f_prime,
         &cert_pieces,
         &exact,
         &breaks,
@@ -697,7 +697,7 @@ fn certify_pieces(
         })
         .collect();
     let exact: Vec<bool> = pieces.iter().map(|p| closed_form && crate::certify::is_exact(&p.g_prime, &p.target, kind, limits)).collect();
-    crate::certify::certify(g, g_prime, target, &pieces, &exact, cells, kind, checked, VAR, span, crate::certify::Budget { tol, ..Default::default() })
+    crate::certify::certify(g, g_prime, &pieces, &exact, cells, kind, checked, VAR, span, crate::certify::Budget { tol, ..Default::default() })
 }
 
 /// Fits and certificates per numeric GA: a refit only where the previous
@@ -878,6 +878,23 @@ fn is_flat(df: &Expr, iv: &Interval) -> bool {
     (0..16).all(|k| eval1(df, VAR, c + width * (k as f64 / 7.5 - 1.0)) == 0.0)
 }
 
+/// Whether `z`, a zero of f′ found by the scan, is a break point where f′
+/// neither vanishes nor changes sign: each adjacent piece's own derivative
+/// is nonzero there, with one sign. The scan reads f′ at the break itself,
+/// where `sign(0) = 0` or a `where` decides its value: symlog,
+/// `sign(x)*log(1 + abs(x))`, has f′ = sign(x)²/(1 + |x|), 0 at 0, though
+/// it is 1 on both sides (it was refused: "f′ vanishes at x ≈ 0"). Where a
+/// side's derivative is 0 (`x + exp(-abs(x))` from the right) or the signs
+/// differ, the zero stands.
+fn monotone_through_break(z: f64, breaks: &[f64], pieces: &[Interval], smooth: &[Expr]) -> bool {
+    let Some(&b) = breaks.iter().find(|&&b| (b - z).abs() <= 1e-7 * b.abs().max(1.0)) else { return false };
+    let side = |i: Option<usize>| i.map(|i| eval1(&smooth[i], VAR, b));
+    match (side(pieces.iter().position(|p| p.hi == b)), side(pieces.iter().position(|p| p.lo == b))) {
+        (Some(l), Some(r)) => l.is_finite() && r.is_finite() && l != 0.0 && r != 0.0 && l.signum() == r.signum(),
+        _ => false,
+    }
+}
+
 /// `g + c`.
 fn shifted(g: &Expr, c: &Expr) -> Expr {
     let mut b = Builder::new();
@@ -995,6 +1012,30 @@ mod tests {
                 let want = x - s * (s * f64::tanh(x)).atanh();
                 let got = eval1(&ga.adversarial, VAR, x);
                 assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{src}: g({x}) = {got}, not {want}");
+            }
+        }
+    }
+
+    /// A zero of f′ read at a break point, where `sign(0) = 0` or a `where`
+    /// sets f′'s value, is a zero only where a side's own derivative
+    /// vanishes there or the two sides' signs differ. symlog's f′ =
+    /// sign(x)²/(1 + |x|) is 0 at 0 but 1 on both sides: its g = x ± x²/2
+    /// is exact, and proven at the break against those one-sided limits.
+    #[test]
+    fn a_zero_of_f_prime_at_a_break_point_is_judged_by_its_sides() {
+        let ga = |src: &str| derive_global_adversarial(&crate::parse::parse(src).unwrap(), &GaOptions::default());
+        let symlog = ga("sign(x)*log(1 + abs(x))").unwrap();
+        assert_eq!(symlog.certificate.kind, crate::certify::Kind::Exact, "{}", symlog.certificate.describe());
+        for x in [-3.0, -0.5, 0.0, 0.5, 3.0] {
+            assert_eq!(eval1(&symlog.adversarial, VAR, x), x + x * f64::abs(x) / 2.0, "g({x})");
+        }
+        let leaky = ga("sign(x)*log(1 + abs(x)) + 0.1*x").unwrap();
+        assert_eq!(leaky.certificate.kind, crate::certify::Kind::Certified, "{}", leaky.certificate.describe());
+        // From the right f′ → 0 at 0; a sign change there; f′ = 3x² from the right.
+        for src in ["x + exp(-abs(x))", "x - 2*relu(x)", "where(x < 0, x, x^3)"] {
+            match ga(src) {
+                Err(DeriveError::DerivativeZeros { zeros, .. }) => assert!(zeros.zeros.iter().any(|z| z.abs() < 1e-6), "{src}: {:?}", zeros.zeros),
+                other => panic!("{src}: {:?}", other.map(|g| crate::print::to_spec(&g.adversarial))),
             }
         }
     }

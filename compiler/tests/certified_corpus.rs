@@ -408,6 +408,8 @@ const CORPUS: &[(&str, &str, Option<f64>)] = &[
     ("leaky_relu", "leaky_relu(x, 0.01)", None),
     ("kinked", "x + abs(x)/2", None),
     ("two_pieces", "where(x < 1, x, 1 + tanh(x - 1))", None),
+    // f′ = sign(x)²/(1 + |x|) reads 0 at 0, where it is 1.
+    ("symlog", "sign(x)*log(1 + abs(x))", None),
     // Numeric, exponential and doubly exponential 1/f'.
     ("exp_tanh", "exp(tanh(x))", None),
     ("sinh_tanh", "sinh(tanh(x))", None),
