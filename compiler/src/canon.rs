@@ -311,17 +311,17 @@ impl Canon {
         Frac { n: std::iter::once((m, Q::ONE)).collect(), d: constant(Q::ONE) }
     }
 
-    /// sqrt(a) for a polynomial a = c·P (c > 0 pulled out: √c exact or an atom).
+    /// sqrt(a) for a polynomial a = c·P (|c| pulled out: √|c| exact or an
+    /// atom), P's leading coefficient ±1: `sqrt(-x)` is its own atom, whose
+    /// square is -x (a signed square root's GA, `4/3·x·sqrt(-x)` for x < 0).
     fn sqrt(&mut self, a: &Frac) -> Option<Frac> {
         let Some(p) = self.as_poly(a) else { return Some(self.opaque("sqrt", a)) };
         if p.is_empty() {
             return Some(Frac { n: Poly::new(), d: constant(Q::ONE) });
         }
-        // Normalise the radicand so that its leading coefficient is 1.
-        let lead = *p.iter().next_back().map(|(_, c)| c)?;
-        if lead.0 < 0 {
-            return Some(self.opaque("sqrt", a));
-        }
+        // Normalise the radicand so that its leading coefficient is ±1.
+        let signed = *p.iter().next_back().map(|(_, c)| c)?;
+        let lead = if signed.0 < 0 { signed.neg() } else { signed };
         let monic = poly_scale(&p, Q::new(lead.1, lead.0)?)?;
         let root_c = match lead.sqrt_exact() {
             Some(r) => Frac { n: constant(r), d: constant(Q::ONE) },

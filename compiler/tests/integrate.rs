@@ -220,3 +220,29 @@ fn suite_timing() {
     }
     eprintln!("suite: antiderivative total {total:.1} ms (this build's profile)");
 }
+
+/// ∫ P(x)·sqrt(ax + b): a linear radicand has no λ·∫dx/s term (that is
+/// 2s/a, a multiple of s). Checked by the difference stencil where the
+/// radicand is positive, and against the power rule: ∫ 2·sqrt(-x) dx is
+/// -(4/3)·(-x)^(3/2) (a signed square root's GA for x < 0).
+#[test]
+fn polynomials_times_the_root_of_a_linear_radicand() {
+    let power_rule = |x: f64| -(4.0 / 3.0) * (-x).powf(1.5);
+    for (integrand, lo, hi) in
+        [("(* 2 (sqrt x))", 0.01, 8.0), ("(* 2 (sqrt (neg x)))", -8.0, -0.01), ("(sqrt (+ (* 2 x) 3))", -1.4, 8.0), ("(* (sqrt x) (+ x 1))", 0.01, 8.0)]
+    {
+        let f: Expr = integrand.parse().unwrap();
+        let g = antiderivative(&f, "x".into()).unwrap_or_else(|e| panic!("∫ {integrand}: {e}"));
+        for i in 0..64 {
+            let x = lo + (hi - lo) * (i as f64 + 0.5) / 64.0;
+            let (want, got) = (eval1(&f, "x", x), derivative(&g, x));
+            assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "∫ {integrand} = {g}: g'({x}) = {got}, not {want}");
+        }
+        if integrand == "(* 2 (sqrt (neg x)))" {
+            let c = eval1(&g, "x", -1.0) - power_rule(-1.0);
+            for x in [-8.0, -2.5, -0.25] {
+                assert!((eval1(&g, "x", x) - c - power_rule(x)).abs() <= 1e-12 * power_rule(x).abs().max(1.0), "∫ {integrand} = {g} at {x}");
+            }
+        }
+    }
+}

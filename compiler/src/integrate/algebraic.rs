@@ -231,18 +231,22 @@ fn radical_part(r2: &Rat, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
     Some(b.sum(parts))
 }
 
-/// ∫ P·s = Q·s + λ∫dx/s, from P·q = Q'·q + Q·q'/2 + λ.
+/// ∫ P·s = Q·s + λ∫dx/s, from P·q = Q'·q + Q·q'/2 + λ. For a linear q,
+/// ∫dx/s = 2s/q' is itself Q·s, so there is no λ: ∫2·sqrt(-x) dx (the GA
+/// of a signed square root, `sign(x)*sqrt(abs(x))`, for x < 0) is
+/// -(4/3)·(-x)·sqrt(-x).
 fn polynomial_times_root(p: &Poly, q: &Poly, b: &mut Builder, x: Id, s: Id) -> Option<Id> {
-    if q.deg() != 2 {
-        // q linear: ∫P·sqrt(q) has the same shape; keep to the quadratic case.
-        return None;
-    }
+    let with_lambda = match q.deg() {
+        2 => true,
+        1 => false,
+        _ => return None,
+    };
     let target = p.mul(q);
-    let m = p.deg() + 3; // unknowns: Q_0..Q_{n+1}, λ
+    let m = p.deg() + 2 + usize::from(with_lambda); // unknowns: Q_0..Q_{n+1}, and λ
     let n_eq = target.deg() + 1;
     let dq = q.derivative();
     // Column j: the polynomial contributed by the unknown j.
-    let mut columns: Vec<Poly> = (0..m - 1)
+    let mut columns: Vec<Poly> = (0..p.deg() + 2)
         .map(|j| {
             let mut basis = vec![0.0; j + 1];
             basis[j] = 1.0;
@@ -250,11 +254,13 @@ fn polynomial_times_root(p: &Poly, q: &Poly, b: &mut Builder, x: Id, s: Id) -> O
             e.derivative().mul(q).add(&e.mul(&dq).scale(0.5))
         })
         .collect();
-    columns.push(Poly::constant(1.0));
+    if with_lambda {
+        columns.push(Poly::constant(1.0));
+    }
     let a: Vec<Vec<f64>> = (0..n_eq).map(|row| columns.iter().map(|c| c.coef(row)).collect()).collect();
     let rhs: Vec<f64> = (0..n_eq).map(|row| target.coef(row)).collect();
     let sol = solve(a, rhs)?;
-    let (qcoef, lambda) = (&sol[..m - 1], sol[m - 1]);
+    let (qcoef, lambda) = (&sol[..p.deg() + 2], if with_lambda { sol[m - 1] } else { 0.0 });
     let mut parts = Vec::new();
     let qpoly = Poly(qcoef.to_vec()).trimmed();
     if !qpoly.is_zero() {
