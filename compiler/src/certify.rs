@@ -650,8 +650,8 @@ pub fn certify(
     };
     let required = Interval { lo: rlo, hi: rhi };
     // At a break where the target jumps (f' of |x| at 0), f' does not exist:
-    // that point is not claimed; at the others, the assembled expressions
-    // must meet the bound.
+    // that point is not claimed; at the others, the assembled g′ must meet
+    // the bound against each side's target ([`break_bound`]).
     let (excluded, checked_breaks): (Vec<f64>, Vec<f64>) = breaks.iter().partition(|&&b| jumps_at(pieces, b, kind, var, budget.tol));
     let holds_at = |b: f64| break_bound(g_prime, pieces, b, kind, var, budget.tol).filter(|v| *v <= budget.tol);
     if !pieces.is_empty() && exact_pieces == pieces.len() && checked_breaks.iter().all(|&b| holds_at(b).is_some()) {

@@ -242,11 +242,11 @@ fn polynomial_times_root(p: &Poly, q: &Poly, b: &mut Builder, x: Id, s: Id) -> O
         _ => return None,
     };
     let target = p.mul(q);
-    let m = p.deg() + 2 + usize::from(with_lambda); // unknowns: Q_0..Q_{n+1}, and λ
+    let q_terms = p.deg() + 2; // unknowns: Q_0..Q_{n+1}, then λ where there is one
     let n_eq = target.deg() + 1;
     let dq = q.derivative();
     // Column j: the polynomial contributed by the unknown j.
-    let mut columns: Vec<Poly> = (0..p.deg() + 2)
+    let mut columns: Vec<Poly> = (0..q_terms)
         .map(|j| {
             let mut basis = vec![0.0; j + 1];
             basis[j] = 1.0;
@@ -260,7 +260,7 @@ fn polynomial_times_root(p: &Poly, q: &Poly, b: &mut Builder, x: Id, s: Id) -> O
     let a: Vec<Vec<f64>> = (0..n_eq).map(|row| columns.iter().map(|c| c.coef(row)).collect()).collect();
     let rhs: Vec<f64> = (0..n_eq).map(|row| target.coef(row)).collect();
     let sol = solve(a, rhs)?;
-    let (qcoef, lambda) = (&sol[..p.deg() + 2], if with_lambda { sol[m - 1] } else { 0.0 });
+    let (qcoef, lambda) = (&sol[..q_terms], sol.get(q_terms).copied().unwrap_or(0.0));
     let mut parts = Vec::new();
     let qpoly = Poly(qcoef.to_vec()).trimmed();
     if !qpoly.is_zero() {
