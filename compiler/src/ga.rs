@@ -1046,16 +1046,26 @@ mod tests {
     }
 
     /// A signed square root, sign(x)·√|x|: 1/f′ = 2·√|x| on each side, so
-    /// g = (4/3)·x·√|x|, exact on both pieces (√(-x) squares to -x in the
-    /// normal form). Only x = 0, where f′ is infinite, is left unproven.
+    /// g = (4/3)·x·√|x|; with x added, 1/f′ = 2t/(2t + 1) with t = √|x|,
+    /// dx = 2t·dt, so g = x - t + log(1 + 2t)/2 for x ≥ 0, odd. Exact on
+    /// both pieces (√(-x) squares to -x in the normal form); only x = 0,
+    /// where f′ is infinite, is left unproven.
     #[test]
-    fn a_signed_square_root_has_a_closed_form_exact_on_each_side() {
-        let ga = derive_global_adversarial(&crate::parse::parse("sign(x)*sqrt(abs(x))").unwrap(), &GaOptions::default()).unwrap();
-        assert!(ga.closed_form);
-        assert_eq!(ga.certificate.exact_pieces, 2, "{}", ga.certificate.describe());
-        for x in [-9.0f64, -1.0, -0.01, 0.0, 0.01, 1.0, 9.0] {
-            let want = 4.0 / 3.0 * x * x.abs().sqrt();
-            assert!((eval1(&ga.adversarial, VAR, x) - want).abs() <= 1e-14 * want.abs().max(1.0), "g({x})");
+    fn signed_square_roots_have_closed_forms_exact_on_each_side() {
+        let plus_x = |x: f64| {
+            let t = x.abs().sqrt();
+            x.signum() * (x.abs() - t + (1.0 + 2.0 * t).ln() / 2.0)
+        };
+        let cases: [(&str, &dyn Fn(f64) -> f64); 2] =
+            [("sign(x)*sqrt(abs(x))", &|x: f64| 4.0 / 3.0 * x * x.abs().sqrt()), ("x + sign(x)*sqrt(abs(x))", &plus_x)];
+        for (src, want) in cases {
+            let ga = derive_global_adversarial(&crate::parse::parse(src).unwrap(), &GaOptions::default()).unwrap();
+            assert!(ga.closed_form, "{src}");
+            assert_eq!(ga.certificate.exact_pieces, 2, "{src}: {}", ga.certificate.describe());
+            for x in [-9.0f64, -1.0, -0.25, -0.01, 0.0, 0.01, 0.25, 1.0, 9.0] {
+                let (got, want) = (eval1(&ga.adversarial, VAR, x), want(x));
+                assert!((got - want).abs() <= 1e-14 * want.abs().max(1.0), "{src}: g({x}) = {got}, not {want}");
+            }
         }
     }
 

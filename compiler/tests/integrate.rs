@@ -221,16 +221,24 @@ fn suite_timing() {
     eprintln!("suite: antiderivative total {total:.1} ms (this build's profile)");
 }
 
-/// ∫ P(x)·sqrt(ax + b): a linear radicand has no λ·∫dx/s term (that is
-/// 2s/a, a multiple of s). Checked by the difference stencil where the
-/// radicand is positive, and against the power rule: ∫ 2·sqrt(-x) dx is
-/// -(4/3)·(-x)^(3/2) (a signed square root's GA for x < 0).
+/// ∫ R(x, sqrt(ax + b)): a linear radicand, by t = sqrt(ax + b), one
+/// rational function of t. Checked by the difference stencil where the
+/// radicand is positive (x + sign(x)·√|x|'s 1/f′ for x > 0 crosses x = 1/4,
+/// where its parts r1 and r2·√x each have a pole), and against the power
+/// rule: ∫ 2·sqrt(-x) dx is -(4/3)·(-x)^(3/2) (a signed square root's GA
+/// for x < 0).
 #[test]
-fn polynomials_times_the_root_of_a_linear_radicand() {
+fn rational_functions_of_the_root_of_a_linear_radicand() {
     let power_rule = |x: f64| -(4.0 / 3.0) * (-x).powf(1.5);
-    for (integrand, lo, hi) in
-        [("(* 2 (sqrt x))", 0.01, 8.0), ("(* 2 (sqrt (neg x)))", -8.0, -0.01), ("(sqrt (+ (* 2 x) 3))", -1.4, 8.0), ("(* (sqrt x) (+ x 1))", 0.01, 8.0)]
-    {
+    for (integrand, lo, hi) in [
+        ("(* 2 (sqrt x))", 0.01, 8.0),
+        ("(* 2 (sqrt (neg x)))", -8.0, -0.01),
+        ("(sqrt (+ (* 2 x) 3))", -1.4, 8.0),
+        ("(* (sqrt x) (+ x 1))", 0.01, 8.0),
+        ("(/ 1 (sqrt x))", 0.01, 8.0),
+        ("(/ 1 (+ 1 (/ 1 (* 2 (sqrt x)))))", 0.01, 8.0),
+        ("(/ x (sqrt (+ x 1)))", -0.9, 8.0),
+    ] {
         let f: Expr = integrand.parse().unwrap();
         let g = antiderivative(&f, "x".into()).unwrap_or_else(|e| panic!("∫ {integrand}: {e}"));
         for i in 0..64 {

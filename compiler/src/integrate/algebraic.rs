@@ -189,6 +189,9 @@ pub fn integrate(expr: &Expr, root: Id, var: Symbol, b: &mut Builder) -> Outcome
     let Some(e) = ctx.convert(root) else { return Outcome::NotMine };
     let e = Elem { r1: e.r1.reduced(), r2: e.r2.reduced() };
     let x = b.add(Math::Var(var));
+    if let Some(q) = ctx.q.as_ref().filter(|q| q.deg() == 1) {
+        return linear_root(&e, q, b, x).map_or(Outcome::NoClosedForm, Outcome::Found);
+    }
     let mut parts = Vec::new();
     if !e.r1.is_zero() {
         match rational::integrate(&e.r1.n, &e.r1.d, b, x, false) {
@@ -204,6 +207,22 @@ pub fn integrate(expr: &Expr, root: Id, var: Symbol, b: &mut Builder) -> Outcome
         }
     }
     Outcome::Found(b.sum(parts))
+}
+
+/// ∫ (r1 + r2·s) dx for s = sqrt(a·x + c), a linear radicand: with t = s,
+/// x = (t² - c)/a and dx = (2t/a)·dt, one rational function of t ≥ 0,
+/// whose poles that cancel between r1 and r2 cancel before it is
+/// integrated. A signed square root's GA, `sign(x)*sqrt(abs(x))`, is
+/// ∫2·sqrt(-x) dx = ∫-4t² dt for x < 0; `x + sign(x)*sqrt(abs(x))`'s is
+/// ∫4t²/(2t + 1) dt for x > 0 (as r1 + r2·s, each has a pole at x = 1/4).
+fn linear_root(e: &Elem, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
+    let (c, a) = (q.coef(0), q.coef(1));
+    let x_of_t = Poly(vec![-c / a, 0.0, 1.0 / a]);
+    let in_t = |r: &Rat, dx: Poly| Rat { n: r.n.compose(&x_of_t).mul(&dx), d: r.d.compose(&x_of_t) }.normalized();
+    let f = in_t(&e.r1, Poly(vec![0.0, 2.0 / a]))?.add(&in_t(&e.r2, Poly(vec![0.0, 0.0, 2.0 / a]))?)?.reduced();
+    let qx = readable::poly_desc(b, &q.0, x);
+    let s = b.call(Func::Sqrt, qx);
+    rational::integrate(&f.n, &f.d, b, s, true)
 }
 
 /// ∫ r2·sqrt(q): the polynomial part by undetermined coefficients, the odd
@@ -231,22 +250,17 @@ fn radical_part(r2: &Rat, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
     Some(b.sum(parts))
 }
 
-/// ∫ P·s = Q·s + λ∫dx/s, from P·q = Q'·q + Q·q'/2 + λ. For a linear q,
-/// ∫dx/s = 2s/q' is itself Q·s, so there is no λ: ∫2·sqrt(-x) dx (the GA
-/// of a signed square root, `sign(x)*sqrt(abs(x))`, for x < 0) is
-/// -(4/3)·(-x)·sqrt(-x).
+/// ∫ P·s = Q·s + λ∫dx/s, from P·q = Q'·q + Q·q'/2 + λ.
 fn polynomial_times_root(p: &Poly, q: &Poly, b: &mut Builder, x: Id, s: Id) -> Option<Id> {
-    let with_lambda = match q.deg() {
-        2 => true,
-        1 => false,
-        _ => return None,
-    };
+    if q.deg() != 2 {
+        return None; // a linear q is [`linear_root`]'s
+    }
     let target = p.mul(q);
-    let q_terms = p.deg() + 2; // unknowns: Q_0..Q_{n+1}, then λ where there is one
+    let m = p.deg() + 3; // unknowns: Q_0..Q_{n+1}, λ
     let n_eq = target.deg() + 1;
     let dq = q.derivative();
     // Column j: the polynomial contributed by the unknown j.
-    let mut columns: Vec<Poly> = (0..q_terms)
+    let mut columns: Vec<Poly> = (0..m - 1)
         .map(|j| {
             let mut basis = vec![0.0; j + 1];
             basis[j] = 1.0;
@@ -254,13 +268,11 @@ fn polynomial_times_root(p: &Poly, q: &Poly, b: &mut Builder, x: Id, s: Id) -> O
             e.derivative().mul(q).add(&e.mul(&dq).scale(0.5))
         })
         .collect();
-    if with_lambda {
-        columns.push(Poly::constant(1.0));
-    }
+    columns.push(Poly::constant(1.0));
     let a: Vec<Vec<f64>> = (0..n_eq).map(|row| columns.iter().map(|c| c.coef(row)).collect()).collect();
     let rhs: Vec<f64> = (0..n_eq).map(|row| target.coef(row)).collect();
     let sol = solve(a, rhs)?;
-    let (qcoef, lambda) = (&sol[..q_terms], sol.get(q_terms).copied().unwrap_or(0.0));
+    let (qcoef, lambda) = (&sol[..m - 1], sol[m - 1]);
     let mut parts = Vec::new();
     let qpoly = Poly(qcoef.to_vec()).trimmed();
     if !qpoly.is_zero() {
