@@ -288,10 +288,10 @@ impl Model {
     /// centre cannot be evaluated: no Taylor model of a smaller cell will
     /// do better there.
     fn taylor_bound(&self, lo: f64, hi: f64) -> Result<(Option<f64>, f64), NoModel> {
-        let c = lo + 0.5 * (hi - lo);
+        let (c, step) = (lo + 0.5 * (hi - lo), cell_step(lo, hi));
         // Not even a point of the cell evaluates (f64 overflow, 0/0 in this
         // form of the expressions): no split will.
-        let Some(pt) = eval_series(&self.h, self.var, I::point(c), ORDER) else { return Err(NoModel::Unevaluable) };
+        let Some(pt) = eval_series(&self.h, self.var, I::point(c), step, ORDER) else { return Err(NoModel::Unevaluable) };
         let (hp, tc) = (pt.last().unwrap(), pt[usize::from(self.t)][0]);
         if !hp[0].is_valid() || !hp[0].mag().is_finite() {
             return Err(NoModel::Unevaluable);
@@ -302,8 +302,8 @@ impl Model {
         // The centre's own enclosure too wide to meet the bound (evaluation
         // near overflow): smaller cells have such centres too.
         let at_centre = bound_of(&hp[0], self.scale(&tc)).filter(|v| *v <= self.tol).ok_or(NoModel::Unevaluable)?;
-        let Some(over) = eval_series(&self.h, self.var, I::new(lo, hi), ORDER) else { return Ok((None, at_centre)) };
-        let enc = model_enclosure(hp, over.last().unwrap(), lo, hi);
+        let Some(over) = eval_series(&self.h, self.var, I::new(lo, hi), step, ORDER) else { return Ok((None, at_centre)) };
+        let enc = model_enclosure(hp, over.last().unwrap(), lo, hi, step);
         let t0 = over[usize::from(self.t)][0];
         Ok((bound_of(&enc, self.scale(&t0)), at_centre))
     }
@@ -340,10 +340,10 @@ impl Model {
                 return plain;
             }
             let side = crate::build::subtree(&safe, root);
-            let c = lo + 0.5 * (hi - lo);
-            match (eval_series(&side, self.var, I::point(c), ORDER), eval_series(&side, self.var, x, ORDER)) {
+            let (c, step) = (lo + 0.5 * (hi - lo), cell_step(lo, hi));
+            match (eval_series(&side, self.var, I::point(c), step, ORDER), eval_series(&side, self.var, x, step, ORDER)) {
                 (Some(pt), Some(over)) => {
-                    let model = model_enclosure(pt.last().unwrap(), over.last().unwrap(), lo, hi);
+                    let model = model_enclosure(pt.last().unwrap(), over.last().unwrap(), lo, hi, step);
                     if plain.is_valid() {
                         model.meet(&plain)
                     } else {
@@ -392,12 +392,12 @@ const PLAIN_SPLITS: u32 = 8;
 const PLAIN_SPLIT_REACH: f64 = 64.0;
 
 /// The Taylor model's enclosure of a node on the finite cell [lo, hi]:
-/// Σ_{k<N} a_k(c)·(X − c)^k + A_N(X)·(X − c)^N from its coefficients at the
-/// centre c (`at_centre`) and over the cell (`over`), met with the plain
-/// enclosure `over[0]` (both enclose it: the tighter is kept).
-fn model_enclosure(at_centre: &[I], over: &[I], lo: f64, hi: f64) -> I {
+/// Σ_{k<N} a_k(c)·t^k + A_N(X)·t^N, t = (X − c)/step, from its coefficients
+/// in t at the centre c (`at_centre`) and over the cell (`over`), met with
+/// the plain enclosure `over[0]` (both enclose it: the tighter is kept).
+fn model_enclosure(at_centre: &[I], over: &[I], lo: f64, hi: f64, step: f64) -> I {
     let c = lo + 0.5 * (hi - lo);
-    let tt = I::new((lo - c).next_down(), (hi - c).next_up());
+    let tt = I::new(((lo - c) / step).next_down(), ((hi - c) / step).next_up());
     let mut enc = over[ORDER].mul(&tt.powi(ORDER as i64));
     for (k, ak) in at_centre.iter().enumerate().take(ORDER) {
         enc = enc.add(&ak.mul(&tt.powi(k as i64)));
@@ -406,6 +406,18 @@ fn model_enclosure(at_centre: &[I], over: &[I], lo: f64, hi: f64) -> I {
         enc.meet(&over[0])
     } else {
         over[0]
+    }
+}
+
+/// The Taylor variable's step on [lo, hi]: the least power of two at
+/// least its half-width (exact to divide by), so that the series variable
+/// t = (x - c)/step stays in [-1, 1] ([`eval_series`]).
+fn cell_step(lo: f64, hi: f64) -> f64 {
+    let half = 0.5 * (hi - lo);
+    if half > 0.0 && half.is_finite() {
+        2f64.powi(half.log2().ceil() as i32)
+    } else {
+        1.0
     }
 }
 
@@ -833,6 +845,26 @@ mod tests {
             full.subintervals
         );
         assert!(cut.describe().contains("its work budget ran out"), "{}", cut.describe());
+    }
+
+    /// Cells far out keep their Taylor models: the series variable is the
+    /// cell's own, t = (X − c)/step in [-1, 1]. In X − c, the 16th power of a
+    /// radius of 1e23 overflowed f64, so every cell past about 3e23 was
+    /// halved until the budget ran out: `x^3/(1 + x^2) + x`'s rational g′
+    /// (partial fractions, against its unsimplified f′) was certified only
+    /// to 1e20 and reported sampled.
+    #[test]
+    fn far_cells_keep_their_taylor_models() {
+        let spec = |src: &str| crate::parse::parse(src).unwrap();
+        let g = spec("0.5*x + (0.31578046186264047*atan(2.135779205069857*x) + (-0.2634394559754498*atan(0.6621534468619564*x)))");
+        let gp = spec("0.6744373438135826/(1 + x*(4.56155281280883*x)) + (0.5 + (-0.17443734381358272/(1 + x*(0.43844718719116976*x))))");
+        let target = spec("1 + (3*(x*(x*(x*x + 1))) + x^3*(-2*x))/((x*x + 1)*(x*x + 1))");
+        let p = Piece { lo: f64::NEG_INFINITY, hi: f64::INFINITY, g_prime: gp.clone(), target };
+        let c = certify(&g, &gp, &[p], &[false], &[], Target::Reciprocal, "|g' - 1/f'|", "x", &Span::Horizon, Budget::default());
+        assert_eq!((c.kind, c.exhausted), (Kind::Certified, false), "{}", c.describe());
+        let range = c.range.unwrap();
+        assert!(range.lo <= -F32_MAX && range.hi >= F32_MAX, "{}", c.describe());
+        assert!(c.subintervals * 10 <= WORK, "{} cells", c.subintervals);
     }
 
     #[test]

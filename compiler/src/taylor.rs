@@ -252,10 +252,12 @@ fn over_d(phi0: I, a: &Series, d: &Series) -> Series {
     t
 }
 
-/// The coefficients of every node of `expr` for `var` = `x0 + t` (the
-/// variable's series is `[x0, 1, 0, …]`), `order + 1` each; `None` where
-/// some node is not smooth on `x0`.
-pub fn eval_series(expr: &Expr, var: egg::Symbol, x0: I, order: usize) -> Option<Vec<Series>> {
+/// The coefficients of every node of `expr` for `var` = `x0 + step·t` (the
+/// variable's series is `[x0, step, 0, …]`), `order + 1` each; `None` where
+/// some node is not smooth on `x0`. A cell's half-width as `step` keeps t
+/// in [-1, 1]: with `step` 1, the k-th term of a cell of radius 1e23 needs
+/// (1e23)^k, past f64 from k = 14, times a coefficient that underflows.
+pub fn eval_series(expr: &Expr, var: egg::Symbol, x0: I, step: f64, order: usize) -> Option<Vec<Series>> {
     let n = order + 1;
     let mut v: Vec<Series> = Vec::with_capacity(expr.as_ref().len());
     for node in expr.as_ref() {
@@ -269,7 +271,7 @@ pub fn eval_series(expr: &Expr, var: egg::Symbol, x0: I, order: usize) -> Option
                 let mut x = zero(n);
                 x[0] = x0;
                 if n > 1 {
-                    x[1] = I::point(1.0);
+                    x[1] = I::point(step);
                 }
                 x
             }
@@ -502,7 +504,7 @@ mod tests {
         for src in cases {
             let e: Expr = src.parse().unwrap();
             for &c in &[-0.7, 0.1, 0.9] {
-                let s = eval_series(&e, var, I::point(c), 6).unwrap();
+                let s = eval_series(&e, var, I::point(c), 1.0, 6).unwrap();
                 let s = s.last().unwrap();
                 let f = |x: f64| crate::eval::eval1(&e, "x", x);
                 // First and second derivatives by central differences.
@@ -517,8 +519,8 @@ mod tests {
             }
             // The Lagrange enclosure over [0.2, 0.3] holds every sampled value.
             let (lo, hi, c) = (0.2, 0.3, 0.25);
-            let pt = eval_series(&e, var, I::point(c), 8).unwrap().pop().unwrap();
-            let over = eval_series(&e, var, I::new(lo, hi), 8).unwrap().pop().unwrap();
+            let pt = eval_series(&e, var, I::point(c), 1.0, 8).unwrap().pop().unwrap();
+            let over = eval_series(&e, var, I::new(lo, hi), 1.0, 8).unwrap().pop().unwrap();
             let t = I::new(lo - c, hi - c);
             let mut enc = over[8].mul(&t.powi(8));
             for k in 0..8 {
@@ -542,11 +544,11 @@ mod tests {
     fn non_smooth_nodes_have_no_series() {
         let var = egg::Symbol::from("x");
         let e: Expr = "(abs x)".parse().unwrap();
-        assert!(eval_series(&e, var, I::new(-1.0, 1.0), 4).is_none());
-        assert!(eval_series(&e, var, I::new(0.5, 1.0), 4).is_some());
+        assert!(eval_series(&e, var, I::new(-1.0, 1.0), 1.0, 4).is_none());
+        assert!(eval_series(&e, var, I::new(0.5, 1.0), 1.0, 4).is_some());
         let w: Expr = "(where (< x 0) x (* 2 x))".parse().unwrap();
-        assert!(eval_series(&w, var, I::new(-1.0, 1.0), 4).is_none());
+        assert!(eval_series(&w, var, I::new(-1.0, 1.0), 1.0, 4).is_none());
         let d: Expr = "(/ 1 x)".parse().unwrap();
-        assert!(eval_series(&d, var, I::new(-1.0, 1.0), 4).is_none());
+        assert!(eval_series(&d, var, I::new(-1.0, 1.0), 1.0, 4).is_none());
     }
 }
