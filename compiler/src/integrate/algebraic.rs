@@ -1,8 +1,9 @@
 //! The algebraic specialist: integrands in Q(x)[s], s = sqrt(q(x)) with one
-//! quadratic q. Elements are kept as `r1 + r2·s` (r1, r2 rational in x);
-//! a reciprocal uses the conjugate, (a + b s)⁻¹ = (a - b s)/(a² - b² q), which
-//! is what "rationalising 1/f'" means. With no square root at all this is the
-//! plain rational-function case.
+//! quadratic or linear q. Elements are kept as `r1 + r2·s` (r1, r2 rational
+//! in x); a reciprocal uses the conjugate, (a + b s)⁻¹ = (a - b s)/(a² - b² q),
+//! which is what "rationalising 1/f'" means. With no square root at all this
+//! is the plain rational-function case; with a linear q, t = s makes it one
+//! ([`linear_root`]).
 
 use super::{
     constant_value,

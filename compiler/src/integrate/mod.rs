@@ -4,8 +4,9 @@
 //! by converting into it:
 //! * [`exppoly`]: sums of `c·x^k·exp(g x² + a x)` (exp, sinh/cosh/tanh, sin/cos),
 //!   quotients with a one-term denominator or rational in `exp(a₀x)`;
-//! * [`algebraic`]: rational functions of x and one `sqrt(quadratic)`
-//!   (plain rational functions included), integrated via [`rational`].
+//! * [`algebraic`]: rational functions of x and one `sqrt(quadratic)` or
+//!   `sqrt(linear)` (plain rational functions included), integrated via
+//!   [`rational`].
 //!
 //! When none accepts the integrand as written, [`search`] explores equivalent
 //! forms in an e-graph. Every result is differentiated numerically and
