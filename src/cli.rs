@@ -297,6 +297,9 @@ pub fn error_json(e: &DeriveError) -> Value {
             v["interval"] = json!({ "lo": end(interval.lo), "hi": end(interval.hi) });
             v["intervals"] = json!(intervals.iter().map(|i| json!({ "lo": end(i.lo), "hi": end(i.hi) })).collect::<Vec<_>>());
         }
+        DeriveError::TermFlat { intervals, .. } => {
+            v["intervals"] = json!(intervals.iter().map(|i| json!({ "lo": end(i.lo), "hi": end(i.hi) })).collect::<Vec<_>>());
+        }
         DeriveError::Domain { interval, closed, .. } => {
             v["interval"] = json!({
                 "lo": end(interval.lo),

@@ -41,7 +41,8 @@ impl Exit {
             | DeriveError::FlatDerivative { .. }
             | DeriveError::Domain { .. }
             | DeriveError::NoClosedForm { .. }
-            | DeriveError::TermNotMonotone { .. } => Exit::Refused,
+            | DeriveError::TermNotMonotone { .. }
+            | DeriveError::TermFlat { .. } => Exit::Refused,
             DeriveError::Verification { .. } | DeriveError::Internal(_) => Exit::Internal,
         }
     }

@@ -320,6 +320,18 @@ fn sums_of_two_saturating_terms_have_a_closed_form_ga() {
     }
 }
 
+/// A split term that is constant piece by piece (`sign(x)`) has no
+/// adversarial: refused naming the term, exit 3. It was refused with GA's
+/// words for f ("f' ≡ 0 on all x ... try --mode sa"), in SA mode.
+#[test]
+fn a_piecewise_constant_split_term_is_refused_naming_it() {
+    for src in ["sign(x)*log(1 + abs(x))", "x + sign(x)"] {
+        let err =
+            refused(src, &["--mode", "sa"], Refusal { kind: "term_flat", span: None, code: 3, says: &["split term `sign(x)`", "derivative of 0 on all u"] });
+        assert_eq!(err["intervals"], serde_json::json!([{ "lo": null, "hi": null }]), "{src}: {err:#}");
+    }
+}
+
 /// At a jump of f, g(anchor) = f(anchor) cannot hold from both sides: the
 /// anchor is refused, naming the jump (it failed verification, exit 1);
 /// anchored where f is continuous, g exists. A steep f that is continuous

@@ -19,7 +19,7 @@ pub enum DeriveError {
 
     /// `interval` is the first of `intervals`, every interval where f' ≡ 0;
     /// `zeros` the zeros of f' outside them.
-    #[error("no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist){}", describe_all(intervals), if zeros.is_empty() { String::new() } else { format!("; f' also vanishes at {}", zeros.describe("x")) })]
+    #[error("no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist){}", describe_all(intervals, "x"), if zeros.is_empty() { String::new() } else { format!("; f' also vanishes at {}", zeros.describe("x")) })]
     FlatDerivative { interval: Interval, intervals: Vec<Interval>, zeros: Zeros },
 
     /// `closed`: whether each finite end of `interval` belongs to the set.
@@ -31,6 +31,14 @@ pub enum DeriveError {
 
     #[error("the split term `{term}` has a derivative that vanishes at {}, so its adversarial ∫ 1/t' does not exist", zeros.describe("u"))]
     TermNotMonotone { term: String, zeros: Zeros },
+
+    /// A piecewise constant split term (`sign(x)` of symlog's split):
+    /// `intervals` are where its derivative is 0.
+    #[error(
+        "the split term `{term}` has a derivative of 0 on {} (it is constant there, piece by piece), so its adversarial ∫ 1/t' does not exist",
+        describe_all(intervals, "u")
+    )]
+    TermFlat { term: String, intervals: Vec<Interval> },
 
     #[error("invalid option: {0}")]
     InvalidOption(String),
@@ -53,6 +61,7 @@ impl DeriveError {
             DeriveError::Domain { .. } => "domain",
             DeriveError::NoClosedForm { .. } => "no_closed_form",
             DeriveError::TermNotMonotone { .. } => "term_not_monotone",
+            DeriveError::TermFlat { .. } => "term_flat",
             DeriveError::InvalidOption(_) => "invalid_option",
             DeriveError::Verification { .. } => "verification_failed",
             DeriveError::Internal(_) => "internal",
@@ -69,11 +78,11 @@ impl DeriveError {
     }
 }
 
-/// `x < -1 and x > 1`: every interval, in order.
-fn describe_all(intervals: &[Interval]) -> String {
+/// `x < -1 and x > 1`: every interval, in order, in `var`.
+fn describe_all(intervals: &[Interval], var: &str) -> String {
     match intervals {
         [] => String::new(),
-        [one] => one.describe("x"),
-        [init @ .., last] => format!("{} and {}", init.iter().map(|i| i.describe("x")).collect::<Vec<_>>().join(", "), last.describe("x")),
+        [one] => one.describe(var),
+        [init @ .., last] => format!("{} and {}", init.iter().map(|i| i.describe(var)).collect::<Vec<_>>().join(", "), last.describe(var)),
     }
 }

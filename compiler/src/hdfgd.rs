@@ -305,6 +305,7 @@ pub fn derive_split_adversarial(f: &Expr, granularity: Granularity, constant: Te
                 };
                 let g = derive_global_adversarial(&t.term, &term_opts).map_err(|e| match e {
                     DeriveError::DerivativeZeros { zeros, .. } => DeriveError::TermNotMonotone { term: crate::print::to_spec(&t.term), zeros },
+                    DeriveError::FlatDerivative { intervals, .. } => DeriveError::TermFlat { term: crate::print::to_spec(&t.term), intervals },
                     other => other,
                 })?;
                 cache.insert(key, g.clone());
