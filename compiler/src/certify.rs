@@ -665,7 +665,7 @@ pub fn certify(
     // that point is not claimed; at the others, the assembled g′ must meet
     // the bound against each side's target ([`break_bound`]).
     let (excluded, checked_breaks): (Vec<f64>, Vec<f64>) = breaks.iter().partition(|&&b| jumps_at(pieces, b, kind, var, budget.tol));
-    let holds_at = |b: f64| break_bound(g_prime, pieces, b, kind, var, budget.tol).filter(|v| *v <= budget.tol);
+    let holds_at = |b: f64| break_bound(g_prime, pieces, exact, b, kind, var, budget.tol).filter(|v| *v <= budget.tol);
     if !pieces.is_empty() && exact_pieces == pieces.len() && checked_breaks.iter().all(|&b| holds_at(b).is_some()) {
         return Certificate {
             kind: Kind::Exact,
@@ -772,16 +772,25 @@ pub const NUMERIC_TAIL: &str = "|g| or |g'| leaves f32 there; beyond, the kernel
 /// piece's own target at b, its one-sided limit. Those limits agree, so f
 /// is differentiable at b with that derivative; the assembled target's
 /// value at b need not be it (`sign(0) = 0` makes symlog's f′ =
-/// sign(x)²/(1 + |x|) 0 at 0, where it is 1). `None` where it cannot be
-/// bounded.
-fn break_bound(g_prime: &Expr, pieces: &[Piece], b: f64, kind: Target, var: &str, tol: f64) -> Option<f64> {
-    let sides: Vec<&Piece> = pieces.iter().filter(|p| p.lo == b || p.hi == b).collect();
+/// sign(x)²/(1 + |x|) 0 at 0, where it is 1). Where a side's target has no
+/// value at b (f′ infinite: a signed square root at 0) but the side is
+/// exact, its limit is that side's own g′ at b, which exists there: the
+/// assembled g′ is bounded against it. `None` where it cannot be bounded.
+fn break_bound(g_prime: &Expr, pieces: &[Piece], exact: &[bool], b: f64, kind: Target, var: &str, tol: f64) -> Option<f64> {
+    let sides: Vec<(&Piece, bool)> = pieces.iter().zip(exact).filter(|(p, _)| p.lo == b || p.hi == b).map(|(p, e)| (p, *e)).collect();
     if sides.is_empty() {
         return None;
     }
-    sides.into_iter().try_fold(0.0f64, |worst, p| {
+    let x = Symbol::from(var);
+    let at_b = |e: &Expr| eval_nodes(e, &|s| if s == x { I::point(b) } else { I::NAI }).last().copied().filter(|v| v.is_valid() && v.mag().is_finite());
+    sides.into_iter().try_fold(0.0f64, |worst, (p, exact)| {
         let m = Model::new(&Piece { lo: b, hi: b, g_prime: g_prime.clone(), target: p.target.clone() }, kind, var, tol);
-        point_bound(&m, b).map(|v| worst.max(v))
+        let limit = || {
+            // g′·f′ ≡ 1 on the open piece, so 1/f′ → the side's g′(b).
+            let (assembled, side) = (at_b(g_prime)?, at_b(&p.g_prime)?);
+            bound_of(&assembled.sub(&side), side.mig().max(1.0))
+        };
+        point_bound(&m, b).or_else(|| exact.then(limit).flatten()).map(|v| worst.max(v))
     })
 }
 

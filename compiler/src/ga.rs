@@ -1048,8 +1048,10 @@ mod tests {
     /// A signed square root, sign(x)·√|x|: 1/f′ = 2·√|x| on each side, so
     /// g = (4/3)·x·√|x|; with x added, 1/f′ = 2t/(2t + 1) with t = √|x|,
     /// dx = 2t·dt, so g = x - t + log(1 + 2t)/2 for x ≥ 0, odd. Exact on
-    /// both pieces (√(-x) squares to -x in the normal form); only x = 0,
-    /// where f′ is infinite, is left unproven.
+    /// both pieces (√(-x) squares to -x in the normal form). At x = 0, where
+    /// f′ is infinite, the first is exact too (1/f′ → each side's g′(0) = 0);
+    /// the second's sides, 1/(1 + 1/(2√|x|)), have no value at 0 as written,
+    /// so the point is left unproven.
     #[test]
     fn signed_square_roots_have_closed_forms_exact_on_each_side() {
         let plus_x = |x: f64| {
@@ -1062,6 +1064,8 @@ mod tests {
             let ga = derive_global_adversarial(&crate::parse::parse(src).unwrap(), &GaOptions::default()).unwrap();
             assert!(ga.closed_form, "{src}");
             assert_eq!(ga.certificate.exact_pieces, 2, "{src}: {}", ga.certificate.describe());
+            let whole = src == "sign(x)*sqrt(abs(x))";
+            assert_eq!(ga.certificate.kind == crate::certify::Kind::Exact, whole, "{src}: {}", ga.certificate.describe());
             for x in [-9.0f64, -1.0, -0.25, -0.01, 0.0, 0.01, 0.25, 1.0, 9.0] {
                 let (got, want) = (eval1(&ga.adversarial, VAR, x), want(x));
                 assert!((got - want).abs() <= 1e-14 * want.abs().max(1.0), "{src}: g({x}) = {got}, not {want}");
