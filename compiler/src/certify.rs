@@ -775,22 +775,32 @@ pub const NUMERIC_TAIL: &str = "|g| or |g'| leaves f32 there; beyond, the kernel
 /// sign(x)²/(1 + |x|) 0 at 0, where it is 1). Where a side's target has no
 /// value at b (f′ infinite: a signed square root at 0) but the side is
 /// exact, its limit is that side's own g′ at b, which exists there: the
-/// assembled g′ is bounded against it. `None` where it cannot be bounded.
+/// assembled g′ is bounded against it, provided f′ has one sign on both
+/// sides near b, so that f′(b) is that infinity (at the cusp of
+/// `sqrt(abs(x))`, -∞ on the left and +∞ on the right, f′(0) does not
+/// exist). `None` where it cannot be bounded.
 fn break_bound(g_prime: &Expr, pieces: &[Piece], exact: &[bool], b: f64, kind: Target, var: &str, tol: f64) -> Option<f64> {
     let sides: Vec<(&Piece, bool)> = pieces.iter().zip(exact).filter(|(p, _)| p.lo == b || p.hi == b).map(|(p, e)| (p, *e)).collect();
     if sides.is_empty() {
         return None;
     }
     let x = Symbol::from(var);
-    let at_b = |e: &Expr| eval_nodes(e, &|s| if s == x { I::point(b) } else { I::NAI }).last().copied().filter(|v| v.is_valid() && v.mag().is_finite());
-    sides.into_iter().try_fold(0.0f64, |worst, (p, exact)| {
+    let at = |e: &Expr, v: f64| eval_nodes(e, &|s| if s == x { I::point(v) } else { I::NAI }).last().copied().filter(|v| v.is_valid() && v.mag().is_finite());
+    // The sign of f′ just inside each side, from its exact g′ (= 1/f′ there).
+    let near = 1e-9 * b.abs().max(1.0);
+    let inside = |p: &Piece| at(&p.g_prime, if p.hi == b { b - near } else { b + near }).filter(|v| v.mig() > 0.0).map(|v| v.lo > 0.0);
+    let one_sign = sides.iter().all(|(_, e)| *e) && {
+        let signs: Option<Vec<bool>> = sides.iter().map(|(p, _)| inside(p)).collect();
+        signs.is_some_and(|s| s.windows(2).all(|w| w[0] == w[1]))
+    };
+    sides.iter().try_fold(0.0f64, |worst, (p, _)| {
         let m = Model::new(&Piece { lo: b, hi: b, g_prime: g_prime.clone(), target: p.target.clone() }, kind, var, tol);
         let limit = || {
             // g′·f′ ≡ 1 on the open piece, so 1/f′ → the side's g′(b).
-            let (assembled, side) = (at_b(g_prime)?, at_b(&p.g_prime)?);
+            let (assembled, side) = (at(g_prime, b)?, at(&p.g_prime, b)?);
             bound_of(&assembled.sub(&side), side.mig().max(1.0))
         };
-        point_bound(&m, b).or_else(|| exact.then(limit).flatten()).map(|v| worst.max(v))
+        point_bound(&m, b).or_else(|| one_sign.then(limit).flatten()).map(|v| worst.max(v))
     })
 }
 

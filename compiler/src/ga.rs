@@ -1051,7 +1051,8 @@ mod tests {
     /// both pieces (√(-x) squares to -x in the normal form). At x = 0, where
     /// f′ is infinite, the first is exact too (1/f′ → each side's g′(0) = 0);
     /// the second's sides, 1/(1 + 1/(2√|x|)), have no value at 0 as written,
-    /// so the point is left unproven.
+    /// so the point is left unproven, as is the cusp of √|x| (f′(0) does not
+    /// exist).
     #[test]
     fn signed_square_roots_have_closed_forms_exact_on_each_side() {
         let plus_x = |x: f64| {
@@ -1071,6 +1072,12 @@ mod tests {
                 assert!((got - want).abs() <= 1e-14 * want.abs().max(1.0), "{src}: g({x}) = {got}, not {want}");
             }
         }
+        // A cusp: f′ is -∞ on the left of 0 and +∞ on the right, so f′(0)
+        // does not exist and the point is not claimed, though both pieces
+        // are exact and their g′ meet at 0.
+        let cusp = derive_global_adversarial(&crate::parse::parse("sqrt(abs(x))").unwrap(), &GaOptions::default()).unwrap();
+        assert_eq!(cusp.certificate.exact_pieces, 2, "{}", cusp.certificate.describe());
+        assert!(cusp.certificate.describe().contains("could not be proven at x = 0"), "{}", cusp.certificate.describe());
     }
 
     #[test]
