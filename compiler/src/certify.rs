@@ -784,8 +784,7 @@ fn break_bound(g_prime: &Expr, pieces: &[Piece], exact: &[bool], b: f64, kind: T
     if sides.is_empty() {
         return None;
     }
-    let x = Symbol::from(var);
-    let at = |e: &Expr, v: f64| eval_nodes(e, &|s| if s == x { I::point(v) } else { I::NAI }).last().copied().filter(|v| v.is_valid() && v.mag().is_finite());
+    let at = |e: &Expr, v: f64| Some(crate::interval::eval1(e, var, I::point(v))).filter(|v| v.is_valid() && v.mag().is_finite());
     // The sign of f′ just inside each side, from its exact g′ (= 1/f′ there).
     let near = 1e-9 * b.abs().max(1.0);
     let inside = |p: &Piece| at(&p.g_prime, if p.hi == b { b - near } else { b + near }).filter(|v| v.mig() > 0.0).map(|v| v.lo > 0.0);
@@ -793,12 +792,13 @@ fn break_bound(g_prime: &Expr, pieces: &[Piece], exact: &[bool], b: f64, kind: T
         let signs: Option<Vec<bool>> = sides.iter().map(|(p, _)| inside(p)).collect();
         signs.is_some_and(|s| s.windows(2).all(|w| w[0] == w[1]))
     };
+    let assembled = at(g_prime, b);
     sides.iter().try_fold(0.0f64, |worst, (p, _)| {
         let m = Model::new(&Piece { lo: b, hi: b, g_prime: g_prime.clone(), target: p.target.clone() }, kind, var, tol);
         let limit = || {
             // g′·f′ ≡ 1 on the open piece, so 1/f′ → the side's g′(b).
-            let (assembled, side) = (at(g_prime, b)?, at(&p.g_prime, b)?);
-            bound_of(&assembled.sub(&side), side.mig().max(1.0))
+            let side = at(&p.g_prime, b)?;
+            bound_of(&assembled?.sub(&side), side.mig().max(1.0))
         };
         point_bound(&m, b).or_else(|| one_sign.then(limit).flatten()).map(|v| worst.max(v))
     })

@@ -221,16 +221,14 @@ fn linear_root(e: &Elem, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
     let x_of_t = Poly(vec![-c / a, 0.0, 1.0 / a]);
     let in_t = |r: &Rat, dx: Poly| Rat { n: r.n.compose(&x_of_t).mul(&dx), d: r.d.compose(&x_of_t) }.normalized();
     let f = in_t(&e.r1, Poly(vec![0.0, 2.0 / a]))?.add(&in_t(&e.r2, Poly(vec![0.0, 0.0, 2.0 / a]))?)?.reduced();
-    let qx = readable::poly_desc(b, &q.0, x);
-    let s = b.call(Func::Sqrt, qx);
+    let s = root_of(q, b, x);
     rational::integrate(&f.n, &f.d, b, s, true)
 }
 
 /// ∫ r2·sqrt(q): the polynomial part by undetermined coefficients, the odd
 /// part (q = a x² + c) by w = sqrt(q).
 fn radical_part(r2: &Rat, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
-    let qx = readable::poly_desc(b, &q.0, x);
-    let s = b.call(Func::Sqrt, qx);
+    let s = root_of(q, b, x);
     if let Some(p) = r2.as_poly() {
         return polynomial_times_root(&p.scale(1.0 / r2.d.coef(0)), q, b, x, s);
     }
@@ -249,6 +247,12 @@ fn radical_part(r2: &Rat, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
         parts.push(odd_times_root(&n_odd, &d, q, b, s)?);
     }
     Some(b.sum(parts))
+}
+
+/// `sqrt(q(x))`, the s the results are written in.
+fn root_of(q: &Poly, b: &mut Builder, x: Id) -> Id {
+    let qx = readable::poly_desc(b, &q.0, x);
+    b.call(Func::Sqrt, qx)
 }
 
 /// ∫ P·s = Q·s + λ∫dx/s, from P·q = Q'·q + Q·q'/2 + λ.
