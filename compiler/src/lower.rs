@@ -198,6 +198,9 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = unsplit_lone_squares(&mut b, &roots);
     let roots = half_integer_powers(&mut b, &roots);
     let roots = euler::euler_substitution(&mut b, &roots);
+    // Before the roots take their f32 forms, whose enclosures reach 0.
+    let roots = products_over_large_divisors(&mut b, &roots);
+    let roots = constants_out_of_divisors(&mut b, &roots);
     let roots = roots_of_large_squares(&mut b, &roots);
     let roots = arctangent_differences(&mut b, &roots);
     let roots = unnested_reciprocals(&mut b, &roots);
@@ -508,6 +511,17 @@ fn safe_hyperbolics(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
                 Some(k) => b.add(Math::Pow([sech, k])),
                 None => sech,
             };
+            // A numerator that may pass f32::MAX meets a sech that has
+            // underflowed to 0 there, and inf·0 is NaN: gelu_tanh's f′ holds
+            // `x·(√(2/π)·(1 + 0.134x²))·sech²(z)`, NaN from x = 1.5e13 where
+            // it is 1. The product of a sech of 0 is taken as 0 (a NaN
+            // input stays NaN: NaN ≤ 0 is false).
+            if may_exceed(f32_enclosure(b, num), f32::MAX as f64) {
+                let product = b.mul(num, factor);
+                let zero = b.num(0.0);
+                let underflowed = b.add(Math::Compare(Cmp::Le, [factor, zero]));
+                return b.add(Math::Where([underflowed, zero, product]));
+            }
             b.mul(num, factor)
         }
         node => b.add(node),
@@ -1091,15 +1105,19 @@ fn rebuild_replacing(
 
 /// `E · (p / q)` as `(E · p) / q` when `E` holds exponentials, so that the
 /// normalisation of the quotient also scales `E` (`e^89 · (u/(1 - e^89)^2)`
-/// would otherwise be inf · 0). `node`'s children are already pulled.
+/// would otherwise be inf · 0). Only into a quotient over exponentials,
+/// which the normalisation divides through: `(x/D)·(x/D + 0.93)` with
+/// `D = 1 + sqrt(1 + x²)` (`x + 0.5*isru(x)`'s g) became
+/// `x·(x/D + 0.93)/D`, inf from 1.76e38 where the product is about 1.9.
+/// `node`'s children are already pulled.
 fn pull_into_quotients(b: &mut Builder, node: Math) -> Id {
     match node {
         Math::Mul([p, q]) => match (b.node(p).clone(), b.node(q).clone()) {
-            (_, Math::Div([a, c])) if holds_exp(b, p) && b.value(a).is_none() => {
+            (_, Math::Div([a, c])) if holds_exp(b, p) && b.value(a).is_none() && reaches_exp(b, c) => {
                 let num = pull_into_quotients(b, Math::Mul([p, a]));
                 b.add(Math::Div([num, c]))
             }
-            (Math::Div([a, c]), _) if holds_exp(b, q) && b.value(a).is_none() => {
+            (Math::Div([a, c]), _) if holds_exp(b, q) && b.value(a).is_none() && reaches_exp(b, c) => {
                 let num = pull_into_quotients(b, Math::Mul([a, q]));
                 b.add(Math::Div([num, c]))
             }
@@ -1314,13 +1332,7 @@ impl Scaling<'_> {
                 b.add(Math::Neg(p))
             }
             Math::Call(Func::Exp, e) => {
-                let shift = if n == 1 {
-                    self.m
-                } else {
-                    let k = b.num(n as f64);
-                    b.add(Math::Mul([k, self.m]))
-                };
-                let shifted = b.add(Math::Sub([e, shift]));
+                let shifted = self.shifted_exponent(b, e, n);
                 b.add(Math::Call(Func::Exp, shifted))
             }
             // Both factors hold exponentials: each takes its share.
@@ -1348,6 +1360,36 @@ impl Scaling<'_> {
         };
         self.memo.insert((id, n), new);
         new
+    }
+
+    /// `e - n·m`; for n ≥ 2 where m = max(e, 0), as `min(e, 0) - (n - 1)·max(e,
+    /// 0)` (`-|e|` for n = 2): equal, and finite where e is ±inf, where
+    /// `e - n·m` is inf - inf. sigmoid(2x)'s f′, `2e^(-2x)/(e^(-2x) + 1)²`,
+    /// was NaN below x = -f32::MAX/2, where `-2x` overflows and f′ is 0.
+    /// (n = 1 keeps `e - m`: the pairing of normalised exponentials reads
+    /// that shift, [`split_shift`].)
+    fn shifted_exponent(&self, b: &mut Builder, e: Id, n: u32) -> Id {
+        let m = self.m;
+        let max_with_zero = matches!(*b.node(m), Math::Max([p, q]) if (p == e && b.value(q) == Some(0.0)) || (q == e && b.value(p) == Some(0.0)));
+        if max_with_zero && n >= 2 {
+            return match n {
+                2 => minus_abs(b, e),
+                _ => {
+                    let zero = b.num(0.0);
+                    let low = b.add(Math::Min([e, zero]));
+                    let k = b.num(n as f64 - 1.0);
+                    let high = b.add(Math::Mul([k, m]));
+                    b.add(Math::Sub([low, high]))
+                }
+            };
+        }
+        let shift = if n == 1 {
+            m
+        } else {
+            let k = b.num(n as f64);
+            b.add(Math::Mul([k, m]))
+        };
+        b.add(Math::Sub([e, shift]))
     }
 
     /// `id · e^-(n·m)` by repeated multiplication (for factors without exponentials).
@@ -1901,6 +1943,67 @@ fn scaled_arctangent(b: &Builder, id: Id) -> Option<(f64, Id)> {
         _ => None,
     };
     scaled.filter(|(c, _)| c.is_finite())
+}
+
+/// `(p·q)/c` as `p·(q/c)` where p·q may pass f32::MAX and |c| ≥ 1 for
+/// every f32 input (by the f32 intervals): |q/c| ≤ |q|, so no step passes
+/// f32::MAX before the quotient does. q is the last factor with a variable,
+/// with the constant factors (`x·(-2·x)` over c as `x·((-2·x)/c)`). The
+/// derivative of sqrt(u) brings such quotients: that of `x/(1 + sqrt(1 +
+/// x²))`, the half-angle variable of foil's integrals of sqrt(1 + x²),
+/// holds `x·(-2x)/(2·sqrt(1 + x²))`, NaN from |x| = 1.3e19 as written.
+fn products_over_large_divisors(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Div([n, c]) = node else { return b.add(node) };
+        if !matches!(b.node(n), Math::Mul(_)) {
+            return b.add(node);
+        }
+        let mut factors = Vec::new();
+        product_factors(b, n, &mut factors);
+        let (constants, mut variables): (Vec<Id>, Vec<Id>) = factors.into_iter().partition(|&f| constant_value(b, f).is_some());
+        let divisor = f32_enclosure(b, c);
+        if variables.len() < 2 || !divisor.is_valid() || divisor.mig() < 1.0 || !may_exceed(f32_enclosure(b, n), f32::MAX as f64) {
+            return b.add(node);
+        }
+        // The constants go into the quotient, for [`constants_out_of_divisors`].
+        let last = variables.pop().expect("two or more");
+        let inner = constants.into_iter().rfold(last, |acc, k| b.add(Math::Mul([k, acc])));
+        let quotient = b.add(Math::Div([inner, c]));
+        variables.into_iter().rfold(quotient, |acc, f| b.add(Math::Mul([f, acc])))
+    })
+}
+
+/// `(k1·a)/(k2·b)` and `a/(k2·b)`, a divisor with a constant factor, as
+/// `(c·a)/b` for c = k1/k2 with |c| < 1 and `c·(a/b)` otherwise: no step
+/// then passes f32::MAX before the quotient does. As written, `2·b` or
+/// `-2·a` overflowed from f32::MAX/2: the derivative of sqrt(u) divides
+/// u′ = 2x by `2·sqrt(u)`, and isru's f′, `x·(-2x/(2·sqrt(1 + x²)))` among
+/// its terms, was NaN from 1.7e38, where it is about 0; a numerator `a + a`
+/// counts as 2·a.
+fn constants_out_of_divisors(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Div([n, d]) = node else { return b.add(node) };
+        // `a + a` is 2·a: the derivative of sqrt(1 + x·x) divides `x + x`.
+        let scaled = |b: &Builder, id: Id| match *b.node(id) {
+            Math::Mul(factors) => constant_times(b, factors),
+            Math::Add([p, q]) if p == q => Some((2.0, p)),
+            _ => None,
+        };
+        let Some((k2, bottom)) = scaled(b, d).filter(|(k, _)| *k != 0.0) else { return b.add(node) };
+        let (k1, top) = scaled(b, n).unwrap_or((1.0, n));
+        let c = k1 / k2;
+        if c == 1.0 {
+            return b.div(top, bottom);
+        }
+        let c_id = b.num(c);
+        if c.abs() < 1.0 {
+            let scaled_top = b.mul(c_id, top);
+            b.div(scaled_top, bottom)
+        } else {
+            let quotient = b.div(top, bottom);
+            b.mul(c_id, quotient)
+        }
+    })
 }
 
 /// `a/c` for a constant `c` (a literal, or an expression of literals such as

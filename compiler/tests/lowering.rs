@@ -99,9 +99,10 @@ impl Real for f32 {
             Func::Sinh => x.sinh(),
             Func::Cosh => x.cosh(),
             Func::Tanh => x.tanh(),
-            Func::Asinh => x.asinh(),
             // No f32 versions in std: f64, rounded once (an ideal f32 erf).
-            Func::Erf | Func::Erfi => foil_compiler::eval::apply(f, x as f64) as f32,
+            // std's f32 asinh is inf past f32::MAX/2 (foil::Float's and the
+            // kernels' are not): f64's too.
+            Func::Erf | Func::Erfi | Func::Asinh => foil_compiler::eval::apply(f, x as f64) as f32,
         }
     }
     fn powf(self, k: f32) -> f32 {
@@ -855,6 +856,36 @@ fn ga_forms_are_finite_wherever_their_values_fit() {
         checked += 1;
     }
     assert_eq!(checked, 12 + 16, "the suite's closed-form GAs and sixteen more");
+}
+
+/// The activations' own f and f′ (what `activation!` and the trainer's
+/// baseline kernels compute), over the GA forms' points (every third of
+/// the logarithmic ones, and [-20, 20] every 1/200), to f32::MAX. Before
+/// this test: isru's f′ held `x·(-2x/(2·sqrt(1 + x²)))` and bent_identity's
+/// `x/(2·sqrt(1 + x²))`, whose `2·sqrt(…)` and `-2x` overflow from
+/// f32::MAX/2 (NaN, and 1 instead of 1.5, from 1.7e38); sigmoid(2x)'s
+/// `2e^(-2x)/(e^(-2x) + 1)²` was NaN below -1.7e38 (`-2x - 2·max(-2x, 0)`,
+/// inf - inf); gelu_tanh's `x·(…x²)·sech²(z)` was inf·0 = NaN from
+/// 1.5e13, where f′ is 1.
+#[test]
+fn activation_forms_are_finite_wherever_their_values_fit() {
+    let mut xs: Vec<f64> = (-3000..=38_531).step_by(3).map(|k| 10f64.powf(k as f64 / 1000.0) as f32 as f64).collect();
+    xs.extend((0..=4_000).map(|k| (k as f64 / 200.0) as f32 as f64));
+    xs.push(f32::MAX as f64);
+    xs.extend(xs.clone().iter().map(|x| -x));
+    let limits = Limits::default();
+    let mut failures = Vec::new();
+    for row in foil_compiler::suite::embedded_suite() {
+        let f = foil_compiler::parse::parse(&row.expression).unwrap();
+        let (df, _) = foil_compiler::simplify::simplify(&derivative(&f, "x"), &limits);
+        for (what, e) in [("f", &f), ("f'", &df)] {
+            let (worst, at) = worst_where_it_fits(e, &xs);
+            if !(worst <= 1e-5) {
+                failures.push(format!("{}: {what} = {} is off by {worst:e} at x = {at:e}", row.expression, foil_compiler::print::to_spec(e)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// The worst error of `e` (in x) lowered and run in f32 at `xs`, against f64
