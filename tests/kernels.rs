@@ -30,6 +30,11 @@ adversarial!(SeluGa = selu(x));
 adversarial!(PlusTanhGa = x + tanh(x));
 adversarial!(PlusTenthTanhGa = x + 0.1 * tanh(x));
 adversarial!(MinusExpGa = x - exp(-2 * x));
+// GAs written in v = x/(1 + sqrt(1 + x²)) (`f32_edge_cases_of_root_sums`).
+adversarial!(PlusAsinhGa = x + asinh(x));
+adversarial!(PlusHalfAsinhGa = x + 0.5 * asinh(x));
+adversarial!(LeakyAsinhGa = asinh(x) + 0.1 * x);
+adversarial!(PlusHalfIsruGa = x + 0.5 * isru(x));
 // PyTorch's Softplus(beta = 2): its g, x + 0.5·(1.69 − e^(−2x)), scales an
 // exponential by a constant below 1.
 adversarial!(SoftplusBeta2Ga = softplus(2 * x) / 2);
@@ -533,13 +538,7 @@ fn f32_edge_cases() {
 #[test]
 fn f32_edge_cases_of_exponential_sums() {
     let Some(client) = client() else { return };
-    let mut x: Vec<f32> = grid(1 << 12).iter().map(|v| v * 10.0).collect();
-    // 10^(k/10) to 1e38, and f32::MAX: a multiple of the width 4.
-    for k in 0..=380 {
-        let m = 10f32.powf(k as f32 / 10.0);
-        x.extend([m, -m]);
-    }
-    x.extend([2e38, -2e38, 3e38, -3e38, f32::MAX, -f32::MAX]);
+    let x = edge_points();
     let g = vec![1.0f32; x.len()];
     // (g, g′) in f64, without overflow.
     let plus_tanh = |c: f64| {
@@ -563,6 +562,66 @@ fn f32_edge_cases_of_exponential_sums() {
     // line joined x's).
     let problems: Vec<String> = cases.into_iter().filter_map(|(name, outputs, maths)| against_maths(name, &x, &outputs, maths)).collect();
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// GAs whose integrals the half-angle variable v = x/(1 + sqrt(1 + x²))
+/// takes, against maths written independently: x + c·asinh(x) has
+/// g = x − c·asinh(x) + c²·∫dθ/(cosh θ + c) (x = sinh θ, v = tanh(θ/2)),
+/// the last 2c²/√(1 − c²)·atan(v·√((1 − c)/(1 + c))) for c < 1, c²·v for
+/// c = 1 and 2c²/√(c² − 1)·atanh(v·√((c − 1)/(c + 1))) for c > 1;
+/// asinh(x) + 0.1·x is ten times x + 10·asinh(x)'s; g′ = 1/f′ throughout.
+/// x + 0.5·isru(x)'s g is checked against its IR in f64, its g′ against
+/// 1/(1 + 0.5/(1 + x²)^(3/2)). Within 1e-5 on the mixed scale, no NaN and
+/// no early overflow, over [−300, 300] and ±10^(k/10) to 1e38, ±2e38,
+/// ±3e38 and ±f32::MAX (std's f32 asinh is inf past f32::MAX/2; the
+/// kernels' is not).
+#[test]
+fn f32_edge_cases_of_root_sums() {
+    let Some(client) = client() else { return };
+    let x = edge_points();
+    let g = vec![1.0f32; x.len()];
+    let plus_asinh = |c: f64| {
+        move |x: f64| {
+            let s = (1.0 + x * x).sqrt();
+            let v = x / (1.0 + s);
+            let rest = match c {
+                _ if c < 1.0 => 2.0 * c * c / (1.0 - c * c).sqrt() * (v * ((1.0 - c) / (1.0 + c)).sqrt()).atan(),
+                _ if c > 1.0 => 2.0 * c * c / (c * c - 1.0).sqrt() * (v * ((c - 1.0) / (c + 1.0)).sqrt()).atanh(),
+                _ => v,
+            };
+            (x - c * x.asinh() + rest, s / (s + c))
+        }
+    };
+    let (plus_asinh, plus_half_asinh, plus_ten_asinh) = (plus_asinh(1.0), plus_asinh(0.5), plus_asinh(10.0));
+    let leaky_asinh = |x: f64| {
+        let (g, dg) = plus_ten_asinh(x);
+        (10.0 * g, 10.0 * dg)
+    };
+    let isru_g = parse(<PlusHalfIsruGa as foil::Activation>::EXPRESSION);
+    let plus_half_isru = |x: f64| {
+        let q = 1.0 + x * x;
+        (foil_compiler::eval::eval1(&isru_g, "x", x), 1.0 / (1.0 + 0.5 / (q * q.sqrt())))
+    };
+    let cases: [(&str, (Vec<f32>, Vec<f32>), &dyn Fn(f64) -> (f64, f64)); 4] = [
+        ("PlusAsinhGa", forward_and_backward::<PlusAsinhGa>(&client, &x, &g), &plus_asinh),
+        ("PlusHalfAsinhGa", forward_and_backward::<PlusHalfAsinhGa>(&client, &x, &g), &plus_half_asinh),
+        ("LeakyAsinhGa", forward_and_backward::<LeakyAsinhGa>(&client, &x, &g), &leaky_asinh),
+        ("PlusHalfIsruGa", forward_and_backward::<PlusHalfIsruGa>(&client, &x, &g), &plus_half_isru),
+    ];
+    let problems: Vec<String> = cases.into_iter().filter_map(|(name, outputs, maths)| against_maths(name, &x, &outputs, maths)).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// [−300, 300], ±10^(k/10) to 1e38, ±2e38, ±3e38 and ±f32::MAX: a
+/// multiple of the vector width 4.
+fn edge_points() -> Vec<f32> {
+    let mut x: Vec<f32> = grid(1 << 12).iter().map(|v| v * 10.0).collect();
+    for k in 0..=380 {
+        let m = 10f32.powf(k as f32 / 10.0);
+        x.extend([m, -m]);
+    }
+    x.extend([2e38, -2e38, 3e38, -3e38, f32::MAX, -f32::MAX]);
+    x
 }
 
 /// A GA kernel's forward and backward (with grad_out 1) at `x` against

@@ -813,7 +813,10 @@ fn suite_ga_derivatives_keep_their_f32_digits() {
 /// kept e^2x outside the quotients (its factor √11/22 was not read as a
 /// constant): NaN from x = 44 in f32 and from 354.3 in f64, so the
 /// closed form did not certify there and the GA was numeric, as were
-/// `0.01*x + tanh(x)`'s and `tanh(x) + 0.5*x`'s.
+/// `0.01*x + tanh(x)`'s and `tanh(x) + 0.5*x`'s. The GAs of `x + c*asinh(x)`
+/// and `x + c*isru(x)`, in v = x/(1 + sqrt(1 + x²)): `v·(v + 0.93)` was
+/// pulled into `x·(v + 0.93)/(1 + S)`, inf from 1.76e38, and their g′ held
+/// `x·(-2x)/(2·sqrt(1 + x²))` (NaN from 1.3e19) and `(x + x)/(2·S)`.
 #[test]
 fn ga_forms_are_finite_wherever_their_values_fit() {
     let mut xs: Vec<f64> = (-3000..=38_531).map(|k| 10f64.powf(k as f64 / 1000.0) as f32 as f64).collect();
@@ -839,6 +842,13 @@ fn ga_forms_are_finite_wherever_their_values_fit() {
             "sign(x)*log(1 + abs(x))",
             "sign(x)*sqrt(abs(x))",
             "x + sign(x)*sqrt(abs(x))",
+            "x + asinh(x)",
+            "x + 0.5*asinh(x)",
+            "x + 2*asinh(x)",
+            "asinh(x) + 0.1*x",
+            "x + 0.5*isru(x)",
+            "x + 2*isru(x)",
+            "isru(x) + 0.1*x",
         ]
         .map(String::from),
     );
@@ -855,7 +865,7 @@ fn ga_forms_are_finite_wherever_their_values_fit() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 12 + 16, "the suite's closed-form GAs and sixteen more");
+    assert_eq!(checked, 12 + 23, "the suite's closed-form GAs and 23 more");
 }
 
 /// The activations' own f and f′ (what `activation!` and the trainer's

@@ -3,11 +3,14 @@
 //! in x); a reciprocal uses the conjugate, (a + b s)⁻¹ = (a - b s)/(a² - b² q),
 //! which is what "rationalising 1/f'" means. With no square root at all this
 //! is the plain rational-function case; with a linear q, t = s makes it one
-//! ([`linear_root`]).
+//! ([`linear_root`]); with q = a·x² + c (a, c > 0), where the parts r1 and
+//! r2·s do not integrate apart (poles the conjugate brought in, or an even
+//! r2 that is not a polynomial), the half-angle variable v = x/(1 + s/√c)
+//! (scaled) makes it one ([`half_angle`]).
 
 use super::{
     constant_value,
-    poly::{cancel_common, Poly},
+    poly::{cancel_common, distinct_roots, Poly},
     rational, readable, Outcome,
 };
 use crate::build::Builder;
@@ -47,11 +50,30 @@ impl Rat {
                 return Some(Rat::poly(q));
             }
         }
+        // `q/q⁴ = 1/q³` too: a common factor cancelled exactly here is one the
+        // roots of d need not find, which for d = q⁴ (fourfold roots) they
+        // find only to 1e-4, leaving noise of 1e-7 (isru's 1/f′).
+        if n.deg() > 0 && d.deg() > n.deg() {
+            let (k, r) = d.divrem(&n);
+            if r.is_zero() {
+                let lead = k.lead();
+                return Some(Rat { n: Poly::constant(1.0 / lead), d: k.scale(1.0 / lead) });
+            }
+        }
         Some(Rat { n, d })
     }
     fn add(&self, o: &Rat) -> Option<Rat> {
         if self.d == o.d {
             return Rat { n: self.n.add(&o.n), d: self.d.clone() }.normalized();
+        }
+        // One denominator a multiple of the other: over the larger one alone.
+        for (small, large) in [(self, o), (o, self)] {
+            if large.d.deg() > small.d.deg() {
+                let (k, r) = large.d.divrem(&small.d);
+                if r.is_zero() {
+                    return Rat { n: small.n.mul(&k).add(&large.n), d: large.d.clone() }.normalized();
+                }
+            }
         }
         Rat { n: self.n.mul(&o.d).add(&o.n.mul(&self.d)), d: self.d.mul(&o.d) }.normalized()
     }
@@ -193,6 +215,12 @@ pub fn integrate(expr: &Expr, root: Id, var: Symbol, b: &mut Builder) -> Outcome
     if let Some(q) = ctx.q.as_ref().filter(|q| q.deg() == 1) {
         return linear_root(&e, q, b, x).map_or(Outcome::NoClosedForm, Outcome::Found);
     }
+    let whole = |b: &mut Builder, q: &Poly| half_angle(&e, q, b, x).map_or(Outcome::NoClosedForm, Outcome::Found);
+    if let Some(q) = ctx.q.as_ref().filter(|_| !e.r2.is_zero()) {
+        if has_pole_inside(&e, q) {
+            return whole(b, q);
+        }
+    }
     let mut parts = Vec::new();
     if !e.r1.is_zero() {
         match rational::integrate(&e.r1.n, &e.r1.d, b, x, false) {
@@ -201,13 +229,155 @@ pub fn integrate(expr: &Expr, root: Id, var: Symbol, b: &mut Builder) -> Outcome
         }
     }
     if !e.r2.is_zero() {
-        let q = ctx.q.expect("r2 ≠ 0 only after a square root");
-        match radical_part(&e.r2, &q, b, x) {
+        let q = ctx.q.as_ref().expect("r2 ≠ 0 only after a square root");
+        match radical_part(&e.r2, q, b, x) {
             Some(p) => parts.push(p),
-            None => return Outcome::NoClosedForm,
+            None => return whole(b, q),
         }
     }
     Outcome::Found(b.sum(parts))
+}
+
+/// Whether r1 or r2 has a real pole where q > 0. In GA's integrands (1/f′
+/// with no zero of f′) such a pole is one the conjugate brought in, and r1
+/// and r2·s cancel it only in exact arithmetic: `x + asinh(x)`'s 1/f′ =
+/// s/(s + 1) becomes (q - s)/x², whose parts integrate to x - 1/x + … and
+/// a root's part with +1/x: NaN at 0 in floating point.
+fn has_pole_inside(e: &Elem, q: &Poly) -> bool {
+    [&e.r1.d, &e.r2.d].into_iter().filter(|d| d.deg() > 0).flat_map(distinct_roots).any(|(r, _)| r.im == 0.0 && q.eval_c(r).re > 0.0)
+}
+
+/// ∫ (r1 + r2·s) dx for s = sqrt(a·x² + c), a, c > 0, as one rational
+/// function of v = X/(1 + S) (X = x·sqrt(a/c), S = s/sqrt(c)), the tangent
+/// of half the angle atan(X): X = 2v/(1 - v²), S = (1 + v²)/(1 - v²).
+/// Poles that cancel between r1 and r2·s cancel in it first, and a
+/// non-polynomial even r2 (`x + c*asinh(x)`, `x + c*isru(x)`) needs no
+/// other method. v is bounded (|v| < 1) and has no cancellation for any x,
+/// as the Euler substitutions t = s ± sqrt(a)·x have as x → ∓∞; the
+/// integral's growth, its part over powers of 1 - v² (x → ±∞), is written
+/// back in X and S by [`edge_terms`]. A radicand with a linear term
+/// (`asinh(x + 1)`) is not taken: the simplifier expands its square, and
+/// the lowering's f32 forms for large |x| read only `c + k·x²`.
+fn half_angle(e: &Elem, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
+    let (c, a) = (q.coef(0), q.coef(2));
+    if q.deg() != 2 || q.coef(1) != 0.0 || a <= 0.0 || c <= 0.0 {
+        return None;
+    }
+    let tau = (c / a).sqrt();
+    let one_minus_v2 = Poly(vec![1.0, 0.0, -1.0]);
+    let one_plus_v2 = Poly(vec![1.0, 0.0, 1.0]);
+    // p(x) for x = τ·2v/(1 - v²), times (1 - v²)^deg p: Σ pᵢ τⁱ (2v)ⁱ (1 - v²)^(deg p - i).
+    let homogenised = |p: &Poly| {
+        let k = p.deg();
+        p.0.iter().enumerate().fold(Poly::zero(), |acc, (i, &pi)| acc.add(&Poly(vec![0.0, 2.0 * tau]).powi(i).mul(&one_minus_v2.powi(k - i)).scale(pi)))
+    };
+    // r·(the factor r carries) as (rational in v, power of 1 - v²):
+    // dx = 2τ(1 + v²)/(1 - v²)² dv and s = √c·(1 + v²)/(1 - v²).
+    let in_v = |r: &Rat, factor: Poly, power: i32| {
+        let rat = Rat { n: homogenised(&r.n).mul(&factor), d: homogenised(&r.d) }.normalized()?;
+        Some((rat, r.d.deg() as i32 - r.n.deg() as i32 + power))
+    };
+    let mut terms = Vec::new();
+    if !e.r1.is_zero() {
+        terms.push(in_v(&e.r1, one_plus_v2.scale(2.0 * tau), -2)?);
+    }
+    if !e.r2.is_zero() {
+        terms.push(in_v(&e.r2, one_plus_v2.powi(2).scale(2.0 * tau * c.sqrt()), -3)?);
+    }
+    let lowest = terms.iter().map(|t| t.1).min()?;
+    let mut sum = Rat::constant(0.0);
+    for (rat, power) in terms {
+        sum = sum.add(&rat.mul(&Rat::poly(one_minus_v2.powi((power - lowest) as usize)))?)?;
+    }
+    let sum = sum.reduced();
+    let big_x = readable::scaled(b, 1.0 / tau, x);
+    let big_s = root_of(&q.scale(1.0 / c), b, x);
+    let one = b.num(1.0);
+    let one_plus_s = b.add_(one, big_s);
+    let v = b.div(big_x, one_plus_s);
+    if lowest >= 0 {
+        return rational::integrate(&sum.n.mul(&one_minus_v2.powi(lowest as usize)), &sum.d, b, v, false);
+    }
+    // sum.n/(sum.d·(1 - v²)^m) = quotient + B/sum.d + A/(1 - v²)^m, with
+    // deg A < 2m and deg B < deg sum.d (sum.d has no root at ±1: the
+    // homogenised polynomials do not vanish there).
+    let m = (-lowest) as usize;
+    let edge = one_minus_v2.powi(m);
+    let (quotient, rest) = sum.n.divrem(&sum.d.mul(&edge));
+    let (a_part, b_part) = split_fraction(&rest, &edge, &sum.d)?;
+    let inner = rational::integrate(&b_part.add(&quotient.mul(&sum.d)), &sum.d, b, v, false)?;
+    let edges = edge_terms(&a_part, m, b, big_x, big_s)?;
+    Some(b.add_(inner, edges))
+}
+
+/// A, B with n = A·d + B·e, deg A < deg e, deg B < deg d, for coprime e and
+/// d and deg n < deg e + deg d: one square linear system.
+fn split_fraction(n: &Poly, e: &Poly, d: &Poly) -> Option<(Poly, Poly)> {
+    let (ka, kb) = (e.deg(), d.deg());
+    let size = ka + kb;
+    let columns: Vec<Poly> = (0..ka).map(|i| Poly::x().powi(i).mul(d)).chain((0..kb).map(|i| Poly::x().powi(i).mul(e))).collect();
+    let matrix: Vec<Vec<f64>> = (0..size).map(|row| columns.iter().map(|c| c.coef(row)).collect()).collect();
+    let sol = solve(matrix, (0..size).map(|row| n.coef(row)).collect())?;
+    Some((Poly(sol[..ka].to_vec()).trimmed(), Poly(sol[ka..].to_vec()).trimmed()))
+}
+
+/// ∫ A(v)/(1 - v²)^m dv (deg A < 2m) in X and S, where 1 - v² = 2/(1 + S),
+/// v/(1 - v²) = X/2 and atanh(v) = asinh(X)/2: every term stays finite and
+/// free of cancellation as |x| grows, which terms in 1/(1 ∓ v) would not.
+fn edge_terms(a: &Poly, m: usize, b: &mut Builder, big_x: Id, big_s: Id) -> Option<Id> {
+    let (even, odd) = a.even_odd();
+    let in_t = |p: Poly| p.compose(&Poly(vec![1.0, -1.0])); // u = v² = 1 - t
+    let one_plus_s = Poly(vec![1.0, 1.0]);
+    // Σ of polynomials in S (alone, and times X), and the asinh(X) and log(1 + S) coefficients.
+    let (mut in_s, mut times_x, mut asinh, mut log) = (Poly::zero(), Poly::zero(), 0.0, 0.0);
+    // Odd part v·O(v²): ½∫O(1 - t)·t^-m (-dt), with t^k = ((1 + S)/2)^-k.
+    for (j, o) in in_t(halve(&odd, 1)).0.iter().enumerate() {
+        let k = j as i32 - m as i32 + 1;
+        if k == 0 {
+            log += 0.5 * o; // -½·log t = ½·log(1 + S) - ½·log 2
+        } else {
+            in_s = in_s.add(&one_plus_s.powi((-k) as usize).scale(-0.5 * o / k as f64 / 2f64.powi(-k)));
+        }
+    }
+    // Even part E(v²) = Σ e'ⱼ·t^j: ∫ dv/(1 - v²)^k by I_k = v/(2(k-1)(1 - v²)^(k-1)) + (2k-3)/(2(k-1))·I_(k-1),
+    // I_1 = atanh(v), and v/(1 - v²)^i = X·(1 + S)^(i-1)/2^i.
+    for (j, e) in in_t(halve(&even, 0)).0.iter().enumerate() {
+        if j >= m {
+            return None; // deg A ≥ 2m: not a proper part
+        }
+        let mut weight = *e;
+        for k in (2..=m - j).rev() {
+            let i = k - 1;
+            times_x = times_x.add(&one_plus_s.powi(i - 1).scale(weight / (2.0 * i as f64) / 2f64.powi(i as i32)));
+            weight *= (2.0 * k as f64 - 3.0) / (2.0 * i as f64);
+        }
+        asinh += 0.5 * weight;
+    }
+    let mut parts = Vec::new();
+    if !in_s.is_zero() {
+        parts.push(readable::poly(b, &in_s.0, big_s));
+    }
+    if !times_x.is_zero() {
+        let p = readable::poly(b, &times_x.0, big_s);
+        parts.push(b.mul(big_x, p));
+    }
+    let scale = a.max_abs();
+    if asinh.abs() > 1e-12 * scale {
+        let f = b.call(Func::Asinh, big_x);
+        parts.push(readable::scaled(b, asinh, f));
+    }
+    if log.abs() > 1e-12 * scale {
+        let one = b.num(1.0);
+        let arg = b.add_(one, big_s);
+        let f = b.call(Func::Log, arg);
+        parts.push(readable::scaled(b, log, f));
+    }
+    Some(b.sum(parts))
+}
+
+/// The coefficients of a polynomial in x² (shift 0) or of p/x in x² (shift 1).
+fn halve(p: &Poly, shift: usize) -> Poly {
+    Poly(p.0.iter().skip(shift).step_by(2).copied().collect())
 }
 
 /// ∫ (r1 + r2·s) dx for s = sqrt(a·x + c), a linear radicand: with t = s,
@@ -324,7 +494,6 @@ fn odd_times_root(n: &Poly, d: &Poly, q: &Poly, b: &mut Builder, s: Id) -> Optio
         return None;
     }
     let (a, c) = (q.coef(2), q.coef(0));
-    let halve = |p: &Poly, shift: usize| Poly(p.0.iter().skip(shift).step_by(2).copied().collect());
     let x2 = Poly(vec![-c / a, 0.0, 1.0 / a]);
     let num_w = halve(n, 1).compose(&x2).mul(&Poly(vec![0.0, 0.0, 1.0 / a]));
     let den_w = halve(d, 0).compose(&x2);

@@ -6,7 +6,7 @@
 //!   quotients with a one-term denominator or rational in `exp(a₀x)`;
 //! * [`algebraic`]: rational functions of x and one `sqrt(quadratic)` or
 //!   `sqrt(linear)` (plain rational functions included), integrated via
-//!   [`rational`].
+//!   [`rational`], in x or in a variable that makes them rational.
 //!
 //! When none accepts the integrand as written, [`search`] explores equivalent
 //! forms in an e-graph. Every result is differentiated numerically and

@@ -79,6 +79,9 @@ impl Poly {
         }
         Poly(r).trimmed()
     }
+    pub fn powi(&self, n: usize) -> Poly {
+        (0..n).fold(Poly::constant(1.0), |acc, _| acc.mul(self))
+    }
     pub fn eval_c(&self, z: C) -> C {
         self.0.iter().rev().fold(C::new(0.0, 0.0), |acc, c| acc * z + c)
     }
