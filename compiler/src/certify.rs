@@ -800,7 +800,9 @@ fn break_bound(g_prime: &Expr, pieces: &[Piece], exact: &[bool], b: f64, kind: T
             let side = at(&p.g_prime, b)?;
             bound_of(&assembled?.sub(&side), side.mig().max(1.0))
         };
-        point_bound(&m, b).or_else(|| one_sign.then(limit).flatten()).map(|v| worst.max(v))
+        // The residual as written first; where it overflows (a numeric
+        // piece's end far out on a tail), the overflow-safe forms.
+        point_bound(&m, b).or_else(|| m.plain_bound(b, b, &mut 0)).or_else(|| one_sign.then(limit).flatten()).map(|v| worst.max(v))
     })
 }
 

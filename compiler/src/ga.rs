@@ -597,9 +597,15 @@ fn derive_approximate(
                 crate::numeric::NumericOptions { breaks: breaks.to_vec(), frequency: frequency(&h), refine: Vec::new(), even: is_even(&h, &opts.limits) };
             // Fit, certify, and refit where the certificate found the fit
             // wanting (a feature narrower than the fit's own error check saw).
+            // h as written where it is a number, else its overflow-safe form:
+            // `silu(x) + 0.2*x`'s 1/f′ divides by (1 + e^-x)², inf/inf in f64
+            // below x ≈ -709, so its g ended at -703.
+            let (safe_nodes, safe_roots) = crate::lower::overflow_safe_forms(&[&h]);
+            let h_safe = crate::build::subtree(&safe_nodes, safe_roots[0]);
+            let integrand = |x: f64| Some(eval1(&h, VAR, x)).filter(|v| v.is_finite()).unwrap_or_else(|| eval1(&h_safe, VAR, x));
             let mut round = 0;
             loop {
-                let n = crate::numeric::numeric_antiderivative(&|x| eval1(&h, VAR, x), VAR, anchor, fa, &nopts)
+                let n = crate::numeric::numeric_antiderivative(&integrand, VAR, anchor, fa, &nopts)
                     .map_err(|why| DeriveError::NoClosedForm { integrand: format!("{} ({why})", crate::print::to_spec(&h)), piece: None })?;
                 let dg = n.derivative.clone();
                 let cert = certify_numeric(&n, &dg, target_expr, target, checked, breaks);
@@ -1052,6 +1058,26 @@ mod tests {
         for src in ["x + 0.5*isru(x)", "x + 2*isru(x)", "isru(x) + 0.1*x"] {
             let ga = derive_global_adversarial(&crate::parse::parse(src).unwrap(), &GaOptions::default()).unwrap();
             assert!(ga.closed_form && ga.certificate.range.is_some(), "{src}: {}", ga.certificate.describe());
+        }
+    }
+
+    /// silu(x) + 0.2·x's 1/f′ divides by (1 + e^-x)², inf/inf in f64 below
+    /// x ≈ -709: its numeric g ended at -703 and the certificate there
+    /// ("SAMPLED ONLY"). The integrand is read in its overflow-safe form
+    /// where it is not a number as written, and the certificate's break
+    /// points (the pieces' ends) likewise: certified to where g leaves f32
+    /// on the left (g′ → 5), and to f32::MAX on the right.
+    #[test]
+    fn a_numeric_g_follows_an_integrand_that_overflows_as_written() {
+        for src in ["silu(x) + 0.2*x", "x*sigmoid(x) + 0.2*x"] {
+            let ga = derive_global_adversarial(&crate::parse::parse(src).unwrap(), &GaOptions::default()).unwrap();
+            assert_eq!(ga.certificate.kind, crate::certify::Kind::Certified, "{src}: {}", ga.certificate.describe());
+            let range = ga.certificate.range.unwrap();
+            assert!(range.lo <= -(f32::MAX as f64) / 5.0 && range.hi >= f32::MAX as f64, "{src}: {}", ga.certificate.describe());
+            for x in [-1e30, -1e6, -800.0] {
+                let (got, want) = (eval1(&ga.adversarial_derivative, VAR, x), 5.0);
+                assert!((got - want).abs() <= 1e-9 * want, "{src}: g'({x}) = {got}");
+            }
         }
     }
 
