@@ -219,6 +219,19 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     Lowered { nodes, ops, roots, live }
 }
 
+/// The worst first-order estimate of the f32 rounding error of `g` (a
+/// function of `var`) as lowered, what the kernels compute, at `points`:
+/// in units of 2⁻²⁴·max(1, |g|) (f32 ulps on SPEC §5's scale), where g
+/// fits f32, relative to what rounding its input costs any form of g
+/// (`g_prime` gives that). A closed form whose terms cancel over a long
+/// range (the GA of `asinh(x) + 0.05*x` holds 20·x and −400·asinh(x), to
+/// x ≈ 100 and beyond, past what [`cancellation`] fits near 0) reads
+/// thousands.
+pub fn worst_f32_rounding(g: &Expr, g_prime: &Expr, var: &str, points: &[f64]) -> f64 {
+    let lowered = lower_exprs(&[g]);
+    cancellation::worst_rounding(&crate::build::subtree(&lowered.nodes, lowered.roots[0]), g_prime, egg::Symbol::from(var), points)
+}
+
 /// `exprs` rewritten by the lowering's exact identities alone, each node
 /// still a real function of the inputs: logarithms of exponential sums as
 /// softpluses and their differences as one `log1p`

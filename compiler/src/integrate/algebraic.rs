@@ -257,10 +257,16 @@ fn has_pole_inside(e: &Elem, q: &Poly) -> bool {
 /// integral's growth, its part over powers of 1 - v² (x → ±∞), is written
 /// back in X and S by [`edge_terms`]. A radicand with a linear term
 /// (`asinh(x + 1)`) is not taken: the simplifier expands its square, and
-/// the lowering's f32 forms for large |x| read only `c + k·x²`.
+/// the lowering's f32 forms for large |x| read only `c + k·x²`. Nor is one
+/// with a ≠ c: for a > c, X and S pass f32::MAX before x does (the GA of
+/// `asinh(2*x) + 0.1*x` had a g′ of NaN from f32::MAX/2, where it is 10);
+/// for a < c the simplifier writes (a/c)·x² as `x*(x*k)`, whose f32
+/// intervals reach below 0, and the lowering's forms for large |x| that
+/// rest on them are not made (`x + x/sqrt(4 + x^2)`'s g′ was inf from
+/// 3.7e19).
 fn half_angle(e: &Elem, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
     let (c, a) = (q.coef(0), q.coef(2));
-    if q.deg() != 2 || q.coef(1) != 0.0 || a <= 0.0 || c <= 0.0 {
+    if q.deg() != 2 || q.coef(1) != 0.0 || a <= 0.0 || c != a {
         return None;
     }
     let tau = (c / a).sqrt();

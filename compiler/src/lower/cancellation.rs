@@ -52,6 +52,27 @@ const MAX_PIECES: usize = 16;
 /// polynomials already.
 const MAX_NODES_FITTED: usize = 400;
 
+/// The worst first-order f32 rounding error of `expr` (in `var`) at
+/// `points` ([`value_and_spread`]), in units of 2⁻²⁴·max(1, |value|),
+/// over the points where the value is a number that fits f32, each
+/// divided by 1 + |x·d(x)|/max(1, |value|), d = `derivative`: the error any
+/// form of the function has from rounding its input (what a form need not
+/// be blamed for: gelu's SA term, (π/2)·erfi(u/√2), amplifies it
+/// 170-fold at |u| = 13).
+pub(super) fn worst_rounding(expr: &Expr, derivative: &Expr, var: Symbol, points: &[f64]) -> f64 {
+    let (mut values, mut spreads) = (Vec::new(), Vec::new());
+    points.iter().fold(0.0f64, |worst, &x| {
+        let (v, spread) = value_and_spread(expr, var, x, &mut values, &mut spreads);
+        if !(v.is_finite() && v.abs() <= f32::MAX as f64) {
+            return worst;
+        }
+        let scale = v.abs().max(1.0);
+        let d = crate::eval::eval(derivative, &|s| if s == var { x } else { f64::NAN });
+        let inherent = 1.0 + if d.is_finite() { (x * d).abs() / scale } else { 0.0 };
+        worst.max(spread / scale / inherent)
+    })
+}
+
 /// Every root of one variable whose terms cancel near 0, fitted there
 /// (the module's docs).
 pub(super) fn polynomials_where_terms_cancel(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
