@@ -389,10 +389,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         match crate::integrate::antiderivative(&reciprocal(dfi), Symbol::from(VAR)) {
             Ok(g) => antiderivatives.push(g),
             // No closed form: integrate 1/f' numerically (closed_form = false).
-            Err(_) => {
-                let h = reciprocal(&f_prime);
-                return derive_approximate(f, f_prime_simplified, &h, &f_prime, None, &breaks, opts, report, Target::Reciprocal);
-            }
+            Err(_) => return numeric_ga(f, &f_prime, f_prime_simplified, &breaks, opts, report),
         }
     }
 
@@ -478,15 +475,13 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         // answer; the integrator's own check, by differences at 1e-6, let
         // it through. The numeric g is fitted to 1/f′ itself; only where
         // that fails too is it an error.
-        let h = reciprocal(&f_prime);
-        return derive_approximate(f, f_prime_simplified, &h, &f_prime, None, &breaks, opts, report, Target::Reciprocal)
+        return numeric_ga(f, &f_prime, f_prime_simplified, &breaks, opts, report)
             .map_err(|_| DeriveError::Verification { reason: verification.failure.clone().unwrap_or_default() });
     }
     if crate::lower::worst_f32_rounding(&adversarial, &adversarial_derivative, VAR, &rounding_points()) > MAX_F32_ROUNDING {
         // Terms that cancel for long in f32 (the lowering fits only a
         // cancellation near 0): a numeric g fits g itself.
-        let h = reciprocal(&f_prime);
-        if let Ok(n) = derive_approximate(f, f_prime_simplified.clone(), &h, &f_prime, None, &breaks, opts, report.clone(), Target::Reciprocal) {
+        if let Ok(n) = numeric_ga(f, &f_prime, f_prime_simplified.clone(), &breaks, opts, report.clone()) {
             return Ok(n);
         }
     }
@@ -511,8 +506,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         // A closed form the certificate cannot prove (the integrator's own
         // check samples 16 points and can miss a narrow feature): a numeric
         // g that certifies is the better answer.
-        let h = reciprocal(&f_prime);
-        let numeric = derive_approximate(f, f_prime_simplified.clone(), &h, &f_prime, None, &breaks, opts, report.clone(), Target::Reciprocal);
+        let numeric = numeric_ga(f, &f_prime, f_prime_simplified.clone(), &breaks, opts, report.clone());
         if let Some(n) = numeric.ok().filter(|n| n.certificate.kind == crate::certify::Kind::Certified) {
             return Ok(n);
         }
@@ -537,6 +531,12 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         verification,
         simplify: report,
     })
+}
+
+/// The numeric g: 1/f′ integrated numerically, where no closed form is
+/// found or the one found would serve worse.
+fn numeric_ga(f: &Expr, f_prime: &Expr, f_prime_simplified: Expr, breaks: &[f64], opts: &GaOptions, report: SimplifyReport) -> Result<GaResult, DeriveError> {
+    derive_approximate(f, f_prime_simplified, &reciprocal(f_prime), f_prime, None, breaks, opts, report, Target::Reciprocal)
 }
 
 /// The SPEC §2 regularised GA: g' = f'/(f'² + ε²), integrated symbolically

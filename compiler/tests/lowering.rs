@@ -907,6 +907,22 @@ fn activation_forms_are_finite_wherever_their_values_fit() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A quotient over a normalised sum's square or cube, whose exponent the
+/// normalisation shifts twice or three times by max(e, 0): `-2x - 2·max(-2x,
+/// 0)` was inf - inf = NaN once -2x overflowed (below -f32::MAX/2), where
+/// the quotient is 0.
+#[test]
+fn twice_and_thrice_normalised_exponents_stay_finite() {
+    let mut xs: Vec<f64> = (-3000..=38_531).step_by(7).map(|k| 10f64.powf(k as f64 / 1000.0) as f32 as f64).collect();
+    xs.extend([f32::MAX as f64, 0.0, 0.5, 3.0]);
+    xs.extend(xs.clone().iter().map(|x| -x));
+    for src in ["exp(-2*x)/(1 + exp(-2*x))^2", "exp(-2*x)/(1 + exp(-2*x))^3"] {
+        let e = foil_compiler::parse::parse(src).unwrap();
+        let (worst, at) = worst_where_it_fits(&e, &xs);
+        assert!(worst <= 1e-5, "{src} is off by {worst:e} at x = {at:e}");
+    }
+}
+
 /// The worst error of `e` (in x) lowered and run in f32 at `xs`, against f64
 /// on the IR, or on the lowered form where the IR is not finite (`log(c +
 /// e^y)` past y ≈ 709.8), at the points where the value fits f32: an

@@ -3,10 +3,10 @@
 //! in x); a reciprocal uses the conjugate, (a + b s)⁻¹ = (a - b s)/(a² - b² q),
 //! which is what "rationalising 1/f'" means. With no square root at all this
 //! is the plain rational-function case; with a linear q, t = s makes it one
-//! ([`linear_root`]); with q = a·x² + c (a, c > 0), where the parts r1 and
-//! r2·s do not integrate apart (poles the conjugate brought in, or an even
-//! r2 that is not a polynomial), the half-angle variable v = x/(1 + s/√c)
-//! (scaled) makes it one ([`half_angle`]).
+//! ([`linear_root`]); with q = c·(1 + x²), where the parts r1 and r2·s do
+//! not integrate apart (poles the conjugate brought in, or an even r2 that
+//! is not a polynomial), the half-angle variable v = x/(1 + s/√c) makes it
+//! one ([`half_angle`]).
 
 use super::{
     constant_value,
@@ -247,48 +247,48 @@ fn has_pole_inside(e: &Elem, q: &Poly) -> bool {
     [&e.r1.d, &e.r2.d].into_iter().filter(|d| d.deg() > 0).flat_map(distinct_roots).any(|(r, _)| r.im == 0.0 && q.eval_c(r).re > 0.0)
 }
 
-/// ∫ (r1 + r2·s) dx for s = sqrt(a·x² + c), a, c > 0, as one rational
-/// function of v = X/(1 + S) (X = x·sqrt(a/c), S = s/sqrt(c)), the tangent
-/// of half the angle atan(X): X = 2v/(1 - v²), S = (1 + v²)/(1 - v²).
-/// Poles that cancel between r1 and r2·s cancel in it first, and a
-/// non-polynomial even r2 (`x + c*asinh(x)`, `x + c*isru(x)`) needs no
-/// other method. v is bounded (|v| < 1) and has no cancellation for any x,
-/// as the Euler substitutions t = s ± sqrt(a)·x have as x → ∓∞; the
-/// integral's growth, its part over powers of 1 - v² (x → ±∞), is written
-/// back in X and S by [`edge_terms`]. A radicand with a linear term
-/// (`asinh(x + 1)`) is not taken: the simplifier expands its square, and
-/// the lowering's f32 forms for large |x| read only `c + k·x²`. Nor is one
-/// with a ≠ c: for a > c, X and S pass f32::MAX before x does (the GA of
+/// ∫ (r1 + r2·s) dx for s = sqrt(c·(1 + x²)), c > 0, as one rational
+/// function of v = x/(1 + S), S = sqrt(1 + x²), the tangent of half the
+/// angle atan(x): x = 2v/(1 - v²), S = (1 + v²)/(1 - v²). Poles that cancel
+/// between r1 and r2·s cancel in it first, and a non-polynomial even r2
+/// (`x + c*asinh(x)`, `x + c*isru(x)`) needs no other method. v is bounded
+/// (|v| < 1) and has no cancellation for any x, as the Euler substitutions
+/// t = S ± x have as x → ∓∞; the integral's growth, its part over powers
+/// of 1 - v² (x → ±∞), is written back in x and S by [`edge_terms`].
+///
+/// Other radicands are not taken. With a linear term (`asinh(x + 1)`) the
+/// simplifier expands the square, and the lowering's f32 forms for large
+/// |x| read only `c + k·x²`. For a·x² + c with a > c, the variable and the
+/// root scaled to this form pass f32::MAX before x does (the GA of
 /// `asinh(2*x) + 0.1*x` had a g′ of NaN from f32::MAX/2, where it is 10);
-/// for a < c the simplifier writes (a/c)·x² as `x*(x*k)`, whose f32
-/// intervals reach below 0, and the lowering's forms for large |x| that
-/// rest on them are not made (`x + x/sqrt(4 + x^2)`'s g′ was inf from
+/// with a < c the simplifier writes (a/c)·x² as `x*(x*k)`, whose f32
+/// intervals reach below 0, and the lowering's large-|x| form of the root
+/// that rests on them is not made (`x + x/sqrt(4 + x^2)`'s g′ was inf from
 /// 3.7e19).
 fn half_angle(e: &Elem, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
-    let (c, a) = (q.coef(0), q.coef(2));
-    if q.deg() != 2 || q.coef(1) != 0.0 || a <= 0.0 || c != a {
+    let c = q.coef(0);
+    if q.deg() != 2 || q.coef(1) != 0.0 || c <= 0.0 || q.coef(2) != c {
         return None;
     }
-    let tau = (c / a).sqrt();
     let one_minus_v2 = Poly(vec![1.0, 0.0, -1.0]);
     let one_plus_v2 = Poly(vec![1.0, 0.0, 1.0]);
-    // p(x) for x = τ·2v/(1 - v²), times (1 - v²)^deg p: Σ pᵢ τⁱ (2v)ⁱ (1 - v²)^(deg p - i).
+    // p(x) for x = 2v/(1 - v²), times (1 - v²)^deg p: Σ pᵢ (2v)ⁱ (1 - v²)^(deg p - i).
     let homogenised = |p: &Poly| {
         let k = p.deg();
-        p.0.iter().enumerate().fold(Poly::zero(), |acc, (i, &pi)| acc.add(&Poly(vec![0.0, 2.0 * tau]).powi(i).mul(&one_minus_v2.powi(k - i)).scale(pi)))
+        p.0.iter().enumerate().fold(Poly::zero(), |acc, (i, &pi)| acc.add(&Poly(vec![0.0, 2.0]).powi(i).mul(&one_minus_v2.powi(k - i)).scale(pi)))
     };
     // r·(the factor r carries) as (rational in v, power of 1 - v²):
-    // dx = 2τ(1 + v²)/(1 - v²)² dv and s = √c·(1 + v²)/(1 - v²).
+    // dx = 2(1 + v²)/(1 - v²)² dv and s = √c·(1 + v²)/(1 - v²).
     let in_v = |r: &Rat, factor: Poly, power: i32| {
         let rat = Rat { n: homogenised(&r.n).mul(&factor), d: homogenised(&r.d) }.normalized()?;
         Some((rat, r.d.deg() as i32 - r.n.deg() as i32 + power))
     };
     let mut terms = Vec::new();
     if !e.r1.is_zero() {
-        terms.push(in_v(&e.r1, one_plus_v2.scale(2.0 * tau), -2)?);
+        terms.push(in_v(&e.r1, one_plus_v2.scale(2.0), -2)?);
     }
     if !e.r2.is_zero() {
-        terms.push(in_v(&e.r2, one_plus_v2.powi(2).scale(2.0 * tau * c.sqrt()), -3)?);
+        terms.push(in_v(&e.r2, one_plus_v2.powi(2).scale(2.0 * c.sqrt()), -3)?);
     }
     let lowest = terms.iter().map(|t| t.1).min()?;
     let mut sum = Rat::constant(0.0);
@@ -296,11 +296,10 @@ fn half_angle(e: &Elem, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
         sum = sum.add(&rat.mul(&Rat::poly(one_minus_v2.powi((power - lowest) as usize)))?)?;
     }
     let sum = sum.reduced();
-    let big_x = readable::scaled(b, 1.0 / tau, x);
     let big_s = root_of(&q.scale(1.0 / c), b, x);
     let one = b.num(1.0);
     let one_plus_s = b.add_(one, big_s);
-    let v = b.div(big_x, one_plus_s);
+    let v = b.div(x, one_plus_s);
     if lowest >= 0 {
         return rational::integrate(&sum.n.mul(&one_minus_v2.powi(lowest as usize)), &sum.d, b, v, false);
     }
@@ -312,7 +311,7 @@ fn half_angle(e: &Elem, q: &Poly, b: &mut Builder, x: Id) -> Option<Id> {
     let (quotient, rest) = sum.n.divrem(&sum.d.mul(&edge));
     let (a_part, b_part) = split_fraction(&rest, &edge, &sum.d)?;
     let inner = rational::integrate(&b_part.add(&quotient.mul(&sum.d)), &sum.d, b, v, false)?;
-    let edges = edge_terms(&a_part, m, b, big_x, big_s)?;
+    let edges = edge_terms(&a_part, m, b, x, big_s)?;
     Some(b.add_(inner, edges))
 }
 
@@ -327,14 +326,14 @@ fn split_fraction(n: &Poly, e: &Poly, d: &Poly) -> Option<(Poly, Poly)> {
     Some((Poly(sol[..ka].to_vec()).trimmed(), Poly(sol[ka..].to_vec()).trimmed()))
 }
 
-/// ∫ A(v)/(1 - v²)^m dv (deg A < 2m) in X and S, where 1 - v² = 2/(1 + S),
-/// v/(1 - v²) = X/2 and atanh(v) = asinh(X)/2: every term stays finite and
+/// ∫ A(v)/(1 - v²)^m dv (deg A < 2m) in x and S, where 1 - v² = 2/(1 + S),
+/// v/(1 - v²) = x/2 and atanh(v) = asinh(x)/2: every term stays finite and
 /// free of cancellation as |x| grows, which terms in 1/(1 ∓ v) would not.
-fn edge_terms(a: &Poly, m: usize, b: &mut Builder, big_x: Id, big_s: Id) -> Option<Id> {
+fn edge_terms(a: &Poly, m: usize, b: &mut Builder, x: Id, big_s: Id) -> Option<Id> {
     let (even, odd) = a.even_odd();
     let in_t = |p: Poly| p.compose(&Poly(vec![1.0, -1.0])); // u = v² = 1 - t
     let one_plus_s = Poly(vec![1.0, 1.0]);
-    // Σ of polynomials in S (alone, and times X), and the asinh(X) and log(1 + S) coefficients.
+    // Σ of polynomials in S (alone, and times x), and the asinh(x) and log(1 + S) coefficients.
     let (mut in_s, mut times_x, mut asinh, mut log) = (Poly::zero(), Poly::zero(), 0.0, 0.0);
     // Odd part v·O(v²): ½∫O(1 - t)·t^-m (-dt), with t^k = ((1 + S)/2)^-k.
     for (j, o) in in_t(halve(&odd, 1)).0.iter().enumerate() {
@@ -346,7 +345,7 @@ fn edge_terms(a: &Poly, m: usize, b: &mut Builder, big_x: Id, big_s: Id) -> Opti
         }
     }
     // Even part E(v²) = Σ e'ⱼ·t^j: ∫ dv/(1 - v²)^k by I_k = v/(2(k-1)(1 - v²)^(k-1)) + (2k-3)/(2(k-1))·I_(k-1),
-    // I_1 = atanh(v), and v/(1 - v²)^i = X·(1 + S)^(i-1)/2^i.
+    // I_1 = atanh(v), and v/(1 - v²)^i = x·(1 + S)^(i-1)/2^i.
     for (j, e) in in_t(halve(&even, 0)).0.iter().enumerate() {
         if j >= m {
             return None; // deg A ≥ 2m: not a proper part
@@ -365,11 +364,11 @@ fn edge_terms(a: &Poly, m: usize, b: &mut Builder, big_x: Id, big_s: Id) -> Opti
     }
     if !times_x.is_zero() {
         let p = readable::poly(b, &times_x.0, big_s);
-        parts.push(b.mul(big_x, p));
+        parts.push(b.mul(x, p));
     }
     let scale = a.max_abs();
     if asinh.abs() > 1e-12 * scale {
-        let f = b.call(Func::Asinh, big_x);
+        let f = b.call(Func::Asinh, x);
         parts.push(readable::scaled(b, asinh, f));
     }
     if log.abs() > 1e-12 * scale {
