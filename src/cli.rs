@@ -292,11 +292,11 @@ pub fn error_json(e: &DeriveError) -> Value {
     }
     // Intervals in JSON use `null` for infinite ends.
     let end = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
-    let all =
-        |intervals: &[foil_compiler::piecewise::Interval]| json!(intervals.iter().map(|i| json!({ "lo": end(i.lo), "hi": end(i.hi) })).collect::<Vec<_>>());
+    let one = |i: &foil_compiler::piecewise::Interval| json!({ "lo": end(i.lo), "hi": end(i.hi) });
+    let all = |intervals: &[foil_compiler::piecewise::Interval]| json!(intervals.iter().map(one).collect::<Vec<_>>());
     match e {
         DeriveError::FlatDerivative { interval, intervals, .. } => {
-            v["interval"] = json!({ "lo": end(interval.lo), "hi": end(interval.hi) });
+            v["interval"] = one(interval);
             v["intervals"] = all(intervals);
         }
         DeriveError::TermFlat { intervals, .. } => v["intervals"] = all(intervals),

@@ -665,7 +665,18 @@ pub fn certify(
     // that point is not claimed; at the others, the assembled g′ must meet
     // the bound against each side's target ([`break_bound`]).
     let (excluded, checked_breaks): (Vec<f64>, Vec<f64>) = breaks.iter().partition(|&&b| jumps_at(pieces, b, kind, var, budget.tol));
-    let holds_at = |b: f64| break_bound(g_prime, pieces, exact, b, kind, var, budget.tol).filter(|v| *v <= budget.tol);
+    // The assembled g′ against each distinct target, once: a numeric g's
+    // hundreds of breaks share one, and a model builds its overflow-safe
+    // forms (the whole g′) on first use.
+    let mut break_models: Vec<Model> = Vec::new();
+    if !checked_breaks.is_empty() {
+        for p in pieces {
+            if !break_models.iter().any(|m| m.target == p.target) {
+                break_models.push(Model::new(&Piece { lo: p.lo, hi: p.hi, g_prime: g_prime.clone(), target: p.target.clone() }, kind, var, budget.tol));
+            }
+        }
+    }
+    let holds_at = |b: f64| break_bound(&break_models, pieces, exact, b, var).filter(|v| *v <= budget.tol);
     if !pieces.is_empty() && exact_pieces == pieces.len() && checked_breaks.iter().all(|&b| holds_at(b).is_some()) {
         return Certificate {
             kind: Kind::Exact,
@@ -778,8 +789,9 @@ pub const NUMERIC_TAIL: &str = "|g| or |g'| leaves f32 there; beyond, the kernel
 /// assembled g′ is bounded against it, provided f′ has one sign on both
 /// sides near b, so that f′(b) is that infinity (at the cusp of
 /// `sqrt(abs(x))`, -∞ on the left and +∞ on the right, f′(0) does not
-/// exist). `None` where it cannot be bounded.
-fn break_bound(g_prime: &Expr, pieces: &[Piece], exact: &[bool], b: f64, kind: Target, var: &str, tol: f64) -> Option<f64> {
+/// exist). `models` hold the assembled g′ against each distinct target.
+/// `None` where it cannot be bounded.
+fn break_bound(models: &[Model], pieces: &[Piece], exact: &[bool], b: f64, var: &str) -> Option<f64> {
     let sides: Vec<(&Piece, bool)> = pieces.iter().zip(exact).filter(|(p, _)| p.lo == b || p.hi == b).map(|(p, e)| (p, *e)).collect();
     if sides.is_empty() {
         return None;
@@ -792,9 +804,9 @@ fn break_bound(g_prime: &Expr, pieces: &[Piece], exact: &[bool], b: f64, kind: T
         let signs: Option<Vec<bool>> = sides.iter().map(|(p, _)| inside(p)).collect();
         signs.is_some_and(|s| s.windows(2).all(|w| w[0] == w[1]))
     };
-    let assembled = at(g_prime, b);
+    let assembled = at(&models.first()?.g_prime, b);
     sides.iter().try_fold(0.0f64, |worst, (p, _)| {
-        let m = Model::new(&Piece { lo: b, hi: b, g_prime: g_prime.clone(), target: p.target.clone() }, kind, var, tol);
+        let m = models.iter().find(|m| m.target == p.target)?;
         let limit = || {
             // g′·f′ ≡ 1 on the open piece, so 1/f′ → the side's g′(b).
             let side = at(&p.g_prime, b)?;
@@ -802,7 +814,7 @@ fn break_bound(g_prime: &Expr, pieces: &[Piece], exact: &[bool], b: f64, kind: T
         };
         // The residual as written first; where it overflows (a numeric
         // piece's end far out on a tail), the overflow-safe forms.
-        point_bound(&m, b).or_else(|| m.plain_bound(b, b, &mut 0)).or_else(|| one_sign.then(limit).flatten()).map(|v| worst.max(v))
+        point_bound(m, b).or_else(|| m.plain_bound(b, b, &mut 0)).or_else(|| one_sign.then(limit).flatten()).map(|v| worst.max(v))
     })
 }
 

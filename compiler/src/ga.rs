@@ -478,7 +478,7 @@ pub fn derive_global_adversarial(f: &Expr, opts: &GaOptions) -> Result<GaResult,
         return numeric_ga(f, &f_prime, f_prime_simplified, &breaks, opts, report)
             .map_err(|_| DeriveError::Verification { reason: verification.failure.clone().unwrap_or_default() });
     }
-    if crate::lower::worst_f32_rounding(&adversarial, &adversarial_derivative, VAR, &rounding_points()) > MAX_F32_ROUNDING {
+    if crate::lower::worst_f32_rounding(&adversarial, &adversarial_derivative, VAR) > MAX_F32_ROUNDING {
         // Terms that cancel for long in f32 (the lowering fits only a
         // cancellation near 0): a numeric g fits g itself.
         if let Ok(n) = numeric_ga(f, &f_prime, f_prime_simplified.clone(), &breaks, opts, report.clone()) {
@@ -844,17 +844,6 @@ fn emits_without_powf(e: &Expr) -> bool {
 /// 2,810 (1.1e-4), against the kernels' 1e-5. Past the bound the numeric
 /// g, a fit of g itself, is taken.
 const MAX_F32_ROUNDING: f64 = 256.0;
-
-/// Where [`MAX_F32_ROUNDING`] is judged: [-32, 32] every 1/4 and
-/// ±10^(k/8) from 1e-3 to 1e6.
-fn rounding_points() -> Vec<f64> {
-    let mut points: Vec<f64> = (-128..=128).map(|i| i as f64 / 4.0).collect();
-    points.extend((-24..=48).flat_map(|k| {
-        let m = 10f64.powf(k as f64 / 8.0);
-        [m, -m]
-    }));
-    points
-}
 
 /// The most a sum or difference in `e` may magnify its terms' relative
 /// errors, (|a| + |b|)/|a ± b|, for `e` to be emitted in its place: 8 is

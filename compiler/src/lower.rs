@@ -226,10 +226,11 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
 /// (`g_prime` gives that). A closed form whose terms cancel over a long
 /// range (the GA of `asinh(x) + 0.05*x` holds 20·x and −400·asinh(x), to
 /// x ≈ 100 and beyond, past what [`cancellation`] fits near 0) reads
-/// thousands.
-pub fn worst_f32_rounding(g: &Expr, g_prime: &Expr, var: &str, points: &[f64]) -> f64 {
+/// thousands. Judged where that fit looks and out to ±1e6
+/// ([`cancellation::worst_rounding`]).
+pub fn worst_f32_rounding(g: &Expr, g_prime: &Expr, var: &str) -> f64 {
     let lowered = lower_exprs(&[g]);
-    cancellation::worst_rounding(&crate::build::subtree(&lowered.nodes, lowered.roots[0]), g_prime, egg::Symbol::from(var), points)
+    cancellation::worst_rounding(&crate::build::subtree(&lowered.nodes, lowered.roots[0]), g_prime, egg::Symbol::from(var))
 }
 
 /// `exprs` rewritten by the lowering's exact identities alone, each node

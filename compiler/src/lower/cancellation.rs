@@ -52,16 +52,24 @@ const MAX_PIECES: usize = 16;
 /// polynomials already.
 const MAX_NODES_FITTED: usize = 400;
 
-/// The worst first-order f32 rounding error of `expr` (in `var`) at
-/// `points` ([`value_and_spread`]), in units of 2⁻²⁴·max(1, |value|),
+/// The worst first-order f32 rounding error of `expr` (in `var`)
+/// ([`value_and_spread`]) where [`fitted_near_zero`] looks, |x| ≤ [`REACH`]
+/// in steps of 1/[`STEPS_PER_UNIT`], and at ±10^(k/8) from 1e-3 to 1e6, in
+/// units of 2⁻²⁴·max(1, |value|),
 /// over the points where the value is a number that fits f32, each
 /// divided by 1 + |x·d(x)|/max(1, |value|), d = `derivative`: the error any
 /// form of the function has from rounding its input (what a form need not
 /// be blamed for: gelu's SA term, (π/2)·erfi(u/√2), amplifies it
 /// 170-fold at |u| = 13).
-pub(super) fn worst_rounding(expr: &Expr, derivative: &Expr, var: Symbol, points: &[f64]) -> f64 {
+pub(super) fn worst_rounding(expr: &Expr, derivative: &Expr, var: Symbol) -> f64 {
+    let steps = (REACH * STEPS_PER_UNIT) as i32;
+    let near = (-steps..=steps).map(|i| i as f64 / STEPS_PER_UNIT);
+    let far = (-24..=48).flat_map(|k| {
+        let m = 10f64.powf(k as f64 / 8.0);
+        [m, -m]
+    });
     let (mut values, mut spreads) = (Vec::new(), Vec::new());
-    points.iter().fold(0.0f64, |worst, &x| {
+    near.chain(far).fold(0.0f64, |worst, x| {
         let (v, spread) = value_and_spread(expr, var, x, &mut values, &mut spreads);
         if !(v.is_finite() && v.abs() <= f32::MAX as f64) {
             return worst;
