@@ -11,13 +11,15 @@
 //! `max(a, 0) + log1p(exp(-|a|))`, which never overflows, and `log(c +
 //! exp(a))` the shifted one ([`shifted_softpluses`]), or with another such
 //! logarithm subtracted, one `log1p` ([`differences_of_logarithms`]);
-//! `k/e^a` is `k·e^-a` ([`reciprocal_exponentials`]), and a logarithm or a
+//! `k/e^a` is `k·e^-a` ([`reciprocal_exponentials`]), `log(k/d)` is
+//! `log(k) - log(d)` ([`logarithms_of_reciprocals`]), and a logarithm or a
 //! product of polynomials in one exponential takes that exponential's
 //! largest power out on each side of 0
 //! ([`logarithms_of_exponential_polynomials`],
 //! [`products_of_exponential_polynomials`]); at a
 //! root, a line plus a softplus of a line is one line on each side of the
-//! kink plus a bounded tail ([`softplus_with_its_line`]), and a constant
+//! kink plus a bounded tail ([`softplus_with_its_line`]), as a line plus an
+//! absolute value of a line is ([`absolute_value_with_its_line`]), and a constant
 //! below 1 goes onto the one exponential of a sum
 //! ([`constant_onto_its_exponential`]); quotients of
 //! exponential sums are divided through by their largest exponential (a
@@ -36,8 +38,10 @@
 //! constant factors takes one ([`arctangent_differences`]),
 //! a polynomial in x and `S = sqrt(k·x² + c)` whose terms cancel as
 //! x → ±∞ (a squareplus's GA) is a Laurent polynomial in `(x + S/√k)/2`
-//! ([`euler`]'s substitution), `sqrt(c + k·y²)` is `√k·|y|` for large |y|,
-//! where y² would overflow ([`roots_of_large_squares`]), `1/(1 + a/b)` is `b/(b + a)`, one
+//! ([`euler`]'s substitution), a quotient of polynomials is evaluated in
+//! 1/x for |x| > 1 ([`rational`]), `sqrt(c + k·y²)` is `√k·|y|` for large |y|,
+//! where y² would overflow, and likewise its other powers and its logarithm
+//! ([`roots_of_large_squares`]), `1/(1 + a/b)` is `b/(b + a)`, one
 //! division ([`unnested_reciprocals`]), and a constant |c| ≤ 1 times a sum
 //! of scaled terms is the sum of the rescaled terms
 //! ([`constant_factors_into_sums`]), as `c·y³` is `(c·y)·y²` for |c| < 1
@@ -66,6 +70,7 @@ use std::collections::HashMap;
 
 mod cancellation;
 mod euler;
+mod rational;
 
 /// Several expressions hash-consed into one node list and lowered to their
 /// numerically safe operations: what every emitter (the macros' code, and
@@ -198,6 +203,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = unsplit_lone_squares(&mut b, &roots);
     let roots = half_integer_powers(&mut b, &roots);
     let roots = euler::euler_substitution(&mut b, &roots);
+    let roots = rational::quotients_of_polynomials(&mut b, &roots);
     // Before the roots take their f32 forms, whose enclosures reach 0.
     let roots = products_over_large_divisors(&mut b, &roots);
     let roots = constants_out_of_divisors(&mut b, &roots);
@@ -257,6 +263,7 @@ pub fn overflow_safe_forms(exprs: &[&Expr]) -> (Expr, Vec<Id>) {
 /// runs them first.
 fn exact_rewrites(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     let roots = &reciprocal_exponentials(b, roots);
+    let roots = &logarithms_of_reciprocals(b, roots);
     // Both logarithm passes only where a logarithm of a sum is (a scan, not
     // two rebuilds of every expression lowered).
     let log_of_sum = b.nodes().as_ref().iter().any(|n| matches!(n, Math::Call(Func::Log, a) if matches!(b.node(*a), Math::Add(_))));
@@ -312,6 +319,10 @@ fn linear_combination(b: &Builder, id: Id, c: f64, out: &mut Vec<(f64, Id)>) {
             linear_combination(b, q, -c, out);
         }
         Math::Neg(p) => linear_combination(b, p, -c, out),
+        Math::Div([p, q]) => match constant_value(b, q) {
+            Some(v) if v != 0.0 && (c / v).is_finite() => linear_combination(b, p, c / v, out),
+            _ => out.push((c, id)),
+        },
         Math::Mul(factors) => match constant_times(b, factors) {
             Some((k, t)) => linear_combination(b, t, c * k, out),
             None => out.push((c, id)),
@@ -348,12 +359,59 @@ fn line_of_terms(b: &Builder, terms: &[(f64, Id)]) -> Option<(Option<egg::Symbol
 }
 
 /// A root read once as a [`linear_combination`], rewritten by
-/// [`softplus_with_its_line`] or else [`constant_onto_its_exponential`], or
-/// kept.
+/// [`softplus_with_its_line`], [`absolute_value_with_its_line`] or
+/// [`constant_onto_its_exponential`] (the first that applies), or kept.
 fn linear_root(b: &mut Builder, root: Id) -> Id {
     let mut terms = Vec::new();
     linear_combination(b, root, 1.0, &mut terms);
-    softplus_with_its_line(b, &terms).or_else(|| constant_onto_its_exponential(b, &terms)).unwrap_or(root)
+    softplus_with_its_line(b, &terms).or_else(|| absolute_value_with_its_line(b, &terms)).or_else(|| constant_onto_its_exponential(b, &terms)).unwrap_or(root)
+}
+
+/// A line plus one absolute value of a line plus other terms, `α·x + β +
+/// c·|k·x + z₀| + r` with α ≠ 0 (the terms of an expression's root), as
+/// `where(z ≥ 0, (α + c·k)·x + β + c·z₀, (α - c·k)·x + β - c·z₀) + r`: the
+/// two lines collected on each side of the kink. As written they cancel
+/// where their sum is small and overflow where it is not: `logcosh(x) +
+/// x`, lowered `(|x| + log1p(…)) + x`, lost |x|'s rounding to the sum near
+/// -log 2 (3e-5 off at x = -515, growing with |x|), and `(x + abs(x))/2 +
+/// 0.01*x` was inf past f32::MAX/2, where its value is 1.01·x. `None`
+/// where the terms are no such sum.
+fn absolute_value_with_its_line(b: &mut Builder, terms: &[(f64, Id)]) -> Option<Id> {
+    let (mut absolute, mut line_terms, mut rest) = (None, Vec::new(), Vec::new());
+    for &(c, t) in terms {
+        match *b.node(t) {
+            Math::Call(Func::Abs, z) if absolute.is_none() && line(b, z).is_some() => absolute = Some((c, z)),
+            _ if constant_value(b, t).is_some() || matches!(b.node(t), Math::Var(_)) => line_terms.push((c, t)),
+            _ => rest.push((c, t)),
+        }
+    }
+    let (c, z) = absolute?;
+    let (x, k, z0) = line(b, z)?;
+    let (var, alpha, beta) = line_of_terms(b, &line_terms)?;
+    if var != Some(x) || alpha == 0.0 || !c.is_finite() {
+        return None;
+    }
+    let x = b.add(Math::Var(x));
+    let above = line_at(b, x, alpha + c * k, beta + c * z0);
+    let below = line_at(b, x, alpha - c * k, beta - c * z0);
+    let zero = b.num(0.0);
+    let non_negative = b.add(Math::Compare(Cmp::Ge, [z, zero]));
+    let piece = b.add(Math::Where([non_negative, above, below]));
+    let rest: Vec<Id> = rest
+        .into_iter()
+        .map(|(c, t)| {
+            let c = b.num(c);
+            b.mul(c, t)
+        })
+        .collect();
+    Some(b.sum(std::iter::once(piece).chain(rest)))
+}
+
+/// `slope·x + intercept`, without a term that is 0.
+fn line_at(b: &mut Builder, x: Id, slope: f64, intercept: f64) -> Id {
+    let (slope, intercept) = (b.num(slope), b.num(intercept));
+    let sx = b.mul(slope, x);
+    b.add_(sx, intercept)
 }
 
 /// A line plus one softplus of a line, `α·x + β + c·softplus(k·x + z₀)`
@@ -383,13 +441,8 @@ fn softplus_with_its_line(b: &mut Builder, terms: &[(f64, Id)]) -> Option<Id> {
         return None;
     }
     let x = b.add(Math::Var(x));
-    let line_at = |b: &mut Builder, slope: f64, intercept: f64| {
-        let (slope, intercept) = (b.num(slope), b.num(intercept));
-        let sx = b.mul(slope, x);
-        b.add(Math::Add([sx, intercept]))
-    };
-    let above = line_at(b, alpha + c * k, beta + c * z0);
-    let below = line_at(b, alpha, beta);
+    let above = line_at(b, x, alpha + c * k, beta + c * z0);
+    let below = line_at(b, x, alpha, beta);
     let zero = b.num(0.0);
     let non_negative = b.add(Math::Compare(Cmp::Ge, [z, zero]));
     let piece = b.add(Math::Where([non_negative, above, below]));
@@ -660,6 +713,31 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         let minus_half = b.num(-0.5);
         let near_one = b.add(Math::Compare(Cmp::Gt, [quotient, minus_half]));
         b.add(Math::Where([near_one, log1p, log]))
+    })
+}
+
+/// `log(k/d)`, k a positive constant, as `log(k) - log(d)`:
+/// `log(sigmoid(x))` is `-log(1 + e^-x)`, a softplus, where the quotient
+/// underflows (to 0 below x ≈ -103.9 in f32, log 0 = -inf; the value is
+/// about x) and loses digits to subnormals before that. Exact where the
+/// logarithm is defined (d > 0), and `log(k)` stays a call, not a rounded
+/// literal, for the certificate's intervals.
+fn logarithms_of_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Call(Func::Log, quotient) = node else { return b.add(node) };
+        let Math::Div([k, d]) = *b.node(quotient) else { return b.add(node) };
+        match constant_value(b, k) {
+            Some(v) if v > 0.0 && v.is_finite() => {
+                let log_d = b.add(Math::Call(Func::Log, d));
+                if v == 1.0 {
+                    b.add(Math::Neg(log_d))
+                } else {
+                    let log_k = b.add(Math::Call(Func::Log, k));
+                    b.add(Math::Sub([log_k, log_d]))
+                }
+            }
+            _ => b.add(node),
+        }
     })
 }
 
@@ -2488,7 +2566,11 @@ fn half_integer_powers(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 /// fits: asinh's g′ `sqrt(1 + x²)` was inf there, isru's `x/sqrt(1 + x²)`
 /// 0 instead of ±1, and bent_identity's g NaN (inf/inf in its arctangent).
 /// From T on, c/(k·y²) ≤ 2⁻⁵⁴, so √k·|y| is within an ulp of the root in
-/// f64 as in f32 (the scalar code is generic over both).
+/// f64 as in f32 (the scalar code is generic over both). Likewise any
+/// power `(c + k·y²)^a` whose exponent is not whole, as `(√k·|y|)^(2a)`
+/// (`x/(1 + x^2)^(1/3)` was x/inf = 0 from 1.8e19, where it is |x|^(1/3)
+/// in size), and `log(c + k·y²)` as `2·log(√k·|y|)` (`x + log(1 + x^2)`
+/// was inf there).
 fn roots_of_large_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     // y for y·y or y^2, with the factor k of k·y² (1 when bare).
     let square = |b: &Builder, id: Id| -> Option<(f64, Id)> {
@@ -2508,7 +2590,17 @@ fn roots_of_large_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         }
     };
     rebuild_bottom_up(b, roots, |b, node| {
-        let Math::Call(Func::Sqrt, s) = node else { return b.add(node) };
+        // The square root, a power whose exponent is not whole (a whole
+        // one overflows with its value), or the logarithm (`None`).
+        let (s, exponent) = match node {
+            Math::Call(Func::Sqrt, s) => (s, Some(0.5)),
+            Math::Call(Func::Log, s) => (s, None),
+            Math::Pow([s, e]) => match constant_value(b, e) {
+                Some(e) if e.is_finite() && e.fract() != 0.0 => (s, Some(e)),
+                _ => return b.add(node),
+            },
+            _ => return b.add(node),
+        };
         let Math::Add([p, q]) = *b.node(s) else { return b.add(node) };
         let found = match (b.value(p), b.value(q)) {
             (Some(c), None) if c > 0.0 => square(b, q).map(|(k, y)| (c, k, y)),
@@ -2525,6 +2617,18 @@ fn roots_of_large_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         } else {
             let rk = b.num(k.sqrt());
             b.add(Math::Mul([rk, abs]))
+        };
+        let large = match exponent {
+            Some(0.5) => large,
+            Some(a) => {
+                let twice = b.num(2.0 * a);
+                b.add(Math::Pow([large, twice]))
+            }
+            None => {
+                let two = b.num(2.0);
+                let log = b.call(Func::Log, large);
+                b.mul(two, log)
+            }
         };
         b.add(Math::Where([small, root, large]))
     })

@@ -222,6 +222,10 @@ fn build_rules() -> Vec<Rewrite> {
         rw!("exp-log-pos"; "(exp (log (+ 1 (exp ?a))))" => "(+ 1 (exp ?a))"),
         rw!("log-1p"; "(log (+ 1 ?a))" => "(log1p ?a)"),
         rw!("pythag-hyp"; "(- (^ (cosh ?a) 2) (^ (sinh ?a) 2))" => "1"),
+        // atan(sinh(x))'s derivative, cosh/(1 + sinh²), is 1/cosh: as
+        // written it is inf/inf in f32 from |x| ≈ 89.4.
+        rw!("pythag-hyp-sum"; "(+ 1 (^ (sinh ?a) 2))" => "(^ (cosh ?a) 2)"),
+        rw!("sech"; "(/ (cosh ?a) (^ (cosh ?a) 2))" => "(/ 1 (cosh ?a))"),
         rw!("pythag-trig"; "(+ (^ (sin ?a) 2) (^ (cos ?a) 2))" => "1"),
         rw!("sech2"; "(- 1 (^ (tanh ?a) 2))" => "(/ 1 (^ (cosh ?a) 2))"),
         rw!("sinh-cosh"; "(* (sinh ?a) (cosh ?a))" => "(/ (sinh (* 2 ?a)) 2)"),

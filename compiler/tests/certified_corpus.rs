@@ -13,7 +13,10 @@
 //! decides. The corpus includes a result that sampling alone gets wrong:
 //! a narrow dip in 1/f' between the verifier's sample points.
 
-use astro_float::{BigFloat, Consts, RoundingMode};
+mod common;
+
+use astro_float::Consts;
+use common::{big, eval_big, to_f64, P, RM};
 use foil_compiler::certify::{Certificate, Kind};
 use foil_compiler::diff::derivative;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions};
@@ -151,145 +154,6 @@ fn eval_t_at(e: &Expr, id: egg::Id, x: f64, memo: &mut Vec<Option<T>>) -> T {
     };
     memo[usize::from(id)] = Some(r);
     r
-}
-
-// ----------------------------------------------------------- 256-bit reference
-
-const P: usize = 256;
-const RM: RoundingMode = RoundingMode::ToEven;
-
-fn big(v: f64) -> BigFloat {
-    BigFloat::from_f64(v, P)
-}
-
-/// erf and erfi by their Maclaurin series at 512 bits (|x| ≤ 10: the terms
-/// reach e^100 ≈ 2^144, well inside 512 bits); erf beyond is ±1 to 1e-45.
-fn erf_series(x: &BigFloat, imaginary: bool, cc: &mut Consts) -> BigFloat {
-    let p = 2 * P;
-    let xv = x.to_string().parse::<f64>().unwrap_or(0.0);
-    if !imaginary && xv.abs() > 10.0 {
-        return big(xv.signum());
-    }
-    let x = x.clone().mul(&BigFloat::from_f64(1.0, p), p, RM);
-    let x2 = x.mul(&x, p, RM);
-    let mut term = x.clone(); // x^(2n+1)/n!
-    let mut sum = x.clone();
-    for n in 1..2000u32 {
-        term = term.mul(&x2, p, RM).div(&BigFloat::from_u32(n, p), p, RM);
-        let t = term.div(&BigFloat::from_u32(2 * n + 1, p), p, RM);
-        let t = if !imaginary && n % 2 == 1 { t.neg() } else { t };
-        sum = sum.add(&t, p, RM);
-        if n > 10 && t.exponent().unwrap_or(0) < sum.exponent().unwrap_or(0) - (p as i32) - 8 {
-            break;
-        }
-    }
-    let two_over_sqrt_pi = BigFloat::from_u32(2, p).div(&cc.pi(p, RM).sqrt(p, RM), p, RM);
-    sum.mul(&two_over_sqrt_pi, P, RM)
-}
-
-fn call_big(f: Func, a: &BigFloat, cc: &mut Consts) -> BigFloat {
-    let one = big(1.0);
-    match f {
-        Func::Exp => a.exp(P, RM, cc),
-        Func::Log => a.ln(P, RM, cc),
-        Func::Log1p => a.add(&one, P, RM).ln(P, RM, cc),
-        Func::Expm1 => a.exp(P, RM, cc).sub(&one, P, RM),
-        Func::Sqrt => a.sqrt(P, RM),
-        Func::Abs => a.abs(),
-        Func::Sign => {
-            if a.is_zero() {
-                big(0.0)
-            } else if a.is_negative() {
-                big(-1.0)
-            } else {
-                big(1.0)
-            }
-        }
-        Func::Sin => a.sin(P, RM, cc),
-        Func::Cos => a.cos(P, RM, cc),
-        Func::Atan => a.atan(P, RM, cc),
-        Func::Sinh => a.sinh(P, RM, cc),
-        Func::Cosh => a.cosh(P, RM, cc),
-        Func::Tanh => a.tanh(P, RM, cc),
-        Func::Asinh => a.asinh(P, RM, cc),
-        Func::Erf => erf_series(a, false, cc),
-        Func::Erfi => erf_series(a, true, cc),
-    }
-}
-
-fn eval_big(e: &Expr, x: f64, cc: &mut Consts) -> BigFloat {
-    let mut memo: Vec<Option<BigFloat>> = vec![None; e.as_ref().len()];
-    eval_big_at(e, egg::Id::from(e.as_ref().len() - 1), x, cc, &mut memo)
-}
-
-fn eval_big_at(e: &Expr, id: egg::Id, x: f64, cc: &mut Consts, memo: &mut Vec<Option<BigFloat>>) -> BigFloat {
-    if let Some(v) = &memo[usize::from(id)] {
-        return v.clone();
-    }
-    let mut at = |c: &egg::Id, cc: &mut Consts| eval_big_at(e, *c, x, cc, memo);
-    let r = match &e[id] {
-        // A literal means its f64 value exactly, as the certificate takes it.
-        Math::Num(c) => big(c.into_inner()),
-        Math::Pi => cc.pi(P, RM),
-        Math::Euler => cc.e(P, RM),
-        Math::Var(_) => big(x),
-        Math::Add([a, b]) => at(a, cc).add(&at(b, cc), P, RM),
-        Math::Sub([a, b]) => at(a, cc).sub(&at(b, cc), P, RM),
-        Math::Neg(a) => at(a, cc).neg(),
-        Math::Mul([a, b]) => at(a, cc).mul(&at(b, cc), P, RM),
-        Math::Div([a, b]) => at(a, cc).div(&at(b, cc), P, RM),
-        Math::Pow([a, b]) => {
-            let (base, ex) = (at(a, cc), at(b, cc));
-            let k = to_f64(&ex);
-            if k == k.round() && k.abs() < 1e6 {
-                let r = base.powi(k.abs() as usize, P, RM);
-                if k < 0.0 {
-                    big(1.0).div(&r, P, RM)
-                } else {
-                    r
-                }
-            } else {
-                base.pow(&ex, P, RM, cc)
-            }
-        }
-        Math::Call(f, a) => {
-            let a = at(a, cc);
-            call_big(*f, &a, cc)
-        }
-        Math::Min([a, b]) | Math::Max([a, b]) => {
-            let (p, q) = (at(a, cc), at(b, cc));
-            let o = p.cmp(&q).unwrap_or(0);
-            let pick_p = if matches!(e[id], Math::Min(_)) { o <= 0 } else { o >= 0 };
-            if pick_p {
-                p
-            } else {
-                q
-            }
-        }
-        Math::Compare(c, [a, b]) => {
-            let o = at(a, cc).cmp(&at(b, cc)).unwrap_or(0);
-            let holds = match c {
-                Cmp::Lt => o < 0,
-                Cmp::Le => o <= 0,
-                Cmp::Gt => o > 0,
-                Cmp::Ge => o >= 0,
-            };
-            big(holds as u8 as f64)
-        }
-        Math::Where([c, a, b]) => {
-            if !at(c, cc).is_zero() {
-                at(a, cc)
-            } else {
-                at(b, cc)
-            }
-        }
-    };
-    memo[usize::from(id)] = Some(r.clone());
-    r
-}
-
-fn to_f64(b: &BigFloat) -> f64 {
-    b.to_string().parse::<f64>().unwrap_or(f64::NAN)
 }
 
 // ------------------------------------------------------------------ the check

@@ -15,7 +15,7 @@
 mod algebraic;
 mod check;
 mod exppoly;
-mod poly;
+pub(crate) mod poly;
 mod rational;
 mod readable;
 mod search;

@@ -1,0 +1,98 @@
+//! A quotient of polynomials in one variable whose numerator passes
+//! f32::MAX before the quotient does. `x^3/(1 + x^2)` is inf from
+//! |x| ≈ 7e12, where x³ overflows and the value is about x; its derivative,
+//! `(x·((x² + 1)·3x) + x³·(-2x))/(x² + 1)²`, from 3.3e9 (x⁴ terms); and
+//! `x^2/(1 + x^2)` is inf/inf = NaN from 1.8e19. For |x| > 1 such a
+//! quotient N/D (degrees p ≥ 2 and q ≥ 1) is evaluated in t = 1/x, which
+//! lies in [-1, 1]:
+//!
+//! ```text
+//! N(x)/D(x) = x^(p−q) · Ñ(t)/D̃(t),   Ñ(t) = t^p·N(1/t),  D̃(t) = t^q·D(1/t)
+//! ```
+//!
+//! with Ñ and D̃ in Horner form, their coefficients N's and D's reversed (the
+//! terms a derivative cancels, 3x⁴ − 2x⁴, collected), and the power of x
+//! multiplied in one factor at a time onto the bounded quotient, so that
+//! nothing overflows before the value does. For |x| ≤ 1 the quotient keeps
+//! its form.
+
+use super::{constant_value, rebuild_bottom_up, Builder};
+use crate::integrate::poly::Poly;
+use crate::lang::{Cmp, Func, Math};
+use egg::{Id, Symbol};
+
+/// Degrees above this are not read as polynomials (a numeric GA's pieces
+/// are polynomials of degree up to 24, and are not quotients).
+const MAX_DEGREE: usize = 12;
+
+pub(super) fn quotients_of_polynomials(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| {
+        let Math::Div([n, d]) = node else { return b.add(node) };
+        let mut var = None;
+        let (Some(np), Some(dp)) = (polynomial(b, n, &mut var), polynomial(b, d, &mut var)) else { return b.add(node) };
+        let Some(var) = var else { return b.add(node) };
+        if np.deg() < 2 || dp.deg() < 1 || np.is_zero() || np.0.iter().chain(&dp.0).any(|c| !c.is_finite()) {
+            return b.add(node);
+        }
+        let as_written = b.add(node);
+        let x = b.add(Math::Var(var));
+        let one = b.num(1.0);
+        let t = b.div(one, x);
+        let numerator = reversed_horner(b, &np, t);
+        let denominator = reversed_horner(b, &dp, t);
+        let mut large = b.div(numerator, denominator);
+        for _ in dp.deg()..np.deg() {
+            large = b.mul(x, large);
+        }
+        for _ in np.deg()..dp.deg() {
+            large = b.mul(t, large);
+        }
+        let magnitude = b.call(Func::Abs, x);
+        let small = b.add(Math::Compare(Cmp::Le, [magnitude, one]));
+        b.add(Math::Where([small, as_written, large]))
+    })
+}
+
+/// `t^deg(p)·p(1/t)` in Horner form: p's coefficients from the constant up,
+/// `((c₀·t + c₁)·t + …)·t + c_deg`.
+fn reversed_horner(b: &mut Builder, p: &Poly, t: Id) -> Id {
+    let mut acc = b.num(p.coef(0));
+    for i in 1..=p.deg() {
+        let scaled = b.mul(acc, t);
+        let c = b.num(p.coef(i));
+        acc = b.add_(scaled, c);
+    }
+    acc
+}
+
+/// The polynomial at `id` in one variable (`var`, set by the first one
+/// met): sums, products, literal and constant factors, whole powers up to
+/// the 8th, and division by a constant; `None` for anything else.
+fn polynomial(b: &Builder, id: Id, var: &mut Option<Symbol>) -> Option<Poly> {
+    if let Some(v) = constant_value(b, id) {
+        return v.is_finite().then(|| Poly::constant(v));
+    }
+    let p = match *b.node(id) {
+        Math::Var(s) => {
+            if var.is_some_and(|v| v != s) {
+                return None;
+            }
+            *var = Some(s);
+            Poly::x()
+        }
+        Math::Add([p, q]) => polynomial(b, p, var)?.add(&polynomial(b, q, var)?),
+        Math::Sub([p, q]) => polynomial(b, p, var)?.sub(&polynomial(b, q, var)?),
+        Math::Neg(p) => polynomial(b, p, var)?.scale(-1.0),
+        Math::Mul([p, q]) => polynomial(b, p, var)?.mul(&polynomial(b, q, var)?),
+        Math::Div([p, q]) => {
+            let c = constant_value(b, q).filter(|c| *c != 0.0 && c.is_finite())?;
+            polynomial(b, p, var)?.scale(1.0 / c)
+        }
+        Math::Pow([p, k]) => {
+            let k = b.value(k).filter(|k| k.fract() == 0.0 && (0.0..=8.0).contains(k))?;
+            polynomial(b, p, var)?.powi(k as usize)
+        }
+        _ => return None,
+    };
+    (p.deg() <= MAX_DEGREE).then_some(p)
+}
