@@ -38,8 +38,8 @@
 //! constant factors takes one ([`arctangent_differences`]),
 //! a polynomial in x and `S = sqrt(k·x² + c)` whose terms cancel as
 //! x → ±∞ (a squareplus's GA) is a Laurent polynomial in `(x + S/√k)/2`
-//! ([`euler`]'s substitution), a quotient of polynomials is evaluated in
-//! 1/x for |x| > 1 ([`rational`]), `sqrt(c + k·y²)` is `√k·|y|` for large |y|,
+//! ([`euler`]'s substitution), a quotient of polynomials and the logarithm
+//! of an even one are evaluated in 1/x for |x| > 1 ([`rational`]), `sqrt(c + k·y²)` is `√k·|y|` for large |y|,
 //! where y² would overflow, and likewise its other powers and its logarithm
 //! ([`roots_of_large_squares`]), `1/(1 + a/b)` is `b/(b + a)`, one
 //! division ([`unnested_reciprocals`]), and a constant |c| ≤ 1 times a sum
@@ -203,7 +203,7 @@ pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let roots = unsplit_lone_squares(&mut b, &roots);
     let roots = half_integer_powers(&mut b, &roots);
     let roots = euler::euler_substitution(&mut b, &roots);
-    let roots = rational::quotients_of_polynomials(&mut b, &roots);
+    let roots = rational::polynomials_at_large_arguments(&mut b, &roots);
     // Before the roots take their f32 forms, whose enclosures reach 0.
     let roots = products_over_large_divisors(&mut b, &roots);
     let roots = constants_out_of_divisors(&mut b, &roots);

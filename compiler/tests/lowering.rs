@@ -853,6 +853,12 @@ fn ga_forms_are_finite_wherever_their_values_fit() {
             "isru(x) + 0.1*x",
             "x + 3*asinh(x)",
             "x + 10*isru(x)",
+            // Partial fractions: logarithms of quadratics, rational g′.
+            "x^5 + x^3 + x",
+            "x + x^2/(1+x^2)",
+            "x + 0.5*x/(1 + x^2)",
+            "softsign(x)^3 + x",
+            "log(1 + x^2) + 2*x",
             // Numeric: their closed forms' terms cancel for long
             // (`ga::MAX_F32_ROUNDING`), or the radicand is not c·(1 + x²)
             // (`integrate::algebraic::half_angle`).
@@ -876,7 +882,7 @@ fn ga_forms_are_finite_wherever_their_values_fit() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 12 + 25, "the suite's closed-form GAs and 25 more");
+    assert_eq!(checked, 12 + 30, "the suite's closed-form GAs and 30 more");
 }
 
 /// The activations' own f and f′ (what `activation!` and the trainer's

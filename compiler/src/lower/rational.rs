@@ -14,7 +14,11 @@
 //! terms a derivative cancels, 3x⁴ − 2x⁴, collected), and the power of x
 //! multiplied in one factor at a time onto the bounded quotient, so that
 //! nothing overflows before the value does. For |x| ≤ 1 the quotient keeps
-//! its form.
+//! its form. Likewise the logarithm of a polynomial of even degree d ≥ 2,
+//! `log(P(x)) = d·log|x| + log(P̃(t))`: a GA's partial fractions hold
+//! `log(x² ± b·x + c)` in pairs whose difference is small (`x^5 + x^3 +
+//! x`'s g is bounded, about 0.57 at infinity, and was inf - inf = NaN from
+//! |x| ≈ 1.8e19, where x² overflows).
 
 use super::{constant_value, rebuild_bottom_up, Builder};
 use crate::integrate::poly::Poly;
@@ -25,32 +29,66 @@ use egg::{Id, Symbol};
 /// are polynomials of degree up to 24, and are not quotients).
 const MAX_DEGREE: usize = 12;
 
-pub(super) fn quotients_of_polynomials(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
-    rebuild_bottom_up(b, roots, |b, node| {
-        let Math::Div([n, d]) = node else { return b.add(node) };
-        let mut var = None;
-        let (Some(np), Some(dp)) = (polynomial(b, n, &mut var), polynomial(b, d, &mut var)) else { return b.add(node) };
-        let Some(var) = var else { return b.add(node) };
-        if np.deg() < 2 || dp.deg() < 1 || np.is_zero() || np.0.iter().chain(&dp.0).any(|c| !c.is_finite()) {
-            return b.add(node);
-        }
-        let as_written = b.add(node);
-        let x = b.add(Math::Var(var));
-        let one = b.num(1.0);
-        let t = b.div(one, x);
-        let numerator = reversed_horner(b, &np, t);
-        let denominator = reversed_horner(b, &dp, t);
-        let mut large = b.div(numerator, denominator);
-        for _ in dp.deg()..np.deg() {
-            large = b.mul(x, large);
-        }
-        for _ in np.deg()..dp.deg() {
-            large = b.mul(t, large);
-        }
-        let magnitude = b.call(Func::Abs, x);
-        let small = b.add(Math::Compare(Cmp::Le, [magnitude, one]));
-        b.add(Math::Where([small, as_written, large]))
+pub(super) fn polynomials_at_large_arguments(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+    rebuild_bottom_up(b, roots, |b, node| match node {
+        Math::Div([n, d]) => quotient(b, node, n, d),
+        Math::Call(Func::Log, p) => logarithm(b, node, p, 0.0),
+        Math::Call(Func::Log1p, p) => logarithm(b, node, p, 1.0),
+        node => b.add(node),
     })
+}
+
+/// `N(x)/D(x)` with deg N ≥ 2 and deg D ≥ 1, as `where(|x| ≤ 1, N/D,
+/// x^(p−q)·Ñ(t)/D̃(t))`.
+fn quotient(b: &mut Builder, node: Math, n: Id, d: Id) -> Id {
+    let mut var = None;
+    let (Some(np), Some(dp)) = (polynomial(b, n, &mut var), polynomial(b, d, &mut var)) else { return b.add(node) };
+    if np.deg() < 2 || dp.deg() < 1 {
+        return b.add(node);
+    }
+    let Some((x, t)) = var.map(|v| variable_and_reciprocal(b, v)) else { return b.add(node) };
+    let numerator = reversed_horner(b, &np, t);
+    let denominator = reversed_horner(b, &dp, t);
+    let mut large = b.div(numerator, denominator);
+    for _ in dp.deg()..np.deg() {
+        large = b.mul(x, large);
+    }
+    for _ in np.deg()..dp.deg() {
+        large = b.mul(t, large);
+    }
+    beyond_one(b, node, x, large)
+}
+
+/// `log(P(x))` (or `log1p`, `plus` 1), d = deg P even and at least 2, as
+/// `where(|x| ≤ 1, log(P(x)), d·log|x| + log(P̃(t)))` (x^d is |x|^d).
+fn logarithm(b: &mut Builder, node: Math, p: Id, plus: f64) -> Id {
+    let mut var = None;
+    let Some(poly) = polynomial(b, p, &mut var).map(|p| p.add(&Poly::constant(plus))).filter(|p| p.deg() >= 2 && p.deg() % 2 == 0) else { return b.add(node) };
+    let Some((x, t)) = var.map(|v| variable_and_reciprocal(b, v)) else { return b.add(node) };
+    let reversed = reversed_horner(b, &poly, t);
+    let log_reversed = b.call(Func::Log, reversed);
+    let magnitude = b.call(Func::Abs, x);
+    let log_magnitude = b.call(Func::Log, magnitude);
+    let d = b.num(poly.deg() as f64);
+    let power = b.mul(d, log_magnitude);
+    let large = b.add_(power, log_reversed);
+    beyond_one(b, node, x, large)
+}
+
+/// x and t = 1/x.
+fn variable_and_reciprocal(b: &mut Builder, var: Symbol) -> (Id, Id) {
+    let x = b.add(Math::Var(var));
+    let one = b.num(1.0);
+    (x, b.div(one, x))
+}
+
+/// `where(|x| ≤ 1, node, large)`.
+fn beyond_one(b: &mut Builder, node: Math, x: Id, large: Id) -> Id {
+    let as_written = b.add(node);
+    let magnitude = b.call(Func::Abs, x);
+    let one = b.num(1.0);
+    let small = b.add(Math::Compare(Cmp::Le, [magnitude, one]));
+    b.add(Math::Where([small, as_written, large]))
 }
 
 /// `t^deg(p)·p(1/t)` in Horner form: p's coefficients from the constant up,
@@ -94,5 +132,5 @@ fn polynomial(b: &Builder, id: Id, var: &mut Option<Symbol>) -> Option<Poly> {
         }
         _ => return None,
     };
-    (p.deg() <= MAX_DEGREE).then_some(p)
+    (p.deg() <= MAX_DEGREE && p.0.iter().all(|c| c.is_finite())).then_some(p)
 }
