@@ -1847,7 +1847,8 @@ fn reachable_nodes(b: &Builder, roots: &[Id]) -> std::collections::HashSet<Id> {
 /// (within a factor 4 for the squared denominators of tanh's SA and F,
 /// whose terms are at most 1 and one of them 1). An `e^A` that is also used otherwise (in a sum,
 /// `expm1`'s `e^A - 1`, softplus' `log(1 + e^A)`) is left as it is: halving
-/// it would cost a second exponential.
+/// it would cost a second exponential; unless a literal below 1 scales it,
+/// where the product fits past e^A's overflow.
 fn halved_exponential_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     let is_exp = |b: &Builder, id: Id| match *b.node(id) {
         Math::Call(Func::Exp, a) => b.value(a).is_none(),
@@ -1873,7 +1874,22 @@ fn halved_exponential_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         Math::Call(Func::Exp, a) => matches!(*b.node(a), Math::Mul([k, _]) if b.value(k) == Some(0.5)),
         _ => false,
     };
-    let halvable = |b: &Builder, id: Id| is_exp(b, id) && !is_half(b, id) && !used_otherwise.contains(&id);
+    // A shared e^A scaled by a literal below 1 is halved all the same, at
+    // the cost of a second exponential: c·e^A fits past where e^A
+    // overflows (`tanh(x) + tanh(x)^3/3`'s g holds 0.0625·e^2x and
+    // atan(e^2x), and was inf from x = 44.67, where it is 3.9e37).
+    let scaled_down = |b: &Builder, id: Id| b.value(id).is_some_and(|c| c != 0.0 && c.abs() < 1.0);
+    let mut scaled_shared = std::collections::HashSet::new();
+    for id in reachable_nodes(b, roots) {
+        if let Math::Mul([p, q]) = *b.node(id) {
+            for (e, c) in [(p, q), (q, p)] {
+                if is_exp(b, e) && scaled_down(b, c) && used_otherwise.contains(&e) {
+                    scaled_shared.insert(e);
+                }
+            }
+        }
+    }
+    let halvable = |b: &Builder, id: Id| is_exp(b, id) && !is_half(b, id) && (!used_otherwise.contains(&id) || scaled_shared.contains(&id));
     // The halves made up front, in the order of their exponentials, so that
     // a half precedes every node built after its exponential was
     // ([`reuse_exponentials`] takes `e^(max(a, c)/2)` from `e^(a/2)` and
