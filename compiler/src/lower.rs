@@ -193,7 +193,7 @@ fn may_exceed(r: I, limit: f64) -> bool {
 pub fn lower_exprs(exprs: &[&Expr]) -> Lowered {
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
-    let roots = exact_rewrites(&mut b, &roots);
+    let roots = exact_rewrites(&mut b, &roots, true);
     let roots: Vec<Id> = roots.iter().map(|&r| linear_root(&mut b, r)).collect();
     let roots = cancellation_safe_differences(&mut b, &roots);
     let roots = one_exponential_per_normalised_pair(&mut b, &roots);
@@ -255,13 +255,16 @@ pub fn worst_f32_rounding(g: &Expr, g_prime: &Expr, var: &str) -> f64 {
 pub fn overflow_safe_forms(exprs: &[&Expr]) -> (Expr, Vec<Id>) {
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.copy(e, root(e))).collect();
-    let roots = exact_rewrites(&mut b, &roots);
+    let roots = exact_rewrites(&mut b, &roots, false);
     (b.nodes().clone(), roots)
 }
 
 /// The passes [`overflow_safe_forms`] names, in the order [`lower_exprs`]
-/// runs them first.
-fn exact_rewrites(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+/// runs them first; with `f32_guards`, as [`lower_exprs`] runs them, the
+/// products with a sech that may underflow in f32 ([`safe_hyperbolics`])
+/// are guarded too (a `where` no interval evaluation needs, and which
+/// widens one: it is not an identity of the values).
+fn exact_rewrites(b: &mut Builder, roots: &[Id], f32_guards: bool) -> Vec<Id> {
     let roots = &reciprocal_exponentials(b, roots);
     let roots = &logarithms_of_reciprocals(b, roots);
     // Both logarithm passes only where a logarithm of a sum is (a scan, not
@@ -274,7 +277,7 @@ fn exact_rewrites(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     } else {
         roots.to_vec()
     };
-    let roots = safe_hyperbolics(b, &roots);
+    let roots = safe_hyperbolics(b, &roots, f32_guards);
     let roots = complementary_fractions(b, &roots);
     let roots = normalise_exp_quotients(b, &roots);
     products_of_exponential_polynomials(b, &roots)
@@ -517,11 +520,18 @@ fn constant_onto_its_exponential(b: &mut Builder, terms: &[(f64, Id)]) -> Option
 ///   §5's scale is absolute below 1; `log` of a rounded `cosh` was no
 ///   better: cosh(1e-4) is 1 in f32).
 ///
+/// With `f32_guards` (the kernels' lowering, not [`overflow_safe_forms`]),
+/// a product of such a sech with a factor that may pass f32::MAX is 0 where
+/// the sech underflowed to 0, not inf·0 = NaN ([`zero_where_underflowed`]).
+///
 /// `cosh(s)` itself is left alone: as `D/(2P)` it would be `1/(2e)`,
 /// infinite once `e` is subnormal (a > 87.3; GPUs flush it to 0) where
 /// `cosh(s)` still fits in f32 (to a ≈ 89.4); as a divisor, a subnormal `e`
 /// only makes a quotient below f32's normal range anyway.
-fn safe_hyperbolics(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+fn safe_hyperbolics(b: &mut Builder, roots: &[Id], f32_guards: bool) -> Vec<Id> {
+    // Each product with a sech (a division by cosh rewritten below), and
+    // that sech factor.
+    let mut sech_products: HashMap<Id, Id> = HashMap::new();
     rebuild_bottom_up(b, roots, |b, node| match node {
         Math::Call(Func::Tanh, s) => match softplus_argument(b, s) {
             Some(a) => {
@@ -581,18 +591,37 @@ fn safe_hyperbolics(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             // A numerator that may pass f32::MAX meets a sech that has
             // underflowed to 0 there, and inf·0 is NaN: gelu_tanh's f′ holds
             // `x·(√(2/π)·(1 + 0.134x²))·sech²(z)`, NaN from x = 1.5e13 where
-            // it is 1. The product of a sech of 0 is taken as 0 (a NaN
-            // input stays NaN: NaN ≤ 0 is false).
-            if may_exceed(f32_enclosure(b, num), f32::MAX as f64) {
-                let product = b.mul(num, factor);
-                let zero = b.num(0.0);
-                let underflowed = b.add(Math::Compare(Cmp::Le, [factor, zero]));
-                return b.add(Math::Where([underflowed, zero, product]));
-            }
-            b.mul(num, factor)
+            // it is 1. The product of a sech of 0 is taken as 0.
+            let product = b.mul(num, factor);
+            let product = if f32_guards && may_exceed(f32_enclosure(b, num), f32::MAX as f64) { zero_where_underflowed(b, factor, product) } else { product };
+            sech_products.insert(product, factor);
+            product
+        }
+        // Likewise a factor that may pass f32::MAX times such a product:
+        // gelu_tanh's HD-FGD partial `√(2/π)·(1 + 0.134·u2²)·(0.5·u1/cosh²(z))`
+        // was NaN from u2 ≈ 5.6e19, where it is 0.
+        Math::Mul([p, q]) => {
+            let id = b.add(node);
+            let (factor, other) = match (sech_products.get(&p), sech_products.get(&q)) {
+                (Some(&factor), None) => (factor, q),
+                (None, Some(&factor)) => (factor, p),
+                _ => return id,
+            };
+            let product = if f32_guards && may_exceed(f32_enclosure(b, other), f32::MAX as f64) { zero_where_underflowed(b, factor, id) } else { id };
+            sech_products.insert(product, factor);
+            product
         }
         node => b.add(node),
     })
+}
+
+/// `where(factor ≤ 0, 0, product)`: a product of a sech that underflowed
+/// to 0 with a factor that may have overflowed is 0, not inf·0 = NaN (a
+/// NaN input stays NaN: NaN ≤ 0 is false).
+fn zero_where_underflowed(b: &mut Builder, factor: Id, product: Id) -> Id {
+    let zero = b.num(0.0);
+    let underflowed = b.add(Math::Compare(Cmp::Le, [factor, zero]));
+    b.add(Math::Where([underflowed, zero, product]))
 }
 
 /// The sum at `id` with a pair of terms `c ± c·tanh(z)` written as
@@ -716,28 +745,32 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     })
 }
 
-/// `log(k/d)`, k a positive constant, as `log(k) - log(d)`:
-/// `log(sigmoid(x))` is `-log(1 + e^-x)`, a softplus, where the quotient
-/// underflows (to 0 below x ≈ -103.9 in f32, log 0 = -inf; the value is
-/// about x) and loses digits to subnormals before that. Exact where the
-/// logarithm is defined (d > 0), and `log(k)` stays a call, not a rounded
-/// literal, for the certificate's intervals.
+/// `log(k/d)`, `log(d/k)` and `log(k·d)`, k a positive constant, as
+/// `log(k) ∓ log(d)`: `log(sigmoid(x))` is `-log(1 + e^-x)`, a softplus,
+/// where the quotient underflows (to 0 below x ≈ -103.9 in f32, log 0 =
+/// -inf; the value is about x) and loses digits to subnormals before that;
+/// logcosh's HD-FGD F, `log((e^u + e^-u)/2)`, is a logarithm of an
+/// exponential polynomial ([`logarithms_of_exponential_polynomials`]), where
+/// e^u overflowed from u ≈ 88.7 (the value is about 88). Exact where the
+/// logarithm is defined, and `log(k)` stays a call, not a rounded literal,
+/// for the certificate's intervals.
 fn logarithms_of_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
-        let Math::Call(Func::Log, quotient) = node else { return b.add(node) };
-        let Math::Div([k, d]) = *b.node(quotient) else { return b.add(node) };
-        match constant_value(b, k) {
-            Some(v) if v > 0.0 && v.is_finite() => {
-                let log_d = b.add(Math::Call(Func::Log, d));
-                if v == 1.0 {
-                    b.add(Math::Neg(log_d))
-                } else {
-                    let log_k = b.add(Math::Call(Func::Log, k));
-                    b.add(Math::Sub([log_k, log_d]))
-                }
-            }
-            _ => b.add(node),
+        let Math::Call(Func::Log, argument) = node else { return b.add(node) };
+        let positive = |b: &Builder, k: Id| constant_value(b, k).is_some_and(|v| v > 0.0 && v.is_finite());
+        // k, d, and whether each is subtracted.
+        let (k, d, k_negative, d_negative) = match *b.node(argument) {
+            Math::Div([k, d]) if positive(b, k) => (k, d, false, true),
+            Math::Div([d, k]) if positive(b, k) => (k, d, true, false),
+            Math::Mul([k, d]) | Math::Mul([d, k]) if positive(b, k) => (k, d, false, false),
+            _ => return b.add(node),
+        };
+        let log_d = b.add(Math::Call(Func::Log, d));
+        if b.value(k) == Some(1.0) {
+            return if d_negative { b.add(Math::Neg(log_d)) } else { log_d };
         }
+        let log_k = b.add(Math::Call(Func::Log, k));
+        signed_sum(b, [(log_k, k_negative), (log_d, d_negative)])
     })
 }
 

@@ -898,10 +898,7 @@ fn ga_forms_are_finite_wherever_their_values_fit() {
 /// 1.5e13, where f′ is 1.
 #[test]
 fn activation_forms_are_finite_wherever_their_values_fit() {
-    let mut xs: Vec<f64> = (-3000..=38_531).step_by(3).map(|k| 10f64.powf(k as f64 / 1000.0) as f32 as f64).collect();
-    xs.extend((0..=4_000).map(|k| (k as f64 / 200.0) as f32 as f64));
-    xs.push(f32::MAX as f64);
-    xs.extend(xs.clone().iter().map(|x| -x));
+    let xs = form_points();
     let limits = Limits::default();
     let mut failures = Vec::new();
     for row in foil_compiler::suite::embedded_suite() {
@@ -946,11 +943,7 @@ fn survey_activation_forms_are_finite_wherever_their_values_fit() {
         ("x*atan(x) + x", "f", "x·atan(x) overflows f32 from 2.2e38"),
         ("sqrt(1 + x^2) + 1.5*x", "f", "1.5x overflows f32 from 2.3e38"),
     ];
-    let mut xs: Vec<f64> = (-3000..=38_531).step_by(3).map(|k| 10f64.powf(k as f64 / 1000.0) as f32 as f64).collect();
-    xs.extend((0..=4_000).map(|k| (k as f64 / 200.0) as f32 as f64));
-    xs.push(f32::MAX as f64);
-    xs.extend(xs.clone().iter().map(|x| -x));
-    xs.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
+    let xs = form_points();
     let limits = Limits::default();
     let (mut failures, mut still_failing) = (Vec::new(), 0);
     for src in include_str!("survey.txt").lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
@@ -972,41 +965,91 @@ fn survey_activation_forms_are_finite_wherever_their_values_fit() {
     assert_eq!(still_failing, NOT_YET.len(), "an entry of NOT_YET names no survey expression");
 }
 
-/// The first of `xs` (in their order) where `e` lowered and run in f32 is
-/// more than 1e-5 off its value (SPEC §5's scale), that value fitting f32:
-/// (x, f32 result, value). The value is f64 on the IR where the f32 result
-/// agrees with it; else the IR at 256 bits (1024 to confirm a failure), or where that passes
+/// [`first_failures_on_the_diagonal`] of one expression in x.
+fn first_failure_where_it_fits(e: &Expr, xs: &[f64]) -> Option<(f64, f64, f64)> {
+    first_failures_on_the_diagonal(&[e], &[Symbol::from("x")], xs).remove(0)
+}
+
+/// For each of `exprs` (in the variables `names`, lowered together as the
+/// macros emit a gradient), the first of `xs` (in their order) where it
+/// lowered and run in f32 at x in every variable is more than 1e-5 off its
+/// value (SPEC §5's scale), that value fitting f32: (x, f32 result, value).
+/// The value is f64 on the IR where the f32 result agrees with it; else the
+/// IR at 256 bits (1024 to confirm a failure), or where that passes
 /// astro-float's range, its overflow-safe form (the lowering's exact
 /// identities alone, [`foil_compiler::lower::overflow_safe_forms`]) so;
 /// where both pass it (an exponential of ±7.4e8 or more), the lowered
 /// form in f64, as [`worst_where_it_fits`] takes it.
-fn first_failure_where_it_fits(e: &Expr, xs: &[f64]) -> Option<(f64, f64, f64)> {
-    let names = [Symbol::from("x")];
-    let lowered = lower_exprs(&[e]);
-    let (safe, safe_roots) = foil_compiler::lower::overflow_safe_forms(&[e]);
+fn first_failures_on_the_diagonal(exprs: &[&Expr], names: &[Symbol], xs: &[f64]) -> Vec<Option<(f64, f64, f64)>> {
+    let lowered = lower_exprs(exprs);
+    let (safe, safe_roots) = foil_compiler::lower::overflow_safe_forms(exprs);
     let mut cc = astro_float::Consts::new().expect("astro-float's constants");
     let fails = |got: f64, want: f64| want.abs() <= f32::MAX as f64 && !(error(got, want) <= 1e-5);
-    xs.iter().find_map(|&x| {
-        let got = run::<f32>(&lowered, &names, &[x])[0] as f64;
-        let near = eval_n(e, &names, &[x]);
-        if near.is_finite() && !fails(got, near) {
-            return None;
+    let mut first = vec![None; exprs.len()];
+    for &x in xs {
+        let point = vec![x; names.len()];
+        let got = run::<f32>(&lowered, names, &point);
+        for (i, e) in exprs.iter().enumerate() {
+            let got = got[i] as f64;
+            let near = eval_n(e, names, &point);
+            if first[i].is_some() || (near.is_finite() && !fails(got, near)) {
+                continue;
+            }
+            // 256 bits, and 1024 to confirm a failure: `x + sqrt(x^2 + 1)` at
+            // x = -f32::MAX keeps 10^-77 of its terms' size, and at 256 bits
+            // log(x + sqrt(x^2 + 1)) read 9e-4 off from x = -1e37.
+            let mut want = |bits| match common::eval_big_finite(e, foil_compiler::lang::root(e), x, bits, &mut cc)
+                .or_else(|| common::eval_big_finite(&safe, safe_roots[i], x, bits, &mut cc))
+            {
+                Some(v) => common::to_f64(&v),
+                None => lowered.eval(names, &point)[i],
+            };
+            if fails(got, want(256)) {
+                let want = want(1024);
+                if fails(got, want) {
+                    first[i] = Some((x, got, want));
+                }
+            }
         }
-        // 256 bits, and 1024 to confirm a failure: `x + sqrt(x^2 + 1)` at
-        // x = -f32::MAX keeps 10^-77 of its terms' size, and at 256 bits
-        // log(x + sqrt(x^2 + 1)) read 9e-4 off from x = -1e37.
-        let mut want = |bits| match common::eval_big_finite(e, foil_compiler::lang::root(e), x, bits, &mut cc)
-            .or_else(|| common::eval_big_finite(&safe, safe_roots[0], x, bits, &mut cc))
-        {
-            Some(v) => common::to_f64(&v),
-            None => lowered.eval(&names, &[x])[0],
-        };
-        if !fails(got, want(256)) {
-            return None;
+    }
+    first
+}
+
+/// Every suite row's HD-FGD F and its partials, as the macros emit them
+/// (the partials simplified and lowered together), on the diagonal (every
+/// input x, where F is f) at the points of the activation forms' test:
+/// within 1e-5 wherever the value fits f32. logcosh's F,
+/// `log((e^u + e^-u)/2)`, was inf from u ≈ 88.7, where it is about 88 (the
+/// off-diagonal test above takes only the six rows whose SA the suite
+/// requires, to ±88).
+#[test]
+fn suite_hd_fgd_forms_are_finite_on_the_diagonal() {
+    let xs = form_points();
+    let mut failures = Vec::new();
+    for row in foil_compiler::suite::embedded_suite() {
+        let f = hd_fgd(&row.expression, true);
+        let names: Vec<Symbol> = f.vars.iter().map(|v| Symbol::from(v.as_str())).collect();
+        let value = first_failures_on_the_diagonal(&[&f.exprs[0]], &names, &xs);
+        let partials = first_failures_on_the_diagonal(&f.exprs[1..].iter().collect::<Vec<_>>(), &names, &xs);
+        for (i, failure) in value.into_iter().chain(partials).enumerate() {
+            if let Some((x, got, want)) = failure {
+                failures.push(format!("{}: output {i}, {}, is {got:e} at x = {x:e}, where it is {want:e}", f.name, foil_compiler::print::to_spec(&f.exprs[i])));
+            }
         }
-        let want = want(1024);
-        fails(got, want).then_some((x, got, want))
-    })
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The points the forms' tests take, in order of |x|: ±10^(k/1000) for
+/// every third k from 1e-3 to f32::MAX, f32::MAX itself, and [-20, 20]
+/// every 1/200.
+fn form_points() -> Vec<f64> {
+    let mut xs: Vec<f64> = (-3000..=38_531).step_by(3).map(|k| 10f64.powf(k as f64 / 1000.0) as f32 as f64).collect();
+    xs.extend((0..=4_000).map(|k| (k as f64 / 200.0) as f32 as f64));
+    xs.push(f32::MAX as f64);
+    xs.extend(xs.clone().iter().map(|x| -x));
+    xs.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
+    xs
 }
 
 /// A quotient over a normalised sum's square or cube, whose exponent the
