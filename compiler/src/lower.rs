@@ -12,7 +12,8 @@
 //! exp(a))` the shifted one ([`shifted_softpluses`]), or with another such
 //! logarithm subtracted, one `log1p` ([`differences_of_logarithms`]);
 //! `k/e^a` is `k·e^-a` ([`reciprocal_exponentials`]), `log(k/d)` is
-//! `log(k) - log(d)` ([`logarithms_of_reciprocals`]), and a logarithm or a
+//! `log(k) - log(d)` and `log(k·d)` and `log(d/k)` likewise
+//! ([`constant_factors_out_of_logarithms`]), and a logarithm or a
 //! product of polynomials in one exponential takes that exponential's
 //! largest power out on each side of 0
 //! ([`logarithms_of_exponential_polynomials`],
@@ -40,7 +41,7 @@
 //! x → ±∞ (a squareplus's GA) is a Laurent polynomial in `(x + S/√k)/2`
 //! ([`euler`]'s substitution), a quotient of polynomials and the logarithm
 //! of an even one are evaluated in 1/x for |x| > 1 ([`rational`]), `sqrt(c + k·y²)` is `√k·|y|` for large |y|,
-//! where y² would overflow, and likewise its other powers and its logarithm
+//! where y² would overflow, and likewise its other powers
 //! ([`roots_of_large_squares`]), `1/(1 + a/b)` is `b/(b + a)`, one
 //! division ([`unnested_reciprocals`]), and a constant |c| ≤ 1 times a sum
 //! of scaled terms is the sum of the rescaled terms
@@ -266,7 +267,7 @@ pub fn overflow_safe_forms(exprs: &[&Expr]) -> (Expr, Vec<Id>) {
 /// widens one: it is not an identity of the values).
 fn exact_rewrites(b: &mut Builder, roots: &[Id], f32_guards: bool) -> Vec<Id> {
     let roots = &reciprocal_exponentials(b, roots);
-    let roots = &logarithms_of_reciprocals(b, roots);
+    let roots = &constant_factors_out_of_logarithms(b, roots);
     // Both logarithm passes only where a logarithm of a sum is (a scan, not
     // two rebuilds of every expression lowered).
     let log_of_sum = b.nodes().as_ref().iter().any(|n| matches!(n, Math::Call(Func::Log, a) if matches!(b.node(*a), Math::Add(_))));
@@ -754,7 +755,7 @@ fn differences_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 /// e^u overflowed from u ≈ 88.7 (the value is about 88). Exact where the
 /// logarithm is defined, and `log(k)` stays a call, not a rounded literal,
 /// for the certificate's intervals.
-fn logarithms_of_reciprocals(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
+fn constant_factors_out_of_logarithms(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     rebuild_bottom_up(b, roots, |b, node| {
         let Math::Call(Func::Log, argument) = node else { return b.add(node) };
         let positive = |b: &Builder, k: Id| constant_value(b, k).is_some_and(|v| v > 0.0 && v.is_finite());
@@ -2616,10 +2617,9 @@ fn half_integer_powers(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
 /// 0 instead of ±1, and bent_identity's g NaN (inf/inf in its arctangent).
 /// From T on, c/(k·y²) ≤ 2⁻⁵⁴, so √k·|y| is within an ulp of the root in
 /// f64 as in f32 (the scalar code is generic over both). Likewise any
-/// power `(c + k·y²)^a` whose exponent is not whole, as `(√k·|y|)^(2a)`
-/// (`x/(1 + x^2)^(1/3)` was x/inf = 0 from 1.8e19, where it is |x|^(1/3)
-/// in size), and `log(c + k·y²)` as `2·log(√k·|y|)` (`x + log(1 + x^2)`
-/// was inf there).
+/// power `(c + k·y²)^a` whose exponent is not whole, as `(√k·|y|)^(2a)`:
+/// `x/(1 + x^2)^(1/3)` was x/inf = 0 from 1.8e19, where it is |x|^(1/3)
+/// in size. (A logarithm of a polynomial in x is [`rational`]'s.)
 fn roots_of_large_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     // y for y·y or y^2, with the factor k of k·y² (1 when bare).
     let square = |b: &Builder, id: Id| -> Option<(f64, Id)> {
@@ -2639,13 +2639,12 @@ fn roots_of_large_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         }
     };
     rebuild_bottom_up(b, roots, |b, node| {
-        // The square root, a power whose exponent is not whole (a whole
-        // one overflows with its value), or the logarithm (`None`).
+        // The square root, or a power whose exponent is not whole (a whole
+        // one overflows with its value).
         let (s, exponent) = match node {
-            Math::Call(Func::Sqrt, s) => (s, Some(0.5)),
-            Math::Call(Func::Log, s) => (s, None),
+            Math::Call(Func::Sqrt, s) => (s, 0.5),
             Math::Pow([s, e]) => match constant_value(b, e) {
-                Some(e) if e.is_finite() && e.fract() != 0.0 => (s, Some(e)),
+                Some(e) if e.is_finite() && e.fract() != 0.0 => (s, e),
                 _ => return b.add(node),
             },
             _ => return b.add(node),
@@ -2667,17 +2666,11 @@ fn roots_of_large_squares(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             let rk = b.num(k.sqrt());
             b.add(Math::Mul([rk, abs]))
         };
-        let large = match exponent {
-            Some(0.5) => large,
-            Some(a) => {
-                let twice = b.num(2.0 * a);
-                b.add(Math::Pow([large, twice]))
-            }
-            None => {
-                let two = b.num(2.0);
-                let log = b.call(Func::Log, large);
-                b.mul(two, log)
-            }
+        let large = if exponent == 0.5 {
+            large
+        } else {
+            let twice = b.num(2.0 * exponent);
+            b.add(Math::Pow([large, twice]))
         };
         b.add(Math::Where([small, root, large]))
     })
