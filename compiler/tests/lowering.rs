@@ -1040,6 +1040,18 @@ fn suite_hd_fgd_forms_are_finite_on_the_diagonal() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A quotient of polynomials is evaluated in 1/x for |x| > 1 with every
+/// coefficient the IR has: `1e-14·x³` is below 1e-12 of the others, and a
+/// reading that trimmed it (as the integrator's polynomials do) would give
+/// 1e-10 for 1e-4 at x = 1e10.
+#[test]
+fn quotients_of_polynomials_keep_their_small_coefficients() {
+    for src in ["(x + 1e-14*x^3)/(1 + x^2)", "x^3/(1 + x^2 + 1e-15*x^4)", "log(1 + x^2 + 1e-14*x^4)"] {
+        let e = foil_compiler::parse::parse(src).unwrap();
+        assert_eq!(first_failure_where_it_fits(&e, &form_points()), None, "{src}");
+    }
+}
+
 /// The points the forms' tests take, in order of |x|: ±10^(k/1000) for
 /// every third k from 1e-3 to f32::MAX, f32::MAX itself, and [-20, 20]
 /// every 1/200.

@@ -15,7 +15,7 @@
 mod algebraic;
 mod check;
 mod exppoly;
-pub(crate) mod poly;
+mod poly;
 mod rational;
 mod readable;
 mod search;

@@ -21,9 +21,59 @@
 //! |x| ≈ 1.8e19, where x² overflows).
 
 use super::{constant_value, rebuild_bottom_up, Builder};
-use crate::integrate::poly::Poly;
 use crate::lang::{Cmp, Func, Math};
 use egg::{Id, Symbol};
+
+/// A polynomial's coefficients from the constant up, as the IR's own f64
+/// arithmetic gives them: nothing is trimmed (the integrator's `Poly` drops
+/// a coefficient below 1e-12 of the largest, and `x + 1e-14*x^3` would lose
+/// the term that dominates from |x| ≈ 1e7).
+#[derive(Clone, Debug)]
+struct Poly(Vec<f64>);
+
+impl Poly {
+    fn constant(c: f64) -> Self {
+        Poly(vec![c]).stripped()
+    }
+
+    /// Without the zero coefficients at the top.
+    fn stripped(mut self) -> Self {
+        while self.0.last() == Some(&0.0) {
+            self.0.pop();
+        }
+        self
+    }
+
+    /// The degree (0 for a constant and for 0).
+    fn deg(&self) -> usize {
+        self.0.len().saturating_sub(1)
+    }
+
+    fn coef(&self, i: usize) -> f64 {
+        self.0.get(i).copied().unwrap_or(0.0)
+    }
+
+    fn add(&self, o: &Poly, sign: f64) -> Poly {
+        Poly((0..self.0.len().max(o.0.len())).map(|i| self.coef(i) + sign * o.coef(i)).collect()).stripped()
+    }
+
+    fn scale(&self, k: f64) -> Poly {
+        Poly(self.0.iter().map(|c| c * k).collect()).stripped()
+    }
+
+    fn mul(&self, o: &Poly) -> Poly {
+        if self.0.is_empty() || o.0.is_empty() {
+            return Poly(Vec::new());
+        }
+        let mut r = vec![0.0; self.0.len() + o.0.len() - 1];
+        for (i, a) in self.0.iter().enumerate() {
+            for (j, c) in o.0.iter().enumerate() {
+                r[i + j] += a * c;
+            }
+        }
+        Poly(r).stripped()
+    }
+}
 
 /// Degrees above this are not read as polynomials (a numeric GA's pieces
 /// are polynomials of degree up to 24, and are not quotients).
@@ -63,7 +113,9 @@ fn quotient(b: &mut Builder, node: Math, n: Id, d: Id) -> Id {
 /// `where(|x| ≤ 1, log(P(x)), d·log|x| + log(P̃(t)))` (x^d is |x|^d).
 fn logarithm(b: &mut Builder, node: Math, p: Id, plus: f64) -> Id {
     let mut var = None;
-    let Some(poly) = polynomial(b, p, &mut var).map(|p| p.add(&Poly::constant(plus))).filter(|p| p.deg() >= 2 && p.deg() % 2 == 0) else { return b.add(node) };
+    let Some(poly) = polynomial(b, p, &mut var).map(|p| p.add(&Poly::constant(plus), 1.0)).filter(|p| p.deg() >= 2 && p.deg() % 2 == 0) else {
+        return b.add(node);
+    };
     let Some((x, t)) = var.map(|v| variable_and_reciprocal(b, v)) else { return b.add(node) };
     let reversed = reversed_horner(b, &poly, t);
     let log_reversed = b.call(Func::Log, reversed);
@@ -116,10 +168,10 @@ fn polynomial(b: &Builder, id: Id, var: &mut Option<Symbol>) -> Option<Poly> {
                 return None;
             }
             *var = Some(s);
-            Poly::x()
+            Poly(vec![0.0, 1.0])
         }
-        Math::Add([p, q]) => polynomial(b, p, var)?.add(&polynomial(b, q, var)?),
-        Math::Sub([p, q]) => polynomial(b, p, var)?.sub(&polynomial(b, q, var)?),
+        Math::Add([p, q]) => polynomial(b, p, var)?.add(&polynomial(b, q, var)?, 1.0),
+        Math::Sub([p, q]) => polynomial(b, p, var)?.add(&polynomial(b, q, var)?, -1.0),
         Math::Neg(p) => polynomial(b, p, var)?.scale(-1.0),
         Math::Mul([p, q]) => polynomial(b, p, var)?.mul(&polynomial(b, q, var)?),
         Math::Div([p, q]) => {
@@ -128,7 +180,8 @@ fn polynomial(b: &Builder, id: Id, var: &mut Option<Symbol>) -> Option<Poly> {
         }
         Math::Pow([p, k]) => {
             let k = b.value(k).filter(|k| k.fract() == 0.0 && (0.0..=8.0).contains(k))?;
-            polynomial(b, p, var)?.powi(k as usize)
+            let p = polynomial(b, p, var)?;
+            (0..k as usize).fold(Poly::constant(1.0), |acc, _| acc.mul(&p))
         }
         _ => return None,
     };
