@@ -315,6 +315,22 @@ fn reading(b: &Builder, id: Id, known: &[Option<Reading>], mode: Mode) -> Option
     }
 }
 
+/// Each node's coefficients, from the constant up (the top one not 0),
+/// where it is a polynomial in `var` of degree 1 or more: the plain
+/// readings, whose sums drop only what cancelled exactly (a trimming
+/// relative to the largest coefficient would lose `1e-14·x³` beside x).
+/// What [`super::rational`] evaluates in 1/x.
+pub(super) fn polynomials_in(b: &Builder, var: Symbol) -> Vec<Option<Vec<f64>>> {
+    readings(b, Mode::Plain(var))
+        .into_iter()
+        .map(|r| {
+            let r = r?;
+            let top = r.num.top()?;
+            (r.den.is_one() && r.num.lo >= 0 && top >= 1).then(|| (0..=top).map(|k| r.num.at(k).0).collect())
+        })
+        .collect()
+}
+
 /// The [`Quadratic`] in `var` that node `a` is, from its plain reading.
 fn quadratic(plain: &[Option<Reading>], var: Symbol, a: Id) -> Option<Quadratic> {
     let r = plain.get(usize::from(a))?.as_ref()?;

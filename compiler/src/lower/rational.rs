@@ -11,7 +11,9 @@
 //! ```
 //!
 //! with Ñ and D̃ in Horner form, their coefficients N's and D's reversed (the
-//! terms a derivative cancels, 3x⁴ − 2x⁴, collected), and the power of x
+//! terms a derivative cancels, 3x⁴ − 2x⁴, collected; the coefficients are
+//! [`super::euler`]'s plain readings, which drop only what cancelled
+//! exactly, so `1e-14·x³` beside x stays), and the power of x
 //! multiplied in one factor at a time onto the bounded quotient, so that
 //! nothing overflows before the value does. For |x| ≤ 1 the quotient keeps
 //! its form. Likewise the logarithm of a polynomial of even degree d ≥ 2,
@@ -20,111 +22,80 @@
 //! x`'s g is bounded, about 0.57 at infinity, and was inf - inf = NaN from
 //! |x| ≈ 1.8e19, where x² overflows).
 
-use super::{constant_value, rebuild_bottom_up, Builder};
+use super::{euler, rebuild_replacing, Builder};
 use crate::lang::{Cmp, Func, Math};
 use egg::{Id, Symbol};
 
-/// A polynomial's coefficients from the constant up, as the IR's own f64
-/// arithmetic gives them: nothing is trimmed (the integrator's `Poly` drops
-/// a coefficient below 1e-12 of the largest, and `x + 1e-14*x^3` would lose
-/// the term that dominates from |x| ≈ 1e7).
-#[derive(Clone, Debug)]
-struct Poly(Vec<f64>);
-
-impl Poly {
-    fn constant(c: f64) -> Self {
-        Poly(vec![c]).stripped()
-    }
-
-    /// Without the zero coefficients at the top.
-    fn stripped(mut self) -> Self {
-        while self.0.last() == Some(&0.0) {
-            self.0.pop();
-        }
-        self
-    }
-
-    /// The degree (0 for a constant and for 0).
-    fn deg(&self) -> usize {
-        self.0.len().saturating_sub(1)
-    }
-
-    fn coef(&self, i: usize) -> f64 {
-        self.0.get(i).copied().unwrap_or(0.0)
-    }
-
-    fn add(&self, o: &Poly, sign: f64) -> Poly {
-        Poly((0..self.0.len().max(o.0.len())).map(|i| self.coef(i) + sign * o.coef(i)).collect()).stripped()
-    }
-
-    fn scale(&self, k: f64) -> Poly {
-        Poly(self.0.iter().map(|c| c * k).collect()).stripped()
-    }
-
-    fn mul(&self, o: &Poly) -> Poly {
-        if self.0.is_empty() || o.0.is_empty() {
-            return Poly(Vec::new());
-        }
-        let mut r = vec![0.0; self.0.len() + o.0.len() - 1];
-        for (i, a) in self.0.iter().enumerate() {
-            for (j, c) in o.0.iter().enumerate() {
-                r[i + j] += a * c;
-            }
-        }
-        Poly(r).stripped()
-    }
-}
-
-/// Degrees above this are not read as polynomials (a numeric GA's pieces
-/// are polynomials of degree up to 24, and are not quotients).
-const MAX_DEGREE: usize = 12;
-
 pub(super) fn polynomials_at_large_arguments(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
-    rebuild_bottom_up(b, roots, |b, node| match node {
-        Math::Div([n, d]) => quotient(b, node, n, d),
-        Math::Call(Func::Log, p) => logarithm(b, node, p, 0.0),
-        Math::Call(Func::Log1p, p) => logarithm(b, node, p, 1.0),
-        node => b.add(node),
-    })
+    let nodes = b.nodes().as_ref();
+    // Only where a quotient by other than a literal, or a logarithm, is.
+    let candidate = nodes.iter().any(|n| match n {
+        Math::Div([_, d]) => b.value(*d).is_none(),
+        Math::Call(Func::Log | Func::Log1p, _) => true,
+        _ => false,
+    });
+    if !candidate {
+        return roots.to_vec();
+    }
+    let mut vars: Vec<Symbol> = nodes.iter().filter_map(|n| if let Math::Var(s) = n { Some(*s) } else { None }).collect();
+    vars.sort();
+    vars.dedup();
+    let mut roots = roots.to_vec();
+    for var in vars {
+        let polynomials = euler::polynomials_in(b, var);
+        let coefficients = |id: Id| polynomials.get(usize::from(id)).cloned().flatten();
+        let replace = |b: &mut Builder, id: Id| match *b.node(id) {
+            Math::Div([n, d]) => quotient(b, id, var, &coefficients(n)?, &coefficients(d)?),
+            Math::Call(Func::Log, p) => logarithm(b, id, var, coefficients(p)?),
+            Math::Call(Func::Log1p, p) => {
+                let mut c = coefficients(p)?;
+                c[0] += 1.0;
+                logarithm(b, id, var, c)
+            }
+            _ => None,
+        };
+        roots = rebuild_replacing(b, &roots, replace, |b, node| b.add(node));
+    }
+    roots
 }
 
-/// `N(x)/D(x)` with deg N ≥ 2 and deg D ≥ 1, as `where(|x| ≤ 1, N/D,
-/// x^(p−q)·Ñ(t)/D̃(t))`.
-fn quotient(b: &mut Builder, node: Math, n: Id, d: Id) -> Id {
-    let mut var = None;
-    let (Some(np), Some(dp)) = (polynomial(b, n, &mut var), polynomial(b, d, &mut var)) else { return b.add(node) };
-    if np.deg() < 2 || dp.deg() < 1 {
-        return b.add(node);
+/// `N(x)/D(x)` at `id` (coefficients from the constant up) with deg N ≥ 2
+/// and deg D ≥ 1, as `where(|x| ≤ 1, N/D, x^(p−q)·Ñ(t)/D̃(t))`.
+fn quotient(b: &mut Builder, id: Id, var: Symbol, n: &[f64], d: &[f64]) -> Option<Id> {
+    let (p, q) = (n.len() - 1, d.len() - 1);
+    if p < 2 || q < 1 {
+        return None;
     }
-    let Some((x, t)) = var.map(|v| variable_and_reciprocal(b, v)) else { return b.add(node) };
-    let numerator = reversed_horner(b, &np, t);
-    let denominator = reversed_horner(b, &dp, t);
+    let (x, t) = variable_and_reciprocal(b, var);
+    let numerator = reversed_horner(b, n, t);
+    let denominator = reversed_horner(b, d, t);
     let mut large = b.div(numerator, denominator);
-    for _ in dp.deg()..np.deg() {
+    for _ in q..p {
         large = b.mul(x, large);
     }
-    for _ in np.deg()..dp.deg() {
+    for _ in p..q {
         large = b.mul(t, large);
     }
-    beyond_one(b, node, x, large)
+    Some(beyond_one(b, id, x, large))
 }
 
-/// `log(P(x))` (or `log1p`, `plus` 1), d = deg P even and at least 2, as
-/// `where(|x| ≤ 1, log(P(x)), d·log|x| + log(P̃(t)))` (x^d is |x|^d).
-fn logarithm(b: &mut Builder, node: Math, p: Id, plus: f64) -> Id {
-    let mut var = None;
-    let Some(poly) = polynomial(b, p, &mut var).map(|p| p.add(&Poly::constant(plus), 1.0)).filter(|p| p.deg() >= 2 && p.deg() % 2 == 0) else {
-        return b.add(node);
-    };
-    let Some((x, t)) = var.map(|v| variable_and_reciprocal(b, v)) else { return b.add(node) };
-    let reversed = reversed_horner(b, &poly, t);
+/// `log(P(x))` at `id` (`log1p`'s with its 1 added), d = deg P even and at
+/// least 2, as `where(|x| ≤ 1, log(P(x)), d·log|x| + log(P̃(t)))` (x^d is
+/// |x|^d).
+fn logarithm(b: &mut Builder, id: Id, var: Symbol, p: Vec<f64>) -> Option<Id> {
+    let d = p.len() - 1;
+    if d < 2 || d % 2 != 0 {
+        return None;
+    }
+    let (x, t) = variable_and_reciprocal(b, var);
+    let reversed = reversed_horner(b, &p, t);
     let log_reversed = b.call(Func::Log, reversed);
     let magnitude = b.call(Func::Abs, x);
     let log_magnitude = b.call(Func::Log, magnitude);
-    let d = b.num(poly.deg() as f64);
-    let power = b.mul(d, log_magnitude);
+    let degree = b.num(d as f64);
+    let power = b.mul(degree, log_magnitude);
     let large = b.add_(power, log_reversed);
-    beyond_one(b, node, x, large)
+    Some(beyond_one(b, id, x, large))
 }
 
 /// x and t = 1/x.
@@ -134,9 +105,8 @@ fn variable_and_reciprocal(b: &mut Builder, var: Symbol) -> (Id, Id) {
     (x, b.div(one, x))
 }
 
-/// `where(|x| ≤ 1, node, large)`.
-fn beyond_one(b: &mut Builder, node: Math, x: Id, large: Id) -> Id {
-    let as_written = b.add(node);
+/// `where(|x| ≤ 1, as_written, large)`.
+fn beyond_one(b: &mut Builder, as_written: Id, x: Id, large: Id) -> Id {
     let magnitude = b.call(Func::Abs, x);
     let one = b.num(1.0);
     let small = b.add(Math::Compare(Cmp::Le, [magnitude, one]));
@@ -145,45 +115,12 @@ fn beyond_one(b: &mut Builder, node: Math, x: Id, large: Id) -> Id {
 
 /// `t^deg(p)·p(1/t)` in Horner form: p's coefficients from the constant up,
 /// `((c₀·t + c₁)·t + …)·t + c_deg`.
-fn reversed_horner(b: &mut Builder, p: &Poly, t: Id) -> Id {
-    let mut acc = b.num(p.coef(0));
-    for i in 1..=p.deg() {
+fn reversed_horner(b: &mut Builder, p: &[f64], t: Id) -> Id {
+    let mut acc = b.num(p[0]);
+    for &c in &p[1..] {
         let scaled = b.mul(acc, t);
-        let c = b.num(p.coef(i));
+        let c = b.num(c);
         acc = b.add_(scaled, c);
     }
     acc
-}
-
-/// The polynomial at `id` in one variable (`var`, set by the first one
-/// met): sums, products, literal and constant factors, whole powers up to
-/// the 8th, and division by a constant; `None` for anything else.
-fn polynomial(b: &Builder, id: Id, var: &mut Option<Symbol>) -> Option<Poly> {
-    if let Some(v) = constant_value(b, id) {
-        return v.is_finite().then(|| Poly::constant(v));
-    }
-    let p = match *b.node(id) {
-        Math::Var(s) => {
-            if var.is_some_and(|v| v != s) {
-                return None;
-            }
-            *var = Some(s);
-            Poly(vec![0.0, 1.0])
-        }
-        Math::Add([p, q]) => polynomial(b, p, var)?.add(&polynomial(b, q, var)?, 1.0),
-        Math::Sub([p, q]) => polynomial(b, p, var)?.add(&polynomial(b, q, var)?, -1.0),
-        Math::Neg(p) => polynomial(b, p, var)?.scale(-1.0),
-        Math::Mul([p, q]) => polynomial(b, p, var)?.mul(&polynomial(b, q, var)?),
-        Math::Div([p, q]) => {
-            let c = constant_value(b, q).filter(|c| *c != 0.0 && c.is_finite())?;
-            polynomial(b, p, var)?.scale(1.0 / c)
-        }
-        Math::Pow([p, k]) => {
-            let k = b.value(k).filter(|k| k.fract() == 0.0 && (0.0..=8.0).contains(k))?;
-            let p = polynomial(b, p, var)?;
-            (0..k as usize).fold(Poly::constant(1.0), |acc, _| acc.mul(&p))
-        }
-        _ => return None,
-    };
-    (p.deg() <= MAX_DEGREE && p.0.iter().all(|c| c.is_finite())).then_some(p)
 }
