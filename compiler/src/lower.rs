@@ -1237,34 +1237,73 @@ fn rebuild_replacing(
 /// `x·(x/D + 0.93)/D`, inf from 1.76e38 where the product is about 1.9.
 /// `node`'s children are already pulled.
 fn pull_into_quotients(b: &mut Builder, node: Math) -> Id {
-    match node {
-        Math::Mul([p, q]) => match (b.node(p).clone(), b.node(q).clone()) {
-            (_, Math::Div([a, c])) if holds_exp(b, p) && b.value(a).is_none() && reaches_exp(b, c) => {
-                let num = pull_into_quotients(b, Math::Mul([p, a]));
-                b.add(Math::Div([num, c]))
-            }
-            (Math::Div([a, c]), _) if holds_exp(b, q) && b.value(a).is_none() && reaches_exp(b, c) => {
-                let num = pull_into_quotients(b, Math::Mul([a, q]));
-                b.add(Math::Div([num, c]))
-            }
-            // A literal numerator too, under a product of exponentials, over
-            // a denominator that will be divided through: `e^x·(-0.5/(e^x +
-            // 0.5))` (`x + softplus(x)`'s g′) is inf·0 from x ≈ 88.7 as
-            // written. (Not over a constant: `e^(z²)·(2/sqrt(pi))` stays
-            // for the halved products.)
-            (_, Math::Div([a, c])) if exponential_monomial(b, p) && holds_exp(b, c) => {
-                let num = b.add(Math::Mul([p, a]));
-                b.add(Math::Div([num, c]))
-            }
-            (Math::Div([a, c]), _) if exponential_monomial(b, q) && holds_exp(b, c) => {
-                let num = b.add(Math::Mul([a, q]));
-                b.add(Math::Div([num, c]))
-            }
-            (_, Math::Add([u, v]) | Math::Sub([u, v])) if exponential_monomial(b, p) => distribute_over_quotients(b, p, q, u, v).unwrap_or_else(|| b.add(node)),
-            (Math::Add([u, v]) | Math::Sub([u, v]), _) if exponential_monomial(b, q) => distribute_over_quotients(b, q, p, u, v).unwrap_or_else(|| b.add(node)),
-            _ => b.add(node),
+    let Math::Mul([p, q]) = node else { return b.add(node) };
+    if let Some(pulled) = pulled_into_a_factor(b, p, q, PULL_DEPTH).or_else(|| pulled_into_a_factor(b, q, p, PULL_DEPTH)) {
+        return pulled;
+    }
+    match (b.node(p).clone(), b.node(q).clone()) {
+        (_, Math::Add([u, v]) | Math::Sub([u, v])) if exponential_monomial(b, p) => distribute_over_quotients(b, p, q, u, v).unwrap_or_else(|| b.add(node)),
+        (Math::Add([u, v]) | Math::Sub([u, v]), _) if exponential_monomial(b, q) => distribute_over_quotients(b, q, p, u, v).unwrap_or_else(|| b.add(node)),
+        _ => b.add(node),
+    }
+}
+
+/// `num/den`, a quotient over a power of the same sum in `num` merged into
+/// one: `(a/D)/D` is `a/D²`, which the normalisation divides through once by
+/// e^(2m). Divided twice by e^m, the second scaled again the factor of a
+/// that the first had (`(S·2e^v)/D/D`, `x + tanh(x)^2`'s F partial: S was
+/// left as it was, inf from 88.7 where the value is 2).
+fn merged_quotient(b: &mut Builder, num: Id, den: Id) -> Id {
+    let power_of = |id: Id| match *b.node(id) {
+        Math::Pow([base, k]) => match b.value(k) {
+            Some(k) if k.fract() == 0.0 && k >= 1.0 => (base, k),
+            _ => (id, 1.0),
         },
-        node => b.add(node),
+        _ => (id, 1.0),
+    };
+    if let Math::Div([a, c]) = *b.node(num) {
+        let ((base, j), (base_den, k)) = (power_of(c), power_of(den));
+        if base == base_den && j + k <= 4.0 && reaches_exp(b, base) {
+            let k = b.num(j + k);
+            let power = b.add(Math::Pow([base, k]));
+            return b.add(Math::Div([a, power]));
+        }
+    }
+    b.add(Math::Div([num, den]))
+}
+
+/// How many products [`pulled_into_a_factor`] looks through.
+const PULL_DEPTH: usize = 8;
+
+/// `p·q` with `p` taken into the numerator of a quotient over exponentials
+/// that `q` is or has among its factors (through up to `depth` products):
+/// `S·(0.5·u·(e^v/D²))` as `0.5·u·((S·e^v)/D²)`, so that the normalisation
+/// scales S and e^v together (the F partials of `tanh(x/2)`, `tanh(x)^3`,
+/// `0.5*x*(1+tanh(x))` were ±inf from |u| ≈ 85 to 90, where they are
+/// bounded). Over a literal numerator only where `p` multiplies an
+/// exponential ([`exponential_degree`]): `e^x·(-0.5/(e^x + 0.5))` (`x +
+/// softplus(x)`'s g′) is inf·0 from x ≈ 88.7 as written, while `(x +
+/// 1)·(2/D)` gains nothing, nor does a bounded quotient (`sigmoid(x)^2`'s
+/// f′, `(2/D)·(e^-x/D²)`, took an exponential more as one quotient over
+/// D³). `None` where `p` holds no exponential or `q` no such quotient.
+fn pulled_into_a_factor(b: &mut Builder, p: Id, q: Id, depth: usize) -> Option<Id> {
+    if !holds_exp(b, p) {
+        return None;
+    }
+    match *b.node(q) {
+        Math::Div([a, c]) if (b.value(a).is_none() || exponential_degree(b, p) > 0) && reaches_exp(b, c) => {
+            let num = pull_into_quotients(b, Math::Mul([p, a]));
+            Some(merged_quotient(b, num, c))
+        }
+        Math::Mul([r, s]) if depth > 0 => {
+            if let Some(r) = pulled_into_a_factor(b, p, r, depth - 1) {
+                Some(b.add(Math::Mul([r, s])))
+            } else {
+                let s = pulled_into_a_factor(b, p, s, depth - 1)?;
+                Some(b.add(Math::Mul([r, s])))
+            }
+        }
+        _ => None,
     }
 }
 
@@ -1461,9 +1500,14 @@ impl Scaling<'_> {
                 let shifted = self.shifted_exponent(b, e, n);
                 b.add(Math::Call(Func::Exp, shifted))
             }
-            // Both factors hold exponentials: each takes its share.
+            // Both factors hold exponentials: each takes its share, in
+            // proportion to the exponentials it multiplies (a bounded
+            // quotient takes none: `(S/D)·(2e^v)` over D scales 2e^v, where
+            // S/D scaled again underflowed as 2e^v overflowed).
             Math::Mul([p, q]) if holds_exp(b, p) && holds_exp(b, q) => {
-                let (p, q) = (self.scaled(b, p, n.div_ceil(2)), self.scaled(b, q, n / 2));
+                let (dp, dq) = (exponential_degree(b, p), exponential_degree(b, q));
+                let share = if dp + dq == 0 { n.div_ceil(2) } else { (n * dp).div_ceil(dp + dq) };
+                let (p, q) = (self.scaled(b, p, share), self.scaled(b, q, n - share));
                 b.add(Math::Mul([p, q]))
             }
             // Scale the factor that holds the exponentials.
@@ -1522,6 +1566,32 @@ impl Scaling<'_> {
     fn scaled_more(&mut self, b: &mut Builder, id: Id, n: u32) -> Id {
         (0..n).fold(id, |acc, _| b.add(Math::Mul([acc, self.scale])))
     }
+}
+
+/// How many factors of exponentials `id` multiplies: 1 for an exponential or
+/// a sum of them, added over products, multiplied by whole powers, less the
+/// divisor's in a quotient (none below 0: a normalised quotient is bounded).
+/// Read through at most [`MAX_SUM_NODES`] nodes, as [`reaches_exp`] looks.
+fn exponential_degree(b: &Builder, id: Id) -> u32 {
+    fn degree(b: &Builder, id: Id, budget: &mut usize) -> u32 {
+        if *budget == 0 {
+            return 0;
+        }
+        *budget -= 1;
+        match *b.node(id) {
+            Math::Call(Func::Exp, _) => 1,
+            Math::Add([p, q]) | Math::Sub([p, q]) => degree(b, p, budget).max(degree(b, q, budget)),
+            Math::Neg(p) => degree(b, p, budget),
+            Math::Mul([p, q]) => degree(b, p, budget) + degree(b, q, budget),
+            Math::Div([p, q]) => degree(b, p, budget).saturating_sub(degree(b, q, budget)),
+            Math::Pow([p, k]) => match b.value(k) {
+                Some(k) if k.fract() == 0.0 && (1.0..=8.0).contains(&k) => k as u32 * degree(b, p, budget),
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
+    degree(b, id, &mut MAX_SUM_NODES.clone())
 }
 
 /// How many `+`, `-` and `neg` nodes [`signed_terms`] opens: a longer sum

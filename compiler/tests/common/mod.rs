@@ -13,14 +13,19 @@ pub fn big(v: f64) -> BigFloat {
     BigFloat::from_f64(v, P)
 }
 
-/// erf and erfi by their Maclaurin series at twice `bits` (|x| ≤ 10: the
-/// terms reach e^100 ≈ 2^144, well inside 512 bits); erf beyond is ±1 to
-/// 1e-45.
+/// erf and erfi by their Maclaurin series at twice `bits`: erf to |x| = 10
+/// (its alternating terms reach e^100 ≈ 2^144, well inside 512 bits;
+/// beyond it is ±1 to 1e-45), erfi to |x| = 30 (its terms peak near the
+/// x²-th, and by the 2,000th have fallen 2^-718 below the sum). Beyond 30
+/// erfi is ±inf, past e^900: no reference (the series would stop short).
 fn erf_series(x: &BigFloat, imaginary: bool, bits: usize, cc: &mut Consts) -> BigFloat {
     let p = 2 * bits;
     let xv = x.to_string().parse::<f64>().unwrap_or(0.0);
     if !imaginary && xv.abs() > 10.0 {
         return BigFloat::from_f64(xv.signum(), bits);
+    }
+    if imaginary && xv.abs() > 30.0 {
+        return BigFloat::from_f64(xv.signum() * f64::INFINITY, bits);
     }
     let x = x.clone().mul(&BigFloat::from_f64(1.0, p), p, RM);
     let x2 = x.mul(&x, p, RM);
@@ -77,13 +82,25 @@ pub fn eval_big(e: &Expr, x: f64, cc: &mut Consts) -> BigFloat {
 }
 
 /// `e` from `root` at `x` with `bits` bits, or `None` where a node it
-/// evaluates is infinite or NaN: past astro-float's exponent range
-/// (2^±2^31, e^(7.4e8)) such an evaluation is no reference either
-/// (`log(1 + e^y)` at y = 3.4e38 is inf there, as in f64).
+/// evaluates is infinite or NaN, or underflowed to 0: past astro-float's
+/// exponent range (2^±2^31, e^(±7.4e8)) such an evaluation is no reference
+/// either (`log(1 + e^y)` at y = 3.4e38 is inf there, as in f64; `e^x·(e^x
+/// - e^-x)·2/(e^x + e^-x)²` at x = 7.5e8, divided through by e^2x, read 0
+/// for 2 with its e^(-2x)·e^-x at 0).
 pub fn eval_big_finite(e: &Expr, root: egg::Id, x: f64, bits: usize, cc: &mut Consts) -> Option<BigFloat> {
     let mut memo: Vec<Option<BigFloat>> = vec![None; e.as_ref().len()];
     let v = eval_big_at(e, root, x, bits, cc, &mut memo);
-    memo.iter().flatten().all(|v| !(v.is_inf() || v.is_nan())).then_some(v)
+    let nonzero = |c: &egg::Id| memo[usize::from(*c)].as_ref().is_some_and(|v| !v.is_zero());
+    let underflowed = |id: usize, v: &BigFloat| {
+        v.is_zero()
+            && match &e.as_ref()[id] {
+                Math::Call(Func::Exp, _) => true,
+                Math::Mul([a, b]) => nonzero(a) && nonzero(b),
+                Math::Div([a, _]) | Math::Pow([a, _]) => nonzero(a),
+                _ => false,
+            }
+    };
+    memo.iter().enumerate().all(|(id, v)| v.as_ref().is_none_or(|v| !(v.is_inf() || v.is_nan() || underflowed(id, v)))).then_some(v)
 }
 
 fn eval_big_at(e: &Expr, id: egg::Id, x: f64, p: usize, cc: &mut Consts, memo: &mut Vec<Option<BigFloat>>) -> BigFloat {
