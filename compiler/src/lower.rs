@@ -1235,7 +1235,8 @@ fn rebuild_replacing(
 /// which the normalisation divides through: `(x/D)·(x/D + 0.93)` with
 /// `D = 1 + sqrt(1 + x²)` (`x + 0.5*isru(x)`'s g) became
 /// `x·(x/D + 0.93)/D`, inf from 1.76e38 where the product is about 1.9.
-/// `node`'s children are already pulled.
+/// Through other factors too ([`pulled_into_a_factor`]). `node`'s children
+/// are already pulled.
 fn pull_into_quotients(b: &mut Builder, node: Math) -> Id {
     let Math::Mul([p, q]) = node else { return b.add(node) };
     if let Some(pulled) = pulled_into_a_factor(b, p, q, PULL_DEPTH).or_else(|| pulled_into_a_factor(b, q, p, PULL_DEPTH)) {
@@ -1254,22 +1255,27 @@ fn pull_into_quotients(b: &mut Builder, node: Math) -> Id {
 /// that the first had (`(S·2e^v)/D/D`, `x + tanh(x)^2`'s F partial: S was
 /// left as it was, inf from 88.7 where the value is 2).
 fn merged_quotient(b: &mut Builder, num: Id, den: Id) -> Id {
-    let power_of = |id: Id| match *b.node(id) {
-        Math::Pow([base, k]) => match b.value(k) {
-            Some(k) if k.fract() == 0.0 && k >= 1.0 => (base, k),
-            _ => (id, 1.0),
-        },
-        _ => (id, 1.0),
-    };
     if let Math::Div([a, c]) = *b.node(num) {
-        let ((base, j), (base_den, k)) = (power_of(c), power_of(den));
-        if base == base_den && j + k <= 4.0 && reaches_exp(b, base) {
-            let k = b.num(j + k);
+        let ((base, j), (base_den, k)) = (power_of_sum(b, c), power_of_sum(b, den));
+        if base == base_den && j + k <= 4 && reaches_exp(b, base) {
+            let k = b.num((j + k) as f64);
             let power = b.add(Math::Pow([base, k]));
             return b.add(Math::Div([a, power]));
         }
     }
     b.add(Math::Div([num, den]))
+}
+
+/// A divisor as `(sum, k)` for `sum^k`, k whole from 1 to 4 (the powers
+/// [`normalised_quotient`] divides through by e^(k·m)), else `(id, 1)`.
+fn power_of_sum(b: &Builder, id: Id) -> (Id, u32) {
+    match *b.node(id) {
+        Math::Pow([sum, k]) => match b.value(k) {
+            Some(k) if (1.0..=4.0).contains(&k) && k == k.trunc() => (sum, k as u32),
+            _ => (id, 1),
+        },
+        _ => (id, 1),
+    }
 }
 
 /// How many products [`pulled_into_a_factor`] looks through.
@@ -1383,13 +1389,7 @@ fn exp_terms(b: &Builder, id: Id, products: bool, exponents: &mut Vec<Id>, other
 fn normalised_quotient(b: &mut Builder, num: Id, den: Id) -> Option<Id> {
     // A power of a sum is divided through by e^(k·m): `(e^a + e^b)^2` in the
     // partial derivatives of an SA.
-    let (sum, power) = match *b.node(den) {
-        Math::Pow([s, k]) => match b.value(k) {
-            Some(k) if k >= 1.0 && k <= 4.0 && k == k.trunc() => (s, k as u32),
-            _ => (den, 1),
-        },
-        _ => (den, 1),
-    };
+    let (sum, power) = power_of_sum(b, den);
     let (mut exponents, mut other) = (Vec::new(), false);
     exp_terms(b, sum, false, &mut exponents, &mut other);
     if exponents.is_empty() {
@@ -1591,7 +1591,8 @@ fn exponential_degree(b: &Builder, id: Id) -> u32 {
             _ => 0,
         }
     }
-    degree(b, id, &mut MAX_SUM_NODES.clone())
+    let mut budget = MAX_SUM_NODES;
+    degree(b, id, &mut budget)
 }
 
 /// How many `+`, `-` and `neg` nodes [`signed_terms`] opens: a longer sum
