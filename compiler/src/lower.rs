@@ -1960,9 +1960,15 @@ fn halved_exponential_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         _ => false,
     };
     // The exponentials some reachable node uses other than as the one
-    // exponential factor of a product.
-    let mut used_otherwise = std::collections::HashSet::new();
-    for id in reachable_nodes(b, roots) {
+    // exponential factor of a product, and those a literal below 1 scales:
+    // such an e^A is halved even where it is shared, at the cost of a
+    // second exponential, as c·e^A fits past where e^A overflows
+    // (`tanh(x) + tanh(x)^3/3`'s g holds 0.0625·e^2x and atan(e^2x), and was
+    // inf from x = 44.67, where it is 3.9e37).
+    let scaled_down = |b: &Builder, id: Id| b.value(id).is_some_and(|c| c != 0.0 && c.abs() < 1.0);
+    let (mut used_otherwise, mut scaled) = (std::collections::HashSet::new(), std::collections::HashSet::new());
+    let reachable = reachable_nodes(b, roots);
+    for &id in &reachable {
         let node = b.node(id);
         let product_factor = match *node {
             Math::Mul([p, q]) => is_exp(b, p) != is_exp(b, q),
@@ -1972,6 +1978,9 @@ fn halved_exponential_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         if !product_factor {
             used_otherwise.extend(node.children().iter().copied().filter(|&c| is_exp(b, c)));
         }
+        if let Math::Mul([p, q]) = *node {
+            scaled.extend([(p, q), (q, p)].into_iter().filter(|&(e, c)| is_exp(b, e) && scaled_down(b, c)).map(|(e, _)| e));
+        }
     }
     // A half made to be squared ([`exponential_times_choice`]) is not
     // halved again.
@@ -1979,27 +1988,12 @@ fn halved_exponential_products(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         Math::Call(Func::Exp, a) => matches!(*b.node(a), Math::Mul([k, _]) if b.value(k) == Some(0.5)),
         _ => false,
     };
-    // A shared e^A scaled by a literal below 1 is halved all the same, at
-    // the cost of a second exponential: c·e^A fits past where e^A
-    // overflows (`tanh(x) + tanh(x)^3/3`'s g holds 0.0625·e^2x and
-    // atan(e^2x), and was inf from x = 44.67, where it is 3.9e37).
-    let scaled_down = |b: &Builder, id: Id| b.value(id).is_some_and(|c| c != 0.0 && c.abs() < 1.0);
-    let mut scaled_shared = std::collections::HashSet::new();
-    for id in reachable_nodes(b, roots) {
-        if let Math::Mul([p, q]) = *b.node(id) {
-            for (e, c) in [(p, q), (q, p)] {
-                if is_exp(b, e) && scaled_down(b, c) && used_otherwise.contains(&e) {
-                    scaled_shared.insert(e);
-                }
-            }
-        }
-    }
-    let halvable = |b: &Builder, id: Id| is_exp(b, id) && !is_half(b, id) && (!used_otherwise.contains(&id) || scaled_shared.contains(&id));
+    let halvable = |b: &Builder, id: Id| is_exp(b, id) && !is_half(b, id) && (!used_otherwise.contains(&id) || scaled.contains(&id));
     // The halves made up front, in the order of their exponentials, so that
     // a half precedes every node built after its exponential was
     // ([`reuse_exponentials`] takes `e^(max(a, c)/2)` from `e^(a/2)` and
     // `e^(c/2)`, which must come first).
-    let mut exps: Vec<Id> = reachable_nodes(b, roots).into_iter().filter(|&id| halvable(b, id)).collect();
+    let mut exps: Vec<Id> = reachable.into_iter().filter(|&id| halvable(b, id)).collect();
     exps.sort();
     for e in exps {
         half_exponential(b, e);
