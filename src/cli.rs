@@ -691,7 +691,8 @@ impl Derived {
                 out
             }
             Derived::Sa(s) => {
-                let mut out = format!("f(x) = {}\nsplit into {} terms:\n", to_spec(&s.input), s.terms.len());
+                let n = s.terms.len();
+                let mut out = format!("f(x) = {}\nsplit into {n} term{}:\n", to_spec(&s.input), if n == 1 { "" } else { "s" });
                 for t in &s.terms {
                     let adversarial = match &t.numeric {
                         Some(n) => numeric_summary(n),

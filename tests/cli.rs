@@ -678,6 +678,7 @@ fn derive_text_matches_the_golden_files() {
         ("silu_regularised", &["derive", "x*sigmoid(x)", "--regularize", "0.1"]),
         ("relu_regularised", &["derive", "relu(x)", "--regularize", "0.1"]),
         ("gelu_tanh_sa", &["derive", "gelu_tanh(x)", "--mode", "sa"]),
+        ("sigmoid_2x_sa_singular", &["derive", "sigmoid(2*x)", "--mode", "sa"]),
         ("relu6_refused", &["derive", "min(max(x, 0), 6)"]),
         ("hardtanh_refused", &["derive", "hardtanh(x)"]),
     ];

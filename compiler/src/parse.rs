@@ -451,7 +451,7 @@ impl<'a> Parser<'a> {
                 let names = function_names(self.vars);
                 return match did_you_mean(name, names.iter().map(String::as_str)) {
                     Some(f) => fail_help(K::UnknownFunction, name_span, msg, format!("did you mean `{f}`?")),
-                    None => fail_help(K::UnknownFunction, name_span, msg, "see SPEC §1 for the functions and named activations"),
+                    None => fail_help(K::UnknownFunction, name_span, msg, format!("the functions are {}", names.join(", "))),
                 };
             }
         };

@@ -195,11 +195,26 @@ impl Converter<'_> {
 
 /// `-p`, dropping double negation and folding into literals (exact in IEEE).
 pub(crate) fn negate(p: P) -> P {
+    match without_leading_minus(&p) {
+        Some(q) => q,
+        None => match p {
+            P::Num(v) => P::Num(-v),
+            P::Bin(Op::Mul, l, r) if matches!(*l, P::Num(_)) => P::Bin(Op::Mul, Box::new(negate(*l)), r),
+            p => P::Neg(Box::new(p)),
+        },
+    }
+}
+
+/// `-p` where `p` is a negation, a negative literal, or a product or
+/// quotient whose leftmost factor is one (`-0.25*e/d` is `-(0.25*e/d)`,
+/// exactly in IEEE: negation commutes with rounding), so that a sum of it
+/// prints as a difference (`1 - 0.25*exp(u)`, not `1 + (-0.25*exp(u))`).
+fn without_leading_minus(p: &P) -> Option<P> {
     match p {
-        P::Neg(inner) => *inner,
-        P::Num(v) => P::Num(-v),
-        P::Bin(Op::Mul, l, r) if matches!(*l, P::Num(_)) => P::Bin(Op::Mul, Box::new(negate(*l)), r),
-        p => P::Neg(Box::new(p)),
+        P::Neg(inner) => Some((**inner).clone()),
+        P::Num(v) if *v < 0.0 => Some(P::Num(-v)),
+        P::Bin(op @ (Op::Mul | Op::Div), l, r) => Some(P::Bin(*op, Box::new(without_leading_minus(l)?), r.clone())),
+        _ => None,
     }
 }
 
@@ -208,10 +223,10 @@ pub(crate) fn negate(p: P) -> P {
 /// printed form evaluates bit-identically.
 fn binary(op: Op, a: P, b: P) -> P {
     match (op, a, b) {
-        (Op::Add, a, P::Neg(b)) => binary(Op::Sub, a, *b),
-        (Op::Sub, a, P::Neg(b)) => binary(Op::Add, a, *b),
-        (Op::Add, a, P::Num(v)) if v < 0.0 => P::Bin(Op::Sub, Box::new(a), Box::new(P::Num(-v))),
-        (Op::Sub, a, P::Num(v)) if v < 0.0 => P::Bin(Op::Add, Box::new(a), Box::new(P::Num(-v))),
+        (op @ (Op::Add | Op::Sub), a, b) if without_leading_minus(&b).is_some() => {
+            let b = without_leading_minus(&b).expect("checked");
+            binary(if op == Op::Add { Op::Sub } else { Op::Add }, a, b)
+        }
         (Op::Mul | Op::Div, P::Neg(a), b) => negate(binary(op, *a, b)),
         (Op::Mul | Op::Div, a, P::Neg(b)) => negate(binary(op, a, *b)),
         // Literal factors first, numbers before `pi` before `e`: the order the
@@ -337,6 +352,26 @@ mod tests {
         assert_eq!(spec("-(x + 1)*3"), "-3*(x + 1)");
         assert_eq!(spec("x + -2"), "x - 2");
         assert_eq!(spec("where(x < 0, -x, x^2)"), "where(x < 0, -x, x^2)");
+    }
+
+    /// A sum of a product or quotient led by a negative literal prints as a
+    /// difference, and a negated one loses both minus signs: each an exact
+    /// IEEE identity, so the text reads back to the same values.
+    #[test]
+    fn a_leading_minus_of_a_term_becomes_the_sums_sign() {
+        for (src, want) in [
+            ("1 + -0.25*exp(2*x)", "1 - 0.25*exp(2*x)"),
+            ("1 - -0.25*exp(2*x)/(1 + x)", "1 + 0.25*exp(2*x)/(1 + x)"),
+            ("-(-0.25*(2*exp(x))/(1 + x)^2)", "0.25*(2*exp(x))/(1 + x)^2"),
+            ("x + (-x)*2", "x - 2*x"),
+        ] {
+            assert_eq!(spec(src), want, "{src}");
+            let (a, b) = (parse(src).unwrap(), parse(want).unwrap());
+            for x in [-3.5, -0.0, 0.0, 0.7, 2.0] {
+                let (va, vb) = (crate::eval::eval1(&a, "x", x), crate::eval::eval1(&b, "x", x));
+                assert_eq!(va.to_bits(), vb.to_bits(), "{src} at {x}");
+            }
+        }
     }
 
     #[test]

@@ -46,6 +46,10 @@ fn catalogue() {
     check("tahn(x)", K::UnknownFunction, 0, 4, "did you mean `tanh`?");
     check("sigmod(2*x)", K::UnknownFunction, 0, 6, "did you mean `sigmoid`?");
     check("frobnicate(x)", K::UnknownFunction, 0, 10, "unknown function `frobnicate`");
+    // With no close name, the help lists what the language calls (a macro
+    // user has no `foil list`).
+    check("hardswish(x)", K::UnknownFunction, 0, 9, "the functions are exp, log, ");
+    check("hardswish(x)", K::UnknownFunction, 0, 9, ", where, sigmoid, softplus, ");
     check("y", K::UnknownVariable, 0, 1, "unknown variable `y`");
     check("x + u0", K::UnknownVariable, 4, 2, "`u1`, `u2`");
     check("sin()", K::WrongArity, 0, 5, "`sin` takes 1 argument");
