@@ -222,11 +222,12 @@ fn without_leading_minus(p: &P) -> Option<P> {
 /// an exact IEEE identity (`a + -b == a - b`, `a*(-b) == -(a*b)`), so the
 /// printed form evaluates bit-identically.
 fn binary(op: Op, a: P, b: P) -> P {
-    match (op, a, b) {
-        (op @ (Op::Add | Op::Sub), a, b) if without_leading_minus(&b).is_some() => {
-            let b = without_leading_minus(&b).expect("checked");
-            binary(if op == Op::Add { Op::Sub } else { Op::Add }, a, b)
+    if matches!(op, Op::Add | Op::Sub) {
+        if let Some(b) = without_leading_minus(&b) {
+            return binary(if op == Op::Add { Op::Sub } else { Op::Add }, a, b);
         }
+    }
+    match (op, a, b) {
         (Op::Mul | Op::Div, P::Neg(a), b) => negate(binary(op, *a, b)),
         (Op::Mul | Op::Div, a, P::Neg(b)) => negate(binary(op, a, *b)),
         // Literal factors first, numbers before `pi` before `e`: the order the
