@@ -300,13 +300,17 @@ pub fn error_json(e: &DeriveError) -> Value {
             v["intervals"] = all(intervals);
         }
         DeriveError::TermFlat { intervals, .. } => v["intervals"] = all(intervals),
-        DeriveError::Domain { interval, closed, .. } => {
-            v["interval"] = json!({
-                "lo": end(interval.lo),
-                "hi": end(interval.hi),
-                "lo_closed": closed.0 && interval.lo.is_finite(),
-                "hi_closed": closed.1 && interval.hi.is_finite(),
-            });
+        DeriveError::Domain { interval, closed, more, .. } => {
+            let with_ends = |interval: &foil_compiler::piecewise::Interval, closed: (bool, bool)| {
+                json!({
+                    "lo": end(interval.lo),
+                    "hi": end(interval.hi),
+                    "lo_closed": closed.0 && interval.lo.is_finite(),
+                    "hi_closed": closed.1 && interval.hi.is_finite(),
+                })
+            };
+            v["interval"] = with_ends(interval, *closed);
+            v["more"] = json!(more.iter().map(|(i, c)| with_ends(i, *c)).collect::<Vec<_>>());
         }
         DeriveError::Parse(p) => {
             v["span"] = json!({ "offset": p.span.offset(), "length": p.span.len() });

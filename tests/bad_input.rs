@@ -175,13 +175,33 @@ fn functions_not_defined_on_all_of_r_are_refused_saying_where() {
     assert_eq!(e["interval"]["lo"], Value::Null, "{e:#}");
     // The interval named is the first one, and only as far as it goes: x^x
     // is real at the negative integers (it said -64 < x < 0), sqrt(sin(x))
-    // again from -21π down (it said x ≤ -20π); the rest is said to exist.
-    let e = refused("x^x", &[], Refusal { kind: "domain", span: None, code: 3, says: &["-64 < x < -63", "and so is f(-62.9375), beyond that interval"] });
+    // again from -21π down (it said x ≤ -20π); the others the scan finds
+    // are listed after it (`more`), and named in the message up to four.
+    let e = refused("x^x", &[], Refusal { kind: "domain", span: None, code: 3, says: &["-64 < x < -63, -63 < x < -62 and 62 more intervals"] });
     assert_eq!((e["interval"]["lo"].as_f64(), e["interval"]["hi"].as_f64()), (Some(-64.0), Some(-63.0)), "{e:#}");
-    let e = refused("x + sqrt(sin(x))", &[], Refusal { kind: "domain", span: None, code: 3, says: &["beyond that interval"] });
+    let more: Vec<(f64, f64)> = e["more"].as_array().unwrap().iter().map(|i| (i["lo"].as_f64().unwrap(), i["hi"].as_f64().unwrap())).collect();
+    assert_eq!(more, (-63..0).map(|k| (k as f64, k as f64 + 1.0)).collect::<Vec<_>>(), "{e:#}");
+    let e = refused(
+        "x + sqrt(sin(x))",
+        &[],
+        Refusal { kind: "domain", span: None, code: 3, says: &["-65.973445725 ≤ x ≤ -62.831853072, -59.690260418 ≤ x ≤ -56.548667765 and "] },
+    );
     let pi = std::f64::consts::PI;
     let (lo, hi) = (e["interval"]["lo"].as_f64().unwrap(), e["interval"]["hi"].as_f64().unwrap());
     assert!((lo + 21.0 * pi).abs() < 1e-8 && (hi + 20.0 * pi).abs() < 1e-8, "{e:#}");
+    // sin(x) < 0 on ((2k - 1)π, 2kπ): every such interval the scan of
+    // [-64, 64] reaches, the last ending at 20π.
+    let more = e["more"].as_array().unwrap();
+    for (k, i) in (-9..=10).zip(more) {
+        let (lo, hi) = (i["lo"].as_f64().unwrap(), i["hi"].as_f64().unwrap());
+        assert!((lo - (2 * k - 1) as f64 * pi).abs() < 1e-8 && (hi - 2.0 * k as f64 * pi).abs() < 1e-8, "{k}: {e:#}");
+    }
+    assert_eq!(more.len(), 20, "{e:#}");
+    // Two intervals, both named: isru(x, -1) = x/sqrt(1 - x²) is real only on (-1, 1).
+    let e = refused("isru(x, -1)", &[], Refusal { kind: "domain", span: None, code: 3, says: &["x ≤ -1 and x ≥ 1: f(-64) is not a real number"] });
+    assert_eq!(e["more"][0]["lo"].as_f64(), Some(1.0), "{e:#}");
+    // Two poles between the samples.
+    refused("x - 1/(x - 0.3) - 1/(x - 0.7)", &[], Refusal { kind: "domain", span: None, code: 3, says: &["x = 0.3 and x = 0.7: f(0.3) is infinite (a pole)"] });
 }
 
 #[test]

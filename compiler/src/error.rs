@@ -22,9 +22,11 @@ pub enum DeriveError {
     #[error("no global adversarial: f' ≡ 0 on {} (f is constant there, so 1/f' does not exist){}", describe_all(intervals, "x"), if zeros.is_empty() { String::new() } else { format!("; f' also vanishes at {}", zeros.describe("x")) })]
     FlatDerivative { interval: Interval, intervals: Vec<Interval>, zeros: Zeros },
 
-    /// `closed`: whether each finite end of `interval` belongs to the set.
-    #[error("f is not real-valued for {}: {reason}", interval.describe_ends("x", *closed))]
-    Domain { interval: Interval, closed: (bool, bool), reason: String },
+    /// `closed`: whether each finite end of `interval` belongs to the set;
+    /// `more`: the further intervals where f is not real, each with its
+    /// ends' `closed`, as far as the scan of the domain reaches.
+    #[error("f is not real-valued for {}: {reason}", describe_domain(interval, *closed, more))]
+    Domain { interval: Interval, closed: (bool, bool), more: Vec<(Interval, (bool, bool))>, reason: String },
 
     #[error("no closed form found for ∫ {integrand} dx{}", piece.map(|p| format!(" on {}", p.describe("x"))).unwrap_or_default())]
     NoClosedForm { integrand: String, piece: Option<Interval> },
@@ -79,6 +81,20 @@ impl DeriveError {
 }
 
 /// `x < -1 and x > 1`: every interval, in order, in `var`.
+/// The first interval where f is not real, and the others: all of them up
+/// to four, else the next one and how many more.
+fn describe_domain(first: &Interval, closed: (bool, bool), more: &[(Interval, (bool, bool))]) -> String {
+    let one = |(i, c): &(Interval, (bool, bool))| i.describe_ends("x", *c);
+    let first = first.describe_ends("x", closed);
+    match more {
+        [] => first,
+        [rest @ .., last] if more.len() <= 3 => {
+            format!("{} and {}", std::iter::once(first).chain(rest.iter().map(one)).collect::<Vec<_>>().join(", "), one(last))
+        }
+        [next, rest @ ..] => format!("{first}, {} and {} more intervals", one(next), rest.len()),
+    }
+}
+
 fn describe_all(intervals: &[Interval], var: &str) -> String {
     match intervals {
         [] => String::new(),

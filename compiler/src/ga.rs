@@ -173,28 +173,25 @@ pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
         v.is_nan() || (v.is_infinite() && !eval1(f, var, x - 1e-3).is_infinite() && !eval1(f, var, x + 1e-3).is_infinite())
     };
     let what = |x: f64| if eval1(f, var, x).is_nan() { "not a real number" } else { "infinite (a pole)" };
-    let refusal = |interval: Interval, closed: (bool, bool), x: f64, elsewhere: Option<f64>| DeriveError::Domain {
-        interval,
-        closed,
-        reason: format!(
-            "f({}) is {}{}; foil derives adversarials for activations defined on all of ℝ",
-            crate::zeros::fmt9(x),
-            what(x),
-            elsewhere.map(|y| format!(", and so is f({}), beyond that interval", crate::zeros::fmt9(y))).unwrap_or_default()
-        ),
+    // `intervals`: where f is not real, as far as the scan goes (one at least).
+    let refusal = |intervals: Vec<(Interval, (bool, bool))>, x: f64| {
+        let (interval, closed) = intervals[0];
+        DeriveError::Domain {
+            interval,
+            closed,
+            more: intervals[1..].to_vec(),
+            reason: format!("f({}) is {}; foil derives adversarials for activations defined on all of ℝ", crate::zeros::fmt9(x), what(x)),
+        }
     };
     let Some(first) = xs.iter().position(|&x| bad(x)) else {
-        // A pole between the samples, where f64 gives f a finite value at
+        // Poles between the samples, where f64 gives f a finite value at
         // every double (1/(x - 0.3), log(abs(x - 0.7))).
-        return match edges.iter().find(|(z, forced)| is_pole(f, forced, var, *z)) {
-            Some(&(z, _)) => Err(refusal(Interval { lo: z, hi: z }, (true, true), z, None)),
+        let poles: Vec<_> = edges.iter().filter(|(z, forced)| is_pole(f, forced, var, *z)).map(|&(z, _)| (Interval { lo: z, hi: z }, (true, true))).collect();
+        return match poles.first() {
+            Some(&(p, _)) => Err(refusal(poles, p.lo)),
             None => Ok(()),
         };
     };
-    // The first run of bad samples is the interval named; f may be real
-    // again after it (x^x at the negative integers) and bad further on.
-    let last = (first..xs.len()).take_while(|&i| bad(xs[i])).last().unwrap_or(first);
-    let elsewhere = xs[last + 1..].iter().copied().find(|&x| bad(x));
     let refine = |mut good: f64, mut nan: f64| {
         for _ in 0..80 {
             let m = 0.5 * (good + nan);
@@ -224,9 +221,23 @@ pub fn check_domain(f: &Expr, var: &str) -> Result<(), DeriveError> {
             false => Some(refine(x, nan)),
         })
     };
-    let lo = if first == 0 { beyond(xs[0], -1.0).unwrap_or(f64::NEG_INFINITY) } else { refine(xs[first - 1], xs[first]) };
-    let hi = if last == xs.len() - 1 { beyond(xs[last], 1.0).unwrap_or(f64::INFINITY) } else { refine(xs[last + 1], xs[last]) };
-    Err(refusal(Interval { lo, hi }, (lo.is_finite() && bad(lo), hi.is_finite() && bad(hi)), xs[first], elsewhere))
+    // Each run of bad samples is an interval; f may be real again after one
+    // (x^x at the negative integers) and bad further on. The first is the
+    // one the refusal names and takes its sample from.
+    let run_from = |first: usize| {
+        let last = (first..xs.len()).take_while(|&i| bad(xs[i])).last().unwrap_or(first);
+        let lo = if first == 0 { beyond(xs[0], -1.0).unwrap_or(f64::NEG_INFINITY) } else { refine(xs[first - 1], xs[first]) };
+        let hi = if last == xs.len() - 1 { beyond(xs[last], 1.0).unwrap_or(f64::INFINITY) } else { refine(xs[last + 1], xs[last]) };
+        ((Interval { lo, hi }, (lo.is_finite() && bad(lo), hi.is_finite() && bad(hi))), last)
+    };
+    let mut intervals = Vec::new();
+    let mut next = Some(first);
+    while let Some(start) = next {
+        let (interval, last) = run_from(start);
+        intervals.push(interval);
+        next = (last + 1..xs.len()).find(|&i| bad(xs[i]));
+    }
+    Err(refusal(intervals, xs[first]))
 }
 
 /// The points where an argument of f that must be non-zero or positive

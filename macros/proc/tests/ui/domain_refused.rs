@@ -1,0 +1,3 @@
+foil::adversarial!(R = isru(x, -1));
+
+fn main() {}
