@@ -6,7 +6,7 @@
 //! outcome, refusals and errors included, is one JSON object on stdout.
 
 use crate::choice::choice;
-use crate::outcome::{derive_message, Exit, Outcome, EXIT_CODES_HELP};
+use crate::outcome::{counted, derive_message, Exit, Outcome, EXIT_CODES_HELP};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use foil_compiler::certify::{Certificate, Kind};
 use foil_compiler::error::DeriveError;
@@ -695,8 +695,7 @@ impl Derived {
                 out
             }
             Derived::Sa(s) => {
-                let n = s.terms.len();
-                let mut out = format!("f(x) = {}\nsplit into {n} term{}:\n", to_spec(&s.input), if n == 1 { "" } else { "s" });
+                let mut out = format!("f(x) = {}\nsplit into {}:\n", to_spec(&s.input), counted(s.terms.len(), "term"));
                 for t in &s.terms {
                     let adversarial = match &t.numeric {
                         Some(n) => numeric_summary(n),

@@ -17,7 +17,7 @@ use indicatif::MultiProgress;
 use serde_json::{json, Value};
 
 use crate::choice::choice;
-use crate::outcome::{rewrite_message, Exit, Outcome};
+use crate::outcome::{counted, rewrite_message, Exit, Outcome};
 use crate::train_cli::{check_rewrite, config, placement_text, prepare, rates_text, refusal_text, stabilizer_text, train_error, Bars, ModelArgs};
 
 #[derive(clap::Args, Debug)]
@@ -180,10 +180,10 @@ pub fn compare(a: &CompareArgs) -> Outcome {
         .collect();
     let (kind, depth, width) = shape.unwrap_or((a.common.model, 0, 0));
     let mut out = format!(
-        "{} on {}, {kind} depth {depth} width {width}, {} epochs, seeds 0..{}, {}{}\n\n",
+        "{} on {}, {kind} depth {depth} width {width}, {}, seeds 0..{}, {}{}\n\n",
         a.common.act,
         data.name,
-        a.common.epochs,
+        counted(a.common.epochs, "epoch"),
         a.seeds.saturating_sub(1),
         placement_text(&a.common.placement()),
         match runs.iter().find(|(m, _, _)| stabilizer_text(&a.common, *m).is_some()) {

@@ -118,3 +118,9 @@ pub fn train_message(e: &TrainError) -> String {
         other => other.to_string(),
     }
 }
+
+/// `n` and `noun`, plural unless `n` is 1 (`1 epoch`, `2 epochs`; the nouns
+/// the command line prints take an `s`).
+pub fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}

@@ -13,7 +13,7 @@ use foil_train::{self as rt, BackendKind, DataSource, Dataset, Earlier, Observer
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::choice::{choice, count, positive};
-use crate::outcome::{rewrite_message, train_message, Exit, Outcome};
+use crate::outcome::{counted, rewrite_message, train_message, Exit, Outcome};
 
 /// Model and data options shared by `train` and `compare`.
 #[derive(clap::Args, Debug, Clone)]
@@ -302,7 +302,7 @@ pub fn train(a: &TrainArgs) -> Outcome {
         Err(e) => train_error(e),
         Ok(s) => {
             let mut out = format!(
-                "trained {} ({} {}{}, depth {}, width {}) on {} for {} epochs, seed {}, {}, {}{}\n",
+                "trained {} ({} {}{}, depth {}, width {}) on {} for {}, seed {}, {}, {}{}\n",
                 a.common.act,
                 cfg.model.kind,
                 mode,
@@ -310,7 +310,7 @@ pub fn train(a: &TrainArgs) -> Outcome {
                 cfg.model.depth,
                 cfg.model.width,
                 data.name,
-                cfg.epochs,
+                counted(cfg.epochs, "epoch"),
                 cfg.seed,
                 rates_text(&cfg),
                 placement_text(&a.common.placement()),

@@ -304,7 +304,7 @@ fn plot_writes_a_png_and_compare_prints_a_table() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(s.contains("| mode | test accuracy (mean ± std) | 95 % CI | Δ vs baseline (Welch p) | diverged |"), "{s}");
     assert!(s.contains("| baseline |") && s.contains("| ga |") && s.contains("| hdfgd |") && s.contains("(p = "), "{s}");
-    assert!(s.contains("mlp depth 3 width 16") && s.contains("seeds 0..1") && s.contains("--stabilize layernorm"), "{s}");
+    assert!(s.contains("mlp depth 3 width 16, 1 epoch, seeds 0..1") && s.contains("--stabilize layernorm"), "{s}");
     for png in ["compare.png", "grad_layers.png"] {
         assert!(is_png(&out.join(png)), "{png}");
     }
@@ -359,7 +359,10 @@ fn a_deep_mlps_split_layers_train_at_the_rate_scaled_by_depth_and_the_header_say
         let o = run(&args);
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        assert!(out.lines().next().is_some_and(|header| header.ends_with(rates)), "`{rates}` missing from the header:\n{out}");
+        assert!(
+            out.lines().next().is_some_and(|header| header.ends_with(rates) && header.contains(" for 1 epoch, seed ")),
+            "`{rates}` missing from the header:\n{out}"
+        );
     }
 }
 
