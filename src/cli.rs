@@ -13,7 +13,7 @@ use foil_compiler::error::DeriveError;
 use foil_compiler::ga::{derive_global_adversarial, GaOptions, GaResult, KernelForm, NumericSummary};
 use foil_compiler::hdfgd::{derive_split_adversarial, split, Granularity, SaResult, TermConstant};
 use foil_compiler::lang::Expr;
-use foil_compiler::print::{to_latex, to_spec};
+use foil_compiler::print::{latex_variable, to_latex, to_spec};
 use foil_compiler::simplify::Limits;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -636,7 +636,10 @@ impl Derived {
     fn to_latex(&self) -> String {
         match self {
             Derived::Ga(g) => format!("g(x) = {}\n", to_latex(&g.adversarial)),
-            Derived::Sa(s) => format!("\\mathrm{{SA}}({}) = {}\n", var_list(s), to_latex(&s.adversarial)),
+            Derived::Sa(s) => {
+                let vars = s.terms.iter().map(|t| latex_variable(&t.var)).collect::<Vec<_>>().join(", ");
+                format!("\\mathrm{{SA}}({vars}) = {}\n", to_latex(&s.adversarial))
+            }
         }
     }
 

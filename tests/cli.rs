@@ -720,6 +720,10 @@ fn each_subcommand_accepts_only_the_formats_it_writes() {
     let r = foil(&["split", "tanh", "--format", "latex"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with("F = \\frac"), "{}", r.stdout);
+    // The SA's arguments are LaTeX variables as in its body (it said `(u1, u2)`).
+    let r = foil(&["derive", "x*sigmoid(x)", "--mode", "sa", "--format", "latex"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "\\mathrm{SA}(u_{1}, u_{2}) = \\frac{u_{1}}{1 - \\exp\\left(u_{2}\\right)}\n");
 }
 
 /// The JSON's sampled range is the text's: the span of the sample points,

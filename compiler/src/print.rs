@@ -18,7 +18,7 @@
 mod fold;
 mod latex;
 
-pub use latex::to_latex;
+pub use latex::{latex_variable, to_latex};
 
 use crate::lang::{root, Cmp, Expr, Func, Math};
 use egg::Id;

@@ -18,15 +18,20 @@ pub fn to_latex(expr: &Expr) -> String {
     out
 }
 
+/// A variable in LaTeX: `u2` is `u_{2}`, `x` stays `x`.
+pub fn latex_variable(name: &str) -> String {
+    match name.strip_prefix('u').filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
+        Some(n) => format!("u_{{{n}}}"),
+        None => name.to_string(),
+    }
+}
+
 fn write(p: &P, out: &mut String) {
     match p {
         P::Num(v) => out.push_str(&latex_number(*v)),
         P::Pi => out.push_str(r"\pi"),
         P::E => out.push('e'),
-        P::Var(name) => match name.strip_prefix('u').filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
-            Some(n) => out.push_str(&format!("u_{{{n}}}")),
-            None => out.push_str(name),
-        },
+        P::Var(name) => out.push_str(&latex_variable(name)),
         P::Neg(a) => {
             out.push('-');
             wrapped(a, prec(a) < Op::Mul.prec() || starts_with_minus(a), out);
