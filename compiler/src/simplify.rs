@@ -169,6 +169,11 @@ fn is_const(v: &str) -> impl Fn(&mut EGraph, Id, &egg::Subst) -> bool {
     move |g, _, s| g[s[v]].data.is_some()
 }
 
+fn is_nonnegative_const(v: &str) -> impl Fn(&mut EGraph, Id, &egg::Subst) -> bool {
+    let v: egg::Var = v.parse().unwrap();
+    move |g, _, s| g[s[v]].data.is_some_and(|c| c.into_inner() >= 0.0)
+}
+
 fn is_nonzero_const(v: &str) -> impl Fn(&mut EGraph, Id, &egg::Subst) -> bool {
     let v: egg::Var = v.parse().unwrap();
     move |g, _, s| g[s[v]].data.is_some_and(|c| c.into_inner() != 0.0)
@@ -241,6 +246,13 @@ fn build_rules() -> Vec<Rewrite> {
         // (atan(sinh(x))'s HD-FGD partial stayed cosh(u)/(1 + sinh(u)²),
         // inf/inf in f32 from |u| ≈ 89.4).
         rw!("mul-div-const"; "(/ (* ?c ?a) ?c)" => "?a" if is_nonzero_const("?c")),
+        // a·sign(a) = |a| everywhere, 0 included: softsign's f′ is
+        // 1/(1 + |x|)², where it printed (1 + |x| - x·sign(x))/(1 + |x|)².
+        rw!("mul-sign"; "(* ?a (sign ?a))" => "(abs ?a)"),
+        // √c·√c = c for a constant c ≥ 0, which the constant folding reads
+        // as 10.000000000000002, a long literal the cost model prices above
+        // `sqrt(10)*sqrt(10)` (`softsign(x) + 0.1*x`'s g′).
+        rw!("sqrt-squared"; "(* (sqrt ?c) (sqrt ?c))" => "?c" if is_nonnegative_const("?c")),
     ];
     rules.extend(rw!("pow2-mul"; "(^ ?a 2)" <=> "(* ?a ?a)"));
     rules
@@ -456,6 +468,22 @@ mod tests {
             assert!(same_values(&e, &got), "{src}: {got}");
         }
         assert_eq!(fold_short_constants(&"(* x (+ (sqrt 1) (exp 0)))".parse().unwrap()).to_string(), "(* x 2)");
+    }
+
+    /// Forms the default limits reach only through the rules that say so:
+    /// atan(sinh(x))'s HD-FGD partial (`mul-div-const`), softsign's f′
+    /// (`mul-sign`), and a square of √10 (`sqrt-squared`).
+    #[test]
+    fn rules_that_shorten_a_path_reach_their_forms_within_the_limits() {
+        for (src, want) in [
+            ("(exp(u1) + exp(-u1))/2/(1 + ((exp(u1) - exp(-u1))/2)^2)", "1/cosh(u1)"),
+            ("(1 + abs(x) - x*sign(x))/((1 + abs(x))*(1 + abs(x)))", "1/((1 + abs(x))*(1 + abs(x)))"),
+            ("10 - sqrt(10)*sqrt(10)/(1 + x)", "10 - 10/(1 + x)"),
+        ] {
+            let e = crate::parse::parse(src).unwrap();
+            let (got, _) = simplify(&e, &Limits::default());
+            assert_eq!(crate::print::to_spec(&got), want, "{src}");
+        }
     }
 
     /// bent_identity's anchor constant, 2/3 - 2·sqrt(3)·pi/27: unfolded, its
