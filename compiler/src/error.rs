@@ -80,25 +80,26 @@ impl DeriveError {
     }
 }
 
-/// `x < -1 and x > 1`: every interval, in order, in `var`.
 /// The first interval where f is not real, and the others: all of them up
 /// to four, else the next one and how many more.
 fn describe_domain(first: &Interval, closed: (bool, bool), more: &[(Interval, (bool, bool))]) -> String {
-    let one = |(i, c): &(Interval, (bool, bool))| i.describe_ends("x", *c);
     let first = first.describe_ends("x", closed);
+    let one = |(i, c): &(Interval, (bool, bool))| i.describe_ends("x", *c);
     match more {
-        [] => first,
-        [rest @ .., last] if more.len() <= 3 => {
-            format!("{} and {}", std::iter::once(first).chain(rest.iter().map(one)).collect::<Vec<_>>().join(", "), one(last))
-        }
-        [next, rest @ ..] => format!("{first}, {} and {} more intervals", one(next), rest.len()),
+        [next, rest @ ..] if more.len() > 3 => format!("{first}, {} and {} more intervals", one(next), rest.len()),
+        _ => listed(std::iter::once(first).chain(more.iter().map(one)).collect()),
     }
 }
 
+/// `x < -1 and x > 1`: every interval, in order, in `var`.
 fn describe_all(intervals: &[Interval], var: &str) -> String {
-    match intervals {
-        [] => String::new(),
-        [one] => one.describe(var),
-        [init @ .., last] => format!("{} and {}", init.iter().map(|i| i.describe(var)).collect::<Vec<_>>().join(", "), last.describe(var)),
+    listed(intervals.iter().map(|i| i.describe(var)).collect())
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn listed(items: Vec<String>) -> String {
+    match &items[..] {
+        [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => items.concat(),
     }
 }
