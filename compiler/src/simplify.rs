@@ -164,19 +164,10 @@ fn is_literal(expr: &Expr) -> bool {
     matches!(expr.as_ref(), [Math::Num(_)])
 }
 
-fn is_const(v: &str) -> impl Fn(&mut EGraph, Id, &egg::Subst) -> bool {
+/// A rule's condition: `v` is bound to a constant whose value `holds`.
+fn is_const_that(v: &str, holds: fn(f64) -> bool) -> impl Fn(&mut EGraph, Id, &egg::Subst) -> bool {
     let v: egg::Var = v.parse().unwrap();
-    move |g, _, s| g[s[v]].data.is_some()
-}
-
-fn is_nonnegative_const(v: &str) -> impl Fn(&mut EGraph, Id, &egg::Subst) -> bool {
-    let v: egg::Var = v.parse().unwrap();
-    move |g, _, s| g[s[v]].data.is_some_and(|c| c.into_inner() >= 0.0)
-}
-
-fn is_nonzero_const(v: &str) -> impl Fn(&mut EGraph, Id, &egg::Subst) -> bool {
-    let v: egg::Var = v.parse().unwrap();
-    move |g, _, s| g[s[v]].data.is_some_and(|c| c.into_inner() != 0.0)
+    move |g, _, s| g[s[v]].data.is_some_and(|c| holds(c.into_inner()))
 }
 
 /// The simplification rules, built once per process: building them parses
@@ -219,7 +210,7 @@ fn build_rules() -> Vec<Rewrite> {
         rw!("div-mul"; "(/ (* ?a ?b) ?c)" => "(* ?a (/ ?b ?c))"),
         rw!("div-div"; "(/ ?a (/ ?b ?c))" => "(/ (* ?a ?c) ?b)"),
         rw!("recip-recip"; "(/ 1 (/ 1 ?a))" => "?a"),
-        rw!("div-const"; "(/ ?a ?c)" => "(* (/ 1 ?c) ?a)" if is_nonzero_const("?c")),
+        rw!("div-const"; "(/ ?a ?c)" => "(* (/ 1 ?c) ?a)" if is_const_that("?c", |c| c != 0.0)),
         rw!("neg-div"; "(/ (neg ?a) ?b)" => "(neg (/ ?a ?b))"),
         rw!("exp-neg"; "(exp (neg ?a))" => "(/ 1 (exp ?a))"),
         rw!("log-exp"; "(log (exp ?a))" => "?a"),
@@ -239,20 +230,20 @@ fn build_rules() -> Vec<Rewrite> {
         rw!("tanh-odd"; "(tanh (neg ?a))" => "(neg (tanh ?a))"),
         rw!("exp-sum-sinh"; "(- (exp ?a) (exp (neg ?a)))" => "(* 2 (sinh ?a))"),
         rw!("exp-sum-cosh"; "(+ (exp ?a) (exp (neg ?a)))" => "(* 2 (cosh ?a))"),
-        rw!("const-fold-mul"; "(* ?c (* ?d ?a))" => "(* (* ?c ?d) ?a)" if is_const("?c")),
+        rw!("const-fold-mul"; "(* ?c (* ?d ?a))" => "(* (* ?c ?d) ?a)" if is_const_that("?c", |_| true)),
         // c·a/c = a in one step: through div-mul, div-const, const-fold-mul
         // and mul-one it took four iterations, the whole default budget, so
         // (e^u − e^−u)/2 reached sinh(u) too late for 1 + sinh² = cosh²
         // (atan(sinh(x))'s HD-FGD partial stayed cosh(u)/(1 + sinh(u)²),
         // inf/inf in f32 from |u| ≈ 89.4).
-        rw!("mul-div-const"; "(/ (* ?c ?a) ?c)" => "?a" if is_nonzero_const("?c")),
+        rw!("mul-div-const"; "(/ (* ?c ?a) ?c)" => "?a" if is_const_that("?c", |c| c != 0.0)),
         // a·sign(a) = |a| everywhere, 0 included: softsign's f′ is
         // 1/(1 + |x|)², where it printed (1 + |x| - x·sign(x))/(1 + |x|)².
         rw!("mul-sign"; "(* ?a (sign ?a))" => "(abs ?a)"),
         // √c·√c = c for a constant c ≥ 0, which the constant folding reads
         // as 10.000000000000002, a long literal the cost model prices above
         // `sqrt(10)*sqrt(10)` (`softsign(x) + 0.1*x`'s g′).
-        rw!("sqrt-squared"; "(* (sqrt ?c) (sqrt ?c))" => "?c" if is_nonnegative_const("?c")),
+        rw!("sqrt-squared"; "(* (sqrt ?c) (sqrt ?c))" => "?c" if is_const_that("?c", |c| c >= 0.0)),
     ];
     rules.extend(rw!("pow2-mul"; "(^ ?a 2)" <=> "(* ?a ?a)"));
     rules

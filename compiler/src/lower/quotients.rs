@@ -104,12 +104,11 @@ fn pulled_into_a_factor(b: &mut Builder, p: Id, q: Id, depth: usize) -> Option<I
             Some(merged_quotient(b, num, c))
         }
         Math::Mul([r, s]) if depth > 0 => {
-            if let Some(r) = pulled_into_a_factor(b, p, r, depth - 1) {
-                Some(b.add(Math::Mul([r, s])))
-            } else {
-                let s = pulled_into_a_factor(b, p, s, depth - 1)?;
-                Some(b.add(Math::Mul([r, s])))
-            }
+            let (r, s) = match pulled_into_a_factor(b, p, r, depth - 1) {
+                Some(r) => (r, s),
+                None => (r, pulled_into_a_factor(b, p, s, depth - 1)?),
+            };
+            Some(b.add(Math::Mul([r, s])))
         }
         _ => None,
     }
