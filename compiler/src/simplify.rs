@@ -346,20 +346,72 @@ fn run_egraph(exprs: &[&Expr], limits: &Limits) -> (Vec<Expr>, SimplifyReport) {
         nodes: runner.egraph.total_number_of_nodes(),
         iterations: runner.iterations.len(),
     };
-    let extractor = egg::Extractor::new(&runner.egraph, GpuCost);
+    let roots = runner.roots.clone();
+    let mut found: Vec<Expr> = {
+        let extractor = egg::Extractor::new(&runner.egraph, GpuCost);
+        roots.iter().map(|&root| extractor.find_best(root).1).collect()
+    };
+    if found.iter().any(holds_a_unit_operation) {
+        let mut egraph = runner.egraph;
+        units_as_their_operands(&mut egraph);
+        let extractor = egg::Extractor::new(&egraph, GpuCost);
+        for (best, &root) in found.iter_mut().zip(&roots) {
+            if holds_a_unit_operation(best) {
+                *best = extractor.find_best(egraph.find(root)).1;
+            }
+        }
+    }
     let out = exprs
         .iter()
-        .zip(&runner.roots)
-        .map(|(expr, &root)| {
-            let (_, best) = extractor.find_best(root);
-            if gpu_cost(&best) <= gpu_cost(expr) && same_values(expr, &best) {
-                best
-            } else {
-                (*expr).clone()
-            }
-        })
+        .zip(found)
+        .map(|(expr, best)| if gpu_cost(&best) <= gpu_cost(expr) && same_values(expr, &best) { best } else { (*expr).clone() })
         .collect();
     (out, report)
+}
+
+/// The operand of `node` that it equals when its other operand is its
+/// operation's unit (`1·a`, `a + 0`, `a - 0`, `a/1`); `value` reads a
+/// child's constant.
+fn unit_operand(node: &Math, value: impl Fn(Id) -> Option<f64>) -> Option<Id> {
+    let is = |c: Id, unit: f64| value(c) == Some(unit);
+    match *node {
+        Math::Mul([p, q]) if is(p, 1.0) => Some(q),
+        Math::Mul([p, q]) if is(q, 1.0) => Some(p),
+        Math::Add([p, q]) if is(p, 0.0) => Some(q),
+        Math::Add([p, q]) | Math::Sub([p, q]) if is(q, 0.0) => Some(p),
+        Math::Div([p, q]) if is(q, 1.0) => Some(p),
+        _ => None,
+    }
+}
+
+/// Does an extracted form still hold a unit operation ([`unit_operand`])?
+/// The constant often appears only in the run's last iteration (0.5·(2·a)
+/// folds to 1·a), too late for `mul-one` to apply: `1*(x*x)` was printed.
+fn holds_a_unit_operation(expr: &Expr) -> bool {
+    let nodes = expr.as_ref();
+    nodes.iter().any(|node| unit_operand(node, |c| crate::lang::literal_value(&nodes[usize::from(c)])).is_some())
+}
+
+/// Every class holding a unit operation merged with its operand's, for the
+/// forms that [`holds_a_unit_operation`] to be extracted again. Only
+/// those: merged classes change which of two forms of equal cost the
+/// extractor takes. Merged during the run, 192 of the 892 outputs foil's
+/// snapshots compare changed; merged after it for every form, 57, gelu's
+/// SA among them, whose JIT test then failed (NaN at u1 = 0); for these
+/// forms only, 14, each a unit operation fewer.
+fn units_as_their_operands(egraph: &mut EGraph) {
+    let mut same = Vec::new();
+    for class in egraph.classes() {
+        for node in &class.nodes {
+            if let Some(operand) = unit_operand(node, |c| egraph[c].data.map(|v| v.into_inner())) {
+                same.push((class.id, operand));
+            }
+        }
+    }
+    for (a, b) in same {
+        egraph.union(a, b);
+    }
+    egraph.rebuild();
 }
 
 /// Do two expressions agree (to 1e-9 relative) at points where the first is finite?
@@ -473,6 +525,23 @@ mod tests {
         ] {
             let e = crate::parse::parse(src).unwrap();
             let (got, _) = simplify(&e, &Limits::default());
+            assert_eq!(crate::print::to_spec(&got), want, "{src}");
+        }
+    }
+
+    /// Derivatives whose `0.5·(2·a)` folds to `1·a` in the run's last
+    /// iteration (the GA of asinh written out, squareplus's f′ and a scaled
+    /// one): no product by 1 is left to print (`1*(x*x)` was).
+    #[test]
+    fn a_unit_that_appears_in_the_last_iteration_is_not_left_in_the_form() {
+        for (src, want) in [
+            ("0.5*(x*sqrt(x*x + 1) + asinh(x))", "0.5*sqrt(x*x + 1) + x*x/(2*sqrt(x*x + 1)) + 0.5/sqrt(x*x + 1)"),
+            ("(x + sqrt(x^2 + 1))/2", "x/(2*sqrt(1 + x*x)) + 0.5"),
+            ("(x + sqrt(x^2 + 4))/2 + 0.1*x", "x/(2*sqrt(x*x + 4)) + 0.6"),
+        ] {
+            let f = crate::parse::parse(src).unwrap();
+            let (got, report) = simplify(&crate::diff::derivative(&f, "x"), &Limits::default());
+            assert_eq!(report.stop_reason, "iteration limit (4)", "{src}");
             assert_eq!(crate::print::to_spec(&got), want, "{src}");
         }
     }
