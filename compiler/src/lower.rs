@@ -1494,7 +1494,7 @@ fn scaled_arctangent(b: &Builder, id: Id) -> Option<(f64, Id)> {
 }
 
 /// `(p·q)/c` as `p·(q/c)` where p·q may pass f32::MAX and |c| ≥ 1 for
-/// every f32 input (by the f32 intervals): |q/c| ≤ |q|, so no step passes
+/// every f32 input ([`at_least_one_in_f32`]): |q/c| ≤ |q|, so no step passes
 /// f32::MAX before the quotient does. q is the last factor with a variable,
 /// with the constant factors (`x·(-2·x)` over c as `x·((-2·x)/c)`). The
 /// derivative of sqrt(u) brings such quotients: that of `x/(1 + sqrt(1 +
@@ -1509,8 +1509,7 @@ fn products_over_large_divisors(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
         let mut factors = Vec::new();
         product_factors(b, n, &mut factors);
         let (constants, mut variables): (Vec<Id>, Vec<Id>) = factors.into_iter().partition(|&f| constant_value(b, f).is_some());
-        let divisor = f32_enclosure(b, c);
-        if variables.len() < 2 || !divisor.is_valid() || divisor.mig() < 1.0 || !may_exceed(f32_enclosure(b, n), f32::MAX as f64) {
+        if variables.len() < 2 || !at_least_one_in_f32(b, c) || !may_exceed(f32_enclosure(b, n), f32::MAX as f64) {
             return b.add(node);
         }
         // The constants go into the quotient, for [`constants_out_of_divisors`].
@@ -1521,8 +1520,29 @@ fn products_over_large_divisors(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
     })
 }
 
+/// Whether node `id` is at least 1 in magnitude in f32 for every input: by
+/// the f32 intervals, or by its form, a literal c ≥ 1 plus a term t ≥ 0
+/// (f32's sum rounds to at least c, rounding being monotone), and square
+/// roots, products and positive integer powers of such (f32's sqrt(1) and
+/// 1·1 are 1). The intervals widen each sum by an ulp, and read
+/// `sqrt(1 + x²)` as possibly below 1.
+fn at_least_one_in_f32(b: &Builder, id: Id) -> bool {
+    let by_form = match *b.node(id) {
+        Math::Call(Func::Sqrt, a) => at_least_one_in_f32(b, a),
+        Math::Mul([p, q]) => at_least_one_in_f32(b, p) && at_least_one_in_f32(b, q),
+        Math::Pow([a, k]) => b.value(k).is_some_and(|k| k >= 1.0 && k.fract() == 0.0) && at_least_one_in_f32(b, a),
+        Math::Add([p, q]) => [(p, q), (q, p)].into_iter().any(|(c, t)| b.value(c).is_some_and(|c| c >= 1.0) && f32_enclosure(b, t).lo >= 0.0),
+        _ => false,
+    };
+    by_form || {
+        let r = f32_enclosure(b, id);
+        r.is_valid() && r.mig() >= 1.0
+    }
+}
+
 /// `(k1·a)/(k2·b)` and `a/(k2·b)`, a divisor with a constant factor, as
-/// `(c·a)/b` for c = k1/k2 with |c| < 1 and `c·(a/b)` otherwise: no step
+/// `(c·a)/b` for c = k1/k2 with |c| < 1 and `c·(a/b)` otherwise, and
+/// `(k1·a)/b` as `k1·(a/b)` for |k1| > 1 and |b| ≥ 1: no step
 /// then passes f32::MAX before the quotient does. As written, `2·b` or
 /// `-2·a` overflowed from f32::MAX/2: the derivative of sqrt(u) divides
 /// u′ = 2x by `2·sqrt(u)`, and isru's f′, `x·(-2x/(2·sqrt(1 + x²)))` among
@@ -1537,7 +1557,19 @@ fn constants_out_of_divisors(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             Math::Add([p, q]) if p == q => Some((2.0, p)),
             _ => None,
         };
-        let Some((k2, bottom)) = scaled(b, d).filter(|(k, _)| *k != 0.0) else { return b.add(node) };
+        let Some((k2, bottom)) = scaled(b, d).filter(|(k, _)| *k != 0.0) else {
+            // A divisor of at least 1 under k·a, |k| > 1: k·(a/d), which
+            // passes f32::MAX only where the value does (the HD-FGD partial
+            // of `log(1 + x^2)`, 2·u/(1 + u²), was NaN from 1.7e38).
+            return match scaled(b, n) {
+                Some((k, top)) if k.abs() > 1.0 && at_least_one_in_f32(b, d) => {
+                    let quotient = b.div(top, d);
+                    let k = b.num(k);
+                    b.mul(k, quotient)
+                }
+                _ => b.add(node),
+            };
+        };
         let (k1, top) = scaled(b, n).unwrap_or((1.0, n));
         let c = k1 / k2;
         if c == 1.0 {

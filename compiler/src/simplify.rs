@@ -244,6 +244,15 @@ fn build_rules() -> Vec<Rewrite> {
         // as 10.000000000000002, a long literal the cost model prices above
         // `sqrt(10)*sqrt(10)` (`softsign(x) + 0.1*x`'s g′).
         rw!("sqrt-squared"; "(* (sqrt ?c) (sqrt ?c))" => "?c" if is_const_that("?c", |c| c >= 0.0)),
+        // (1 + a/b)/(a + b) = ((b + a)/b)/(a + b) = 1/b: the derivative of
+        // log(x + sqrt(x² + c)) (asinh written out) is 1/sqrt(x² + c). As
+        // written, 1 + x/sqrt(x² + c) cancels for x < 0 (1e-5 lost at
+        // x = -61 in f32, all of it from -4096). The second form is the
+        // derivative as taken, sqrt(u)′ = u′/(2·sqrt(u)) with u′ = 2x: a
+        // rule (2a)/(2b) = a/b for it alone moved other forms to ties the
+        // lowering serves worse (bent_identity's g′ took two multiplies).
+        rw!("log-sum-derivative"; "(/ (+ 1 (/ ?a ?b)) (+ ?a ?b))" => "(/ 1 ?b)"),
+        rw!("log-sum-derivative-of-a-root"; "(/ (+ 1 (/ (* 2 ?a) (* 2 ?b))) (+ ?a ?b))" => "(/ 1 ?b)"),
     ];
     rules.extend(rw!("pow2-mul"; "(^ ?a 2)" <=> "(* ?a ?a)"));
     rules
@@ -515,13 +524,17 @@ mod tests {
 
     /// Forms the default limits reach only through the rules that say so:
     /// atan(sinh(x))'s HD-FGD partial (`mul-div-const`), softsign's f′
-    /// (`mul-sign`), and a square of √10 (`sqrt-squared`).
+    /// (`mul-sign`), a square of √10 (`sqrt-squared`), and the f′ of asinh written out,
+    /// log(x + sqrt(x² + 1)), as taken and simplified (`log-sum-derivative`
+    /// and `-of-a-root`).
     #[test]
     fn rules_that_shorten_a_path_reach_their_forms_within_the_limits() {
         for (src, want) in [
             ("(exp(u1) + exp(-u1))/2/(1 + ((exp(u1) - exp(-u1))/2)^2)", "1/cosh(u1)"),
             ("(1 + abs(x) - x*sign(x))/((1 + abs(x))*(1 + abs(x)))", "1/((1 + abs(x))*(1 + abs(x)))"),
             ("10 - sqrt(10)*sqrt(10)/(1 + x)", "10 - 10/(1 + x)"),
+            ("(1 + 2*x/(2*sqrt(x^2 + 1)))/(x + sqrt(x^2 + 1))", "1/sqrt(1 + x*x)"),
+            ("(1 + x/sqrt(x^2 + 4))/(x + sqrt(x^2 + 4))", "1/sqrt(x*x + 4)"),
         ] {
             let e = crate::parse::parse(src).unwrap();
             let (got, _) = simplify(&e, &Limits::default());
