@@ -249,8 +249,9 @@ fn build_rules() -> Vec<Rewrite> {
         // written, 1 + x/sqrt(x² + c) cancels for x < 0 (1e-5 lost at
         // x = -61 in f32, all of it from -4096). The second form is the
         // derivative as taken, sqrt(u)′ = u′/(2·sqrt(u)) with u′ = 2x: a
-        // rule (2a)/(2b) = a/b for it alone moved other forms to ties the
-        // lowering serves worse (bent_identity's g′ took two multiplies).
+        // rule (2a)/(2·sqrt(u)) = a/sqrt(u) in its place moved other forms
+        // to ties the lowering serves worse (bent_identity's g′ took two
+        // multiplies more).
         rw!("log-sum-derivative"; "(/ (+ 1 (/ ?a ?b)) (+ ?a ?b))" => "(/ 1 ?b)"),
         rw!("log-sum-derivative-of-a-root"; "(/ (+ 1 (/ (* 2 ?a) (* 2 ?b))) (+ ?a ?b))" => "(/ 1 ?b)"),
     ];
@@ -401,10 +402,10 @@ fn holds_a_unit_operation(expr: &Expr) -> bool {
     nodes.iter().any(|node| unit_operand(node, |c| crate::lang::literal_value(&nodes[usize::from(c)])).is_some())
 }
 
-/// Every class holding a unit operation merged with its operand's, for the
-/// forms that [`holds_a_unit_operation`] to be extracted again. Only
-/// those: merged classes change which of two forms of equal cost the
-/// extractor takes. Merged during the run, 192 of the 892 outputs foil's
+/// Every class holding a unit operation merged with its operand's class,
+/// so that the forms [`holds_a_unit_operation`] finds are extracted again
+/// without it. Those forms only: merged classes change which of two forms
+/// of equal cost the extractor takes. Merged during the run, 192 of the 892 outputs foil's
 /// snapshots compare changed; merged after it for every form, 57, gelu's
 /// SA among them, whose JIT test then failed (NaN at u1 = 0); for these
 /// forms only, 14, each a unit operation fewer.
@@ -524,9 +525,9 @@ mod tests {
 
     /// Forms the default limits reach only through the rules that say so:
     /// atan(sinh(x))'s HD-FGD partial (`mul-div-const`), softsign's f′
-    /// (`mul-sign`), a square of √10 (`sqrt-squared`), and the f′ of asinh written out,
-    /// log(x + sqrt(x² + 1)), as taken and simplified (`log-sum-derivative`
-    /// and `-of-a-root`).
+    /// (`mul-sign`), a square of √10 (`sqrt-squared`), and the f′ of asinh
+    /// written out, log(x + sqrt(x² + c)), as taken and as simplified
+    /// (`log-sum-derivative-of-a-root` and `log-sum-derivative`).
     #[test]
     fn rules_that_shorten_a_path_reach_their_forms_within_the_limits() {
         for (src, want) in [

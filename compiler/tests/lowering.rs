@@ -1378,6 +1378,35 @@ fn a_root_of_a_large_square_is_its_magnitude() {
     assert!(worst <= 2.0, "worst {worst} ulps at x = {at:e}");
 }
 
+/// Quotients over a divisor that is at least 1 by its form (`1 + u²` and
+/// its root, which the f32 intervals, widened by an ulp, read as possibly
+/// below 1), whose numerator overflows before the value does: a literal
+/// factor goes outside (`2·u/(1 + u²)`, the HD-FGD partial of
+/// `log(1 + x^2)`, was NaN from 1.7e38), a product's last factor inside
+/// (`u·u/sqrt(1 + u²)`, inf from 1.8e19). Within 1e-5 of f64 (SPEC §5's
+/// scale) from 1e-30 to f32::MAX.
+#[test]
+fn quotients_over_a_divisor_of_at_least_one_overflow_only_with_their_value() {
+    let names = [Symbol::from("u1")];
+    let mut xs: Vec<f64> = (-300..=383).map(|k| 10f64.powf(k as f64 / 10.0) as f32 as f64).filter(|x| x.is_finite()).collect();
+    xs.push(f32::MAX as f64);
+    xs.extend(xs.clone().iter().map(|x| -x));
+    let cases: [(&str, fn(f64) -> f64); 4] = [
+        ("2*u1/(1 + u1*u1)", |x| 2.0 * x / (1.0 + x * x)),
+        ("(u1 + u1)/(1 + u1*u1)", |x| 2.0 * x / (1.0 + x * x)),
+        ("-10*u1/sqrt(1 + u1*u1)", |x| -10.0 * x / (1.0 + x * x).sqrt()),
+        ("u1*u1/sqrt(1 + u1*u1)", |x| x * x / (1.0 + x * x).sqrt()),
+    ];
+    for (src, value) in cases {
+        let lowered = lower_exprs(&[&foil_compiler::parse::parse(src).unwrap()]);
+        for &x in &xs {
+            let want = value(x);
+            let got = run::<f32>(&lowered, &names, &[x])[0] as f64;
+            assert!(want.abs() > f32::MAX as f64 || error(got, want) <= 1e-5, "{src} at {x:e}: {got:e}, where it is {want:e}");
+        }
+    }
+}
+
 /// `1/(1 + a/b)` takes one division, `b/(b + a)`, with a literal factor of
 /// b moved to a: bent_identity's g′ `1/(1 + x/(2·sqrt(1 + x²)))`. f64
 /// values are kept at sample points, and bent_identity's f32 g′ is within 4
