@@ -1557,19 +1557,12 @@ fn constants_out_of_divisors(b: &mut Builder, roots: &[Id]) -> Vec<Id> {
             Math::Add([p, q]) if p == q => Some((2.0, p)),
             _ => None,
         };
-        let Some((k2, bottom)) = scaled(b, d).filter(|(k, _)| *k != 0.0) else {
-            // A divisor of at least 1 under k·a, |k| > 1: k·(a/d), which
-            // passes f32::MAX only where the value does (the HD-FGD partial
-            // of `log(1 + x^2)`, 2·u/(1 + u²), was NaN from 1.7e38).
-            return match scaled(b, n) {
-                Some((k, top)) if k.abs() > 1.0 && at_least_one_in_f32(b, d) => {
-                    let quotient = b.div(top, d);
-                    let k = b.num(k);
-                    b.mul(k, quotient)
-                }
-                _ => b.add(node),
-            };
-        };
+        // A divisor of at least 1 with no constant factor is 1·d under a
+        // k·a with |k| > 1, which then becomes k·(a/d) below (the HD-FGD
+        // partial of `log(1 + x^2)`, 2·u/(1 + u²), was NaN from 1.7e38).
+        let numerator_above_one = |b: &Builder| scaled(b, n).is_some_and(|(k, _)| k.abs() > 1.0);
+        let divisor = scaled(b, d).or_else(|| (numerator_above_one(b) && at_least_one_in_f32(b, d)).then_some((1.0, d)));
+        let Some((k2, bottom)) = divisor.filter(|(k, _)| *k != 0.0) else { return b.add(node) };
         let (k1, top) = scaled(b, n).unwrap_or((1.0, n));
         let c = k1 / k2;
         if c == 1.0 {

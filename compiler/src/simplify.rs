@@ -405,10 +405,10 @@ fn holds_a_unit_operation(expr: &Expr) -> bool {
 /// Every class holding a unit operation merged with its operand's class,
 /// so that the forms [`holds_a_unit_operation`] finds are extracted again
 /// without it. Those forms only: merged classes change which of two forms
-/// of equal cost the extractor takes. Merged during the run, 192 of the 892 outputs foil's
-/// snapshots compare changed; merged after it for every form, 57, gelu's
-/// SA among them, whose JIT test then failed (NaN at u1 = 0); for these
-/// forms only, 14, each a unit operation fewer.
+/// of equal cost the extractor takes. Merged during the run, 192 of the
+/// 892 outputs foil's snapshots compare changed; merged after it for every
+/// form, 57, gelu's SA among them, whose JIT test then failed (NaN at
+/// u1 = 0); for these forms only, 14, each a unit operation fewer.
 fn units_as_their_operands(egraph: &mut EGraph) {
     let mut same = Vec::new();
     for class in egraph.classes() {
